@@ -1,0 +1,6 @@
+export * from "./types.js";
+export * from "./validate.js";
+export * from "./graph.js";
+export * from "./resnet.js";
+export * from "./quartznet.js";
+export * from "./skip.js";

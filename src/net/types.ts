@@ -1,0 +1,61 @@
+/**
+ * NetSpec: the one plain-data description of a network and its skip connections.
+ * Training (src/train) and both hardware models (src/hw) read it, so a network altered by
+ * Tailor is costed exactly as it was trained.
+ */
+
+/** What a block's skip connection currently is (paper: SkipRemover -> "removed", SkipShortener -> "shortened"). */
+export type SkipMode = "long" | "removed" | "shortened";
+
+/**
+ * The authors' two block forms (DESIGN.md section 2):
+ * - "plain": x' = ReLU(x); out = units(x') + S(x'), no ReLU after the last unit (He et al. form, used by the teacher
+ *   and SkipRemover).
+ * - "shortenable": no ReLU at the block input, every unit ends in ReLU, the skip is added after it; when shortened,
+ *   every unit gets its own skip: h_i = ReLU(BN_i(conv_i h_{i-1})) + S_i(h_{i-1}).
+ */
+export type BlockForm = "plain" | "shortenable";
+
+/** One convolution. 2D networks use square kernels; 1D networks (QuartzNet) set `dims: 1` on the NetSpec. */
+export interface ConvSpec {
+  kernel: number;
+  stride: number;
+  /** output channels */
+  out: number;
+  /** "depthwise+pointwise" is a time-channel separable conv (QuartzNet): depthwise K, then 1x1 to `out`. */
+  kind?: "standard" | "separable";
+  dilation?: number;
+}
+
+/**
+ * A unit is one conv (or separable conv) followed by batch norm: the span of one short skip.
+ * A block is a sequence of units with one long skip around them all.
+ */
+export interface BlockSpec {
+  name: string;
+  units: ConvSpec[];
+  form: BlockForm;
+  skip: SkipMode;
+  /** long-skip shortcut: "projection" (1x1 conv + BN where the shape changes, the default) or "identity" */
+  shortcut?: "projection" | "identity";
+  /** false for a block built without any skip (then its mode must be "removed") */
+  hasSkip?: boolean;
+}
+
+export interface StemSpec {
+  convs: ConvSpec[];
+  /** max pool after the stem (ImageNet ResNets): kernel and stride */
+  maxPool?: { kernel: number; stride: number };
+}
+
+export interface NetSpec {
+  name: string;
+  /** 2 for images (C x H x W), 1 for sequences (C x T, stored with H = 1) */
+  dims: 1 | 2;
+  input: { channels: number; height: number; width: number };
+  stem: StemSpec;
+  blocks: BlockSpec[];
+  /** convs after the blocks, each conv + BN + ReLU (QuartzNet's C2, C3) */
+  tail?: ConvSpec[];
+  head: { kind: "gap-dense"; classes: number } | { kind: "conv1x1"; classes: number };
+}
