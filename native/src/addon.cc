@@ -1,0 +1,100 @@
+// N-API entry points. Every array argument is a Float32Array (or an Int32Array of sizes) owned by JS;
+// the kernels read and write them in place, so no data is copied across the boundary.
+#include <node_api.h>
+
+#include <cstdint>
+
+#include "bn.h"
+#include "conv.h"
+
+namespace {
+template <typename T>
+T* arrayArg(napi_env env, napi_value v, size_t* len = nullptr) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buf;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &buf, &offset) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "tailor_native: expected a typed array argument");
+    return nullptr;
+  }
+  if (len) *len = length;
+  return static_cast<T*>(data);
+}
+
+float numberArg(napi_env env, napi_value v) {
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return (float)d;
+}
+
+bool args(napi_env env, napi_callback_info info, size_t want, napi_value* argv) {
+  size_t argc = want;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != want) {
+    napi_throw_type_error(env, nullptr, "tailor_native: wrong number of arguments");
+    return false;
+  }
+  return true;
+}
+
+ConvGeom geom(const int32_t* d) {
+  return ConvGeom{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
+}
+
+// conv(geom: Int32Array(15), a, b, out)
+template <void (*K)(const ConvGeom&, const float*, const float*, float*)>
+napi_value convCall(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!args(env, info, 4, argv)) return nullptr;
+  auto* g = arrayArg<int32_t>(env, argv[0]);
+  auto* a = arrayArg<float>(env, argv[1]);
+  auto* b = arrayArg<float>(env, argv[2]);
+  auto* o = arrayArg<float>(env, argv[3]);
+  if (!g || !a || !b || !o) return nullptr;
+  K(geom(g), a, b, o);
+  return nullptr;
+}
+
+// bnForwardTrain(P, C, x, gamma, beta, eps, y, mean, invstd)
+napi_value bnFwd(napi_env env, napi_callback_info info) {
+  napi_value a[9];
+  if (!args(env, info, 9, a)) return nullptr;
+  bnForwardTrain((long)numberArg(env, a[0]), (int)numberArg(env, a[1]), arrayArg<float>(env, a[2]),
+                 arrayArg<float>(env, a[3]), arrayArg<float>(env, a[4]), numberArg(env, a[5]), arrayArg<float>(env, a[6]),
+                 arrayArg<float>(env, a[7]), arrayArg<float>(env, a[8]));
+  return nullptr;
+}
+
+// bnBackward(P, C, dy, x, gamma, mean, invstd, dx, dgamma, dbeta)
+napi_value bnBwd(napi_env env, napi_callback_info info) {
+  napi_value a[10];
+  if (!args(env, info, 10, a)) return nullptr;
+  bnBackward((long)numberArg(env, a[0]), (int)numberArg(env, a[1]), arrayArg<float>(env, a[2]), arrayArg<float>(env, a[3]),
+             arrayArg<float>(env, a[4]), arrayArg<float>(env, a[5]), arrayArg<float>(env, a[6]), arrayArg<float>(env, a[7]),
+             arrayArg<float>(env, a[8]), arrayArg<float>(env, a[9]));
+  return nullptr;
+}
+
+napi_value threads(napi_env env, napi_callback_info) {
+  napi_value v;
+  napi_create_int32(env, nativeThreads(), &v);
+  return v;
+}
+
+napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor d[] = {
+      {"convForward", nullptr, convCall<convForward>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convBackInput", nullptr, convCall<convBackInput>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convBackFilter", nullptr, convCall<convBackFilter>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnForwardTrain", nullptr, bnFwd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnBackward", nullptr, bnBwd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);
+  return exports;
+}
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,87 @@
+// Batch-norm forward and backward, each two passes over the data, rows split over the OpenMP threads.
+// Backward: xhat = (x - mean) * invstd; dbeta = sum dy; dgamma = sum dy * xhat;
+// dx = gamma * invstd / P * (P * dy - dbeta - xhat * dgamma)   (Ioffe & Szegedy 2015, section 3)
+#include "bn.h"
+
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
+namespace {
+// Per-channel sums of f(row, c) over all rows, in double.
+template <typename F>
+void channelSums(long P, int C, std::vector<double>& s1, std::vector<double>& s2, F f) {
+  s1.assign(C, 0.0);
+  s2.assign(C, 0.0);
+#pragma omp parallel
+  {
+    std::vector<double> a(C, 0.0), b(C, 0.0);
+#pragma omp for schedule(static)
+    for (long p = 0; p < P; p++) f(p, a.data(), b.data());
+#pragma omp critical
+    for (int c = 0; c < C; c++) {
+      s1[c] += a[c];
+      s2[c] += b[c];
+    }
+  }
+}
+}  // namespace
+
+void bnForwardTrain(long P, int C, const float* x, const float* gamma, const float* beta, float eps, float* y,
+                    float* mean, float* invstd) {
+  std::vector<double> s1, s2;
+  channelSums(P, C, s1, s2, [&](long p, double* a, double*) {
+    const float* r = x + p * C;
+    for (int c = 0; c < C; c++) a[c] += r[c];
+  });
+  for (int c = 0; c < C; c++) mean[c] = (float)(s1[c] / P);
+  channelSums(P, C, s1, s2, [&](long p, double* a, double*) {
+    const float* r = x + p * C;
+    for (int c = 0; c < C; c++) {
+      double d = r[c] - mean[c];
+      a[c] += d * d;
+    }
+  });
+  std::vector<float> scale(C), shift(C);
+  for (int c = 0; c < C; c++) {
+    invstd[c] = (float)(1.0 / std::sqrt(s1[c] / P + eps));
+    scale[c] = gamma[c] * invstd[c];
+    shift[c] = beta[c] - mean[c] * scale[c];
+  }
+#pragma omp parallel for schedule(static)
+  for (long p = 0; p < P; p++) {
+    const float* r = x + p * C;
+    float* o = y + p * C;
+    for (int c = 0; c < C; c++) o[c] = r[c] * scale[c] + shift[c];
+  }
+}
+
+void bnBackward(long P, int C, const float* dy, const float* x, const float* gamma, const float* mean,
+                const float* invstd, float* dx, float* dgamma, float* dbeta) {
+  std::vector<double> sdy, sdyx;
+  channelSums(P, C, sdy, sdyx, [&](long p, double* a, double* b) {
+    const float* g = dy + p * C;
+    const float* r = x + p * C;
+    for (int c = 0; c < C; c++) {
+      a[c] += g[c];
+      b[c] += g[c] * (r[c] - mean[c]) * invstd[c];
+    }
+  });
+  std::vector<float> k1(C), k2(C), k3(C);
+  for (int c = 0; c < C; c++) {
+    dbeta[c] = (float)sdy[c];
+    dgamma[c] = (float)sdyx[c];
+    // dx = k1 * dy - k2 - k3 * (x - mean)
+    k1[c] = gamma[c] * invstd[c];
+    k2[c] = (float)(gamma[c] * invstd[c] * sdy[c] / P);
+    k3[c] = (float)(gamma[c] * invstd[c] * invstd[c] * sdyx[c] / P);
+  }
+#pragma omp parallel for schedule(static)
+  for (long p = 0; p < P; p++) {
+    const float* g = dy + p * C;
+    const float* r = x + p * C;
+    float* o = dx + p * C;
+    for (int c = 0; c < C; c++) o[c] = k1[c] * g[c] - k2[c] - k3[c] * (r[c] - mean[c]);
+  }
+}

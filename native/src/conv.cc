@@ -1,0 +1,120 @@
+// Convolution as im2col + GEMM, one image per task, images spread over the OpenMP threads.
+// Forward: Y[P, Cout] = col[P, KKC] * F[KKC, Cout];  input gradient: dcol = dY * F^T, then col2im;
+// filter gradient: dF += col^T * dY, one accumulator per thread, summed at the end.
+#include "conv.h"
+
+#include <omp.h>
+
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+
+namespace {
+inline bool isPointwise(const ConvGeom& g) {
+  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
+}
+
+void im2col(const ConvGeom& g, const float* x, float* col) {
+  const int kkc = g.kh * g.kw * g.cin;
+  for (int oy = 0; oy < g.oh; oy++)
+    for (int ox = 0; ox < g.ow; ox++) {
+      float* row = col + (long)(oy * g.ow + ox) * kkc;
+      for (int ky = 0; ky < g.kh; ky++) {
+        int iy = oy * g.sh - g.ph + ky * g.dh;
+        for (int kx = 0; kx < g.kw; kx++) {
+          int ix = ox * g.sw - g.pw + kx * g.dw;
+          float* dst = row + (ky * g.kw + kx) * g.cin;
+          if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w)
+            std::memset(dst, 0, g.cin * sizeof(float));
+          else
+            std::memcpy(dst, x + ((long)iy * g.w + ix) * g.cin, g.cin * sizeof(float));
+        }
+      }
+    }
+}
+
+void col2im(const ConvGeom& g, const float* col, float* dx) {
+  const int kkc = g.kh * g.kw * g.cin;
+  std::memset(dx, 0, sizeof(float) * (long)g.h * g.w * g.cin);
+  for (int oy = 0; oy < g.oh; oy++)
+    for (int ox = 0; ox < g.ow; ox++) {
+      const float* row = col + (long)(oy * g.ow + ox) * kkc;
+      for (int ky = 0; ky < g.kh; ky++) {
+        int iy = oy * g.sh - g.ph + ky * g.dh;
+        if (iy < 0 || iy >= g.h) continue;
+        for (int kx = 0; kx < g.kw; kx++) {
+          int ix = ox * g.sw - g.pw + kx * g.dw;
+          if (ix < 0 || ix >= g.w) continue;
+          const float* src = row + (ky * g.kw + kx) * g.cin;
+          float* dst = dx + ((long)iy * g.w + ix) * g.cin;
+          for (int c = 0; c < g.cin; c++) dst[c] += src[c];
+        }
+      }
+    }
+}
+}  // namespace
+
+int nativeThreads() { return omp_get_max_threads(); }
+
+void convForward(const ConvGeom& g, const float* x, const float* f, float* y) {
+  const long inSz = (long)g.h * g.w * g.cin, outPix = (long)g.oh * g.ow, kkc = (long)g.kh * g.kw * g.cin;
+  const bool pw = isPointwise(g);
+#pragma omp parallel
+  {
+    std::vector<float> col(pw ? 0 : outPix * kkc);
+#pragma omp for schedule(static)
+    for (int i = 0; i < g.n; i++) {
+      const float* xi = x + i * inSz;
+      const float* a = xi;
+      if (!pw) {
+        im2col(g, xi, col.data());
+        a = col.data();
+      }
+      sgemm(outPix, g.cout, kkc, a, kkc, 1, f, g.cout, 1, y + i * outPix * g.cout, g.cout, false);
+    }
+  }
+}
+
+void convBackInput(const ConvGeom& g, const float* dy, const float* f, float* dx) {
+  const long inSz = (long)g.h * g.w * g.cin, outPix = (long)g.oh * g.ow, kkc = (long)g.kh * g.kw * g.cin;
+  const bool pw = isPointwise(g);
+#pragma omp parallel
+  {
+    std::vector<float> col(pw ? 0 : outPix * kkc);
+#pragma omp for schedule(static)
+    for (int i = 0; i < g.n; i++) {
+      float* out = pw ? dx + i * inSz : col.data();
+      // B(p = cout, j = kkc) = F[j * cout + p]
+      sgemm(outPix, kkc, g.cout, dy + i * outPix * g.cout, g.cout, 1, f, 1, g.cout, out, kkc, false);
+      if (!pw) col2im(g, col.data(), dx + i * inSz);
+    }
+  }
+}
+
+void convBackFilter(const ConvGeom& g, const float* x, const float* dy, float* df) {
+  const long inSz = (long)g.h * g.w * g.cin, outPix = (long)g.oh * g.ow, kkc = (long)g.kh * g.kw * g.cin;
+  const bool pw = isPointwise(g);
+  const int nt = omp_get_max_threads();
+  std::vector<std::vector<float>> part(nt, std::vector<float>(kkc * g.cout, 0.f));
+#pragma omp parallel
+  {
+    std::vector<float> col(pw ? 0 : outPix * kkc);
+    float* acc = part[omp_get_thread_num()].data();
+#pragma omp for schedule(static)
+    for (int i = 0; i < g.n; i++) {
+      const float* xi = x + i * inSz;
+      const float* a = xi;
+      if (!pw) {
+        im2col(g, xi, col.data());
+        a = col.data();
+      }
+      // A(i = kkc, p = pixel) = col[p * kkc + i]
+      sgemm(kkc, g.cout, outPix, a, 1, kkc, dy + i * outPix * g.cout, g.cout, 1, acc, g.cout, true);
+    }
+  }
+  const long sz = kkc * g.cout;
+  std::memcpy(df, part[0].data(), sz * sizeof(float));
+  for (int t = 1; t < nt; t++)
+    for (long k = 0; k < sz; k++) df[k] += part[t][k];
+}

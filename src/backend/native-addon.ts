@@ -1,0 +1,55 @@
+/** Loads the project's C++ kernels (native/, built by `npm ci` through node-gyp). Absent on a machine without g++. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export interface NativeAddon {
+  convForward(geom: Int32Array, x: Float32Array, filter: Float32Array, y: Float32Array): void;
+  convBackInput(geom: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
+  convBackFilter(geom: Int32Array, x: Float32Array, dy: Float32Array, dfilter: Float32Array): void;
+  bnForwardTrain(
+    P: number,
+    C: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    eps: number,
+    y: Float32Array,
+    mean: Float32Array,
+    invstd: Float32Array,
+  ): void;
+  bnBackward(
+    P: number,
+    C: number,
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    invstd: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+  ): void;
+  threads(): number;
+}
+
+/** native/ sits two levels above both src/backend and dist/backend */
+export const ADDON_PATH = path.resolve(__dirname, "..", "..", "native", "build", "Release", "tailor_native.node");
+
+let cached: NativeAddon | null | undefined;
+let loadError = "";
+
+export function loadNativeAddon(): NativeAddon | null {
+  if (cached !== undefined) return cached;
+  try {
+    if (!fs.existsSync(ADDON_PATH)) throw new Error(`${ADDON_PATH} not built (run: npm run build:native)`);
+    cached = require(ADDON_PATH) as NativeAddon;
+  } catch (e) {
+    loadError = (e as Error).message;
+    cached = null;
+  }
+  return cached;
+}
+
+export function nativeLoadError(): string {
+  return loadError;
+}

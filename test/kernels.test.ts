@@ -1,0 +1,103 @@
+// Every custom kernel against tfjs's pure-JS cpu backend (the reference implementation) on random inputs.
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadNativeAddon } from "../src/backend/native-addon.js";
+import { BN_TRAIN, NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
+import { registerWasmKernels } from "../src/backend/wasm-kernels.js";
+import { mulberry32 } from "../src/util/random.js";
+
+type Pad = "same" | "valid";
+interface Case {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  k: number;
+  cout: number;
+  stride: number;
+  pad: Pad;
+}
+
+const cases: Case[] = [];
+for (const k of [1, 3]) for (const stride of [1, 2]) for (const pad of ["same", "valid"] as Pad[]) cases.push({ n: 3, h: 9, w: 7, cin: 5, k, cout: 6, stride, pad });
+cases.push({ n: 4, h: 16, w: 16, cin: 16, k: 3, cout: 32, stride: 2, pad: "same" });
+
+function randomArray(n: number, seed: number): Float32Array {
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => r() * 2 - 1);
+}
+
+function convAndGrads(backend: string, c: Case, seed: number) {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(randomArray(c.n * c.h * c.w * c.cin, seed), [c.n, c.h, c.w, c.cin]);
+    const f = tf.tensor4d(randomArray(c.k * c.k * c.cin * c.cout, seed + 1), [c.k, c.k, c.cin, c.cout]);
+    const y = tf.conv2d(x, f, c.stride, c.pad);
+    const dy = tf.tensor(randomArray(y.size, seed + 2), y.shape);
+    const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).mul(dy).sum())([x, f]);
+    return { y: y.dataSync(), dx: dx.dataSync(), df: df.dataSync() };
+  });
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+const errors: Record<string, number> = {};
+
+beforeAll(async () => {
+  const addon = loadNativeAddon();
+  if (!addon) throw new Error("native addon not built: run npm run build:native");
+  registerNativeBackend(addon);
+  require("@tensorflow/tfjs-backend-wasm");
+  registerWasmKernels();
+  await tf.setBackend("wasm");
+  await tf.ready();
+  await tf.setBackend(NATIVE_BACKEND);
+});
+
+describe.each([NATIVE_BACKEND, "wasm"])("%s conv kernels match the cpu reference", (backend) => {
+  it.each(cases)("k$k stride $stride $pad, $cin->$cout on $h x $w", (c) => {
+    const ref = convAndGrads("cpu", c, 7);
+    const got = convAndGrads(backend, c, 7);
+    const e = Math.max(maxAbsDiff(got.y, ref.y), maxAbsDiff(got.dx, ref.dx), maxAbsDiff(got.df, ref.df));
+    errors[`${backend} k${c.k} s${c.stride} ${c.pad}`] = e;
+    // float32 sums of up to a few hundred O(1) products
+    expect(e).toBeLessThan(1e-4);
+  });
+});
+
+describe("native batch norm (training mode) matches the composed tfjs ops on the cpu backend", () => {
+  it("forward, batch statistics and all three gradients", () => {
+    const shape = [4, 5, 6, 8];
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor4d(randomArray(4 * 5 * 6 * 8, 3), shape as [number, number, number, number]).mul(3).add(1);
+        const g = tf.tensor1d(randomArray(8, 4));
+        const b = tf.tensor1d(randomArray(8, 5));
+        const dy = tf.tensor(randomArray(x.size, 6), shape);
+        const eps = 1e-5;
+        const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => {
+          if (backend === NATIVE_BACKEND) return (tf.engine().runKernel(BN_TRAIN, { x: xx, scale: gg, offset: bb }, { epsilon: eps }) as tf.Tensor[])[0];
+          const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+          return xx.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gg).add(bb);
+        };
+        const y = f(x, g, b);
+        const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => f(xx, gg, bb).mul(dy).sum())([x, g, b]);
+        return [y, ...grads].map((t) => t.dataSync());
+      });
+    };
+    const ref = run("cpu");
+    const got = run(NATIVE_BACKEND);
+    ref.forEach((r, i) => {
+      const e = maxAbsDiff(got[i], r);
+      errors[`bn output ${i}`] = e;
+      expect(e).toBeLessThan(1e-4);
+    });
+    console.log("max abs error per kernel check:", JSON.stringify(errors));
+  });
+});
