@@ -6,6 +6,7 @@
 
 #include "bn.h"
 #include "conv.h"
+#include "elementwise.h"
 
 namespace {
 template <typename T>
@@ -77,6 +78,56 @@ napi_value bnBwd(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// binary(a, b, out) and unary(a, out) over whole arrays
+template <void (*K)(long, const float*, const float*, float*)>
+napi_value binaryCall(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (!args(env, info, 3, a)) return nullptr;
+  size_t n = 0;
+  auto* x = arrayArg<float>(env, a[0], &n);
+  auto* y = arrayArg<float>(env, a[1]);
+  auto* o = arrayArg<float>(env, a[2]);
+  if (!x || !y || !o) return nullptr;
+  K((long)n, x, y, o);
+  return nullptr;
+}
+
+template <void (*K)(long, const float*, float*)>
+napi_value unaryCall(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  if (!args(env, info, 2, a)) return nullptr;
+  size_t n = 0;
+  auto* x = arrayArg<float>(env, a[0], &n);
+  auto* o = arrayArg<float>(env, a[1]);
+  if (!x || !o) return nullptr;
+  K((long)n, x, o);
+  return nullptr;
+}
+
+// gap(n, hw, c, in, out)
+template <void (*K)(int, long, int, const float*, float*)>
+napi_value gapCall(napi_env env, napi_callback_info info) {
+  napi_value a[5];
+  if (!args(env, info, 5, a)) return nullptr;
+  K((int)numberArg(env, a[0]), (long)numberArg(env, a[1]), (int)numberArg(env, a[2]), arrayArg<float>(env, a[3]),
+    arrayArg<float>(env, a[4]));
+  return nullptr;
+}
+
+// sgdStep(p, grad, buf, lr, momentum, weightDecay, nesterov, first): updates p and buf in place
+napi_value sgdCall(napi_env env, napi_callback_info info) {
+  napi_value a[8];
+  if (!args(env, info, 8, a)) return nullptr;
+  size_t n = 0;
+  auto* p = arrayArg<float>(env, a[0], &n);
+  auto* g = arrayArg<float>(env, a[1]);
+  auto* b = arrayArg<float>(env, a[2]);
+  if (!p || !g || !b) return nullptr;
+  sgdStep((long)n, p, g, b, numberArg(env, a[3]), numberArg(env, a[4]), numberArg(env, a[5]), numberArg(env, a[6]) != 0,
+          numberArg(env, a[7]) != 0);
+  return nullptr;
+}
+
 napi_value threads(napi_env env, napi_callback_info) {
   napi_value v;
   napi_create_int32(env, nativeThreads(), &v);
@@ -90,6 +141,14 @@ napi_value init(napi_env env, napi_value exports) {
       {"convBackFilter", nullptr, convCall<convBackFilter>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnForwardTrain", nullptr, bnFwd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnBackward", nullptr, bnBwd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"add", nullptr, binaryCall<ewAdd>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"mul", nullptr, binaryCall<ewMul>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"relu", nullptr, unaryCall<ewRelu>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"step", nullptr, unaryCall<ewStep>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gapForward", nullptr, gapCall<gapForward>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gapBackward", nullptr, gapCall<gapBackward>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluGrad", nullptr, binaryCall<reluGrad>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgdStep", nullptr, sgdCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);

@@ -53,6 +53,13 @@ void col2im(const ConvGeom& g, const float* col, float* dx) {
       }
     }
 }
+// Per-thread scratch that lives across calls: fresh large allocations page-fault on every call, which on this
+// kind of VM costs more than the convolution itself.
+float* scratch(long n) {
+  thread_local std::vector<float> buf;
+  if ((long)buf.size() < n) buf.resize(n);
+  return buf.data();
+}
 }  // namespace
 
 int nativeThreads() { return omp_get_max_threads(); }
@@ -62,14 +69,14 @@ void convForward(const ConvGeom& g, const float* x, const float* f, float* y) {
   const bool pw = isPointwise(g);
 #pragma omp parallel
   {
-    std::vector<float> col(pw ? 0 : outPix * kkc);
+    float* col = pw ? nullptr : scratch(outPix * kkc);
 #pragma omp for schedule(static)
     for (int i = 0; i < g.n; i++) {
       const float* xi = x + i * inSz;
       const float* a = xi;
       if (!pw) {
-        im2col(g, xi, col.data());
-        a = col.data();
+        im2col(g, xi, col);
+        a = col;
       }
       sgemm(outPix, g.cout, kkc, a, kkc, 1, f, g.cout, 1, y + i * outPix * g.cout, g.cout, false);
     }
@@ -81,13 +88,13 @@ void convBackInput(const ConvGeom& g, const float* dy, const float* f, float* dx
   const bool pw = isPointwise(g);
 #pragma omp parallel
   {
-    std::vector<float> col(pw ? 0 : outPix * kkc);
+    float* col = pw ? nullptr : scratch(outPix * kkc);
 #pragma omp for schedule(static)
     for (int i = 0; i < g.n; i++) {
-      float* out = pw ? dx + i * inSz : col.data();
+      float* out = pw ? dx + i * inSz : col;
       // B(p = cout, j = kkc) = F[j * cout + p]
       sgemm(outPix, kkc, g.cout, dy + i * outPix * g.cout, g.cout, 1, f, 1, g.cout, out, kkc, false);
-      if (!pw) col2im(g, col.data(), dx + i * inSz);
+      if (!pw) col2im(g, col, dx + i * inSz);
     }
   }
 }
@@ -99,15 +106,15 @@ void convBackFilter(const ConvGeom& g, const float* x, const float* dy, float* d
   std::vector<std::vector<float>> part(nt, std::vector<float>(kkc * g.cout, 0.f));
 #pragma omp parallel
   {
-    std::vector<float> col(pw ? 0 : outPix * kkc);
+    float* col = pw ? nullptr : scratch(outPix * kkc);
     float* acc = part[omp_get_thread_num()].data();
 #pragma omp for schedule(static)
     for (int i = 0; i < g.n; i++) {
       const float* xi = x + i * inSz;
       const float* a = xi;
       if (!pw) {
-        im2col(g, xi, col.data());
-        a = col.data();
+        im2col(g, xi, col);
+        a = col;
       }
       // A(i = kkc, p = pixel) = col[p * kkc + i]
       sgemm(kkc, g.cout, outPix, a, 1, kkc, dy + i * outPix * g.cout, g.cout, 1, acc, g.cout, true);

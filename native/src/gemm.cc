@@ -40,19 +40,20 @@ void packB(int kc, int nc, const float* B, long rsB, long csB, float* out) {
   }
 }
 
-// acc[MR][NR] = sum_p a[p][r] * b[p][j]
-inline void microKernel(int kc, const float* a, const float* b, float* acc) {
+// acc[MR][NR] = sum_p A(r, p) * b[p][j], with A(r, p) = a[r * rs + p * cs]: a packed panel (rs = 1, cs = MR) or,
+// to skip packing, the caller's matrix itself when one of its strides is 1 (rows stream through the prefetcher).
+inline void microKernel(int kc, const float* a, long rs, long cs, const float* b, float* acc) {
 #if defined(__AVX2__) && defined(__FMA__)
   __m256 c[MR][2];
   for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm256_setzero_ps();
   for (int p = 0; p < kc; p++) {
     __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     for (int r = 0; r < MR; r++) {
-      __m256 ar = _mm256_broadcast_ss(a + r);
+      __m256 ar = _mm256_broadcast_ss(a + r * rs);
       c[r][0] = _mm256_fmadd_ps(ar, b0, c[r][0]);
       c[r][1] = _mm256_fmadd_ps(ar, b1, c[r][1]);
     }
-    a += MR;
+    a += cs;
     b += NR;
   }
   for (int r = 0; r < MR; r++) {
@@ -63,8 +64,8 @@ inline void microKernel(int kc, const float* a, const float* b, float* acc) {
   float c[MR][NR] = {};
   for (int p = 0; p < kc; p++) {
     for (int r = 0; r < MR; r++)
-      for (int j = 0; j < NR; j++) c[r][j] += a[r] * b[j];
-    a += MR;
+      for (int j = 0; j < NR; j++) c[r][j] += a[r * rs] * b[j];
+    a += cs;
     b += NR;
   }
   std::memcpy(acc, c, sizeof c);
@@ -85,15 +86,25 @@ void sgemm(int M, int N, int K, const float* A, long rsA, long csA, const float*
   for (int p0 = 0; p0 < K; p0 += KC) {
     int kc = std::min(KC, K - p0);
     packB(kc, N, B + p0 * rsB, rsB, csB, pb.data());
+    // A is read in place when one of its strides is 1; only a ragged last panel (fewer than MR rows) is packed.
+    const bool direct = rsA == 1 || csA == 1;
     for (int i0 = 0; i0 < M; i0 += MC) {
       int mc = std::min(MC, M - i0);
-      packA(mc, kc, A + i0 * rsA + p0 * csA, rsA, csA, pa.data());
+      const float* ablock = A + i0 * rsA + p0 * csA;
+      if (!direct) packA(mc, kc, ablock, rsA, csA, pa.data());
+      int full = direct ? mc / MR * MR : mc;
+      if (direct && full < mc) packA(mc - full, kc, ablock + full * rsA, rsA, csA, pa.data());
       for (int j0 = 0; j0 < N; j0 += NR) {
         int nr = std::min(NR, N - j0);
         const float* bp = pb.data() + (size_t)(j0 / NR) * kc * NR;
         for (int ii = 0; ii < mc; ii += MR) {
           int mr = std::min(MR, mc - ii);
-          microKernel(kc, pa.data() + (size_t)(ii / MR) * kc * MR, bp, acc);
+          if (ii < full && !direct)
+            microKernel(kc, pa.data() + (size_t)(ii / MR) * kc * MR, 1, MR, bp, acc);
+          else if (ii < full)
+            microKernel(kc, ablock + ii * rsA, rsA, csA, bp, acc);
+          else
+            microKernel(kc, pa.data() + (size_t)((ii - (direct ? full : 0)) / MR) * kc * MR, 1, MR, bp, acc);
           float* c = C + (i0 + ii) * ldc + j0;
           for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++) c[r * ldc + j] += acc[r * NR + j];

@@ -29,6 +29,14 @@ export interface NativeAddon {
     dgamma: Float32Array,
     dbeta: Float32Array,
   ): void;
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  relu(x: Float32Array, out: Float32Array): void;
+  step(x: Float32Array, out: Float32Array): void;
+  gapForward(n: number, hw: number, c: number, x: Float32Array, y: Float32Array): void;
+  gapBackward(n: number, hw: number, c: number, dy: Float32Array, dx: Float32Array): void;
+  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
+  sgdStep(p: Float32Array, grad: Float32Array, buf: Float32Array, lr: number, momentum: number, weightDecay: number, nesterov: number, first: number): void;
   threads(): number;
 }
 

@@ -11,8 +11,57 @@ export const NATIVE_BACKEND = "tailor-native";
 /** kernel names of our batch norm in training mode (not a tfjs kernel: tfjs composes it from moments) */
 export const BN_TRAIN = "TailorBatchNormTrain";
 export const BN_TRAIN_GRAD = "TailorBatchNormTrainGrad";
+/** global average pooling over H and W of an NHWC tensor, and its gradient */
+export const GAP = "TailorGlobalAvgPool";
+export const GAP_GRAD = "TailorGlobalAvgPoolGrad";
+
+export const RELU_GRAD = "TailorReluGrad";
+/** one torch.optim.SGD step of one parameter: inputs p, grad, buf; outputs the new p and buf */
+export const SGD_STEP = "TailorSgdStep";
+
+/** below this many elements the JS kernel is as fast as a call into C++ */
+const NATIVE_MIN_SIZE = 4096;
 
 type Info = tf.TensorInfo;
+
+/**
+ * tfjs's CPU backend with a pool of output buffers. A fresh multi-megabyte Float32Array costs page faults on first
+ * touch (measured here: ~5 ms to allocate and fill 2 MB, more than the convolution that fills it), so buffers our
+ * kernels allocated are recycled when their tensor is disposed. Two rules keep reuse safe: reads (dataSync, data)
+ * of a pooled buffer return a copy, and Slice always copies (tfjs's CPU Slice may return a view).
+ */
+export class PooledCpuBackend extends MathBackendCPU {
+  private free = new Map<number, Float32Array[]>();
+  private pooled = new WeakSet<Float32Array>();
+  private static readonly PER_SIZE = 64;
+
+  alloc(n: number): Float32Array {
+    const a = this.free.get(n)?.pop() ?? new Float32Array(n);
+    this.pooled.add(a);
+    return a;
+  }
+
+  override disposeData(dataId: object, force = false): boolean {
+    const entry = this.data.get(dataId);
+    const v = entry?.values;
+    const disposed = super.disposeData(dataId, force);
+    if (entry && disposed && !this.data.has(dataId) && v instanceof Float32Array && this.pooled.has(v)) {
+      const list = this.free.get(v.length) ?? [];
+      if (list.length < PooledCpuBackend.PER_SIZE) list.push(v);
+      this.free.set(v.length, list);
+    }
+    return disposed;
+  }
+
+  override readSync(dataId: object): tf.backend_util.BackendValues {
+    const v = super.readSync(dataId);
+    return v instanceof Float32Array && this.pooled.has(v) ? v.slice() : v;
+  }
+
+  override async read(dataId: object): Promise<tf.backend_util.BackendValues> {
+    return this.readSync(dataId);
+  }
+}
 
 function values(backend: MathBackendCPU, t: Info): Float32Array {
   const v = backend.data.get(t.dataId).values;
@@ -66,16 +115,16 @@ function convInfo(xShape: number[], fShape: number[], a: ConvAttrs): tf.backend_
 
 export function registerNativeBackend(addon: NativeAddon): void {
   if (tf.findBackend(NATIVE_BACKEND)) return;
-  tf.registerBackend(NATIVE_BACKEND, () => new MathBackendCPU(), 1);
+  tf.registerBackend(NATIVE_BACKEND, () => new PooledCpuBackend(), 1);
   const ours: tf.KernelConfig[] = [
     {
       kernelName: "Conv2D",
       backendName: NATIVE_BACKEND,
       kernelFunc: ({ inputs, backend, attrs }) => {
-        const b = backend as MathBackendCPU;
+        const b = backend as PooledCpuBackend;
         const { x, filter } = inputs as { x: Info; filter: Info };
         const info = convInfo(x.shape, filter.shape, attrs as unknown as ConvAttrs);
-        const out = new Float32Array(tf.util.sizeFromShape(info.outShape));
+        const out = b.alloc(tf.util.sizeFromShape(info.outShape));
         addon.convForward(geometry(info), values(b, x), values(b, filter), out);
         return b.makeTensorInfo(info.outShape, "float32", out);
       },
@@ -84,11 +133,11 @@ export function registerNativeBackend(addon: NativeAddon): void {
       kernelName: "Conv2DBackpropInput",
       backendName: NATIVE_BACKEND,
       kernelFunc: ({ inputs, backend, attrs }) => {
-        const b = backend as MathBackendCPU;
+        const b = backend as PooledCpuBackend;
         const { dy, filter } = inputs as { dy: Info; filter: Info };
         const a = attrs as unknown as ConvAttrs;
         const info = convInfo(a.inputShape!, filter.shape, a);
-        const out = new Float32Array(tf.util.sizeFromShape(info.inShape));
+        const out = b.alloc(tf.util.sizeFromShape(info.inShape));
         addon.convBackInput(geometry(info), values(b, dy), values(b, filter), out);
         return b.makeTensorInfo(info.inShape, "float32", out);
       },
@@ -97,11 +146,11 @@ export function registerNativeBackend(addon: NativeAddon): void {
       kernelName: "Conv2DBackpropFilter",
       backendName: NATIVE_BACKEND,
       kernelFunc: ({ inputs, backend, attrs }) => {
-        const b = backend as MathBackendCPU;
+        const b = backend as PooledCpuBackend;
         const { x, dy } = inputs as { x: Info; dy: Info };
         const a = attrs as unknown as ConvAttrs;
         const info = convInfo(x.shape, a.filterShape!, a);
-        const out = new Float32Array(tf.util.sizeFromShape(a.filterShape!));
+        const out = b.alloc(tf.util.sizeFromShape(a.filterShape!));
         addon.convBackFilter(geometry(info), values(b, x), values(b, dy), out);
         return b.makeTensorInfo(a.filterShape!, "float32", out);
       },
@@ -110,11 +159,11 @@ export function registerNativeBackend(addon: NativeAddon): void {
       kernelName: BN_TRAIN,
       backendName: NATIVE_BACKEND,
       kernelFunc: ({ inputs, backend, attrs }) => {
-        const b = backend as MathBackendCPU;
+        const b = backend as PooledCpuBackend;
         const { x, scale, offset } = inputs as { x: Info; scale: Info; offset: Info };
         const C = x.shape[x.shape.length - 1];
         const P = tf.util.sizeFromShape(x.shape) / C;
-        const y = new Float32Array(P * C);
+        const y = b.alloc(P * C);
         const mean = new Float32Array(C);
         const invstd = new Float32Array(C);
         const eps = (attrs as { epsilon: number }).epsilon;
@@ -130,11 +179,11 @@ export function registerNativeBackend(addon: NativeAddon): void {
       kernelName: BN_TRAIN_GRAD,
       backendName: NATIVE_BACKEND,
       kernelFunc: ({ inputs, backend }) => {
-        const b = backend as MathBackendCPU;
+        const b = backend as PooledCpuBackend;
         const { dy, x, scale, mean, invstd } = inputs as Record<string, Info>;
         const C = x.shape[x.shape.length - 1];
         const P = tf.util.sizeFromShape(x.shape) / C;
-        const dx = new Float32Array(P * C);
+        const dx = b.alloc(P * C);
         const dscale = new Float32Array(C);
         const doffset = new Float32Array(C);
         addon.bnBackward(P, C, values(b, dy), values(b, x), values(b, scale), values(b, mean), values(b, invstd), dx, dscale, doffset);
@@ -146,6 +195,85 @@ export function registerNativeBackend(addon: NativeAddon): void {
       },
     },
   ];
+  // Element-wise ops on same-shape float32 tensors (ReLU, its gradient, skip adds, gradient accumulation) go native;
+  // anything else (broadcasts, ints, small tensors) falls through to the CPU backend's kernel.
+  const elementwise = (name: string, fn: (ins: Float32Array[], out: Float32Array) => void, accepts?: (attrs: object) => boolean): tf.KernelConfig => {
+    const fallback = tf.getKernel(name, "cpu")!;
+    return {
+      kernelName: name,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: (args) => {
+        const b = args.backend as PooledCpuBackend;
+        const ins = Object.values(args.inputs) as Info[];
+        const size = tf.util.sizeFromShape(ins[0].shape);
+        const same = ins.every((t) => t.dtype === "float32" && tf.util.arraysEqual(t.shape, ins[0].shape));
+        if (!same || size < NATIVE_MIN_SIZE || (accepts && !accepts(args.attrs ?? {}))) return fallback.kernelFunc(args);
+        const out = b.alloc(size);
+        fn(
+          ins.map((t) => values(b, t)),
+          out,
+        );
+        return b.makeTensorInfo(ins[0].shape, "float32", out);
+      },
+    };
+  };
+  const cpuSlice = tf.getKernel("Slice", "cpu")!;
+  ours.push(
+    {
+      kernelName: "Slice",
+      backendName: NATIVE_BACKEND,
+      kernelFunc: (args) => {
+        const r = cpuSlice.kernelFunc(args) as Info;
+        const b = args.backend as PooledCpuBackend;
+        const v = b.data.get(r.dataId).values;
+        if (ArrayBuffer.isView(v) && v.byteLength !== v.buffer.byteLength) b.data.get(r.dataId).values = v.slice();
+        return r;
+      },
+    },
+    elementwise("Add", ([a, c], o) => addon.add(a, c, o)),
+    elementwise("Multiply", ([a, c], o) => addon.mul(a, c, o)),
+    elementwise("Relu", ([a], o) => addon.relu(a, o)),
+    elementwise(RELU_GRAD, ([dy, x], o) => addon.reluGrad(dy, x, o)),
+    {
+      kernelName: SGD_STEP,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const b = backend as PooledCpuBackend;
+        const { p, grad, buf } = inputs as Record<string, Info>;
+        const a = attrs as unknown as { lr: number; momentum: number; weightDecay: number; nesterov: boolean; first: boolean };
+        const np = values(b, p).slice();
+        const nb = values(b, buf).slice();
+        addon.sgdStep(np, values(b, grad), nb, a.lr, a.momentum, a.weightDecay, a.nesterov ? 1 : 0, a.first ? 1 : 0);
+        return [b.makeTensorInfo(p.shape, "float32", np), b.makeTensorInfo(p.shape, "float32", nb)];
+      },
+    },
+    elementwise("Step", ([a], o) => addon.step(a, o), (attrs) => ((attrs as { alpha?: number }).alpha ?? 0) === 0),
+    {
+      kernelName: GAP,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: ({ inputs, backend }) => {
+        const b = backend as PooledCpuBackend;
+        const { x } = inputs as { x: Info };
+        const [n, h, w, c] = x.shape;
+        const out = new Float32Array(n * c);
+        addon.gapForward(n, h * w, c, values(b, x), out);
+        return b.makeTensorInfo([n, c], "float32", out);
+      },
+    },
+    {
+      kernelName: GAP_GRAD,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const b = backend as PooledCpuBackend;
+        const { dy } = inputs as { dy: Info };
+        const shape = (attrs as { inputShape: number[] }).inputShape;
+        const [n, h, w, c] = shape;
+        const out = b.alloc(n * h * w * c);
+        addon.gapBackward(n, h * w, c, values(b, dy), out);
+        return b.makeTensorInfo(shape, "float32", out);
+      },
+    },
+  );
   const replaced = new Set(ours.map((k) => k.kernelName));
   for (const k of tf.getKernelsForBackend("cpu")) {
     if (!replaced.has(k.kernelName)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
@@ -162,6 +290,27 @@ export function registerNativeBackend(addon: NativeAddon): void {
       const dyY = Array.isArray(dy) ? dy[0] : dy;
       const [dx, dscale, doffset] = tf.engine().runKernel(BN_TRAIN_GRAD, { dy: dyY, x, scale, mean, invstd }, {}) as tf.Tensor[];
       return { x: () => dx, scale: () => dscale, offset: () => doffset };
+    },
+  });
+  // tfjs's ReLU gradient is dy * step(x): two passes and a temporary; one fused kernel on our backend.
+  tf.registerGradient({
+    kernelName: "Relu",
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      const d = dy as tf.Tensor;
+      if (tf.getBackend() === NATIVE_BACKEND && x.dtype === "float32") {
+        return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: d, x }, {}) as tf.Tensor };
+      }
+      return { x: () => d.mul(tf.step(x).toFloat()) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: GAP,
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved) => {
+      const inputShape = saved[0].shape;
+      return { x: () => tf.engine().runKernel(GAP_GRAD, { dy: dy as tf.Tensor }, { inputShape }) as tf.Tensor };
     },
   });
 }

@@ -1,0 +1,34 @@
+/** One optimisation step: forward in training mode, the (KD) loss, gradients, SGD update, BN running stats. */
+import * as tf from "@tensorflow/tfjs";
+import { activeParams, forward, updateRunningStats, type BatchStats, type Model } from "./model.js";
+import { tailorLoss, type KdWeights } from "./loss.js";
+import type { Sgd } from "./optimizer.js";
+
+export interface Batch {
+  /** NHWC images, normalised */
+  x: Float32Array;
+  labels: Int32Array;
+  n: number;
+}
+
+export function batchTensors(b: Batch, h: number, w: number, c: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  return { x: tf.tensor4d(b.x, [b.n, h, w, c]), y: tf.tensor1d(b.labels, "int32") };
+}
+
+/** Returns the loss of the batch (before the update). The teacher, if any, runs in eval mode and is not updated. */
+export function trainStep(m: Model, opt: Sgd, batch: Batch, lr: number, teacher?: Model, kd?: KdWeights): number {
+  const { c, h, w } = m.graph.layers[0].shape;
+  const stats: BatchStats = {};
+  const loss = tf.tidy(() => {
+    const { x, y } = batchTensors(batch, h, w, c);
+    const t = teacher ? forward(teacher, x, false) : undefined;
+    const vars = activeParams(m);
+    const { value, grads } = tf.variableGrads(() => tailorLoss(forward(m, x, true, stats), y, t, kd), vars);
+    opt.step(m.params, grads, lr);
+    return value;
+  });
+  updateRunningStats(m, stats, batch.n * m.graph.layers[1].shape.h * m.graph.layers[1].shape.w);
+  const v = loss.dataSync()[0];
+  loss.dispose();
+  return v;
+}
