@@ -10,21 +10,27 @@
 
 namespace {
 // Per-channel sums of f(row, c) over all rows, in double.
+// Per-channel sums of f(row, c) over all rows, in double. Each thread sums a fixed block of rows and the partial
+// sums are added in thread order, so results are bit-identical from run to run (checkpoint resume relies on it).
 template <typename F>
 void channelSums(long P, int C, std::vector<double>& s1, std::vector<double>& s2, F f) {
+  const int nt = omp_get_max_threads();
+  std::vector<double> part(2L * nt * C, 0.0);
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num();
+    double* a = part.data() + 2L * t * C;
+    double* b = a + C;
+    const long lo = P * t / nt, hi = P * (t + 1) / nt;
+    for (long p = lo; p < hi; p++) f(p, a, b);
+  }
   s1.assign(C, 0.0);
   s2.assign(C, 0.0);
-#pragma omp parallel
-  {
-    std::vector<double> a(C, 0.0), b(C, 0.0);
-#pragma omp for schedule(static)
-    for (long p = 0; p < P; p++) f(p, a.data(), b.data());
-#pragma omp critical
+  for (int t = 0; t < nt; t++)
     for (int c = 0; c < C; c++) {
-      s1[c] += a[c];
-      s2[c] += b[c];
+      s1[c] += part[2L * t * C + c];
+      s2[c] += part[2L * t * C + C + c];
     }
-  }
 }
 }  // namespace
 

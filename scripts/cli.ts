@@ -1,0 +1,65 @@
+/** Shared CLI plumbing for the scripts: strict flag parsing with --help, and the process set-up for training. */
+import { spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
+
+export interface FlagSpec {
+  type: "string" | "boolean";
+  help: string;
+  default?: string | boolean;
+}
+
+/** Parse argv strictly (an unknown flag is an error naming it); --help prints usage and exits. */
+export function parseCli<T extends Record<string, FlagSpec>>(usage: string, flags: T, argv = process.argv.slice(2)) {
+  const options = Object.fromEntries(
+    Object.entries({ ...flags, help: { type: "boolean", help: "show this help" } as FlagSpec }).map(([k, f]) => [k, { type: f.type, default: f.default }]),
+  );
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false }).values as never;
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n`);
+    printHelp(usage, flags);
+    process.exit(2);
+  }
+  if (values.help) {
+    printHelp(usage, flags);
+    process.exit(0);
+  }
+  return values as { [K in keyof T]: T[K]["type"] extends "boolean" ? boolean : string };
+}
+
+function printHelp(usage: string, flags: Record<string, FlagSpec>): void {
+  console.log(usage + "\n\nOptions:");
+  for (const [k, f] of Object.entries(flags)) {
+    const def = f.default === undefined || f.default === false ? "" : ` (default: ${f.default})`;
+    console.log(`  --${k}${f.type === "string" ? " <value>" : ""}`.padEnd(30) + f.help + def);
+  }
+  console.log("  --help".padEnd(30) + "show this help");
+}
+
+/** A number flag: a clear error naming the flag when it is not a number in range. */
+export function num(flag: string, v: string, opts: { int?: boolean; min?: number } = {}): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
+    console.error(`error: --${flag} expects ${opts.int ? "an integer" : "a number"}${opts.min !== undefined ? ` >= ${opts.min}` : ""}, got "${v}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+/**
+ * glibc returns large freed blocks to the OS and page-faults them back on the next allocation, which on this VM
+ * costs more than the kernels that fill them. Keeping them in the heap needs the variables set before the process
+ * starts, so re-run ourselves once with them set.
+ */
+export function ensureHeapReuse(): void {
+  if (process.env.MALLOC_MMAP_THRESHOLD_ || process.env.TAILOR_NO_REEXEC) return;
+  const env = {
+    ...process.env,
+    MALLOC_MMAP_THRESHOLD_: String(32 << 20),
+    MALLOC_TRIM_THRESHOLD_: String(4 << 30),
+    MALLOC_TOP_PAD_: String(256 << 20),
+  };
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env });
+  process.exit(r.status ?? 1);
+}

@@ -1,0 +1,155 @@
+/**
+ * Train a teacher, run Tailor (SkipRemover / SkipShortener) from a teacher, or train a baseline, on CIFAR-10.
+ * Writes to --out: config.json, log.jsonl, last.ckpt.json, best.ckpt.json and, at the end, results.json.
+ *
+ *   npm run train -- --method teacher --epochs 30 --out runs/resnet8-teacher
+ *   npm run train -- --method remover --teacher runs/resnet8-teacher/best.ckpt.json --out runs/resnet8-remover
+ *   npm run train -- --quick            a tiny run (about a minute)
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { initBackend } from "../src/backend/index.js";
+import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
+import { CONFIG_HELP, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
+import { CheckpointError, modelFromCheckpoint, parseCheckpoint, restoreOptimizer, type Checkpoint } from "../src/train/checkpoint.js";
+import { evaluate } from "../src/train/evaluate.js";
+import { newOptimizer, resumeTailor, runTailor, type TailorData } from "../src/train/tailor.js";
+import { runEnvironment } from "../src/util/env.js";
+import { writeFileAtomic } from "../src/util/fs.js";
+import { ensureHeapReuse, num, parseCli, type FlagSpec } from "./cli.js";
+
+ensureHeapReuse();
+
+const kebab = (k: string) => k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
+const configFlags = Object.fromEntries(
+  (Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]).map((k) => {
+    const d = DEFAULT_CONFIG[k];
+    return [kebab(k), { type: "string", help: CONFIG_HELP[k], default: Array.isArray(d) ? d.join(",") || undefined : String(d) } as FlagSpec];
+  }),
+);
+const args = parseCli("Usage: npm run train -- [options]", {
+  ...configFlags,
+  out: { type: "string", help: "run directory (default: runs/<net>-<method>)" },
+  data: { type: "string", help: "CIFAR-10 binary directory", default: defaultDataDir() },
+  resume: { type: "boolean", help: "continue from <out>/last.ckpt.json" },
+  quick: { type: "boolean", help: "tiny run: 2 epochs on 1,000 images, evaluated on 500" },
+});
+
+function configFromArgs(): TrainConfig {
+  const c = { ...DEFAULT_CONFIG } as Record<string, unknown>;
+  for (const k of Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]) {
+    const v = (args as unknown as Record<string, string | undefined>)[kebab(k)];
+    if (v === undefined) continue;
+    const d = DEFAULT_CONFIG[k];
+    if (typeof d === "number") c[k] = num(kebab(k), v);
+    else if (typeof d === "boolean") {
+      if (v !== "true" && v !== "false") {
+        console.error(`error: --${kebab(k)} expects true or false, got "${v}"`);
+        process.exit(2);
+      }
+      c[k] = v === "true";
+    } else if (Array.isArray(d)) c[k] = v === "" ? [] : v.split(",").map((x) => num(kebab(k), x, { int: true, min: 1 }));
+    else c[k] = v;
+  }
+  if (args.quick) Object.assign(c, { epochs: 2, limitTrain: 1000, limitEval: 500, everyEpochs: 1, logEvery: 10 });
+  return validateConfig(c as unknown as TrainConfig);
+}
+
+function readCheckpoint(file: string): Checkpoint {
+  if (!fs.existsSync(file)) throw new CheckpointError(`${file}: checkpoint not found`);
+  return parseCheckpoint(fs.readFileSync(file, "utf8"), file);
+}
+
+const fmtTime = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
+
+async function main() {
+  const config = configFromArgs();
+  const out = path.resolve(args.out ?? path.join("runs", `${config.net}-${config.method}${config.method === "teacher" && config.form === "shortenable" ? "-shortenable" : ""}`));
+  const backend = await initBackend();
+  const env = runEnvironment();
+  fs.mkdirSync(out, { recursive: true });
+  const log = (o: object) => fs.appendFileSync(path.join(out, "log.jsonl"), JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
+
+  const t0 = Date.now();
+  const raw = loadCifar10(args.data);
+  const data: TailorData = { train: raw.train, test: raw.test };
+  const teacherCkpt = config.teacher ? readCheckpoint(config.teacher) : undefined;
+  const teacher = teacherCkpt ? modelFromCheckpoint(teacherCkpt, config.teacher) : undefined;
+  if (teacher && config.method === "shortener" && teacher.net.blocks.some((b) => b.form !== "shortenable")) {
+    throw new CheckpointError(`${config.teacher}: SkipShortener needs a teacher of the shortenable block form (train one with --method teacher --form shortenable)`);
+  }
+
+  const hooks = {
+    config,
+    data,
+    teacher,
+    env,
+    onProgress: (p: { epoch: number; epochs: number; step: number; steps: number; loss: number; lr: number; imagesPerSecond: number; etaSeconds: number }) =>
+      console.log(
+        `epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} lr ${p.lr.toPrecision(2)} ` +
+          `${p.imagesPerSecond.toFixed(0)} img/s ETA ${fmtTime(p.etaSeconds)}`,
+      ),
+    onAlter: (epoch: number, k: number, mode: string) => {
+      console.log(`after epoch ${epoch}: skip ${k} -> ${mode}`);
+      log({ event: "alter", epoch, skip: k, mode });
+    },
+    onEpoch: (r: object & { epoch: number; valTop1: number; valLoss: number }, ckpt: () => Checkpoint, isBest: boolean) => {
+      const c = JSON.stringify(ckpt());
+      writeFileAtomic(path.join(out, "last.ckpt.json"), c);
+      if (isBest) writeFileAtomic(path.join(out, "best.ckpt.json"), c);
+      log({ event: "epoch", ...r });
+      console.log(`epoch ${r.epoch + 1}: val loss ${r.valLoss.toFixed(4)} top-1 ${(100 * r.valTop1).toFixed(2)}%${isBest ? " (best)" : ""}`);
+    },
+  };
+
+  let result;
+  if (args.resume && fs.existsSync(path.join(out, "last.ckpt.json"))) {
+    const file = path.join(out, "last.ckpt.json");
+    const ck = readCheckpoint(file);
+    for (const k of ["net", "method", "form", "seed", "batchSize", "valSize", "everyEpochs"] as const) {
+      if (ck.config[k] !== config[k]) throw new CheckpointError(`${file}: was trained with ${k}=${ck.config[k]}, this run has ${k}=${config[k]}`);
+    }
+    const model = modelFromCheckpoint(ck, file);
+    const opt = newOptimizer(config);
+    restoreOptimizer(opt, ck, file);
+    console.log(`resuming ${out} after epoch ${ck.epoch + 1}`);
+    log({ event: "resume", epoch: ck.epoch });
+    result = resumeTailor(hooks, ck, model, opt);
+  } else {
+    writeFileAtomic(path.join(out, "config.json"), JSON.stringify({ config, env }, null, 2) + "\n");
+    log({ event: "start", config, env });
+    result = runTailor(hooks);
+  }
+
+  // evaluate the best checkpoint (by validation loss, once the architecture is final) and the last model
+  const bestFile = path.join(out, "best.ckpt.json");
+  const best = fs.existsSync(bestFile) ? modelFromCheckpoint(readCheckpoint(bestFile), bestFile) : result.model;
+  const evalOf = (m: typeof best) => ({
+    val: evaluate(m, data.train, result.split.val, result.norm),
+    test: evaluate(m, data.test, result.split.test, result.norm),
+  });
+  const results = {
+    config,
+    env,
+    backend: backend.name,
+    net: best.net.name,
+    skipModes: best.net.blocks.map((b) => b.skip),
+    bestEpoch: result.best?.epoch ?? null,
+    best: evalOf(best),
+    last: evalOf(result.model),
+    epochs: result.history.length,
+    trainSeconds: result.history.reduce((s, h) => s + h.seconds, 0),
+    wallSeconds: (Date.now() - t0) / 1000,
+    normalisation: result.norm,
+  };
+  writeFileAtomic(path.join(out, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  log({ event: "done", best: results.best, bestEpoch: results.bestEpoch });
+  console.log(
+    `done: best epoch ${(results.bestEpoch ?? -1) + 1}, val top-1 ${(100 * results.best.val.top1).toFixed(2)}%, test top-1 ${(100 * results.best.test.top1).toFixed(2)}% -> ${out}/results.json`,
+  );
+}
+
+main().catch((e) => {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(1);
+});

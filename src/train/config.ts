@@ -1,0 +1,119 @@
+/**
+ * One training configuration (nanoGPT style): every default in one place, each overridable from the command line
+ * (scripts/train.ts), unknown keys rejected. Defaults are the authors' CIFAR-10 recipe.
+ */
+export const METHODS = ["teacher", "remover", "shortener", "noskip", "noskip-kd", "shortened-scratch"] as const;
+export type Method = (typeof METHODS)[number];
+export const NETS = ["resnet8", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110"] as const;
+export type NetName = (typeof NETS)[number];
+
+export interface TrainConfig {
+  net: NetName;
+  /** teacher: train with every skip; remover / shortener: Tailor from --teacher; the rest: baselines from scratch */
+  method: Method;
+  /** block form of a teacher: "plain" (SkipRemover's teacher) or "shortenable" (SkipShortener's own teacher) */
+  form: "plain" | "shortenable";
+  /** teacher checkpoint, for remover, shortener and noskip-kd */
+  teacher: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** step decay: x lrGamma every lrStep epochs, or at lrMilestones when given */
+  lrStep: number;
+  lrGamma: number;
+  lrMilestones: number[];
+  /** Tailor alters skip k after epoch everyEpochs * (k + 1) */
+  everyEpochs: number;
+  kdMse: number;
+  kdCe: number;
+  /** images held out of the 50,000 training images for validation (authors: 5,000) */
+  valSize: number;
+  seed: number;
+  /** use only this many training / validation / test images (0 = all): quick runs and tests */
+  limitTrain: number;
+  limitEval: number;
+  /** print progress every this many steps */
+  logEvery: number;
+}
+
+export const DEFAULT_CONFIG: TrainConfig = {
+  net: "resnet8",
+  method: "teacher",
+  form: "plain",
+  teacher: "",
+  epochs: 200,
+  batchSize: 32,
+  lr: 0.1,
+  momentum: 0.9,
+  weightDecay: 1e-4,
+  nesterov: true,
+  lrStep: 30,
+  lrGamma: 0.1,
+  lrMilestones: [],
+  everyEpochs: 3,
+  kdMse: 0.35,
+  kdCe: 0.65,
+  valSize: 5000,
+  seed: 1,
+  limitTrain: 0,
+  limitEval: 0,
+  logEvery: 200,
+};
+
+/** One-line description of every key, for --help. */
+export const CONFIG_HELP: Record<keyof TrainConfig, string> = {
+  net: `network: ${NETS.join(" | ")}`,
+  method: `${METHODS.join(" | ")}`,
+  form: "teacher block form: plain (for SkipRemover) | shortenable (for SkipShortener)",
+  teacher: "teacher checkpoint (remover, shortener, noskip-kd)",
+  epochs: "epochs to train",
+  batchSize: "batch size",
+  lr: "initial learning rate",
+  momentum: "SGD momentum",
+  weightDecay: "weight decay (all parameters)",
+  nesterov: "Nesterov momentum (true | false)",
+  lrStep: "decay the learning rate every N epochs",
+  lrGamma: "decay factor",
+  lrMilestones: "comma-separated epochs to decay at (overrides lrStep)",
+  everyEpochs: "alter one skip every N epochs",
+  kdMse: "weight of MSE(teacher logits, student logits)",
+  kdCe: "weight of the cross-entropy with the labels",
+  valSize: "validation images held out of the training set",
+  seed: "seed of every random choice",
+  limitTrain: "train on only this many images (0 = all)",
+  limitEval: "evaluate on only this many images (0 = all)",
+  logEvery: "progress line every N steps",
+};
+
+export class ConfigError extends Error {}
+
+/** Validate a full config; throws a ConfigError naming the key. */
+export function validateConfig(c: TrainConfig): TrainConfig {
+  const posInt = (k: keyof TrainConfig, min = 1) => {
+    const v = c[k] as number;
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(`${k}: expected an integer >= ${min}, got ${v}`);
+  };
+  const posNum = (k: keyof TrainConfig) => {
+    const v = c[k] as number;
+    if (!Number.isFinite(v) || v < 0) throw new ConfigError(`${k}: expected a number >= 0, got ${v}`);
+  };
+  if (!NETS.includes(c.net)) throw new ConfigError(`net: expected one of ${NETS.join(", ")}, got "${c.net}"`);
+  if (!METHODS.includes(c.method)) throw new ConfigError(`method: expected one of ${METHODS.join(", ")}, got "${c.method}"`);
+  if (c.form !== "plain" && c.form !== "shortenable") throw new ConfigError(`form: expected plain or shortenable, got "${c.form}"`);
+  if (["remover", "shortener", "noskip-kd"].includes(c.method) && !c.teacher) throw new ConfigError(`teacher: method ${c.method} needs a teacher checkpoint`);
+  posInt("epochs");
+  posInt("batchSize");
+  posInt("lrStep");
+  posInt("everyEpochs");
+  posInt("valSize", 0);
+  posInt("limitTrain", 0);
+  posInt("limitEval", 0);
+  posInt("logEvery");
+  posInt("seed", 0);
+  for (const k of ["lr", "momentum", "weightDecay", "lrGamma", "kdMse", "kdCe"] as const) posNum(k);
+  for (const m of c.lrMilestones) if (!Number.isInteger(m) || m < 1) throw new ConfigError(`lrMilestones: expected positive integers, got ${c.lrMilestones.join(",")}`);
+  return c;
+}

@@ -1,0 +1,36 @@
+/** Top-1, top-5 and mean cross-entropy of a model (eval mode: BN running statistics) over a set of images. */
+import * as tf from "@tensorflow/tfjs";
+import type { ImageSet } from "../data/cifar10.js";
+import { epochBatches, type Normalisation } from "../data/batches.js";
+import { forward, type Model } from "./model.js";
+import { crossEntropy } from "./loss.js";
+import { batchTensors } from "./step.js";
+
+export interface EvalResult {
+  loss: number;
+  top1: number;
+  top5: number;
+  count: number;
+}
+
+export function evaluate(m: Model, set: ImageSet, indices: Int32Array, norm: Normalisation, batchSize = 500): EvalResult {
+  let loss = 0;
+  let top1 = 0;
+  let top5 = 0;
+  for (const b of epochBatches(set, indices, batchSize, norm, null)) {
+    const [l, c1, c5] = tf.tidy(() => {
+      const { x, y } = batchTensors(b, 32, 32, 3);
+      const logits = forward(m, x, false);
+      const ce = crossEntropy(logits, y).mul(b.n);
+      const k = Math.min(5, logits.shape[1]);
+      const { indices: top } = tf.topk(logits, k);
+      const hits = tf.equal(top, y.expandDims(1)).cast("float32");
+      return [ce.dataSync()[0], hits.slice([0, 0], [b.n, 1]).sum().dataSync()[0], hits.sum().dataSync()[0]];
+    });
+    loss += l;
+    top1 += c1;
+    top5 += c5;
+  }
+  const n = indices.length;
+  return { loss: loss / n, top1: top1 / n, top5: top5 / n, count: n };
+}

@@ -1,0 +1,197 @@
+/**
+ * Tailor's training loop (Weng et al., section 3; authors' code): a student initialised from the frozen teacher is
+ * fine-tuned with knowledge distillation while one skip at a time, from the input end, is removed (SkipRemover)
+ * or shortened (SkipShortener). The same loop trains the teacher and the from-scratch baselines.
+ * Pure of I/O: progress and checkpoints go out through the callbacks.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ImageSet } from "../data/cifar10.js";
+import { channelStats, epochBatches, splitTrainVal, type Normalisation } from "../data/batches.js";
+import { cifarResNet, resnet8, skipCount, skipModes, withAllSkips, withSkip, type NetSpec, type SkipMode } from "../net/index.js";
+import { Rng } from "../util/random.js";
+import type { TrainConfig } from "./config.js";
+import { evaluate, type EvalResult } from "./evaluate.js";
+import { cloneModel, createModel, setNet, type Model } from "./model.js";
+import { Sgd } from "./optimizer.js";
+import { lastAlterationEpoch, learningRate, skipsAlteredAfterEpoch } from "./schedule.js";
+import { trainStep } from "./step.js";
+import type { Checkpoint, EpochRecord } from "./checkpoint.js";
+import { makeCheckpoint } from "./checkpoint.js";
+
+export function buildNet(c: Pick<TrainConfig, "net" | "form">): NetSpec {
+  const o = { form: c.form };
+  return c.net === "resnet8" ? resnet8(o) : cifarResNet(Number(c.net.slice(6)), o);
+}
+
+/** The mode a method alters skips to, and whether it starts from the teacher's weights. */
+export function methodPlan(method: TrainConfig["method"]): { target: SkipMode | null; fromTeacher: boolean; kd: boolean; static: SkipMode | null } {
+  switch (method) {
+    case "teacher":
+      return { target: null, fromTeacher: false, kd: false, static: null };
+    case "remover":
+      return { target: "removed", fromTeacher: true, kd: true, static: null };
+    case "shortener":
+      return { target: "shortened", fromTeacher: true, kd: true, static: null };
+    case "noskip":
+      return { target: null, fromTeacher: false, kd: false, static: "removed" };
+    case "noskip-kd":
+      return { target: null, fromTeacher: false, kd: true, static: "removed" };
+    case "shortened-scratch":
+      return { target: null, fromTeacher: false, kd: false, static: "shortened" };
+  }
+}
+
+export interface Progress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+}
+
+export interface TailorData {
+  train: ImageSet;
+  test: ImageSet;
+}
+
+export interface TailorRun {
+  config: TrainConfig;
+  data: TailorData;
+  /** the frozen teacher (remover, shortener, noskip-kd) */
+  teacher?: Model;
+  env: Checkpoint["env"];
+  onProgress?: (p: Progress) => void;
+  onAlter?: (epoch: number, skip: number, mode: SkipMode) => void;
+  /** called after every epoch with the record, the checkpoint and whether it is the best so far */
+  onEpoch?: (r: EpochRecord, ckpt: () => Checkpoint, isBest: boolean) => void;
+}
+
+export class DivergedError extends Error {}
+
+export interface TailorResult {
+  model: Model;
+  history: EpochRecord[];
+  best: Checkpoint["best"];
+  norm: Normalisation;
+  split: { train: Int32Array; val: Int32Array; test: Int32Array };
+}
+
+const limit = (a: Int32Array, n: number) => (n > 0 && n < a.length ? a.slice(0, n) : a);
+
+/** The seeded train/val split (authors: 45,000 / 5,000), the test indices, and the normalisation of the train split. */
+function prepareData(c: TrainConfig, data: TailorData) {
+  const split = splitTrainVal(data.train.count, c.valSize, c.seed);
+  // a limited test set is a seeded random subset (files may be ordered by class), kept in file order
+  const test = Int32Array.from({ length: data.test.count }, (_, i) => i);
+  if (c.limitEval > 0 && c.limitEval < test.length) new Rng(c.seed + 17).shuffle(test);
+  return {
+    norm: channelStats(data.train, split.train),
+    split: {
+      train: limit(split.train, c.limitTrain),
+      val: limit(split.val, c.limitEval),
+      test: limit(test, c.limitEval).sort(),
+    },
+  };
+}
+
+function newOptimizer(c: TrainConfig): Sgd {
+  return new Sgd({ lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov });
+}
+
+/** Start a run: the student copies the teacher (Tailor) or is initialised from the seed (teacher, baselines). */
+export function runTailor(run: TailorRun): TailorResult {
+  const c = run.config;
+  const plan = methodPlan(c.method);
+  let model: Model;
+  if (plan.fromTeacher) {
+    if (!run.teacher) throw new Error(`method ${c.method} needs a teacher`);
+    model = cloneModel(run.teacher);
+  } else {
+    let net = buildNet(c);
+    if (plan.static) net = withAllSkips(net, plan.static);
+    model = createModel(net, c.seed);
+  }
+  return trainLoop(run, model, newOptimizer(c), -1, [], null, prepareData(c, run.data));
+}
+
+/** Continue a run from its checkpoint (model and optimiser restored by the caller); the next epoch follows. */
+export function resumeTailor(run: TailorRun, ckpt: Checkpoint, model: Model, opt: Sgd): TailorResult {
+  return trainLoop(run, model, opt, ckpt.epoch, ckpt.history, ckpt.best, prepareData(run.config, run.data));
+}
+
+export { newOptimizer };
+
+function trainLoop(
+  run: TailorRun,
+  model: Model,
+  opt: Sgd,
+  lastEpoch: number,
+  history: EpochRecord[],
+  best: Checkpoint["best"],
+  d: { norm: Normalisation; split: { train: Int32Array; val: Int32Array; test: Int32Array } },
+): TailorResult {
+  const c = run.config;
+  const plan = methodPlan(c.method);
+  const skips = skipCount(model.net);
+  // the best checkpoint is chosen only once the architecture is final (every scheduled skip altered)
+  const finalFrom = plan.target ? lastAlterationEpoch(skips, c.everyEpochs) : 0;
+  const kd = plan.kd && run.teacher ? { mse: c.kdMse, ce: c.kdCe } : undefined;
+  const teacher = plan.kd ? run.teacher : undefined;
+  const stepsPerEpoch = Math.ceil(d.split.train.length / c.batchSize);
+  let trainSeconds = 0;
+  let imagesDone = 0;
+  for (let epoch = lastEpoch + 1; epoch < c.epochs; epoch++) {
+    const lr = learningRate({ lr: c.lr, gamma: c.lrGamma, stepEvery: c.lrStep, milestones: c.lrMilestones.length ? c.lrMilestones : undefined }, epoch);
+    const rng = new Rng((c.seed * 1_000_003 + epoch * 7919) >>> 0);
+    const e0 = performance.now();
+    let lossSum = 0;
+    let seen = 0;
+    let step = 0;
+    for (const b of epochBatches(run.data.train, d.split.train, c.batchSize, d.norm, rng)) {
+      const s0 = performance.now();
+      const loss = trainStep(model, opt, b, lr, teacher, kd);
+      trainSeconds += (performance.now() - s0) / 1000;
+      if (!Number.isFinite(loss)) {
+        throw new DivergedError(`loss became ${loss} at epoch ${epoch}, step ${step}: stopping (the last checkpoint is kept)`);
+      }
+      lossSum += loss * b.n;
+      seen += b.n;
+      imagesDone += b.n;
+      step++;
+      if (run.onProgress && (step % c.logEvery === 0 || step === stepsPerEpoch)) {
+        const ips = imagesDone / trainSeconds;
+        const remaining = (c.epochs - epoch - 1) * d.split.train.length + (d.split.train.length - seen);
+        run.onProgress({ epoch, epochs: c.epochs, step, steps: stepsPerEpoch, loss: lossSum / seen, lr, imagesPerSecond: ips, etaSeconds: remaining / ips });
+      }
+    }
+    const seconds = (performance.now() - e0) / 1000;
+    // Tailor: alter the scheduled skip at the end of this epoch (before validating the new architecture)
+    if (plan.target) {
+      for (const k of skipsAlteredAfterEpoch(epoch, skips, c.everyEpochs)) {
+        setNet(model, withSkip(model.net, k, plan.target), c.seed + k + 1);
+        run.onAlter?.(epoch, k, plan.target);
+      }
+    }
+    const val: EvalResult = evaluate(model, run.data.train, d.split.val, d.norm);
+    const rec: EpochRecord = {
+      epoch,
+      lr,
+      trainLoss: lossSum / seen,
+      valLoss: val.loss,
+      valTop1: val.top1,
+      valTop5: val.top5,
+      skipModes: skipModes(model.net),
+      seconds,
+      imagesPerSecond: seen / seconds,
+    };
+    history.push(rec);
+    const isBest = epoch >= finalFrom && (best === null || val.loss < best.valLoss);
+    if (isBest) best = { epoch, valLoss: val.loss };
+    run.onEpoch?.(rec, () => makeCheckpoint(model, opt, c, epoch, history, best, run.env), isBest);
+    if (tf.memory().numTensors > 10_000) throw new Error(`tensor leak: ${tf.memory().numTensors} tensors alive`);
+  }
+  return { model, history, best, norm: d.norm, split: d.split };
+}
