@@ -198,7 +198,8 @@ export function registerNativeBackend(addon: NativeAddon): void {
   // Element-wise ops on same-shape float32 tensors (ReLU, its gradient, skip adds, gradient accumulation) go native;
   // anything else (broadcasts, ints, small tensors) falls through to the CPU backend's kernel.
   const elementwise = (name: string, fn: (ins: Float32Array[], out: Float32Array) => void, accepts?: (attrs: object) => boolean): tf.KernelConfig => {
-    const fallback = tf.getKernel(name, "cpu")!;
+    // our own kernels (ReLU gradient) have no CPU twin: they always run native
+    const fallback = tf.getKernel(name, "cpu");
     return {
       kernelName: name,
       backendName: NATIVE_BACKEND,
@@ -207,7 +208,8 @@ export function registerNativeBackend(addon: NativeAddon): void {
         const ins = Object.values(args.inputs) as Info[];
         const size = tf.util.sizeFromShape(ins[0].shape);
         const same = ins.every((t) => t.dtype === "float32" && tf.util.arraysEqual(t.shape, ins[0].shape));
-        if (!same || size < NATIVE_MIN_SIZE || (accepts && !accepts(args.attrs ?? {}))) return fallback.kernelFunc(args);
+        if (fallback && (!same || size < NATIVE_MIN_SIZE || (accepts && !accepts(args.attrs ?? {})))) return fallback.kernelFunc(args);
+        if (!same) throw new Error(`${NATIVE_BACKEND} ${name}: expected float32 inputs of one shape`);
         const out = b.alloc(size);
         fn(
           ins.map((t) => values(b, t)),
