@@ -1,0 +1,66 @@
+/**
+ * Configuration of a 2D processing-element array that runs a network layer by layer through off-chip memory.
+ * The paper's array (AMD/Xilinx "Reconfigurable DNN Architecture") is not public: every property is a parameter.
+ */
+export type Dataflow = "os" | "ws";
+/** how a skip is added: in the output stage of the conv that ends the skip ("fused"), or by its own pass */
+export type AddMode = "fused" | "separate";
+
+export interface PeArrayConfig {
+  rows: number;
+  cols: number;
+  /** output-stationary or weight-stationary mapping (SCALE-Sim's OS / WS) */
+  dataflow: Dataflow;
+  /** on-chip buffers (bytes) for input feature maps, weights and output feature maps */
+  ifmapBufferBytes: number;
+  filterBufferBytes: number;
+  ofmapBufferBytes: number;
+  /** DRAM bytes per array clock cycle */
+  dramBytesPerCycle: number;
+  clockMHz: number;
+  actBits: number;
+  weightBits: number;
+  addMode: AddMode;
+  /** a tensor consumed only by the next layer may stay on chip when it fits the buffers */
+  keepOnChip: boolean;
+  /** element-wise lanes of a separate add pass (elements per cycle) */
+  addLanes: number;
+}
+
+/**
+ * Defaults: a 32x32 array (the scale of SCALE-Sim's example configurations, e.g. its "eyeriss"-style and
+ * 32x32 "google"-style configs), 108 KiB buffers per operand like SCALE-Sim's default config file, 8-bit data,
+ * DRAM at 16 bytes/cycle (a 128-bit AXI port at the array clock, as on Zynq UltraScale+ HP ports, UG1085), 200 MHz.
+ */
+export const DEFAULT_PE_ARRAY: PeArrayConfig = {
+  rows: 32,
+  cols: 32,
+  dataflow: "os",
+  ifmapBufferBytes: 108 * 1024,
+  filterBufferBytes: 108 * 1024,
+  ofmapBufferBytes: 108 * 1024,
+  dramBytesPerCycle: 16,
+  clockMHz: 200,
+  actBits: 8,
+  weightBits: 8,
+  addMode: "fused",
+  keepOnChip: false,
+  addLanes: 32,
+};
+
+export class PeArrayConfigError extends Error {}
+
+/** Throws a PeArrayConfigError naming the field. */
+export function validatePeArrayConfig(c: PeArrayConfig): PeArrayConfig {
+  const pos = (k: keyof PeArrayConfig, integer = false) => {
+    const v = c[k] as number;
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+      throw new PeArrayConfigError(`pe-array config: ${k} must be a positive ${integer ? "integer" : "number"}, got ${v}`);
+    }
+  };
+  for (const k of ["rows", "cols", "actBits", "weightBits", "addLanes"] as const) pos(k, true);
+  for (const k of ["ifmapBufferBytes", "filterBufferBytes", "ofmapBufferBytes", "dramBytesPerCycle", "clockMHz"] as const) pos(k);
+  if (c.dataflow !== "os" && c.dataflow !== "ws") throw new PeArrayConfigError(`pe-array config: dataflow must be "os" or "ws", got "${c.dataflow}"`);
+  if (c.addMode !== "fused" && c.addMode !== "separate") throw new PeArrayConfigError(`pe-array config: addMode must be "fused" or "separate", got "${c.addMode}"`);
+  return c;
+}
