@@ -1,0 +1,6 @@
+export * from "./config.js";
+export * from "./memory.js";
+export * from "./design.js";
+export * from "./simulate.js";
+export * from "./resources.js";
+export * from "./model.js";

@@ -1,0 +1,91 @@
+/** hls4ml io_stream cost of a network: design, FIFO depths (default or simulated), resources, latency. */
+import type { LayerGraph } from "../../net/graph.js";
+import { PARTS, validateHls4mlConfig, Hls4mlConfigError, type Hls4mlConfig } from "./config.js";
+import { buildDesign, type Design } from "./design.js";
+import { addRes, processResources, streamResources, zero, type Resources } from "./resources.js";
+import { simulate, type SimResult } from "./simulate.js";
+
+export interface StreamCost extends Resources {
+  name: string;
+  depth: number;
+  width: number;
+  storage: "srl" | "bram";
+  skip: boolean;
+  block?: string;
+}
+
+export interface ProcessCost extends Resources {
+  name: string;
+  kind: string;
+  rf: number;
+}
+
+export interface Hls4mlReport {
+  network: string;
+  config: Hls4mlConfig;
+  processes: ProcessCost[];
+  streams: StreamCost[];
+  totals: Resources & { latencyCycles: number; intervalCycles: number; latencyUs: number };
+  /** fraction of the part's resources */
+  utilisation: { bram18: number; lut: number; ff: number; dsp: number };
+  /** resources of the FIFOs, and of the skip copy FIFOs alone */
+  fifo: Resources;
+  skipFifo: Resources;
+  warnings: string[];
+}
+
+/** Simulations depend only on the design's structure and reuse factors: callers sweeping bit widths can share them. */
+export type SimCache = Map<string, { depths: number[]; sim: SimResult }>;
+
+function designKey(g: LayerGraph, d: Design, c: Hls4mlConfig): string {
+  return [g.net.name, g.net.blocks.map((b) => b.skip).join(","), c.shortImpl, c.fifoDepth, d.processes.map((p) => p.rf).join(",")].join("|");
+}
+
+export function fifoDepths(d: Design, c: Hls4mlConfig, cache?: SimCache, key?: string): { depths: number[]; sim: SimResult } {
+  const hit = key ? cache?.get(key) : undefined;
+  if (hit) return hit;
+  let r: { depths: number[]; sim: SimResult };
+  if (c.fifoDepth === "default") {
+    // hls4ml's default depth: the whole feature map, H x W words (StreamVariableConverter)
+    const depths = d.streams.map((s) => s.pixels);
+    r = { depths, sim: simulate(d, depths) };
+  } else {
+    const free = simulate(d, d.streams.map(() => Infinity));
+    const depths = free.maxOccupancy.map((m) => m + 1);
+    r = { depths, sim: simulate(d, depths) };
+  }
+  if (key) cache?.set(key, r);
+  return r;
+}
+
+export function hls4mlCost(g: LayerGraph, config: Hls4mlConfig, cache?: SimCache): Hls4mlReport {
+  const c = validateHls4mlConfig(config);
+  if (g.net.dims !== 2) throw new Hls4mlConfigError(`hls4ml model: ${g.net.name} is a 1D network; only 2D networks are modelled`);
+  const d = buildDesign(g, c);
+  const { depths, sim } = fifoDepths(d, c, cache, designKey(g, d, c));
+  if (sim.deadlock) throw new Error(`hls4ml model: the design deadlocks with these FIFO depths: ${sim.blockedOn.join(", ")}`);
+  const processes: ProcessCost[] = d.processes.map((p) => ({ name: p.name, kind: p.kind, rf: p.rf, ...strip(processResources(p, c)) }));
+  const streams: StreamCost[] = d.streams.map((s) => {
+    const r = streamResources(s, depths[s.id], c);
+    return { name: s.name, depth: depths[s.id], width: s.width, storage: r.storage.kind, skip: s.skip, block: s.block, bram18: r.bram18, lut: r.lut, ff: r.ff, dsp: 0 };
+  });
+  const sum = (xs: Resources[]) => xs.reduce(addRes, zero());
+  const fifo = sum(streams);
+  const totals = addRes(sum(processes), fifo);
+  const part = PARTS[c.part];
+  return {
+    network: g.net.name,
+    config: c,
+    processes,
+    streams,
+    totals: { ...totals, latencyCycles: sim.latency, intervalCycles: sim.interval, latencyUs: sim.latency / c.clockMHz },
+    utilisation: { bram18: totals.bram18 / part.bram18, lut: totals.lut / part.lut, ff: totals.ff / part.ff, dsp: totals.dsp / part.dsp },
+    fifo,
+    skipFifo: sum(streams.filter((s) => s.skip)),
+    warnings: d.warnings,
+  };
+}
+
+function strip(r: Resources): Resources {
+  return { bram18: r.bram18, lut: r.lut, ff: r.ff, dsp: r.dsp };
+}
