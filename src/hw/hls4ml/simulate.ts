@@ -83,75 +83,93 @@ function pattern(p: Process): Pattern {
 /** Simulate one inference with the given FIFO depths (Infinity: unbounded). */
 export function simulate(d: Design, depths: number[]): SimResult {
   const S = d.streams.length;
-  const writes: number[][] = Array.from({ length: S }, () => []);
-  const reads: number[][] = Array.from({ length: S }, () => []);
+  // per stream: token write / read times, preallocated (a stream carries exactly `pixels` tokens)
+  const writes = d.streams.map((s) => new Float64Array(s.pixels));
+  const reads = d.streams.map((s) => new Float64Array(s.pixels));
+  const nw = new Int32Array(S);
+  const nr = new Int32Array(S);
   const pats = d.processes.map(pattern);
-  const next = new Array(d.processes.length).fill(0);
-  const last = new Array(d.processes.length).fill(-Infinity);
+  const next = new Int32Array(d.processes.length);
+  const last = new Float64Array(d.processes.length).fill(-Infinity);
+  const done = new Uint8Array(d.processes.length);
+  // visit producers before consumers so an unbounded run needs a single pass
+  const order = topologicalOrder(d);
   let remaining = d.processes.length;
-  const done = new Array(d.processes.length).fill(false);
   let progress = true;
   while (remaining > 0 && progress) {
     progress = false;
-    for (const p of d.processes) {
-      if (done[p.id]) continue;
-      const pt = pats[p.id];
+    for (const pid of order) {
+      if (done[pid]) continue;
+      const p = d.processes[pid];
+      const pt = pats[pid];
+      const ins = p.inputs;
+      const outs = p.outputs;
+      let f = next[pid];
+      let prev = last[pid];
       for (;;) {
-        const f = next[p.id];
         if (f >= pt.firings) {
-          done[p.id] = true;
+          done[pid] = 1;
           remaining--;
           break;
         }
-        let t = last[p.id] + pt.ii;
+        let t = prev + pt.ii;
         if (t < 0) t = 0;
         const rd = pt.reads(f);
         const wr = pt.writes(f);
         let ready = true;
         if (rd) {
-          for (const s of p.inputs) {
-            const k = reads[s].length;
-            if (k >= writes[s].length) {
+          for (let i = 0; i < ins.length; i++) {
+            const s = ins[i];
+            const k = nr[s];
+            if (k >= nw[s]) {
               ready = false;
               break;
             }
             // a token can be read the cycle after it was written
-            t = Math.max(t, writes[s][k] + 1);
+            const w = writes[s][k] + 1;
+            if (w > t) t = w;
           }
         }
         if (ready && wr) {
-          for (const s of p.outputs) {
-            const k = writes[s].length;
+          for (let i = 0; i < outs.length; i++) {
+            const s = outs[i];
+            const k = nw[s];
             const depth = depths[s];
             if (k >= depth) {
               const freed = k - depth;
-              if (freed >= reads[s].length) {
+              if (freed >= nr[s]) {
                 ready = false;
                 break;
               }
               // the slot is free the cycle after its token was read
-              t = Math.max(t, reads[s][freed] + 1 - pt.latency);
+              const r = reads[s][freed] + 1 - pt.latency;
+              if (r > t) t = r;
             }
           }
         }
         if (!ready) break;
-        if (rd) for (const s of p.inputs) reads[s].push(t);
-        if (wr) for (const s of p.outputs) writes[s].push(t + pt.latency);
-        last[p.id] = t;
-        next[p.id] = f + 1;
+        if (rd) for (let i = 0; i < ins.length; i++) reads[ins[i]][nr[ins[i]]++] = t;
+        if (wr) for (let i = 0; i < outs.length; i++) writes[outs[i]][nw[outs[i]]++] = t + pt.latency;
+        prev = t;
+        f++;
         progress = true;
       }
+      next[pid] = f;
+      last[pid] = prev;
     }
   }
-  const maxOccupancy = writes.map((w, s) => {
+  const maxOccupancy = d.streams.map((st, s) => {
+    const w = writes[s];
     const r = reads[s];
+    const n = nw[s];
+    const m = nr[s];
     let i = 0;
     let j = 0;
     let occ = 0;
     let max = 0;
     // a token occupies the FIFO from its write until its read; at equal times count the write first
-    while (i < w.length) {
-      if (j < r.length && r[j] < w[i]) {
+    while (i < n) {
+      if (j < m && r[j] < w[i]) {
         occ--;
         j++;
       } else {
@@ -164,10 +182,25 @@ export function simulate(d: Design, depths: number[]): SimResult {
   });
   const deadlock = remaining > 0;
   const blockedOn = deadlock
-    ? d.streams.filter((s) => writes[s.id].length - reads[s.id].length >= depths[s.id] && writes[s.id].length < s.pixels).map((s) => `${s.name} (depth ${depths[s.id]})`)
+    ? d.streams.filter((s) => nw[s.id] - nr[s.id] >= depths[s.id] && nw[s.id] < s.pixels).map((s) => `${s.name} (depth ${depths[s.id]})`)
     : [];
   const sink = d.processes.find((p) => p.kind === "output")!;
-  const latency = deadlock ? Infinity : Math.max(...sink.inputs.map((s) => writes[s][writes[s].length - 1] ?? 0)) + 1;
+  const latency = deadlock ? Infinity : Math.max(...sink.inputs.map((s) => (nw[s] ? writes[s][nw[s] - 1] : 0))) + 1;
   const interval = Math.max(...pats.map((p) => p.firings * p.ii));
   return { deadlock, blockedOn, latency, interval, maxOccupancy };
+}
+
+function topologicalOrder(d: Design): number[] {
+  const indeg = d.processes.map((p) => p.inputs.length);
+  const queue = d.processes.filter((p) => p.inputs.length === 0).map((p) => p.id);
+  const order: number[] = [];
+  while (queue.length) {
+    const id = queue.shift()!;
+    order.push(id);
+    for (const s of d.processes[id].outputs) {
+      const to = d.streams[s].to;
+      if (--indeg[to] === 0) queue.push(to);
+    }
+  }
+  return order;
 }

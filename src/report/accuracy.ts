@@ -1,0 +1,40 @@
+/** Accuracy of trained checkpoints on the validation split and the test set (the authors' protocol, DESIGN.md). */
+import { channelStats, splitTrainVal } from "../data/batches.js";
+import type { Cifar10 } from "../data/cifar10.js";
+import { modelFromCheckpoint, type Checkpoint } from "../train/checkpoint.js";
+import { evaluate } from "../train/evaluate.js";
+import { disposeModel } from "../train/model.js";
+
+export interface RunAccuracy {
+  run: string;
+  method: string;
+  skipModes: string[];
+  epoch: number;
+  valTop1: number;
+  valTop5: number;
+  testTop1: number;
+  testTop5: number;
+}
+
+export function checkpointAccuracy(run: string, ckpt: Checkpoint, file: string, data: Cifar10): RunAccuracy {
+  const c = ckpt.config;
+  const split = splitTrainVal(data.train.count, c.valSize, c.seed);
+  const norm = channelStats(data.train, split.train);
+  const m = modelFromCheckpoint(ckpt, file);
+  try {
+    const val = evaluate(m, data.train, split.val, norm);
+    const test = evaluate(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm);
+    return {
+      run,
+      method: c.method,
+      skipModes: ckpt.net.blocks.map((b) => b.skip),
+      epoch: ckpt.epoch,
+      valTop1: val.top1,
+      valTop5: val.top5,
+      testTop1: test.top1,
+      testTop5: test.top5,
+    };
+  } finally {
+    disposeModel(m);
+  }
+}

@@ -1,0 +1,25 @@
+/** Check each claim of data/claims.json against the value the project computed. */
+export interface ClaimSpec {
+  id: string;
+  claim: string;
+  metric: string;
+  paper: number;
+  unit: string;
+  tolerance: number;
+  group: string;
+  /** within: |ours - paper| <= tolerance; at-least: ours >= paper - tolerance */
+  check: "within" | "at-least";
+}
+
+export interface ClaimResult extends ClaimSpec {
+  ours: number | null;
+  configuration: string;
+  status: "holds" | "differs" | "not computed";
+  reason: string;
+}
+
+export function checkClaim(spec: ClaimSpec, ours: number | null, configuration: string, explain: (ours: number) => string): ClaimResult {
+  if (ours === null || !Number.isFinite(ours)) return { ...spec, ours: null, configuration, status: "not computed", reason: configuration };
+  const holds = spec.check === "at-least" ? ours >= spec.paper - spec.tolerance : Math.abs(ours - spec.paper) <= spec.tolerance;
+  return { ...spec, ours, configuration, status: holds ? "holds" : "differs", reason: holds ? (spec.check === "at-least" ? `no worse than ${spec.paper - spec.tolerance} ${spec.unit}` : `within ${spec.tolerance} ${spec.unit} of the paper`) : explain(ours) };
+}

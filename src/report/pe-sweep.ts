@@ -1,0 +1,81 @@
+/** The PE-array sweep: networks x array sizes x DRAM bandwidths x buffer sizes x add modes x on-chip reuse. */
+import { lower } from "../net/index.js";
+import { DEFAULT_PE_ARRAY, peArrayCost, type PeArrayConfig, type PeArrayReport } from "../hw/pe-array/index.js";
+import { METHODS, pct, tailorPair, type Method } from "./variants.js";
+
+export interface PeSweepSpec {
+  networks: string[];
+  arrays: number[];
+  dramBytesPerCycle: number[];
+  bufferKiB: number[];
+  addModes: PeArrayConfig["addMode"][];
+  keepOnChip: boolean[];
+  dataflows: PeArrayConfig["dataflow"][];
+}
+
+export const DEFAULT_PE_SWEEP: PeSweepSpec = {
+  networks: ["resnet8", "resnet20", "resnet56", "resnet18", "resnet34", "resnet50"],
+  arrays: [8, 16, 32, 64],
+  dramBytesPerCycle: [4, 8, 16, 32, 64],
+  bufferKiB: [32, 108, 512],
+  addModes: ["fused", "separate"],
+  keepOnChip: [false, true],
+  dataflows: ["os", "ws"],
+};
+
+export interface PeRow {
+  network: string;
+  method: Method;
+  config: PeArrayConfig;
+  base: PeArrayReport["totals"];
+  altered: PeArrayReport["totals"];
+  /** % change: performance (inferences/s) and DRAM bytes per inference */
+  perf: number;
+  bytes: number;
+}
+
+export function peSweep(spec: PeSweepSpec = DEFAULT_PE_SWEEP): PeRow[] {
+  const rows: PeRow[] = [];
+  for (const network of spec.networks)
+    for (const method of METHODS) {
+      const pair = tailorPair(network, method);
+      const g = { base: lower(pair.base), altered: lower(pair.altered) };
+      for (const n of spec.arrays)
+        for (const bw of spec.dramBytesPerCycle)
+          for (const kib of spec.bufferKiB)
+            for (const addMode of spec.addModes)
+              for (const keepOnChip of spec.keepOnChip)
+                for (const dataflow of spec.dataflows) {
+                  const config: PeArrayConfig = {
+                    ...DEFAULT_PE_ARRAY,
+                    rows: n,
+                    cols: n,
+                    addLanes: n,
+                    dramBytesPerCycle: bw,
+                    ifmapBufferBytes: kib * 1024,
+                    filterBufferBytes: kib * 1024,
+                    ofmapBufferBytes: kib * 1024,
+                    addMode,
+                    keepOnChip,
+                    dataflow,
+                  };
+                  let b: PeArrayReport, a: PeArrayReport;
+                  try {
+                    b = peArrayCost(g.base, config);
+                    a = peArrayCost(g.altered, config);
+                  } catch {
+                    continue; // a buffer too small for this network's layers: not a valid design point
+                  }
+                  rows.push({
+                    network,
+                    method,
+                    config,
+                    base: b.totals,
+                    altered: a.totals,
+                    perf: pct(a.totals.inferencesPerSecond, b.totals.inferencesPerSecond),
+                    bytes: pct(a.totals.dramBytes, b.totals.dramBytes),
+                  });
+                }
+    }
+  return rows;
+}

@@ -1,0 +1,49 @@
+/** What the sweeps say about each claim: the largest effect ("up to"), where it occurs, and typical values. */
+import type { HlsRow } from "./hls4ml-sweep.js";
+import type { PeRow } from "./pe-sweep.js";
+
+export interface Extreme {
+  value: number;
+  where: string;
+  median: number;
+  count: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+/** Largest saving (as a positive %) of an hls4ml resource over designs whose teacher fits its part. */
+export function hlsSaving(rows: HlsRow[], key: "bram18" | "ff" | "lut"): Extreme {
+  const fit = rows.filter((r) => r.fits && r.base[key] > 0);
+  const best = fit.reduce<HlsRow | null>((m, r) => (m === null || r.change[key] < m.change[key] ? r : m), null);
+  return {
+    value: best ? -best.change[key] : NaN,
+    where: best ? `${best.network} ${best.method}${best.method === "shortener" ? ` (${best.shortImpl})` : ""}, ${best.label}, ${best.strategy}, ${best.part}` : "no design fits",
+    median: -median(fit.map((r) => r.change[key])),
+    count: fit.length,
+  };
+}
+
+export function hlsLatency(rows: HlsRow[]): Extreme {
+  const best = rows.reduce((m, r) => (Math.abs(r.change.latency) > Math.abs(m.change.latency) ? r : m));
+  return {
+    value: Math.abs(best.change.latency),
+    where: `${best.network} ${best.method}${best.method === "shortener" ? ` (${best.shortImpl})` : ""}, ${best.label}`,
+    median: median(rows.map((r) => Math.abs(r.change.latency))),
+    count: rows.length,
+  };
+}
+
+export function peGain(rows: PeRow[], key: "perf" | "bytes"): Extreme {
+  const sign = key === "perf" ? 1 : -1;
+  const best = rows.reduce((m, r) => (sign * r[key] > sign * m[key] ? r : m));
+  const c = best.config;
+  return {
+    value: sign * best[key],
+    where: `${best.network} ${best.method}, ${c.rows}x${c.cols} ${c.dataflow.toUpperCase()}, ${c.dramBytesPerCycle} B/cycle, ${c.ifmapBufferBytes / 1024} KiB buffers, ${c.addMode} add${c.keepOnChip ? ", on-chip reuse" : ""}`,
+    median: sign * median(rows.map((r) => r[key])),
+    count: rows.length,
+  };
+}

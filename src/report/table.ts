@@ -1,0 +1,14 @@
+/** Markdown and CSV tables from rows of plain values. */
+export type Cell = string | number | boolean | null | undefined;
+
+const fmt = (v: Cell): string => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v === null || v === undefined ? "" : String(v));
+
+export function markdownTable(headers: string[], rows: Cell[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(headers), line(headers.map(() => "---")), ...rows.map((r) => line(r.map((c) => fmt(c).replace(/\|/g, "\\|"))))].join("\n") + "\n";
+}
+
+export function csvTable(headers: string[], rows: Cell[][]): string {
+  const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  return [headers, ...rows.map((r) => r.map((c) => (typeof c === "number" ? String(c) : fmt(c))))].map((r) => r.map(esc).join(",")).join("\n") + "\n";
+}
