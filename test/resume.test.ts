@@ -1,0 +1,74 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../src/backend/index.js";
+import { IMAGE_BYTES } from "../src/data/cifar10.js";
+import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
+import { modelFromCheckpoint, parseCheckpoint, restoreOptimizer, type Checkpoint } from "../src/train/checkpoint.js";
+import { newOptimizer, resumeTailor, runTailor, type TailorData } from "../src/train/tailor.js";
+import type { Model } from "../src/train/model.js";
+import { Rng } from "../src/util/random.js";
+
+beforeAll(async () => {
+  await initBackend({ quiet: true });
+});
+
+function synthetic(n: number, seed: number) {
+  const r = new Rng(seed);
+  const images = new Uint8Array(n * IMAGE_BYTES);
+  for (let i = 0; i < images.length; i++) images[i] = r.int(256);
+  return { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), count: n };
+}
+
+const data: TailorData = { train: synthetic(96, 1), test: synthetic(20, 2) };
+const config: TrainConfig = { ...DEFAULT_CONFIG, epochs: 3, batchSize: 16, valSize: 16, logEvery: 1000, lrMilestones: [2] };
+const weights = (m: Model) => [...m.params].map(([k, v]) => [k, Array.from(v.dataSync())] as const);
+const env = { test: 1 };
+
+describe("checkpoints", () => {
+  it("a run resumed from its epoch-1 checkpoint ends exactly as the uninterrupted run", () => {
+    const ckpts: Checkpoint[] = [];
+    const full = runTailor({ config, data, env, onEpoch: (_r, c) => ckpts.push(JSON.parse(JSON.stringify(c()))) });
+    expect(ckpts).toHaveLength(3);
+    // "kill" after epoch index 1: restart from its checkpoint, through the JSON text form
+    const text = JSON.stringify(ckpts[1]);
+    const ck = parseCheckpoint(text, "last.ckpt.json");
+    const model = modelFromCheckpoint(ck, "last.ckpt.json");
+    const opt = newOptimizer(config);
+    restoreOptimizer(opt, ck, "last.ckpt.json");
+    const resumed = resumeTailor({ config, data, env }, ck, model, opt);
+    expect(resumed.history.map((h) => h.valLoss)).toEqual(full.history.map((h) => h.valLoss));
+    expect(weights(resumed.model)).toEqual(weights(full.model));
+  });
+
+  it("Tailor (SkipRemover) alters one skip per period from the input end, and keeps the teacher frozen", () => {
+    const teacher = runTailor({ config: { ...config, epochs: 1 }, data, env }).model;
+    const before = weights(teacher);
+    const altered: [number, number][] = [];
+    const r = runTailor({
+      config: { ...config, method: "remover", teacher: "x", epochs: 4, everyEpochs: 1 },
+      data,
+      env,
+      teacher,
+      onAlter: (e, k) => altered.push([e, k]),
+    });
+    expect(altered).toEqual([
+      [1, 0],
+      [2, 1],
+      [3, 2],
+    ]);
+    expect(r.model.net.blocks.map((b) => b.skip)).toEqual(["removed", "removed", "removed"]);
+    expect(weights(teacher)).toEqual(before);
+    // the best checkpoint is chosen only once every skip is removed
+    expect(r.best!.epoch).toBeGreaterThanOrEqual(3);
+  });
+
+  it("a corrupt or mismatched checkpoint is a clear error", () => {
+    expect(() => parseCheckpoint('{"format": "tailor-checkpoint-v1", "net": ', "best.ckpt.json")).toThrow(/best.ckpt.json: not valid JSON .*corrupt or truncated/);
+    expect(() => parseCheckpoint('{"format": "other"}', "a.json")).toThrow(/a.json: format "other", expected "tailor-checkpoint-v1"/);
+    const ck: Checkpoint[] = [];
+    runTailor({ config: { ...config, epochs: 1 }, data, env, onEpoch: (_r, c) => ck.push(c()) });
+    const bad = JSON.parse(JSON.stringify(ck[0]));
+    bad.params["s0b0.u0.conv.weight"].shape = [3, 3, 16, 17];
+    expect(() => modelFromCheckpoint(bad, "bad.json")).toThrow(/bad.json: weight "s0b0.u0.conv.weight" has shape \[3,3,16,17\], the network needs \[3,3,16,16\]/);
+  });
+});
