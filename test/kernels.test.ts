@@ -101,3 +101,22 @@ describe("native batch norm (training mode) matches the composed tfjs ops on the
     console.log("max abs error per kernel check:", JSON.stringify(errors));
   });
 });
+
+describe("native batch norm (inference mode) matches the cpu backend", () => {
+  it("tf.batchNorm with running statistics", () => {
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor4d(randomArray(2 * 8 * 8 * 6, 21), [2, 8, 8, 6]).mul(2);
+        const mean = tf.tensor1d(randomArray(6, 22));
+        const variance = tf.tensor1d(randomArray(6, 23)).abs().add(0.1);
+        const beta = tf.tensor1d(randomArray(6, 24));
+        const gamma = tf.tensor1d(randomArray(6, 25));
+        return tf.batchNorm(x, mean, variance, beta, gamma, 1e-5).dataSync();
+      });
+    };
+    const ref = run("cpu");
+    const got = run(NATIVE_BACKEND);
+    expect(maxAbsDiff(got, ref)).toBeLessThan(1e-5);
+  });
+});

@@ -128,6 +128,20 @@ napi_value sgdCall(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// channelAffine(x, scale, shift, out)
+napi_value affineCall(napi_env env, napi_callback_info info) {
+  napi_value a[4];
+  if (!args(env, info, 4, a)) return nullptr;
+  size_t n = 0, c = 0;
+  auto* x = arrayArg<float>(env, a[0], &n);
+  auto* sc = arrayArg<float>(env, a[1], &c);
+  auto* sh = arrayArg<float>(env, a[2]);
+  auto* y = arrayArg<float>(env, a[3]);
+  if (!x || !sc || !sh || !y) return nullptr;
+  channelAffine((long)n, (int)c, x, sc, sh, y);
+  return nullptr;
+}
+
 napi_value threads(napi_env env, napi_callback_info) {
   napi_value v;
   napi_create_int32(env, nativeThreads(), &v);
@@ -149,6 +163,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"gapBackward", nullptr, gapCall<gapBackward>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGrad", nullptr, binaryCall<reluGrad>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdStep", nullptr, sgdCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"channelAffine", nullptr, affineCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);

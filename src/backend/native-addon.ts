@@ -37,6 +37,7 @@ export interface NativeAddon {
   gapBackward(n: number, hw: number, c: number, dy: Float32Array, dx: Float32Array): void;
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
   sgdStep(p: Float32Array, grad: Float32Array, buf: Float32Array, lr: number, momentum: number, weightDecay: number, nesterov: number, first: number): void;
+  channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array): void;
   threads(): number;
 }
 

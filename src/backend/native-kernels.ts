@@ -220,7 +220,34 @@ export function registerNativeBackend(addon: NativeAddon): void {
     };
   };
   const cpuSlice = tf.getKernel("Slice", "cpu")!;
+  const cpuBatchNorm = tf.getKernel("FusedBatchNorm", "cpu")!;
   ours.push(
+    {
+      // batch norm in inference mode (the frozen teacher, evaluation): fold into a per-channel scale and shift
+      kernelName: "FusedBatchNorm",
+      backendName: NATIVE_BACKEND,
+      kernelFunc: (args) => {
+        const b = args.backend as PooledCpuBackend;
+        const { x, mean, variance, offset, scale } = args.inputs as Record<string, Info | undefined>;
+        const C = x!.shape[x!.shape.length - 1];
+        const sameC = [mean, variance, offset, scale].every((t) => !t || (t.shape.length === 1 && t.shape[0] === C));
+        if (x!.dtype !== "float32" || !sameC) return cpuBatchNorm.kernelFunc(args);
+        const eps = (args.attrs as { varianceEpsilon: number }).varianceEpsilon;
+        const m = values(b, mean!);
+        const v = values(b, variance!);
+        const g = scale ? values(b, scale) : null;
+        const o = offset ? values(b, offset) : null;
+        const sc = new Float32Array(C);
+        const sh = new Float32Array(C);
+        for (let c = 0; c < C; c++) {
+          sc[c] = (g ? g[c] : 1) / Math.sqrt(v[c] + eps);
+          sh[c] = (o ? o[c] : 0) - m[c] * sc[c];
+        }
+        const out = b.alloc(tf.util.sizeFromShape(x!.shape));
+        addon.channelAffine(values(b, x!), sc, sh, out);
+        return b.makeTensorInfo(x!.shape, "float32", out);
+      },
+    },
     {
       kernelName: "Slice",
       backendName: NATIVE_BACKEND,

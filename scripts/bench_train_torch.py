@@ -1,0 +1,71 @@
+"""PyTorch peer for `npm run bench`: the same ResNet-8 / ResNet-20 (DESIGN.md plain block form, projection
+shortcuts), SGD Nesterov momentum 0.9, weight decay 1e-4, cross-entropy, random data, 2 threads.
+Usage: /usr/bin/python3 scripts/bench_train_torch.py NET BATCH STEPS  ->  prints one JSON line."""
+import json
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.b1 = nn.BatchNorm2d(cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.b2 = nn.BatchNorm2d(cout)
+        self.proj = None
+        if stride != 1 or cin != cout:
+            self.proj = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        x = F.relu(x)
+        out = self.b2(self.c2(F.relu(self.b1(self.c1(x)))))
+        return out + (self.proj(x) if self.proj is not None else x)
+
+
+class ResNet(nn.Module):
+    def __init__(self, per_stage):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        blocks, cin = [], 16
+        for s, f in enumerate([16, 32, 64]):
+            for i in range(per_stage):
+                blocks.append(Block(cin, f, 2 if s > 0 and i == 0 else 1))
+                cin = f
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.blocks(self.stem(x)))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+def main():
+    net, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    model = ResNet({"resnet8": 1, "resnet20": 3}[net])
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4, nesterov=True)
+    x = torch.randn(batch, 3, 32, 32)
+    y = torch.randint(0, 10, (batch,))
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    for _ in range(5):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    dt = time.perf_counter() - t0
+    print(json.dumps({"net": net, "batch": batch, "imagesPerSecond": batch * steps / dt, "torch": torch.__version__, "threads": torch.get_num_threads()}))
+
+
+if __name__ == "__main__":
+    main()

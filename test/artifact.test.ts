@@ -1,0 +1,33 @@
+// The artifact end to end: `npm run reproduce` in its default mode, and every notebook on real Jupyter.
+// Both need system packages (.ci/run installs them) and the CIFAR-10 copy in ../shared/data.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(__dirname, "..");
+
+describe("the artifact", () => {
+  it("npm run reproduce computes every claim of data/claims.json", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-reproduce-"));
+    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "reproduce.ts"), "--out", out], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status, r.stderr + r.stdout.slice(-2000)).toBe(0);
+    const claims = JSON.parse(fs.readFileSync(path.join(ROOT, "data", "claims.json"), "utf8")).claims as { id: string }[];
+    const got = JSON.parse(fs.readFileSync(path.join(out, "claims.json"), "utf8")).claims as { id: string; ours: number | null; status: string }[];
+    expect(got.map((c) => c.id)).toEqual(claims.map((c) => c.id));
+    for (const c of got) {
+      expect(c.ours, c.id).not.toBeNull();
+      expect(Number.isFinite(c.ours), c.id).toBe(true);
+      expect(["holds", "differs"]).toContain(c.status);
+    }
+    for (const f of ["hls4ml-sweep.csv", "pe-array-sweep.csv", "accuracy.md", "claims.md", "hls4ml-resources-8bit.html", "hls4ml-resources-8bit.png"]) {
+      expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    }
+  }, 1_200_000);
+
+  it("every notebook executes on the project's tslab kernel", () => {
+    const r = spawnSync("bash", [path.join(ROOT, "scripts", "run-notebooks.sh")], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+  }, 1_800_000);
+});
