@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend/index.js";
 import { cifarResNet, resnet8 } from "../src/net/index.js";
 import { createModel, disposeModel } from "../src/train/model.js";
@@ -56,6 +57,43 @@ function torch(net: string, batch: number, seconds: number, python: string): { i
   return r.status === 0 ? JSON.parse(r.stdout) : null;
 }
 
+/** Wall time per kernel over `steps` ResNet-8 steps, by wrapping every kernel of the backend in a timer. */
+function kernelProfile(backendName: string, batch: number, steps: number) {
+  const acc = new Map<string, { ms: number; calls: number }>();
+  const originals = tf.getKernelsForBackend(backendName);
+  for (const k of originals) {
+    tf.unregisterKernel(k.kernelName, backendName);
+    tf.registerKernel({
+      ...k,
+      kernelFunc: (a) => {
+        const t0 = performance.now();
+        const r = k.kernelFunc(a);
+        const e = acc.get(k.kernelName) ?? { ms: 0, calls: 0 };
+        e.ms += performance.now() - t0;
+        e.calls++;
+        acc.set(k.kernelName, e);
+        return r;
+      },
+    });
+  }
+  const m = createModel(resnet8(), 1);
+  const opt = new Sgd({ lr: 0.01, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
+  const r = new Rng(3);
+  const b = { x: Float32Array.from({ length: batch * 3072 }, () => r.normal()), labels: Int32Array.from({ length: batch }, () => r.int(10)), n: batch };
+  for (let i = 0; i < 5; i++) trainStep(m, opt, b, 0.01);
+  acc.clear();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) trainStep(m, opt, b, 0.01);
+  const stepMs = (performance.now() - t0) / steps;
+  for (const k of originals) {
+    tf.unregisterKernel(k.kernelName, backendName);
+    tf.registerKernel(k);
+  }
+  const kernels = [...acc].map(([name, e]) => ({ name, msPerStep: +(e.ms / steps).toFixed(2), callsPerStep: e.calls / steps })).sort((x, y) => y.msPerStep - x.msPerStep);
+  const inKernels = kernels.reduce((s, k) => s + k.msPerStep, 0);
+  return { batch, stepMs: +stepMs.toFixed(2), kernelMs: +inKernels.toFixed(2), outsideKernelsMs: +(stepMs - inKernels).toFixed(2), kernels: kernels.slice(0, 12) };
+}
+
 async function main() {
   const seconds = num("seconds", args.seconds, { min: 1 });
   const backend = await initBackend();
@@ -68,7 +106,10 @@ async function main() {
       console.log(`${net} batch ${batch}: tfjs (${backend.name}) ${row.tfjs} img/s, PyTorch ${row.pytorch ?? "n/a"} img/s, ratio ${row.ratio ?? "n/a"}`);
       rows.push(row);
     }
-  writeFileAtomic(path.resolve(args.out), JSON.stringify({ environment: runEnvironment(), seconds, results: rows }, null, 2) + "\n");
+  const profile = kernelProfile(backend.name, 32, 20);
+  console.log(`ResNet-8 batch 32 step: ${profile.stepMs} ms, of which in kernels ${profile.kernelMs} ms:`);
+  for (const k of profile.kernels) console.log(`  ${k.name.padEnd(28)} ${k.msPerStep.toFixed(2).padStart(6)} ms  x${k.callsPerStep}`);
+  writeFileAtomic(path.resolve(args.out), JSON.stringify({ environment: runEnvironment(), seconds, results: rows, profile }, null, 2) + "\n");
 }
 
 main().catch((e) => {

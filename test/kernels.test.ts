@@ -1,8 +1,8 @@
 // Every custom kernel against tfjs's pure-JS cpu backend (the reference implementation) on random inputs.
 import * as tf from "@tensorflow/tfjs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadNativeAddon } from "../src/backend/native-addon.js";
-import { BN_TRAIN, NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
+import { BN_TRAIN, GAP, NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
 import { registerWasmKernels } from "../src/backend/wasm-kernels.js";
 import { mulberry32 } from "../src/util/random.js";
 
@@ -47,6 +47,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 const errors: Record<string, number> = {};
+afterAll(() => console.log("max abs error per kernel check:", JSON.stringify(errors)));
 
 beforeAll(async () => {
   const addon = loadNativeAddon();
@@ -98,7 +99,6 @@ describe("native batch norm (training mode) matches the composed tfjs ops on the
       errors[`bn output ${i}`] = e;
       expect(e).toBeLessThan(1e-4);
     });
-    console.log("max abs error per kernel check:", JSON.stringify(errors));
   });
 });
 
@@ -118,5 +118,30 @@ describe("native batch norm (inference mode) matches the cpu backend", () => {
     const ref = run("cpu");
     const got = run(NATIVE_BACKEND);
     expect(maxAbsDiff(got, ref)).toBeLessThan(1e-5);
+  });
+});
+
+describe("native element-wise and pooling kernels match the cpu backend", () => {
+  it("Add, Multiply, Relu, Step, ReLU gradient, global average pooling and its gradient", () => {
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const a = tf.tensor4d(randomArray(4 * 16 * 16 * 8, 31), [4, 16, 16, 8]);
+        const b = tf.tensor4d(randomArray(4 * 16 * 16 * 8, 32), [4, 16, 16, 8]);
+        const dy = tf.tensor2d(randomArray(4 * 8, 33), [4, 8]);
+        const pool = (x: tf.Tensor) =>
+          backend === NATIVE_BACKEND ? (tf.engine().runKernel(GAP, { x }, {}) as tf.Tensor) : tf.mean(x, [1, 2]);
+        const [dRelu] = tf.grads((x: tf.Tensor) => tf.relu(x).mul(b).sum())([a]);
+        const [dPool] = tf.grads((x: tf.Tensor) => pool(x).mul(dy).sum())([a]);
+        return [tf.add(a, b), tf.mul(a, b), tf.relu(a), tf.step(a), dRelu, pool(a), dPool].map((t) => t.dataSync());
+      });
+    };
+    const ref = run("cpu");
+    const got = run(NATIVE_BACKEND);
+    ref.forEach((r, i) => {
+      const e = maxAbsDiff(got[i], r);
+      errors[`element-wise ${i}`] = e;
+      expect(e).toBeLessThan(1e-6);
+    });
   });
 });
