@@ -74,6 +74,20 @@ function hlsTables(rows: HlsRow[]) {
 async function hls() {
   const rows = await timed("hls4ml sweep", () => hls4mlSweep());
   hlsTables(rows);
+  const perMethod = ["resnet8", "resnet20", "resnet56"].flatMap((n) =>
+    ["remover", "shortener"].flatMap((m) =>
+      (m === "shortener" ? ["fused", "stock"] : ["-"]).map((si) => {
+        const sel = rows.filter((r) => r.network === n && r.method === m && r.shortImpl === si);
+        const [b, f, l] = (["bram18", "ff", "lut"] as const).map((k) => hlsSaving(sel, k));
+        return [n, m, si, b.count, b.value, b.median, f.value, f.median, l.value, l.median, hlsLatency(sel).value];
+      }),
+    ),
+  );
+  writeFileAtomic(
+    path.join(out, "hls4ml-summary.md"),
+    "# hls4ml: savings of the Tailor network over its teacher, designs that fit their part\n\n" +
+      markdownTable(["network", "method", "shortened build", "designs", "max BRAM %", "median BRAM %", "max FF %", "median FF %", "max LUT %", "median LUT %", "max abs latency change %"], perMethod),
+  );
   addFigure("hls4ml-resources-8bit", hlsResourceFigure(rows, 8, "default"));
   addFigure("hls4ml-resources-8bit-optimised", hlsResourceFigure(rows, 8, "optimised"));
   const names: ["C1" | "C2" | "C3", "bram18" | "ff" | "lut"][] = [

@@ -11,9 +11,9 @@ import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { CONFIG_HELP, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
-import { CheckpointError, modelFromCheckpoint, parseCheckpoint, restoreOptimizer, type Checkpoint } from "../src/train/checkpoint.js";
+import { CheckpointError, modelFromCheckpoint, parseCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
 import { evaluate } from "../src/train/evaluate.js";
-import { newOptimizer, resumeTailor, runTailor, type TailorData } from "../src/train/tailor.js";
+import { newOptimizer, resumeTailor, runTailor, type Progress, type TailorData } from "../src/train/tailor.js";
 import { runEnvironment } from "../src/util/env.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { ensureHeapReuse, num, parseCli, type FlagSpec } from "./cli.js";
@@ -84,7 +84,7 @@ async function main() {
     data,
     teacher,
     env,
-    onProgress: (p: { epoch: number; epochs: number; step: number; steps: number; loss: number; lr: number; imagesPerSecond: number; etaSeconds: number }) =>
+    onProgress: (p: Progress) =>
       console.log(
         `epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} lr ${p.lr.toPrecision(2)} ` +
           `${p.imagesPerSecond.toFixed(0)} img/s ETA ${fmtTime(p.etaSeconds)}`,
@@ -93,7 +93,7 @@ async function main() {
       console.log(`after epoch ${epoch}: skip ${k} -> ${mode}`);
       log({ event: "alter", epoch, skip: k, mode });
     },
-    onEpoch: (r: object & { epoch: number; valTop1: number; valLoss: number }, ckpt: () => Checkpoint, isBest: boolean) => {
+    onEpoch: (r: EpochRecord, ckpt: () => Checkpoint, isBest: boolean) => {
       const c = JSON.stringify(ckpt());
       writeFileAtomic(path.join(out, "last.ckpt.json"), c);
       if (isBest) writeFileAtomic(path.join(out, "best.ckpt.json"), c);

@@ -97,7 +97,7 @@ function prepareData(c: TrainConfig, data: TailorData) {
   };
 }
 
-function newOptimizer(c: TrainConfig): Sgd {
+export function newOptimizer(c: TrainConfig): Sgd {
   return new Sgd({ lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov });
 }
 
@@ -121,8 +121,6 @@ export function runTailor(run: TailorRun): TailorResult {
 export function resumeTailor(run: TailorRun, ckpt: Checkpoint, model: Model, opt: Sgd): TailorResult {
   return trainLoop(run, model, opt, ckpt.epoch, ckpt.history, ckpt.best, prepareData(run.config, run.data));
 }
-
-export { newOptimizer };
 
 function trainLoop(
   run: TailorRun,
