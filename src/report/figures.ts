@@ -59,9 +59,9 @@ export function hlsResourceFigure(rows: HlsRow[], precision = 8, fifoDepth = "de
   };
 }
 
-/** Performance and DRAM-byte change vs DRAM bandwidth on a 32x32 array, per add mode (108 KiB buffers). */
+/** Performance and DRAM-byte change vs DRAM bandwidth on a 32x32 array, per add mode (64 KiB buffers). */
 export function peFigure(rows: PeRow[], network: string): Figure {
-  const sel = rows.filter((r) => r.network === network && r.config.rows === 32 && r.config.ifmapBufferBytes === 108 * 1024 && r.config.dataflow === "os" && !r.config.keepOnChip);
+  const sel = rows.filter((r) => r.network === network && r.config.rows === 32 && r.config.ifmapBufferBytes === 64 * 1024 && r.config.dataflow === "os" && !r.config.keepOnChip);
   const data: object[] = [];
   for (const method of ["remover", "shortener"])
     for (const add of ["fused", "separate"]) {

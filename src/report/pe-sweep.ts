@@ -17,7 +17,7 @@ export const DEFAULT_PE_SWEEP: PeSweepSpec = {
   networks: ["resnet8", "resnet20", "resnet56", "resnet18", "resnet34", "resnet50"],
   arrays: [8, 16, 32, 64],
   dramBytesPerCycle: [4, 8, 16, 32, 64],
-  bufferKiB: [32, 108, 512],
+  bufferKiB: [32, 64, 512],
   addModes: ["fused", "separate"],
   keepOnChip: [false, true],
   dataflows: ["os", "ws"],

@@ -28,17 +28,17 @@ export interface PeArrayConfig {
 }
 
 /**
- * Defaults: a 32x32 array (the scale of SCALE-Sim's example configurations, e.g. its "eyeriss"-style and
- * 32x32 "google"-style configs), 108 KiB buffers per operand like SCALE-Sim's default config file, 8-bit data,
- * DRAM at 16 bytes/cycle (a 128-bit AXI port at the array clock, as on Zynq UltraScale+ HP ports, UG1085), 200 MHz.
+ * Defaults: SCALE-Sim v2's example configuration (configs/scale.cfg: a 32x32 output-stationary array with 64 KiB
+ * for each of the ifmap, filter and ofmap SRAMs), 8-bit data, DRAM at 16 bytes/cycle (one 128-bit AXI port at the
+ * array clock, as the Zynq UltraScale+ HP ports, UG1085), 200 MHz.
  */
 export const DEFAULT_PE_ARRAY: PeArrayConfig = {
   rows: 32,
   cols: 32,
   dataflow: "os",
-  ifmapBufferBytes: 108 * 1024,
-  filterBufferBytes: 108 * 1024,
-  ofmapBufferBytes: 108 * 1024,
+  ifmapBufferBytes: 64 * 1024,
+  filterBufferBytes: 64 * 1024,
+  ofmapBufferBytes: 64 * 1024,
   dramBytesPerCycle: 16,
   clockMHz: 200,
   actBits: 8,

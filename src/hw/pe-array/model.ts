@@ -154,7 +154,10 @@ function lowerToOps(g: LayerGraph, c: PeArrayConfig): { ops: Op[]; tensors: Tens
   return { ops, tensors };
 }
 
-/** SCALE-Sim's fold formula: folds x (T + R + C - 2) cycles (fill, stream T, drain). */
+/**
+ * SCALE-Sim's fold formula: folds x (T + R + C - 2) cycles. In scale-sim-v2 (scalesim/compute/systolic_compute_os.py)
+ * a fold's demand matrix has T rows, C - 1 drain rows, and is skewed by R - 1 rows for the pipeline fill.
+ */
 export function convComputeCycles(op: { k: number; cin: number; cout: number; groups: number; pixels: number }, c: PeArrayConfig): number {
   const window = op.k * (op.cin / op.groups);
   const coutPerGroup = op.cout / op.groups;
