@@ -34,11 +34,15 @@ export interface Hls4mlReport {
   warnings: string[];
 }
 
-/** Simulations depend only on the design's structure and reuse factors: callers sweeping bit widths can share them. */
-export type SimCache = Map<string, SimResult>;
+/**
+ * The design and its schedule depend only on the network, the shortened-skip build and the reuse factors: callers
+ * sweeping bit widths, strategies, FIFO policies or parts can share them.
+ */
+export type SimCache = Map<string, { design: Design; sim: SimResult }>;
 
-function designKey(g: LayerGraph, d: Design, c: Hls4mlConfig): string {
-  return [g.net.name, g.net.blocks.map((b) => `${b.form}:${b.skip}`).join(","), c.shortImpl, d.processes.map((p) => p.rf).join(",")].join("|");
+/** Everything the design's structure and schedule depend on (not bit widths, strategy, FIFO policy or part). */
+function designKey(g: LayerGraph, c: Hls4mlConfig): string {
+  return [g.net.name, g.net.blocks.map((b) => `${b.form}:${b.skip}`).join(","), c.shortImpl, c.reuseFactor, JSON.stringify(c.layerReuse ?? {})].join("|");
 }
 
 /**
@@ -47,12 +51,7 @@ function designKey(g: LayerGraph, d: Design, c: Hls4mlConfig): string {
  * (a write never finds its FIFO full), so the bounded design runs the same schedule, with the same latency. The
  * tests check that claim against the bounded simulation.
  */
-export function fifoDepths(d: Design, c: Hls4mlConfig, cache?: SimCache, key?: string): { depths: number[]; sim: SimResult } {
-  let sim = key ? cache?.get(key) : undefined;
-  if (!sim) {
-    sim = simulate(d, d.streams.map(() => Infinity));
-    if (key) cache?.set(key, sim);
-  }
+export function fifoDepths(d: Design, c: Hls4mlConfig, sim: SimResult = simulate(d, d.streams.map(() => Infinity))): { depths: number[]; sim: SimResult } {
   // hls4ml's default depth is the whole feature map, H x W words (StreamVariableConverter); the optimisation pass
   // sets max occupancy + 1 (fifo_depth_optimization.py)
   const depths = c.fifoDepth === "default" ? d.streams.map((s) => s.pixels) : sim.maxOccupancy.map((m) => m + 1);
@@ -62,8 +61,15 @@ export function fifoDepths(d: Design, c: Hls4mlConfig, cache?: SimCache, key?: s
 export function hls4mlCost(g: LayerGraph, config: Hls4mlConfig, cache?: SimCache): Hls4mlReport {
   const c = validateHls4mlConfig(config);
   if (g.net.dims !== 2) throw new Hls4mlConfigError(`hls4ml model: ${g.net.name} is a 1D network; only 2D networks are modelled`);
-  const d = buildDesign(g, c);
-  const { depths, sim } = fifoDepths(d, c, cache, designKey(g, d, c));
+  const key = designKey(g, c);
+  let entry = cache?.get(key);
+  if (!entry) {
+    const design = buildDesign(g, c);
+    entry = { design, sim: simulate(design, design.streams.map(() => Infinity)) };
+    cache?.set(key, entry);
+  }
+  const d = entry.design;
+  const { depths, sim } = fifoDepths(d, c, entry.sim);
   if (sim.deadlock) throw new Error(`hls4ml model: the design deadlocks with these FIFO depths: ${sim.blockedOn.join(", ")}`);
   const processes: ProcessCost[] = d.processes.map((p) => ({ name: p.name, kind: p.kind, rf: p.rf, ...strip(processResources(p, c)) }));
   const streams: StreamCost[] = d.streams.map((s) => {

@@ -24,59 +24,55 @@ function pipelineDepth(p: Process): number {
   return Math.ceil(Math.log2(Math.max(n, 2))) + 3;
 }
 
+/** How a process fires: which firings read one token from every input, which write one to every output. */
+const enum Fire {
+  /** every firing reads and writes (relu, clone, add, dense) */
+  Each,
+  /** writes only (the input source) */
+  Source,
+  /** writes every firing, reads only for an interior pixel (zero padding) */
+  Pad,
+  /** reads every firing, writes when a valid, stride-aligned window completes (line-buffer conv, max pool) */
+  Window,
+  /** reads every firing, writes once at the end (global pooling) */
+  Reduce,
+  /** reads only (the output sink) */
+  Sink,
+}
+
 interface Pattern {
+  fire: Fire;
   firings: number;
   ii: number;
   latency: number;
-  /** does firing f read (one token from every input) / write (one token to every output)? */
-  reads: (f: number) => boolean;
-  writes: (f: number) => boolean;
+  /** row width of the firing grid, and the zero-pad or window geometry */
+  w: number;
+  h: number;
+  pad: number;
+  k: number;
+  stride: number;
 }
 
 function pattern(p: Process): Pattern {
-  const all = () => true;
+  const base = { w: p.w, h: p.h, pad: p.pad, k: p.k, stride: p.stride };
   switch (p.kind) {
     case "input":
-      return { firings: p.h * p.w, ii: 1, latency: 1, reads: () => false, writes: all };
-    case "zeropad": {
-      const W = p.w + 2 * p.pad;
-      return {
-        firings: (p.h + 2 * p.pad) * W,
-        ii: 1,
-        latency: 1,
-        reads: (f) => {
-          const r = Math.floor(f / W) - p.pad;
-          const c = (f % W) - p.pad;
-          return r >= 0 && r < p.h && c >= 0 && c < p.w;
-        },
-        writes: all,
-      };
-    }
+      return { ...base, fire: Fire.Source, firings: p.h * p.w, ii: 1, latency: 1 };
+    case "zeropad":
+      return { ...base, fire: Fire.Pad, firings: (p.h + 2 * p.pad) * (p.w + 2 * p.pad), ii: 1, latency: 1, w: p.w + 2 * p.pad };
     case "conv":
-    case "maxpool": {
-      // one input pixel per firing (hls4ml's line-buffer conv: pipeline II = reuse factor); an output pixel when the
-      // window it completes is a valid, stride-aligned position
-      const ii = p.kind === "conv" ? p.rf : 1;
-      return {
-        firings: p.h * p.w,
-        ii,
-        latency: p.kind === "conv" ? ii + pipelineDepth(p) : 2,
-        reads: all,
-        writes: (f) => {
-          const r = Math.floor(f / p.w) - (p.k - 1);
-          const c = (f % p.w) - (p.k - 1);
-          return r >= 0 && c >= 0 && r % p.stride === 0 && c % p.stride === 0;
-        },
-      };
-    }
+      // one input pixel per firing: hls4ml's line-buffer conv pipelines its input loop at II = reuse factor
+      return { ...base, fire: Fire.Window, firings: p.h * p.w, ii: p.rf, latency: p.rf + pipelineDepth(p) };
+    case "maxpool":
+      return { ...base, fire: Fire.Window, firings: p.h * p.w, ii: 1, latency: 2 };
     case "pool":
-      return { firings: p.h * p.w, ii: 1, latency: 2, reads: all, writes: (f) => f === p.h * p.w - 1 };
+      return { ...base, fire: Fire.Reduce, firings: p.h * p.w, ii: 1, latency: 2 };
     case "dense":
-      return { firings: 1, ii: p.rf, latency: p.rf + pipelineDepth(p), reads: all, writes: all };
+      return { ...base, fire: Fire.Each, firings: 1, ii: p.rf, latency: p.rf + pipelineDepth(p) };
     case "output":
-      return { firings: p.h * p.w, ii: 1, latency: 0, reads: all, writes: () => false };
+      return { ...base, fire: Fire.Sink, firings: p.h * p.w, ii: 1, latency: 0 };
     default: // relu, clone, add: one pixel in, one out, II = 1
-      return { firings: p.h * p.w, ii: 1, latency: 1, reads: all, writes: all };
+      return { ...base, fire: Fire.Each, firings: p.h * p.w, ii: 1, latency: 1 };
   }
 }
 
@@ -114,8 +110,31 @@ export function simulate(d: Design, depths: number[]): SimResult {
         }
         let t = prev + pt.ii;
         if (t < 0) t = 0;
-        const rd = pt.reads(f);
-        const wr = pt.writes(f);
+        let rd = true;
+        let wr = true;
+        switch (pt.fire) {
+          case Fire.Source:
+            rd = false;
+            break;
+          case Fire.Pad: {
+            const r = (f / pt.w) | 0;
+            const c = f - r * pt.w;
+            rd = r >= pt.pad && r < pt.pad + pt.h && c >= pt.pad && c < pt.w - pt.pad;
+            break;
+          }
+          case Fire.Window: {
+            const r = ((f / pt.w) | 0) - (pt.k - 1);
+            const c = (f % pt.w) - (pt.k - 1);
+            wr = r >= 0 && c >= 0 && r % pt.stride === 0 && c % pt.stride === 0;
+            break;
+          }
+          case Fire.Reduce:
+            wr = f === pt.firings - 1;
+            break;
+          case Fire.Sink:
+            wr = false;
+            break;
+        }
         let ready = true;
         if (rd) {
           for (let i = 0; i < ins.length; i++) {
