@@ -65,3 +65,21 @@ describe("bad configurations name the field", () => {
     expect(() => peArrayCost(g, cfg({ filterBufferBytes: 100 }))).toThrow(/filterBufferBytes 100 cannot hold one filter of s0b0.u0.conv/);
   });
 });
+
+describe("against published figures", () => {
+  it("a DPU-style configuration reaches the peak operations per clock of PG338 on a large layer", () => {
+    const pub = JSON.parse(require("node:fs").readFileSync(require("node:path").join(__dirname, "..", "data", "published", "dpu-peak-ops.json"), "utf8"));
+    // a ResNet-50-sized layer: 3x3 conv, 256 -> 256 channels, 56x56 output
+    const layer = { k: 9, cin: 256, cout: 256, groups: 1, pixels: 56 * 56 };
+    const macs = layer.k * layer.cin * layer.cout * layer.pixels;
+    for (const d of pub.configurations) {
+      const cycles = convComputeCycles(layer, { rows: d.pixelParallelism, cols: d.outputChannelParallelism, lanes: d.inputChannelParallelism, dataflow: "os" });
+      const opsPerClock = (2 * macs) / cycles;
+      const error = opsPerClock / d.peakOpsPerClock - 1;
+      console.log(`${d.name}: model ${opsPerClock.toFixed(0)} ops/clock on the layer, PG338 peak ${d.peakOpsPerClock}, error ${(100 * error).toFixed(1)}%`);
+      // the model can only fall short of the peak, by its fill and drain overhead (R + C - 2 cycles per fold)
+      expect(error).toBeLessThanOrEqual(0);
+      expect(error).toBeGreaterThan(-0.2);
+    }
+  });
+});

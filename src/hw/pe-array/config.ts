@@ -25,6 +25,11 @@ export interface PeArrayConfig {
   keepOnChip: boolean;
   /** element-wise lanes of a separate add pass (elements per cycle) */
   addLanes: number;
+  /**
+   * reduction lanes per PE: each PE sums this many products per cycle (1 for a plain systolic array; a DPU-style
+   * engine of PP x ICP x OCP, Xilinx PG338, maps to rows = PP, cols = OCP, lanes = ICP)
+   */
+  lanes: number;
 }
 
 /**
@@ -46,6 +51,7 @@ export const DEFAULT_PE_ARRAY: PeArrayConfig = {
   addMode: "fused",
   keepOnChip: false,
   addLanes: 32,
+  lanes: 1,
 };
 
 export class PeArrayConfigError extends Error {}
@@ -58,7 +64,7 @@ export function validatePeArrayConfig(c: PeArrayConfig): PeArrayConfig {
       throw new PeArrayConfigError(`pe-array config: ${k} must be a positive ${integer ? "integer" : "number"}, got ${v}`);
     }
   };
-  for (const k of ["rows", "cols", "actBits", "weightBits", "addLanes"] as const) pos(k, true);
+  for (const k of ["rows", "cols", "actBits", "weightBits", "addLanes", "lanes"] as const) pos(k, true);
   for (const k of ["ifmapBufferBytes", "filterBufferBytes", "ofmapBufferBytes", "dramBytesPerCycle", "clockMHz"] as const) pos(k);
   if (c.dataflow !== "os" && c.dataflow !== "ws") throw new PeArrayConfigError(`pe-array config: dataflow must be "os" or "ws", got "${c.dataflow}"`);
   if (c.addMode !== "fused" && c.addMode !== "separate") throw new PeArrayConfigError(`pe-array config: addMode must be "fused" or "separate", got "${c.addMode}"`);

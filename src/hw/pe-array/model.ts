@@ -158,15 +158,16 @@ function lowerToOps(g: LayerGraph, c: PeArrayConfig): { ops: Op[]; tensors: Tens
  * SCALE-Sim's fold formula: folds x (T + R + C - 2) cycles. In scale-sim-v2 (scalesim/compute/systolic_compute_os.py)
  * a fold's demand matrix has T rows, C - 1 drain rows, and is skewed by R - 1 rows for the pipeline fill.
  */
-export function convComputeCycles(op: { k: number; cin: number; cout: number; groups: number; pixels: number }, c: PeArrayConfig): number {
+export function convComputeCycles(op: { k: number; cin: number; cout: number; groups: number; pixels: number }, c: Pick<PeArrayConfig, "rows" | "cols" | "dataflow"> & { lanes?: number }): number {
   const window = op.k * (op.cin / op.groups);
   const coutPerGroup = op.cout / op.groups;
+  const lanes = c.lanes ?? 1;
   if (c.dataflow === "os") {
-    // rows <- output pixels, columns <- filters, time <- window
-    return op.groups * Math.ceil(op.pixels / c.rows) * Math.ceil(coutPerGroup / c.cols) * (window + c.rows + c.cols - 2);
+    // rows <- output pixels, columns <- filters, time <- window (lanes products per PE per cycle)
+    return op.groups * Math.ceil(op.pixels / c.rows) * Math.ceil(coutPerGroup / c.cols) * (Math.ceil(window / lanes) + c.rows + c.cols - 2);
   }
-  // weight stationary: rows <- window, columns <- filters, time <- output pixels
-  return op.groups * Math.ceil(window / c.rows) * Math.ceil(coutPerGroup / c.cols) * (op.pixels + c.rows + c.cols - 2);
+  // weight stationary: rows <- window (lanes per row), columns <- filters, time <- output pixels
+  return op.groups * Math.ceil(window / (c.rows * lanes)) * Math.ceil(coutPerGroup / c.cols) * (op.pixels + c.rows + c.cols - 2);
 }
 
 /** DRAM bytes of a layer's input and weights, re-fetching the cheaper operand when neither fits (loop tiling). */
@@ -230,7 +231,7 @@ export function peArrayCost(g: LayerGraph, config: PeArrayConfig): PeArrayReport
         computeCycles,
         memoryCycles,
         cycles: Math.max(computeCycles, memoryCycles),
-        utilisation: op.macs / (c.rows * c.cols * computeCycles),
+        utilisation: op.macs / (c.rows * c.cols * c.lanes * computeCycles),
         bytes: { ifmap: t.ifmap, weights: t.weights, ofmap, skip, total },
       };
     }
@@ -259,7 +260,7 @@ export function peArrayCost(g: LayerGraph, config: PeArrayConfig): PeArrayReport
       inferencesPerSecond: ips,
       latencyMs: (cycles / hz) * 1e3,
       macs,
-      utilisation: macs / (c.rows * c.cols * cycles),
+      utilisation: macs / (c.rows * c.cols * c.lanes * cycles),
       dramBytes,
       skipBytes: layers.reduce((s, l) => s + l.bytes.skip + (l.kind === "add" ? l.bytes.ifmap + l.bytes.ofmap : 0), 0),
       averageBandwidthGBs: (dramBytes * ips) / 1e9,
