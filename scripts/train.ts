@@ -90,7 +90,7 @@ async function main() {
           `${p.imagesPerSecond.toFixed(0)} img/s ETA ${fmtTime(p.etaSeconds)}`,
       ),
     onAlter: (epoch: number, k: number, mode: string) => {
-      console.log(`after epoch ${epoch}: skip ${k} -> ${mode}`);
+      console.log(`after epoch ${epoch + 1}: skip ${k} -> ${mode}`);
       log({ event: "alter", epoch, skip: k, mode });
     },
     onEpoch: (r: EpochRecord, ckpt: () => Checkpoint, isBest: boolean) => {

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend/index.js";
 import { resnet8, withAllSkips, withSkip, type NetSpec } from "../src/net/index.js";
-import { activeParams, createModel, forward, setNet } from "../src/train/model.js";
+import { activeParams, createModel, forward, setNet, updateRunningStats } from "../src/train/model.js";
 import { crossEntropy, tailorLoss } from "../src/train/loss.js";
 import { learningRate, skipsAlteredAfterEpoch } from "../src/train/schedule.js";
 import { Sgd } from "../src/train/optimizer.js";
@@ -232,5 +232,21 @@ describe("training steps", () => {
     const n = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) trainStep(m, opt, batch, 0.01, t);
     expect(tf.memory().numTensors).toBe(n);
+  });
+});
+
+describe("batch-norm running statistics", () => {
+  it("momentum 0.1 and the unbiased variance over batch x H x W, as torch.nn.BatchNorm2d", () => {
+    const m = createModel(pointwiseNet([1], "plain", "removed"), 1);
+    setWeights(m, { "b.u0.conv.weight": [1] });
+    const x = [1, 2, 3, 6, -1, 0, 2, 5]; // 2 images of 2x2, one channel: after ReLU: 1 2 3 6 0 0 2 5
+    const stats = {} as Parameters<typeof updateRunningStats>[1];
+    tf.tidy(() => forward(m, tf.tensor4d(x, [2, 2, 2, 1]), true, stats));
+    updateRunningStats(m, stats, 2);
+    const v = [1, 2, 3, 6, 0, 0, 2, 5];
+    const mean = v.reduce((a, b) => a + b) / 8;
+    const unbiased = v.reduce((a, b) => a + (b - mean) ** 2, 0) / 7;
+    expect(m.stats.get("b.u0.bn.mean")!.dataSync()[0]).toBeCloseTo(0.1 * mean, 5);
+    expect(m.stats.get("b.u0.bn.variance")!.dataSync()[0]).toBeCloseTo(0.9 + 0.1 * unbiased, 5);
   });
 });

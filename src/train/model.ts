@@ -172,11 +172,17 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
   return (out.rank === 2 ? out : out.reshape([out.shape[0], -1])) as tf.Tensor2D;
 }
 
-/** running = (1 - momentum) * running + momentum * batch; the variance is made unbiased first, as PyTorch does. */
-export function updateRunningStats(m: Model, stats: BatchStats, count: number): void {
+/**
+ * running = (1 - momentum) * running + momentum * batch; the variance is made unbiased first over the
+ * batch x H x W values each channel saw, as PyTorch does.
+ */
+export function updateRunningStats(m: Model, stats: BatchStats, batch: number): void {
+  const shapes = new Map(m.graph.layers.filter((l) => l.op === "bn").map((l) => [l.name, l.shape]));
   tf.tidy(() => {
-    const unbias = count > 1 ? count / (count - 1) : 1;
     for (const [bn, s] of Object.entries(stats)) {
+      const sh = shapes.get(bn)!;
+      const count = batch * sh.h * sh.w;
+      const unbias = count > 1 ? count / (count - 1) : 1;
       const rm = m.stats.get(`${bn}.mean`)!;
       const rv = m.stats.get(`${bn}.variance`)!;
       rm.assign(rm.mul(1 - BN_MOMENTUM).add(s.mean.mul(BN_MOMENTUM)));

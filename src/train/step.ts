@@ -27,7 +27,7 @@ export function trainStep(m: Model, opt: Sgd, batch: Batch, lr: number, teacher?
     opt.step(m.params, grads, lr);
     return value;
   });
-  updateRunningStats(m, stats, batch.n * m.graph.layers[1].shape.h * m.graph.layers[1].shape.w);
+  updateRunningStats(m, stats, batch.n);
   const v = loss.dataSync()[0];
   loss.dispose();
   return v;
