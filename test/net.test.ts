@@ -4,6 +4,7 @@ import {
   countParams,
   cifarResNet,
   imagenetResNet,
+  quartznet5x5,
   layerParams,
   lower,
   resnet8,
@@ -49,6 +50,10 @@ describe("NetSpec parameter and MAC counts", () => {
       expect(countParams(g)).toBe(params);
       expect(Math.abs(countMacs(g) / 1e9 - gmacs)).toBeLessThan(0.1);
     }
+  });
+
+  it("QuartzNet 5x5 matches Kriman et al. (6.7M parameters)", () => {
+    expect(countParams(lower(quartznet5x5())) / 1e6).toBeCloseTo(6.7, 1);
   });
 });
 

@@ -125,10 +125,10 @@ class Builder {
     return this.bn(h, `${prefix}.bn`, block, role);
   }
 
-  /** identity when shapes agree, else a 1x1 conv + BN projection (strided like the path it spans) */
-  shortcut(x: number, target: Shape, stride: number, name: string, block: string): number {
+  /** identity when shapes agree (unless `always`), else a 1x1 conv + BN projection strided like the path it spans */
+  shortcut(x: number, target: Shape, stride: number, name: string, block: string, always = false): number {
     const s = this.shape(x);
-    if (s.c === target.c && s.h === target.h && s.w === target.w) return x;
+    if (!always && s.c === target.c && s.h === target.h && s.w === target.w) return x;
     return this.unit(x, { kernel: 1, stride, out: target.c }, name, block, "skip");
   }
 }
@@ -140,7 +140,7 @@ function blockStride(b: BlockSpec): number {
 function lowerBlock(g: Builder, x: number, b: BlockSpec): number {
   const n = b.units.length;
   const longShortcut = (from: number, to: number) =>
-    b.shortcut === "identity" ? from : g.shortcut(from, g.shape(to), blockStride(b), `${b.name}.proj`, b.name);
+    b.shortcut === "identity" ? from : g.shortcut(from, g.shape(to), blockStride(b), `${b.name}.proj`, b.name, b.shortcut === "projection");
   if (b.form === "plain") {
     const xin = g.relu(x, `${b.name}.relu_in`, b.name);
     let h = xin;

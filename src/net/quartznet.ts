@@ -28,6 +28,8 @@ export function quartznet5x5(o: QuartzNetOptions = {}): NetSpec {
     units: Array.from({ length: r }, () => ({ kernel: k, stride: 1, out: c, kind: "separable" as const })),
     form: o.form ?? "plain",
     skip: o.skip ?? "long",
+    // every residual is a pointwise conv + BN (Kriman et al., figure 2)
+    shortcut: "projection" as const,
   }));
   return {
     name: "quartznet5x5",

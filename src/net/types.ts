@@ -36,8 +36,11 @@ export interface BlockSpec {
   units: ConvSpec[];
   form: BlockForm;
   skip: SkipMode;
-  /** long-skip shortcut: "projection" (1x1 conv + BN where the shape changes, the default) or "identity" */
-  shortcut?: "projection" | "identity";
+  /**
+   * long-skip shortcut: "auto" (identity, or a 1x1 conv + BN projection where the shape changes: the default),
+   * "projection" (always a 1x1 conv + BN, as QuartzNet's residuals) or "identity"
+   */
+  shortcut?: "auto" | "projection" | "identity";
   /** false for a block built without any skip (then its mode must be "removed") */
   hasSkip?: boolean;
 }

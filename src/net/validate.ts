@@ -49,11 +49,11 @@ function checkBlock(b: BlockSpec, i: number, cin: number): number {
   const stride = b.units.reduce((p, u) => p * u.stride, 1);
   if (b.shortcut === "identity" && b.skip === "long" && (cout !== cin || stride !== 1)) {
     throw new NetSpecError(
-      `${where}: identity shortcut but the block changes shape (channels ${cin} -> ${cout}, stride ${stride}); use shortcut "projection"`,
+      `${where}: identity shortcut but the block changes shape (channels ${cin} -> ${cout}, stride ${stride}); use shortcut "auto" or "projection"`,
     );
   }
-  if (b.shortcut !== undefined && b.shortcut !== "identity" && b.shortcut !== "projection") {
-    throw new NetSpecError(`${where}.shortcut: expected "identity" or "projection", got ${JSON.stringify(b.shortcut)}`);
+  if (b.shortcut !== undefined && !["auto", "identity", "projection"].includes(b.shortcut)) {
+    throw new NetSpecError(`${where}.shortcut: expected "auto", "identity" or "projection", got ${JSON.stringify(b.shortcut)}`);
   }
   return cout;
 }
