@@ -128,6 +128,21 @@ async function pe() {
     }),
   );
   writeFileAtomic(path.join(out, "pe-array-summary.md"), "# PE array: largest and median change over the sweep\n\n" + markdownTable(["network", "method", "max perf gain %", "median perf gain %", "max DRAM-byte saving %", "median saving %", "where the max perf gain occurs"], summary));
+  // under which configurations do the paper's values hold? share of designs per add mode, reuse and bandwidth
+  const groups = new Map<string, PeRow[]>();
+  for (const r of rows) {
+    const k = [r.method, r.config.addMode, r.config.keepOnChip ? "on-chip reuse" : "all through DRAM", r.config.dramBytesPerCycle].join("|");
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const share = (xs: PeRow[], f: (r: PeRow) => boolean) => (100 * xs.filter(f).length) / xs.length;
+  writeFileAtomic(
+    path.join(out, "pe-array-where-claims-hold.md"),
+    `# PE array: share of designs (all networks, arrays, buffers, dataflows) reaching the paper's values\n\n` +
+      markdownTable(
+        ["method", "add", "activations", "DRAM B/cycle", "designs", `perf gain >= ${spec("C4").paper}% (share %)`, `DRAM-byte saving >= ${spec("C5").paper}% (share %)`, "memory-bound layers of the teacher (mean)"],
+        [...groups].map(([k, xs]) => [...k.split("|"), xs.length, share(xs, (r) => r.perf >= spec("C4").paper), share(xs, (r) => -r.bytes >= spec("C5").paper), xs.reduce((s, r) => s + r.base.memoryBoundLayers, 0) / xs.length]),
+      ),
+  );
   addFigure("pe-array-resnet8", peFigure(rows, "resnet8"));
   addFigure("pe-array-resnet50", peFigure(rows, "resnet50"));
   const perf = peGain(rows, "perf");
