@@ -159,8 +159,11 @@ async function accuracy() {
   }
   const dataDir = defaultDataDir();
   if (!fs.existsSync(path.join(dataDir, "test_batch.bin"))) {
-    const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "prepare-data.ts")], { stdio: "inherit" });
-    if (r.status !== 0) throw new Error("could not prepare CIFAR-10 (npm run prepare-data)");
+    // the shared JPEG copy when this machine has it, else the official archive (needs internet)
+    const jpeg = path.resolve(ROOT, "..", "shared", "data", "cifar10-jpeg.tar.gz");
+    const flags = fs.existsSync(jpeg) ? [] : ["--download"];
+    const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "prepare-data.ts"), ...flags], { stdio: "inherit" });
+    if (r.status !== 0) throw new Error(`could not prepare CIFAR-10 (npm run prepare-data${flags.length ? " -- --download" : ""})`);
   }
   await initBackend();
   const data = loadCifar10(dataDir);
