@@ -10,7 +10,16 @@ JUPYTER=${JUPYTER:-/usr/bin/jupyter}
 node_modules/.bin/tslab install --python=/usr/bin/python3 --binary="$PWD/node_modules/.bin/tslab" >/dev/null
 [ -f dist/index.js ] || npm run build >/dev/null
 if [ "${1:-}" = "--inplace" ]; then dest=(--inplace); else out=$(mktemp -d); dest=(--output-dir "$out"); fi
+log=$(mktemp)
 for nb in notebooks/*.ipynb; do
-  echo "executing $nb"
-  (cd notebooks && "$JUPYTER" nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=tslab --ExecutePreprocessor.timeout=900 "${dest[@]}" "$(basename "$nb")")
+  # tslab 1.0.22 with zeromq 6 sometimes fails its first kernel_info reply ("Socket is blocked by a bind or unbind
+  # operation", EBUSY) and the kernel never starts: retry that case, never a failing cell
+  for attempt in 1 2 3; do
+    echo "executing $nb${attempt:+ (attempt $attempt)}"
+    if (cd notebooks && "$JUPYTER" nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=tslab --ExecutePreprocessor.timeout=900 "${dest[@]}" "$(basename "$nb")") >"$log" 2>&1; then
+      break
+    fi
+    cat "$log" >&2
+    grep -q "Kernel didn't respond" "$log" && [ "$attempt" -lt 3 ] || exit 1
+  done
 done

@@ -138,3 +138,17 @@ describe("the variants of ResNet-8", () => {
     expect(bram("shortened", "stock")).toBeGreaterThan(bram("long", "stock"));
   });
 });
+
+describe("the sweep's shared schedule cache", () => {
+  it("gives every configuration the same result as a cold computation", async () => {
+    const { hls4mlSweep } = await import("../src/report/hls4ml-sweep.js");
+    const { MLPERF_TINY_HLS4ML } = await import("../src/hw/hls4ml/index.js");
+    const spec = { networks: ["resnet8"], precisions: [8, 12], reuseFactors: [16, 16384], fifoDepths: ["default", "optimised"] as const, shortImpls: ["fused"] as const, part: "xcu250" };
+    const rows = hls4mlSweep({ ...spec, fifoDepths: [...spec.fifoDepths], shortImpls: [...spec.shortImpls] });
+    const cold = hls4mlCost(lower(resnet8({ form: "plain" })), { ...MLPERF_TINY_HLS4ML, fifoDepth: "optimised" });
+    const row = rows.find((r) => r.method === "remover" && r.label === "MLPerf-Tiny-like optimised")!;
+    expect(row.base).toEqual(cold.totals);
+    const cold12 = hls4mlCost(lower(resnet8({ form: "plain" })), { ...DEFAULT_HLS4ML, weightBits: 12, actBits: 12, accBits: 24, reuseFactor: 16384, strategy: "Resource", fifoDepth: "default" });
+    expect(rows.find((r) => r.method === "remover" && r.label === "12-bit RF 16384 default")!.base).toEqual(cold12.totals);
+  });
+});

@@ -35,6 +35,12 @@ export class PooledCpuBackend extends MathBackendCPU {
   private pooled = new WeakSet<Float32Array>();
   private static readonly PER_SIZE = 64;
 
+  constructor() {
+    super();
+    // tfjs's CPU backend prints a banner advising tfjs-node on first use; select.ts has already tried tfjs-node
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
   alloc(n: number): Float32Array {
     const a = this.free.get(n)?.pop() ?? new Float32Array(n);
     this.pooled.add(a);

@@ -35,13 +35,13 @@ export interface Hls4mlReport {
 }
 
 /**
- * The design and its schedule depend only on the network, the shortened-skip build and the reuse factors: callers
- * sweeping bit widths, strategies, FIFO policies or parts can share them.
+ * The schedule depends only on the network, the shortened-skip build and the reuse factors, so callers sweeping
+ * bit widths, strategies, FIFO policies or parts share it; the design (its stream widths) also depends on the bits.
  */
-export type SimCache = Map<string, { design: Design; sim: SimResult }>;
+export type SimCache = Map<string, SimResult | Design>;
 
-/** Everything the design's structure and schedule depend on (not bit widths, strategy, FIFO policy or part). */
-function designKey(g: LayerGraph, c: Hls4mlConfig): string {
+/** Everything the schedule depends on: the structure and the reuse factors (not bit widths, strategy, policy, part). */
+function scheduleKey(g: LayerGraph, c: Hls4mlConfig): string {
   return [g.net.name, g.net.blocks.map((b) => `${b.form}:${b.skip}`).join(","), c.shortImpl, c.reuseFactor, JSON.stringify(c.layerReuse ?? {})].join("|");
 }
 
@@ -61,15 +61,19 @@ export function fifoDepths(d: Design, c: Hls4mlConfig, sim: SimResult = simulate
 export function hls4mlCost(g: LayerGraph, config: Hls4mlConfig, cache?: SimCache): Hls4mlReport {
   const c = validateHls4mlConfig(config);
   if (g.net.dims !== 2) throw new Hls4mlConfigError(`hls4ml model: ${g.net.name} is a 1D network; only 2D networks are modelled`);
-  const key = designKey(g, c);
-  let entry = cache?.get(key);
-  if (!entry) {
-    const design = buildDesign(g, c);
-    entry = { design, sim: simulate(design, design.streams.map(() => Infinity)) };
-    cache?.set(key, entry);
+  const key = scheduleKey(g, c);
+  const dKey = `${key}|${c.actBits}`;
+  let d = cache?.get(dKey) as Design | undefined;
+  if (!d) {
+    d = buildDesign(g, c);
+    cache?.set(dKey, d);
   }
-  const d = entry.design;
-  const { depths, sim } = fifoDepths(d, c, entry.sim);
+  let schedule = cache?.get(key) as SimResult | undefined;
+  if (!schedule) {
+    schedule = simulate(d, d.streams.map(() => Infinity));
+    cache?.set(key, schedule);
+  }
+  const { depths, sim } = fifoDepths(d, c, schedule);
   if (sim.deadlock) throw new Error(`hls4ml model: the design deadlocks with these FIFO depths: ${sim.blockedOn.join(", ")}`);
   const processes: ProcessCost[] = d.processes.map((p) => ({ name: p.name, kind: p.kind, rf: p.rf, ...strip(processResources(p, c)) }));
   const streams: StreamCost[] = d.streams.map((s) => {
