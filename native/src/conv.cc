@@ -60,6 +60,12 @@ float* scratch(long n) {
   if ((long)buf.size() < n) buf.resize(n);
   return buf.data();
 }
+// The GEMM operand for image xi: the image itself for a pointwise conv, else its im2col columns.
+const float* columns(const ConvGeom& g, const float* xi, float* col, bool pw) {
+  if (pw) return xi;
+  im2col(g, xi, col);
+  return col;
+}
 }  // namespace
 
 int nativeThreads() { return omp_get_max_threads(); }
@@ -72,12 +78,7 @@ void convForward(const ConvGeom& g, const float* x, const float* f, float* y) {
     float* col = pw ? nullptr : scratch(outPix * kkc);
 #pragma omp for schedule(static)
     for (int i = 0; i < g.n; i++) {
-      const float* xi = x + i * inSz;
-      const float* a = xi;
-      if (!pw) {
-        im2col(g, xi, col);
-        a = col;
-      }
+      const float* a = columns(g, x + i * inSz, col, pw);
       sgemm(outPix, g.cout, kkc, a, kkc, 1, f, g.cout, 1, y + i * outPix * g.cout, g.cout, false);
     }
   }
@@ -110,12 +111,7 @@ void convBackFilter(const ConvGeom& g, const float* x, const float* dy, float* d
     float* acc = part[omp_get_thread_num()].data();
 #pragma omp for schedule(static)
     for (int i = 0; i < g.n; i++) {
-      const float* xi = x + i * inSz;
-      const float* a = xi;
-      if (!pw) {
-        im2col(g, xi, col);
-        a = col;
-      }
+      const float* a = columns(g, x + i * inSz, col, pw);
       // A(i = kkc, p = pixel) = col[p * kkc + i]
       sgemm(kkc, g.cout, outPix, a, 1, kkc, dy + i * outPix * g.cout, g.cout, 1, acc, g.cout, true);
     }

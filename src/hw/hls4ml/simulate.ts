@@ -18,7 +18,11 @@ export interface SimResult {
   maxOccupancy: number[];
 }
 
-/** adder-tree depth of a conv's multiply-accumulate pipeline, plus multiplier and output registers */
+/**
+ * Pipeline depth of a conv's multiply-accumulate: the adder tree's log2(K*K*C_in) levels plus three register
+ * stages (multiplier output, tree input, result). The three is our assumption, not a documented figure; it shifts
+ * latencies by a few cycles per layer and FIFO occupancies by less than a pixel.
+ */
 function pipelineDepth(p: Process): number {
   const n = p.k * p.k * Math.max(p.cin, 1);
   return Math.ceil(Math.log2(Math.max(n, 2))) + 3;

@@ -35,7 +35,8 @@ export interface PeArrayConfig {
 /**
  * Defaults: SCALE-Sim v2's example configuration (configs/scale.cfg: a 32x32 output-stationary array with 64 KiB
  * for each of the ifmap, filter and ofmap SRAMs), 8-bit data, DRAM at 16 bytes/cycle (one 128-bit AXI port at the
- * array clock, as the Zynq UltraScale+ HP ports, UG1085), 200 MHz.
+ * array clock, as the Zynq UltraScale+ HP ports, UG1085), 200 MHz (our choice: the clock scales inferences/s but
+ * not the changes in % that the claims are about).
  */
 export const DEFAULT_PE_ARRAY: PeArrayConfig = {
   rows: 32,
