@@ -31,7 +31,7 @@ export function parseCli<T extends Record<string, FlagSpec>>(usage: string, flag
 function printHelp(usage: string, flags: Record<string, FlagSpec>): void {
   console.log(usage + "\n\nOptions:");
   for (const [k, f] of Object.entries(flags)) {
-    const def = f.default === undefined || f.default === false ? "" : ` (default: ${f.default})`;
+    const def = f.default === undefined || f.default === false || f.default === "" ? "" : ` (default: ${f.default})`;
     console.log(`  --${k}${f.type === "string" ? " <value>" : ""}`.padEnd(30) + f.help + def);
   }
   console.log("  --help".padEnd(30) + "show this help");

@@ -28,7 +28,7 @@ ensureHeapReuse();
 const ROOT = path.resolve(__dirname, "..");
 const args = parseCli("Usage: npm run reproduce -- [options]", {
   only: { type: "string", help: "compute one claim (C1..C7) and its group only" },
-  full: { type: "boolean", help: "retrain ResNet-8 with the paper's 200-epoch schedule first (about 2 days on 2 cores)" },
+  full: { type: "boolean", help: "retrain ResNet-8 with the paper's 200-epoch schedule first (about 18 hours on this 2-core machine)" },
   runs: { type: "string", help: "directory of the trained runs to evaluate", default: path.join(ROOT, "data", "runs", "resnet8-short") },
   out: { type: "string", help: "output directory", default: path.join(ROOT, "figures") },
   "no-smoke": { type: "boolean", help: "skip the training smoke test" },
