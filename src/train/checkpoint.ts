@@ -3,7 +3,7 @@
  * optimiser buffers, the epoch reached, the history and the environment. Float32 data is base64 (little-endian).
  */
 import * as tf from "@tensorflow/tfjs";
-import { lower, validateNetSpec, type NetSpec } from "../net/index.js";
+import { validateNetSpec, type NetSpec } from "../net/index.js";
 import type { TrainConfig } from "./config.js";
 import { createModel, type Model } from "./model.js";
 import type { Sgd } from "./optimizer.js";
@@ -119,7 +119,6 @@ export function modelFromCheckpoint(c: Checkpoint, file: string): Model {
     if (!r) throw new CheckpointError(`${file}: missing BN statistic "${name}"`);
     v.assign(tf.tensor(decode(r, `${file}: ${name}`), r.shape));
   }
-  lower(c.net);
   return m;
 }
 

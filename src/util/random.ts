@@ -1,16 +1,7 @@
-/** mulberry32: a small seeded PRNG (public domain, Tommy Ettinger); every random choice in tailor-ts goes through it. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A seeded generator whose state can be saved and restored (checkpoints resume the same random stream). */
+/**
+ * mulberry32 (public domain, Tommy Ettinger), a small seeded PRNG through which every random choice in tailor-ts
+ * goes; its state can be saved and restored.
+ */
 export class Rng {
   constructor(public state: number) {}
   next(): number {
@@ -37,4 +28,10 @@ export class Rng {
       a[j] = t;
     }
   }
+}
+
+/** mulberry32 as a plain function of no arguments */
+export function mulberry32(seed: number): () => number {
+  const r = new Rng(seed >>> 0);
+  return () => r.next();
 }
