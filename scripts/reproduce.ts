@@ -14,6 +14,7 @@ import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { checkClaim, type ClaimResult, type ClaimSpec } from "../src/report/claims.js";
 import { accuracyFigure, hlsResourceFigure, peFigure, trainingFigure, type Figure } from "../src/report/figures.js";
 import { hls4mlSweep, type HlsRow } from "../src/report/hls4ml-sweep.js";
+import { comparePublished, type PublishedSet } from "../src/report/published-hls4ml.js";
 import { peSweep, type PeRow } from "../src/report/pe-sweep.js";
 import { hlsLatency, hlsSaving, peGain } from "../src/report/summary.js";
 import { csvTable, markdownTable } from "../src/report/table.js";
@@ -71,7 +72,35 @@ function hlsTables(rows: HlsRow[]) {
   );
 }
 
+/** The model beside public synthesis reports of hls4ml's CNN tutorial (data/published/hls4ml-tutorial-cnn.json). */
+function publishedCheck() {
+  const file = path.join(ROOT, "data", "published", "hls4ml-tutorial-cnn.json");
+  const set: PublishedSet = JSON.parse(fs.readFileSync(file, "utf8"));
+  const r = comparePublished(set);
+  const err = (m: number, o: number) => (o === 0 ? (m === 0 ? "0" : "n/a") : ((100 * (m - o)) / o).toFixed(1));
+  const streamRows = r.streams.map((s) => [s.design, s.stream, s.tensor, s.bits, s.observed.fifos, s.model.fifos, s.observed.depth, s.model.depth, s.model.storage, s.observed.bram18, s.model.bram18, s.observed.ff, s.model.ff]);
+  const streamHeaders = ["design", "stream", "tensor", "bits", "FIFOs", "model FIFOs", "depth", "model depth", "model storage", "BRAM18 (HLS est.)", "model BRAM18", "FF (HLS est.)", "model FF"];
+  const procRows = r.processes.map((p) => [p.design, p.instance, p.kind, p.observed.dsp, p.model.dsp, p.observed.ff, p.model.ff, err(p.model.ff, p.observed.ff), p.observed.lut, p.model.lut, err(p.model.lut, p.observed.lut)]);
+  const procHeaders = ["design", "instance", "kind", "DSP", "model DSP", "FF", "model FF", "FF error %", "LUT", "model LUT", "LUT error %"];
+  const totalRows = r.totals.map((t) => [t.design, t.quantity, t.observed, t.model, Number.isFinite(t.errorPct) ? t.errorPct : "n/a", t.note]);
+  const totalHeaders = ["design", "quantity", "published", "model", "error %", "note"];
+  writeFileAtomic(path.join(out, "hls4ml-published-check.csv"), csvTable(totalHeaders, totalRows));
+  writeFileAtomic(
+    path.join(out, "hls4ml-published-check.md"),
+    `# The hls4ml model against published synthesis results
+
+Source: ${set.source.repository} (commit ${set.source.commit}), ${set.source.notebook}: ` +
+      `${set.designs.map((d) => `${d.name} (${d.note})`).join("; ")}. ${set.designs[0].csynth.tool.split(" ")[0]} Vivado HLS and Vivado, ${set.source.part}, ` +
+      `io_stream, reuse factor 1, Latency strategy, default FIFO depths. Figures extracted by ${set.source.extractedBy} into data/published/hls4ml-tutorial-cnn.json.\n\n` +
+      "## Totals\n\n" + markdownTable(totalHeaders, totalRows) +
+      "\n## Streams (per stream; the report lists one FIFO per channel)\n\n" + markdownTable(streamHeaders, streamRows) +
+      "\n## Processes (HLS estimate per instance)\n\n" + markdownTable(procHeaders, procRows),
+  );
+  return r;
+}
+
 async function hls() {
+  await timed("hls4ml published check", () => publishedCheck());
   const rows = await timed("hls4ml sweep", () => hls4mlSweep());
   hlsTables(rows);
   const perMethod = ["resnet8", "resnet20", "resnet56"].flatMap((n) =>

@@ -1,11 +1,11 @@
 /**
  * The CIFAR-10 experiment of the paper for one network: both teachers, Tailor (SkipRemover, SkipShortener) and the
- * no-skip baseline, run as separate `scripts/train.ts` processes, up to --lanes at once (each on cores/lanes
+ * baselines trained from scratch (no skips, no skips with KD, statically shortened skips), run as separate `scripts/train.ts` processes, up to --lanes at once (each on cores/lanes
  * threads: two one-thread processes train more images per second on two cores than one two-thread process).
  *
  * Schedules:
  *   full   the authors': 200 epochs, lr 0.1 x0.1 every 30 epochs, a skip altered every 3 epochs.
- *   short  what fits one session on a 2-core machine: teachers and baseline 12 epochs (lr x0.1 at epochs 6 and 9),
+ *   short  what fits one session on a 2-core machine: teachers and baselines 12 epochs (lr x0.1 at epochs 6 and 9),
  *          Tailor students 14 epochs (skips altered after epochs 3, 6, 9; lr x0.1 at 10 and 12).
  */
 import { spawn } from "node:child_process";
@@ -14,12 +14,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { num, parseCli } from "./cli.js";
 
+const JOB_NAMES = ["teacher", "teacher-shortenable", "remover", "shortener", "noskip", "noskip-kd", "shortened-scratch"];
+
 const args = parseCli("Usage: npm run train:cifar -- [options]", {
   net: { type: "string", help: "network (resnet8, resnet20, ...)", default: "resnet8" },
   schedule: { type: "string", help: "short | full", default: "short" },
   out: { type: "string", help: "directory for the runs (default: data/runs/<net>-<schedule>)" },
   lanes: { type: "string", help: "training processes at once", default: "2" },
-  only: { type: "string", help: "comma-separated subset of: teacher, teacher-shortenable, remover, shortener, noskip" },
+  only: { type: "string", help: `comma-separated subset of: ${JOB_NAMES.join(", ")}` },
   seed: { type: "string", help: "seed of every run", default: "1" },
 });
 
@@ -41,7 +43,8 @@ async function main() {
   const sched = schedules[args.schedule];
   if (!sched) throw new Error(`--schedule: expected short or full, got "${args.schedule}"`);
   const lanes = num("lanes", args.lanes, { int: true, min: 1 });
-  const root = path.resolve(args.out ?? path.join("data", "runs", `${args.net}-${args.schedule}`));
+  // Relative to the working directory, so that the teacher paths recorded in each run's config stay valid in a clone.
+  const root = path.relative(process.cwd(), path.resolve(args.out ?? path.join("data", "runs", `${args.net}-${args.schedule}`))) || ".";
   const dir = (n: string) => path.join(root, n);
   const common = ["--net", args.net, "--seed", args.seed];
   const jobs: Job[] = [
@@ -54,8 +57,11 @@ async function main() {
       flags: [...common, ...sched.student, "--method", "shortener", "--form", "shortenable", "--teacher", path.join(dir("teacher-shortenable"), "best.ckpt.json")],
     },
     { name: "noskip", deps: [], flags: [...common, ...sched.teacher, "--method", "noskip"] },
+    { name: "noskip-kd", deps: ["teacher"], flags: [...common, ...sched.teacher, "--method", "noskip-kd", "--teacher", path.join(dir("teacher"), "best.ckpt.json")] },
+    { name: "shortened-scratch", deps: [], flags: [...common, ...sched.teacher, "--method", "shortened-scratch", "--form", "shortenable"] },
   ];
   const only = args.only ? new Set(args.only.split(",")) : null;
+  for (const n of only ?? []) if (!JOB_NAMES.includes(n)) throw new Error(`--only: unknown run "${n}"; expected some of ${JOB_NAMES.join(", ")}`);
   const todo = jobs.filter((j) => !only || only.has(j.name));
   for (const j of todo) for (const d of j.deps) if (!todo.some((t) => t.name === d) && !fs.existsSync(path.join(dir(d), "best.ckpt.json"))) {
     throw new Error(`${j.name} needs ${dir(d)}/best.ckpt.json: train ${d} first (or drop --only)`);

@@ -13,7 +13,7 @@ import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { CONFIG_HELP, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
 import { CheckpointError, modelFromCheckpoint, parseCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
 import { evaluate } from "../src/train/evaluate.js";
-import { newOptimizer, resumeTailor, runTailor, type Progress, type TailorData } from "../src/train/tailor.js";
+import { newOptimizer, resumeTailor, runTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
 import { runEnvironment } from "../src/util/env.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { ensureHeapReuse, num, parseCli, type FlagSpec } from "./cli.js";
@@ -102,7 +102,7 @@ async function main() {
     },
   };
 
-  let result;
+  let result: TailorResult;
   if (args.resume && fs.existsSync(path.join(out, "last.ckpt.json"))) {
     const file = path.join(out, "last.ckpt.json");
     const ck = readCheckpoint(file);

@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lower, resnet8, withAllSkips, type NetSpec } from "../src/net/index.js";
 import {
@@ -7,10 +9,14 @@ import {
   fifoDepths,
   hls4mlCost,
   isValidReuseFactor,
+  processResources,
   simulate,
+  streamStorage,
   validReuseFactor,
   type Hls4mlConfig,
 } from "../src/hw/hls4ml/index.js";
+import { parseCsynth, parseVivadoSynth } from "../src/report/hls-reports.js";
+import { comparePublished, type PublishedSet } from "../src/report/published-hls4ml.js";
 
 const cfg = (o: Partial<Hls4mlConfig> = {}): Hls4mlConfig => ({ ...DEFAULT_HLS4ML, ...o });
 
@@ -150,5 +156,66 @@ describe("the sweep's shared schedule cache", () => {
     expect(row.base).toEqual(cold.totals);
     const cold12 = hls4mlCost(lower(resnet8({ form: "plain" })), { ...DEFAULT_HLS4ML, weightBits: 12, actBits: 12, accBits: 24, reuseFactor: 16384, strategy: "Resource", fifoDepth: "default" });
     expect(rows.find((r) => r.method === "remover" && r.label === "12-bit RF 16384 default")!.base).toEqual(cold12.totals);
+  });
+});
+
+describe("FIFO layout and storage", () => {
+  it("per-channel: a 900-deep stream of 16 x 16 bits is 16 FIFOs of one BRAM18 each; packed it is one of 15", () => {
+    // per FIFO: 900 x 16 bits in the 1Kx18 mode = 1 BRAM18; packed: 900 x 256 bits = ceil(900/1024) x ceil(256/18)
+    const per = streamStorage(900, 16, 16, "per-channel", 2, 1024);
+    expect(per).toMatchObject({ kind: "bram", bram18: 16 });
+    expect(streamStorage(900, 16, 16, "packed", 2, 1024)).toMatchObject({ kind: "bram", bram18: 15 });
+  });
+  it("a FIFO of at most srlMaxBits bits is a shift register whose data needs no registers, only its pointer", () => {
+    // 169 x 6 = 1014 bits <= 1024: SRL; ceil(169/32) x ceil(6/2) = 18 LUTs of data + 2 ceil(log2 169) = 16 control
+    expect(streamStorage(169, 1, 6, "per-channel", 2, 1024)).toEqual({ kind: "srl", bram18: 0, lut: 18 + 16, ff: 16 });
+    expect(streamStorage(169, 1, 16, "per-channel", 2, 1024).kind).toBe("bram");
+  });
+});
+
+describe("arithmetic as hls4ml writes it", () => {
+  const dense = (o: Partial<Hls4mlConfig>) => {
+    const p = { id: 0, name: "d", kind: "dense" as const, inputs: [], outputs: [], h: 1, w: 1, k: 1, stride: 1, pad: 0, cin: 10, cout: 4, rf: 1 };
+    return processResources(p, cfg(o));
+  };
+  it("Latency strategy drops the products of pruned weights; Resource strategy keeps them", () => {
+    // 40 products of 16 x 16 bits: one DSP each (dspMinBits 10); half of them at weight density 0.5
+    expect(dense({ weightBits: 16, actBits: 16, strategy: "Latency" }).dsp).toBe(40);
+    expect(dense({ weightBits: 16, actBits: 16, strategy: "Latency", weightDensity: 0.5 }).dsp).toBe(20);
+    expect(dense({ weightBits: 16, actBits: 16, strategy: "Resource", weightDensity: 0.5 }).dsp).toBe(40);
+  });
+  it("a LUT product by a constant 6-bit weight is one (W+A)-bit adder; the sum one accBits adder per product", () => {
+    // W = 6: ceil(6/3) = 2 signed digits, one adder of 6 + 8 = 14 LUTs; plus a 16-bit adder; 40 products;
+    // FINN's c0 + c1 x (...) per layer, no line buffer; registers: 40 x 16 product, 10 x 8 input, 4 x 8 output
+    const r = dense({ weightBits: 6, actBits: 8, accBits: 16, strategy: "Latency" });
+    expect(r.dsp).toBe(0);
+    expect(r.lut).toBe(Math.round(300 + 1.1 * 40 * (14 + 16)));
+    expect(r.ff).toBe(40 * 16 + 10 * 8 + 4 * 8);
+  });
+  it("rejects a weight density outside (0, 1]", () => {
+    expect(() => hls4mlCost(lower(block("long")), cfg({ weightDensity: 0 }))).toThrow(/weightDensity/);
+    expect(() => hls4mlCost(lower(block("long")), cfg({ fifoLayout: "wide" as never }))).toThrow(/fifoLayout/);
+  });
+});
+
+describe("against published synthesis results (hls4ml CNN tutorial, Vivado HLS 2020.1)", () => {
+  const set: PublishedSet = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "data", "published", "hls4ml-tutorial-cnn.json"), "utf8"));
+  const r = comparePublished(set);
+  it("every stream: the FIFO count (one per channel) and depth (hls4ml's default, H x W) as reported", () => {
+    expect(r.streams).toHaveLength(30);
+    for (const s of r.streams) {
+      expect(s.model.fifos, s.stream).toBe(s.observed.fifos);
+      expect(s.model.depth, s.stream).toBe(s.observed.depth);
+    }
+  });
+  it("the FIFOs' block RAM after synthesis as counted by Vivado (less the softmax tables)", () => {
+    for (const t of r.totals.filter((x) => x.quantity === "FIFO BRAM18 (synthesis)")) expect(t.model, t.design).toBe(t.observed);
+  });
+  it("latency and interval within 2% of the HLS report", () => {
+    for (const t of r.totals.filter((x) => /latency|interval/.test(x.quantity))) expect(Math.abs(t.errorPct), `${t.design} ${t.quantity}`).toBeLessThan(2);
+  });
+  it("a report that is not a csynth report is refused, naming the file", () => {
+    expect(() => parseCsynth("hello", "x/myproject_csynth.rpt")).toThrow(/x\/myproject_csynth.rpt: not a Vivado HLS csynth report/);
+    expect(() => parseVivadoSynth("| Tool Version : v\n| Device : d\n", "y/vivado_synth.rpt")).toThrow(/y\/vivado_synth.rpt: no "CLB LUTs" row/);
   });
 });

@@ -23,6 +23,15 @@ export type FifoPolicy = "default" | "optimised";
 /** how a shortened skip is built: "stock" = Clone + copy FIFO + Add (what hls4ml generates); "fused" = the conv
  * adds the skip value from its own window (no FIFO) */
 export type ShortImpl = "stock" | "fused";
+/**
+ * How the HLS tool lays out a stream of nnet::array<T, C> (one pixel, C channels):
+ * - "per-channel": one FIFO of T per channel. Vivado HLS 2020.1 splits the struct's array member this way: its
+ *   reports of hls4ml's io_stream CNN list FIFOs layerN_out_V_data_0_V ... data_15_V, each 16 bits wide
+ *   (fastmachinelearning/hls4ml-tutorial, pruned_cnn/.../myproject_csynth.rpt; data/published/hls4ml-tutorial-cnn.json).
+ * - "packed": one FIFO C x T bits wide, as when the struct is aggregated (Vitis HLS aggregates structs; we have no
+ *   public hls4ml report to check this layout against).
+ */
+export type FifoLayout = "per-channel" | "packed";
 
 export interface Hls4mlConfig {
   weightBits: number;
@@ -40,6 +49,13 @@ export interface Hls4mlConfig {
    */
   srlMaxBits: number;
   srlMaxDepth: number;
+  fifoLayout: FifoLayout;
+  /**
+   * fraction of non-zero weights (1 = dense). With the Latency strategy the weights are constants and HLS removes
+   * the products of zero weights, so a pruned network needs fewer multipliers and adders; the Resource strategy
+   * reads weights from a ROM and keeps them all.
+   */
+  weightDensity: number;
   /** multipliers use a DSP when both operands are at least this wide, else LUTs (a tool heuristic: a parameter) */
   dspMinBits: number;
   shortImpl: ShortImpl;
@@ -56,6 +72,9 @@ export const DEFAULT_HLS4ML: Hls4mlConfig = {
   fifoDepth: "default",
   srlMaxBits: 1024,
   srlMaxDepth: 2,
+  // hls4ml's Vivado backend on Vivado HLS 2020.1, the flow of its CNN tutorial and MLPerf Tiny submission
+  fifoLayout: "per-channel",
+  weightDensity: 1,
   dspMinBits: 10,
   shortImpl: "fused",
   part: "xcu250",
@@ -86,9 +105,11 @@ export function validateHls4mlConfig(c: Hls4mlConfig): Hls4mlConfig {
     if (!Number.isInteger(v) || v <= 0) throw new Hls4mlConfigError(`hls4ml config: ${k} must be a positive integer, got ${v}`);
   };
   for (const k of ["weightBits", "actBits", "accBits", "reuseFactor", "srlMaxBits", "srlMaxDepth", "dspMinBits"] as const) posInt(k);
+  if (!(c.weightDensity > 0 && c.weightDensity <= 1)) throw new Hls4mlConfigError(`hls4ml config: weightDensity must be in (0, 1], got ${c.weightDensity}`);
   if (!(c.clockMHz > 0)) throw new Hls4mlConfigError(`hls4ml config: clockMHz must be positive, got ${c.clockMHz}`);
   if (c.strategy !== "Latency" && c.strategy !== "Resource") throw new Hls4mlConfigError(`hls4ml config: strategy must be Latency or Resource, got "${c.strategy}"`);
   if (c.fifoDepth !== "default" && c.fifoDepth !== "optimised") throw new Hls4mlConfigError(`hls4ml config: fifoDepth must be default or optimised, got "${c.fifoDepth}"`);
+  if (c.fifoLayout !== "per-channel" && c.fifoLayout !== "packed") throw new Hls4mlConfigError(`hls4ml config: fifoLayout must be per-channel or packed, got "${c.fifoLayout}"`);
   if (c.shortImpl !== "stock" && c.shortImpl !== "fused") throw new Hls4mlConfigError(`hls4ml config: shortImpl must be stock or fused, got "${c.shortImpl}"`);
   if (!PARTS[c.part]) throw new Hls4mlConfigError(`hls4ml config: unknown part "${c.part}" (known: ${Object.keys(PARTS).join(", ")})`);
   for (const [layer, rf] of Object.entries(c.layerReuse ?? {})) {

@@ -35,9 +35,21 @@ export function fifoControl(depth: number): number {
 export function fifoStorage(depth: number, width: number, srlMaxDepth: number, srlMaxBits: number): Storage {
   const ctrl = fifoControl(depth);
   if (depth <= srlMaxDepth || depth * width <= srlMaxBits) {
-    return { kind: "srl", bram18: 0, lut: srlLuts(depth, width) + ctrl, ff: width + ctrl };
+    // the data sits in the SRL LUTs and is read from them directly: only the control is in registers (Vivado HLS
+    // 2020.1 reports 5-7 FFs for 16-bit SRL FIFOs of depth 1-16, data/published/hls4ml-tutorial-cnn.json)
+    return { kind: "srl", bram18: 0, lut: srlLuts(depth, width) + ctrl, ff: ctrl };
   }
   return { kind: "bram", bram18: bram18(depth, width), lut: ctrl, ff: width + ctrl };
+}
+
+/**
+ * The storage of one stream of `channels` x `bits`-bit words, `depth` deep: one FIFO `channels x bits` wide
+ * ("packed"), or `channels` FIFOs `bits` wide ("per-channel", each with its own storage and control).
+ */
+export function streamStorage(depth: number, channels: number, bits: number, layout: "per-channel" | "packed", srlMaxDepth: number, srlMaxBits: number): Storage {
+  if (layout === "packed") return fifoStorage(depth, channels * bits, srlMaxDepth, srlMaxBits);
+  const one = fifoStorage(depth, bits, srlMaxDepth, srlMaxBits);
+  return { kind: one.kind, bram18: channels * one.bram18, lut: channels * one.lut, ff: channels * one.ff };
 }
 
 /** A read-only weight memory (Resource strategy): block RAM above the SRL threshold, else distributed ROM (a LUT6 holds 64 x 1 bit, UG474). */

@@ -1,19 +1,26 @@
 /**
  * Resources of each process and stream of the design. Sources:
- * - multipliers, adder tree, accumulator, and the per-layer constants c0 = 300 LUTs, c1 = 1.1: FINN's MVAU
- *   lut_estimation / dsp_estimation (FINN-R, Blott et al. 2018): LUT multiplier (2 ceil((W+A)/6) - 1)(W+A),
- *   adder tree (W+A)(2Q - 1), one DSP per product up to 48 bits;
+ * - multipliers and the per-layer constants c0 = 300 LUTs, c1 = 1.1: FINN's MVAU lut_estimation /
+ *   dsp_estimation (FINN-R, Blott et al. 2018): LUT multiplier (2 ceil((W+A)/6) - 1)(W+A) for a weight read from
+ *   memory (Resource strategy), one DSP per product up to 48 bits. With the Latency strategy the weight is a
+ *   constant and a LUT product is shifts and adds: one (W+A)-bit adder per non-zero digit of the weight's canonical
+ *   signed-digit form beyond the first, about W/3 digits on average (Reitwiesner 1960; Hartley, "Subexpression
+ *   sharing in filters using canonic signed digit multipliers", IEEE TCAS-II 1996);
+ * - the sums as hls4ml writes them (nnet_dense_latency.h, nnet_dense_resource.h): every product is cast to accum_t
+ *   and added once into an accum_t accumulator, so one accBits-wide adder (accBits LUTs on the carry chain, UG474)
+ *   and one accBits-wide product register per product; with the Latency strategy the weights are constants and
+ *   HLS drops the products of zero weights (weightDensity);
  * - line buffers as shift registers ((K-1) x C_in of W_in words, SRL, one LUT per bit per 32 deep) and the
  *   K x K x C_in window in registers: hls4ml nnet_conv2d_stream.h (line-buffer implementation);
  * - weights: Latency strategy folds them into logic; Resource strategy keeps them in a ROM RF deep and
  *   (n_in n_out / RF) x W bits wide (nnet_dense_resource.h);
  * - element-wise processes (zero padding, ReLU, Add, Clone): one LUT per output bit of logic (an adder bit is one
  *   LUT on the slice carry chain, UG474) and one FF per output bit (the pipeline register);
- * - FIFOs: memory.ts.
+ * - FIFOs: memory.ts, one per stream or one per channel of it (config.ts, FifoLayout).
  */
 import type { Hls4mlConfig } from "./config.js";
 import type { Process, Stream } from "./design.js";
-import { fifoStorage, romStorage, type Storage } from "./memory.js";
+import { romStorage, streamStorage, type Storage } from "./memory.js";
 
 export interface Resources {
   bram18: number;
@@ -28,13 +35,15 @@ export const addRes = (a: Resources, b: Resources): Resources => ({ bram18: a.br
 const FINN_C0 = 300;
 const FINN_C1 = 1.1;
 
-function multipliers(n: number, c: Hls4mlConfig): Resources {
+function multipliers(products: number, c: Hls4mlConfig): Resources {
   const W = c.weightBits;
   const A = c.actBits;
+  const n = c.strategy === "Latency" ? Math.ceil(products * c.weightDensity) : products;
   const dsp = W >= c.dspMinBits && A >= c.dspMinBits;
-  const adderTree = (W + A) * Math.max(2 * n - 1, 0);
-  if (dsp) return { bram18: 0, lut: adderTree, ff: n * (W + A), dsp: n * Math.ceil((W + A) / 48) };
-  return { bram18: 0, lut: n * (2 * Math.ceil((W + A) / 6) - 1) * (W + A) + adderTree, ff: n * (W + A), dsp: 0 };
+  const adders = n * c.accBits;
+  if (dsp) return { bram18: 0, lut: adders, ff: n * c.accBits, dsp: n * Math.ceil((W + A) / 48) };
+  const lutPerProduct = c.strategy === "Latency" ? Math.max(Math.ceil(W / 3) - 1, 0) * (W + A) : (2 * Math.ceil((W + A) / 6) - 1) * (W + A);
+  return { bram18: 0, lut: n * lutPerProduct + adders, ff: n * c.accBits, dsp: 0 };
 }
 
 export function processResources(p: Process, c: Hls4mlConfig): Resources & { weightStorage?: Storage } {
@@ -84,6 +93,6 @@ export function processResources(p: Process, c: Hls4mlConfig): Resources & { wei
 }
 
 export function streamResources(s: Stream, depth: number, c: Hls4mlConfig): Resources & { storage: Storage } {
-  const st = fifoStorage(depth, s.width, c.srlMaxDepth, c.srlMaxBits);
+  const st = streamStorage(depth, s.channels, s.width / s.channels, c.fifoLayout, c.srlMaxDepth, c.srlMaxBits);
   return { bram18: st.bram18, lut: st.lut, ff: st.ff, dsp: 0, storage: st };
 }
