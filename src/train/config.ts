@@ -79,7 +79,7 @@ export const CONFIG_HELP: Record<keyof TrainConfig, string> = {
   lrGamma: "decay factor",
   lrMilestones: "comma-separated epochs to decay at (overrides lrStep)",
   everyEpochs: "alter one skip every N epochs",
-  kdMse: "weight of MSE(teacher logits, student logits)",
+  kdMse: "weight of MSE(teacher logits, student logits); 0 trains without distillation (loss = kd-ce x cross-entropy)",
   kdCe: "weight of the cross-entropy with the labels",
   valSize: "validation images held out of the training set",
   seed: "seed of every random choice",
