@@ -160,16 +160,22 @@ describe("the sweep's shared schedule cache", () => {
 });
 
 describe("FIFO layout and storage", () => {
+  const rule = { srlMaxDepth: 2, srlMaxBits: 1024, lutramMaxBits: 0 };
   it("per-channel: a 900-deep stream of 16 x 16 bits is 16 FIFOs of one BRAM18 each; packed it is one of 15", () => {
     // per FIFO: 900 x 16 bits in the 1Kx18 mode = 1 BRAM18; packed: 900 x 256 bits = ceil(900/1024) x ceil(256/18)
-    const per = streamStorage(900, 16, 16, "per-channel", 2, 1024);
+    const per = streamStorage(900, 16, 16, "per-channel", rule);
     expect(per).toMatchObject({ kind: "bram", bram18: 16 });
-    expect(streamStorage(900, 16, 16, "packed", 2, 1024)).toMatchObject({ kind: "bram", bram18: 15 });
+    expect(streamStorage(900, 16, 16, "packed", rule)).toMatchObject({ kind: "bram", bram18: 15 });
   });
   it("a FIFO of at most srlMaxBits bits is a shift register whose data needs no registers, only its pointer", () => {
     // 169 x 6 = 1014 bits <= 1024: SRL; ceil(169/32) x ceil(6/2) = 18 LUTs of data + 2 ceil(log2 169) = 16 control
-    expect(streamStorage(169, 1, 6, "per-channel", 2, 1024)).toEqual({ kind: "srl", bram18: 0, lut: 18 + 16, ff: 16 });
-    expect(streamStorage(169, 1, 16, "per-channel", 2, 1024).kind).toBe("bram");
+    expect(streamStorage(169, 1, 6, "per-channel", rule)).toEqual({ kind: "srl", bram18: 0, lut: 18 + 16, ff: 16 });
+    expect(streamStorage(169, 1, 16, "per-channel", rule).kind).toBe("bram");
+  });
+  it("with a LUTRAM tier, a FIFO between the SRL and LUTRAM limits is distributed RAM: RAM64M words of 3 bits", () => {
+    // 169 x 16 = 2704 bits: ceil(169/64) x ceil(16/3) RAM64Ms of 4 LUTs = 3 x 6 x 4 = 72 LUTs, + 16 control
+    expect(streamStorage(169, 1, 16, "per-channel", { ...rule, lutramMaxBits: 4096 })).toEqual({ kind: "lutram", bram18: 0, lut: 72 + 16, ff: 16 + 16 });
+    expect(streamStorage(900, 1, 16, "per-channel", { ...rule, lutramMaxBits: 4096 }).kind).toBe("bram");
   });
 });
 

@@ -49,6 +49,12 @@ export interface Hls4mlConfig {
    */
   srlMaxBits: number;
   srlMaxDepth: number;
+  /**
+   * FIFOs above the SRL limit and of at most this many bits are distributed RAM (LUTRAM), larger ones block RAM.
+   * 0 (the default) leaves out the LUTRAM tier: after synthesis the tutorial designs of data/published use no
+   * distributed RAM, their small FIFOs are shift registers.
+   */
+  lutramMaxBits: number;
   fifoLayout: FifoLayout;
   /**
    * fraction of non-zero weights (1 = dense). With the Latency strategy the weights are constants and HLS removes
@@ -72,6 +78,7 @@ export const DEFAULT_HLS4ML: Hls4mlConfig = {
   fifoDepth: "default",
   srlMaxBits: 1024,
   srlMaxDepth: 2,
+  lutramMaxBits: 0,
   // hls4ml's Vivado backend on Vivado HLS 2020.1, the flow of its CNN tutorial and MLPerf Tiny submission
   fifoLayout: "per-channel",
   weightDensity: 1,
@@ -105,6 +112,7 @@ export function validateHls4mlConfig(c: Hls4mlConfig): Hls4mlConfig {
     if (!Number.isInteger(v) || v <= 0) throw new Hls4mlConfigError(`hls4ml config: ${k} must be a positive integer, got ${v}`);
   };
   for (const k of ["weightBits", "actBits", "accBits", "reuseFactor", "srlMaxBits", "srlMaxDepth", "dspMinBits"] as const) posInt(k);
+  if (!Number.isInteger(c.lutramMaxBits) || c.lutramMaxBits < 0) throw new Hls4mlConfigError(`hls4ml config: lutramMaxBits must be an integer >= 0, got ${c.lutramMaxBits}`);
   if (!(c.weightDensity > 0 && c.weightDensity <= 1)) throw new Hls4mlConfigError(`hls4ml config: weightDensity must be in (0, 1], got ${c.weightDensity}`);
   if (!(c.clockMHz > 0)) throw new Hls4mlConfigError(`hls4ml config: clockMHz must be positive, got ${c.clockMHz}`);
   if (c.strategy !== "Latency" && c.strategy !== "Resource") throw new Hls4mlConfigError(`hls4ml config: strategy must be Latency or Resource, got "${c.strategy}"`);

@@ -1,7 +1,16 @@
 /** How an on-chip buffer of depth x width bits maps to FPGA storage, and what it costs. */
 
+export type StorageKind = "srl" | "lutram" | "bram";
+
+/** Where a FIFO lives: shift registers up to srlMaxBits (or srlMaxDepth words), distributed RAM up to lutramMaxBits, else block RAM. */
+export interface StorageRule {
+  srlMaxDepth: number;
+  srlMaxBits: number;
+  lutramMaxBits: number;
+}
+
 export interface Storage {
-  kind: "srl" | "bram";
+  kind: StorageKind;
   bram18: number;
   lut: number;
   ff: number;
@@ -32,13 +41,24 @@ export function fifoControl(depth: number): number {
   return depth > 1 ? 2 * Math.ceil(Math.log2(depth)) : 0;
 }
 
-export function fifoStorage(depth: number, width: number, srlMaxDepth: number, srlMaxBits: number): Storage {
+/**
+ * LUTs of a simple dual-port distributed RAM: a SLICEM's four LUTs form a RAM32M (32 words x 6 bits) or a RAM64M
+ * (64 words x 3 bits) with one write and one read port (7 Series CLB user guide UG474, distributed RAM).
+ */
+export function lutramLuts(depth: number, width: number): number {
+  return depth <= 32 ? 4 * Math.ceil(width / 6) : 4 * Math.ceil(depth / 64) * Math.ceil(width / 3);
+}
+
+export function fifoStorage(depth: number, width: number, rule: StorageRule): Storage {
   const ctrl = fifoControl(depth);
-  if (depth <= srlMaxDepth || depth * width <= srlMaxBits) {
+  const bits = depth * width;
+  if (depth <= rule.srlMaxDepth || bits <= rule.srlMaxBits) {
     // the data sits in the SRL LUTs and is read from them directly: only the control is in registers (Vivado HLS
     // 2020.1 reports 5-7 FFs for 16-bit SRL FIFOs of depth 1-16, data/published/hls4ml-tutorial-cnn.json)
     return { kind: "srl", bram18: 0, lut: srlLuts(depth, width) + ctrl, ff: ctrl };
   }
+  // a RAM-based FIFO registers its output word
+  if (bits <= rule.lutramMaxBits) return { kind: "lutram", bram18: 0, lut: lutramLuts(depth, width) + ctrl, ff: width + ctrl };
   return { kind: "bram", bram18: bram18(depth, width), lut: ctrl, ff: width + ctrl };
 }
 
@@ -46,9 +66,9 @@ export function fifoStorage(depth: number, width: number, srlMaxDepth: number, s
  * The storage of one stream of `channels` x `bits`-bit words, `depth` deep: one FIFO `channels x bits` wide
  * ("packed"), or `channels` FIFOs `bits` wide ("per-channel", each with its own storage and control).
  */
-export function streamStorage(depth: number, channels: number, bits: number, layout: "per-channel" | "packed", srlMaxDepth: number, srlMaxBits: number): Storage {
-  if (layout === "packed") return fifoStorage(depth, channels * bits, srlMaxDepth, srlMaxBits);
-  const one = fifoStorage(depth, bits, srlMaxDepth, srlMaxBits);
+export function streamStorage(depth: number, channels: number, bits: number, layout: "per-channel" | "packed", rule: StorageRule): Storage {
+  if (layout === "packed") return fifoStorage(depth, channels * bits, rule);
+  const one = fifoStorage(depth, bits, rule);
   return { kind: one.kind, bram18: channels * one.bram18, lut: channels * one.lut, ff: channels * one.ff };
 }
 

@@ -2,6 +2,7 @@
 import type { LayerGraph } from "../../net/graph.js";
 import { PARTS, validateHls4mlConfig, Hls4mlConfigError, type Hls4mlConfig } from "./config.js";
 import { buildDesign, type Design } from "./design.js";
+import type { StorageKind } from "./memory.js";
 import { addRes, processResources, streamResources, zero, type Resources } from "./resources.js";
 import { simulate, type SimResult } from "./simulate.js";
 
@@ -9,7 +10,7 @@ export interface StreamCost extends Resources {
   name: string;
   depth: number;
   width: number;
-  storage: "srl" | "bram";
+  storage: StorageKind;
   skip: boolean;
   block?: string;
 }

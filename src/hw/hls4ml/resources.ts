@@ -93,6 +93,6 @@ export function processResources(p: Process, c: Hls4mlConfig): Resources & { wei
 }
 
 export function streamResources(s: Stream, depth: number, c: Hls4mlConfig): Resources & { storage: Storage } {
-  const st = streamStorage(depth, s.channels, s.width / s.channels, c.fifoLayout, c.srlMaxDepth, c.srlMaxBits);
+  const st = streamStorage(depth, s.channels, s.width / s.channels, c.fifoLayout, c);
   return { bram18: st.bram18, lut: st.lut, ff: st.ff, dsp: 0, storage: st };
 }
