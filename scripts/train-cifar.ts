@@ -1,7 +1,8 @@
 /**
  * The CIFAR-10 experiment of the paper for one network: both teachers, Tailor (SkipRemover, SkipShortener) and the
- * baselines trained from scratch (no skips, no skips with KD, statically shortened skips), run as separate `scripts/train.ts` processes, up to --lanes at once (each on cores/lanes
- * threads: two one-thread processes train more images per second on two cores than one two-thread process).
+ * baselines trained from scratch (no skips, no skips with KD, statically shortened skips), run as separate
+ * `scripts/train.ts` processes, up to --lanes at once (each on cores/lanes threads: two one-thread processes train
+ * more images per second on two cores than one two-thread process).
  *
  * Schedules:
  *   full   the authors': 200 epochs, lr 0.1 x0.1 every 30 epochs, a skip altered every 3 epochs.
