@@ -30,7 +30,7 @@ const ROOT = path.resolve(__dirname, "..");
 const args = parseCli("Usage: npm run reproduce -- [options]", {
   only: { type: "string", help: "compute one claim (C1..C7) and its group only" },
   full: { type: "boolean", help: "retrain ResNet-8 with the paper's 200-epoch schedule first (about 18 hours on this 2-core machine)" },
-  runs: { type: "string", help: "directory of the trained runs to evaluate", default: path.join(ROOT, "data", "runs", "resnet8-short") },
+  runs: { type: "string", help: "directory of the trained runs to evaluate (default: data/runs/resnet8-short, with --full data/runs/resnet8-full)" },
   out: { type: "string", help: "output directory", default: path.join(ROOT, "figures") },
   "no-smoke": { type: "boolean", help: "skip the training smoke test" },
 });
@@ -181,9 +181,9 @@ async function pe() {
 }
 
 async function accuracy() {
-  const runsDir = path.resolve(args.runs);
+  const runsDir = path.resolve(args.runs ?? path.join(ROOT, "data", "runs", args.full ? "resnet8-full" : "resnet8-short"));
   if (args.full) {
-    const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "train-cifar.ts"), "--schedule", "full"], { stdio: "inherit" });
+    const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "train-cifar.ts"), "--schedule", "full", "--out", runsDir], { stdio: "inherit" });
     if (r.status !== 0) throw new Error("full training failed");
   }
   const dataDir = defaultDataDir();
@@ -196,7 +196,7 @@ async function accuracy() {
   }
   await initBackend();
   const data = loadCifar10(dataDir);
-  const runs = ["teacher", "remover", "noskip", "teacher-shortenable", "shortener"];
+  const runs = ["teacher", "remover", "noskip", "noskip-kd", "teacher-shortenable", "shortener", "shortened-scratch"];
   const acc: RunAccuracy[] = [];
   await timed("accuracy of the committed checkpoints", () => {
     for (const run of runs) {

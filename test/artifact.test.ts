@@ -33,7 +33,7 @@ describe("the artifact", () => {
       expect(Number.isFinite(c.ours), c.id).toBe(true);
       expect(["holds", "differs"]).toContain(c.status);
     }
-    for (const f of ["hls4ml-sweep.csv", "pe-array-sweep.csv", "accuracy.md", "claims.md", "hls4ml-resources-8bit.html", "hls4ml-resources-8bit.png"]) {
+    for (const f of ["hls4ml-sweep.csv", "hls4ml-published-check.md", "pe-array-sweep.csv", "accuracy.md", "claims.md", "hls4ml-resources-8bit.html", "hls4ml-resources-8bit.png"]) {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
   }, 1_200_000);
