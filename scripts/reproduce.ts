@@ -29,7 +29,7 @@ ensureHeapReuse();
 const ROOT = path.resolve(__dirname, "..");
 const args = parseCli("Usage: npm run reproduce -- [options]", {
   only: { type: "string", help: "compute one claim (C1..C7) and its group only" },
-  full: { type: "boolean", help: "retrain ResNet-8 with the paper's 200-epoch schedule first (about 18 hours on this 2-core machine)" },
+  full: { type: "boolean", help: "retrain ResNet-8 with the paper's 200-epoch schedule first (about 21 hours on this 2-core machine: seven runs of 200 epochs in two lanes)" },
   runs: { type: "string", help: "directory of the trained runs to evaluate (default: data/runs/resnet8-short, with --full data/runs/resnet8-full)" },
   out: { type: "string", help: "output directory", default: path.join(ROOT, "figures") },
   "no-smoke": { type: "boolean", help: "skip the training smoke test" },
