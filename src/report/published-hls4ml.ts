@@ -91,9 +91,8 @@ export function publishedConfig(d: PublishedDesign, actBits: number): Hls4mlConf
 
 interface Built {
   design: Design;
-  /** layer index -> process id, and the bits of each layer's output stream */
+  /** layer index -> process id */
   procOf: Map<number, number>;
-  bitsOf: Map<number, number>;
 }
 
 /**
@@ -106,7 +105,6 @@ export function buildPublishedDesign(d: PublishedDesign): Built {
   const processes: Process[] = [];
   const streams: Stream[] = [];
   const procOf = new Map<number, number>();
-  const bitsOf = new Map<number, number>();
   let shape = { h: d.input.h, w: d.input.w, c: d.input.c };
   let bits = d.input.bits;
   const add = (name: string, kind: ProcessKind, geo: Partial<Process>) => {
@@ -125,7 +123,9 @@ export function buildPublishedDesign(d: PublishedDesign): Built {
     let id: number;
     if (l.kind === "softmax") {
       id = add(name, "output", {});
+      link(prev, id);
     } else if (l.kind === "conv" || (l.kind === "dense" && shape.h * shape.w > 1)) {
+      if (l.kind === "dense" && shape.h !== shape.w) throw new Error(`${d.name}: layer ${l.index}: a dense layer after a ${shape.h}x${shape.w} map is not modelled (square maps only)`);
       const k = l.kind === "conv" ? l.k! : shape.h;
       id = add(name, "conv", { k, cout: l.out! });
       link(prev, id);
@@ -142,13 +142,12 @@ export function buildPublishedDesign(d: PublishedDesign): Built {
       id = add(name, "relu", {});
       link(prev, id);
     }
-    if (l.kind === "softmax") link(prev, id);
     procOf.set(l.index, id);
+    // the bits of this layer's output stream, as the report gives them
     bits = streamBits.get(l.index) ?? bits;
-    bitsOf.set(l.index, bits);
     prev = id;
   }
-  return { design: { processes, streams, warnings: [] }, procOf, bitsOf };
+  return { design: { processes, streams, warnings: [] }, procOf };
 }
 
 /** the FIFO shapes (depth x bits) the HLS estimate puts in BRAM and the model, like synthesis, does not */
