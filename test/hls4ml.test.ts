@@ -220,6 +220,29 @@ describe("against published synthesis results (hls4ml CNN tutorial, Vivado HLS 2
   it("latency and interval within 2% of the HLS report", () => {
     for (const t of r.totals.filter((x) => /latency|interval/.test(x.quantity))) expect(Math.abs(t.errorPct), `${t.design} ${t.quantity}`).toBeLessThan(2);
   });
+  it("reads a csynth report: top latency, summary rows, instances with their latency, FIFOs grouped per stream", () => {
+    const rpt = [
+      "* Version:        2020.1 (test)",
+      "* Target device:  xc7z020clg400-1",
+      "== Performance Estimates",
+      "    |     120|     120| 0.6 us | 0.6 us |  100|  100| dataflow |",
+      "        |conv_config2_U0  |conv_config2_s  |      110|      110| 0.55 us | 0.55 us |   100|   100|   none   |",
+      "== Utilization Estimates",
+      "|FIFO                 |        3|      -|     90|    0|     -|",
+      "|Total                |        3|      2|    190|  300|     0|",
+      "    |conv_config2_U0  |conv_config2_s  |        0|      2|    100|  300|    0|",
+      "    |layer2_out_V_data_0_V_U   |        1|  30|   0|    -|   100|   16|     1600|",
+      "    |layer2_out_V_data_1_V_U   |        1|  30|   0|    -|   100|   16|     1600|",
+      "    |layer3_out_V_data_0_V_U   |        1|  30|   0|    -|   100|   16|     1600|",
+    ].join("\n");
+    const c = parseCsynth(rpt, "t.rpt");
+    expect(c).toMatchObject({ device: "xc7z020clg400-1", latencyCycles: 120, intervalCycles: 100, fifo: { bram18: 3, ff: 90 }, total: { dsp: 2, lut: 300 } });
+    expect(c.instances).toEqual([{ name: "conv_config2_U0", bram18: 0, dsp: 2, ff: 100, lut: 300, latencyCycles: 110, intervalCycles: 100 }]);
+    expect(c.streams).toEqual([
+      { name: "layer2_out", fifos: 2, depth: 100, bits: 16, bram18: 1, ff: 30, lut: 0 },
+      { name: "layer3_out", fifos: 1, depth: 100, bits: 16, bram18: 1, ff: 30, lut: 0 },
+    ]);
+  });
   it("a report that is not a csynth report is refused, naming the file", () => {
     expect(() => parseCsynth("hello", "x/myproject_csynth.rpt")).toThrow(/x\/myproject_csynth.rpt: not a Vivado HLS csynth report/);
     expect(() => parseVivadoSynth("| Tool Version : v\n| Device : d\n", "y/vivado_synth.rpt")).toThrow(/y\/vivado_synth.rpt: no "CLB LUTs" row/);
