@@ -14,7 +14,7 @@ import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { checkClaim, type ClaimResult, type ClaimSpec } from "../src/report/claims.js";
 import { accuracyFigure, hlsResourceFigure, peFigure, trainingFigure, type Figure } from "../src/report/figures.js";
 import { hls4mlSweep, type HlsRow } from "../src/report/hls4ml-sweep.js";
-import { comparePublished, type PublishedSet } from "../src/report/published-hls4ml.js";
+import { comparePublished, errorPct, type PublishedSet } from "../src/report/published-hls4ml.js";
 import { peSweep, type PeRow } from "../src/report/pe-sweep.js";
 import { hlsLatency, hlsSaving, peGain } from "../src/report/summary.js";
 import { csvTable, markdownTable } from "../src/report/table.js";
@@ -77,7 +77,10 @@ function publishedCheck() {
   const file = path.join(ROOT, "data", "published", "hls4ml-tutorial-cnn.json");
   const set: PublishedSet = JSON.parse(fs.readFileSync(file, "utf8"));
   const r = comparePublished(set);
-  const err = (m: number, o: number) => (o === 0 ? (m === 0 ? "0" : "n/a") : ((100 * (m - o)) / o).toFixed(1));
+  const err = (m: number, o: number) => {
+    const e = errorPct(m, o);
+    return Number.isFinite(e) ? e.toFixed(1) : "n/a";
+  };
   const streamRows = r.streams.map((s) => [s.design, s.stream, s.tensor, s.bits, s.observed.fifos, s.model.fifos, s.observed.depth, s.model.depth, s.model.storage, s.observed.bram18, s.model.bram18, s.observed.ff, s.model.ff]);
   const streamHeaders = ["design", "stream", "tensor", "bits", "FIFOs", "model FIFOs", "depth", "model depth", "model storage", "BRAM18 (HLS est.)", "model BRAM18", "FF (HLS est.)", "model FF"];
   const procRows = r.processes.map((p) => [p.design, p.instance, p.kind, p.observed.dsp, p.model.dsp, p.observed.ff, p.model.ff, err(p.model.ff, p.observed.ff), p.observed.lut, p.model.lut, err(p.model.lut, p.observed.lut)]);

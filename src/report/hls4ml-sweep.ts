@@ -1,7 +1,7 @@
 /** The hls4ml sweep: networks x precisions x reuse factors x FIFO policies x shortened-skip builds. */
-import { lower, type LayerGraph } from "../net/index.js";
+import type { LayerGraph } from "../net/index.js";
 import { DEFAULT_HLS4ML, hls4mlCost, MLPERF_TINY_HLS4ML, type Hls4mlConfig, type Hls4mlReport, type SimCache } from "../hw/hls4ml/index.js";
-import { METHODS, pct, tailorPair, type Method } from "./variants.js";
+import { METHODS, pct, tailorGraphs, type Method } from "./variants.js";
 
 export interface HlsSweepSpec {
   networks: string[];
@@ -93,8 +93,7 @@ export function hls4mlSweep(spec: HlsSweepSpec = DEFAULT_HLS_SWEEP): HlsRow[] {
   const rows: HlsRow[] = [];
   for (const network of spec.networks) {
     for (const method of METHODS) {
-      const pair = tailorPair(network, method);
-      const g = { base: lower(pair.base), altered: lower(pair.altered) };
+      const g = tailorGraphs(network, method);
       for (const p of spec.precisions)
         for (const rf of spec.reuseFactors)
           for (const fd of spec.fifoDepths)

@@ -1,7 +1,6 @@
 /** The PE-array sweep: networks x array sizes x DRAM bandwidths x buffer sizes x add modes x on-chip reuse. */
-import { lower } from "../net/index.js";
 import { DEFAULT_PE_ARRAY, peArrayCost, type PeArrayConfig, type PeArrayReport } from "../hw/pe-array/index.js";
-import { METHODS, pct, tailorPair, type Method } from "./variants.js";
+import { METHODS, pct, tailorGraphs, type Method } from "./variants.js";
 
 export interface PeSweepSpec {
   networks: string[];
@@ -38,8 +37,7 @@ export function peSweep(spec: PeSweepSpec = DEFAULT_PE_SWEEP): PeRow[] {
   const rows: PeRow[] = [];
   for (const network of spec.networks)
     for (const method of METHODS) {
-      const pair = tailorPair(network, method);
-      const g = { base: lower(pair.base), altered: lower(pair.altered) };
+      const g = tailorGraphs(network, method);
       for (const n of spec.arrays)
         for (const bw of spec.dramBytesPerCycle)
           for (const kib of spec.bufferKiB)

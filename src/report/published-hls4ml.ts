@@ -91,8 +91,9 @@ export function publishedConfig(d: PublishedDesign, actBits: number): Hls4mlConf
 
 interface Built {
   design: Design;
-  /** layer index -> process id */
+  /** layer index -> process id, and the shape of the layer's output */
   procOf: Map<number, number>;
+  shapeOf: Map<number, { h: number; w: number; c: number }>;
 }
 
 /**
@@ -105,6 +106,7 @@ export function buildPublishedDesign(d: PublishedDesign): Built {
   const processes: Process[] = [];
   const streams: Stream[] = [];
   const procOf = new Map<number, number>();
+  const shapeOf = new Map<number, { h: number; w: number; c: number }>();
   let shape = { h: d.input.h, w: d.input.w, c: d.input.c };
   let bits = d.input.bits;
   const add = (name: string, kind: ProcessKind, geo: Partial<Process>) => {
@@ -143,11 +145,12 @@ export function buildPublishedDesign(d: PublishedDesign): Built {
       link(prev, id);
     }
     procOf.set(l.index, id);
+    shapeOf.set(l.index, shape);
     // the bits of this layer's output stream, as the report gives them
     bits = streamBits.get(l.index) ?? bits;
     prev = id;
   }
-  return { design: { processes, streams, warnings: [] }, procOf };
+  return { design: { processes, streams, warnings: [] }, procOf, shapeOf };
 }
 
 /** the FIFO shapes (depth x bits) the HLS estimate puts in BRAM and the model, like synthesis, does not */
@@ -156,14 +159,15 @@ function movedToLuts(rows: StreamCheck[]): string {
   return shapes.size ? [...shapes].join(", ") : "none";
 }
 
-const pct = (model: number, observed: number) => (observed === 0 ? (model === 0 ? 0 : Infinity) : (100 * (model - observed)) / observed);
+/** (model - observed) / observed in %; Infinity where only the model is non-zero */
+export const errorPct = (model: number, observed: number) => (observed === 0 ? (model === 0 ? 0 : Infinity) : (100 * (model - observed)) / observed);
 
 export function comparePublished(set: PublishedSet): PublishedComparison {
   const streams: StreamCheck[] = [];
   const processes: ProcessCheck[] = [];
   const totals: TotalCheck[] = [];
   for (const d of set.designs) {
-    const { design, procOf } = buildPublishedDesign(d);
+    const { design, procOf, shapeOf } = buildPublishedDesign(d);
     const depths = design.streams.map((s) => s.pixels);
     // streams: the report lists every FIFO between two layers (the input and output ports are not FIFOs)
     let fifoBram = 0;
@@ -179,12 +183,11 @@ export function comparePublished(set: PublishedSet): PublishedComparison {
       fifoBram += r.bram18;
       packedBram += streamResources(s, depths[s.id], { ...publishedConfig(d, bits), fifoLayout: "packed" }).bram18;
       fifoFf += r.ff;
-      const src = design.processes[pid];
-      const out = src.kind === "conv" || src.kind === "maxpool" ? { h: (src.h - src.k) / src.stride + 1, w: (src.w - src.k) / src.stride + 1 } : { h: src.h, w: src.w };
+      const out = shapeOf.get(index)!;
       streams.push({
         design: d.name,
         stream: obs.name,
-        tensor: `${Math.floor(out.h)}x${Math.floor(out.w)}x${s.channels}`,
+        tensor: `${out.h}x${out.w}x${out.c}`,
         bits: obs.bits,
         observed: { fifos: obs.fifos, depth: obs.depth, bram18: obs.fifos * obs.bram18, ff: obs.fifos * obs.ff },
         model: { fifos: s.channels, depth: depths[s.id], storage: r.storage.kind, bram18: r.bram18, ff: r.ff },
@@ -193,10 +196,10 @@ export function comparePublished(set: PublishedSet): PublishedComparison {
     const unmodelledBram = d.csynth.instances.filter((i) => /^softmax/.test(i.name)).reduce((a, i) => a + i.bram18, 0);
     const synthFifoBram = d.synth.ramb18 + 2 * d.synth.ramb36 - unmodelledBram;
     totals.push(
-      { design: d.name, quantity: "FIFO BRAM18 (synthesis)", observed: synthFifoBram, model: fifoBram, errorPct: pct(fifoBram, synthFifoBram), note: `Vivado RAMB18 ${d.synth.ramb18} + 2 x RAMB36 ${d.synth.ramb36}, less the softmax's ${unmodelledBram} (its tables, not modelled)` },
-      { design: d.name, quantity: "FIFO BRAM18 (synthesis), packed layout", observed: synthFifoBram, model: packedBram, errorPct: pct(packedBram, synthFifoBram), note: "the same streams as one FIFO C x b bits wide each: the layout these reports rule out" },
-      { design: d.name, quantity: "FIFO BRAM18 (HLS estimate)", observed: d.csynth.fifo.bram18, model: fifoBram, errorPct: pct(fifoBram, d.csynth.fifo.bram18), note: `the HLS estimate keeps in BRAM FIFOs that synthesis moves to LUTs (${movedToLuts(streams.filter((x) => x.design === d.name))})` },
-      { design: d.name, quantity: "FIFO FF (HLS estimate)", observed: d.csynth.fifo.ff, model: fifoFf, errorPct: pct(fifoFf, d.csynth.fifo.ff), note: "model: read and write pointers per FIFO, plus the output register of a BRAM FIFO" },
+      { design: d.name, quantity: "FIFO BRAM18 (synthesis)", observed: synthFifoBram, model: fifoBram, errorPct: errorPct(fifoBram, synthFifoBram), note: `Vivado RAMB18 ${d.synth.ramb18} + 2 x RAMB36 ${d.synth.ramb36}, less the softmax's ${unmodelledBram} (its tables, not modelled)` },
+      { design: d.name, quantity: "FIFO BRAM18 (synthesis), packed layout", observed: synthFifoBram, model: packedBram, errorPct: errorPct(packedBram, synthFifoBram), note: "the same streams as one FIFO C x b bits wide each: the layout these reports rule out" },
+      { design: d.name, quantity: "FIFO BRAM18 (HLS estimate)", observed: d.csynth.fifo.bram18, model: fifoBram, errorPct: errorPct(fifoBram, d.csynth.fifo.bram18), note: `the HLS estimate keeps in BRAM FIFOs that synthesis moves to LUTs (${movedToLuts(streams.filter((x) => x.design === d.name))})` },
+      { design: d.name, quantity: "FIFO FF (HLS estimate)", observed: d.csynth.fifo.ff, model: fifoFf, errorPct: errorPct(fifoFf, d.csynth.fifo.ff), note: "model: read and write pointers per FIFO, plus the output register of a BRAM FIFO" },
     );
     // processes the model covers
     for (const inst of d.csynth.instances) {
@@ -216,14 +219,14 @@ export function comparePublished(set: PublishedSet): PublishedComparison {
     }
     const sim = simulate(design, depths);
     totals.push(
-      { design: d.name, quantity: "latency (cycles)", observed: d.csynth.latencyCycles, model: sim.latency, errorPct: pct(sim.latency, d.csynth.latencyCycles), note: "top-level dataflow latency, csynth" },
-      { design: d.name, quantity: "interval (cycles)", observed: d.csynth.intervalCycles, model: sim.interval, errorPct: pct(sim.interval, d.csynth.intervalCycles), note: "top-level dataflow interval, csynth" },
+      { design: d.name, quantity: "latency (cycles)", observed: d.csynth.latencyCycles, model: sim.latency, errorPct: errorPct(sim.latency, d.csynth.latencyCycles), note: "top-level dataflow latency, csynth" },
+      { design: d.name, quantity: "interval (cycles)", observed: d.csynth.intervalCycles, model: sim.interval, errorPct: errorPct(sim.interval, d.csynth.intervalCycles), note: "top-level dataflow interval, csynth" },
     );
     const sum = (f: (x: ProcessCheck) => number) => processes.filter((x) => x.design === d.name).reduce((a, x) => a + f(x), 0);
     for (const q of ["dsp", "ff", "lut"] as const) {
       const o = sum((x) => x.observed[q]);
       const m = sum((x) => x.model[q]);
-      totals.push({ design: d.name, quantity: `${q.toUpperCase()} of conv, pool, ReLU, dense (HLS estimate)`, observed: o, model: m, errorPct: pct(m, o), note: `weight density ${d.hls4ml.weightDensity}` });
+      totals.push({ design: d.name, quantity: `${q.toUpperCase()} of conv, pool, ReLU, dense (HLS estimate)`, observed: o, model: m, errorPct: errorPct(m, o), note: `weight density ${d.hls4ml.weightDensity}` });
     }
   }
   return { streams, processes, totals };

@@ -1,5 +1,5 @@
 /** The networks Tailor compares: each altered network beside the teacher it came from (same block form). */
-import { cifarResNet, imagenetResNet, resnet8, withAllSkips, type NetSpec, type ResNetOptions } from "../net/index.js";
+import { cifarResNet, imagenetResNet, lower, resnet8, withAllSkips, type LayerGraph, type NetSpec, type ResNetOptions } from "../net/index.js";
 
 export type Method = "remover" | "shortener";
 export const METHODS: Method[] = ["remover", "shortener"];
@@ -20,6 +20,12 @@ export function tailorPair(network: string, method: Method): { base: NetSpec; al
   const form = method === "remover" ? "plain" : "shortenable";
   const base = build({ form });
   return { base, altered: withAllSkips(base, method === "remover" ? "removed" : "shortened") };
+}
+
+/** The same pair lowered to layer graphs, as both cost models read them. */
+export function tailorGraphs(network: string, method: Method): { base: LayerGraph; altered: LayerGraph } {
+  const pair = tailorPair(network, method);
+  return { base: lower(pair.base), altered: lower(pair.altered) };
 }
 
 export const pct = (altered: number, base: number) => (base === 0 ? 0 : (100 * (altered - base)) / base);
