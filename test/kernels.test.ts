@@ -1,7 +1,7 @@
 // Every custom kernel against tfjs's pure-JS cpu backend (the reference implementation) on random inputs.
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadNativeAddon } from "../src/backend/native-addon.js";
+import { loadNativeAddon, type ConvPath, type NativeAddon } from "../src/backend/native-addon.js";
 import { BN_TRAIN, GAP, NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
 import { registerWasmKernels } from "../src/backend/wasm-kernels.js";
 import { mulberry32 } from "../src/util/random.js";
@@ -21,6 +21,18 @@ interface Case {
 const cases: Case[] = [];
 for (const k of [1, 3]) for (const stride of [1, 2]) for (const pad of ["same", "valid"] as Pad[]) cases.push({ n: 3, h: 9, w: 7, cin: 5, k, cout: 6, stride, pad });
 cases.push({ n: 4, h: 16, w: 16, cin: 16, k: 3, cout: 32, stride: 2, pad: "same" });
+// the channel counts of the CIFAR ResNets (3 at the stem, 16/32/64) and one that is no multiple of oneDNN's 16-lane
+// blocks, at strides 1 and 2, 1x1 (projections) and 3x3
+const resnetCases: Case[] = [
+  { n: 2, h: 12, w: 12, cin: 3, k: 3, cout: 16, stride: 1, pad: "same" },
+  { n: 2, h: 12, w: 12, cin: 16, k: 3, cout: 16, stride: 1, pad: "same" },
+  { n: 2, h: 12, w: 12, cin: 16, k: 3, cout: 32, stride: 2, pad: "same" },
+  { n: 2, h: 12, w: 12, cin: 16, k: 1, cout: 32, stride: 2, pad: "valid" },
+  { n: 2, h: 8, w: 8, cin: 32, k: 3, cout: 64, stride: 2, pad: "same" },
+  { n: 2, h: 6, w: 6, cin: 64, k: 3, cout: 64, stride: 1, pad: "same" },
+  { n: 2, h: 7, w: 9, cin: 20, k: 3, cout: 24, stride: 2, pad: "same" },
+  { n: 2, h: 7, w: 9, cin: 20, k: 1, cout: 24, stride: 1, pad: "valid" },
+];
 
 function randomArray(n: number, seed: number): Float32Array {
   const r = mulberry32(seed);
@@ -49,9 +61,11 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const errors: Record<string, number> = {};
 afterAll(() => console.log("max abs error per kernel check:", JSON.stringify(errors)));
 
+let addon: NativeAddon;
 beforeAll(async () => {
-  const addon = loadNativeAddon();
-  if (!addon) throw new Error("native addon not built: run npm run build:native");
+  const a = loadNativeAddon();
+  if (!a) throw new Error("native addon not built: run npm run build:native");
+  addon = a;
   registerNativeBackend(addon);
   require("@tensorflow/tfjs-backend-wasm");
   registerWasmKernels();
@@ -60,7 +74,29 @@ beforeAll(async () => {
   await tf.setBackend(NATIVE_BACKEND);
 });
 
-describe.each([NATIVE_BACKEND, "wasm"])("%s conv kernels match the cpu reference", (backend) => {
+// Both convolution paths of the native backend: oneDNN (where the addon has it: CI installs it, see
+// scripts/setup-system.sh) and the im2col + GEMM fallback, switched at run time in one process.
+describe.each(["onednn", "gemm"] as ConvPath[])("tailor-native conv kernels on the %s path match the cpu reference", (path) => {
+  it.each([...cases, ...resnetCases])("k$k stride $stride $pad, $cin->$cout on $h x $w", (c) => {
+    if (path === "onednn") expect(addon.dnnlVersion(), "the addon was built without oneDNN (scripts/setup-system.sh installs it)").not.toBe("");
+    expect(addon.setConvPath(path)).toBe(true);
+    const declined = addon.convDeclined().count;
+    try {
+      const ref = convAndGrads("cpu", c, 7);
+      const got = convAndGrads(NATIVE_BACKEND, c, 7);
+      const e = Math.max(maxAbsDiff(got.y, ref.y), maxAbsDiff(got.dx, ref.dx), maxAbsDiff(got.df, ref.df));
+      errors[`${path} k${c.k} s${c.stride} ${c.pad} ${c.cin}->${c.cout}`] = e;
+      // float32 sums of up to ~600 products of O(1) values
+      expect(e).toBeLessThan(1e-4);
+      // every call ran on the path under test: oneDNN declined none of them
+      expect(addon.convDeclined().count - declined, addon.convDeclined().lastError).toBe(0);
+    } finally {
+      addon.setConvPath(addon.dnnlVersion() ? "onednn" : "gemm");
+    }
+  });
+});
+
+describe.each(["wasm"])("%s conv kernels match the cpu reference", (backend) => {
   it.each(cases)("k$k stride $stride $pad, $cin->$cout on $h x $w", (c) => {
     const ref = convAndGrads("cpu", c, 7);
     const got = convAndGrads(backend, c, 7);

@@ -3,9 +3,11 @@
 #include <node_api.h>
 
 #include <cstdint>
+#include <string>
 
 #include "bn.h"
 #include "conv.h"
+#include "dnnl_conv.h"
 #include "elementwise.h"
 
 namespace {
@@ -148,6 +150,54 @@ napi_value threads(napi_env env, napi_callback_info) {
   return v;
 }
 
+napi_value str(napi_env env, const std::string& s) {
+  napi_value v;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &v);
+  return v;
+}
+
+// convPath(): "onednn" or "gemm", the path conv calls take now
+napi_value convPath(napi_env env, napi_callback_info) { return str(env, convPathIsDnnl() ? "onednn" : "gemm"); }
+
+// setConvPath("onednn" | "gemm"): returns false if oneDNN is asked for and the addon was built without it
+napi_value setPath(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (!args(env, info, 1, a)) return nullptr;
+  char buf[16] = {0};
+  size_t len = 0;
+  napi_get_value_string_utf8(env, a[0], buf, sizeof buf, &len);
+  const std::string want(buf, len);
+  if (want != "onednn" && want != "gemm") {
+    napi_throw_type_error(env, nullptr, "tailor_native: setConvPath expects \"onednn\" or \"gemm\"");
+    return nullptr;
+  }
+  napi_value v;
+  napi_get_boolean(env, setConvPath(want == "onednn"), &v);
+  return v;
+}
+
+// dnnlVersion(): "2.6.3", or "" when built without oneDNN
+napi_value dnnlVer(napi_env env, napi_callback_info) { return str(env, dnnlVersion()); }
+
+// convDeclined(): conv calls that oneDNN declined (ran on the GEMM path), and the last reason
+napi_value declinedCall(napi_env env, napi_callback_info) {
+  napi_value o, n;
+  napi_create_object(env, &o);
+  napi_create_double(env, (double)convDeclined(), &n);
+  napi_set_named_property(env, o, "count", n);
+  napi_set_named_property(env, o, "lastError", str(env, dnnlLastError()));
+  return o;
+}
+
+// convImplementations(geom): oneDNN's implementation names of the primitives built for this geometry
+napi_value implCall(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (!args(env, info, 1, a)) return nullptr;
+  auto* g = arrayArg<int32_t>(env, a[0]);
+  if (!g) return nullptr;
+  return str(env, dnnlImplementations(geom(g)));
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
       {"convForward", nullptr, convCall<convForward>, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -165,6 +215,11 @@ napi_value init(napi_env env, napi_value exports) {
       {"sgdStep", nullptr, sgdCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"channelAffine", nullptr, affineCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convPath", nullptr, convPath, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setConvPath", nullptr, setPath, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dnnlVersion", nullptr, dnnlVer, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convDeclined", nullptr, declinedCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convImplementations", nullptr, implCall, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);
   return exports;

@@ -1,4 +1,4 @@
-// Convolution as im2col + GEMM, one image per task, images spread over the OpenMP threads.
+// The fallback convolution (when the addon is built without oneDNN): im2col + GEMM, one image per task, images spread over the OpenMP threads.
 // Forward: Y[P, Cout] = col[P, KKC] * F[KKC, Cout];  input gradient: dcol = dY * F^T, then col2im;
 // filter gradient: dF += col^T * dY, one accumulator per thread, summed at the end.
 #include "conv.h"
@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dnnl_conv.h"
 #include "gemm.h"
 
 namespace {
@@ -70,7 +71,7 @@ const float* columns(const ConvGeom& g, const float* xi, float* col, bool pw) {
 
 int nativeThreads() { return omp_get_max_threads(); }
 
-void convForward(const ConvGeom& g, const float* x, const float* f, float* y) {
+void gemmConvForward(const ConvGeom& g, const float* x, const float* f, float* y) {
   const long inSz = (long)g.h * g.w * g.cin, outPix = (long)g.oh * g.ow, kkc = (long)g.kh * g.kw * g.cin;
   const bool pw = isPointwise(g);
 #pragma omp parallel
@@ -84,7 +85,7 @@ void convForward(const ConvGeom& g, const float* x, const float* f, float* y) {
   }
 }
 
-void convBackInput(const ConvGeom& g, const float* dy, const float* f, float* dx) {
+void gemmConvBackInput(const ConvGeom& g, const float* dy, const float* f, float* dx) {
   const long inSz = (long)g.h * g.w * g.cin, outPix = (long)g.oh * g.ow, kkc = (long)g.kh * g.kw * g.cin;
   const bool pw = isPointwise(g);
 #pragma omp parallel
@@ -100,7 +101,7 @@ void convBackInput(const ConvGeom& g, const float* dy, const float* f, float* dx
   }
 }
 
-void convBackFilter(const ConvGeom& g, const float* x, const float* dy, float* df) {
+void gemmConvBackFilter(const ConvGeom& g, const float* x, const float* dy, float* df) {
   const long inSz = (long)g.h * g.w * g.cin, outPix = (long)g.oh * g.ow, kkc = (long)g.kh * g.kw * g.cin;
   const bool pw = isPointwise(g);
   const int nt = omp_get_max_threads();
@@ -120,4 +121,37 @@ void convBackFilter(const ConvGeom& g, const float* x, const float* dy, float* d
   std::memcpy(df, part[0].data(), sz * sizeof(float));
   for (int t = 1; t < nt; t++)
     for (long k = 0; k < sz; k++) df[k] += part[t][k];
+}
+
+// Which path runs: oneDNN when built with it, unless switched to the GEMM path (benchmarks and tests compare both
+// in one process). A geometry oneDNN declines runs on the GEMM path and is counted, so nothing falls back unseen.
+namespace {
+bool useDnnl = dnnlAvailable();
+long declined = 0;
+}  // namespace
+
+bool setConvPath(bool dnnl) {
+  if (dnnl && !dnnlAvailable()) return false;
+  useDnnl = dnnl;
+  return true;
+}
+bool convPathIsDnnl() { return useDnnl; }
+long convDeclined() { return declined; }
+
+void convForward(const ConvGeom& g, const float* x, const float* f, float* y) {
+  if (useDnnl && dnnlConvForward(g, x, f, y)) return;
+  declined += useDnnl;
+  gemmConvForward(g, x, f, y);
+}
+
+void convBackInput(const ConvGeom& g, const float* dy, const float* f, float* dx) {
+  if (useDnnl && dnnlConvBackInput(g, dy, f, dx)) return;
+  declined += useDnnl;
+  gemmConvBackInput(g, dy, f, dx);
+}
+
+void convBackFilter(const ConvGeom& g, const float* x, const float* dy, float* df) {
+  if (useDnnl && dnnlConvBackFilter(g, x, dy, df)) return;
+  declined += useDnnl;
+  gemmConvBackFilter(g, x, dy, df);
 }

@@ -39,6 +39,27 @@ export interface NativeAddon {
   sgdStep(p: Float32Array, grad: Float32Array, buf: Float32Array, lr: number, momentum: number, weightDecay: number, nesterov: number, first: number): void;
   channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array): void;
   threads(): number;
+  /** the path conv calls take now: oneDNN (when built with it) or the im2col + GEMM fallback */
+  convPath(): ConvPath;
+  /** false if "onednn" is asked for and the addon was built without it */
+  setConvPath(path: ConvPath): boolean;
+  /** oneDNN's version ("2.6.3"), or "" when the addon was built without it */
+  dnnlVersion(): string;
+  /** conv calls oneDNN declined (they ran on the GEMM path instead), and its last error */
+  convDeclined(): { count: number; lastError: string };
+  /** oneDNN's implementation of each primitive built for this geometry, e.g. "fwd=brgconv:avx512_core ..." */
+  convImplementations(geom: Int32Array): string;
+}
+
+export type ConvPath = "onednn" | "gemm";
+
+/** The command that installs oneDNN (then `npm ci` or `npm run build:native` rebuilds the addon with it). */
+export const DNNL_INSTALL_HINT = "bash scripts/setup-system.sh && npm run build:native";
+
+/** Which native convolution path runs, for the record of every result: "onednn 2.6.3" or "gemm (...)". */
+export function nativeConvPath(addon: NativeAddon): string {
+  if (addon.convPath() === "onednn") return `onednn ${addon.dnnlVersion()}`;
+  return addon.dnnlVersion() ? "gemm (oneDNN switched off)" : "gemm (addon built without oneDNN)";
 }
 
 /** native/ sits two levels above both src/backend and dist/backend */

@@ -1,0 +1,229 @@
+// Convolution and both of its gradients through oneDNN (the library PyTorch's CPU convolutions use), directly on
+// tfjs's NHWC activations. Only the filters change layout: tfjs keeps them HWIO, oneDNN's direct kernels want a
+// blocked layout of their choice, so each call reorders the (small) filter in or the filter gradient out.
+// Primitives are built once per geometry and kept: building one costs far more than running it at these sizes.
+// Built only when the oneDNN headers were found at install time (binding.gyp defines TAILOR_DNNL).
+#include "dnnl_conv.h"
+
+#ifdef TAILOR_DNNL
+#include <dnnl.hpp>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace {
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& eng() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+dnnl::stream& strm() {
+  static dnnl::stream s(eng());
+  return s;
+}
+
+// The padding oneDNN wants on the bottom/right: whatever makes its output size formula (floor division) give oh,
+// ow. Negative when the last input rows are never read (a 1x1 stride-2 conv on an even map), which oneDNN rejects:
+// then 0 gives the same floor.
+int farPad(int in, int out, int k, int stride, int dil, int near) {
+  const int span = (k - 1) * dil + 1;
+  const int need = (out - 1) * stride + span - in - near;
+  return need < 0 ? 0 : need;
+}
+
+struct Shapes {
+  memory::desc src, wUser, dst;
+  memory::dims strides, dilates, padL, padR;
+};
+
+Shapes shapes(const ConvGeom& g) {
+  Shapes s;
+  s.src = memory::desc({g.n, g.cin, g.h, g.w}, dt::f32, tag::nhwc);
+  s.dst = memory::desc({g.n, g.cout, g.oh, g.ow}, dt::f32, tag::nhwc);
+  s.wUser = memory::desc({g.cout, g.cin, g.kh, g.kw}, dt::f32, tag::hwio);
+  s.strides = {g.sh, g.sw};
+  s.dilates = {g.dh - 1, g.dw - 1};  // oneDNN counts dilation from 0
+  s.padL = {g.ph, g.pw};
+  s.padR = {farPad(g.h, g.oh, g.kh, g.sh, g.dh, g.ph), farPad(g.w, g.ow, g.kw, g.sw, g.dw, g.pw)};
+  return s;
+}
+
+// The geometry is the whole key: the three primitives of one layer share it.
+struct Key {
+  int d[15];
+  bool operator==(const Key& o) const { return std::memcmp(d, o.d, sizeof d) == 0; }
+};
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    size_t h = 1469598103934665603ull;
+    for (int v : k.d) h = (h ^ (size_t)v) * 1099511628211ull;
+    return h;
+  }
+};
+Key keyOf(const ConvGeom& g) {
+  return Key{{g.n, g.h, g.w, g.cin, g.kh, g.kw, g.cout, g.oh, g.ow, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw}};
+}
+
+// One layer's primitives, each built on first use. `ok` is false when oneDNN declined the geometry.
+struct Layer {
+  Shapes s;
+  std::unique_ptr<dnnl::convolution_forward::primitive_desc> fwdPd;
+  std::unique_ptr<dnnl::convolution_forward> fwd;
+  std::unique_ptr<dnnl::reorder> fwdW;  // hwio -> the forward kernel's filter layout (null if the same)
+  std::unique_ptr<dnnl::convolution_backward_data::primitive_desc> bwdDataPd;
+  std::unique_ptr<dnnl::convolution_backward_data> bwdData;
+  std::unique_ptr<dnnl::reorder> bwdDataW;
+  std::unique_ptr<dnnl::convolution_backward_weights::primitive_desc> bwdWPd;
+  std::unique_ptr<dnnl::convolution_backward_weights> bwdW;
+  std::unique_ptr<dnnl::reorder> bwdWOut;  // the kernel's filter-gradient layout -> hwio
+  memory fwdWBuf, bwdDataWBuf, bwdWBuf;
+};
+
+std::unordered_map<Key, std::unique_ptr<Layer>, KeyHash>& cache() {
+  static std::unordered_map<Key, std::unique_ptr<Layer>, KeyHash> c;
+  return c;
+}
+
+Layer& layer(const ConvGeom& g) {
+  auto& c = cache();
+  auto k = keyOf(g);
+  auto it = c.find(k);
+  if (it != c.end()) return *it->second;
+  auto l = std::make_unique<Layer>();
+  l->s = shapes(g);
+  auto& ref = *l;
+  c.emplace(k, std::move(l));
+  return ref;
+}
+
+std::unique_ptr<dnnl::reorder> reorderBetween(const memory::desc& from, const memory::desc& to) {
+  return std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(eng(), from, eng(), to));
+}
+
+memory::desc anyW(const ConvGeom& g) { return memory::desc({g.cout, g.cin, g.kh, g.kw}, dt::f32, tag::any); }
+
+// Direct convolution only: Winograd's results depend on the transform tiles, and measured slower on the
+// 16-channel layers (issue 14's probes).
+void ensureFwd(Layer& l, const ConvGeom& g) {
+  if (l.fwdPd) return;
+  const Shapes& s = l.s;
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, s.src, anyW(g),
+                                    s.dst, s.strides, s.dilates, s.padL, s.padR);
+  l.fwdPd = std::make_unique<dnnl::convolution_forward::primitive_desc>(d, eng());
+  l.fwd = std::make_unique<dnnl::convolution_forward>(*l.fwdPd);
+  if (l.fwdPd->weights_desc() != s.wUser) {
+    l.fwdWBuf = memory(l.fwdPd->weights_desc(), eng());
+    l.fwdW = reorderBetween(s.wUser, l.fwdPd->weights_desc());
+  }
+}
+
+memory weightsIn(std::unique_ptr<dnnl::reorder>& r, memory& buf, const Shapes& s, const float* f) {
+  memory user(s.wUser, eng(), const_cast<float*>(f));
+  if (!r) return user;
+  r->execute(strm(), user, buf);
+  return buf;
+}
+
+std::string lastError;
+
+template <typename F>
+bool guarded(F f) {
+  try {
+    f();
+    strm().wait();
+    return true;
+  } catch (const dnnl::error& e) {
+    lastError = e.what();
+    return false;
+  }
+}
+}  // namespace
+
+bool dnnlAvailable() { return true; }
+
+std::string dnnlVersion() {
+  const dnnl_version_t* v = dnnl_version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+}
+
+std::string dnnlLastError() { return lastError; }
+
+std::string dnnlImplementations(const ConvGeom& g) {
+  Layer& l = layer(g);
+  std::string out;
+  if (l.fwdPd) out += std::string("fwd=") + l.fwdPd->impl_info_str();
+  if (l.bwdDataPd) out += std::string(" bwd_data=") + l.bwdDataPd->impl_info_str();
+  if (l.bwdWPd) out += std::string(" bwd_weights=") + l.bwdWPd->impl_info_str();
+  return out;
+}
+
+bool dnnlConvForward(const ConvGeom& g, const float* x, const float* f, float* y) {
+  return guarded([&] {
+    Layer& l = layer(g);
+    ensureFwd(l, g);
+    memory w = weightsIn(l.fwdW, l.fwdWBuf, l.s, f);
+    memory src(l.s.src, eng(), const_cast<float*>(x)), dst(l.s.dst, eng(), y);
+    l.fwd->execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}});
+  });
+}
+
+bool dnnlConvBackInput(const ConvGeom& g, const float* dy, const float* f, float* dx) {
+  return guarded([&] {
+    Layer& l = layer(g);
+    ensureFwd(l, g);
+    if (!l.bwdDataPd) {
+      const Shapes& s = l.s;
+      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, s.src, anyW(g), s.dst, s.strides,
+                                              s.dilates, s.padL, s.padR);
+      l.bwdDataPd = std::make_unique<dnnl::convolution_backward_data::primitive_desc>(d, eng(), *l.fwdPd);
+      l.bwdData = std::make_unique<dnnl::convolution_backward_data>(*l.bwdDataPd);
+      if (l.bwdDataPd->weights_desc() != s.wUser) {
+        l.bwdDataWBuf = memory(l.bwdDataPd->weights_desc(), eng());
+        l.bwdDataW = reorderBetween(s.wUser, l.bwdDataPd->weights_desc());
+      }
+    }
+    memory w = weightsIn(l.bwdDataW, l.bwdDataWBuf, l.s, f);
+    memory diffDst(l.s.dst, eng(), const_cast<float*>(dy)), diffSrc(l.s.src, eng(), dx);
+    l.bwdData->execute(strm(), {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, diffSrc}});
+  });
+}
+
+bool dnnlConvBackFilter(const ConvGeom& g, const float* x, const float* dy, float* df) {
+  return guarded([&] {
+    Layer& l = layer(g);
+    ensureFwd(l, g);
+    if (!l.bwdWPd) {
+      const Shapes& s = l.s;
+      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, s.src, anyW(g), s.dst, s.strides,
+                                                 s.dilates, s.padL, s.padR);
+      l.bwdWPd = std::make_unique<dnnl::convolution_backward_weights::primitive_desc>(d, eng(), *l.fwdPd);
+      l.bwdW = std::make_unique<dnnl::convolution_backward_weights>(*l.bwdWPd);
+      if (l.bwdWPd->diff_weights_desc() != s.wUser) {
+        l.bwdWBuf = memory(l.bwdWPd->diff_weights_desc(), eng());
+        l.bwdWOut = reorderBetween(l.bwdWPd->diff_weights_desc(), s.wUser);
+      }
+    }
+    memory user(l.s.wUser, eng(), df);
+    memory src(l.s.src, eng(), const_cast<float*>(x)), diffDst(l.s.dst, eng(), const_cast<float*>(dy));
+    memory diffW = l.bwdWOut ? l.bwdWBuf : user;
+    l.bwdW->execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, diffW}});
+    if (l.bwdWOut) l.bwdWOut->execute(strm(), l.bwdWBuf, user);
+  });
+}
+
+#else  // built without oneDNN: every call declines and the caller uses the im2col + GEMM kernels
+
+bool dnnlAvailable() { return false; }
+std::string dnnlVersion() { return ""; }
+std::string dnnlLastError() { return "built without oneDNN"; }
+std::string dnnlImplementations(const ConvGeom&) { return ""; }
+bool dnnlConvForward(const ConvGeom&, const float*, const float*, float*) { return false; }
+bool dnnlConvBackInput(const ConvGeom&, const float*, const float*, float*) { return false; }
+bool dnnlConvBackFilter(const ConvGeom&, const float*, const float*, float*) { return false; }
+
+#endif

@@ -1,0 +1,15 @@
+#pragma once
+// Convolutions through oneDNN when the addon was built with it. Each returns false (and the caller falls back to
+// the im2col + GEMM kernels) when oneDNN is absent or declines the geometry.
+#include <string>
+
+#include "conv.h"
+
+bool dnnlAvailable();
+std::string dnnlVersion();
+std::string dnnlLastError();
+// which oneDNN implementation runs each primitive built so far for this geometry (e.g. "brg:avx512_core")
+std::string dnnlImplementations(const ConvGeom& g);
+bool dnnlConvForward(const ConvGeom& g, const float* x, const float* f, float* y);
+bool dnnlConvBackInput(const ConvGeom& g, const float* dy, const float* f, float* dx);
+bool dnnlConvBackFilter(const ConvGeom& g, const float* x, const float* dy, float* df);
