@@ -2,7 +2,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadNativeAddon, type ConvPath, type NativeAddon } from "../src/backend/native-addon.js";
-import { BN_TRAIN, GAP, NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
+import { GAP, NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
+import { trainingOps } from "../src/backend/training-ops.js";
 import { registerWasmKernels } from "../src/backend/wasm-kernels.js";
 import { mulberry32 } from "../src/util/random.js";
 
@@ -107,32 +108,39 @@ describe.each(["wasm"])("%s conv kernels match the cpu reference", (backend) => 
   });
 });
 
-describe("native batch norm (training mode) matches the composed tfjs ops on the cpu backend", () => {
-  it("forward, batch statistics and all three gradients", () => {
-    const shape = [4, 5, 6, 8];
+describe("native batch norm in training mode, alone and fused with skip add and ReLU, matches the reference ops", () => {
+  const variants = [
+    { name: "BN", relu: false, skip: false },
+    { name: "ReLU(BN)", relu: true, skip: false },
+    { name: "ReLU(BN + skip)", relu: true, skip: true },
+  ];
+  it.each(variants)("$name: output, batch statistics and every gradient", ({ relu, skip }) => {
+    const shape: [number, number, number, number] = [4, 5, 6, 8];
     const run = (backend: string) => {
       tf.setBackend(backend);
+      const ops = trainingOps();
       return tf.tidy(() => {
-        const x = tf.tensor4d(randomArray(4 * 5 * 6 * 8, 3), shape as [number, number, number, number]).mul(3).add(1);
+        const x = tf.tensor4d(randomArray(4 * 5 * 6 * 8, 3), shape).mul(3).add(1);
         const g = tf.tensor1d(randomArray(8, 4));
         const b = tf.tensor1d(randomArray(8, 5));
+        const s = tf.tensor4d(randomArray(x.size, 7), shape);
         const dy = tf.tensor(randomArray(x.size, 6), shape);
-        const eps = 1e-5;
-        const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => {
-          if (backend === NATIVE_BACKEND) return (tf.engine().runKernel(BN_TRAIN, { x: xx, scale: gg, offset: bb }, { epsilon: eps }) as tf.Tensor[])[0];
-          const { mean, variance } = tf.moments(xx, [0, 1, 2]);
-          return xx.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gg).add(bb);
+        const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, ss: tf.Tensor) => {
+          const [x4, g1, b1] = [xx as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D];
+          return relu ? ops.batchNormReluTrain(x4, g1, b1, skip ? (ss as tf.Tensor4D) : undefined) : ops.batchNormTrain(x4, g1, b1);
         };
-        const y = f(x, g, b);
-        const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => f(xx, gg, bb).mul(dy).sum())([x, g, b]);
-        return [y, ...grads].map((t) => t.dataSync());
+        const r = f(x, g, b, s);
+        const inputs = skip ? [x, g, b, s] : [x, g, b];
+        const grads = tf.grads((...a: tf.Tensor[]) => f(a[0], a[1], a[2], a[3] ?? s).y.mul(dy).sum())(inputs);
+        return [r.y, r.mean, r.variance, ...grads].map((t) => t.dataSync());
       });
     };
     const ref = run("cpu");
     const got = run(NATIVE_BACKEND);
+    expect(got.length).toBe(ref.length);
     ref.forEach((r, i) => {
       const e = maxAbsDiff(got[i], r);
-      errors[`bn output ${i}`] = e;
+      errors[`bn ${relu ? "relu " : ""}${skip ? "skip " : ""}output ${i}`] = e;
       expect(e).toBeLessThan(1e-4);
     });
   });
@@ -179,5 +187,35 @@ describe("native element-wise and pooling kernels match the cpu backend", () => 
       errors[`element-wise ${i}`] = e;
       expect(e).toBeLessThan(1e-6);
     });
+  });
+});
+
+describe("native element-wise kernels keep NaN and Inf as the cpu backend does", () => {
+  it("Add, Multiply, Relu, Step, the ReLU gradient and fused ReLU(BN) on NaN, +Inf and -Inf", () => {
+    // large enough to take the native path (below 4096 elements the cpu kernel runs)
+    const n = 8192;
+    const special = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 3.5];
+    const a = Float32Array.from({ length: n }, (_, i) => special[i % special.length]);
+    const b = Float32Array.from({ length: n }, (_, i) => special[(i * 3 + 1) % special.length]);
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor4d(a, [2, 64, 8, 8]);
+        const y = tf.tensor4d(b, [2, 64, 8, 8]);
+        const [dRelu] = tf.grads((t: tf.Tensor) => tf.relu(t).mul(y).sum())([x]);
+        const fused = trainingOps().batchNormReluTrain(x, tf.ones([8]) as tf.Tensor1D, tf.zeros([8]) as tf.Tensor1D).y;
+        return [tf.add(x, y), tf.mul(x, y), tf.relu(x), tf.step(x), dRelu, fused].map((t) => Array.from(t.dataSync()));
+      });
+    };
+    const ref = run("cpu");
+    const got = run(NATIVE_BACKEND);
+    ref.forEach((r, i) => {
+      const nanRef = r.map((v) => Number.isNaN(v));
+      expect(got[i].map((v) => Number.isNaN(v)), `output ${i}: NaN positions`).toEqual(nanRef);
+      // the fused batch norm's finite values differ by float rounding (its statistics are Inf/NaN anyway)
+      if (i < 5) expect(got[i].map((v) => (Number.isNaN(v) ? 0 : v)), `output ${i}`).toEqual(r.map((v) => (Number.isNaN(v) ? 0 : v)));
+    });
+    // channel 0 is all NaN: its ReLU(BN) output must stay NaN, not become 0
+    expect(got[5].filter((v, i) => i % 8 === 0).every((v) => Number.isNaN(v))).toBe(true);
   });
 });

@@ -60,23 +60,34 @@ napi_value convCall(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// bnForwardTrain(P, C, x, gamma, beta, eps, y, mean, invstd)
+// A typed array, or null/undefined for an optional argument (returns nullptr without throwing)
+template <typename T>
+T* optionalArrayArg(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_null || t == napi_undefined) return nullptr;
+  return arrayArg<T>(env, v);
+}
+
+// bnForwardTrain(P, C, x, gamma, beta, skip | null, relu, eps, y, mean, invstd, variance)
 napi_value bnFwd(napi_env env, napi_callback_info info) {
-  napi_value a[9];
-  if (!args(env, info, 9, a)) return nullptr;
+  napi_value a[12];
+  if (!args(env, info, 12, a)) return nullptr;
   bnForwardTrain((long)numberArg(env, a[0]), (int)numberArg(env, a[1]), arrayArg<float>(env, a[2]),
-                 arrayArg<float>(env, a[3]), arrayArg<float>(env, a[4]), numberArg(env, a[5]), arrayArg<float>(env, a[6]),
-                 arrayArg<float>(env, a[7]), arrayArg<float>(env, a[8]));
+                 arrayArg<float>(env, a[3]), arrayArg<float>(env, a[4]), optionalArrayArg<float>(env, a[5]),
+                 numberArg(env, a[6]) != 0, numberArg(env, a[7]), arrayArg<float>(env, a[8]), arrayArg<float>(env, a[9]),
+                 arrayArg<float>(env, a[10]), arrayArg<float>(env, a[11]));
   return nullptr;
 }
 
-// bnBackward(P, C, dy, x, gamma, mean, invstd, dx, dgamma, dbeta)
+// bnBackward(P, C, dy, x, y | null, gamma, mean, invstd, dx, dgamma, dbeta, dskip | null)
 napi_value bnBwd(napi_env env, napi_callback_info info) {
-  napi_value a[10];
-  if (!args(env, info, 10, a)) return nullptr;
+  napi_value a[12];
+  if (!args(env, info, 12, a)) return nullptr;
   bnBackward((long)numberArg(env, a[0]), (int)numberArg(env, a[1]), arrayArg<float>(env, a[2]), arrayArg<float>(env, a[3]),
-             arrayArg<float>(env, a[4]), arrayArg<float>(env, a[5]), arrayArg<float>(env, a[6]), arrayArg<float>(env, a[7]),
-             arrayArg<float>(env, a[8]), arrayArg<float>(env, a[9]));
+             optionalArrayArg<float>(env, a[4]), arrayArg<float>(env, a[5]), arrayArg<float>(env, a[6]),
+             arrayArg<float>(env, a[7]), arrayArg<float>(env, a[8]), arrayArg<float>(env, a[9]), arrayArg<float>(env, a[10]),
+             optionalArrayArg<float>(env, a[11]));
   return nullptr;
 }
 
@@ -211,7 +222,6 @@ napi_value init(napi_env env, napi_value exports) {
       {"step", nullptr, unaryCall<ewStep>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gapForward", nullptr, gapCall<gapForward>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gapBackward", nullptr, gapCall<gapBackward>, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"reluGrad", nullptr, binaryCall<reluGrad>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdStep", nullptr, sgdCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"channelAffine", nullptr, affineCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},

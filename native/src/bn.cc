@@ -5,11 +5,11 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace {
-// Per-channel sums of f(row, c) over all rows, in double.
 // Per-channel sums of f(row, c) over all rows, in double. Each thread sums a fixed block of rows and the partial
 // sums are added in thread order, so results are bit-identical from run to run (checkpoint resume relies on it).
 template <typename F>
@@ -34,44 +34,65 @@ void channelSums(long P, int C, std::vector<double>& s1, std::vector<double>& s2
 }
 }  // namespace
 
-void bnForwardTrain(long P, int C, const float* x, const float* gamma, const float* beta, float eps, float* y,
-                    float* mean, float* invstd) {
+namespace {
+// ReLU that keeps NaN (as tfjs's reference does), so a diverging run cannot hide behind zeros
+inline float relu(float v) { return v <= 0.f ? 0.f : v; }
+
+// Batch statistics in one pass: sums of x and x^2 in double (exact enough for float data: the cancellation in
+// E[x^2] - mean^2 costs ~1e-16 of mean^2 / var), then per-channel scale and shift.
+void stats(long P, int C, const float* x, const float* gamma, const float* beta, float eps, float* mean, float* invstd,
+           float* var, std::vector<float>& scale, std::vector<float>& shift) {
   std::vector<double> s1, s2;
-  channelSums(P, C, s1, s2, [&](long p, double* a, double*) {
-    const float* r = x + p * C;
-    for (int c = 0; c < C; c++) a[c] += r[c];
-  });
-  for (int c = 0; c < C; c++) mean[c] = (float)(s1[c] / P);
-  channelSums(P, C, s1, s2, [&](long p, double* a, double*) {
+  channelSums(P, C, s1, s2, [&](long p, double* a, double* b) {
     const float* r = x + p * C;
     for (int c = 0; c < C; c++) {
-      double d = r[c] - mean[c];
-      a[c] += d * d;
+      a[c] += r[c];
+      b[c] += (double)r[c] * r[c];
     }
   });
-  std::vector<float> scale(C), shift(C);
+  scale.resize(C);
+  shift.resize(C);
   for (int c = 0; c < C; c++) {
-    invstd[c] = (float)(1.0 / std::sqrt(s1[c] / P + eps));
+    const double m = s1[c] / P;
+    const double v = std::max(s2[c] / P - m * m, 0.0);
+    mean[c] = (float)m;
+    var[c] = (float)v;
+    invstd[c] = (float)(1.0 / std::sqrt(v + eps));
     scale[c] = gamma[c] * invstd[c];
     shift[c] = beta[c] - mean[c] * scale[c];
   }
+}
+}  // namespace
+
+void bnForwardTrain(long P, int C, const float* x, const float* gamma, const float* beta, const float* skip, bool withRelu,
+                    float eps, float* y, float* mean, float* invstd, float* var) {
+  std::vector<float> scale, shift;
+  stats(P, C, x, gamma, beta, eps, mean, invstd, var, scale, shift);
 #pragma omp parallel for schedule(static)
   for (long p = 0; p < P; p++) {
     const float* r = x + p * C;
+    const float* s = skip ? skip + p * C : nullptr;
     float* o = y + p * C;
-    for (int c = 0; c < C; c++) o[c] = r[c] * scale[c] + shift[c];
+    for (int c = 0; c < C; c++) {
+      float v = r[c] * scale[c] + shift[c];
+      if (s) v += s[c];
+      o[c] = withRelu ? relu(v) : v;
+    }
   }
 }
 
-void bnBackward(long P, int C, const float* dy, const float* x, const float* gamma, const float* mean,
-                const float* invstd, float* dx, float* dgamma, float* dbeta) {
+// With a ReLU after the batch norm (y its output), the incoming gradient is masked by y > 0 first; dskip, if
+// asked for, receives that masked gradient (the skip add passes it through unchanged).
+void bnBackward(long P, int C, const float* dy, const float* x, const float* y, const float* gamma, const float* mean,
+                const float* invstd, float* dx, float* dgamma, float* dbeta, float* dskip) {
+  auto g = [&](long i) { return !y || y[i] > 0.f || y[i] != y[i] ? dy[i] : 0.f; };
   std::vector<double> sdy, sdyx;
   channelSums(P, C, sdy, sdyx, [&](long p, double* a, double* b) {
-    const float* g = dy + p * C;
     const float* r = x + p * C;
     for (int c = 0; c < C; c++) {
-      a[c] += g[c];
-      b[c] += g[c] * (r[c] - mean[c]) * invstd[c];
+      const float d = g(p * C + c);
+      a[c] += d;
+      b[c] += d * (r[c] - mean[c]) * invstd[c];
     }
   });
   std::vector<float> k1(C), k2(C), k3(C);
@@ -85,9 +106,12 @@ void bnBackward(long P, int C, const float* dy, const float* x, const float* gam
   }
 #pragma omp parallel for schedule(static)
   for (long p = 0; p < P; p++) {
-    const float* g = dy + p * C;
     const float* r = x + p * C;
     float* o = dx + p * C;
-    for (int c = 0; c < C; c++) o[c] = k1[c] * g[c] - k2[c] - k3[c] * (r[c] - mean[c]);
+    for (int c = 0; c < C; c++) {
+      const float d = g(p * C + c);
+      o[c] = k1[c] * d - k2[c] - k3[c] * (r[c] - mean[c]);
+      if (dskip) dskip[p * C + c] = d;
+    }
   }
 }

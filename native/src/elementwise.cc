@@ -20,7 +20,7 @@ void ewMul(long n, const float* a, const float* b, float* o) {
 
 void ewRelu(long n, const float* a, float* o) {
 #pragma omp parallel for schedule(static) if (n > PAR)
-  for (long i = 0; i < n; i++) o[i] = a[i] > 0.f ? a[i] : 0.f;
+  for (long i = 0; i < n; i++) o[i] = a[i] <= 0.f ? 0.f : a[i];  // NaN stays NaN, as in tfjs
 }
 
 // tfjs Step(alpha = 0): 1 where x > 0, else 0 (NaN stays NaN)
@@ -47,12 +47,6 @@ void gapBackward(int n, long hw, int c, const float* dy, float* dx) {
   for (int i = 0; i < n; i++)
     for (long p = 0; p < hw; p++)
       for (int k = 0; k < c; k++) dx[((long)i * hw + p) * c + k] = dy[(long)i * c + k] * inv;
-}
-
-// ReLU gradient: dy where x > 0, else 0 (tfjs: dy * step(x))
-void reluGrad(long n, const float* dy, const float* x, float* o) {
-#pragma omp parallel for schedule(static) if (n > PAR)
-  for (long i = 0; i < n; i++) o[i] = x[i] > 0.f ? dy[i] : 0.f;
 }
 
 // torch.optim.SGD step for one parameter (dampening 0). first != 0 on the first step (buf = g).

@@ -6,28 +6,35 @@ export interface NativeAddon {
   convForward(geom: Int32Array, x: Float32Array, filter: Float32Array, y: Float32Array): void;
   convBackInput(geom: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
   convBackFilter(geom: Int32Array, x: Float32Array, dy: Float32Array, dfilter: Float32Array): void;
+  /** y = [ReLU](BN(x) [+ skip]) with batch statistics; relu is 0 or 1 */
   bnForwardTrain(
     P: number,
     C: number,
     x: Float32Array,
     gamma: Float32Array,
     beta: Float32Array,
+    skip: Float32Array | null,
+    relu: number,
     eps: number,
     y: Float32Array,
     mean: Float32Array,
     invstd: Float32Array,
+    variance: Float32Array,
   ): void;
+  /** y: the forward output when a ReLU was fused (its mask), else null; dskip: null unless a skip was added */
   bnBackward(
     P: number,
     C: number,
     dy: Float32Array,
     x: Float32Array,
+    y: Float32Array | null,
     gamma: Float32Array,
     mean: Float32Array,
     invstd: Float32Array,
     dx: Float32Array,
     dgamma: Float32Array,
     dbeta: Float32Array,
+    dskip: Float32Array | null,
   ): void;
   add(a: Float32Array, b: Float32Array, out: Float32Array): void;
   mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
@@ -35,7 +42,6 @@ export interface NativeAddon {
   step(x: Float32Array, out: Float32Array): void;
   gapForward(n: number, hw: number, c: number, x: Float32Array, y: Float32Array): void;
   gapBackward(n: number, hw: number, c: number, dy: Float32Array, dx: Float32Array): void;
-  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
   sgdStep(p: Float32Array, grad: Float32Array, buf: Float32Array, lr: number, momentum: number, weightDecay: number, nesterov: number, first: number): void;
   channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array): void;
   threads(): number;

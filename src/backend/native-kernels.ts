@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { NativeAddon } from "./native-addon.js";
+import { BN_EPS, referenceOps, registerTrainingOps, type BatchNormResult, type TrainingOps } from "./training-ops.js";
 
 export const NATIVE_BACKEND = "tailor-native";
 /** kernel names of our batch norm in training mode (not a tfjs kernel: tfjs composes it from moments) */
@@ -15,7 +16,12 @@ export const BN_TRAIN_GRAD = "TailorBatchNormTrainGrad";
 export const GAP = "TailorGlobalAvgPool";
 export const GAP_GRAD = "TailorGlobalAvgPoolGrad";
 
-export const RELU_GRAD = "TailorReluGrad";
+/** attributes of BN_TRAIN: with relu, y = ReLU(BN(x) + skip); hasSkip is set by the caller when a skip is passed */
+interface BnAttrs {
+  epsilon: number;
+  relu: boolean;
+  hasSkip: boolean;
+}
 /** one torch.optim.SGD step of one parameter: inputs p, grad, buf; outputs the new p and buf */
 export const SGD_STEP = "TailorSgdStep";
 
@@ -162,42 +168,42 @@ export function registerNativeBackend(addon: NativeAddon): void {
       },
     },
     {
+      // y = [ReLU](BN(x) [+ skip]); outputs y, mean, invstd (saved for the gradient) and the biased variance
       kernelName: BN_TRAIN,
       backendName: NATIVE_BACKEND,
       kernelFunc: ({ inputs, backend, attrs }) => {
         const b = backend as PooledCpuBackend;
-        const { x, scale, offset } = inputs as { x: Info; scale: Info; offset: Info };
+        const { x, scale, offset, skip } = inputs as { x: Info; scale: Info; offset: Info; skip?: Info };
+        const { epsilon, relu } = attrs as unknown as BnAttrs;
         const C = x.shape[x.shape.length - 1];
         const P = tf.util.sizeFromShape(x.shape) / C;
+        if (skip && !tf.util.arraysEqual(skip.shape, x.shape)) throw new Error(`${BN_TRAIN}: skip of shape [${skip.shape}], expected [${x.shape}]`);
         const y = b.alloc(P * C);
-        const mean = new Float32Array(C);
-        const invstd = new Float32Array(C);
-        const eps = (attrs as { epsilon: number }).epsilon;
-        addon.bnForwardTrain(P, C, values(b, x), values(b, scale), values(b, offset), eps, y, mean, invstd);
-        return [
-          b.makeTensorInfo(x.shape, "float32", y),
-          b.makeTensorInfo([C], "float32", mean),
-          b.makeTensorInfo([C], "float32", invstd),
-        ];
+        const [mean, invstd, variance] = [0, 1, 2].map(() => new Float32Array(C));
+        addon.bnForwardTrain(P, C, values(b, x), values(b, scale), values(b, offset), skip ? values(b, skip) : null, relu ? 1 : 0, epsilon, y, mean, invstd, variance);
+        return [b.makeTensorInfo(x.shape, "float32", y), ...[mean, invstd, variance].map((v) => b.makeTensorInfo([C], "float32", v))];
       },
     },
     {
+      // inputs dy, x, scale, mean, invstd and y (the forward output: with a fused ReLU its mask); outputs dx, dscale,
+      // doffset and, with a skip, dskip (the masked dy)
       kernelName: BN_TRAIN_GRAD,
       backendName: NATIVE_BACKEND,
-      kernelFunc: ({ inputs, backend }) => {
+      kernelFunc: ({ inputs, backend, attrs }) => {
         const b = backend as PooledCpuBackend;
-        const { dy, x, scale, mean, invstd } = inputs as Record<string, Info>;
+        const { dy, x, scale, mean, invstd, y } = inputs as Record<string, Info>;
+        const { relu, hasSkip } = attrs as unknown as BnAttrs & { hasSkip: boolean };
         const C = x.shape[x.shape.length - 1];
         const P = tf.util.sizeFromShape(x.shape) / C;
         const dx = b.alloc(P * C);
+        const dskip = hasSkip ? b.alloc(P * C) : null;
         const dscale = new Float32Array(C);
         const doffset = new Float32Array(C);
-        addon.bnBackward(P, C, values(b, dy), values(b, x), values(b, scale), values(b, mean), values(b, invstd), dx, dscale, doffset);
-        return [
-          b.makeTensorInfo(x.shape, "float32", dx),
-          b.makeTensorInfo([C], "float32", dscale),
-          b.makeTensorInfo([C], "float32", doffset),
-        ];
+        const mask = relu ? values(b, y) : null;
+        addon.bnBackward(P, C, values(b, dy), values(b, x), mask, values(b, scale), values(b, mean), values(b, invstd), dx, dscale, doffset, dskip);
+        const out = [b.makeTensorInfo(x.shape, "float32", dx), b.makeTensorInfo([C], "float32", dscale), b.makeTensorInfo([C], "float32", doffset)];
+        if (dskip) out.push(b.makeTensorInfo(x.shape, "float32", dskip));
+        return out;
       },
     },
   ];
@@ -268,7 +274,6 @@ export function registerNativeBackend(addon: NativeAddon): void {
     elementwise("Add", ([a, c], o) => addon.add(a, c, o)),
     elementwise("Multiply", ([a, c], o) => addon.mul(a, c, o)),
     elementwise("Relu", ([a], o) => addon.relu(a, o)),
-    elementwise(RELU_GRAD, ([dy, x], o) => addon.reluGrad(dy, x, o)),
     {
       kernelName: SGD_STEP,
       backendName: NATIVE_BACKEND,
@@ -317,27 +322,18 @@ export function registerNativeBackend(addon: NativeAddon): void {
   tf.registerGradient({
     kernelName: BN_TRAIN,
     inputsToSave: ["x", "scale"],
-    outputsToSave: [false, true, true],
-    // tfjs calls gradFunc once, outside the per-input tidy scopes, so computing all three gradients here (one
-    // kernel, two passes over x) and handing them out through the closures neither leaks nor frees them early.
-    gradFunc: (dy, saved) => {
-      const [x, scale, mean, invstd] = saved;
+    outputsToSave: [true, true, true, false],
+    // tfjs calls gradFunc once, outside the per-input tidy scopes, so computing every gradient here (one kernel, two
+    // passes over x) and handing them out through the closures neither leaks nor frees them early.
+    gradFunc: (dy, saved, attrs) => {
+      const [x, scale, y, mean, invstd] = saved;
+      const a = attrs as unknown as BnAttrs & { hasSkip: boolean };
       const dyY = Array.isArray(dy) ? dy[0] : dy;
-      const [dx, dscale, doffset] = tf.engine().runKernel(BN_TRAIN_GRAD, { dy: dyY, x, scale, mean, invstd }, {}) as tf.Tensor[];
-      return { x: () => dx, scale: () => dscale, offset: () => doffset };
-    },
-  });
-  // tfjs's ReLU gradient is dy * step(x): two passes and a temporary; one fused kernel on our backend.
-  tf.registerGradient({
-    kernelName: "Relu",
-    inputsToSave: ["x"],
-    gradFunc: (dy, saved) => {
-      const [x] = saved;
-      const d = dy as tf.Tensor;
-      if (tf.getBackend() === NATIVE_BACKEND && x.dtype === "float32") {
-        return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: d, x }, {}) as tf.Tensor };
-      }
-      return { x: () => d.mul(tf.step(x).toFloat()) };
+      const inputs = { dy: dyY, x, scale, mean, invstd, y };
+      const [dx, dscale, doffset, dskip] = tf.engine().runKernel(BN_TRAIN_GRAD, inputs, { ...a } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      const grads: Record<string, () => tf.Tensor> = { x: () => dx, scale: () => dscale, offset: () => doffset };
+      if (dskip) grads.skip = () => dskip;
+      return grads;
     },
   });
   tf.registerGradient({
@@ -348,4 +344,38 @@ export function registerNativeBackend(addon: NativeAddon): void {
       return { x: () => tf.engine().runKernel(GAP_GRAD, { dy: dy as tf.Tensor }, { inputShape }) as tf.Tensor };
     },
   });
+  registerTrainingOps(NATIVE_BACKEND, nativeTrainingOps);
 }
+
+function bnTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu: boolean, skip?: tf.Tensor4D): BatchNormResult {
+  const inputs: tf.NamedTensorMap = skip ? { x, scale: gamma, offset: beta, skip } : { x, scale: gamma, offset: beta };
+  const attrs: BnAttrs = { epsilon: BN_EPS, relu, hasSkip: !!skip };
+  const [y, mean, , variance] = tf.engine().runKernel(BN_TRAIN, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+const nativeTrainingOps: Partial<TrainingOps> = {
+  batchNormTrain: (x, gamma, beta) => bnTrain(x, gamma, beta, false),
+  batchNormReluTrain: (x, gamma, beta, skip) => bnTrain(x, gamma, beta, true, skip),
+  globalAvgPool: (x) => tf.engine().runKernel(GAP, { x }, {}) as tf.Tensor2D,
+  sgdStep(params, grads, buffers, { lr, momentum, weightDecay, nesterov }) {
+    if (momentum === 0) return referenceSgd(params, grads, buffers, { lr, momentum, weightDecay, nesterov });
+    for (const [name, p] of params) {
+      const grad = grads[p.name];
+      if (!grad) continue;
+      let buf = buffers.get(name);
+      const first = !buf;
+      if (!buf) {
+        buf = tf.variable(tf.zerosLike(p), false);
+        buffers.set(name, buf);
+      }
+      const attrs = { lr, momentum, weightDecay, nesterov, first };
+      const [np, nb] = tf.engine().runKernel(SGD_STEP, { p, grad, buf }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      p.assign(np);
+      buf.assign(nb);
+      np.dispose();
+      nb.dispose();
+    }
+  },
+};
+const referenceSgd: TrainingOps["sgdStep"] = (...a) => referenceOps.sgdStep(...a);

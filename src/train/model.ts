@@ -6,7 +6,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { lower, type Layer, type LayerGraph, type NetSpec } from "../net/index.js";
 import { Rng } from "../util/random.js";
-import { batchNormTrain, BN_EPS, globalAvgPool } from "./ops.js";
+import { fusionPlan, type FusionPlan } from "./fusion.js";
+import { BN_EPS, trainingOps } from "./ops.js";
 
 export const BN_MOMENTUM = 0.1; // PyTorch BatchNorm2d default
 
@@ -109,6 +110,13 @@ export interface BatchStats {
   [bn: string]: { mean: tf.Tensor1D; variance: tf.Tensor1D };
 }
 
+const plans = new WeakMap<LayerGraph, FusionPlan>();
+function planOf(g: LayerGraph): FusionPlan {
+  let plan = plans.get(g);
+  if (!plan) plans.set(g, (plan = fusionPlan(g)));
+  return plan;
+}
+
 /**
  * Forward pass. In training mode BN uses batch statistics and, if `stats` is given, records them (kept) for the
  * running-average update; in eval mode it uses the running statistics.
@@ -116,8 +124,25 @@ export interface BatchStats {
 export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: BatchStats): tf.Tensor2D {
   const v: tf.Tensor[] = new Array(m.graph.layers.length);
   const p = (name: string) => m.params.get(name)!;
+  const ops = trainingOps();
+  // In training, batch norm with the ReLU (and skip add) after it runs as one op; evaluation keeps every layer.
+  const fused = training ? planOf(m.graph) : undefined;
   for (const l of m.graph.layers) {
     const a = v[l.inputs[0]];
+    if (fused?.absorbed.has(l.id)) continue;
+    const group = fused?.byOutput.get(l.id);
+    if (group) {
+      const bn = m.graph.layers[group.bn];
+      const r = ops.batchNormReluTrain(
+        v[bn.inputs[0]] as tf.Tensor4D,
+        p(`${bn.name}.gamma`) as tf.Tensor1D,
+        p(`${bn.name}.beta`) as tf.Tensor1D,
+        group.add ? (v[group.add.skip] as tf.Tensor4D) : undefined,
+      );
+      v[l.id] = r.y;
+      if (stats) stats[bn.name] = { mean: tf.keep(r.mean), variance: tf.keep(r.variance) };
+      continue;
+    }
     switch (l.op) {
       case "input":
         v[l.id] = x;
@@ -141,7 +166,7 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
         const gamma = p(`${l.name}.gamma`) as tf.Tensor1D;
         const beta = p(`${l.name}.beta`) as tf.Tensor1D;
         if (training) {
-          const r = batchNormTrain(a as tf.Tensor4D, gamma, beta);
+          const r = ops.batchNormTrain(a as tf.Tensor4D, gamma, beta);
           v[l.id] = r.y;
           if (stats) stats[l.name] = { mean: tf.keep(r.mean), variance: tf.keep(r.variance) };
         } else {
@@ -161,7 +186,7 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
         v[l.id] = tf.maxPool(a as tf.Tensor4D, l.kernel, l.stride, l.pad);
         break;
       case "gap":
-        v[l.id] = globalAvgPool(a as tf.Tensor4D);
+        v[l.id] = ops.globalAvgPool(a as tf.Tensor4D);
         break;
       case "dense":
         v[l.id] = tf.matMul(a.reshape([a.shape[0], -1]) as tf.Tensor2D, p(`${l.name}.weight`) as tf.Tensor2D).add(p(`${l.name}.bias`));

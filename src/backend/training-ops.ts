@@ -1,0 +1,91 @@
+/**
+ * The backend seam of training. Training code calls these ops by name only; each has a reference implementation
+ * in composed tfjs ops (right on every backend, differentiated by tfjs's autodiff), and a backend may register
+ * its own faster implementation of any of them (src/backend/native-*.ts does for tailor-native). Adding a backend
+ * touches src/backend/ and native/ only: no training code asks which backend is running.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export const BN_EPS = 1e-5; // PyTorch BatchNorm2d default
+
+export interface BatchNormResult {
+  y: tf.Tensor4D;
+  /** batch mean and biased batch variance per channel (for the running statistics) */
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+}
+
+/** torch.optim.SGD's hyper-parameters (dampening 0) */
+export interface SgdHyper {
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+export interface TrainingOps {
+  /** y = BN(x) in training mode: normalised with the batch's own statistics */
+  batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): BatchNormResult;
+  /** y = ReLU(BN(x) + skip) (skip optional): the batch norm, skip add and ReLU that close most ResNet units */
+  batchNormReluTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, skip?: tf.Tensor4D): BatchNormResult;
+  /** global average pooling of an NHWC tensor to [N, C] */
+  globalAvgPool(x: tf.Tensor4D): tf.Tensor2D;
+  /**
+   * One torch.optim.SGD step of every parameter that has a gradient: g = grad + wd p; buf = mu buf + g (buf = g at
+   * first); g = g + mu buf (Nesterov) or buf; p -= lr g. Momentum buffers are created on first use, keyed by name.
+   */
+  sgdStep(params: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>, buffers: Map<string, tf.Variable>, h: SgdHyper): void;
+}
+
+/** Composed tfjs ops: the definition every registered implementation is tested against. */
+export const referenceOps: TrainingOps = {
+  batchNormTrain(x, gamma, beta) {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const y = x.sub(mean).mul(tf.rsqrt(variance.add(BN_EPS))).mul(gamma).add(beta) as tf.Tensor4D;
+    return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  },
+  batchNormReluTrain(x, gamma, beta, skip) {
+    const r = this.batchNormTrain(x, gamma, beta);
+    return { ...r, y: tf.relu(skip ? r.y.add(skip) : r.y) as tf.Tensor4D };
+  },
+  globalAvgPool: (x) => tf.mean(x, [1, 2]) as tf.Tensor2D,
+  sgdStep(params, grads, buffers, { lr, momentum: mu, weightDecay: wd, nesterov }) {
+    tf.tidy(() => {
+      for (const [name, p] of params) {
+        const grad = grads[p.name];
+        if (!grad) continue;
+        let g = wd !== 0 ? grad.add(p.mul(wd)) : grad;
+        if (mu !== 0) {
+          let buf = buffers.get(name);
+          if (!buf) {
+            buf = tf.variable(g, false);
+            buffers.set(name, buf);
+          } else {
+            buf.assign(buf.mul(mu).add(g));
+          }
+          g = nesterov ? g.add(buf.mul(mu)) : buf;
+        }
+        p.assign(p.sub(g.mul(lr)));
+      }
+    });
+  },
+};
+
+const registered = new Map<string, Partial<TrainingOps>>();
+const resolved = new Map<string, TrainingOps>();
+
+/** A backend's own implementations; the ops it leaves out keep the reference. */
+export function registerTrainingOps(backend: string, ops: Partial<TrainingOps>): void {
+  registered.set(backend, { ...registered.get(backend), ...ops });
+  resolved.delete(backend);
+}
+
+/** The ops of the backend tfjs is running now. */
+export function trainingOps(backend = tf.getBackend()): TrainingOps {
+  let ops = resolved.get(backend);
+  if (!ops) {
+    ops = Object.assign(Object.create(referenceOps) as TrainingOps, registered.get(backend) ?? {});
+    resolved.set(backend, ops);
+  }
+  return ops;
+}

@@ -1,0 +1,39 @@
+/**
+ * Which layers of a graph train as one fused op: a batch norm whose only reader is a ReLU (conv-BN-ReLU), or whose
+ * only reader is a skip add whose only reader is a ReLU (the close of a plain ResNet unit: ReLU(BN(x) + skip)).
+ * The fused op runs where its last layer stands, when every input is ready. Pure: from the graph alone.
+ */
+import type { LayerGraph } from "../net/index.js";
+
+export interface FusedBatchNorm {
+  bn: number;
+  /** the skip add folded in, and the id of the tensor it adds (the other input of that add) */
+  add?: { id: number; skip: number };
+  relu: number;
+}
+
+export interface FusionPlan {
+  /** by the id of the group's last layer (its ReLU) */
+  byOutput: Map<number, FusedBatchNorm>;
+  /** layers computed inside a group, skipped when walking the graph */
+  absorbed: Set<number>;
+}
+
+export function fusionPlan(g: LayerGraph): FusionPlan {
+  const plan: FusionPlan = { byOutput: new Map(), absorbed: new Set() };
+  const only = (id: number) => (g.consumers[id].length === 1 && id !== g.output ? g.layers[g.consumers[id][0]] : undefined);
+  for (const l of g.layers) {
+    if (l.op !== "bn") continue;
+    const next = only(l.id);
+    if (next?.op === "relu") {
+      plan.byOutput.set(next.id, { bn: l.id, relu: next.id });
+      plan.absorbed.add(l.id);
+    } else if (next?.op === "add" && next.inputs[0] === l.id && next.inputs[1] !== l.id) {
+      const relu = only(next.id);
+      if (relu?.op !== "relu") continue;
+      plan.byOutput.set(relu.id, { bn: l.id, add: { id: next.id, skip: next.inputs[1] }, relu: relu.id });
+      plan.absorbed.add(l.id).add(next.id);
+    }
+  }
+  return plan;
+}
