@@ -68,8 +68,16 @@ export function nativeConvPath(addon: NativeAddon): string {
   return addon.dnnlVersion() ? "gemm (oneDNN switched off)" : "gemm (addon built without oneDNN)";
 }
 
-/** native/ sits two levels above both src/backend and dist/backend */
-export const ADDON_PATH = path.resolve(__dirname, "..", "..", "native", "build", "Release", "tailor_native.node");
+/**
+ * native/ sits two levels above both src/backend and dist/backend. TAILOR_NATIVE_ADDON points elsewhere (CI tests a
+ * second build made without oneDNN this way).
+ */
+export const ADDON_PATH = process.env.TAILOR_NATIVE_ADDON || path.resolve(__dirname, "..", "..", "native", "build", "Release", "tailor_native.node");
+
+/** Whether the addon's build found oneDNN: the same rule as native/binding.gyp (its headers, unless TAILOR_DNNL=0). */
+export function dnnlExpected(): boolean {
+  return process.env.TAILOR_DNNL !== "0" && fs.existsSync("/usr/include/oneapi/dnnl/dnnl.hpp");
+}
 
 let cached: NativeAddon | null | undefined;
 let loadError = "";

@@ -1,13 +1,14 @@
 /**
  * Picks the training backend, fastest first:
  *   "tensorflow"   tfjs-node (libtensorflow), when its native binding loads (a user's connected machine);
- *   "tailor-native" tfjs's CPU backend with the project's C++ conv and batch-norm kernels (native/, built by npm ci);
+ *   "tailor-native" tfjs's CPU backend with the project's C++ kernels (native/, built by npm ci): convolutions
+ *                  through oneDNN when the addon was built with it, else im2col + GEMM;
  *   "wasm"         tfjs's wasm backend (XNNPACK, SIMD) with our missing gradient kernel;
  *   "cpu"          tfjs's pure-JS backend: only when forced (it trains ResNet-8 at under 1 image/s).
- * TAILOR_BACKEND forces one of these names.
+ * TAILOR_BACKEND forces one of these names; TAILOR_NATIVE_CONV=gemm|onednn picks tailor-native's convolution path.
  */
 import * as tf from "@tensorflow/tfjs";
-import { loadNativeAddon, nativeLoadError } from "./native-addon.js";
+import { DNNL_INSTALL_HINT, loadNativeAddon, nativeConvPath, nativeLoadError, type ConvPath } from "./native-addon.js";
 import { NATIVE_BACKEND, registerNativeBackend } from "./native-kernels.js";
 import { registerWasmKernels } from "./wasm-kernels.js";
 
@@ -17,26 +18,56 @@ export type BackendName = (typeof BACKENDS)[number];
 export interface BackendInfo {
   name: BackendName;
   tfjsVersion: string;
-  /** threads the backend computes on */
+  /** threads the backend computes on (0: the backend decides) */
   threads: number;
+  /** which kernels do the heavy work, e.g. "onednn 2.6.3" or "gemm (addon built without oneDNN)" */
+  kernels: string;
   /** why faster backends were not used */
   skipped: string[];
 }
+
+/** How to bring up one backend: load and register it (an error message, or null), then describe it. */
+interface Provider {
+  load(): string | null;
+  threads(): number;
+  kernels(): string;
+}
+
+const providers: Record<BackendName, Provider> = {
+  tensorflow: {
+    load: () => (require("@tensorflow/tfjs-node"), null),
+    threads: () => 0,
+    kernels: () => "libtensorflow",
+  },
+  [NATIVE_BACKEND]: {
+    load() {
+      const addon = loadNativeAddon();
+      if (!addon) return `native kernels not loaded: ${nativeLoadError()}`;
+      const want = process.env.TAILOR_NATIVE_CONV;
+      if (want !== undefined && want !== "") {
+        if (want !== "onednn" && want !== "gemm") throw new Error(`TAILOR_NATIVE_CONV=${want}: expected onednn or gemm`);
+        if (!addon.setConvPath(want as ConvPath)) throw new Error(`TAILOR_NATIVE_CONV=onednn: the addon was built without oneDNN (${DNNL_INSTALL_HINT})`);
+      }
+      registerNativeBackend(addon);
+      return null;
+    },
+    threads: () => loadNativeAddon()!.threads(),
+    kernels: () => nativeConvPath(loadNativeAddon()!),
+  },
+  wasm: {
+    load: () => (require("@tensorflow/tfjs-backend-wasm"), registerWasmKernels(), null),
+    threads: () => 1,
+    kernels: () => "XNNPACK (wasm SIMD)",
+  },
+  cpu: { load: () => null, threads: () => 1, kernels: () => "tfjs JavaScript kernels" },
+};
 
 let current: BackendInfo | undefined;
 
 async function tryBackend(name: BackendName): Promise<string | null> {
   try {
-    if (name === "tensorflow") {
-      require("@tensorflow/tfjs-node");
-    } else if (name === NATIVE_BACKEND) {
-      const addon = loadNativeAddon();
-      if (!addon) return `native kernels not loaded: ${nativeLoadError()}`;
-      registerNativeBackend(addon);
-    } else if (name === "wasm") {
-      require("@tensorflow/tfjs-backend-wasm");
-      registerWasmKernels();
-    }
+    const err = providers[name].load();
+    if (err) return err;
     if (!(await tf.setBackend(name))) return `tf.setBackend("${name}") failed`;
     await tf.ready();
     return null;
@@ -57,9 +88,14 @@ export async function initBackend(opts: { force?: string; quiet?: boolean } = {}
   for (const name of order) {
     const err = await tryBackend(name);
     if (err === null) {
-      const threads = name === NATIVE_BACKEND ? loadNativeAddon()!.threads() : name === "tensorflow" ? 0 : 1;
-      current = { name, tfjsVersion: tf.version.tfjs, threads, skipped };
-      if (!opts.quiet) console.error(`[tailor] backend: ${name} (tfjs ${tf.version.tfjs}, ${threads || "auto"} threads)`);
+      const p = providers[name];
+      current = { name, tfjsVersion: tf.version.tfjs, threads: p.threads(), kernels: p.kernels(), skipped };
+      if (!opts.quiet) {
+        console.error(`[tailor] backend: ${name} (tfjs ${tf.version.tfjs}, ${current.threads || "auto"} threads, ${current.kernels})`);
+        if (current.kernels.includes("built without oneDNN")) {
+          console.error(`[tailor] oneDNN not found when the kernels were built: convolutions run on the slower im2col + GEMM path. To install it: ${DNNL_INSTALL_HINT}`);
+        }
+      }
       return current;
     }
     skipped.push(`${name}: ${err}`);

@@ -14,6 +14,7 @@ export function runEnvironment(): Record<string, string | number> {
     tfjs: tf.version.tfjs,
     backend: b?.name ?? tf.getBackend(),
     backendThreads: b?.threads ?? 0,
+    backendKernels: b?.kernels ?? "unknown",
     date: new Date().toISOString(),
   };
 }
