@@ -1,14 +1,19 @@
 /**
- * Training speed: ResNet-8 and ResNet-20 at batch 32 and 128 on random data, our tfjs backend against PyTorch
- * (Debian's python3-torch, 2 threads) measured in the same run. Prints images/s and the ratio; writes
- * figures/bench-train.json. Run it on a quiet machine: anything else running skews both sides.
+ * Training speed: ResNet-8, -20 and -56 at batch 32 and 128 on random data. In one run, interleaved so that drift
+ * hits every contender alike: tailor-native with oneDNN convolutions, tailor-native on its im2col + GEMM fallback,
+ * and PyTorch (Debian's python3-torch, 2 threads) in its default NCHW memory format and in channels_last; the ratio
+ * is against the faster PyTorch of the two. Also: each convolution of ResNet-8 (batch 32) forward and both
+ * gradients in GFLOP/s and as a fraction of the machine's FMA peak measured in the same run, a kernel profile of one
+ * ResNet-8 step, and peak memory. Writes figures/bench-train.json. Run it on a quiet machine.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend/index.js";
-import { cifarResNet, resnet8 } from "../src/net/index.js";
+import { loadNativeAddon, type ConvPath, type NativeAddon } from "../src/backend/native-addon.js";
+import { NATIVE_BACKEND } from "../src/backend/native-kernels.js";
+import { cifarResNet, lower, resnet8, type ConvLayer, type NetSpec } from "../src/net/index.js";
 import { createModel, disposeModel } from "../src/train/model.js";
 import { Sgd } from "../src/train/optimizer.js";
 import { trainStep } from "../src/train/step.js";
@@ -18,22 +23,32 @@ import { Rng } from "../src/util/random.js";
 import { ensureHeapReuse, num, parseCli } from "./cli.js";
 
 ensureHeapReuse();
+const NETS = ["resnet8", "resnet20", "resnet56"] as const;
+type Net = (typeof NETS)[number];
 const args = parseCli("Usage: npm run bench -- [options]", {
-  seconds: { type: "string", help: "time to measure each case (after warm-up)", default: "10" },
-  python: { type: "string", help: "Python with torch for the peer", default: "/usr/bin/python3" },
+  seconds: { type: "string", help: "time to measure each contender in each case (after warm-up)", default: "6" },
+  nets: { type: "string", help: `comma-separated subset of ${NETS.join(", ")}`, default: NETS.join(",") },
+  batches: { type: "string", help: "comma-separated batch sizes", default: "32,128" },
+  python: { type: "string", help: "Python with torch for the peer (bash scripts/setup-system.sh --bench installs it)", default: "/usr/bin/python3" },
   out: { type: "string", help: "result file", default: path.resolve(__dirname, "..", "figures", "bench-train.json") },
 });
 
-function ours(net: "resnet8" | "resnet20", batch: number, seconds: number): number {
-  const spec = net === "resnet8" ? resnet8() : cifarResNet(20);
-  const m = createModel(spec, 1);
+const spec = (net: Net): NetSpec => (net === "resnet8" ? resnet8() : cifarResNet(Number(net.slice(6))));
+
+function randomBatch(batch: number, seed: number) {
+  const r = new Rng(seed);
+  return { x: Float32Array.from({ length: batch * 3072 }, () => r.normal()), labels: Int32Array.from({ length: batch }, () => r.int(10)), n: batch };
+}
+
+function ours(addon: NativeAddon, convPath: ConvPath, net: Net, batch: number, seconds: number): number {
+  if (!addon.setConvPath(convPath)) return NaN;
+  const m = createModel(spec(net), 1);
   const opt = new Sgd({ lr: 0.01, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
-  const r = new Rng(2);
-  const b = { x: Float32Array.from({ length: batch * 3072 }, () => r.normal()), labels: Int32Array.from({ length: batch }, () => r.int(10)), n: batch };
-  for (let i = 0; i < 5; i++) trainStep(m, opt, b, 0.01);
+  const b = randomBatch(batch, 2);
+  for (let i = 0; i < 3; i++) trainStep(m, opt, b, 0.01);
   let steps = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) {
+  while (performance.now() - t0 < seconds * 1000 || steps < 3) {
     trainStep(m, opt, b, 0.01);
     steps++;
   }
@@ -43,18 +58,65 @@ function ours(net: "resnet8" | "resnet20", batch: number, seconds: number): numb
   return ips;
 }
 
-function torch(net: string, batch: number, seconds: number, python: string): { imagesPerSecond: number; torch: string } | null {
-  if (!fs.existsSync(python)) return null;
+interface TorchResult {
+  imagesPerSecond: number;
+  torch: string;
+  peakRssMiB: number;
+}
+
+function torch(net: Net, batch: number, seconds: number, layout: "nchw" | "channels_last"): TorchResult | null {
+  const script = path.join(__dirname, "bench_train_torch.py");
+  const run = (steps: number) => spawnSync(args.python, [script, net, String(batch), String(steps), layout], { encoding: "utf8" });
+  if (!fs.existsSync(args.python)) return null;
   // size the step count from a short probe so the peer runs about as long as ours
-  const probe = spawnSync(python, [path.join(__dirname, "bench_train_torch.py"), net, String(batch), "5"], { encoding: "utf8" });
+  const probe = run(3);
   if (probe.status !== 0) {
-    console.error(`PyTorch peer failed (apt-get install python3-torch): ${probe.stderr.trim().split("\n").pop()}`);
+    console.error(`PyTorch peer failed (bash scripts/setup-system.sh --bench installs it): ${probe.stderr.trim().split("\n").pop()}`);
     return null;
   }
   const ips = JSON.parse(probe.stdout).imagesPerSecond as number;
-  const steps = Math.max(5, Math.round((ips * seconds) / batch));
-  const r = spawnSync(python, [path.join(__dirname, "bench_train_torch.py"), net, String(batch), String(steps)], { encoding: "utf8" });
-  return r.status === 0 ? JSON.parse(r.stdout) : null;
+  const r = run(Math.max(3, Math.round((ips * seconds) / batch)));
+  return r.status === 0 ? (JSON.parse(r.stdout) as TorchResult) : null;
+}
+
+function geometry(l: ConvLayer, n: number, inH: number, inW: number): Int32Array {
+  return Int32Array.from([n, inH, inW, l.cin, l.kernel[0], l.kernel[1], l.cout, l.shape.h, l.shape.w, l.stride[0], l.stride[1], l.pad[0], l.pad[1], 1, 1]);
+}
+
+/** Each convolution of ResNet-8 at batch 32, forward and both gradients, timed on the addon directly. */
+function convLayers(addon: NativeAddon, peak: number) {
+  const g = lower(resnet8());
+  const rows = [];
+  for (const l of g.layers) {
+    if (l.op !== "conv") continue;
+    const src = g.layers[l.inputs[0]].shape;
+    const geom = geometry(l, 32, src.h, src.w);
+    const r = new Rng(5);
+    const rand = (n: number) => Float32Array.from({ length: n }, () => r.normal());
+    const x = rand(32 * src.h * src.w * l.cin), f = rand(l.kernel[0] * l.kernel[1] * l.cin * l.cout), y = rand(32 * l.shape.h * l.shape.w * l.cout);
+    const dx = new Float32Array(x.length), df = new Float32Array(f.length), out = new Float32Array(y.length);
+    const flop = 2 * 32 * l.shape.h * l.shape.w * l.cout * l.kernel[0] * l.kernel[1] * l.cin;
+    const time = (fn: () => void) => {
+      for (let i = 0; i < 3; i++) fn();
+      let reps = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 150 || reps < 5) (fn(), reps++);
+      return (performance.now() - t0) / reps;
+    };
+    const row: Record<string, string | number> = { layer: l.name, shape: `${l.cin}->${l.cout} ${l.kernel[0]}x${l.kernel[1]} s${l.stride[0]} @${src.h}x${src.w}` };
+    for (const p of ["onednn", "gemm"] as ConvPath[]) {
+      if (!addon.setConvPath(p)) continue;
+      const ms = [time(() => addon.convForward(geom, x, f, out)), time(() => addon.convBackInput(geom, y, f, dx)), time(() => addon.convBackFilter(geom, x, y, df))];
+      ["forward", "backwardData", "backwardWeights"].forEach((k, i) => {
+        row[`${p}.${k}.ms`] = +ms[i].toFixed(3);
+        row[`${p}.${k}.gflops`] = +(flop / ms[i] / 1e6).toFixed(1);
+        row[`${p}.${k}.ofPeak`] = +(flop / ms[i] / 1e6 / peak).toFixed(3);
+      });
+      if (p === "onednn") row.implementation = addon.convImplementations(geom);
+    }
+    rows.push(row);
+  }
+  return rows;
 }
 
 /** Wall time per kernel over `steps` ResNet-8 steps, by wrapping every kernel of the backend in a timer. */
@@ -78,8 +140,7 @@ function kernelProfile(backendName: string, batch: number, steps: number) {
   }
   const m = createModel(resnet8(), 1);
   const opt = new Sgd({ lr: 0.01, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
-  const r = new Rng(3);
-  const b = { x: Float32Array.from({ length: batch * 3072 }, () => r.normal()), labels: Int32Array.from({ length: batch }, () => r.int(10)), n: batch };
+  const b = randomBatch(batch, 3);
   for (let i = 0; i < 5; i++) trainStep(m, opt, b, 0.01);
   acc.clear();
   const t0 = performance.now();
@@ -89,27 +150,90 @@ function kernelProfile(backendName: string, batch: number, steps: number) {
     tf.unregisterKernel(k.kernelName, backendName);
     tf.registerKernel(k);
   }
+  disposeModel(m);
+  opt.dispose();
   const kernels = [...acc].map(([name, e]) => ({ name, msPerStep: +(e.ms / steps).toFixed(2), callsPerStep: e.calls / steps })).sort((x, y) => y.msPerStep - x.msPerStep);
   const inKernels = kernels.reduce((s, k) => s + k.msPerStep, 0);
-  return { batch, stepMs: +stepMs.toFixed(2), kernelMs: +inKernels.toFixed(2), outsideKernelsMs: +(stepMs - inKernels).toFixed(2), kernels: kernels.slice(0, 12) };
+  const calls = kernels.reduce((s, k) => s + k.callsPerStep, 0);
+  return { batch, stepMs: +stepMs.toFixed(2), kernelMs: +inKernels.toFixed(2), outsideKernelsMs: +(stepMs - inKernels).toFixed(2), kernelCallsPerStep: calls, kernels: kernels.slice(0, 14) };
+}
+
+function list<T extends string>(flag: string, v: string, allowed?: readonly T[]): T[] {
+  const items = v.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const s of items) {
+    if (allowed && !allowed.includes(s as T)) throw new Error(`--${flag}: "${s}" is not one of ${allowed.join(", ")}`);
+    if (!allowed) num(flag, s, { int: true, min: 1 });
+  }
+  if (items.length === 0) throw new Error(`--${flag}: empty list`);
+  return items as T[];
 }
 
 async function main() {
-  const seconds = num("seconds", args.seconds, { min: 1 });
-  const backend = await initBackend();
+  const seconds = num("seconds", args.seconds, { min: 0.5 });
+  const nets = list<Net>("nets", args.nets, NETS);
+  const batches = list("batches", args.batches).map(Number);
+  const backend = await initBackend({ force: NATIVE_BACKEND });
+  const addon = loadNativeAddon()!;
+  const hasDnnl = addon.dnnlVersion() !== "";
+  if (!hasDnnl) console.error("[bench] the addon was built without oneDNN: only the GEMM path is measured");
+  const peak = addon.fmaPeak(2);
+  console.log(`measured FMA peak: ${peak.toFixed(0)} GFLOP/s on ${addon.threads()} threads`);
   const rows = [];
-  for (const net of ["resnet8", "resnet20"] as const)
-    for (const batch of [32, 128]) {
-      const a = ours(net, batch, seconds);
-      const p = torch(net, batch, seconds, args.python);
-      const row = { net, batch, tfjs: Math.round(a), pytorch: p ? Math.round(p.imagesPerSecond) : null, ratio: p ? +(a / p.imagesPerSecond).toFixed(3) : null, torchVersion: p?.torch ?? null };
-      console.log(`${net} batch ${batch}: tfjs (${backend.name}) ${row.tfjs} img/s, PyTorch ${row.pytorch ?? "n/a"} img/s, ratio ${row.ratio ?? "n/a"}`);
+  let turn = 0;
+  for (const net of nets)
+    for (const batch of batches) {
+      // rotate the order of the four contenders from case to case, so no one always runs first (or last)
+      const contenders: [string, () => number | TorchResult | null][] = [
+        ["onednn", () => (hasDnnl ? ours(addon, "onednn", net, batch, seconds) : NaN)],
+        ["gemm", () => ours(addon, "gemm", net, batch, seconds)],
+        ["torchNchw", () => torch(net, batch, seconds, "nchw")],
+        ["torchChannelsLast", () => torch(net, batch, seconds, "channels_last")],
+      ];
+      const got: Record<string, number | TorchResult | null> = {};
+      for (let i = 0; i < contenders.length; i++) {
+        const [name, fn] = contenders[(i + turn) % contenders.length];
+        got[name] = fn();
+      }
+      turn++;
+      const ipsOf = (v: number | TorchResult | null) => (v === null ? NaN : typeof v === "number" ? v : v.imagesPerSecond);
+      const best = Math.max(ipsOf(got.torchNchw), ipsOf(got.torchChannelsLast));
+      const bestLayout = ipsOf(got.torchNchw) >= ipsOf(got.torchChannelsLast) ? "nchw" : "channels_last";
+      const fmt = (v: number) => (Number.isFinite(v) ? Math.round(v) : null);
+      const ratio = (v: number) => (Number.isFinite(v) && Number.isFinite(best) ? +(v / best).toFixed(3) : null);
+      const row = {
+        net,
+        batch,
+        onednn: fmt(ipsOf(got.onednn)),
+        gemm: fmt(ipsOf(got.gemm)),
+        torchNchw: fmt(ipsOf(got.torchNchw)),
+        torchChannelsLast: fmt(ipsOf(got.torchChannelsLast)),
+        torchBestLayout: Number.isFinite(best) ? bestLayout : null,
+        ratioOnednn: ratio(ipsOf(got.onednn)),
+        ratioGemm: ratio(ipsOf(got.gemm)),
+        torchVersion: (got.torchNchw as TorchResult | null)?.torch ?? null,
+        torchPeakRssMiB: Math.max((got.torchNchw as TorchResult | null)?.peakRssMiB ?? 0, (got.torchChannelsLast as TorchResult | null)?.peakRssMiB ?? 0) || null,
+      };
+      console.log(
+        `${net} batch ${batch}: oneDNN ${row.onednn ?? "n/a"} img/s (x${row.ratioOnednn ?? "n/a"}), GEMM ${row.gemm} (x${row.ratioGemm ?? "n/a"}), ` +
+          `PyTorch NCHW ${row.torchNchw ?? "n/a"}, channels_last ${row.torchChannelsLast ?? "n/a"}`,
+      );
       rows.push(row);
     }
-  const profile = kernelProfile(backend.name, 32, 20);
-  console.log(`ResNet-8 batch 32 step: ${profile.stepMs} ms, of which in kernels ${profile.kernelMs} ms:`);
+  addon.setConvPath(hasDnnl ? "onednn" : "gemm");
+  const profile = kernelProfile(backend.name, 32, 30);
+  console.log(`ResNet-8 batch 32 step (${hasDnnl ? "oneDNN" : "GEMM"}): ${profile.stepMs} ms, ${profile.kernelMs} ms in ${profile.kernelCallsPerStep} kernel calls:`);
   for (const k of profile.kernels) console.log(`  ${k.name.padEnd(28)} ${k.msPerStep.toFixed(2).padStart(6)} ms  x${k.callsPerStep}`);
-  writeFileAtomic(path.resolve(args.out), JSON.stringify({ environment: runEnvironment(), seconds, results: rows, profile }, null, 2) + "\n");
+  const layers = convLayers(addon, peak);
+  addon.setConvPath(hasDnnl ? "onednn" : "gemm");
+  console.log("ResNet-8 convolutions, batch 32, GFLOP/s (fraction of the measured peak), forward / backward-data / backward-weights:");
+  for (const r of layers) {
+    const cell = (p: string) => ["forward", "backwardData", "backwardWeights"].map((k) => `${r[`${p}.${k}.gflops`]} (${r[`${p}.${k}.ofPeak`]})`).join(" / ");
+    console.log(`  ${String(r.layer).padEnd(14)} ${String(r.shape).padEnd(24)} oneDNN ${hasDnnl ? cell("onednn") : "n/a"}   GEMM ${cell("gemm")}`);
+  }
+  const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  console.log(`peak RSS of this process (every tfjs case): ${peakRssMiB} MiB`);
+  const out = { environment: runEnvironment(), fmaPeakGflops: +peak.toFixed(1), seconds, results: rows, profile, convLayers: layers, peakRssMiB };
+  writeFileAtomic(path.resolve(args.out), JSON.stringify(out, null, 2) + "\n");
 }
 
 main().catch((e) => {

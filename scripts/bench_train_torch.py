@@ -1,7 +1,9 @@
-"""PyTorch peer for `npm run bench`: the same ResNet-8 / ResNet-20 (DESIGN.md plain block form, projection
-shortcuts), SGD Nesterov momentum 0.9, weight decay 1e-4, cross-entropy, random data, 2 threads.
-Usage: /usr/bin/python3 scripts/bench_train_torch.py NET BATCH STEPS  ->  prints one JSON line."""
+"""PyTorch peer for `npm run bench`: the same ResNet-8 / -20 / -56 (DESIGN.md plain block form, projection
+shortcuts), SGD Nesterov momentum 0.9, weight decay 1e-4, cross-entropy, random data, 2 threads, in PyTorch's default
+NCHW memory format or channels_last.
+Usage: /usr/bin/python3 scripts/bench_train_torch.py NET BATCH STEPS [nchw|channels_last]  ->  prints one JSON line."""
 import json
+import resource
 import sys
 import time
 
@@ -46,11 +48,13 @@ class ResNet(nn.Module):
 
 def main():
     net, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    layout = sys.argv[4] if len(sys.argv) > 4 else "nchw"
+    fmt = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}[layout]
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    model = ResNet({"resnet8": 1, "resnet20": 3}[net])
+    model = ResNet({"resnet8": 1, "resnet20": 3, "resnet56": 9}[net]).to(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4, nesterov=True)
-    x = torch.randn(batch, 3, 32, 32)
+    x = torch.randn(batch, 3, 32, 32).contiguous(memory_format=fmt)
     y = torch.randint(0, 10, (batch,))
 
     def step():
@@ -64,7 +68,8 @@ def main():
     for _ in range(steps):
         step()
     dt = time.perf_counter() - t0
-    print(json.dumps({"net": net, "batch": batch, "imagesPerSecond": batch * steps / dt, "torch": torch.__version__, "threads": torch.get_num_threads()}))
+    print(json.dumps({"net": net, "batch": batch, "layout": layout, "imagesPerSecond": batch * steps / dt, "torch": torch.__version__,
+                      "threads": torch.get_num_threads(), "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 if __name__ == "__main__":

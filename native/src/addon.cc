@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bn.h"
 #include "conv.h"
 #include "dnnl_conv.h"
 #include "elementwise.h"
+#include "peak.h"
 
 namespace {
 template <typename T>
@@ -127,17 +129,37 @@ napi_value gapCall(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// sgdStep(p, grad, buf, lr, momentum, weightDecay, nesterov, first): updates p and buf in place
-napi_value sgdCall(napi_env env, napi_callback_info info) {
+// sgdStepMany(params[], grads[], bufs[], first: Int32Array, lr, momentum, weightDecay, nesterov): every parameter's
+// torch.optim.SGD step in one call, params and bufs updated in place, the parameters spread over the threads
+napi_value sgdManyCall(napi_env env, napi_callback_info info) {
   napi_value a[8];
   if (!args(env, info, 8, a)) return nullptr;
-  size_t n = 0;
-  auto* p = arrayArg<float>(env, a[0], &n);
-  auto* g = arrayArg<float>(env, a[1]);
-  auto* b = arrayArg<float>(env, a[2]);
-  if (!p || !g || !b) return nullptr;
-  sgdStep((long)n, p, g, b, numberArg(env, a[3]), numberArg(env, a[4]), numberArg(env, a[5]), numberArg(env, a[6]) != 0,
-          numberArg(env, a[7]) != 0);
+  uint32_t n = 0;
+  napi_get_array_length(env, a[0], &n);
+  std::vector<float*> p(n), g(n), b(n);
+  std::vector<long> len(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    size_t lp = 0, lg = 0, lb = 0;
+    napi_get_element(env, a[0], i, &v);
+    p[i] = arrayArg<float>(env, v, &lp);
+    napi_get_element(env, a[1], i, &v);
+    g[i] = arrayArg<float>(env, v, &lg);
+    napi_get_element(env, a[2], i, &v);
+    b[i] = arrayArg<float>(env, v, &lb);
+    if (!p[i] || !g[i] || !b[i]) return nullptr;
+    if (lp != lg || lp != lb) {
+      napi_throw_range_error(env, nullptr, "tailor_native: sgdStepMany: parameter, gradient and buffer sizes differ");
+      return nullptr;
+    }
+    len[i] = (long)lp;
+  }
+  const int32_t* first = arrayArg<int32_t>(env, a[3]);
+  if (!first) return nullptr;
+  const float lr = numberArg(env, a[4]), mu = numberArg(env, a[5]), wd = numberArg(env, a[6]);
+  const bool nesterov = numberArg(env, a[7]) != 0;
+#pragma omp parallel for schedule(dynamic)
+  for (uint32_t i = 0; i < n; i++) sgdStep(len[i], p[i], g[i], b[i], lr, mu, wd, nesterov, first[i] != 0);
   return nullptr;
 }
 
@@ -209,6 +231,15 @@ napi_value implCall(napi_env env, napi_callback_info info) {
   return str(env, dnnlImplementations(geom(g)));
 }
 
+// fmaPeak(seconds): measured float32 FMA throughput of all threads, GFLOP/s
+napi_value peakCall(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (!args(env, info, 1, a)) return nullptr;
+  napi_value v;
+  napi_create_double(env, fmaPeakGflops(numberArg(env, a[0])), &v);
+  return v;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
       {"convForward", nullptr, convCall<convForward>, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -222,9 +253,10 @@ napi_value init(napi_env env, napi_value exports) {
       {"step", nullptr, unaryCall<ewStep>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gapForward", nullptr, gapCall<gapForward>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gapBackward", nullptr, gapCall<gapBackward>, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"sgdStep", nullptr, sgdCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgdStepMany", nullptr, sgdManyCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"channelAffine", nullptr, affineCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"fmaPeak", nullptr, peakCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convPath", nullptr, convPath, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setConvPath", nullptr, setPath, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dnnlVersion", nullptr, dnnlVer, nullptr, nullptr, nullptr, napi_default, nullptr},

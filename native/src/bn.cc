@@ -64,33 +64,50 @@ void stats(long P, int C, const float* x, const float* gamma, const float* beta,
 }
 }  // namespace
 
+namespace {
+template <bool RELU, bool SKIP>
+void normalise(long P, int C, const float* x, const float* skip, const float* scale, const float* shift, float* y) {
+#pragma omp parallel for schedule(static)
+  for (long p = 0; p < P; p++) {
+    const float* r = x + p * C;
+    float* o = y + p * C;
+    for (int c = 0; c < C; c++) {
+      float v = r[c] * scale[c] + shift[c];
+      if (SKIP) v += skip[p * C + c];
+      o[c] = RELU ? relu(v) : v;
+    }
+  }
+}
+}  // namespace
+
 void bnForwardTrain(long P, int C, const float* x, const float* gamma, const float* beta, const float* skip, bool withRelu,
                     float eps, float* y, float* mean, float* invstd, float* var) {
   std::vector<float> scale, shift;
   stats(P, C, x, gamma, beta, eps, mean, invstd, var, scale, shift);
-#pragma omp parallel for schedule(static)
-  for (long p = 0; p < P; p++) {
-    const float* r = x + p * C;
-    const float* s = skip ? skip + p * C : nullptr;
-    float* o = y + p * C;
-    for (int c = 0; c < C; c++) {
-      float v = r[c] * scale[c] + shift[c];
-      if (s) v += s[c];
-      o[c] = withRelu ? relu(v) : v;
-    }
-  }
+  const float *sc = scale.data(), *sh = shift.data();
+  if (withRelu && skip) normalise<true, true>(P, C, x, skip, sc, sh, y);
+  else if (withRelu) normalise<true, false>(P, C, x, skip, sc, sh, y);
+  else if (skip) normalise<false, true>(P, C, x, skip, sc, sh, y);
+  else normalise<false, false>(P, C, x, skip, sc, sh, y);
 }
 
-// With a ReLU after the batch norm (y its output), the incoming gradient is masked by y > 0 first; dskip, if
-// asked for, receives that masked gradient (the skip add passes it through unchanged).
-void bnBackward(long P, int C, const float* dy, const float* x, const float* y, const float* gamma, const float* mean,
-                const float* invstd, float* dx, float* dgamma, float* dbeta, float* dskip) {
-  auto g = [&](long i) { return !y || y[i] > 0.f || y[i] != y[i] ? dy[i] : 0.f; };
+namespace {
+// dy masked by the fused ReLU's output (y > 0; NaN in y means NaN statistics, which reach dx anyway)
+// (a multiply by 0 or 1, not a select: GCC turned the select into a branch on random signs, 6x slower)
+template <bool RELU>
+inline float masked(const float* dy, const float* y, long i) {
+  if (!RELU) return dy[i];
+  return dy[i] * (float)(y[i] > 0.f);
+}
+
+template <bool RELU>
+void bnBackwardT(long P, int C, const float* dy, const float* x, const float* y, const float* gamma, const float* mean,
+                 const float* invstd, float* dx, float* dgamma, float* dbeta, float* dskip) {
   std::vector<double> sdy, sdyx;
   channelSums(P, C, sdy, sdyx, [&](long p, double* a, double* b) {
     const float* r = x + p * C;
     for (int c = 0; c < C; c++) {
-      const float d = g(p * C + c);
+      const float d = masked<RELU>(dy, y, p * C + c);
       a[c] += d;
       b[c] += d * (r[c] - mean[c]) * invstd[c];
     }
@@ -108,10 +125,19 @@ void bnBackward(long P, int C, const float* dy, const float* x, const float* y, 
   for (long p = 0; p < P; p++) {
     const float* r = x + p * C;
     float* o = dx + p * C;
-    for (int c = 0; c < C; c++) {
-      const float d = g(p * C + c);
-      o[c] = k1[c] * d - k2[c] - k3[c] * (r[c] - mean[c]);
-      if (dskip) dskip[p * C + c] = d;
-    }
+    for (int c = 0; c < C; c++) o[c] = k1[c] * masked<RELU>(dy, y, p * C + c) - k2[c] - k3[c] * (r[c] - mean[c]);
+    if (dskip)
+      for (int c = 0; c < C; c++) dskip[p * C + c] = masked<RELU>(dy, y, p * C + c);
   }
+}
+}  // namespace
+
+// With a ReLU after the batch norm (y its output), the incoming gradient is masked by y > 0 first; dskip, if
+// asked for, receives that masked gradient (the skip add passes it through unchanged).
+void bnBackward(long P, int C, const float* dy, const float* x, const float* y, const float* gamma, const float* mean,
+                const float* invstd, float* dx, float* dgamma, float* dbeta, float* dskip) {
+  if (y)
+    bnBackwardT<true>(P, C, dy, x, y, gamma, mean, invstd, dx, dgamma, dbeta, dskip);
+  else
+    bnBackwardT<false>(P, C, dy, x, y, gamma, mean, invstd, dx, dgamma, dbeta, dskip);
 }

@@ -42,9 +42,12 @@ export interface NativeAddon {
   step(x: Float32Array, out: Float32Array): void;
   gapForward(n: number, hw: number, c: number, x: Float32Array, y: Float32Array): void;
   gapBackward(n: number, hw: number, c: number, dy: Float32Array, dx: Float32Array): void;
-  sgdStep(p: Float32Array, grad: Float32Array, buf: Float32Array, lr: number, momentum: number, weightDecay: number, nesterov: number, first: number): void;
+  /** every parameter's torch.optim.SGD step in one call; params[i] and bufs[i] are updated in place */
+  sgdStepMany(params: Float32Array[], grads: Float32Array[], bufs: Float32Array[], first: Int32Array, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
   channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array): void;
   threads(): number;
+  /** measured float32 FMA throughput of all threads over about `seconds`, GFLOP/s (benchmarks' peak) */
+  fmaPeak(seconds: number): number;
   /** the path conv calls take now: oneDNN (when built with it) or the im2col + GEMM fallback */
   convPath(): ConvPath;
   /** false if "onednn" is asked for and the addon was built without it */

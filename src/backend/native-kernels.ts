@@ -22,8 +22,6 @@ interface BnAttrs {
   relu: boolean;
   hasSkip: boolean;
 }
-/** one torch.optim.SGD step of one parameter: inputs p, grad, buf; outputs the new p and buf */
-export const SGD_STEP = "TailorSgdStep";
 
 /** below this many elements the JS kernel is as fast as a call into C++ */
 const NATIVE_MIN_SIZE = 4096;
@@ -125,8 +123,11 @@ function convInfo(xShape: number[], fShape: number[], a: ConvAttrs): tf.backend_
   );
 }
 
+let nativeAddon: NativeAddon;
+
 export function registerNativeBackend(addon: NativeAddon): void {
   if (tf.findBackend(NATIVE_BACKEND)) return;
+  nativeAddon = addon;
   tf.registerBackend(NATIVE_BACKEND, () => new PooledCpuBackend(), 1);
   const ours: tf.KernelConfig[] = [
     {
@@ -274,19 +275,6 @@ export function registerNativeBackend(addon: NativeAddon): void {
     elementwise("Add", ([a, c], o) => addon.add(a, c, o)),
     elementwise("Multiply", ([a, c], o) => addon.mul(a, c, o)),
     elementwise("Relu", ([a], o) => addon.relu(a, o)),
-    {
-      kernelName: SGD_STEP,
-      backendName: NATIVE_BACKEND,
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const b = backend as PooledCpuBackend;
-        const { p, grad, buf } = inputs as Record<string, Info>;
-        const a = attrs as unknown as { lr: number; momentum: number; weightDecay: number; nesterov: boolean; first: boolean };
-        const np = values(b, p).slice();
-        const nb = values(b, buf).slice();
-        addon.sgdStep(np, values(b, grad), nb, a.lr, a.momentum, a.weightDecay, a.nesterov ? 1 : 0, a.first ? 1 : 0);
-        return [b.makeTensorInfo(p.shape, "float32", np), b.makeTensorInfo(p.shape, "float32", nb)];
-      },
-    },
     elementwise("Step", ([a], o) => addon.step(a, o), (attrs) => ((attrs as { alpha?: number }).alpha ?? 0) === 0),
     {
       kernelName: GAP,
@@ -358,23 +346,37 @@ const nativeTrainingOps: Partial<TrainingOps> = {
   batchNormTrain: (x, gamma, beta) => bnTrain(x, gamma, beta, false),
   batchNormReluTrain: (x, gamma, beta, skip) => bnTrain(x, gamma, beta, true, skip),
   globalAvgPool: (x) => tf.engine().runKernel(GAP, { x }, {}) as tf.Tensor2D,
-  sgdStep(params, grads, buffers, { lr, momentum, weightDecay, nesterov }) {
-    if (momentum === 0) return referenceSgd(params, grads, buffers, { lr, momentum, weightDecay, nesterov });
+  // The optimiser and the running statistics update their variables' arrays in place, in one call each per step:
+  // no tensor is created, so a step costs no tfjs bookkeeping for them. Safe because nothing else reads these
+  // arrays during a step, and a read by checkpoints (dataSync) copies.
+  sgdStep(params, grads, buffers, h) {
+    if (h.momentum === 0) return referenceSgd(params, grads, buffers, h);
+    const b = tf.backend() as PooledCpuBackend;
+    const ps: Float32Array[] = [], gs: Float32Array[] = [], bs: Float32Array[] = [], first: number[] = [];
     for (const [name, p] of params) {
       const grad = grads[p.name];
       if (!grad) continue;
       let buf = buffers.get(name);
-      const first = !buf;
-      if (!buf) {
-        buf = tf.variable(tf.zerosLike(p), false);
-        buffers.set(name, buf);
+      first.push(buf ? 0 : 1);
+      if (!buf) buffers.set(name, (buf = tf.variable(tf.zerosLike(p), false)));
+      ps.push(values(b, p));
+      gs.push(values(b, grad));
+      bs.push(values(b, buf));
+    }
+    nativeAddon.sgdStepMany(ps, gs, bs, Int32Array.from(first), h.lr, h.momentum, h.weightDecay, h.nesterov ? 1 : 0);
+  },
+  updateRunningStats(updates, momentum) {
+    // the float32 arithmetic of the reference ops, value by value (fround), so both give the same statistics
+    const b = tf.backend() as PooledCpuBackend;
+    const f = Math.fround;
+    const keep = f(1 - momentum), take = f(momentum);
+    for (const u of updates) {
+      const rm = values(b, u.mean), rv = values(b, u.variance), bm = values(b, u.batchMean), bv = values(b, u.batchVariance);
+      const takeVar = f(momentum * u.unbias);
+      for (let c = 0; c < rm.length; c++) {
+        rm[c] = f(f(rm[c] * keep) + f(bm[c] * take));
+        rv[c] = f(f(rv[c] * keep) + f(bv[c] * takeVar));
       }
-      const attrs = { lr, momentum, weightDecay, nesterov, first };
-      const [np, nb] = tf.engine().runKernel(SGD_STEP, { p, grad, buf }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-      p.assign(np);
-      buf.assign(nb);
-      np.dispose();
-      nb.dispose();
     }
   },
 };

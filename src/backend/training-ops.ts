@@ -23,6 +23,16 @@ export interface SgdHyper {
   nesterov: boolean;
 }
 
+/** One batch norm's running statistics and the batch statistics to fold into them. */
+export interface RunningStatsUpdate {
+  mean: tf.Variable;
+  variance: tf.Variable;
+  batchMean: tf.Tensor1D;
+  /** biased batch variance; multiplied by `unbias` (n / (n - 1)) before it is folded in, as PyTorch does */
+  batchVariance: tf.Tensor1D;
+  unbias: number;
+}
+
 export interface TrainingOps {
   /** y = BN(x) in training mode: normalised with the batch's own statistics */
   batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): BatchNormResult;
@@ -35,6 +45,8 @@ export interface TrainingOps {
    * first); g = g + mu buf (Nesterov) or buf; p -= lr g. Momentum buffers are created on first use, keyed by name.
    */
   sgdStep(params: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>, buffers: Map<string, tf.Variable>, h: SgdHyper): void;
+  /** running = (1 - momentum) running + momentum batch, for every batch norm of a step */
+  updateRunningStats(updates: RunningStatsUpdate[], momentum: number): void;
 }
 
 /** Composed tfjs ops: the definition every registered implementation is tested against. */
@@ -66,6 +78,14 @@ export const referenceOps: TrainingOps = {
           g = nesterov ? g.add(buf.mul(mu)) : buf;
         }
         p.assign(p.sub(g.mul(lr)));
+      }
+    });
+  },
+  updateRunningStats(updates, momentum) {
+    tf.tidy(() => {
+      for (const u of updates) {
+        u.mean.assign(u.mean.mul(1 - momentum).add(u.batchMean.mul(momentum)));
+        u.variance.assign(u.variance.mul(1 - momentum).add(u.batchVariance.mul(momentum * u.unbias)));
       }
     });
   },

@@ -203,17 +203,18 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
  */
 export function updateRunningStats(m: Model, stats: BatchStats, batch: number): void {
   const shapes = new Map(m.graph.layers.filter((l) => l.op === "bn").map((l) => [l.name, l.shape]));
-  tf.tidy(() => {
-    for (const [bn, s] of Object.entries(stats)) {
-      const sh = shapes.get(bn)!;
-      const count = batch * sh.h * sh.w;
-      const unbias = count > 1 ? count / (count - 1) : 1;
-      const rm = m.stats.get(`${bn}.mean`)!;
-      const rv = m.stats.get(`${bn}.variance`)!;
-      rm.assign(rm.mul(1 - BN_MOMENTUM).add(s.mean.mul(BN_MOMENTUM)));
-      rv.assign(rv.mul(1 - BN_MOMENTUM).add(s.variance.mul(BN_MOMENTUM * unbias)));
-    }
+  const updates = Object.entries(stats).map(([bn, s]) => {
+    const sh = shapes.get(bn)!;
+    const count = batch * sh.h * sh.w;
+    return {
+      mean: m.stats.get(`${bn}.mean`)!,
+      variance: m.stats.get(`${bn}.variance`)!,
+      batchMean: s.mean,
+      batchVariance: s.variance,
+      unbias: count > 1 ? count / (count - 1) : 1,
+    };
   });
+  trainingOps().updateRunningStats(updates, BN_MOMENTUM);
   for (const s of Object.values(stats)) {
     s.mean.dispose();
     s.variance.dispose();
