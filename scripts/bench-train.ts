@@ -1,8 +1,9 @@
 /**
- * Training speed: ResNet-8, -20 and -56 at batch 32 and 128 on random data. In one run, interleaved so that drift
- * hits every contender alike: tailor-native with oneDNN convolutions, tailor-native on its im2col + GEMM fallback,
- * and PyTorch (Debian's python3-torch, 2 threads) in its default NCHW memory format and in channels_last; the ratio
- * is against the faster PyTorch of the two. Also: each convolution of ResNet-8 (batch 32) forward and both
+ * Training speed: ResNet-8, -20 and -56 at batch 32 and 128 on random data, on 2 threads and on 1. In one run,
+ * interleaved so that drift hits every contender alike: tailor-native with oneDNN convolutions, tailor-native on its
+ * im2col + GEMM fallback (2 threads only), and PyTorch (Debian's python3-torch, as many threads) in its default NCHW
+ * memory format and in channels_last; each ratio is against the faster PyTorch of the two at the same thread count.
+ * One thread is how the training campaign runs (one process per core). Also: each convolution of ResNet-8 (batch 32) forward and both
  * gradients in GFLOP/s and as a fraction of the machine's FMA peak measured in the same run, a kernel profile of one
  * ResNet-8 step, and peak memory. Writes figures/bench-train.json. Run it on a quiet machine.
  */
@@ -29,6 +30,7 @@ const args = parseCli("Usage: npm run bench -- [options]", {
   seconds: { type: "string", help: "time to measure each contender in each case (after warm-up)", default: "6" },
   nets: { type: "string", help: `comma-separated subset of ${NETS.join(", ")}`, default: NETS.join(",") },
   batches: { type: "string", help: "comma-separated batch sizes", default: "32,128" },
+  threads: { type: "string", help: "comma-separated thread counts (the first is used for the profile and the per-layer table)", default: "2,1" },
   python: { type: "string", help: "Python with torch for the peer (bash scripts/setup-system.sh --bench installs it)", default: "/usr/bin/python3" },
   out: { type: "string", help: "result file", default: path.resolve(__dirname, "..", "figures", "bench-train.json") },
 });
@@ -40,8 +42,9 @@ function randomBatch(batch: number, seed: number) {
   return { x: Float32Array.from({ length: batch * 3072 }, () => r.normal()), labels: Int32Array.from({ length: batch }, () => r.int(10)), n: batch };
 }
 
-function ours(addon: NativeAddon, convPath: ConvPath, net: Net, batch: number, seconds: number): number {
+function ours(addon: NativeAddon, convPath: ConvPath, net: Net, batch: number, seconds: number, threads: number): number {
   if (!addon.setConvPath(convPath)) return NaN;
+  addon.setThreads(threads);
   const m = createModel(spec(net), 1);
   const opt = new Sgd({ lr: 0.01, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
   const b = randomBatch(batch, 2);
@@ -64,9 +67,9 @@ interface TorchResult {
   peakRssMiB: number;
 }
 
-function torch(net: Net, batch: number, seconds: number, layout: "nchw" | "channels_last"): TorchResult | null {
+function torch(net: Net, batch: number, seconds: number, layout: "nchw" | "channels_last", threads: number): TorchResult | null {
   const script = path.join(__dirname, "bench_train_torch.py");
-  const run = (steps: number) => spawnSync(args.python, [script, net, String(batch), String(steps), layout], { encoding: "utf8" });
+  const run = (steps: number) => spawnSync(args.python, [script, net, String(batch), String(steps), layout, String(threads)], { encoding: "utf8" });
   if (!fs.existsSync(args.python)) return null;
   // size the step count from a short probe so the peer runs about as long as ours
   const probe = run(3);
@@ -172,54 +175,59 @@ async function main() {
   const seconds = num("seconds", args.seconds, { min: 0.5 });
   const nets = list<Net>("nets", args.nets, NETS);
   const batches = list("batches", args.batches).map(Number);
+  const threadCounts = list("threads", args.threads).map(Number);
   const backend = await initBackend({ force: NATIVE_BACKEND });
   const addon = loadNativeAddon()!;
   const hasDnnl = addon.dnnlVersion() !== "";
   if (!hasDnnl) console.error("[bench] the addon was built without oneDNN: only the GEMM path is measured");
+  addon.setThreads(threadCounts[0]);
   const peak = addon.fmaPeak(2);
-  console.log(`measured FMA peak: ${peak.toFixed(0)} GFLOP/s on ${addon.threads()} threads`);
+  console.log(`measured FMA peak: ${peak.toFixed(0)} GFLOP/s on ${threadCounts[0]} threads`);
   const rows = [];
   let turn = 0;
   for (const net of nets)
-    for (const batch of batches) {
-      // rotate the order of the four contenders from case to case, so no one always runs first (or last)
-      const contenders: [string, () => number | TorchResult | null][] = [
-        ["onednn", () => (hasDnnl ? ours(addon, "onednn", net, batch, seconds) : NaN)],
-        ["gemm", () => ours(addon, "gemm", net, batch, seconds)],
-        ["torchNchw", () => torch(net, batch, seconds, "nchw")],
-        ["torchChannelsLast", () => torch(net, batch, seconds, "channels_last")],
-      ];
-      const got: Record<string, number | TorchResult | null> = {};
-      for (let i = 0; i < contenders.length; i++) {
-        const [name, fn] = contenders[(i + turn) % contenders.length];
-        got[name] = fn();
+    for (const batch of batches)
+      for (const threads of threadCounts) {
+        // rotate the order of the contenders from case to case, so no one always runs first (or last)
+        const contenders: [string, () => number | TorchResult | null][] = [
+          ["onednn", () => (hasDnnl ? ours(addon, "onednn", net, batch, seconds, threads) : NaN)],
+          ["gemm", () => (threads === threadCounts[0] ? ours(addon, "gemm", net, batch, seconds, threads) : NaN)],
+          ["torchNchw", () => torch(net, batch, seconds, "nchw", threads)],
+          ["torchChannelsLast", () => torch(net, batch, seconds, "channels_last", threads)],
+        ];
+        const got: Record<string, number | TorchResult | null> = {};
+        for (let i = 0; i < contenders.length; i++) {
+          const [name, fn] = contenders[(i + turn) % contenders.length];
+          got[name] = fn();
+        }
+        turn++;
+        const ipsOf = (v: number | TorchResult | null) => (v === null ? NaN : typeof v === "number" ? v : v.imagesPerSecond);
+        const best = Math.max(ipsOf(got.torchNchw), ipsOf(got.torchChannelsLast));
+        const bestLayout = ipsOf(got.torchNchw) >= ipsOf(got.torchChannelsLast) ? "nchw" : "channels_last";
+        const fmt = (v: number) => (Number.isFinite(v) ? Math.round(v) : null);
+        const ratio = (v: number) => (Number.isFinite(v) && Number.isFinite(best) ? +(v / best).toFixed(3) : null);
+        const row = {
+          net,
+          batch,
+          threads,
+          onednn: fmt(ipsOf(got.onednn)),
+          gemm: fmt(ipsOf(got.gemm)),
+          torchNchw: fmt(ipsOf(got.torchNchw)),
+          torchChannelsLast: fmt(ipsOf(got.torchChannelsLast)),
+          torchBestLayout: Number.isFinite(best) ? bestLayout : null,
+          ratioOnednn: ratio(ipsOf(got.onednn)),
+          ratioGemm: ratio(ipsOf(got.gemm)),
+          torchVersion: (got.torchNchw as TorchResult | null)?.torch ?? null,
+          torchPeakRssMiB: Math.max((got.torchNchw as TorchResult | null)?.peakRssMiB ?? 0, (got.torchChannelsLast as TorchResult | null)?.peakRssMiB ?? 0) || null,
+        };
+        console.log(
+          `${net} batch ${batch}, ${threads} thread${threads > 1 ? "s" : ""}: oneDNN ${row.onednn ?? "n/a"} img/s (x${row.ratioOnednn ?? "n/a"}), GEMM ${row.gemm} (x${row.ratioGemm ?? "n/a"}), ` +
+            `PyTorch NCHW ${row.torchNchw ?? "n/a"}, channels_last ${row.torchChannelsLast ?? "n/a"}`,
+        );
+        rows.push(row);
       }
-      turn++;
-      const ipsOf = (v: number | TorchResult | null) => (v === null ? NaN : typeof v === "number" ? v : v.imagesPerSecond);
-      const best = Math.max(ipsOf(got.torchNchw), ipsOf(got.torchChannelsLast));
-      const bestLayout = ipsOf(got.torchNchw) >= ipsOf(got.torchChannelsLast) ? "nchw" : "channels_last";
-      const fmt = (v: number) => (Number.isFinite(v) ? Math.round(v) : null);
-      const ratio = (v: number) => (Number.isFinite(v) && Number.isFinite(best) ? +(v / best).toFixed(3) : null);
-      const row = {
-        net,
-        batch,
-        onednn: fmt(ipsOf(got.onednn)),
-        gemm: fmt(ipsOf(got.gemm)),
-        torchNchw: fmt(ipsOf(got.torchNchw)),
-        torchChannelsLast: fmt(ipsOf(got.torchChannelsLast)),
-        torchBestLayout: Number.isFinite(best) ? bestLayout : null,
-        ratioOnednn: ratio(ipsOf(got.onednn)),
-        ratioGemm: ratio(ipsOf(got.gemm)),
-        torchVersion: (got.torchNchw as TorchResult | null)?.torch ?? null,
-        torchPeakRssMiB: Math.max((got.torchNchw as TorchResult | null)?.peakRssMiB ?? 0, (got.torchChannelsLast as TorchResult | null)?.peakRssMiB ?? 0) || null,
-      };
-      console.log(
-        `${net} batch ${batch}: oneDNN ${row.onednn ?? "n/a"} img/s (x${row.ratioOnednn ?? "n/a"}), GEMM ${row.gemm} (x${row.ratioGemm ?? "n/a"}), ` +
-          `PyTorch NCHW ${row.torchNchw ?? "n/a"}, channels_last ${row.torchChannelsLast ?? "n/a"}`,
-      );
-      rows.push(row);
-    }
   addon.setConvPath(hasDnnl ? "onednn" : "gemm");
+  addon.setThreads(threadCounts[0]);
   const profile = kernelProfile(backend.name, 32, 30);
   console.log(`ResNet-8 batch 32 step (${hasDnnl ? "oneDNN" : "GEMM"}): ${profile.stepMs} ms, ${profile.kernelMs} ms in ${profile.kernelCallsPerStep} kernel calls:`);
   for (const k of profile.kernels) console.log(`  ${k.name.padEnd(28)} ${k.msPerStep.toFixed(2).padStart(6)} ms  x${k.callsPerStep}`);
@@ -232,7 +240,7 @@ async function main() {
   }
   const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   console.log(`peak RSS of this process (every tfjs case): ${peakRssMiB} MiB`);
-  const out = { environment: runEnvironment(), fmaPeakGflops: +peak.toFixed(1), seconds, results: rows, profile, convLayers: layers, peakRssMiB };
+  const out = { environment: runEnvironment(), fmaPeakGflops: +peak.toFixed(1), peakThreads: threadCounts[0], seconds, results: rows, profile, convLayers: layers, peakRssMiB };
   writeFileAtomic(path.resolve(args.out), JSON.stringify(out, null, 2) + "\n");
 }
 

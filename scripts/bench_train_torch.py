@@ -1,7 +1,7 @@
 """PyTorch peer for `npm run bench`: the same ResNet-8 / -20 / -56 (DESIGN.md plain block form, projection
-shortcuts), SGD Nesterov momentum 0.9, weight decay 1e-4, cross-entropy, random data, 2 threads, in PyTorch's default
+shortcuts), SGD Nesterov momentum 0.9, weight decay 1e-4, cross-entropy, random data, 2 threads unless told, in PyTorch's default
 NCHW memory format or channels_last.
-Usage: /usr/bin/python3 scripts/bench_train_torch.py NET BATCH STEPS [nchw|channels_last]  ->  prints one JSON line."""
+Usage: /usr/bin/python3 scripts/bench_train_torch.py NET BATCH STEPS [nchw|channels_last] [THREADS]  ->  prints one JSON line."""
 import json
 import resource
 import sys
@@ -50,7 +50,7 @@ def main():
     net, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     layout = sys.argv[4] if len(sys.argv) > 4 else "nchw"
     fmt = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}[layout]
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(sys.argv[5]) if len(sys.argv) > 5 else 2)
     torch.manual_seed(0)
     model = ResNet({"resnet8": 1, "resnet20": 3, "resnet56": 9}[net]).to(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4, nesterov=True)

@@ -2,6 +2,8 @@
 // the kernels read and write them in place, so no data is copied across the boundary.
 #include <node_api.h>
 
+#include <omp.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -177,6 +179,20 @@ napi_value affineCall(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// setThreads(n): the OpenMP threads every later kernel uses (oneDNN's primitives are rebuilt for it)
+napi_value setThreads(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (!args(env, info, 1, a)) return nullptr;
+  const int n = (int)numberArg(env, a[0]);
+  if (n < 1) {
+    napi_throw_range_error(env, nullptr, "tailor_native: setThreads expects at least 1");
+    return nullptr;
+  }
+  omp_set_num_threads(n);
+  dnnlForgetPrimitives();
+  return nullptr;
+}
+
 napi_value threads(napi_env env, napi_callback_info) {
   napi_value v;
   napi_create_int32(env, nativeThreads(), &v);
@@ -256,6 +272,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"sgdStepMany", nullptr, sgdManyCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"channelAffine", nullptr, affineCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fmaPeak", nullptr, peakCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convPath", nullptr, convPath, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setConvPath", nullptr, setPath, nullptr, nullptr, nullptr, napi_default, nullptr},

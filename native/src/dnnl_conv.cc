@@ -146,6 +146,9 @@ bool guarded(F f) {
 
 bool dnnlAvailable() { return true; }
 
+// oneDNN partitions a primitive's work for the thread count it was created with: rebuild them all after a change
+void dnnlForgetPrimitives() { cache().clear(); }
+
 std::string dnnlVersion() {
   const dnnl_version_t* v = dnnl_version();
   return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
@@ -219,6 +222,7 @@ bool dnnlConvBackFilter(const ConvGeom& g, const float* x, const float* dy, floa
 #else  // built without oneDNN: every call declines and the caller uses the im2col + GEMM kernels
 
 bool dnnlAvailable() { return false; }
+void dnnlForgetPrimitives() {}
 std::string dnnlVersion() { return ""; }
 std::string dnnlLastError() { return "built without oneDNN"; }
 std::string dnnlImplementations(const ConvGeom&) { return ""; }

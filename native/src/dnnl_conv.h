@@ -6,6 +6,8 @@
 #include "conv.h"
 
 bool dnnlAvailable();
+// drop every cached primitive (they are built for the thread count at their creation)
+void dnnlForgetPrimitives();
 std::string dnnlVersion();
 std::string dnnlLastError();
 // which oneDNN implementation runs each primitive built so far for this geometry (e.g. "brg:avx512_core")

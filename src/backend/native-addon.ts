@@ -46,6 +46,8 @@ export interface NativeAddon {
   sgdStepMany(params: Float32Array[], grads: Float32Array[], bufs: Float32Array[], first: Int32Array, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
   channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array): void;
   threads(): number;
+  /** the threads every later kernel runs on (OMP_NUM_THREADS sets it at start) */
+  setThreads(n: number): void;
   /** measured float32 FMA throughput of all threads over about `seconds`, GFLOP/s (benchmarks' peak) */
   fmaPeak(seconds: number): number;
   /** the path conv calls take now: oneDNN (when built with it) or the im2col + GEMM fallback */
