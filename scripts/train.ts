@@ -16,7 +16,7 @@ import { CONFIG_HELP, DEFAULT_CONFIG, validateConfig, type TrainConfig } from ".
 import { CheckpointError, modelFromCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
 import { modelDigest, readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { describeConfigMismatch } from "../src/train/config-compare.js";
-import { evaluate } from "../src/train/evaluate.js";
+import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
 import { CheckpointCommitter, findCheckpoint, verifyBestOnResume } from "../src/train/run-folder.js";
 import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
 import { runEnvironment } from "../src/util/env.js";
@@ -168,9 +168,23 @@ async function main() {
   // run recorded as its best, and the last model
   const bestFile = committer.bestFile(result.best);
   const best = bestFile ? modelFromCheckpoint(readCheckpointFile(bestFile), bestFile) : result.model;
-  const evalOf = (m: typeof best) => ({
-    val: evaluate(m, data.train, result.split.val, result.norm),
-    test: evaluate(m, data.test, result.split.test, result.norm),
+  // minutes on a deep network: a stop request is honoured between batches (a resume repeats only this evaluation)
+  const evaluate = async (...a: Parameters<typeof evaluateSteps>): Promise<EvalResult> => {
+    const g = evaluateSteps(...a);
+    for (;;) {
+      const r = g.next();
+      if (r.done) return r.value;
+      await new Promise((res) => setImmediate(res));
+      if (hooks.shouldStop()) {
+        log({ event: "stop", epoch: result.history.length - 1, during: "final evaluation" });
+        console.log(`stopped during the final evaluation: every epoch is done, a resume evaluates again`);
+        process.exit(EXIT_STOPPED);
+      }
+    }
+  };
+  const evalOf = async (m: typeof best) => ({
+    val: await evaluate(m, data.train, result.split.val, result.norm),
+    test: await evaluate(m, data.test, result.split.test, result.norm),
   });
   const results = {
     config,
@@ -179,8 +193,8 @@ async function main() {
     net: best.net.name,
     skipModes: best.net.blocks.map((b) => b.skip),
     bestEpoch: result.best?.epoch ?? null,
-    best: evalOf(best),
-    last: evalOf(result.model),
+    best: await evalOf(best),
+    last: await evalOf(result.model),
     epochs: result.history.length,
     trainSeconds: result.history.reduce((s, h) => s + h.seconds, 0),
     wallSeconds: (Date.now() - t0) / 1000,

@@ -10,7 +10,7 @@ import { channelStats, epochBatches, splitTrainVal, type Normalisation } from ".
 import { cifarResNet, resnet8, skipCount, skipModes, withAllSkips, withSkip, type NetSpec, type SkipMode } from "../net/index.js";
 import { Rng } from "../util/random.js";
 import type { TrainConfig } from "./config.js";
-import { evaluate, type EvalResult } from "./evaluate.js";
+import { evaluateSteps, type EvalResult } from "./evaluate.js";
 import { cloneModel, createModel, setNet, type Model } from "./model.js";
 import { Sgd } from "./optimizer.js";
 import { lastAlterationEpoch, learningRate, skipsAlteredAfterEpoch } from "./schedule.js";
@@ -226,7 +226,23 @@ function* trainLoop(
         run.onAlter?.(epoch, k, plan.target);
       }
     }
-    const val: EvalResult = evaluate(model, run.data.train, d.split.val, d.norm);
+    // validation can take minutes on deep networks: a stop request is honoured between its batches too (the
+    // checkpoint then holds every step of the epoch, and the alteration, which a resume repeats as a no-op)
+    const evalSteps = evaluateSteps(model, run.data.train, d.split.val, d.norm);
+    let val: EvalResult;
+    for (;;) {
+      const r = evalSteps.next();
+      if (r.done) {
+        val = r.value;
+        break;
+      }
+      yield;
+      if (run.shouldStop?.()) {
+        const p: PartialEpoch = { epoch, step, lossSum, seen, seconds };
+        run.onStop?.(() => makeCheckpoint(model, opt, c, epoch - 1, history, best, run.env, p), p);
+        return { model, history, best, norm: d.norm, split: d.split, stopped: true };
+      }
+    }
     const rec: EpochRecord = {
       epoch,
       lr,
