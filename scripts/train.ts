@@ -74,11 +74,20 @@ async function main() {
   fs.mkdirSync(out, { recursive: true });
   const log = (o: object) => fs.appendFileSync(path.join(out, "log.jsonl"), JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
 
-  const t0 = Date.now();
-  const raw = loadCifar10(args.data);
-  const data: TailorData = { train: raw.train, test: raw.test };
+  const lastFile = findCheckpoint(out, "last");
+  if (args.resume && !lastFile) throw new CheckpointError(`${path.join(out, "last.ckpt")}: no checkpoint to resume (--resume); drop --resume to start a new run, or use --resume-if-present`);
+  const resuming = (args.resume || args["resume-if-present"]) && lastFile !== null;
+  const ck = resuming ? readCheckpointFile(lastFile!) : undefined;
+  // a resume must continue the run that was started (checked before the minutes of data loading)
+  if (ck) {
+    const mismatch = describeConfigMismatch(ck.config, config, lastFile!);
+    if (mismatch) throw new CheckpointError(mismatch);
+  }
   const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
   const teacherDigest = teacherCkpt ? modelDigest(teacherCkpt) : undefined;
+  if (ck?.teacherDigest && teacherDigest && ck.teacherDigest !== teacherDigest) {
+    throw new CheckpointError(`${config.teacher}: not the teacher ${lastFile} was trained from (model ${teacherDigest.slice(0, 12)}..., the checkpoint recorded ${ck.teacherDigest.slice(0, 12)}...)`);
+  }
   const teacher = teacherCkpt ? modelFromCheckpoint(teacherCkpt, config.teacher) : undefined;
   if (teacher && config.method === "shortener" && teacher.net.blocks.some((b) => b.form !== "shortenable")) {
     throw new CheckpointError(`${config.teacher}: SkipShortener needs a teacher of the shortenable block form (train one with --method teacher --form shortenable)`);
@@ -97,10 +106,10 @@ async function main() {
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
 
-  const lastFile = findCheckpoint(out, "last");
-  if (args.resume && !lastFile) throw new CheckpointError(`${path.join(out, "last.ckpt")}: no checkpoint to resume (--resume); drop --resume to start a new run, or use --resume-if-present`);
-  const resuming = (args.resume || args["resume-if-present"]) && lastFile !== null;
-  const ck = resuming ? readCheckpointFile(lastFile!) : undefined;
+  const t0 = Date.now();
+  const raw = loadCifar10(args.data);
+  const data: TailorData = { train: raw.train, test: raw.test };
+
   const committer = new CheckpointCommitter(out, ck);
   const stamp = (c: Checkpoint) => {
     if (teacherDigest) c.teacherDigest = teacherDigest;
@@ -140,11 +149,6 @@ async function main() {
   let result: TailorResult;
   if (ck) {
     const file = lastFile!;
-    const mismatch = describeConfigMismatch(ck.config, config, file);
-    if (mismatch) throw new CheckpointError(mismatch);
-    if (ck.teacherDigest && teacherDigest && ck.teacherDigest !== teacherDigest) {
-      throw new CheckpointError(`${config.teacher}: not the teacher ${file} was trained from (model ${teacherDigest.slice(0, 12)}..., the checkpoint recorded ${ck.teacherDigest.slice(0, 12)}...)`);
-    }
     const repaired = verifyBestOnResume(out, ck);
     if (repaired) {
       console.log(repaired);
