@@ -35,6 +35,8 @@ export const DEPTH_COMMON: Partial<TrainConfig> = {
   kdCe: 0.65,
   teacherBn: "batch",
   valSize: 10_000,
+  // one split for every run, whatever its seed: a seed-2 student is selected on images its teacher never trained on
+  splitSeed: 1,
   seed: 1,
   limitTrain: 0,
   limitEval: 0,

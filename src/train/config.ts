@@ -41,6 +41,12 @@ export interface TrainConfig {
    * default since its first runs, kept so that those commands keep their meaning
    */
   valSize: number;
+  /**
+   * seed of the train/validation split; 0 = the run's seed (every run before this option). The authors' split has
+   * its own fixed seed (pl_bolts: seed=42), independent of the training seed; a student of another seed than its
+   * teacher needs the teacher's split, or its validation images were the teacher's training images
+   */
+  splitSeed: number;
   seed: number;
   /** use only this many training / validation / test images (0 = all): quick runs and tests */
   limitTrain: number;
@@ -68,6 +74,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   kdCe: 0.65,
   teacherBn: "running",
   valSize: 5000,
+  splitSeed: 0,
   seed: 1,
   limitTrain: 0,
   limitEval: 0,
@@ -94,6 +101,7 @@ export const CONFIG_HELP: Record<keyof TrainConfig, string> = {
   kdCe: "weight of the cross-entropy with the labels",
   teacherBn: "teacher batch norm during KD: batch (batch statistics, the authors' code) | running (running statistics)",
   valSize: "validation images held out of the training set (the authors' data module: 10000)",
+  splitSeed: "seed of the train/validation split (0 = --seed)",
   seed: "seed of every random choice",
   limitTrain: "train on only this many images (0 = all)",
   limitEval: "evaluate on only this many images (0 = all)",
@@ -126,7 +134,11 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   posInt("limitEval", 0);
   posInt("logEvery");
   posInt("seed", 0);
+  posInt("splitSeed", 0);
   for (const k of ["lr", "momentum", "weightDecay", "lrGamma", "kdMse", "kdCe"] as const) posNum(k);
   for (const m of c.lrMilestones) if (!Number.isInteger(m) || m < 1) throw new ConfigError(`lrMilestones: expected positive integers, got ${c.lrMilestones.join(",")}`);
   return c;
 }
+
+/** The seed of the train/validation split (configs written before splitSeed existed used the run's seed). */
+export const splitSeedOf = (c: Pick<TrainConfig, "seed"> & Partial<Pick<TrainConfig, "splitSeed">>): number => c.splitSeed || c.seed;

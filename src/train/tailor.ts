@@ -9,7 +9,7 @@ import type { ImageSet } from "../data/cifar10.js";
 import { channelStats, epochBatches, splitTrainVal, type Normalisation } from "../data/batches.js";
 import { cifarResNet, resnet8, skipCount, skipModes, withAllSkips, withSkip, type NetSpec, type SkipMode } from "../net/index.js";
 import { Rng } from "../util/random.js";
-import type { TrainConfig } from "./config.js";
+import { splitSeedOf, type TrainConfig } from "./config.js";
 import { evaluateSteps, type EvalResult } from "./evaluate.js";
 import { cloneModel, createModel, setNet, type Model } from "./model.js";
 import { Sgd } from "./optimizer.js";
@@ -113,7 +113,7 @@ const limit = (a: Int32Array, n: number) => (n > 0 && n < a.length ? a.slice(0, 
  * config.ts), the test indices, and the normalisation of the train split.
  */
 function prepareData(c: TrainConfig, data: TailorData) {
-  const split = splitTrainVal(data.train.count, c.valSize, c.seed);
+  const split = splitTrainVal(data.train.count, c.valSize, splitSeedOf(c));
   // a limited test set is a seeded random subset (files may be ordered by class), kept in file order
   const test = Int32Array.from({ length: data.test.count }, (_, i) => i);
   if (c.limitEval > 0 && c.limitEval < test.length) new Rng(c.seed + 17).shuffle(test);
