@@ -155,7 +155,8 @@ async function main(): Promise<void> {
     if (args["dry-run"]) {
       const done = new Set(campaignStatus(plan, plan.runs).filter((s) => s.state === "done").map((s) => s.id));
       const ready = runs.filter((r) => !done.has(r.id) && r.deps.every((d) => done.has(d))).slice(0, lanes);
-      for (const r of ready) console.log(`would start ${r.id}: OMP_NUM_THREADS=${threads} npx tsx ${path.relative(process.cwd(), trainCommand(r)[0])} ${trainCommand(r).slice(1).join(" ")}`);
+      const quote = (a: string) => (a === "" || /[^\w@%+=:,./-]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a);
+      for (const r of ready) console.log(`would start ${r.id}: OMP_NUM_THREADS=${threads} npx tsx ${path.relative(process.cwd(), trainCommand(r)[0])} ${trainCommand(r).slice(1).map(quote).join(" ")}`);
     }
     return;
   }
