@@ -30,7 +30,6 @@ import { describeConfigMismatch } from "../src/train/config-compare.js";
 import { evaluate } from "../src/train/evaluate.js";
 import { disposeModel } from "../src/train/model.js";
 import { BEST, findCheckpoint } from "../src/train/run-folder.js";
-import { parseCheckpoint } from "../src/train/checkpoint.js";
 import { runEnvironment } from "../src/util/env.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { ensureHeapReuse, parseCli } from "./cli.js";
@@ -216,12 +215,12 @@ async function accuracy() {
   const acc: RunAccuracy[] = [];
   await timed("accuracy of the committed checkpoints", () => {
     for (const run of runs) {
-      const file = path.join(runsDir, run, "best.ckpt.json");
+      const file = findCheckpoint(path.join(runsDir, run), "best") ?? path.join(runsDir, run, "best.ckpt");
       if (!fs.existsSync(file)) {
         console.log(`[reproduce] ${file}: missing (train it with npm run train:cifar)`);
         continue;
       }
-      acc.push(checkpointAccuracy(run, parseCheckpoint(fs.readFileSync(file, "utf8"), file), file, data));
+      acc.push(checkpointAccuracy(run, readCheckpointFile(file), file, data));
     }
   });
   const rows = acc.map((a) => [a.run, a.method, a.skipModes.join(","), a.epoch + 1, 100 * a.valTop1, 100 * a.testTop1, 100 * a.testTop5]);
@@ -230,9 +229,9 @@ async function accuracy() {
   writeFileAtomic(path.join(out, "accuracy.csv"), csvTable(headers, rows));
   if (acc.length) addFigure("accuracy-resnet8", accuracyFigure(acc, "ResNet-8 on CIFAR-10: best checkpoint by validation loss"));
   const curves = runs.flatMap((run) => {
-    const f = path.join(runsDir, run, "best.ckpt.json");
+    const f = findCheckpoint(path.join(runsDir, run), "best") ?? path.join(runsDir, run, "best.ckpt");
     if (!fs.existsSync(f)) return [];
-    const h = parseCheckpoint(fs.readFileSync(f, "utf8"), f).history;
+    const h = readCheckpointMeta(f).history;
     return [{ run, epochs: h.map((e) => e.epoch), valTop1: h.map((e) => e.valTop1), alterations: [] }];
   });
   if (curves.length) addFigure("training-resnet8", trainingFigure(curves, "ResNet-8: validation top-1 per epoch (history up to the best checkpoint)"));

@@ -98,6 +98,27 @@ describe("checkpoints", () => {
     expect(buffers(o).length).toBeGreaterThan(0);
   });
 
+  it("a run stopped during validation (after its epoch's alteration) resumes exactly: the alteration repeats as a no-op", async () => {
+    // 40 validation images in batches of 16: two stop checks between the three batches
+    const c = { ...config, method: "remover" as const, teacher: "t", everyEpochs: 1, epochs: 3, valSize: 40 };
+    const run = { config: c, data, env, evalBatchSize: 16 };
+    const teacher = runTailor({ ...run, config: { ...c, method: "teacher", teacher: "", epochs: 1 } }).model;
+    const full = await runToEndAsync(startTailor({ ...run, teacher }));
+    let ck: Checkpoint | null = null;
+    let calls = 0;
+    // per epoch: 4 steps, 2 checks between validation batches, 1 at the end; call 12 = epoch 1, mid-validation
+    const stopped = await runToEndAsync(startTailor({ ...run, teacher, shouldStop: () => ++calls === 12, onStop: (k) => (ck = roundTrip(k())) }));
+    expect(stopped.stopped).toBe(true);
+    expect(ck!.partial).toMatchObject({ epoch: 1, step: 4 });
+    expect(ck!.net.blocks.map((b) => b.skip)).toEqual(["removed", "long", "long"]);
+    const m = modelFromCheckpoint(ck!, "last.ckpt");
+    const o = newOptimizer(c);
+    restoreOptimizer(o, ck!, "last.ckpt");
+    const end = await runToEndAsync(resumeTailorSteps({ ...run, teacher }, ck!, m, o));
+    expect(end.history.map((h) => [h.epoch, h.trainLoss, h.valLoss])).toEqual(full.history.map((h) => [h.epoch, h.trainLoss, h.valLoss]));
+    expect(weights(end.model)).toEqual(weights(full.model));
+  });
+
   it("a corrupt or mismatched checkpoint is a clear error", () => {
     expect(() => parseCheckpoint('{"format": "tailor-checkpoint-v1", "net": ', "best.ckpt.json")).toThrow(/best.ckpt.json: not valid JSON .*corrupt or truncated/);
     expect(() => parseCheckpoint('{"format": "other"}', "a.json")).toThrow(/a.json: format "other", expected "tailor-checkpoint-v1"/);
