@@ -47,6 +47,13 @@ export function num(flag: string, v: string, opts: { int?: boolean; min?: number
   return n;
 }
 
+/** glibc malloc settings of ensureHeapReuse; a parent that sets them spares its children the re-run */
+export const HEAP_REUSE_ENV = {
+  MALLOC_MMAP_THRESHOLD_: String(32 << 20),
+  MALLOC_TRIM_THRESHOLD_: String(4 << 30),
+  MALLOC_TOP_PAD_: String(256 << 20),
+};
+
 /**
  * glibc returns large freed blocks to the OS and page-faults them back on the next allocation, which on this VM
  * costs more than the kernels that fill them. Keeping them in the heap needs the variables set before the process
@@ -54,12 +61,7 @@ export function num(flag: string, v: string, opts: { int?: boolean; min?: number
  */
 export function ensureHeapReuse(): void {
   if (process.env.MALLOC_MMAP_THRESHOLD_ || process.env.TAILOR_NO_REEXEC) return;
-  const env = {
-    ...process.env,
-    MALLOC_MMAP_THRESHOLD_: String(32 << 20),
-    MALLOC_TRIM_THRESHOLD_: String(4 << 30),
-    MALLOC_TOP_PAD_: String(256 << 20),
-  };
+  const env = { ...process.env, ...HEAP_REUSE_ENV };
   const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env });
   process.exit(r.status ?? 1);
 }

@@ -1,5 +1,5 @@
 /**
- * Reproduce the paper's claims C1-C7 (data/claims.json) and write every table and figure under figures/.
+ * Reproduce the paper's claims C1-C7b (data/claims.json) and write every table and figure under figures/.
  *   npm run reproduce                 cost-model sweeps, accuracy of the committed checkpoints, a training smoke test
  *   npm run reproduce -- --only C3    one claim (its group is computed)
  *   npm run reproduce -- --full       first retrain ResNet-8 with the paper's schedule (hours), then the same
@@ -19,7 +19,17 @@ import { peSweep, type PeRow } from "../src/report/pe-sweep.js";
 import { hlsLatency, hlsSaving, peGain } from "../src/report/summary.js";
 import { csvTable, markdownTable } from "../src/report/table.js";
 import { checkpointAccuracy, type RunAccuracy } from "../src/report/accuracy.js";
-import { parseCheckpoint } from "../src/train/checkpoint.js";
+import { depthPlan } from "../src/campaign/depth-plan.js";
+import { runDir } from "../src/campaign/plan.js";
+import { channelStats, splitTrainVal } from "../src/data/batches.js";
+import { c7aGaps, checkC7b, DEPTH_HEADERS, depthRows, type DepthRun } from "../src/report/depth.js";
+import { modelFromCheckpoint } from "../src/train/checkpoint.js";
+import { readCheckpointFile, readCheckpointMeta } from "../src/train/checkpoint-file.js";
+import { splitSeedOf } from "../src/train/config.js";
+import { describeConfigMismatch } from "../src/train/config-compare.js";
+import { evaluate } from "../src/train/evaluate.js";
+import { disposeModel } from "../src/train/model.js";
+import { BEST, findCheckpoint } from "../src/train/run-folder.js";
 import { runEnvironment } from "../src/util/env.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { ensureHeapReuse, parseCli } from "./cli.js";
@@ -28,7 +38,7 @@ import { writeHtml, writePngs } from "./render.js";
 ensureHeapReuse();
 const ROOT = path.resolve(__dirname, "..");
 const args = parseCli("Usage: npm run reproduce -- [options]", {
-  only: { type: "string", help: "compute one claim (C1..C7) and its group only" },
+  only: { type: "string", help: "compute one claim (C1..C7b) and its group only" },
   full: { type: "boolean", help: "retrain ResNet-8 with the paper's 200-epoch schedule first (about 21 hours on this 2-core machine: seven runs of 200 epochs in two lanes)" },
   runs: { type: "string", help: "directory of the trained runs to evaluate (default: data/runs/resnet8-short, with --full data/runs/resnet8-full)" },
   out: { type: "string", help: "output directory", default: path.join(ROOT, "figures") },
@@ -205,12 +215,12 @@ async function accuracy() {
   const acc: RunAccuracy[] = [];
   await timed("accuracy of the committed checkpoints", () => {
     for (const run of runs) {
-      const file = path.join(runsDir, run, "best.ckpt.json");
+      const file = findCheckpoint(path.join(runsDir, run), "best") ?? path.join(runsDir, run, "best.ckpt");
       if (!fs.existsSync(file)) {
         console.log(`[reproduce] ${file}: missing (train it with npm run train:cifar)`);
         continue;
       }
-      acc.push(checkpointAccuracy(run, parseCheckpoint(fs.readFileSync(file, "utf8"), file), file, data));
+      acc.push(checkpointAccuracy(run, readCheckpointFile(file), file, data));
     }
   });
   const rows = acc.map((a) => [a.run, a.method, a.skipModes.join(","), a.epoch + 1, 100 * a.valTop1, 100 * a.testTop1, 100 * a.testTop5]);
@@ -219,9 +229,9 @@ async function accuracy() {
   writeFileAtomic(path.join(out, "accuracy.csv"), csvTable(headers, rows));
   if (acc.length) addFigure("accuracy-resnet8", accuracyFigure(acc, "ResNet-8 on CIFAR-10: best checkpoint by validation loss"));
   const curves = runs.flatMap((run) => {
-    const f = path.join(runsDir, run, "best.ckpt.json");
+    const f = findCheckpoint(path.join(runsDir, run), "best") ?? path.join(runsDir, run, "best.ckpt");
     if (!fs.existsSync(f)) return [];
-    const h = parseCheckpoint(fs.readFileSync(f, "utf8"), f).history;
+    const h = readCheckpointMeta(f).history;
     return [{ run, epochs: h.map((e) => e.epoch), valTop1: h.map((e) => e.valTop1), alterations: [] }];
   });
   if (curves.length) addFigure("training-resnet8", trainingFigure(curves, "ResNet-8: validation top-1 per epoch (history up to the best checkpoint)"));
@@ -233,10 +243,11 @@ async function accuracy() {
     const name = `${a.method === "remover" ? "SkipRemover" : "SkipShortener"}${a.run.includes("-seed") ? ` (${a.run.split("-")[1]})` : ""}`;
     if (teacher) deltas.push([name, 100 * (a.testTop1 - teacher.testTop1)]);
   }
+  deltas.push(...depthGaps); // the depth study's ResNet-8 and ResNet-20 students, once finished (depthStudy)
   const worst = deltas.length ? deltas.reduce((m, d) => (d[1] < m[1] ? d : m)) : null;
   results.push(
     checkClaim(
-      spec("C7"),
+      spec("C7a"),
       worst ? worst[1] : null,
       worst ? `${deltas.map(([n, d]) => `${n} ${d >= 0 ? "+" : ""}${d.toFixed(2)} pp`).join(", ")} (test top-1 vs own teacher; ${path.relative(ROOT, runsDir)})` : "checkpoints missing",
       (v) => `${worst![0]} loses ${(-v).toFixed(2)} pp with our short schedule (the paper fine-tunes for 200 epochs)`,
@@ -253,10 +264,58 @@ async function accuracy() {
   }
 }
 
+// ---- The depth study (issue 15: claims C7a, C7b): runs of `npm run campaign` under data/runs/depth ----
+const depthGaps: [string, number][] = [];
+
+/** Evaluates every finished run's best checkpoint on the test set; a run still training shows as in progress. */
+async function depthStudy() {
+  const plan = depthPlan(); // relative root: the configs the campaign recorded
+  const runs: DepthRun[] = [];
+  let data: ReturnType<typeof loadCifar10> | null = null;
+  await timed("depth study: accuracy of the finished runs", async () => {
+    for (const r of plan.runs) {
+      const dir = path.join(ROOT, runDir(plan, r.id));
+      const [net, run] = r.id.split("/");
+      const reference = r.config.method === "remover" || r.config.method === "noskip" ? `${net}/teacher` : r.config.method === "shortener" ? `${net}/teacher-shortenable` : undefined;
+      const base: DepthRun = { id: r.id, net, run, method: r.config.method, reference, state: "not started", epoch: 0, epochs: r.config.epochs };
+      const results = path.join(dir, "results.json");
+      if (fs.existsSync(results)) {
+        const mismatch = describeConfigMismatch(JSON.parse(fs.readFileSync(results, "utf8")).config, r.config, results);
+        if (mismatch) throw new Error(`${mismatch} (the depth plan changed after this run finished)`);
+        const file = path.join(dir, BEST);
+        const ck = readCheckpointFile(file);
+        if (!data) {
+          await initBackend();
+          data = loadCifar10(defaultDataDir());
+        }
+        const norm = channelStats(data.train, splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config)).train);
+        const m = modelFromCheckpoint(ck, file);
+        const test = evaluate(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm);
+        disposeModel(m);
+        const valTop1 = ck.history.find((h) => h.epoch === ck.epoch)?.valTop1;
+        runs.push({ ...base, state: "done", epoch: r.config.epochs, bestEpoch: ck.epoch, valTop1, testTop1: test.top1 });
+      } else {
+        const last = findCheckpoint(dir, "last");
+        runs.push(last ? { ...base, state: "in progress", epoch: readCheckpointMeta(last).epoch + 1 } : base);
+      }
+    }
+  });
+  const done = runs.filter((r) => r.state === "done").length;
+  const intro =
+    `# The depth study: Tailor on ResNet-8, -20 and -56, CIFAR-10 (data/runs/depth, ${done} of ${runs.length} runs finished)\n\n` +
+    "Best checkpoint by validation loss (once every skip is altered), test top-1 on the 10,000 test images; gap = test top-1 minus the reference's " +
+    "(students: their own teacher; noskip: the plain teacher). Schedules: src/campaign/depth-plan.ts. A run still training shows its progress, never a result.\n\n";
+  writeFileAtomic(path.join(out, "accuracy-depth.md"), intro + markdownTable(DEPTH_HEADERS, depthRows(runs)));
+  writeFileAtomic(path.join(out, "accuracy-depth.csv"), csvTable(DEPTH_HEADERS, depthRows(runs)));
+  depthGaps.push(...c7aGaps(runs));
+  results.push(checkC7b(spec("C7b"), runs));
+}
+
 async function main() {
   const t0 = performance.now();
   if (wanted("hls4ml")) await hls();
   if (wanted("pe-array")) await pe();
+  if (wanted("accuracy")) await depthStudy();
   if (wanted("accuracy")) await accuracy();
   const pngError = await timed("render PNG figures", () => writePngs(figures));
   if (pngError) console.log(`[reproduce] ${pngError}`);

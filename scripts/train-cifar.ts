@@ -51,21 +51,21 @@ async function main() {
   const jobs: Job[] = [
     { name: "teacher", deps: [], flags: [...common, ...sched.teacher, "--method", "teacher", "--form", "plain"] },
     { name: "teacher-shortenable", deps: [], flags: [...common, ...sched.teacher, "--method", "teacher", "--form", "shortenable"] },
-    { name: "remover", deps: ["teacher"], flags: [...common, ...sched.student, "--method", "remover", "--teacher", path.join(dir("teacher"), "best.ckpt.json")] },
+    { name: "remover", deps: ["teacher"], flags: [...common, ...sched.student, "--method", "remover", "--teacher", path.join(dir("teacher"), "best.ckpt")] },
     {
       name: "shortener",
       deps: ["teacher-shortenable"],
-      flags: [...common, ...sched.student, "--method", "shortener", "--form", "shortenable", "--teacher", path.join(dir("teacher-shortenable"), "best.ckpt.json")],
+      flags: [...common, ...sched.student, "--method", "shortener", "--form", "shortenable", "--teacher", path.join(dir("teacher-shortenable"), "best.ckpt")],
     },
     { name: "noskip", deps: [], flags: [...common, ...sched.teacher, "--method", "noskip"] },
-    { name: "noskip-kd", deps: ["teacher"], flags: [...common, ...sched.teacher, "--method", "noskip-kd", "--teacher", path.join(dir("teacher"), "best.ckpt.json")] },
+    { name: "noskip-kd", deps: ["teacher"], flags: [...common, ...sched.teacher, "--method", "noskip-kd", "--teacher", path.join(dir("teacher"), "best.ckpt")] },
     { name: "shortened-scratch", deps: [], flags: [...common, ...sched.teacher, "--method", "shortened-scratch", "--form", "shortenable"] },
   ];
   const only = args.only ? new Set(args.only.split(",")) : null;
   for (const n of only ?? []) if (!JOB_NAMES.includes(n)) throw new Error(`--only: unknown run "${n}"; expected some of ${JOB_NAMES.join(", ")}`);
   const todo = jobs.filter((j) => !only || only.has(j.name));
-  for (const j of todo) for (const d of j.deps) if (!todo.some((t) => t.name === d) && !fs.existsSync(path.join(dir(d), "best.ckpt.json"))) {
-    throw new Error(`${j.name} needs ${dir(d)}/best.ckpt.json: train ${d} first (or drop --only)`);
+  for (const j of todo) for (const d of j.deps) if (!todo.some((t) => t.name === d) && !fs.existsSync(path.join(dir(d), "best.ckpt"))) {
+    throw new Error(`${j.name} needs ${dir(d)}/best.ckpt: train ${d} first (or drop --only)`);
   }
   const threads = Math.max(1, Math.floor(os.cpus().length / lanes));
   const done = new Set<string>(jobs.filter((j) => !todo.includes(j)).map((j) => j.name));
@@ -73,7 +73,7 @@ async function main() {
   const start = (j: Job) => {
     fs.mkdirSync(dir(j.name), { recursive: true });
     const logFile = fs.openSync(path.join(dir(j.name), "stdout.log"), "a");
-    const child = spawn(process.execPath, [...process.execArgv, path.join(__dirname, "train.ts"), ...j.flags, "--out", dir(j.name), "--resume"], {
+    const child = spawn(process.execPath, [...process.execArgv, path.join(__dirname, "train.ts"), ...j.flags, "--out", dir(j.name), "--resume-if-present"], {
       stdio: ["ignore", logFile, logFile],
       env: { ...process.env, OMP_NUM_THREADS: String(threads) },
     });

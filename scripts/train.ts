@@ -1,9 +1,11 @@
 /**
  * Train a teacher, run Tailor (SkipRemover / SkipShortener) from a teacher, or train a baseline, on CIFAR-10.
- * Writes to --out: config.json, log.jsonl, last.ckpt.json, best.ckpt.json and, at the end, results.json.
+ * Writes to --out: config.json, log.jsonl, last.ckpt, best.ckpt (src/train/run-folder.ts) and, at the end,
+ * results.json. SIGTERM or SIGINT stops it after the current step with a checkpoint of that step (exit code 75);
+ * --resume continues from there bit-identically.
  *
  *   npm run train -- --method teacher --epochs 30 --out runs/resnet8-teacher
- *   npm run train -- --method remover --teacher runs/resnet8-teacher/best.ckpt.json --out runs/resnet8-remover
+ *   npm run train -- --method remover --teacher runs/resnet8-teacher/best.ckpt --out runs/resnet8-remover
  *   npm run train -- --quick            a tiny run (about a minute)
  */
 import * as fs from "node:fs";
@@ -11,9 +13,12 @@ import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { CONFIG_HELP, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
-import { CheckpointError, modelFromCheckpoint, parseCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
-import { evaluate } from "../src/train/evaluate.js";
-import { newOptimizer, resumeTailor, runTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import { CheckpointError, modelFromCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
+import { modelDigest, readCheckpointFile } from "../src/train/checkpoint-file.js";
+import { describeConfigMismatch } from "../src/train/config-compare.js";
+import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
+import { CheckpointCommitter, findCheckpoint, verifyBestOnResume } from "../src/train/run-folder.js";
+import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
 import { runEnvironment } from "../src/util/env.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { ensureHeapReuse, num, parseCli, type FlagSpec } from "./cli.js";
@@ -31,7 +36,8 @@ const args = parseCli("Usage: npm run train -- [options]", {
   ...configFlags,
   out: { type: "string", help: "run directory (default: runs/<net>-<method>)" },
   data: { type: "string", help: "CIFAR-10 binary directory", default: defaultDataDir() },
-  resume: { type: "boolean", help: "continue from <out>/last.ckpt.json" },
+  resume: { type: "boolean", help: "continue from <out>/last.ckpt (an error when there is none; the config must equal the checkpoint's)" },
+  "resume-if-present": { type: "boolean", help: "continue from <out>/last.ckpt when it exists, else start (the campaign runner's mode)" },
   quick: { type: "boolean", help: "tiny run: 2 epochs on 1,000 images, evaluated on 500" },
 });
 
@@ -55,10 +61,8 @@ function configFromArgs(): TrainConfig {
   return validateConfig(c as unknown as TrainConfig);
 }
 
-function readCheckpoint(file: string): Checkpoint {
-  if (!fs.existsSync(file)) throw new CheckpointError(`${file}: checkpoint not found`);
-  return parseCheckpoint(fs.readFileSync(file, "utf8"), file);
-}
+/** exit code of a run stopped on request with its checkpoint written (sysexits EX_TEMPFAIL: try again later) */
+const EXIT_STOPPED = 75;
 
 const fmtTime = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 
@@ -70,16 +74,58 @@ async function main() {
   fs.mkdirSync(out, { recursive: true });
   const log = (o: object) => fs.appendFileSync(path.join(out, "log.jsonl"), JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
 
-  const t0 = Date.now();
-  const raw = loadCifar10(args.data);
-  const data: TailorData = { train: raw.train, test: raw.test };
-  const teacherCkpt = config.teacher ? readCheckpoint(config.teacher) : undefined;
+  const lastFile = findCheckpoint(out, "last");
+  if (args.resume && !lastFile) throw new CheckpointError(`${path.join(out, "last.ckpt")}: no checkpoint to resume (--resume); drop --resume to start a new run, or use --resume-if-present`);
+  const resuming = (args.resume || args["resume-if-present"]) && lastFile !== null;
+  const ck = resuming ? readCheckpointFile(lastFile!) : undefined;
+  // a resume must continue the run that was started (checked before the minutes of data loading)
+  if (ck) {
+    const mismatch = describeConfigMismatch(ck.config, config, lastFile!);
+    if (mismatch) throw new CheckpointError(mismatch);
+  }
+  const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
+  const teacherDigest = teacherCkpt ? modelDigest(teacherCkpt) : undefined;
+  if (ck?.teacherDigest && teacherDigest && ck.teacherDigest !== teacherDigest) {
+    throw new CheckpointError(`${config.teacher}: not the teacher ${lastFile} was trained from (model ${teacherDigest.slice(0, 12)}..., the checkpoint recorded ${ck.teacherDigest.slice(0, 12)}...)`);
+  }
   const teacher = teacherCkpt ? modelFromCheckpoint(teacherCkpt, config.teacher) : undefined;
   if (teacher && config.method === "shortener" && teacher.net.blocks.some((b) => b.form !== "shortenable")) {
     throw new CheckpointError(`${config.teacher}: SkipShortener needs a teacher of the shortenable block form (train one with --method teacher --form shortenable)`);
   }
 
+  // a stop request (SIGTERM, SIGINT) ends the run after the current step, with a checkpoint of that step
+  let stopRequested = false;
+  const onSignal = (sig: string) => {
+    if (stopRequested) {
+      console.log(`${sig} again: exiting now (the last checkpoint is kept)`);
+      process.exit(130);
+    }
+    stopRequested = true;
+    console.log(`${sig}: stopping after the current step`);
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+
+  const t0 = Date.now();
+  const raw = loadCifar10(args.data);
+  const data: TailorData = { train: raw.train, test: raw.test };
+
+  const committer = new CheckpointCommitter(out, ck);
+  const stamp = (c: Checkpoint) => {
+    if (teacherDigest) c.teacherDigest = teacherDigest;
+    return c;
+  };
+
+  // started by the campaign runner: stop (with a checkpoint) when it dies, so that no orphan keeps writing the folder
+  const parentPid = Number(process.env.TAILOR_STOP_WITH_PARENT || 0);
   const hooks = {
+    shouldStop: () => stopRequested || (parentPid > 0 && process.ppid !== parentPid),
+    onStop: (ckpt: () => Checkpoint, partial: unknown) => {
+      if (partial) committer.commitPartial(stamp(ckpt()));
+      const c = ckpt();
+      log({ event: "stop", epoch: c.epoch, partial: c.partial ?? null });
+      console.log(`stopped${c.partial ? ` in epoch ${c.partial.epoch + 1} after step ${c.partial.step}` : ` after epoch ${c.epoch + 1}`}: checkpoint ${path.join(out, "last.ckpt")}`);
+    },
     config,
     data,
     teacher,
@@ -94,39 +140,55 @@ async function main() {
       log({ event: "alter", epoch, skip: k, mode });
     },
     onEpoch: (r: EpochRecord, ckpt: () => Checkpoint, isBest: boolean) => {
-      const c = JSON.stringify(ckpt());
-      writeFileAtomic(path.join(out, "last.ckpt.json"), c);
-      if (isBest) writeFileAtomic(path.join(out, "best.ckpt.json"), c);
+      committer.commit(stamp(ckpt()), isBest);
       log({ event: "epoch", ...r });
       console.log(`epoch ${r.epoch + 1}: val loss ${r.valLoss.toFixed(4)} top-1 ${(100 * r.valTop1).toFixed(2)}%${isBest ? " (best)" : ""}`);
     },
   };
 
   let result: TailorResult;
-  if (args.resume && fs.existsSync(path.join(out, "last.ckpt.json"))) {
-    const file = path.join(out, "last.ckpt.json");
-    const ck = readCheckpoint(file);
-    for (const k of ["net", "method", "form", "seed", "batchSize", "valSize", "everyEpochs"] as const) {
-      if (ck.config[k] !== config[k]) throw new CheckpointError(`${file}: was trained with ${k}=${ck.config[k]}, this run has ${k}=${config[k]}`);
+  if (ck) {
+    const file = lastFile!;
+    const repaired = verifyBestOnResume(out, ck);
+    if (repaired) {
+      console.log(repaired);
+      log({ event: "repair", note: repaired });
     }
     const model = modelFromCheckpoint(ck, file);
     const opt = newOptimizer(config);
     restoreOptimizer(opt, ck, file);
-    console.log(`resuming ${out} after epoch ${ck.epoch + 1}`);
-    log({ event: "resume", epoch: ck.epoch });
-    result = resumeTailor(hooks, ck, model, opt);
+    const where = ck.partial ? `epoch ${ck.partial.epoch + 1}, step ${ck.partial.step}` : `epoch ${ck.epoch + 1}`;
+    console.log(`resuming ${out} after ${where}`);
+    log({ event: "resume", epoch: ck.epoch, partial: ck.partial ?? null });
+    result = await runToEndAsync(resumeTailorSteps(hooks, ck, model, opt));
   } else {
     writeFileAtomic(path.join(out, "config.json"), JSON.stringify({ config, env }, null, 2) + "\n");
     log({ event: "start", config, env });
-    result = runTailor(hooks);
+    result = await runToEndAsync(startTailor(hooks));
   }
+  if (result.stopped) process.exit(EXIT_STOPPED);
 
-  // evaluate the best checkpoint (by validation loss, once the architecture is final) and the last model
-  const bestFile = path.join(out, "best.ckpt.json");
-  const best = fs.existsSync(bestFile) ? modelFromCheckpoint(readCheckpoint(bestFile), bestFile) : result.model;
-  const evalOf = (m: typeof best) => ({
-    val: evaluate(m, data.train, result.split.val, result.norm),
-    test: evaluate(m, data.test, result.split.test, result.norm),
+  // evaluate the best checkpoint (by validation loss, once the architecture is final), checked to be the model the
+  // run recorded as its best, and the last model
+  const bestFile = committer.bestFile(result.best);
+  const best = bestFile ? modelFromCheckpoint(readCheckpointFile(bestFile), bestFile) : result.model;
+  // minutes on a deep network: a stop request is honoured between batches (a resume repeats only this evaluation)
+  const evaluate = async (...a: Parameters<typeof evaluateSteps>): Promise<EvalResult> => {
+    const g = evaluateSteps(...a);
+    for (;;) {
+      const r = g.next();
+      if (r.done) return r.value;
+      await new Promise((res) => setImmediate(res));
+      if (hooks.shouldStop()) {
+        log({ event: "stop", epoch: result.history.length - 1, during: "final evaluation" });
+        console.log(`stopped during the final evaluation: every epoch is done, a resume evaluates again`);
+        process.exit(EXIT_STOPPED);
+      }
+    }
+  };
+  const evalOf = async (m: typeof best) => ({
+    val: await evaluate(m, data.train, result.split.val, result.norm),
+    test: await evaluate(m, data.test, result.split.test, result.norm),
   });
   const results = {
     config,
@@ -135,8 +197,8 @@ async function main() {
     net: best.net.name,
     skipModes: best.net.blocks.map((b) => b.skip),
     bestEpoch: result.best?.epoch ?? null,
-    best: evalOf(best),
-    last: evalOf(result.model),
+    best: await evalOf(best),
+    last: await evalOf(result.model),
     epochs: result.history.length,
     trainSeconds: result.history.reduce((s, h) => s + h.seconds, 0),
     wallSeconds: (Date.now() - t0) / 1000,

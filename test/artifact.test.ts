@@ -28,12 +28,19 @@ describe("the artifact", () => {
     const claims = JSON.parse(fs.readFileSync(path.join(ROOT, "data", "claims.json"), "utf8")).claims as { id: string }[];
     const got = JSON.parse(fs.readFileSync(path.join(out, "claims.json"), "utf8")).claims as { id: string; ours: number | null; status: string }[];
     expect(got.map((c) => c.id)).toEqual(claims.map((c) => c.id));
-    for (const c of got) {
+    for (const c of got as { id: string; ours: number | null; status: string; reason: string }[]) {
+      // a claim of the depth campaign (C7b) waits for its runs: it must say which, and must not show a value
+      if (c.status === "in progress") {
+        expect(c.id).toBe("C7b");
+        expect(c.ours).toBeNull();
+        expect(c.reason).toMatch(/^in progress: .*resnet\d+\/\S+ (in progress \(epoch \d+ of \d+\)|not started)/);
+        continue;
+      }
       expect(c.ours, c.id).not.toBeNull();
       expect(Number.isFinite(c.ours), c.id).toBe(true);
       expect(["holds", "differs"]).toContain(c.status);
     }
-    for (const f of ["hls4ml-sweep.csv", "hls4ml-published-check.md", "pe-array-sweep.csv", "accuracy.md", "claims.md", "hls4ml-resources-8bit.html", "hls4ml-resources-8bit.png"]) {
+    for (const f of ["hls4ml-sweep.csv", "hls4ml-published-check.md", "pe-array-sweep.csv", "accuracy.md", "accuracy-depth.md", "claims.md", "hls4ml-resources-8bit.html", "hls4ml-resources-8bit.png"]) {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
   }, 1_200_000);

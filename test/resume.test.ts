@@ -4,7 +4,8 @@ import { initBackend } from "../src/backend/index.js";
 import { IMAGE_BYTES } from "../src/data/cifar10.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
 import { modelFromCheckpoint, parseCheckpoint, restoreOptimizer, type Checkpoint } from "../src/train/checkpoint.js";
-import { newOptimizer, resumeTailor, runTailor, type TailorData } from "../src/train/tailor.js";
+import { decodeCheckpoint, encodeCheckpoint } from "../src/train/checkpoint-file.js";
+import { newOptimizer, resumeTailor, resumeTailorSteps, runTailor, runToEndAsync, startTailor, type TailorData, type TailorRun } from "../src/train/tailor.js";
 import type { Model } from "../src/train/model.js";
 import { Rng } from "../src/util/random.js";
 
@@ -21,17 +22,19 @@ function synthetic(n: number, seed: number) {
 
 const data: TailorData = { train: synthetic(96, 1), test: synthetic(20, 2) };
 const config: TrainConfig = { ...DEFAULT_CONFIG, epochs: 3, batchSize: 16, valSize: 16, logEvery: 1000, lrMilestones: [2] };
-const weights = (m: Model) => [...m.params].map(([k, v]) => [k, Array.from(v.dataSync())] as const);
+const weights = (m: Model) => [...m.params].map(([k, v]) => [k, Array.from(v.dataSync())] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 const env = { test: 1 };
+/** through the file format and back, as a resume reads it */
+const roundTrip = (c: Checkpoint, file = "last.ckpt") => decodeCheckpoint(encodeCheckpoint(c).bytes, file);
+const buffers = (o: ReturnType<typeof newOptimizer>) => [...o.buffers].map(([k, v]) => [k, Array.from(v.dataSync())] as const);
 
 describe("checkpoints", () => {
   it("a run resumed from its epoch-1 checkpoint ends exactly as the uninterrupted run", () => {
     const ckpts: Checkpoint[] = [];
-    const full = runTailor({ config, data, env, onEpoch: (_r, c) => ckpts.push(JSON.parse(JSON.stringify(c()))) });
+    const full = runTailor({ config, data, env, onEpoch: (_r, c) => ckpts.push(roundTrip(c())) });
     expect(ckpts).toHaveLength(3);
-    // "kill" after epoch index 1: restart from its checkpoint, through the JSON text form
-    const text = JSON.stringify(ckpts[1]);
-    const ck = parseCheckpoint(text, "last.ckpt.json");
+    // "kill" after epoch index 1: restart from its checkpoint, through the binary file form
+    const ck = ckpts[1];
     const model = modelFromCheckpoint(ck, "last.ckpt.json");
     const opt = newOptimizer(config);
     restoreOptimizer(opt, ck, "last.ckpt.json");
@@ -62,13 +65,67 @@ describe("checkpoints", () => {
     expect(r.best!.epoch).toBeGreaterThanOrEqual(3);
   });
 
+  it("a run stopped inside an epoch (a signal) and resumed from that step ends exactly as the uninterrupted run", async () => {
+    const c = { ...config, method: "remover" as const, teacher: "t", everyEpochs: 1, epochs: 4, teacherBn: "batch" as const };
+    const teacher = runTailor({ config: { ...config, epochs: 1 }, data, env }).model;
+    const full = await runToEndAsync(startTailor({ config: c, data, env, teacher }));
+    // shouldStop is asked after every step and every epoch: stop at epoch 1, step 2 of 5; then after the last step of
+    // epoch 3, before its alteration
+    let ck: Checkpoint | null = null;
+    let steps = 0;
+    const stopAt = (n: number) => () => ++steps === n;
+    const first = await runToEndAsync(startTailor({ config: c, data, env, teacher, shouldStop: stopAt(8), onStop: (k) => (ck = roundTrip(k())) }));
+    expect(first.stopped).toBe(true);
+    expect(ck!.epoch).toBe(0);
+    expect(ck!.partial).toMatchObject({ epoch: 1, step: 2 });
+    // async drivers: the event loop runs between steps (as in scripts/train.ts)
+    const resumeFrom = async (k: Checkpoint, more: Partial<TailorRun> = {}) => {
+      const m = modelFromCheckpoint(k, "last.ckpt");
+      const o = newOptimizer(c);
+      restoreOptimizer(o, k, "last.ckpt");
+      return { r: await runToEndAsync(resumeTailorSteps({ config: c, data, env, teacher, ...more }, k, m, o)), o };
+    };
+    steps = 0;
+    const second = (await resumeFrom(ck!, { shouldStop: stopAt(15), onStop: (k) => (ck = roundTrip(k())) })).r;
+    expect(second.stopped).toBe(true);
+    expect(ck!.partial).toMatchObject({ epoch: 3, step: 5 });
+    expect(ck!.net.blocks.map((b) => b.skip)).toEqual(["removed", "removed", "long"]);
+    const { r: end, o } = await resumeFrom(ck!);
+    expect(end.stopped).toBe(false);
+    expect(end.history.map((h) => [h.epoch, h.trainLoss, h.valLoss])).toEqual(full.history.map((h) => [h.epoch, h.trainLoss, h.valLoss]));
+    expect(weights(end.model)).toEqual(weights(full.model));
+    expect(end.model.net.blocks.map((b) => b.skip)).toEqual(["removed", "removed", "removed"]);
+    expect(buffers(o).length).toBeGreaterThan(0);
+  });
+
+  it("a run stopped during validation (after its epoch's alteration) resumes exactly: the alteration repeats as a no-op", async () => {
+    // 40 validation images in batches of 16: two stop checks between the three batches
+    const c = { ...config, method: "remover" as const, teacher: "t", everyEpochs: 1, epochs: 3, valSize: 40 };
+    const run = { config: c, data, env, evalBatchSize: 16 };
+    const teacher = runTailor({ ...run, config: { ...c, method: "teacher", teacher: "", epochs: 1 } }).model;
+    const full = await runToEndAsync(startTailor({ ...run, teacher }));
+    let ck: Checkpoint | null = null;
+    let calls = 0;
+    // per epoch: 4 steps, 2 checks between validation batches, 1 at the end; call 12 = epoch 1, mid-validation
+    const stopped = await runToEndAsync(startTailor({ ...run, teacher, shouldStop: () => ++calls === 12, onStop: (k) => (ck = roundTrip(k())) }));
+    expect(stopped.stopped).toBe(true);
+    expect(ck!.partial).toMatchObject({ epoch: 1, step: 4 });
+    expect(ck!.net.blocks.map((b) => b.skip)).toEqual(["removed", "long", "long"]);
+    const m = modelFromCheckpoint(ck!, "last.ckpt");
+    const o = newOptimizer(c);
+    restoreOptimizer(o, ck!, "last.ckpt");
+    const end = await runToEndAsync(resumeTailorSteps({ ...run, teacher }, ck!, m, o));
+    expect(end.history.map((h) => [h.epoch, h.trainLoss, h.valLoss])).toEqual(full.history.map((h) => [h.epoch, h.trainLoss, h.valLoss]));
+    expect(weights(end.model)).toEqual(weights(full.model));
+  });
+
   it("a corrupt or mismatched checkpoint is a clear error", () => {
     expect(() => parseCheckpoint('{"format": "tailor-checkpoint-v1", "net": ', "best.ckpt.json")).toThrow(/best.ckpt.json: not valid JSON .*corrupt or truncated/);
     expect(() => parseCheckpoint('{"format": "other"}', "a.json")).toThrow(/a.json: format "other", expected "tailor-checkpoint-v1"/);
     const ck: Checkpoint[] = [];
     runTailor({ config: { ...config, epochs: 1 }, data, env, onEpoch: (_r, c) => ck.push(c()) });
-    const bad = JSON.parse(JSON.stringify(ck[0]));
-    bad.params["s0b0.u0.conv.weight"].shape = [3, 3, 16, 17];
+    const bad = roundTrip(ck[0]);
+    bad.params["s0b0.u0.conv.weight"] = { shape: [3, 3, 16, 17], values: new Float32Array(3 * 3 * 16 * 17) };
     expect(() => modelFromCheckpoint(bad, "bad.json")).toThrow(/bad.json: weight "s0b0.u0.conv.weight" has shape \[3,3,16,17\], the network needs \[3,3,16,16\]/);
   });
 });

@@ -2,6 +2,7 @@
 import { channelStats, splitTrainVal } from "../data/batches.js";
 import type { Cifar10 } from "../data/cifar10.js";
 import { modelFromCheckpoint, type Checkpoint } from "../train/checkpoint.js";
+import { splitSeedOf } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
 import { disposeModel } from "../train/model.js";
 
@@ -18,7 +19,7 @@ export interface RunAccuracy {
 
 export function checkpointAccuracy(run: string, ckpt: Checkpoint, file: string, data: Cifar10): RunAccuracy {
   const c = ckpt.config;
-  const split = splitTrainVal(data.train.count, c.valSize, c.seed);
+  const split = splitTrainVal(data.train.count, c.valSize, splitSeedOf(c));
   const norm = channelStats(data.train, split.train);
   const m = modelFromCheckpoint(ckpt, file);
   try {

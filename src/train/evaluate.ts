@@ -14,10 +14,22 @@ export interface EvalResult {
 }
 
 export function evaluate(m: Model, set: ImageSet, indices: Int32Array, norm: Normalisation, batchSize = 500): EvalResult {
+  const g = evaluateSteps(m, set, indices, norm, batchSize);
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The same, as a generator that yields between batches (a driver can let signals in, or stop, there). */
+export function* evaluateSteps(m: Model, set: ImageSet, indices: Int32Array, norm: Normalisation, batchSize = 500): Generator<void, EvalResult, void> {
   let loss = 0;
   let top1 = 0;
   let top5 = 0;
+  let first = true;
   for (const b of epochBatches(set, indices, batchSize, norm, null)) {
+    if (!first) yield;
+    first = false;
     const [l, c1, c5] = tf.tidy(() => {
       const { x, y } = batchTensors(b, 32, 32, 3);
       const logits = forward(m, x, false);

@@ -9,13 +9,13 @@ import type { ImageSet } from "../data/cifar10.js";
 import { channelStats, epochBatches, splitTrainVal, type Normalisation } from "../data/batches.js";
 import { cifarResNet, resnet8, skipCount, skipModes, withAllSkips, withSkip, type NetSpec, type SkipMode } from "../net/index.js";
 import { Rng } from "../util/random.js";
-import type { TrainConfig } from "./config.js";
-import { evaluate, type EvalResult } from "./evaluate.js";
+import { splitSeedOf, type TrainConfig } from "./config.js";
+import { evaluateSteps, type EvalResult } from "./evaluate.js";
 import { cloneModel, createModel, setNet, type Model } from "./model.js";
 import { Sgd } from "./optimizer.js";
 import { lastAlterationEpoch, learningRate, skipsAlteredAfterEpoch } from "./schedule.js";
 import { trainStep } from "./step.js";
-import type { Checkpoint, EpochRecord } from "./checkpoint.js";
+import type { Checkpoint, EpochRecord, PartialEpoch } from "./checkpoint.js";
 import { makeCheckpoint } from "./checkpoint.js";
 
 export function buildNet(c: Pick<TrainConfig, "net" | "form">): NetSpec {
@@ -67,6 +67,12 @@ export interface TailorRun {
   onAlter?: (epoch: number, skip: number, mode: SkipMode) => void;
   /** called after every epoch with the record, the checkpoint and whether it is the best so far */
   onEpoch?: (r: EpochRecord, ckpt: () => Checkpoint, isBest: boolean) => void;
+  /** validation batch size (default 500; it changes no result, only memory and how often a stop is looked for) */
+  evalBatchSize?: number;
+  /** asked after every step and every epoch: true stops the run (onStop gets the checkpoint of where it stopped) */
+  shouldStop?: () => boolean;
+  /** a stop inside an epoch: the checkpoint holds the steps taken (PartialEpoch); at an epoch's end onEpoch has it */
+  onStop?: (ckpt: () => Checkpoint, partial: PartialEpoch | null) => void;
 }
 
 export class DivergedError extends Error {}
@@ -77,13 +83,39 @@ export interface TailorResult {
   best: Checkpoint["best"];
   norm: Normalisation;
   split: { train: Int32Array; val: Int32Array; test: Int32Array };
+  /** stopped on request (shouldStop) before the last epoch */
+  stopped: boolean;
+}
+
+/**
+ * A run is a generator that yields after every optimisation step, so that a driver can let the event loop run
+ * (signals) between steps: `runToEnd` drives it synchronously, `runToEndAsync` yields to the event loop each step.
+ */
+export type TailorSteps = Generator<void, TailorResult, void>;
+
+export function runToEnd(g: TailorSteps): TailorResult {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+export async function runToEndAsync(g: TailorSteps): Promise<TailorResult> {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 const limit = (a: Int32Array, n: number) => (n > 0 && n < a.length ? a.slice(0, n) : a);
 
-/** The seeded train/val split (authors: 45,000 / 5,000), the test indices, and the normalisation of the train split. */
+/**
+ * The seeded train/val split (valSize held out; the authors' data module holds out 10,000 of the 50,000, see
+ * config.ts), the test indices, and the normalisation of the train split.
+ */
 function prepareData(c: TrainConfig, data: TailorData) {
-  const split = splitTrainVal(data.train.count, c.valSize, c.seed);
+  const split = splitTrainVal(data.train.count, c.valSize, splitSeedOf(c));
   // a limited test set is a seeded random subset (files may be ordered by class), kept in file order
   const test = Int32Array.from({ length: data.test.count }, (_, i) => i);
   if (c.limitEval > 0 && c.limitEval < test.length) new Rng(c.seed + 17).shuffle(test);
@@ -103,6 +135,15 @@ export function newOptimizer(c: TrainConfig): Sgd {
 
 /** Start a run: the student copies the teacher (Tailor) or is initialised from the seed (teacher, baselines). */
 export function runTailor(run: TailorRun): TailorResult {
+  return runToEnd(startTailor(run));
+}
+
+/** Continue a run from its checkpoint (model and optimiser restored by the caller); the next epoch (or step) follows. */
+export function resumeTailor(run: TailorRun, ckpt: Checkpoint, model: Model, opt: Sgd): TailorResult {
+  return runToEnd(resumeTailorSteps(run, ckpt, model, opt));
+}
+
+export function startTailor(run: TailorRun): TailorSteps {
   const c = run.config;
   const plan = methodPlan(c.method);
   let model: Model;
@@ -114,15 +155,14 @@ export function runTailor(run: TailorRun): TailorResult {
     if (plan.static) net = withAllSkips(net, plan.static);
     model = createModel(net, c.seed);
   }
-  return trainLoop(run, model, newOptimizer(c), -1, [], null, prepareData(c, run.data));
+  return trainLoop(run, model, newOptimizer(c), -1, [], null, prepareData(c, run.data), null);
 }
 
-/** Continue a run from its checkpoint (model and optimiser restored by the caller); the next epoch follows. */
-export function resumeTailor(run: TailorRun, ckpt: Checkpoint, model: Model, opt: Sgd): TailorResult {
-  return trainLoop(run, model, opt, ckpt.epoch, ckpt.history, ckpt.best, prepareData(run.config, run.data));
+export function resumeTailorSteps(run: TailorRun, ckpt: Checkpoint, model: Model, opt: Sgd): TailorSteps {
+  return trainLoop(run, model, opt, ckpt.epoch, ckpt.history.slice(), ckpt.best, prepareData(run.config, run.data), ckpt.partial ?? null);
 }
 
-function trainLoop(
+function* trainLoop(
   run: TailorRun,
   model: Model,
   opt: Sgd,
@@ -130,7 +170,8 @@ function trainLoop(
   history: EpochRecord[],
   best: Checkpoint["best"],
   d: { norm: Normalisation; split: { train: Int32Array; val: Int32Array; test: Int32Array } },
-): TailorResult {
+  partial: PartialEpoch | null,
+): TailorSteps {
   const c = run.config;
   const plan = methodPlan(c.method);
   const skips = skipCount(model.net);
@@ -145,12 +186,20 @@ function trainLoop(
     const lr = learningRate({ lr: c.lr, gamma: c.lrGamma, stepEvery: c.lrStep, milestones: c.lrMilestones.length ? c.lrMilestones : undefined }, epoch);
     const rng = new Rng((c.seed * 1_000_003 + epoch * 7919) >>> 0);
     const e0 = performance.now();
-    let lossSum = 0;
-    let seen = 0;
+    // a run stopped inside this epoch continues after its last step: the batches before it are drawn again (same
+    // shuffle and augmentation draws) and skipped
+    const from = partial?.epoch === epoch ? partial : null;
+    let lossSum = from?.lossSum ?? 0;
+    let seen = from?.seen ?? 0;
+    const earlierSeconds = from?.seconds ?? 0;
     let step = 0;
     for (const b of epochBatches(run.data.train, d.split.train, c.batchSize, d.norm, rng)) {
+      if (from && step < from.step) {
+        step++;
+        continue;
+      }
       const s0 = performance.now();
-      const loss = trainStep(model, opt, b, lr, teacher, kd);
+      const loss = trainStep(model, opt, b, lr, teacher, kd, c.teacherBn);
       trainSeconds += (performance.now() - s0) / 1000;
       if (!Number.isFinite(loss)) {
         throw new DivergedError(`loss became ${loss} at epoch ${epoch}, step ${step}: stopping (the last checkpoint is kept)`);
@@ -164,8 +213,14 @@ function trainLoop(
         const remaining = (c.epochs - epoch - 1) * d.split.train.length + (d.split.train.length - seen);
         run.onProgress({ epoch, epochs: c.epochs, step, steps: stepsPerEpoch, loss: lossSum / seen, lr, imagesPerSecond: ips, etaSeconds: remaining / ips });
       }
+      yield;
+      if (run.shouldStop?.()) {
+        const p: PartialEpoch = { epoch, step, lossSum, seen, seconds: earlierSeconds + (performance.now() - e0) / 1000 };
+        run.onStop?.(() => makeCheckpoint(model, opt, c, epoch - 1, history, best, run.env, p), p);
+        return { model, history, best, norm: d.norm, split: d.split, stopped: true };
+      }
     }
-    const seconds = (performance.now() - e0) / 1000;
+    const seconds = earlierSeconds + (performance.now() - e0) / 1000;
     // Tailor: alter the scheduled skip at the end of this epoch (before validating the new architecture)
     if (plan.target) {
       for (const k of skipsAlteredAfterEpoch(epoch, skips, c.everyEpochs)) {
@@ -173,7 +228,23 @@ function trainLoop(
         run.onAlter?.(epoch, k, plan.target);
       }
     }
-    const val: EvalResult = evaluate(model, run.data.train, d.split.val, d.norm);
+    // validation can take minutes on deep networks: a stop request is honoured between its batches too (the
+    // checkpoint then holds every step of the epoch, and the alteration, which a resume repeats as a no-op)
+    const evalSteps = evaluateSteps(model, run.data.train, d.split.val, d.norm, run.evalBatchSize);
+    let val: EvalResult;
+    for (;;) {
+      const r = evalSteps.next();
+      if (r.done) {
+        val = r.value;
+        break;
+      }
+      yield;
+      if (run.shouldStop?.()) {
+        const p: PartialEpoch = { epoch, step, lossSum, seen, seconds };
+        run.onStop?.(() => makeCheckpoint(model, opt, c, epoch - 1, history, best, run.env, p), p);
+        return { model, history, best, norm: d.norm, split: d.split, stopped: true };
+      }
+    }
     const rec: EpochRecord = {
       epoch,
       lr,
@@ -190,6 +261,10 @@ function trainLoop(
     if (isBest) best = { epoch, valLoss: val.loss };
     run.onEpoch?.(rec, () => makeCheckpoint(model, opt, c, epoch, history, best, run.env), isBest);
     if (tf.memory().numTensors > 10_000) throw new Error(`tensor leak: ${tf.memory().numTensors} tensors alive`);
+    if (epoch < c.epochs - 1 && run.shouldStop?.()) {
+      run.onStop?.(() => makeCheckpoint(model, opt, c, epoch, history, best, run.env), null);
+      return { model, history, best, norm: d.norm, split: d.split, stopped: true };
+    }
   }
-  return { model, history, best, norm: d.norm, split: d.split };
+  return { model, history, best, norm: d.norm, split: d.split, stopped: false };
 }

@@ -1,0 +1,237 @@
+/**
+ * A resumable training campaign (default: the depth study, src/campaign/depth-plan.ts). Starts every run whose
+ * dependencies are done, up to --lanes at once, each a scripts/train.ts process on cores/lanes threads (two
+ * one-thread processes train more images per second on two cores than one two-thread process); resumes every
+ * unfinished run from its last checkpoint; prints one status table and writes <root>/status.md; logs to
+ * <root>/campaign.log; runs at low priority (nice 10).
+ *
+ * SIGTERM / SIGINT (or `--stop`): every child stops after its current optimisation step and writes a checkpoint of
+ * that step (last.ckpt), then the runner exits; `npm run campaign` again continues bit-identically. A finished
+ * run's last.ckpt is deleted (best.ckpt and results.json stay), so only runs in progress carry optimiser state.
+ *
+ *   npm run campaign                      start or continue
+ *   npm run campaign -- --status          the table, nothing started
+ *   npm run campaign -- --stop            stop a running campaign (waits for its checkpoints)
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { depthPlan } from "../src/campaign/depth-plan.js";
+import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
+import { campaignStatus, statusMarkdown, statusText } from "../src/campaign/status.js";
+import { LAST } from "../src/train/run-folder.js";
+import { writeFileAtomic } from "../src/util/fs.js";
+import { HEAP_REUSE_ENV, num, parseCli } from "./cli.js";
+
+const EXIT_STOPPED = 75; // scripts/train.ts: stopped on request, checkpoint written
+
+const args = parseCli("Usage: npm run campaign -- [options]", {
+  plan: { type: "string", help: "depth (src/campaign/depth-plan.ts) or a plan .json file", default: "depth" },
+  lanes: { type: "string", help: "training processes at once (each on cores/lanes threads)", default: "2" },
+  only: { type: "string", help: "comma-separated run ids or nets (resnet8/teacher, resnet20); their deps must be done or included" },
+  data: { type: "string", help: "CIFAR-10 binary directory passed to every run (default: train.ts's)" },
+  nice: { type: "string", help: "process priority (nice value) of the runner and its runs", default: "10" },
+  refresh: { type: "string", help: "seconds between status refreshes (table in the log, status.md)", default: "60" },
+  status: { type: "boolean", help: "print the status table and exit" },
+  "dry-run": { type: "boolean", help: "print the status table and the train.ts commands that would start now, and exit" },
+  stop: { type: "boolean", help: "stop the running campaign of this plan (SIGTERM) and wait until it has stopped" },
+});
+
+const plan: Plan = args.plan === "depth" ? depthPlan() : loadPlanFile(args.plan);
+const runs = selectRuns(plan, args.only);
+const lanes = num("lanes", args.lanes, { int: true, min: 1 });
+const refresh = num("refresh", args.refresh, { min: 1 });
+const pidFile = path.join(plan.root, "campaign.pid");
+const logFile = path.join(plan.root, "campaign.log");
+const statusFile = path.join(plan.root, "status.md");
+const machine = `${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores`;
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+const campaignPid = (): number | null => {
+  if (!fs.existsSync(pidFile)) return null;
+  const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
+};
+
+function say(msg: string): void {
+  const line = `[${new Date().toISOString()}] ${msg}`;
+  console.log(line);
+  fs.mkdirSync(plan.root, { recursive: true });
+  fs.appendFileSync(logFile, line + "\n");
+}
+
+const running = new Map<string, ChildProcess>();
+const failed = new Map<string, string>();
+const live = () => ({ running: new Set(running.keys()), failed });
+
+function writeStatus(print: boolean): string {
+  const st = campaignStatus(plan, runs, live());
+  const text = statusText(st);
+  writeFileAtomic(statusFile, statusMarkdown(plan, st, new Date().toISOString(), machine));
+  if (print) say(`status:\n${text}`);
+  return text;
+}
+
+function trainCommand(r: PlannedRun): string[] {
+  return [path.join(__dirname, "train.ts"), ...trainFlags(r.config), "--out", runDir(plan, r.id), "--resume-if-present", ...(args.data ? ["--data", args.data] : [])];
+}
+
+const threads = Math.max(1, Math.floor(os.cpus().length / lanes));
+
+/** A child of an earlier runner that was killed stops by itself after its current step: wait for it. */
+async function waitForOrphan(dir: string): Promise<void> {
+  const f = path.join(dir, "campaign-child.pid");
+  if (!fs.existsSync(f)) return;
+  const pid = Number(fs.readFileSync(f, "utf8").trim());
+  const isTrain = () => {
+    try {
+      return alive(pid) && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("train.ts");
+    } catch {
+      return false;
+    }
+  };
+  if (!(pid > 0) || !isTrain()) return;
+  say(`${dir}: pid ${pid} of an earlier campaign is still training there; waiting for it to stop`);
+  while (isTrain()) await new Promise((res) => setTimeout(res, 250));
+}
+
+async function start(r: PlannedRun): Promise<number | null> {
+  const dir = runDir(plan, r.id);
+  fs.mkdirSync(dir, { recursive: true });
+  await waitForOrphan(dir);
+  if (stopping) return EXIT_STOPPED;
+  // temporary files of a write cut short by a kill -9 (the rename never happened)
+  for (const f of fs.readdirSync(dir)) if (/\.ckpt(\.json)?\.\d+\.tmp$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+  const out = fs.openSync(path.join(dir, "stdout.log"), "a");
+  const child = spawn(process.execPath, [...process.execArgv, ...trainCommand(r)], {
+    stdio: ["ignore", out, out],
+    env: { ...process.env, ...HEAP_REUSE_ENV, OMP_NUM_THREADS: String(threads), TAILOR_STOP_WITH_PARENT: String(process.pid) },
+  });
+  fs.closeSync(out);
+  fs.writeFileSync(path.join(dir, "campaign-child.pid"), `${child.pid}\n`);
+  running.set(r.id, child);
+  if (stopping) child.kill("SIGTERM");
+  say(`start ${r.id} (pid ${child.pid}, ${threads} thread${threads > 1 ? "s" : ""}): log ${path.join(dir, "stdout.log")}`);
+  return new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1))));
+}
+
+let stopping = false;
+function requestStop(sig: string): void {
+  if (stopping) {
+    say(`${sig} again: still waiting for ${[...running.keys()].join(", ")} to write their checkpoints`);
+    return;
+  }
+  stopping = true;
+  say(`${sig}: stopping; each run stops after its current step and writes its checkpoint`);
+  for (const c of running.values()) c?.kill("SIGTERM");
+}
+
+async function stopOther(): Promise<void> {
+  const pid = campaignPid();
+  if (!pid) {
+    console.log(`no campaign of plan ${plan.name} is running (${pidFile})`);
+    return;
+  }
+  process.kill(pid, "SIGTERM");
+  console.log(`sent SIGTERM to the campaign (pid ${pid}); waiting for its runs to checkpoint...`);
+  const t0 = Date.now();
+  while (alive(pid)) await new Promise((r) => setTimeout(r, 250));
+  console.log(`stopped after ${((Date.now() - t0) / 1000).toFixed(1)} s; commit with: git add ${plan.root} && git commit -m "campaign: progress"`);
+}
+
+async function main(): Promise<void> {
+  if (args.stop) return stopOther();
+  if (args.status || args["dry-run"]) {
+    const other = campaignPid();
+    console.log(statusText(campaignStatus(plan, runs)) + (other ? `\n(campaign running: pid ${other}; "paused" rows may be training now, see ${logFile})` : ""));
+    if (args["dry-run"]) {
+      const done = new Set(campaignStatus(plan, plan.runs).filter((s) => s.state === "done").map((s) => s.id));
+      const ready = runs.filter((r) => !done.has(r.id) && r.deps.every((d) => done.has(d))).slice(0, lanes);
+      const quote = (a: string) => (a === "" || /[^\w@%+=:,./-]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a);
+      for (const r of ready) console.log(`would start ${r.id}: OMP_NUM_THREADS=${threads} npx tsx ${path.relative(process.cwd(), trainCommand(r)[0])} ${trainCommand(r).slice(1).map(quote).join(" ")}`);
+    }
+    return;
+  }
+  const other = campaignPid();
+  if (other && other !== process.pid) throw new Error(`${pidFile}: a campaign of this plan is already running (pid ${other}); stop it with npm run campaign -- --stop`);
+  // a run outside --only that a selected run needs must be done already
+  const selected = new Set(runs.map((r) => r.id));
+  const initial = campaignStatus(plan, plan.runs);
+  const doneIds = new Set(initial.filter((s) => s.state === "done").map((s) => s.id));
+  for (const r of runs) for (const d of r.deps) if (!selected.has(d) && !doneIds.has(d)) throw new Error(`${r.id} needs ${d}, which is neither done nor selected (--only)`);
+
+  os.setPriority(0, Math.max(os.getPriority(0), num("nice", args.nice, { int: true, min: -20 })));
+  fs.mkdirSync(plan.root, { recursive: true });
+  writeFileAtomic(pidFile, `${process.pid}\n`);
+  process.on("SIGTERM", () => requestStop("SIGTERM"));
+  process.on("SIGINT", () => requestStop("SIGINT"));
+  say(`campaign ${plan.name}: ${runs.length} runs under ${plan.root}, ${lanes} lanes of ${threads} thread(s), nice ${os.getPriority(0)}, pid ${process.pid}`);
+
+  const exits: Promise<void>[] = [];
+  const pendingIds = new Set(runs.filter((r) => !doneIds.has(r.id)).map((r) => r.id));
+  let lastText = writeStatus(true);
+  const timer = setInterval(() => {
+    const text = writeStatus(false);
+    if (text !== lastText) say(`status:\n${text}`);
+    lastText = text;
+  }, refresh * 1000);
+  const wake: { fn: () => void } = { fn: () => {} };
+  try {
+    for (;;) {
+      if (!stopping) {
+        for (const r of runs) {
+          if (running.size >= lanes) break;
+          if (!pendingIds.has(r.id) || running.has(r.id) || failed.has(r.id) || !r.deps.every((d) => doneIds.has(d))) continue;
+          running.set(r.id, null as unknown as ChildProcess); // taken: start() replaces it with the child
+          const p = start(r).then((code) => {
+            running.delete(r.id);
+            fs.rmSync(path.join(runDir(plan, r.id), "campaign-child.pid"), { force: true });
+            const results = path.join(runDir(plan, r.id), "results.json");
+            if (code === 0 && fs.existsSync(results)) {
+              // finished: its optimiser state is no longer needed (best.ckpt and results.json stay)
+              fs.rmSync(path.join(runDir(plan, r.id), LAST), { force: true });
+              doneIds.add(r.id);
+              pendingIds.delete(r.id);
+              say(`done ${r.id}`);
+            } else if (code === EXIT_STOPPED) {
+              say(`stopped ${r.id} (checkpoint written)`);
+            } else {
+              failed.set(r.id, `exit ${code}, see ${path.join(runDir(plan, r.id), "stdout.log")}`);
+              say(`FAILED ${r.id}: exit ${code}; see ${path.join(runDir(plan, r.id), "stdout.log")}`);
+            }
+            wake.fn();
+          });
+          exits.push(p);
+        }
+      }
+      if (!running.size) break;
+      await new Promise<void>((resolve) => (wake.fn = resolve));
+    }
+  } finally {
+    clearInterval(timer);
+    writeStatus(true);
+    if (campaignPid() === process.pid) fs.rmSync(pidFile, { force: true });
+  }
+  const left = runs.filter((r) => pendingIds.has(r.id));
+  if (stopping) say(`stopped: ${left.length} runs to go; continue with npm run campaign`);
+  else if (failed.size) {
+    say(`${failed.size} run(s) failed: ${[...failed.keys()].join(", ")}`);
+    process.exitCode = 1;
+  } else if (left.length) {
+    say(`cannot start ${left.map((r) => r.id).join(", ")}`);
+    process.exitCode = 1;
+  } else say(`all ${runs.length} runs done under ${plan.root}`);
+}
+
+main().catch((e) => {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+/**
+ * The depth study (issue 15, claims C7a and C7b): Tailor on ResNet-8, -20 and -56 on one schedule, so that depth
+ * is the only variable. CIFAR-10 with the authors' recipe (SGD Nesterov 0.9, wd 1e-4, batch 32, KD 0.35/0.65),
+ * the authors' validation split (10,000 held out: pl_bolts CIFAR10DataModule's default val_split=0.2) and the
+ * authors' teacher batch norm during distillation (batch statistics, see TrainConfig.teacherBn).
+ *
+ *   teacher, teacher-shortenable   40 epochs, lr 0.1, x0.1 at epochs 20 and 30
+ *   noskip                         the plain network without skips from scratch, the teachers' schedule
+ *   remover, shortener             from their teacher with KD, one skip altered per epoch (everyEpochs 1) from the
+ *                                  input end; lr 0.1 until the last alteration, then 0.01 for 5 epochs and 0.001
+ *                                  for 5 epochs: S skips -> S + 11 epochs (ResNet-8 14, ResNet-20 20, ResNet-56 38)
+ *   remover-seed2, shortener-seed2 a second seed of ResNet-20's students (same teachers), last in the queue
+ *
+ * The authors alter a skip every 3 epochs over 200 epochs; every-3 on ResNet-56's 27 skips would alter the last skip only after 82
+ * epochs per student (about 90 with the fine-tuning), hence one skip per epoch at every depth (ARTIFACT.md).
+ * Order is priority: the deepest (longest) teachers first, then students, then the baselines.
+ */
+import { skipCount } from "../net/index.js";
+import { DEFAULT_CONFIG, type NetName, type TrainConfig } from "../train/config.js";
+import { buildNet } from "../train/tailor.js";
+import { bestCheckpointOf, validatePlan, type Plan, type PlannedRun } from "./plan.js";
+
+export const DEPTH_NETS: NetName[] = ["resnet56", "resnet20", "resnet8"];
+export const DEPTH_ROOT = "data/runs/depth";
+
+/** what every run of the study shares */
+export const DEPTH_COMMON: Partial<TrainConfig> = {
+  batchSize: 32,
+  lr: 0.1,
+  momentum: 0.9,
+  weightDecay: 1e-4,
+  nesterov: true,
+  lrGamma: 0.1,
+  kdMse: 0.35,
+  kdCe: 0.65,
+  teacherBn: "batch",
+  valSize: 10_000,
+  // one split for every run, whatever its seed: a seed-2 student is selected on images its teacher never trained on
+  splitSeed: 1,
+  seed: 1,
+  limitTrain: 0,
+  limitEval: 0,
+  logEvery: 200,
+};
+
+export const TEACHER_SCHEDULE = { epochs: 40, lrMilestones: [20, 30] };
+
+/** Tailor students: one skip per epoch; skip k is altered after epoch k + 1 (0-indexed), the last after epoch S. */
+export function studentSchedule(skips: number): Pick<TrainConfig, "epochs" | "lrMilestones" | "everyEpochs"> {
+  return { everyEpochs: 1, lrMilestones: [skips + 1, skips + 6], epochs: skips + 11 };
+}
+
+export function depthPlan(root = DEPTH_ROOT): Plan {
+  const plan: Plan = { name: "depth", root, runs: [] };
+  const cfg = (o: Partial<TrainConfig>): TrainConfig => ({ ...DEFAULT_CONFIG, ...DEPTH_COMMON, lrStep: 30, everyEpochs: 1, teacher: "", ...o }) as TrainConfig;
+  const teachers: PlannedRun[] = [];
+  const students: PlannedRun[] = [];
+  const baselines: PlannedRun[] = [];
+  const extra: PlannedRun[] = [];
+  for (const net of DEPTH_NETS) {
+    const id = (r: string) => `${net}/${r}`;
+    teachers.push({ id: id("teacher"), deps: [], config: cfg({ net, method: "teacher", form: "plain", ...TEACHER_SCHEDULE }) });
+    teachers.push({ id: id("teacher-shortenable"), deps: [], config: cfg({ net, method: "teacher", form: "shortenable", ...TEACHER_SCHEDULE }) });
+    const skips = skipCount(buildNet({ net, form: "plain" }));
+    const student = (method: "remover" | "shortener", seed: number, suffix = ""): PlannedRun => {
+      const t = id(method === "remover" ? "teacher" : "teacher-shortenable");
+      return {
+        id: id(method + suffix),
+        deps: [t],
+        config: cfg({ net, method, form: method === "remover" ? "plain" : "shortenable", teacher: bestCheckpointOf(plan, t), seed, ...studentSchedule(skips) }),
+      };
+    };
+    students.push(student("remover", 1), student("shortener", 1));
+    baselines.push({ id: id("noskip"), deps: [], config: cfg({ net, method: "noskip", form: "plain", ...TEACHER_SCHEDULE }) });
+    if (net === "resnet20") extra.push(student("remover", 2, "-seed2"), student("shortener", 2, "-seed2"));
+  }
+  plan.runs = [...teachers, ...students, ...baselines, ...extra];
+  return validatePlan(plan, "depth plan (src/campaign/depth-plan.ts)");
+}

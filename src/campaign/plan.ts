@@ -1,0 +1,113 @@
+/**
+ * A training campaign: runs with their full configs, output folders and dependencies (a student needs its
+ * teacher's best checkpoint). Plain data, so a plan can be a TypeScript builder (depth-plan.ts) or a JSON file.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../train/config.js";
+import { BEST } from "../train/run-folder.js";
+
+export interface PlannedRun {
+  /** "<net>/<run>", unique in the plan; also the folder under the plan's root */
+  id: string;
+  /** ids of the runs whose best checkpoints this one reads */
+  deps: string[];
+  /** every field explicit: what the run's config.json and checkpoints will record */
+  config: TrainConfig;
+}
+
+export interface Plan {
+  name: string;
+  /** folder of the runs, relative to the working directory (so recorded teacher paths stay valid in a clone) */
+  root: string;
+  runs: PlannedRun[];
+}
+
+export class PlanError extends Error {}
+
+export const runDir = (plan: Plan, id: string) => path.join(plan.root, ...id.split("/"));
+export const bestCheckpointOf = (plan: Plan, id: string) => path.join(runDir(plan, id), BEST);
+
+/** Check ids, dependencies (known, acyclic, teacher paths pointing at them) and every config. */
+export function validatePlan(plan: Plan, source: string): Plan {
+  if (!plan || typeof plan.root !== "string" || !plan.root || !Array.isArray(plan.runs)) throw new PlanError(`${source}: expected { name, root, runs: [...] }`);
+  const ids = new Set<string>();
+  for (const r of plan.runs) {
+    if (typeof r.id !== "string" || !/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/.test(r.id)) throw new PlanError(`${source}: run id ${JSON.stringify(r.id)}: expected lower-case path segments like "resnet8/teacher"`);
+    if (ids.has(r.id)) throw new PlanError(`${source}: run "${r.id}" listed twice`);
+    ids.add(r.id);
+  }
+  for (const r of plan.runs) {
+    for (const d of r.deps) if (!ids.has(d)) throw new PlanError(`${source}: run "${r.id}" depends on "${d}", which is not in the plan`);
+    try {
+      validateConfig(r.config);
+    } catch (e) {
+      throw new PlanError(`${source}: run "${r.id}": ${(e as ConfigError).message}`);
+    }
+    if (r.config.teacher && !r.deps.some((d) => path.normalize(bestCheckpointOf(plan, d)) === path.normalize(r.config.teacher))) {
+      throw new PlanError(`${source}: run "${r.id}": teacher ${r.config.teacher} is not the best checkpoint of one of its deps (${r.deps.join(", ") || "none"})`);
+    }
+  }
+  // no cycles: repeatedly take runs whose deps are all taken
+  const taken = new Set<string>();
+  let progress = true;
+  while (progress) {
+    progress = false;
+    for (const r of plan.runs) if (!taken.has(r.id) && r.deps.every((d) => taken.has(d))) taken.add(r.id), (progress = true);
+  }
+  const cyclic = plan.runs.filter((r) => !taken.has(r.id)).map((r) => r.id);
+  if (cyclic.length) throw new PlanError(`${source}: dependency cycle among ${cyclic.join(", ")}`);
+  return plan;
+}
+
+/**
+ * A plan from a JSON file: { name, root, runs: [{ id, teacherRun?, deps?, config: { ...fields that differ from
+ * DEFAULT_CONFIG } }] }. `teacherRun` sets config.teacher to that run's best checkpoint and adds it to deps.
+ */
+export function planFromJson(text: string, source: string): Plan {
+  let raw: { name?: string; root?: string; runs?: { id: string; teacherRun?: string; deps?: string[]; config?: Partial<TrainConfig> }[] };
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new PlanError(`${source}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!raw || typeof raw.root !== "string" || !Array.isArray(raw.runs)) throw new PlanError(`${source}: expected { name, root, runs: [...] }`);
+  const base: Plan = { name: raw.name ?? path.basename(source), root: raw.root, runs: [] };
+  for (const r of raw.runs) {
+    for (const k of Object.keys(r.config ?? {})) if (!(k in DEFAULT_CONFIG)) throw new PlanError(`${source}: run "${r.id}": unknown config field "${k}"`);
+    const deps = [...(r.deps ?? []), ...(r.teacherRun && !(r.deps ?? []).includes(r.teacherRun) ? [r.teacherRun] : [])];
+    const config = { ...DEFAULT_CONFIG, ...r.config } as TrainConfig;
+    if (r.teacherRun) config.teacher = bestCheckpointOf(base, r.teacherRun);
+    base.runs.push({ id: r.id, deps, config });
+  }
+  return validatePlan(base, source);
+}
+
+export function loadPlanFile(file: string): Plan {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new PlanError(`${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "plan file not found" : (e as Error).message}`);
+  }
+  return planFromJson(text, file);
+}
+
+/** The runs selected by --only: run ids ("resnet8/teacher") or prefixes ("resnet8"), comma-separated. */
+export function selectRuns(plan: Plan, only: string | undefined): PlannedRun[] {
+  if (!only) return plan.runs;
+  const keys = only.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const k of keys) {
+    if (!plan.runs.some((r) => r.id === k || r.id.startsWith(`${k}/`))) throw new PlanError(`--only: "${k}" matches no run of plan ${plan.name} (runs: ${plan.runs.map((r) => r.id).join(", ")})`);
+  }
+  return plan.runs.filter((r) => keys.some((k) => r.id === k || r.id.startsWith(`${k}/`)));
+}
+
+/** The command-line flags of scripts/train.ts that give exactly this config (every field, none left to defaults). */
+export function trainFlags(c: TrainConfig): string[] {
+  const kebab = (k: string) => k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
+  return (Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]).flatMap((k) => {
+    const v = c[k];
+    return [`--${kebab(k)}`, Array.isArray(v) ? v.join(",") : String(v)];
+  });
+}

@@ -1,0 +1,161 @@
+/**
+ * Where each run of a campaign stands, read from its folder alone (so a fresh clone sees what was committed):
+ * results.json = done; last.ckpt = in progress (epochs done, or where inside an epoch it stopped); stdout.log's last
+ * progress line = speed and ETA of a run that is training now.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { readCheckpointMeta } from "../train/checkpoint-file.js";
+import { describeConfigMismatch } from "../train/config-compare.js";
+import { findCheckpoint } from "../train/run-folder.js";
+import { markdownTable } from "../report/table.js";
+import { runDir, type Plan, type PlannedRun } from "./plan.js";
+
+export type RunState = "done" | "running" | "paused" | "ready" | "waiting" | "failed" | "blocked";
+
+export interface RunStatus {
+  id: string;
+  state: RunState;
+  /** epochs completed */
+  epochs: number;
+  total: number;
+  /** inside the current epoch (a stopped run's checkpoint, or a running run's last progress line) */
+  step?: number;
+  steps?: number;
+  /** validation top-1 of the best epoch so far (by validation loss, once the architecture is final) */
+  bestValTop1?: number;
+  bestEpoch?: number;
+  imagesPerSecond?: number;
+  etaSeconds?: number;
+  note?: string;
+}
+
+export interface Progress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+}
+
+const fmtTime = (s: number | undefined) => (s === undefined || !Number.isFinite(s) ? "" : s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(0)} min` : `${s.toFixed(0)} s`);
+
+const UNITS: Record<string, number> = { s: 1, min: 60, h: 3600 };
+
+/** The last progress line of a train.ts log ("epoch 3/40 step 200/1250 loss ... 512 img/s ETA 2.1 h"). */
+export function lastProgress(log: string): Progress | null {
+  const re = /epoch (\d+)\/(\d+) step (\d+)\/(\d+) loss \S+ lr \S+ (\d+) img\/s ETA ([\d.]+) (s|min|h)/g;
+  let m: RegExpExecArray | null;
+  let last: RegExpExecArray | null = null;
+  while ((m = re.exec(log))) last = m;
+  if (!last) return null;
+  return { epoch: +last[1] - 1, epochs: +last[2], step: +last[3], steps: +last[4], imagesPerSecond: +last[5], etaSeconds: +last[6] * UNITS[last[7]] };
+}
+
+function tail(file: string, bytes = 8192): string {
+  if (!fs.existsSync(file)) return "";
+  const fd = fs.openSync(file, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    const n = Math.min(bytes, size);
+    const buf = Buffer.alloc(n);
+    fs.readSync(fd, buf, 0, n, size - n);
+    return buf.toString("utf8");
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A finished run: its results.json, after checking it ran with the plan's config. */
+export function readResults(plan: Plan, run: PlannedRun): { bestEpoch: number | null; best: { val: { top1: number } }; config: object; trainSeconds: number } | null {
+  const file = path.join(runDir(plan, run.id), "results.json");
+  if (!fs.existsSync(file)) return null;
+  const r = JSON.parse(fs.readFileSync(file, "utf8"));
+  const mismatch = describeConfigMismatch(r.config, run.config, file);
+  if (mismatch) throw new Error(`${mismatch.replace("the checkpoint was trained", "the run was trained")} (the plan changed after this run finished)`);
+  return r;
+}
+
+/** The state of a run from its folder; `running` and `failed` come from the runner (it knows its children). */
+export function runStatus(plan: Plan, run: PlannedRun, doneIds: Set<string>, live: { running: Set<string>; failed: Map<string, string> }): RunStatus {
+  const dir = runDir(plan, run.id);
+  const total = run.config.epochs;
+  const res = readResults(plan, run);
+  if (res) {
+    const ep = res.bestEpoch;
+    return { id: run.id, state: "done", epochs: total, total, bestValTop1: res.best.val.top1, bestEpoch: ep ?? undefined, note: `${fmtTime(res.trainSeconds)} training` };
+  }
+  const s: RunStatus = { id: run.id, state: "ready", epochs: 0, total };
+  const last = findCheckpoint(dir, "last");
+  if (last) {
+    const m = readCheckpointMeta(last);
+    s.epochs = m.epoch + 1;
+    if (m.partial) {
+      s.step = m.partial.step;
+    }
+    if (m.best) {
+      s.bestEpoch = m.best.epoch;
+      s.bestValTop1 = m.history.find((h) => h.epoch === m.best!.epoch)?.valTop1;
+    }
+    const h = m.history[m.history.length - 1];
+    if (h) {
+      s.imagesPerSecond = h.imagesPerSecond;
+      s.etaSeconds = (total - s.epochs) * h.seconds;
+    }
+    s.state = "paused";
+  }
+  if (live.running.has(run.id)) {
+    s.state = "running";
+    const p = lastProgress(tail(path.join(dir, "stdout.log")));
+    if (p && p.epoch >= s.epochs - 1) {
+      s.step = p.step;
+      s.steps = p.steps;
+      s.imagesPerSecond = p.imagesPerSecond;
+      s.etaSeconds = p.etaSeconds;
+    }
+  } else if (live.failed.has(run.id)) {
+    s.state = "failed";
+    s.note = live.failed.get(run.id);
+  } else if (!run.deps.every((d) => doneIds.has(d))) {
+    const failedDep = run.deps.find((d) => live.failed.has(d));
+    s.state = failedDep ? "blocked" : s.state === "paused" ? "paused" : "waiting";
+    s.note = failedDep ? `${failedDep} failed` : `needs ${run.deps.filter((d) => !doneIds.has(d)).join(", ")}`;
+  }
+  return s;
+}
+
+export function campaignStatus(plan: Plan, runs: PlannedRun[], live: { running: Set<string>; failed: Map<string, string> } = { running: new Set(), failed: new Map() }): RunStatus[] {
+  const done = new Set(plan.runs.filter((r) => readResults(plan, r)).map((r) => r.id));
+  return runs.map((r) => runStatus(plan, r, done, live));
+}
+
+export const STATUS_HEADERS = ["run", "epoch", "best val top-1 %", "images/s", "ETA", "state"];
+
+export function statusRows(st: RunStatus[]): string[][] {
+  return st.map((s) => [
+    s.id,
+    `${s.epochs}/${s.total}${s.step !== undefined && s.state !== "done" ? ` +${s.step}${s.steps ? `/${s.steps}` : ""} steps` : ""}`,
+    s.bestValTop1 === undefined ? "" : `${(100 * s.bestValTop1).toFixed(2)} (epoch ${s.bestEpoch! + 1})`,
+    s.imagesPerSecond === undefined ? "" : s.imagesPerSecond.toFixed(0),
+    s.state === "done" ? "" : fmtTime(s.etaSeconds),
+    s.state + (s.note ? ` (${s.note})` : ""),
+  ]);
+}
+
+/** Fixed-width text table for the terminal and the log. */
+export function statusText(st: RunStatus[]): string {
+  const rows = [STATUS_HEADERS, ...statusRows(st)];
+  const w = STATUS_HEADERS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
+}
+
+export function statusMarkdown(plan: Plan, st: RunStatus[], when: string, machine: string): string {
+  const count = (x: RunState) => st.filter((s) => s.state === x).length;
+  return (
+    `# Campaign "${plan.name}" (${plan.root})\n\n` +
+    `Updated ${when} on ${machine}. ${count("done")} of ${st.length} runs done, ${count("running")} running, ${count("paused")} paused.\n` +
+    "Start or continue: `npm run campaign`; stop: `npm run campaign -- --stop` (README, Depth campaign).\n\n" +
+    markdownTable(STATUS_HEADERS, statusRows(st))
+  );
+}

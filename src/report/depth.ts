@@ -1,0 +1,87 @@
+/**
+ * The depth study (claims C7a, C7b): per depth, test top-1 of the teachers, SkipRemover, SkipShortener and the
+ * network without skips, each student's gap to its own teacher, and the claim checks. A run that has not finished
+ * shows as "in progress (epoch e of n)" and never counts as a result.
+ */
+import type { Cell } from "./table.js";
+import { checkClaim, type ClaimResult, type ClaimSpec } from "./claims.js";
+
+export interface DepthRun {
+  /** "<net>/<run>" as in the plan */
+  id: string;
+  net: string;
+  run: string;
+  method: string;
+  /** the run whose test top-1 a gap is measured against (students: their teacher; noskip: the plain teacher) */
+  reference?: string;
+  state: "done" | "in progress" | "not started";
+  /** epochs completed, of `epochs` */
+  epoch: number;
+  epochs: number;
+  bestEpoch?: number;
+  valTop1?: number;
+  testTop1?: number;
+}
+
+export const stateLabel = (r: DepthRun) => (r.state === "in progress" ? `in progress (epoch ${r.epoch} of ${r.epochs})` : r.state);
+
+/** student (or baseline) minus reference test top-1, in points; null unless both are done */
+export function gap(r: DepthRun, all: DepthRun[]): number | null {
+  const ref = r.reference ? all.find((x) => x.id === r.reference) : undefined;
+  if (!ref || r.state !== "done" || ref.state !== "done" || r.testTop1 === undefined || ref.testTop1 === undefined) return null;
+  return 100 * (r.testTop1 - ref.testTop1);
+}
+
+export const DEPTH_HEADERS = ["network", "run", "method", "state", "best epoch", "val top-1 %", "test top-1 %", "gap to reference (pp)", "reference"];
+
+export function depthRows(runs: DepthRun[]): Cell[][] {
+  return runs.map((r) => {
+    const done = r.state === "done";
+    const g = gap(r, runs);
+    return [r.net, r.run, r.method, stateLabel(r), done && r.bestEpoch !== undefined ? r.bestEpoch + 1 : "", done && r.valTop1 !== undefined ? 100 * r.valTop1 : "", done && r.testTop1 !== undefined ? 100 * r.testTop1 : "", g === null ? "" : g, r.reference ?? ""];
+  });
+}
+
+const fmtGap = (g: number) => `${g >= 0 ? "+" : ""}${g.toFixed(2)} pp`;
+const find = (runs: DepthRun[], id: string) => runs.find((r) => r.id === id);
+
+/** Students of ResNet-8 and ResNet-20 of the depth study, each against its teacher: [name, gap] (done ones only). */
+export function c7aGaps(runs: DepthRun[]): [string, number][] {
+  return runs
+    .filter((r) => (r.method === "remover" || r.method === "shortener") && (r.net === "resnet8" || r.net === "resnet20"))
+    .flatMap((r) => {
+      const g = gap(r, runs);
+      return g === null ? [] : [[`depth ${r.id}`, g] as [string, number]];
+    });
+}
+
+/** Why a claim cannot be computed yet: the runs it needs that are not done. */
+function pending(runs: DepthRun[], ids: string[]): string[] {
+  return ids.flatMap((id) => {
+    const r = find(runs, id);
+    const ref = r?.reference ? find(runs, r.reference) : undefined;
+    return [r, ref].filter((x): x is DepthRun => !!x && x.state !== "done").map((x) => `${x.id} ${stateLabel(x)}`);
+  });
+}
+
+/**
+ * C7b: SkipRemover's gap on ResNet-56 is worse than on ResNet-8 by more than the tolerance, and SkipShortener's gap
+ * on ResNet-56 is within the tolerance (spec.and). `ours` is the remover's loss from ResNet-8 to ResNet-56.
+ */
+export function checkC7b(spec: ClaimSpec, runs: DepthRun[]): ClaimResult {
+  const need = ["resnet8/remover", "resnet56/remover", "resnet56/shortener"];
+  const wait = [...new Set(pending(runs, need))];
+  if (wait.length) return { ...spec, ours: null, configuration: `waiting for ${wait.join(", ")}`, status: "in progress", reason: `in progress: ${wait.join(", ")}` };
+  const [r8, r56, s56] = need.map((id) => gap(find(runs, id)!, runs)!);
+  const loss = r8 - r56;
+  const remover = checkClaim(spec, loss, "", () => "");
+  const and = spec.and!;
+  const shortener = checkClaim({ ...spec, ...and }, s56, "", () => "");
+  const holds = remover.status === "holds" && shortener.status === "holds";
+  const configuration = `SkipRemover gap ResNet-8 ${fmtGap(r8)}, ResNet-56 ${fmtGap(r56)} (loss ${loss.toFixed(2)} pp); SkipShortener gap ResNet-56 ${fmtGap(s56)} (test top-1 vs own teacher; data/runs/depth)`;
+  const why = [
+    remover.status === "holds" ? "" : `SkipRemover loses ${loss.toFixed(2)} pp from ResNet-8 to ResNet-56, not more than ${spec.tolerance} pp`,
+    shortener.status === "holds" ? "" : `SkipShortener's gap on ResNet-56 is ${fmtGap(s56)}, beyond -${and.tolerance} pp`,
+  ].filter(Boolean);
+  return { ...spec, ours: loss, configuration, status: holds ? "holds" : "differs", reason: holds ? "both parts hold" : why.join("; ") };
+}

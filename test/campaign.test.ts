@@ -1,0 +1,125 @@
+/**
+ * The campaign runner end to end on a tiny plan (ResNet-8 teacher and SkipRemover student, a few hundred random
+ * images): a campaign stopped by SIGTERM, resumed, killed with kill -9, and resumed again ends bit-identical to an
+ * uninterrupted one (same best models, same results, same validation losses per epoch).
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modelDigest, readCheckpointFile, readCheckpointMeta } from "../src/train/checkpoint-file.js";
+import { runScript, TSX } from "./helpers/spawn.js";
+import { writeSyntheticCifar } from "./helpers/synthetic-cifar.js";
+
+const ROOT = path.resolve(__dirname, "..");
+const CAMPAIGN = path.join(ROOT, "scripts", "campaign.ts");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-campaign-"));
+const data = path.join(tmp, "cifar");
+const common = { limitTrain: 192, limitEval: 64, valSize: 1000, logEvery: 1, batchSize: 32, teacherBn: "batch" };
+const plan = {
+  name: "tiny",
+  root: "runs",
+  runs: [
+    { id: "resnet8/teacher", config: { ...common, epochs: 3, lrMilestones: [2] } },
+    { id: "resnet8/remover", teacherRun: "resnet8/teacher", config: { ...common, method: "remover", epochs: 5, everyEpochs: 1, lrMilestones: [4] } },
+  ],
+};
+const RUNS = plan.runs.map((r) => r.id);
+
+function folder(name: string): string {
+  const d = path.join(tmp, name);
+  fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(d, "plan.json"), JSON.stringify(plan));
+  return d;
+}
+const argv = ["--plan", "plan.json", "--data", data, "--lanes", "2", "--refresh", "600"];
+const runToEnd = (cwd: string) => runScript(CAMPAIGN, argv, { cwd });
+const startDetached = (cwd: string) => spawn(process.execPath, [...TSX, CAMPAIGN, ...argv], { cwd, stdio: "ignore", detached: true });
+
+async function until(f: () => boolean, what: string, ms = 300_000): Promise<void> {
+  const t0 = Date.now();
+  while (!f()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const logOf = (d: string, id: string) => {
+  const f = path.join(d, "runs", id, "stdout.log");
+  return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "";
+};
+const exited = (c: ReturnType<typeof spawn>) => new Promise<number | null>((r) => c.on("exit", (code) => r(code)));
+
+/** what must be identical: the best model of every run, its results and the per-epoch validation losses */
+function outcome(d: string) {
+  return RUNS.map((id) => {
+    const dir = path.join(d, "runs", id);
+    const results = JSON.parse(fs.readFileSync(path.join(dir, "results.json"), "utf8"));
+    const epochs = fs
+      .readFileSync(path.join(dir, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.event === "epoch");
+    // a run resumed after kill -9 repeats the epochs after its last checkpoint: the last record of each counts
+    const valLoss = new Map<number, number>(epochs.map((e) => [e.epoch, e.valLoss]));
+    return {
+      id,
+      best: modelDigest(readCheckpointFile(path.join(dir, "best.ckpt"))),
+      bestEpoch: results.bestEpoch,
+      bestMetrics: results.best,
+      lastMetrics: results.last,
+      valLoss: [...valLoss].sort((a, b) => a[0] - b[0]),
+      lastDeleted: !fs.existsSync(path.join(dir, "last.ckpt")),
+    };
+  });
+}
+
+let reference: ReturnType<typeof outcome>;
+
+beforeAll(async () => {
+  writeSyntheticCifar(data);
+  const a = folder("uninterrupted");
+  const r = await runToEnd(a);
+  expect(r.status, r.stdout + r.stderr).toBe(0);
+  reference = outcome(a);
+}, 600_000); // wall-clock limits generous for a shared machine: the CPU time is about 50 s in all
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe("campaign runner", () => {
+  it("runs a plan in dependency order and deletes a finished run's last checkpoint", () => {
+    expect(reference.map((r) => r.lastDeleted)).toEqual([true, true]);
+    expect(reference[1].valLoss.map(([e]) => e)).toEqual([0, 1, 2, 3, 4]);
+    const status = fs.readFileSync(path.join(tmp, "uninterrupted", "runs", "status.md"), "utf8");
+    expect(status).toMatch(/\| resnet8\/remover \| 5\/5 \|.*\| done/);
+  });
+
+  it("stopped by SIGTERM mid-epoch, resumed, killed with kill -9, resumed: ends bit-identical to the uninterrupted campaign", async () => {
+    const d = folder("interrupted");
+    // 1. SIGTERM to the runner inside the teacher's second epoch: the teacher checkpoints the step it is at
+    let c = startDetached(d);
+    let code = exited(c);
+    await until(() => /epoch 2\/3 step [2-5]\//.test(logOf(d, "resnet8/teacher")), "the teacher's second epoch");
+    process.kill(c.pid!, "SIGTERM");
+    expect(await code).toBe(0);
+    const last = readCheckpointMeta(path.join(d, "runs", "resnet8/teacher", "last.ckpt"));
+    expect(last.epoch).toBe(0);
+    expect(last.partial?.epoch).toBe(1);
+    expect(last.partial!.step).toBeGreaterThan(0);
+    expect(fs.existsSync(path.join(d, "runs", "resnet8/teacher", "results.json"))).toBe(false);
+    expect(logOf(d, "resnet8/teacher")).toMatch(/stopped in epoch 2 after step \d+/);
+    // 2. resumed, then kill -9 of the whole process group (runner and runs) inside the student's third epoch
+    c = startDetached(d);
+    code = exited(c);
+    await until(() => /epoch 3\/5 step [3-6]\//.test(logOf(d, "resnet8/remover")), "the student's third epoch");
+    process.kill(-c.pid!, "SIGKILL");
+    await code;
+    expect(logOf(d, "resnet8/teacher")).toMatch(/resuming .* after epoch 2, step \d+/);
+    expect(fs.existsSync(path.join(d, "runs", "resnet8/remover", "results.json"))).toBe(false);
+    // 3. resumed to the end
+    const r = await runToEnd(d);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(outcome(d)).toEqual(reference);
+  }, 900_000);
+});

@@ -1,0 +1,95 @@
+/** The depth study's plan (issue 15's schedule) and its report: claims C7a/C7b, runs in progress never as results. */
+import { describe, expect, it } from "vitest";
+import { depthPlan } from "../src/campaign/depth-plan.js";
+import { planFromJson, selectRuns, trainFlags } from "../src/campaign/plan.js";
+import { lastProgress } from "../src/campaign/status.js";
+import type { ClaimSpec } from "../src/report/claims.js";
+import { c7aGaps, checkC7b, depthRows, type DepthRun } from "../src/report/depth.js";
+import { learningRate, skipsAlteredAfterEpoch } from "../src/train/schedule.js";
+
+describe("the depth plan", () => {
+  const plan = depthPlan();
+  const run = (id: string) => plan.runs.find((r) => r.id === id)!;
+
+  it("has the issue's runs, folders and dependencies", () => {
+    expect(plan.runs.map((r) => r.id)).toEqual([
+      ...["resnet56", "resnet20", "resnet8"].flatMap((n) => [`${n}/teacher`, `${n}/teacher-shortenable`]),
+      ...["resnet56", "resnet20", "resnet8"].flatMap((n) => [`${n}/remover`, `${n}/shortener`]),
+      ...["resnet56", "resnet20", "resnet8"].map((n) => `${n}/noskip`),
+      "resnet20/remover-seed2",
+      "resnet20/shortener-seed2",
+    ]);
+    expect(run("resnet56/shortener").deps).toEqual(["resnet56/teacher-shortenable"]);
+    expect(run("resnet56/shortener").config.teacher).toBe("data/runs/depth/resnet56/teacher-shortenable/best.ckpt");
+    expect(run("resnet20/remover-seed2").config).toMatchObject({ seed: 2, splitSeed: 1, teacher: "data/runs/depth/resnet20/teacher/best.ckpt" });
+    for (const r of plan.runs) expect(r.config).toMatchObject({ valSize: 10000, teacherBn: "batch", batchSize: 32, kdMse: 0.35, kdCe: 0.65, limitTrain: 0, limitEval: 0 });
+  });
+
+  it("teachers: 40 epochs, lr x0.1 at 20 and 30; students: one skip per epoch, then 5 epochs at 0.01 and 5 at 0.001", () => {
+    const t = run("resnet8/teacher").config;
+    expect([t.epochs, learningRate({ lr: t.lr, gamma: t.lrGamma, milestones: t.lrMilestones }, 19), learningRate({ lr: t.lr, gamma: t.lrGamma, milestones: t.lrMilestones }, 20)]).toEqual([40, 0.1, 0.1 * 0.1]);
+    for (const [net, skips] of [["resnet8", 3], ["resnet20", 9], ["resnet56", 27]] as const) {
+      const c = run(`${net}/shortener`).config;
+      const lrs = Array.from({ length: c.epochs }, (_, e) => learningRate({ lr: c.lr, gamma: c.lrGamma, milestones: c.lrMilestones }, e));
+      const altered = Array.from({ length: c.epochs }, (_, e) => skipsAlteredAfterEpoch(e, skips, c.everyEpochs)).flat();
+      expect(altered).toEqual(Array.from({ length: skips }, (_, k) => k));
+      const last = Array.from({ length: c.epochs }, (_, e) => e).filter((e) => skipsAlteredAfterEpoch(e, skips, 1).length).pop()!;
+      expect(lrs.slice(0, last + 1).every((l) => l === 0.1)).toBe(true);
+      expect(lrs.slice(last + 1).map((l) => +l.toPrecision(3))).toEqual([...Array(5).fill(0.01), ...Array(5).fill(0.001)]);
+    }
+  });
+
+  it("--only selects by id or net, and an unknown one is an error; train flags give every field", () => {
+    expect(selectRuns(plan, "resnet8").map((r) => r.id)).toEqual(["resnet8/teacher", "resnet8/teacher-shortenable", "resnet8/remover", "resnet8/shortener", "resnet8/noskip"]);
+    expect(() => selectRuns(plan, "resnet9")).toThrow(/--only: "resnet9" matches no run of plan depth/);
+    expect(trainFlags(run("resnet8/remover").config)).toEqual(expect.arrayContaining(["--teacher-bn", "batch", "--val-size", "10000", "--lr-milestones", "4,9", "--epochs", "14"]));
+  });
+
+  it("a JSON plan is checked: unknown fields, unknown deps, cycles", () => {
+    const p = (runs: unknown[]) => JSON.stringify({ name: "t", root: "runs", runs });
+    expect(() => planFromJson(p([{ id: "a/t", config: { lr: 0.1, lrr: 1 } }]), "plan.json")).toThrow(/plan.json: run "a\/t": unknown config field "lrr"/);
+    expect(() => planFromJson(p([{ id: "a/s", teacherRun: "a/t", config: { method: "remover" } }]), "plan.json")).toThrow(/plan.json: run "a\/s" depends on "a\/t", which is not in the plan/);
+    expect(() => planFromJson(p([{ id: "a/t", deps: ["a/s"] }, { id: "a/s", deps: ["a/t"] }]), "plan.json")).toThrow(/dependency cycle among a\/t, a\/s/);
+  });
+
+  it("reads train.ts's progress lines", () => {
+    const log = "epoch 3/40 step 200/1250 loss 1.2345 lr 0.10 412 img/s ETA 2.5 h\nepoch 3/40 step 400/1250 loss 1.2 lr 0.10 420 img/s ETA 2.4 h\n";
+    expect(lastProgress(log)).toEqual({ epoch: 2, epochs: 40, step: 400, steps: 1250, imagesPerSecond: 420, etaSeconds: 2.4 * 3600 });
+  });
+});
+
+describe("the depth report", () => {
+  const spec: ClaimSpec = { id: "C7b", claim: "", metric: "", paper: 0, unit: "pp", tolerance: 1, group: "accuracy", check: "more-than", and: { metric: "", paper: 0, tolerance: 1, check: "at-least" } };
+  const done = (id: string, method: string, testTop1: number, reference?: string): DepthRun => ({ id, net: id.split("/")[0], run: id.split("/")[1], method, reference, state: "done", epoch: 40, epochs: 40, bestEpoch: 39, valTop1: testTop1, testTop1 });
+  const base = [
+    done("resnet8/teacher", "teacher", 0.8),
+    done("resnet8/remover", "remover", 0.805, "resnet8/teacher"),
+    done("resnet56/teacher", "teacher", 0.9),
+    done("resnet56/teacher-shortenable", "teacher", 0.9),
+  ];
+
+  it("C7b holds when the remover loses more than 1 point more on ResNet-56 and the shortener stays within 1 point", () => {
+    // remover gap: ResNet-8 +0.5, ResNet-56 -2.0 -> loss 2.5 pp; shortener gap on ResNet-56 -0.5
+    const r = checkC7b(spec, [...base, done("resnet56/remover", "remover", 0.88, "resnet56/teacher"), done("resnet56/shortener", "shortener", 0.895, "resnet56/teacher-shortenable")]);
+    expect(r.status).toBe("holds");
+    expect(r.ours).toBeCloseTo(2.5, 6);
+    // loss of only 0.9 pp: the first part fails
+    const r2 = checkC7b(spec, [...base, done("resnet56/remover", "remover", 0.896, "resnet56/teacher"), done("resnet56/shortener", "shortener", 0.895, "resnet56/teacher-shortenable")]);
+    expect(r2.status).toBe("differs");
+    expect(r2.reason).toMatch(/SkipRemover loses 0.90 pp from ResNet-8 to ResNet-56, not more than 1 pp/);
+    // the shortener 1.5 points below its teacher: the second part fails
+    const r3 = checkC7b(spec, [...base, done("resnet56/remover", "remover", 0.8, "resnet56/teacher"), done("resnet56/shortener", "shortener", 0.885, "resnet56/teacher-shortenable")]);
+    expect(r3.status).toBe("differs");
+    expect(r3.reason).toMatch(/SkipShortener's gap on ResNet-56 is -1.50 pp/);
+  });
+
+  it("a run in progress is shown as such, never as a result, and C7b waits for it", () => {
+    const running: DepthRun = { id: "resnet56/remover", net: "resnet56", run: "remover", method: "remover", reference: "resnet56/teacher", state: "in progress", epoch: 12, epochs: 38, testTop1: 0.5 };
+    const runs = [...base, running, done("resnet56/shortener", "shortener", 0.895, "resnet56/teacher-shortenable")];
+    const rows = depthRows(runs);
+    expect(rows[4]).toEqual(["resnet56", "remover", "remover", "in progress (epoch 12 of 38)", "", "", "", "", "resnet56/teacher"]);
+    const r = checkC7b(spec, runs);
+    expect(r).toMatchObject({ status: "in progress", ours: null, reason: "in progress: resnet56/remover in progress (epoch 12 of 38)" });
+    expect(c7aGaps(runs)).toEqual([["depth resnet8/remover", expect.closeTo(0.5, 6)]]);
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * scripts/train.ts --resume (issue 16, finding 5): a resume with a config that differs from the checkpoint's is an
+ * error naming the field and flag; --resume without a checkpoint is an error (--resume-if-present is the runner's
+ * mode). Both are decided before any data is read, so these runs need no CIFAR-10.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../src/backend/index.js";
+import { resnet8 } from "../src/net/index.js";
+import { makeCheckpoint } from "../src/train/checkpoint.js";
+import { writeCheckpointFile } from "../src/train/checkpoint-file.js";
+import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
+import { createModel } from "../src/train/model.js";
+import { runScript } from "./helpers/spawn.js";
+
+const ROOT = path.resolve(__dirname, "..");
+const config: TrainConfig = { ...DEFAULT_CONFIG, epochs: 4, limitTrain: 64, limitEval: 32 };
+const flags = ["--epochs", "4", "--limit-train", "64", "--limit-eval", "32", "--data", path.join(os.tmpdir(), "no-cifar-needed")];
+const train = (...a: string[]) => runScript(path.join(ROOT, "scripts", "train.ts"), a, { env: { TAILOR_NO_REEXEC: "1" } });
+let out = "";
+
+beforeAll(async () => {
+  await initBackend({ quiet: true });
+  out = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-resume-cli-"));
+  writeCheckpointFile(path.join(out, "last.ckpt"), makeCheckpoint(createModel(resnet8(), 1), null, config, 0, [], null, {}));
+});
+
+describe("train.ts --resume", () => {
+  it("a different result-changing flag is an error naming every such field and its flag", async () => {
+    const f = flags.slice();
+    f[f.indexOf("--epochs") + 1] = "5";
+    f[f.indexOf("--limit-train") + 1] = "128";
+    const r = await train(...f, "--lr", "0.2", "--teacher-bn", "batch", "--log-every", "7", "--out", out, "--resume");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /last\.ckpt: the checkpoint was trained with a different config: epochs \(--epochs\) was 4, this run has 5; lr \(--lr\) was 0\.1, this run has 0\.2; teacherBn \(--teacher-bn\) was running, this run has batch; limitTrain \(--limit-train\) was 64, this run has 128\. Resume with/,
+    );
+  });
+
+  it("--resume without a checkpoint is an error, not a fresh start", async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-resume-cli-"));
+    const r = await train(...flags, "--out", empty, "--resume");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/last\.ckpt: no checkpoint to resume \(--resume\); drop --resume to start a new run, or use --resume-if-present/);
+    expect(fs.existsSync(path.join(empty, "config.json"))).toBe(false);
+  });
+});
