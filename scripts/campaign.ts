@@ -147,6 +147,43 @@ async function stopOther(): Promise<void> {
   console.log(`stopped after ${((Date.now() - t0) / 1000).toFixed(1)} s; commit with: git add ${plan.root} && git commit -m "campaign: progress"`);
 }
 
+/**
+ * With the kernel's autogroup scheduling on (Debian's default), CPU time is shared between sessions first and nice
+ * only orders processes inside one session (Linux sched(7), "The autogroup feature"): a niced campaign started from
+ * a shell would still take half the machine from it. So the runner moves into a session of its own (unless it leads
+ * one already: a detached copy of itself, signals forwarded) and gives that session's autogroup its nice; the runs
+ * inherit it.
+ * Returns true when this process only relayed to that copy, which has finished.
+ */
+async function ownSession(nice: number): Promise<boolean> {
+  let enabled = false;
+  try {
+    enabled = fs.readFileSync("/proc/sys/kernel/sched_autogroup_enabled", "utf8").trim() === "1";
+  } catch {
+    // no autogroup support here: nice alone applies
+  }
+  if (!enabled) return false;
+  // /proc/self/stat: "pid (comm) state ppid pgrp session ..."; comm may hold spaces, so split after its ")"
+  const session = Number(fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ")[3]);
+  if (session === process.pid || process.env.TAILOR_CAMPAIGN_SESSION) {
+    try {
+      fs.writeFileSync("/proc/self/autogroup", String(nice));
+    } catch (e) {
+      say(`note: could not lower the session's CPU share (${(e as Error).message}); nice alone applies`);
+    }
+    return false;
+  }
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    detached: true,
+    stdio: "inherit",
+    env: { ...process.env, TAILOR_CAMPAIGN_SESSION: "1" },
+  });
+  for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, () => child.kill(sig));
+  const code = await new Promise<number>((resolve) => child.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
+  process.exitCode = code;
+  return true;
+}
+
 async function main(): Promise<void> {
   if (args.stop) return stopOther();
   if (args.status || args["dry-run"]) {
@@ -168,7 +205,9 @@ async function main(): Promise<void> {
   const doneIds = new Set(initial.filter((s) => s.state === "done").map((s) => s.id));
   for (const r of runs) for (const d of r.deps) if (!selected.has(d) && !doneIds.has(d)) throw new Error(`${r.id} needs ${d}, which is neither done nor selected (--only)`);
 
-  os.setPriority(0, Math.max(os.getPriority(0), num("nice", args.nice, { int: true, min: -20 })));
+  const niceValue = Math.max(os.getPriority(0), num("nice", args.nice, { int: true, min: -20 }));
+  if (await ownSession(niceValue)) return;
+  os.setPriority(0, niceValue);
   fs.mkdirSync(plan.root, { recursive: true });
   writeFileAtomic(pidFile, `${process.pid}\n`);
   process.on("SIGTERM", () => requestStop("SIGTERM"));
