@@ -1,7 +1,9 @@
 /**
  * The "tailor-native" tfjs backend: tfjs's own CPU backend (every kernel it has) with the heavy training kernels
- * replaced by the project's C++ ones (native/): Conv2D and both of its gradients, and batch norm in training mode
- * with its gradient. Tensors stay plain Float32Arrays in JS memory, which the C++ code reads and writes in place.
+ * replaced by the project's C++ ones (native/): Conv2D and both of its gradients (oneDNN, or im2col + GEMM), batch
+ * norm in training mode fused with the ReLU and skip add after it, and the element-wise ops; plus its
+ * implementations of the training ops (src/backend/training-ops.ts). Tensors stay plain Float32Arrays in JS memory,
+ * which the C++ code reads and writes in place.
  */
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
@@ -204,7 +206,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
       kernelFunc: ({ inputs, backend, attrs }) => {
         const b = backend as PooledCpuBackend;
         const { dy, x, scale, mean, invstd, y } = inputs as Record<string, Info>;
-        const { relu, hasSkip } = attrs as unknown as BnAttrs & { hasSkip: boolean };
+        const { relu, hasSkip } = attrs as unknown as BnAttrs;
         const C = x.shape[x.shape.length - 1];
         const P = tf.util.sizeFromShape(x.shape) / C;
         const dx = b.alloc(P * C);
@@ -326,7 +328,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
     // passes over x) and handing them out through the closures neither leaks nor frees them early.
     gradFunc: (dy, saved, attrs) => {
       const [x, scale, y, mean, invstd] = saved;
-      const a = attrs as unknown as BnAttrs & { hasSkip: boolean };
+      const a = attrs as unknown as BnAttrs;
       const dyY = Array.isArray(dy) ? dy[0] : dy;
       const inputs = { dy: dyY, x, scale, mean, invstd, y };
       const [dx, dscale, doffset, dskip] = tf.engine().runKernel(BN_TRAIN_GRAD, inputs, { ...a } as unknown as tf.NamedAttrMap) as tf.Tensor[];
