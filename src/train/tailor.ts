@@ -17,6 +17,7 @@ import { lastAlterationEpoch, learningRate, skipsAlteredAfterEpoch } from "./sch
 import { trainStep } from "./step.js";
 import type { Checkpoint, EpochRecord } from "./checkpoint.js";
 import { makeCheckpoint } from "./checkpoint.js";
+import { assertFinite, DivergedError } from "./finite.js";
 
 export function buildNet(c: Pick<TrainConfig, "net" | "form">): NetSpec {
   const o = { form: c.form };
@@ -69,7 +70,7 @@ export interface TailorRun {
   onEpoch?: (r: EpochRecord, ckpt: () => Checkpoint, isBest: boolean) => void;
 }
 
-export class DivergedError extends Error {}
+export { DivergedError } from "./finite.js";
 
 export interface TailorResult {
   model: Model;
@@ -185,8 +186,13 @@ function trainLoop(
       seconds,
       imagesPerSecond: seen / seconds,
     };
+    // the loss can stay finite while weights or statistics do not: check them all before anything is written
+    assertFinite({ params: model.params, stats: model.stats, buffers: opt.buffers }, `in epoch ${epoch + 1}`);
+    if (!Number.isFinite(val.loss)) {
+      throw new DivergedError(`training diverged in epoch ${epoch + 1}: the validation loss is ${val.loss}. Nothing of this epoch was written; the last checkpoint is kept.`);
+    }
     history.push(rec);
-    const isBest = epoch >= finalFrom && (best === null || val.loss < best.valLoss);
+    const isBest = epoch >= finalFrom && Number.isFinite(val.loss) && (best === null || val.loss < best.valLoss);
     if (isBest) best = { epoch, valLoss: val.loss };
     run.onEpoch?.(rec, () => makeCheckpoint(model, opt, c, epoch, history, best, run.env), isBest);
     if (tf.memory().numTensors > 10_000) throw new Error(`tensor leak: ${tf.memory().numTensors} tensors alive`);
