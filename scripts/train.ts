@@ -10,13 +10,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
-import { CONFIG_HELP, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
+import { CONFIG_HELP, ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
 import { CheckpointError, modelFromCheckpoint, parseCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
 import { evaluate } from "../src/train/evaluate.js";
-import { newOptimizer, resumeTailor, runTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import { methodPlan, newOptimizer, resumeTailor, runTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import { configFromTeacher } from "../src/train/teacher-check.js";
+import { acquireRunLock } from "../src/util/run-lock.js";
 import { runEnvironment } from "../src/util/env.js";
 import { writeFileAtomic } from "../src/util/fs.js";
-import { ensureHeapReuse, num, parseCli, type FlagSpec } from "./cli.js";
+import { ensureHeapReuse, givenFlags, num, parseCli, type FlagSpec } from "./cli.js";
 
 ensureHeapReuse();
 
@@ -27,13 +29,35 @@ const configFlags = Object.fromEntries(
     return [kebab(k), { type: "string", help: CONFIG_HELP[k], default: Array.isArray(d) ? d.join(",") || undefined : String(d) } as FlagSpec];
   }),
 );
-const args = parseCli("Usage: npm run train -- [options]", {
+/** --quick: a tiny run; any of these keys given explicitly wins */
+const QUICK: Partial<TrainConfig> = { epochs: 2, limitTrain: 1000, limitEval: 500, everyEpochs: 1, logEvery: 10 };
+const flagSpecs: Record<string, FlagSpec> = {
   ...configFlags,
-  out: { type: "string", help: "run directory (default: runs/<net>-<method>)" },
+  out: { type: "string", help: "run directory (default: runs/<net>-<method>); one run at a time (run.lock)" },
   data: { type: "string", help: "CIFAR-10 binary directory", default: defaultDataDir() },
   resume: { type: "boolean", help: "continue from <out>/last.ckpt.json" },
-  quick: { type: "boolean", help: "tiny run: 2 epochs on 1,000 images, evaluated on 500" },
-});
+  quick: {
+    type: "boolean",
+    help: "tiny run: 2 epochs on 1,000 images, evaluated on 500, a skip altered every epoch (--epochs, --limit-train, --limit-eval, --every-epochs, --log-every given explicitly win)",
+  },
+};
+const args = parseCli(
+  "Usage: npm run train -- [options]\n\nWith --teacher, the network and block form are the teacher's (--net / --form, if given, must agree).",
+  flagSpecs,
+);
+const given = givenFlags(flagSpecs);
+const givenKeys = new Set((Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]).filter((k) => given.has(kebab(k))));
+
+/** validateConfig's errors name the key; on the command line, name the flag */
+function validateFlags(c: TrainConfig): TrainConfig {
+  try {
+    return validateConfig(c);
+  } catch (e) {
+    const m = /^(\w+): ([^]*)$/.exec((e as Error).message);
+    if (e instanceof ConfigError && m && m[1] in DEFAULT_CONFIG) throw new ConfigError(`--${kebab(m[1])}: ${m[2]}`);
+    throw e;
+  }
+}
 
 function configFromArgs(): TrainConfig {
   const c = { ...DEFAULT_CONFIG } as Record<string, unknown>;
@@ -51,33 +75,37 @@ function configFromArgs(): TrainConfig {
     } else if (Array.isArray(d)) c[k] = v === "" ? [] : v.split(",").map((x) => num(kebab(k), x, { int: true, min: 1 }));
     else c[k] = v;
   }
-  if (args.quick) Object.assign(c, { epochs: 2, limitTrain: 1000, limitEval: 500, everyEpochs: 1, logEvery: 10 });
-  return validateConfig(c as unknown as TrainConfig);
+  if (args.quick) for (const [k, v] of Object.entries(QUICK)) if (!givenKeys.has(k as keyof TrainConfig)) c[k] = v;
+  return validateFlags(c as unknown as TrainConfig);
 }
 
 function readCheckpoint(file: string): Checkpoint {
   if (!fs.existsSync(file)) throw new CheckpointError(`${file}: checkpoint not found`);
+  if (fs.statSync(file).isDirectory()) throw new CheckpointError(`${file}: is a directory, expected a checkpoint file (such as ${path.join(file, "best.ckpt.json")})`);
   return parseCheckpoint(fs.readFileSync(file, "utf8"), file);
 }
 
 const fmtTime = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 
 async function main() {
-  const config = configFromArgs();
+  let config = configFromArgs();
+  // the teacher decides the network: read and check it before anything is written or decoded
+  const plan = methodPlan(config.method);
+  if (config.teacher && !plan.kd && !plan.fromTeacher) throw new ConfigError(`--teacher: --method ${config.method} does not use a teacher`);
+  const teacherCkpt = config.teacher ? readCheckpoint(config.teacher) : undefined;
+  if (teacherCkpt) config = configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys);
   const out = path.resolve(args.out ?? path.join("runs", `${config.net}-${config.method}${config.method === "teacher" && config.form === "shortenable" ? "-shortenable" : ""}`));
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new ConfigError(`--out ${out}: exists and is not a directory (a run directory is expected)`);
   const backend = await initBackend();
   const env = runEnvironment();
   fs.mkdirSync(out, { recursive: true });
+  acquireRunLock(out);
   const log = (o: object) => fs.appendFileSync(path.join(out, "log.jsonl"), JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
 
   const t0 = Date.now();
   const raw = loadCifar10(args.data);
   const data: TailorData = { train: raw.train, test: raw.test };
-  const teacherCkpt = config.teacher ? readCheckpoint(config.teacher) : undefined;
   const teacher = teacherCkpt ? modelFromCheckpoint(teacherCkpt, config.teacher) : undefined;
-  if (teacher && config.method === "shortener" && teacher.net.blocks.some((b) => b.form !== "shortenable")) {
-    throw new CheckpointError(`${config.teacher}: SkipShortener needs a teacher of the shortenable block form (train one with --method teacher --form shortenable)`);
-  }
 
   const hooks = {
     config,

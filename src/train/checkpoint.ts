@@ -7,6 +7,7 @@ import { validateNetSpec, type NetSpec } from "../net/index.js";
 import type { TrainConfig } from "./config.js";
 import { createModel, type Model } from "./model.js";
 import type { Sgd } from "./optimizer.js";
+import { checkTensorRecords } from "./checkpoint-records.js";
 
 export const CHECKPOINT_FORMAT = "tailor-checkpoint-v1";
 
@@ -96,6 +97,7 @@ export function parseCheckpoint(text: string, file: string): Checkpoint {
   } catch (e) {
     throw new CheckpointError(`${file}: invalid NetSpec: ${(e as Error).message}`);
   }
+  checkTensorRecords(c, file);
   return c;
 }
 
