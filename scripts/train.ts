@@ -1,6 +1,7 @@
 /**
  * Train a teacher, run Tailor (SkipRemover / SkipShortener) from a teacher, or train a baseline, on CIFAR-10.
- * Writes to --out: config.json, log.jsonl, last.ckpt.json, best.ckpt.json and, at the end, results.json.
+ * Writes to --out: config.json, log.jsonl, last.ckpt.json, best.ckpt.json and, at the end, results.json; run.lock
+ * (the PID of the run) while it runs.
  *
  *   npm run train -- --method teacher --epochs 30 --out runs/resnet8-teacher
  *   npm run train -- --method remover --teacher runs/resnet8-teacher/best.ckpt.json --out runs/resnet8-remover

@@ -192,7 +192,8 @@ function trainLoop(
       throw new DivergedError(`training diverged in epoch ${epoch + 1}: the validation loss is ${val.loss}. Nothing of this epoch was written; the last checkpoint is kept.`);
     }
     history.push(rec);
-    const isBest = epoch >= finalFrom && Number.isFinite(val.loss) && (best === null || val.loss < best.valLoss);
+    // (a checkpoint of older code may hold a NaN best, stored by JSON as null: any finite loss beats it)
+    const isBest = epoch >= finalFrom && Number.isFinite(val.loss) && (best === null || !Number.isFinite(best.valLoss) || val.loss < best.valLoss);
     if (isBest) best = { epoch, valLoss: val.loss };
     run.onEpoch?.(rec, () => makeCheckpoint(model, opt, c, epoch, history, best, run.env), isBest);
     if (tf.memory().numTensors > 10_000) throw new Error(`tensor leak: ${tf.memory().numTensors} tensors alive`);
