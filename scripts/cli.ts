@@ -8,8 +8,33 @@ export interface FlagSpec {
   default?: string | boolean;
 }
 
+/**
+ * `--flag -1` as `--flag=-1`: node's parseArgs takes a value starting with a dash for a flag and stops with
+ * "argument is ambiguous"; a negative number after a flag that takes a value is meant as that value.
+ */
+export function joinNegativeValues(argv: string[], flags: Record<string, FlagSpec>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i];
+    const next = argv[i + 1];
+    if (t.startsWith("--") && !t.includes("=") && flags[t.slice(2)]?.type === "string" && next !== undefined && /^-(\d|\.\d|Infinity|NaN)/.test(next)) {
+      out.push(`${t}=${next}`);
+      i++;
+    } else out.push(t);
+  }
+  return out;
+}
+
+/** The flags given on the command line (not defaulted), by name. */
+export function givenFlags(flags: Record<string, FlagSpec>, argv = process.argv.slice(2)): Set<string> {
+  const options = Object.fromEntries(Object.entries(flags).map(([k, f]) => [k, { type: f.type }]));
+  const { tokens } = parseArgs({ args: joinNegativeValues(argv, flags), options: options as never, strict: false, allowPositionals: true, tokens: true });
+  return new Set(tokens.filter((t) => t.kind === "option").map((t) => (t as { name: string }).name));
+}
+
 /** Parse argv strictly (an unknown flag is an error naming it); --help prints usage and exits. */
 export function parseCli<T extends Record<string, FlagSpec>>(usage: string, flags: T, argv = process.argv.slice(2)) {
+  argv = joinNegativeValues(argv, flags);
   const options = Object.fromEntries(
     Object.entries({ ...flags, help: { type: "boolean", help: "show this help" } as FlagSpec }).map(([k, f]) => [k, { type: f.type, default: f.default }]),
   );

@@ -1,8 +1,8 @@
 /**
  * Train a teacher, run Tailor (SkipRemover / SkipShortener) from a teacher, or train a baseline, on CIFAR-10.
  * Writes to --out: config.json, log.jsonl, last.ckpt, best.ckpt (src/train/run-folder.ts) and, at the end,
- * results.json. SIGTERM or SIGINT stops it after the current step with a checkpoint of that step (exit code 75);
- * --resume continues from there bit-identically.
+ * results.json; run.lock (the PID of the run) while it runs. SIGTERM or SIGINT stops it after the current step
+ * with a checkpoint of that step (exit code 75); --resume continues from there bit-identically.
  *
  *   npm run train -- --method teacher --epochs 30 --out runs/resnet8-teacher
  *   npm run train -- --method remover --teacher runs/resnet8-teacher/best.ckpt --out runs/resnet8-remover
@@ -12,16 +12,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
-import { CONFIG_HELP, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
+import { CONFIG_HELP, ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
 import { CheckpointError, modelFromCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
 import { modelDigest, readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { describeConfigMismatch } from "../src/train/config-compare.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
 import { CheckpointCommitter, findCheckpoint, verifyBestOnResume } from "../src/train/run-folder.js";
-import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import { methodPlan, newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import { configFromTeacher } from "../src/train/teacher-check.js";
+import { acquireRunLock } from "../src/util/run-lock.js";
 import { runEnvironment } from "../src/util/env.js";
 import { writeFileAtomic } from "../src/util/fs.js";
-import { ensureHeapReuse, num, parseCli, type FlagSpec } from "./cli.js";
+import { ensureHeapReuse, givenFlags, num, parseCli, type FlagSpec } from "./cli.js";
 
 ensureHeapReuse();
 
@@ -32,14 +34,36 @@ const configFlags = Object.fromEntries(
     return [kebab(k), { type: "string", help: CONFIG_HELP[k], default: Array.isArray(d) ? d.join(",") || undefined : String(d) } as FlagSpec];
   }),
 );
-const args = parseCli("Usage: npm run train -- [options]", {
+/** --quick: a tiny run; any of these keys given explicitly wins */
+const QUICK: Partial<TrainConfig> = { epochs: 2, limitTrain: 1000, limitEval: 500, everyEpochs: 1, logEvery: 10 };
+const flagSpecs: Record<string, FlagSpec> = {
   ...configFlags,
-  out: { type: "string", help: "run directory (default: runs/<net>-<method>)" },
+  out: { type: "string", help: "run directory (default: runs/<net>-<method>); one run at a time (run.lock)" },
   data: { type: "string", help: "CIFAR-10 binary directory", default: defaultDataDir() },
   resume: { type: "boolean", help: "continue from <out>/last.ckpt (an error when there is none; the config must equal the checkpoint's)" },
   "resume-if-present": { type: "boolean", help: "continue from <out>/last.ckpt when it exists, else start (the campaign runner's mode)" },
-  quick: { type: "boolean", help: "tiny run: 2 epochs on 1,000 images, evaluated on 500" },
-});
+  quick: {
+    type: "boolean",
+    help: "tiny run: 2 epochs on 1,000 images, evaluated on 500, a skip altered every epoch (--epochs, --limit-train, --limit-eval, --every-epochs, --log-every given explicitly win)",
+  },
+};
+const args = parseCli(
+  "Usage: npm run train -- [options]\n\nWith --teacher, the network and block form are the teacher's (--net / --form, if given, must agree).",
+  flagSpecs,
+);
+const given = givenFlags(flagSpecs);
+const givenKeys = new Set((Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]).filter((k) => given.has(kebab(k))));
+
+/** validateConfig's errors name the key; on the command line, name the flag */
+function validateFlags(c: TrainConfig): TrainConfig {
+  try {
+    return validateConfig(c);
+  } catch (e) {
+    const m = /^(\w+): ([^]*)$/.exec((e as Error).message);
+    if (e instanceof ConfigError && m && m[1] in DEFAULT_CONFIG) throw new ConfigError(`--${kebab(m[1])}: ${m[2]}`);
+    throw e;
+  }
+}
 
 function configFromArgs(): TrainConfig {
   const c = { ...DEFAULT_CONFIG } as Record<string, unknown>;
@@ -57,8 +81,8 @@ function configFromArgs(): TrainConfig {
     } else if (Array.isArray(d)) c[k] = v === "" ? [] : v.split(",").map((x) => num(kebab(k), x, { int: true, min: 1 }));
     else c[k] = v;
   }
-  if (args.quick) Object.assign(c, { epochs: 2, limitTrain: 1000, limitEval: 500, everyEpochs: 1, logEvery: 10 });
-  return validateConfig(c as unknown as TrainConfig);
+  if (args.quick) for (const [k, v] of Object.entries(QUICK)) if (!givenKeys.has(k as keyof TrainConfig)) c[k] = v;
+  return validateFlags(c as unknown as TrainConfig);
 }
 
 /** exit code of a run stopped on request with its checkpoint written (sysexits EX_TEMPFAIL: try again later) */
@@ -67,11 +91,18 @@ const EXIT_STOPPED = 75;
 const fmtTime = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 
 async function main() {
-  const config = configFromArgs();
+  let config = configFromArgs();
+  // the teacher decides the network: read and check it before anything is written or decoded
+  const plan = methodPlan(config.method);
+  if (config.teacher && !plan.kd && !plan.fromTeacher) throw new ConfigError(`--teacher: --method ${config.method} does not use a teacher`);
+  const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
+  if (teacherCkpt) config = configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys);
   const out = path.resolve(args.out ?? path.join("runs", `${config.net}-${config.method}${config.method === "teacher" && config.form === "shortenable" ? "-shortenable" : ""}`));
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new ConfigError(`--out ${out}: exists and is not a directory (a run directory is expected)`);
   const backend = await initBackend();
   const env = runEnvironment();
   fs.mkdirSync(out, { recursive: true });
+  acquireRunLock(out);
   const log = (o: object) => fs.appendFileSync(path.join(out, "log.jsonl"), JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
 
   const lastFile = findCheckpoint(out, "last");
@@ -83,15 +114,11 @@ async function main() {
     const mismatch = describeConfigMismatch(ck.config, config, lastFile!);
     if (mismatch) throw new CheckpointError(mismatch);
   }
-  const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
   const teacherDigest = teacherCkpt ? modelDigest(teacherCkpt) : undefined;
   if (ck?.teacherDigest && teacherDigest && ck.teacherDigest !== teacherDigest) {
     throw new CheckpointError(`${config.teacher}: not the teacher ${lastFile} was trained from (model ${teacherDigest.slice(0, 12)}..., the checkpoint recorded ${ck.teacherDigest.slice(0, 12)}...)`);
   }
   const teacher = teacherCkpt ? modelFromCheckpoint(teacherCkpt, config.teacher) : undefined;
-  if (teacher && config.method === "shortener" && teacher.net.blocks.some((b) => b.form !== "shortenable")) {
-    throw new CheckpointError(`${config.teacher}: SkipShortener needs a teacher of the shortenable block form (train one with --method teacher --form shortenable)`);
-  }
 
   // a stop request (SIGTERM, SIGINT) ends the run after the current step, with a checkpoint of that step
   let stopRequested = false;

@@ -1,5 +1,16 @@
 /**
- * The wasm backend has no Conv2DBackpropFilter. We register one that reuses the wasm backend's own (XNNPACK)
+ * Two repairs of tfjs's wasm backend for training.
+ *
+ * 1. Sum and Mean. The stock kernels add the reduced values one after another in float32, so the error grows with
+ * the count: over the batch x H x W values of a batch-norm channel (32 x 32 x 32 = 32,768 in ResNet-8's first
+ * stage) it measured 4e-6 relative on a plain sum, and where the terms cancel (the gradient of a BN shift is the
+ * sum of its output gradient) it reached 3e-3 relative, so that two SGD steps of a small network moved momentum
+ * buffers and running statistics several times further from PyTorch than float32 rounding does (tfjs's cpu backend
+ * adds in float64, PyTorch in blocks). Ours reduce in blocks of at most 32 values, each stage reading the partial
+ * results of the last, so no float32 sum runs over more than 32 terms. test/train-step.test.ts checks the whole
+ * step against PyTorch.
+ *
+ * 2. The wasm backend has no Conv2DBackpropFilter. We register one that reuses the wasm backend's own (XNNPACK)
  * forward convolution: dW[kh,kw,ci,co] = sum_{n,oy,ox} x[n, oy*s+kh-p, ox*s+kw-p, ci] * dy[n,oy,ox,co] is a
  * convolution of x^T (batch ci, channels n) with dy^T (a Ho x Wo filter, dilated by the stride s).
  */
@@ -13,8 +24,53 @@ function run(name: string, inputs: tf.NamedTensorInfoMap, attrs: object, backend
   return k.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend }) as Info;
 }
 
+/** largest divisor of n in [2, 32], or 0 */
+function block(n: number): number {
+  for (let d = Math.min(32, n - 1); d >= 2; d--) if (n % d === 0) return d;
+  return 0;
+}
+
+/** Sum or Mean over `axis` in stages of at most 32 terms (a stage of means of equal blocks is the mean). */
+function blockedReduction(stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (args) => {
+      const backend = args.backend as tf.KernelBackend;
+      const { x } = args.inputs as { x: Info };
+      const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      const reduce = (t: Info, ax: number[]) => stock.kernelFunc({ inputs: { x: t }, attrs: { axis: ax, keepDims: false }, backend }) as Info;
+      const axes = tf.util.parseAxisParam(axis, x.shape);
+      const total = axes.reduce((p, a) => p * x.shape[a], 1);
+      if (x.dtype !== "float32" || total <= 32 || x.shape.some((d) => d === 0)) return stock.kernelFunc(args) as Info;
+      const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+      const outer = kept.reduce((p, a) => p * x.shape[a], 1);
+      const temps: Info[] = [];
+      const keep = (t: Info) => (temps.push(t), t);
+      const perm = [...kept, ...axes];
+      let cur = perm.every((a, i) => a === i) ? x : keep(run("Transpose", { x }, { perm }, backend));
+      cur = keep(run("Reshape", { x: cur }, { shape: [outer, total] }, backend));
+      let n = total;
+      for (let d = block(n); n > 32 && d > 0; d = block(n)) {
+        cur = keep(reduce(keep(run("Reshape", { x: cur }, { shape: [outer, n / d, d] }, backend)), [2]));
+        n /= d;
+      }
+      const flat = keep(reduce(cur, [1]));
+      const shape = keepDims ? x.shape.map((s, i) => (axes.includes(i) ? 1 : s)) : kept.map((a) => x.shape[a]);
+      const out = run("Reshape", { x: flat }, { shape }, backend);
+      for (const t of temps) backend.disposeData(t.dataId);
+      return out;
+    },
+  };
+}
+
 export function registerWasmKernels(): void {
   if (tf.getKernel("Conv2DBackpropFilter", "wasm")) return;
+  for (const name of ["Sum", "Mean"]) {
+    const stock = tf.getKernel(name, "wasm");
+    if (!stock) throw new Error(`wasm backend has no ${name} kernel`);
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel(blockedReduction(stock));
+  }
   tf.registerKernel({
     kernelName: "Conv2DBackpropFilter",
     backendName: "wasm",

@@ -73,6 +73,7 @@ function readFile(dir: string, name: string, expectRecords: number): ImageSet {
   if (!fs.existsSync(file)) {
     throw new DataError(`${file}: missing. Run \`npm run prepare-data\` (converts ../shared/data) or \`npm run prepare-data -- --download\`.`);
   }
+  if (fs.statSync(file).isDirectory()) throw new DataError(`${file}: is a directory, expected a CIFAR-10 batch file`);
   return parseBatch(fs.readFileSync(file), file, expectRecords);
 }
 
@@ -83,6 +84,9 @@ export interface Cifar10 {
 
 /** Load the six batch files from `dir`. */
 export function loadCifar10(dir: string, expectRecords = RECORDS_PER_FILE): Cifar10 {
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+    throw new DataError(`${dir}: is a file, expected the CIFAR-10 binary directory (data_batch_1.bin ... test_batch.bin)`);
+  }
   return {
     train: concatSets(TRAIN_FILES.map((f) => readFile(dir, f, expectRecords))),
     test: readFile(dir, TEST_FILE, expectRecords),

@@ -18,6 +18,7 @@ export const OFFICIAL_MD5 = "c32a1d4ab5d03f1284b67883e8d87530";
 /** Read every regular file of a .tar.gz into memory (the CIFAR archives are ~100 MB unpacked). */
 export async function readTarGz(file: string, filter: (p: string) => boolean): Promise<Map<string, Buffer>> {
   if (!fs.existsSync(file)) throw new DataError(`${file}: archive not found`);
+  if (fs.statSync(file).isDirectory()) throw new DataError(`${file}: is a directory, expected a .tar.gz archive`);
   const out = new Map<string, Buffer>();
   try {
     await tar.t({
@@ -56,16 +57,93 @@ export function decodeJpeg(buf: Buffer, name: string): Uint8Array {
   return out;
 }
 
-function writeCacheAtomically(dir: string, files: Map<string, Uint8Array>, meta: object): void {
-  const parent = path.dirname(path.resolve(dir));
-  fs.mkdirSync(parent, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(parent, ".cifar10-tmp-"));
+const TMP_PREFIX = ".cifar10-tmp-";
+
+/** Is a process with this PID running? */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+/**
+ * Remove temporary folders that interrupted conversions left next to the cache (up to 180 MB each). A folder is
+ * named `.cifar10-tmp-<pid>-*` after the process writing it and removed only when that process is gone; older
+ * unnamed ones (`.cifar10-tmp-XXXXXX`) only when last written before this process started.
+ */
+export function removeLeftovers(parent: string, log: (s: string) => void = () => {}): string[] {
+  const removed: string[] = [];
+  const started = Date.now() - process.uptime() * 1000;
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(parent).filter((n) => n.startsWith(TMP_PREFIX));
+  } catch {
+    return removed;
+  }
+  for (const n of names) {
+    const full = path.join(parent, n);
+    const pid = /^\.cifar10-tmp-(\d+)-/.exec(n)?.[1];
+    try {
+      const st = fs.statSync(full);
+      if (!st.isDirectory()) continue;
+      if (pid ? Number(pid) === process.pid || running(Number(pid)) : st.mtimeMs >= started) continue;
+      fs.rmSync(full, { recursive: true, force: true });
+      removed.push(full);
+      log(`removed ${full}, left by an interrupted conversion`);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+const CACHE_FILES = new Set([...TRAIN_FILES, TEST_FILE, "batches.meta.txt", "SOURCE.json"]);
+
+/**
+ * Before anything is read or decoded: check that the cache can be written (its folder creatable and writable) and
+ * that what it would replace is a cache; create the temporary folder the cache is written to, then renamed.
+ */
+function beginCache(dir: string, log: (s: string) => void): string {
+  const out = path.resolve(dir);
+  if (fs.existsSync(out)) {
+    if (!fs.statSync(out).isDirectory()) throw new DataError(`${out}: exists and is not a directory (the cache is a directory)`);
+    const other = fs.readdirSync(out).filter((n) => !CACHE_FILES.has(n));
+    if (other.length) throw new DataError(`${out}: exists and holds files that are not the CIFAR-10 cache (${other.slice(0, 3).join(", ")}${other.length > 3 ? ", ..." : ""}); not replacing it`);
+  }
+  const parent = path.dirname(out);
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+    removeLeftovers(parent, log);
+    return fs.mkdtempSync(path.join(parent, `${TMP_PREFIX}${process.pid}-`));
+  } catch (e) {
+    throw new DataError(
+      `cannot write the cache ${out}: ${parent} is not writable (${(e as Error).message}); set TAILOR_DATA_DIR (or --out) to a writable directory`,
+    );
+  }
+}
+
+/** Fill the temporary folder and rename it into place; on failure nothing is left behind. */
+function commitCache(tmp: string, dir: string, files: Map<string, Uint8Array>, meta: object): void {
   try {
     for (const [name, data] of files) fs.writeFileSync(path.join(tmp, name), data);
     fs.writeFileSync(path.join(tmp, "batches.meta.txt"), CLASSES.join("\n") + "\n");
     fs.writeFileSync(path.join(tmp, "SOURCE.json"), JSON.stringify(meta, null, 2) + "\n");
     if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true });
     fs.renameSync(tmp, dir);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Run `body` with a fresh temporary cache folder; the folder is removed if `body` fails. */
+async function withCache<T>(dir: string, log: (s: string) => void, body: (tmp: string) => Promise<T>): Promise<T> {
+  const tmp = beginCache(dir, log);
+  try {
+    return await body(tmp);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
@@ -89,48 +167,51 @@ export async function prepareFromJpeg(
 ): Promise<JpegCounts> {
   const want = opts.perClass ?? { train: 5000, test: 1000 };
   const log = opts.log ?? (() => {});
-  log(`reading ${archive}`);
-  const entries = await readTarGz(archive, (p) => p.endsWith(".jpg"));
-  const split: Record<"train" | "test", { name: string; label: number }[]> = { train: [], test: [] };
-  for (const name of entries.keys()) {
-    const m = /(?:^|\/)(train|test)\/([a-z]+)\/[^/]+\.jpg$/.exec(name);
-    if (!m) throw new DataError(`${archive}: unexpected entry ${name} (expected <root>/{train,test}/<class>/NNNN.jpg)`);
-    const label = CLASSES.indexOf(m[2] as (typeof CLASSES)[number]);
-    if (label < 0) throw new DataError(`${archive}: ${name}: unknown class "${m[2]}" (expected one of ${CLASSES.join(", ")})`);
-    split[m[1] as "train" | "test"].push({ name, label });
-  }
-  const counts: JpegCounts = { train: split.train.length, test: split.test.length, perClass: { train: [], test: [] } };
-  for (const s of ["train", "test"] as const) {
-    const per = CLASSES.map((_, c) => split[s].filter((e) => e.label === c).length);
-    counts.perClass[s] = per;
-    per.forEach((n, c) => {
-      if (n !== want[s]) throw new DataError(`${archive}: ${s}/${CLASSES[c]} has ${n} images, expected ${want[s]}`);
-    });
-    // sort for a deterministic order whatever the archive's order
-    split[s].sort((a, b) => (a.name < b.name ? -1 : 1));
-  }
-  // the official files mix classes in both splits; so do ours (seeded)
-  const rng = new Rng(opts.seed ?? 2009);
-  rng.shuffle(split.train);
-  rng.shuffle(split.test);
-  const decode = (list: { name: string; label: number }[]): ImageSet => {
-    const images = new Uint8Array(list.length * IMAGE_BYTES);
-    const labels = new Uint8Array(list.length);
-    list.forEach((e, i) => {
-      images.set(decodeJpeg(entries.get(e.name)!, e.name), i * IMAGE_BYTES);
-      labels[i] = e.label;
-      if (i % 10000 === 9999) log(`decoded ${i + 1}/${list.length}`);
-    });
-    return { images, labels, count: list.length };
-  };
-  const train = decode(split.train);
-  const test = decode(split.test);
-  const perFile = train.count / TRAIN_FILES.length;
-  const files = new Map<string, Uint8Array>();
-  TRAIN_FILES.forEach((f, i) => files.set(f, encodeBatch(train, i * perFile, perFile)));
-  files.set(TEST_FILE, encodeBatch(test, 0, test.count));
-  writeCacheAtomically(outDir, files, { source: "jpeg", archive: path.resolve(archive), seed: opts.seed ?? 2009, counts });
-  return counts;
+  return withCache(outDir, log, async (tmp) => {
+    log(`reading ${archive}`);
+    const entries = await readTarGz(archive, (p) => p.endsWith(".jpg"));
+    if (entries.size === 0) throw new DataError(`${archive}: not a CIFAR-10 archive (no <root>/{train,test}/<class>/NNNN.jpg entries in it as a .tar.gz)`);
+    const split: Record<"train" | "test", { name: string; label: number }[]> = { train: [], test: [] };
+    for (const name of entries.keys()) {
+      const m = /(?:^|\/)(train|test)\/([a-z]+)\/[^/]+\.jpg$/.exec(name);
+      if (!m) throw new DataError(`${archive}: unexpected entry ${name} (expected <root>/{train,test}/<class>/NNNN.jpg)`);
+      const label = CLASSES.indexOf(m[2] as (typeof CLASSES)[number]);
+      if (label < 0) throw new DataError(`${archive}: ${name}: unknown class "${m[2]}" (expected one of ${CLASSES.join(", ")})`);
+      split[m[1] as "train" | "test"].push({ name, label });
+    }
+    const counts: JpegCounts = { train: split.train.length, test: split.test.length, perClass: { train: [], test: [] } };
+    for (const s of ["train", "test"] as const) {
+      const per = CLASSES.map((_, c) => split[s].filter((e) => e.label === c).length);
+      counts.perClass[s] = per;
+      per.forEach((n, c) => {
+        if (n !== want[s]) throw new DataError(`${archive}: ${s}/${CLASSES[c]} has ${n} images, expected ${want[s]}`);
+      });
+      // sort for a deterministic order whatever the archive's order
+      split[s].sort((a, b) => (a.name < b.name ? -1 : 1));
+    }
+    // the official files mix classes in both splits; so do ours (seeded)
+    const rng = new Rng(opts.seed ?? 2009);
+    rng.shuffle(split.train);
+    rng.shuffle(split.test);
+    const decode = (list: { name: string; label: number }[]): ImageSet => {
+      const images = new Uint8Array(list.length * IMAGE_BYTES);
+      const labels = new Uint8Array(list.length);
+      list.forEach((e, i) => {
+        images.set(decodeJpeg(entries.get(e.name)!, e.name), i * IMAGE_BYTES);
+        labels[i] = e.label;
+        if (i % 10000 === 9999) log(`decoded ${i + 1}/${list.length}`);
+      });
+      return { images, labels, count: list.length };
+    };
+    const train = decode(split.train);
+    const test = decode(split.test);
+    const perFile = train.count / TRAIN_FILES.length;
+    const files = new Map<string, Uint8Array>();
+    TRAIN_FILES.forEach((f, i) => files.set(f, encodeBatch(train, i * perFile, perFile)));
+    files.set(TEST_FILE, encodeBatch(test, 0, test.count));
+    commitCache(tmp, outDir, files, { source: "jpeg", archive: path.resolve(archive), seed: opts.seed ?? 2009, counts });
+    return counts;
+  });
 }
 
 export function md5(file: string): string {
@@ -141,22 +222,29 @@ export function md5(file: string): string {
 export async function prepareFromOfficial(
   archive: string,
   outDir: string,
-  opts: { expectMd5?: string | null; expectRecords?: number } = {},
+  opts: { expectMd5?: string | null; expectRecords?: number; log?: (s: string) => void } = {},
 ): Promise<void> {
-  const expect = opts.expectMd5 === undefined ? OFFICIAL_MD5 : opts.expectMd5;
-  if (expect) {
-    const got = md5(archive);
-    if (got !== expect) throw new DataError(`${archive}: md5 ${got}, expected ${expect} (cifar-10-binary.tar.gz): wrong or corrupt archive`);
-  }
-  const entries = await readTarGz(archive, (p) => p.endsWith(".bin"));
-  const files = new Map<string, Uint8Array>();
-  for (const name of [...TRAIN_FILES, TEST_FILE]) {
-    const hit = [...entries.keys()].find((k) => k.endsWith(`cifar-10-batches-bin/${name}`));
-    if (!hit) throw new DataError(`${archive}: missing cifar-10-batches-bin/${name}`);
-    parseBatch(entries.get(hit)!, `${archive}:${hit}`, opts.expectRecords ?? RECORDS_PER_FILE);
-    files.set(name, entries.get(hit)!);
-  }
-  writeCacheAtomically(outDir, files, { source: "official", archive: path.resolve(archive) });
+  return withCache(outDir, opts.log ?? (() => {}), async (tmp) => {
+    if (!fs.existsSync(archive)) throw new DataError(`${archive}: archive not found`);
+    if (fs.statSync(archive).isDirectory()) throw new DataError(`${archive}: is a directory, expected a .tar.gz archive`);
+    const expect = opts.expectMd5 === undefined ? OFFICIAL_MD5 : opts.expectMd5;
+    if (expect) {
+      const got = md5(archive);
+      if (got !== expect) throw new DataError(`${archive}: md5 ${got}, expected ${expect} (cifar-10-binary.tar.gz): wrong or corrupt archive`);
+    }
+    const entries = await readTarGz(archive, (p) => p.endsWith(".bin"));
+    if (![...entries.keys()].some((k) => k.includes("cifar-10-batches-bin/"))) {
+      throw new DataError(`${archive}: not a CIFAR-10 archive (no cifar-10-batches-bin/*.bin entries in it as a .tar.gz)`);
+    }
+    const files = new Map<string, Uint8Array>();
+    for (const name of [...TRAIN_FILES, TEST_FILE]) {
+      const hit = [...entries.keys()].find((k) => k.endsWith(`cifar-10-batches-bin/${name}`));
+      if (!hit) throw new DataError(`${archive}: missing cifar-10-batches-bin/${name}`);
+      parseBatch(entries.get(hit)!, `${archive}:${hit}`, opts.expectRecords ?? RECORDS_PER_FILE);
+      files.set(name, entries.get(hit)!);
+    }
+    commitCache(tmp, outDir, files, { source: "official", archive: path.resolve(archive) });
+  });
 }
 
 /** Download the official archive to `dest` (users with internet; this machine has no route to it). */

@@ -8,6 +8,7 @@ import { validateNetSpec, type NetSpec } from "../net/index.js";
 import type { TrainConfig } from "./config.js";
 import { createModel, type Model } from "./model.js";
 import type { Sgd } from "./optimizer.js";
+import { checkTensorRecords } from "./checkpoint-records.js";
 
 /** the first, JSON-only format (data/runs/resnet8-short) */
 export const CHECKPOINT_FORMAT = "tailor-checkpoint-v1";
@@ -149,6 +150,8 @@ export function parseCheckpoint(text: string, file: string): Checkpoint {
     throw new CheckpointError(`${file}: not valid JSON (${(e as Error).message}): corrupt or truncated checkpoint`);
   }
   if (c?.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${file}: format "${c?.format}", expected "${CHECKPOINT_FORMAT}"`);
+  // the records' structure first (issue 16: "shape: null" gets an error naming the record, not a TypeError)
+  checkTensorRecords(c as unknown as Checkpoint, file);
   const decodeMap = (m: unknown, kind: string): Record<string, TensorRecord> => {
     if (!m || typeof m !== "object") throw new CheckpointError(`${file}: no ${kind}`);
     return Object.fromEntries(

@@ -17,6 +17,7 @@ import { lastAlterationEpoch, learningRate, skipsAlteredAfterEpoch } from "./sch
 import { trainStep } from "./step.js";
 import type { Checkpoint, EpochRecord, PartialEpoch } from "./checkpoint.js";
 import { makeCheckpoint } from "./checkpoint.js";
+import { assertFinite, DivergedError } from "./finite.js";
 
 export function buildNet(c: Pick<TrainConfig, "net" | "form">): NetSpec {
   const o = { form: c.form };
@@ -75,7 +76,7 @@ export interface TailorRun {
   onStop?: (ckpt: () => Checkpoint, partial: PartialEpoch | null) => void;
 }
 
-export class DivergedError extends Error {}
+export { DivergedError } from "./finite.js";
 
 export interface TailorResult {
   model: Model;
@@ -256,8 +257,14 @@ function* trainLoop(
       seconds,
       imagesPerSecond: seen / seconds,
     };
+    // the loss can stay finite while weights or statistics do not: check them all before anything is written
+    assertFinite({ params: model.params, stats: model.stats, buffers: opt.buffers }, `in epoch ${epoch + 1}`);
+    if (!Number.isFinite(val.loss)) {
+      throw new DivergedError(`training diverged in epoch ${epoch + 1}: the validation loss is ${val.loss}. Nothing of this epoch was written; the last checkpoint is kept.`);
+    }
     history.push(rec);
-    const isBest = epoch >= finalFrom && (best === null || val.loss < best.valLoss);
+    // (a checkpoint of older code may hold a NaN best, stored by JSON as null: any finite loss beats it)
+    const isBest = epoch >= finalFrom && Number.isFinite(val.loss) && (best === null || !Number.isFinite(best.valLoss) || val.loss < best.valLoss);
     if (isBest) best = { epoch, valLoss: val.loss };
     run.onEpoch?.(rec, () => makeCheckpoint(model, opt, c, epoch, history, best, run.env), isBest);
     if (tf.memory().numTensors > 10_000) throw new Error(`tensor leak: ${tf.memory().numTensors} tensors alive`);

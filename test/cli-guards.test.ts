@@ -1,0 +1,75 @@
+// scripts/train.ts on bad flags, teachers and run folders: a clear error naming the flag, file or folder, a
+// non-zero exit, and nothing written. No CIFAR-10 needed: every check runs before the data is read.
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { cifarResNet, resnet8, withSkip, type NetSpec } from "../src/net/index.js";
+import { makeCheckpoint } from "../src/train/checkpoint.js";
+import { checkpointJsonV1 } from "./helpers/checkpoint-json.js";
+import { DEFAULT_CONFIG } from "../src/train/config.js";
+import { createModel } from "../src/train/model.js";
+
+const root = path.resolve(__dirname, "..");
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-cli-"));
+const emptyData = path.join(dir, "no-data");
+fs.mkdirSync(emptyData);
+
+function checkpoint(name: string, net: NetSpec): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, checkpointJsonV1(makeCheckpoint(createModel(net, 1), null, DEFAULT_CONFIG, 0, [], null, {})));
+  return file;
+}
+
+function train(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "scripts", "train.ts"), "--data", emptyData, ...args], {
+      cwd: dir,
+      env: { ...process.env, TAILOR_NO_REEXEC: "1" },
+    });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (out += d));
+    p.on("close", (code) => resolve({ code, out }));
+  });
+}
+
+describe("scripts/train.ts refuses bad input before reading data", () => {
+  it("flags, teachers, --out and the run lock", async () => {
+    const r20 = checkpoint("r20.ckpt.json", cifarResNet(20));
+    const shortenable = checkpoint("shortenable.ckpt.json", resnet8({ form: "shortenable" }));
+    const student = checkpoint("student.ckpt.json", withSkip(resnet8(), 0, "removed"));
+    const outFile = path.join(dir, "a-file");
+    fs.writeFileSync(outFile, "keep");
+    const live = path.join(dir, "live");
+    fs.mkdirSync(live);
+    fs.writeFileSync(path.join(live, "run.lock"), JSON.stringify({ pid: process.pid, host: os.hostname(), start: null, since: "now" }));
+    const stale = path.join(dir, "stale");
+    fs.mkdirSync(stale);
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+    fs.writeFileSync(path.join(stale, "run.lock"), JSON.stringify({ pid: dead, host: os.hostname(), start: null, since: "then" }));
+    const cases: [string[], RegExp][] = [
+      [["--epochs", "-1"], /error: --epochs: expected an integer >= 1, got -1/],
+      [["--lr", "-0.5"], /error: --lr: expected a number >= 0, got -0.5/],
+      [["--quick", "--epochs", "0"], /error: --epochs: expected an integer >= 1, got 0/],
+      [["--method", "remover", "--teacher", dir], /is a directory, expected a checkpoint file/],
+      [["--method", "remover", "--net", "resnet8", "--teacher", r20], /error: --net resnet8: the teacher .*r20.ckpt.json is a resnet20/],
+      [["--method", "remover", "--teacher", shortenable], /--method remover \(SkipRemover\) needs a teacher of the plain block form/],
+      [["--method", "noskip-kd", "--teacher", student], /student.ckpt.json: 1 of its 3 skips are altered/],
+      [["--method", "teacher", "--teacher", r20], /error: --teacher: --method teacher does not use a teacher/],
+      [["--out", outFile], /a-file: exists and is not a directory/],
+      [["--out", live], new RegExp(`${live}: in use by process ${process.pid}`)],
+      [["--out", stale], new RegExp(`taking over the lock of process ${dead}[^]*data_batch_1.bin: missing`)],
+    ];
+    const results = await Promise.all(cases.map(([a]) => train(a)));
+    results.forEach((r, i) => {
+      expect(r.out, cases[i][0].join(" ")).toMatch(cases[i][1]);
+      expect(r.code, cases[i][0].join(" ")).not.toBe(0);
+    });
+    expect(fs.readFileSync(outFile, "utf8")).toBe("keep");
+    expect(fs.readdirSync(live)).toEqual(["run.lock"]);
+    // the stale lock was taken over, then released when that run ended
+    expect(fs.existsSync(path.join(stale, "run.lock"))).toBe(false);
+  });
+});
