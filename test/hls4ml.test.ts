@@ -66,7 +66,7 @@ describe("design structure", () => {
     const stock = buildDesign(lower(block("shortened")), cfg({ shortImpl: "stock" }));
     expect(stock.streams.filter((s) => s.skip)).toHaveLength(2);
     expect(stock.processes.filter((p) => p.kind === "add")).toHaveLength(2);
-    const fused = buildDesign(lower(block("shortened")), cfg({ shortImpl: "fused" }));
+    const fused = buildDesign(lower(block("shortened")), cfg({ shortImpl: "fused", reluMerge: true }));
     expect(fused.streams.filter((s) => s.skip)).toHaveLength(0);
     expect(fused.processes.filter((p) => p.fusedSkip)).toHaveLength(2);
   });
@@ -139,7 +139,7 @@ describe("bad configurations name the field", () => {
 describe("the variants of ResNet-8", () => {
   it("fused shortened skips cost less than long ones; stock ones more (BRAM, default depths)", () => {
     const base = resnet8({ form: "shortenable" });
-    const bram = (mode: "long" | "shortened", shortImpl: "stock" | "fused") => hls4mlCost(lower(withAllSkips(base, mode)), cfg({ shortImpl })).totals.bram18;
+    const bram = (mode: "long" | "shortened", shortImpl: "stock" | "fused") => hls4mlCost(lower(withAllSkips(base, mode)), cfg({ shortImpl, reluMerge: true })).totals.bram18;
     expect(bram("shortened", "fused")).toBeLessThan(bram("long", "fused"));
     expect(bram("shortened", "stock")).toBeGreaterThan(bram("long", "stock"));
   });
@@ -149,12 +149,12 @@ describe("the sweep's shared schedule cache", () => {
   it("gives every configuration the same result as a cold computation", async () => {
     const { hls4mlSweep } = await import("../src/report/hls4ml-sweep.js");
     const { MLPERF_TINY_HLS4ML } = await import("../src/hw/hls4ml/index.js");
-    const spec = { networks: ["resnet8"], precisions: [8, 12], reuseFactors: [16, 16384], fifoDepths: ["default", "optimised"] as const, shortImpls: ["fused"] as const, part: "xcu250" };
-    const rows = hls4mlSweep({ ...spec, fifoDepths: [...spec.fifoDepths], shortImpls: [...spec.shortImpls] });
-    const cold = hls4mlCost(lower(resnet8({ form: "plain" })), { ...MLPERF_TINY_HLS4ML, fifoDepth: "optimised" });
+    const spec = { networks: ["resnet8"], precisions: [8, 12], reuseFactors: [16, 16384], fifoDepths: ["default", "optimised"] as const, flows: ["relu-merge"] as const, part: "xcu250" };
+    const rows = hls4mlSweep({ ...spec, fifoDepths: [...spec.fifoDepths], flows: [...spec.flows] });
+    const cold = hls4mlCost(lower(resnet8({ form: "plain" })), { ...MLPERF_TINY_HLS4ML, fifoDepth: "optimised", shortImpl: "stock" });
     const row = rows.find((r) => r.method === "remover" && r.label === "MLPerf-Tiny-like optimised")!;
     expect(row.base).toEqual(cold.totals);
-    const cold12 = hls4mlCost(lower(resnet8({ form: "plain" })), { ...DEFAULT_HLS4ML, weightBits: 12, actBits: 12, accBits: 24, reuseFactor: 16384, strategy: "Resource", fifoDepth: "default" });
+    const cold12 = hls4mlCost(lower(resnet8({ form: "plain" })), { ...DEFAULT_HLS4ML, reluMerge: true, weightBits: 12, actBits: 12, accBits: 24, reuseFactor: 16384, strategy: "Resource", fifoDepth: "default" });
     expect(rows.find((r) => r.method === "remover" && r.label === "12-bit RF 16384 default")!.base).toEqual(cold12.totals);
   });
 });
@@ -181,7 +181,7 @@ describe("FIFO layout and storage", () => {
 
 describe("arithmetic as hls4ml writes it", () => {
   const dense = (o: Partial<Hls4mlConfig>) => {
-    const p = { id: 0, name: "d", kind: "dense" as const, inputs: [], outputs: [], h: 1, w: 1, k: 1, stride: 1, pad: 0, cin: 10, cout: 4, rf: 1 };
+    const p = { id: 0, name: "d", kind: "dense" as const, inputs: [], outputs: [], h: 1, w: 1, k: 1, stride: 1, pad: 0, cin: 10, cout: 4, rf: 1, role: "main" as const };
     return processResources(p, cfg(o));
   };
   it("Latency strategy drops the products of pruned weights; Resource strategy keeps them", () => {

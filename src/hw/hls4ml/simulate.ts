@@ -83,6 +83,12 @@ function pattern(p: Process): Pattern {
 /** Simulate one inference with the given FIFO depths (Infinity: unbounded). */
 export function simulate(d: Design, depths: number[]): SimResult {
   const S = d.streams.length;
+  if (!Array.isArray(depths) || depths.length !== S) {
+    throw new RangeError(`simulate: depths has ${Array.isArray(depths) ? depths.length : "no"} entries, the design has ${S} streams (one depth per stream expected)`);
+  }
+  depths.forEach((v, i) => {
+    if (!(v >= 1) || (v !== Infinity && !Number.isInteger(v))) throw new RangeError(`simulate: depths[${i}] (${d.streams[i].name}) must be a positive integer or Infinity, got ${v}`);
+  });
   // per stream: token write / read times, preallocated (a stream carries exactly `pixels` tokens)
   const writes = d.streams.map((s) => new Float64Array(s.pixels));
   const reads = d.streams.map((s) => new Float64Array(s.pixels));
