@@ -101,3 +101,32 @@ export function trainingFigure(curves: Curve[], title: string): Figure {
     layout: layout(title, "epoch", "validation top-1 (%)"),
   };
 }
+
+export interface ClaimPoint {
+  /** the box it belongs to, e.g. "resnet8 remover" */
+  group: string;
+  value: number;
+}
+
+/**
+ * One claim's values over the sweep as a distribution per network and method (box with every design as a point),
+ * the paper's value as a line, and the reference configuration's value of each pair as a star. `leftOut` designs
+ * (that do not fit their part) are not drawn; the title says how many.
+ */
+export function claimDistributionFigure(o: { id: string; metric: string; unit: string; paper: number; points: ClaimPoint[]; reference: ClaimPoint[]; leftOut: number }): Figure {
+  const groups = [...new Set(o.points.map((p) => p.group))];
+  const data: object[] = groups.map((g) => ({
+    type: "box",
+    name: g,
+    y: o.points.filter((p) => p.group === g).map((p) => p.value),
+    boxpoints: "all",
+    jitter: 0.4,
+    pointpos: 0,
+    marker: { size: 3, opacity: 0.5 },
+    showlegend: false,
+  }));
+  data.push({ type: "scatter", mode: "markers", name: "reference configuration", x: o.reference.map((p) => p.group), y: o.reference.map((p) => p.value), marker: { symbol: "star", size: 14, color: "black" } });
+  data.push({ type: "scatter", mode: "lines", name: `paper: ${o.paper}${o.unit}`, x: groups.length ? [groups[0], groups[groups.length - 1]] : [], y: [o.paper, o.paper], line: { color: "red", dash: "dash" } });
+  const left = o.leftOut ? `; ${o.leftOut} designs that do not fit their part left out` : "";
+  return { data, layout: layout(`${o.id}: ${o.metric}${left}`, "network, method", `${o.unit === "%" ? "%" : o.unit}`, { title: { text: `${o.id}: ${o.metric}${left}`, font: { size: 13 } } }) };
+}

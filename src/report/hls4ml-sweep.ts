@@ -14,6 +14,13 @@ export const FLOWS: Record<FlowName, Pick<Hls4mlConfig, "bnFusion" | "reluMerge"
   "relu-merge+fused-skip": { bnFusion: true, reluMerge: true, shortImpl: "fused" },
 };
 
+/** The flow a configuration's passes amount to (every config names one of FLOWS: fused needs the ReLU merge). */
+export function flowOf(c: Pick<Hls4mlConfig, "bnFusion" | "reluMerge" | "shortImpl">): FlowName {
+  const f = (Object.keys(FLOWS) as FlowName[]).find((k) => FLOWS[k].bnFusion === c.bnFusion && FLOWS[k].reluMerge === c.reluMerge && FLOWS[k].shortImpl === c.shortImpl);
+  if (!f) throw new Error(`hls4ml flow: bnFusion ${c.bnFusion}, reluMerge ${c.reluMerge}, shortImpl ${c.shortImpl} is none of ${Object.keys(FLOWS).join(", ")}`);
+  return f;
+}
+
 export interface HlsSweepSpec {
   networks: string[];
   precisions: number[];
@@ -81,7 +88,7 @@ export function configFor(precision: number, rf: number, fifoDepth: Hls4mlConfig
 
 const fitsPart = (u: Hls4mlReport["utilisation"]) => u.bram18 <= 1 && u.lut <= 1 && u.ff <= 1 && u.dsp <= 1;
 
-function row(network: string, method: Method, label: string, flow: FlowName, c: Hls4mlConfig, g: { base: LayerGraph; altered: LayerGraph }, cache: SimCache): HlsRow {
+export function hlsRow(network: string, method: Method, label: string, flow: FlowName, c: Hls4mlConfig, g: { base: LayerGraph; altered: LayerGraph }, cache: SimCache): HlsRow {
   const b = hls4mlCost(g.base, c, cache);
   const a = hls4mlCost(g.altered, c, cache);
   const u = b.utilisation;
@@ -147,6 +154,6 @@ export function hls4mlSweep(spec: HlsSweepSpec = DEFAULT_HLS_SWEEP): HlsRow[] {
   return hlsSweepPoints(spec).map((pt) => {
     const key = `${pt.network}|${pt.method}`;
     if (!graphs.has(key)) graphs.set(key, tailorGraphs(pt.network, pt.method));
-    return row(pt.network, pt.method, pt.label, pt.flow, pt.config, graphs.get(key)!, cache);
+    return hlsRow(pt.network, pt.method, pt.label, pt.flow, pt.config, graphs.get(key)!, cache);
   });
 }
