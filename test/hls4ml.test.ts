@@ -248,3 +248,34 @@ describe("against published synthesis results (hls4ml CNN tutorial, Vivado HLS 2
     expect(() => parseVivadoSynth("| Tool Version : v\n| Device : d\n", "y/vivado_synth.rpt")).toThrow(/y\/vivado_synth.rpt: no "CLB LUTs" row/);
   });
 });
+
+describe("conv timing as hls4ml's line-buffer conv runs it (nnet_conv2d_stream.h, conv_2d_buffer_cl)", () => {
+  // input 4x4x1 -> conv 2x2 stride 2, reuse factor 10 -> output 2x2, built by hand
+  const design = (strategy: "Latency" | "Resource") => {
+    const proc = (id: number, name: string, kind: "input" | "conv" | "output", o: object) => ({ id, name, kind, inputs: [] as number[], outputs: [] as number[], h: 4, w: 4, k: 1, stride: 1, pad: 0, cin: 1, cout: 1, rf: 1, role: "main" as const, ...o });
+    const processes = [proc(0, "input", "input", {}), proc(1, "conv", "conv", { k: 2, stride: 2, rf: 10 }), proc(2, "output", "output", { h: 2, w: 2 })];
+    const streams = [
+      { id: 0, name: "input->conv", channels: 1, pixels: 16, width: 8, from: 0, to: 1, skip: false },
+      { id: 1, name: "conv->output", channels: 1, pixels: 4, width: 8, from: 1, to: 2, skip: false },
+    ];
+    processes[0].outputs.push(0);
+    processes[1].inputs.push(0);
+    processes[1].outputs.push(1);
+    processes[2].inputs.push(1);
+    return { strategy, processes, streams, warnings: [], applied: { bnFused: 0, reluMerged: 0, shortSkipsFused: 0 } };
+  };
+  it("Resource: only the 4 steps that complete a stride-aligned window cost RF; the other 12 a cycle", () => {
+    // pixel f is readable at f + 2; windows complete at pixels 5, 7, 13, 15. Steps: 2,3,4,5,6,7 (window, +10),
+    // 17, 18 (window, +10), 28..33 (33: window), 43, 44 (window). Last output written at 44 + 10 + pipeline depth
+    // (log2(2x2x1) + 3 = 5) = 59; the sink has it at 60. Busy: 12 x 1 + 4 x 10 = 52 cycles.
+    const r = simulate(design("Resource"), [Infinity, Infinity]);
+    expect(r.latency).toBe(60);
+    expect(r.interval).toBe(52);
+  });
+  it("Latency: the per-pixel loop is pipelined at II = RF, every step costs 10", () => {
+    // steps at 2 + 10 f: the last (f = 15) at 152, written at 152 + 15 = 167, read at 168; busy 16 x 10
+    const r = simulate(design("Latency"), [Infinity, Infinity]);
+    expect(r.latency).toBe(168);
+    expect(r.interval).toBe(160);
+  });
+});

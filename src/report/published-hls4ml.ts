@@ -150,7 +150,7 @@ export function buildPublishedDesign(d: PublishedDesign): Built {
     bits = streamBits.get(l.index) ?? bits;
     prev = id;
   }
-  return { design: { processes, streams, warnings: [], applied: { bnFused: 0, reluMerged: 0, shortSkipsFused: 0 } }, procOf, shapeOf };
+  return { design: { strategy: d.hls4ml.strategy, processes, streams, warnings: [], applied: { bnFused: 0, reluMerged: 0, shortSkipsFused: 0 } }, procOf, shapeOf };
 }
 
 /** the FIFO shapes (depth x bits) the HLS estimate puts in BRAM and the model, like synthesis, does not */

@@ -64,6 +64,8 @@ export interface AppliedOptimisations {
 }
 
 export interface Design {
+  /** the reuse strategy: it decides the conv's per-pixel timing (simulate.ts) */
+  strategy: Hls4mlConfig["strategy"];
   processes: Process[];
   streams: Stream[];
   warnings: string[];
@@ -279,5 +281,5 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
   for (const name of Object.keys(c.layerReuse ?? {})) {
     if (!named.has(name)) warnings.push(`layerReuse["${name}"]: ${g.net.name} has no conv or dense layer of that name; the override is ignored`);
   }
-  return { processes, streams, warnings, applied };
+  return { strategy: c.strategy, processes, streams, warnings, applied };
 }
