@@ -18,9 +18,12 @@ const layout = (title: string, x: string, y: string, extra: object = {}) => ({
   ...extra,
 });
 
-/** Change of BRAM, FF and LUT vs reuse factor, one line per network and method (8-bit, default FIFO depths). */
+/**
+ * Change of BRAM, FF and LUT vs reuse factor, one line per network and method (8-bit, default FIFO depths), in the
+ * flow with the ReLU merge (the shortener's short skips fused).
+ */
 export function hlsResourceFigure(rows: HlsRow[], precision = 8, fifoDepth = "default"): Figure {
-  const sel = rows.filter((r) => r.precision === precision && r.fifoDepth === fifoDepth && !r.label.startsWith("MLPerf") && (r.method === "remover" || r.shortImpl === "fused"));
+  const sel = rows.filter((r) => r.precision === precision && r.fifoDepth === fifoDepth && !r.label.startsWith("MLPerf") && r.reluMerge && (r.method === "remover" || r.shortImpl === "fused"));
   const data: object[] = [];
   const keys: ["bram18" | "ff" | "lut", string][] = [
     ["bram18", "BRAM"],
@@ -47,7 +50,7 @@ export function hlsResourceFigure(rows: HlsRow[], precision = 8, fifoDepth = "de
   return {
     data,
     layout: {
-      ...layout(`hls4ml (${precision}-bit, ${fifoDepth} FIFO depths): resource change of the Tailor network vs its teacher`, "", ""),
+      ...layout(`hls4ml (${precision}-bit, ${fifoDepth} FIFO depths, ReLU merge, fused short skips): resource change of the Tailor network vs its teacher`, "", ""),
       grid: { rows: 1, columns: 3, pattern: "independent" },
       xaxis: { type: "log", title: { text: "reuse factor (BRAM)" } },
       xaxis2: { type: "log", title: { text: "reuse factor (FF)" } },
