@@ -93,6 +93,18 @@ describe("FIFO depth optimisation by simulation", () => {
       expect(s / long).toBeLessThan(0.65);
     }
   });
+  it("the input and output streams keep hls4ml's default depth (not optimised; the accelerator wrapper's in_local/out_local)", () => {
+    const { d, depths } = skipDepths("long");
+    const first = d.streams.find((s) => d.processes[s.from].kind === "input")!;
+    const last = d.streams.find((s) => d.processes[s.to].kind === "output")!;
+    // input 32x32: 1024 words; the dense head's output: one word
+    expect([depths[first.id], depths[last.id]]).toEqual([1024, 1]);
+    // optimised, the first FIFO would only hold what the zero padding falls behind by emitting padding: the top row
+    // (34), then two border pixels per row, about 34 + 1 + 2 x 31 = 97 tokens by the input's last pixel
+    const occ = fifoDepths(d, optimised).sim.maxOccupancy[first.id];
+    expect(occ).toBeGreaterThan(85);
+    expect(occ).toBeLessThanOrEqual(97);
+  });
   it("a skip FIFO that is too shallow deadlocks; the optimised depths do not", () => {
     const { d, depths } = skipDepths("long");
     const bounded = simulate(d, depths);

@@ -58,7 +58,13 @@ function scheduleKey(g: LayerGraph, c: Hls4mlConfig): string {
 export function fifoDepths(d: Design, c: Hls4mlConfig, sim: SimResult = simulate(d, d.streams.map(() => Infinity))): { depths: number[]; sim: SimResult } {
   // hls4ml's default depth is the whole feature map, H x W words (StreamVariableConverter); the optimisation pass
   // sets max occupancy + 1 (fifo_depth_optimization.py)
-  const depths = c.fifoDepth === "default" ? d.streams.map((s) => s.pixels) : sim.maxOccupancy.map((m) => m + 1);
+  // The network's input and output variables are left out of the optimisation (fifo_depth_optimization.py, v1.3.0
+  // ef92ebd: vars_to_profile excludes get_input_variables()[0] and get_output_variables()[0]) and keep their default
+  // depth: for io_stream the VivadoAccelerator wrapper (vivado_accelerator_writer.py, myproject_axi.cpp) copies the
+  // AXI stream into an in_local stream of that depth inside its DATAFLOW region, concurrently with the network
+  // (the model's input process, one pixel a cycle), and collects out_local the same way.
+  const io = (s: Design["streams"][number]) => d.processes[s.from].kind === "input" || d.processes[s.to].kind === "output";
+  const depths = c.fifoDepth === "default" ? d.streams.map((s) => s.pixels) : sim.maxOccupancy.map((m, i) => (io(d.streams[i]) ? d.streams[i].pixels : m + 1));
   return { depths, sim };
 }
 
