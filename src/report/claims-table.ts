@@ -13,7 +13,7 @@ export function claimsTable(results: ClaimResult[]): string {
       `${r.check === "at-least" ? ">= " : ""}${r.paper}${r.unit} (± ${r.tolerance})`,
       v(r.ours, r.unit),
       yesNo(r.atReference),
-      r.range ? `${v(r.range.min, r.unit)} / ${v(r.range.median, r.unit)} / ${v(r.range.max, r.unit)} (${r.range.count} designs${r.range.excluded ? `, ${r.range.excluded} not fitting left out` : ""})` : "-",
+      r.range ? `${v(r.range.min, r.unit)} / ${v(r.range.median, r.unit)} / ${v(r.range.max, r.unit)} (${r.range.count} design${r.range.count === 1 ? "" : "s"}${r.range.excluded ? `, ${r.range.excluded} not fitting left out` : ""})` : "-",
       yesNo(r.attainable),
       r.status,
     ]),
