@@ -3,7 +3,9 @@
  *   npm run reproduce                 cost-model sweeps, accuracy of the committed checkpoints, a training smoke test
  *   npm run reproduce -- --only C3    one claim (its group is computed)
  *   npm run reproduce -- --full       first retrain ResNet-8 with the paper's schedule (hours), then the same
- * Ends with the claims table; figures/claims.json holds it with the configuration of each value.
+ * Ends with the claims table: per claim the value at its reference configuration (data/claims.json "references"),
+ * whether it is within the tolerance, the sweep's min / median / max, whether the paper's value is attainable, and
+ * one status; figures/claims.json holds it with where each value comes from.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
