@@ -25,22 +25,35 @@ describe("the artifact", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-reproduce-"));
     const r = await run(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "reproduce.ts"), "--out", out]);
     expect(r.status, r.stderr + r.stdout.slice(-2000)).toBe(0);
-    const claims = JSON.parse(fs.readFileSync(path.join(ROOT, "data", "claims.json"), "utf8")).claims as { id: string }[];
-    const got = JSON.parse(fs.readFileSync(path.join(out, "claims.json"), "utf8")).claims as { id: string; ours: number | null; status: string }[];
+    const spec = JSON.parse(fs.readFileSync(path.join(ROOT, "data", "claims.json"), "utf8"));
+    const claims = spec.claims as { id: string }[];
+    const statuses = Object.keys(spec.statuses);
+    const tol: number = spec.regressionTolerance.value;
+    type Got = { id: string; ours: number | null; status: string; atReference: boolean | null; attainable: boolean | null; range: { min: number; median: number; max: number } | null };
+    const got = JSON.parse(fs.readFileSync(path.join(out, "claims.json"), "utf8")).claims as Got[];
+    // the committed results: a change that moves a claim must update figures/claims.json in the same commit
+    const committed = JSON.parse(fs.readFileSync(path.join(ROOT, "figures", "claims.json"), "utf8")).claims as Got[];
     expect(got.map((c) => c.id)).toEqual(claims.map((c) => c.id));
-    for (const c of got as { id: string; ours: number | null; status: string; reason: string }[]) {
+    expect(committed.map((c) => c.id)).toEqual(claims.map((c) => c.id));
+    for (const c of got) {
+      const was = committed.find((x) => x.id === c.id)!;
       // a claim of the depth campaign (C7b) waits for its runs: it must say which, and must not show a value
       if (c.status === "in progress") {
         expect(c.id).toBe("C7b");
         expect(c.ours).toBeNull();
-        expect(c.reason).toMatch(/^in progress: .*resnet\d+\/\S+ (in progress \(epoch \d+ of \d+\)|not started)/);
+        expect((c as Got & { reason: string }).reason).toMatch(/^in progress: .*resnet\d+\/\S+ (in progress \(epoch \d+ of \d+\)|not started)/);
+        expect(was.status, "the committed figures/claims.json").toBe("in progress");
         continue;
       }
       expect(c.ours, c.id).not.toBeNull();
       expect(Number.isFinite(c.ours), c.id).toBe(true);
-      expect(["holds", "differs"]).toContain(c.status);
+      expect(statuses, c.id).toContain(c.status);
+      expect(Math.abs(c.ours! - was.ours!), `${c.id}: ${c.ours} vs committed ${was.ours} (tolerance ${tol})`).toBeLessThanOrEqual(tol);
+      for (const k of ["min", "median", "max"] as const) expect(Math.abs(c.range![k] - was.range![k]), `${c.id} range ${k}`).toBeLessThanOrEqual(tol);
+      // the reference configurations produce the committed verdicts
+      expect({ status: c.status, atReference: c.atReference, attainable: c.attainable }, c.id).toEqual({ status: was.status, atReference: was.atReference, attainable: was.attainable });
     }
-    for (const f of ["hls4ml-sweep.csv", "hls4ml-published-check.md", "pe-array-sweep.csv", "accuracy.md", "accuracy-depth.md", "claims.md", "hls4ml-resources-8bit.html", "hls4ml-resources-8bit.png"]) {
+    for (const f of ["hls4ml-sweep.csv", "hls4ml-published-check.md", "pe-array-sweep.csv", "accuracy.md", "accuracy-depth.md", "claims.md", "hls4ml-resources-8bit.html", "hls4ml-resources-8bit.png", "hls4ml-reference.md", "pe-array-reference.md", "claim-C1.html"]) {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
   }, 1_200_000);

@@ -66,7 +66,7 @@ describe("design structure", () => {
     const stock = buildDesign(lower(block("shortened")), cfg({ shortImpl: "stock" }));
     expect(stock.streams.filter((s) => s.skip)).toHaveLength(2);
     expect(stock.processes.filter((p) => p.kind === "add")).toHaveLength(2);
-    const fused = buildDesign(lower(block("shortened")), cfg({ shortImpl: "fused" }));
+    const fused = buildDesign(lower(block("shortened")), cfg({ shortImpl: "fused", reluMerge: true }));
     expect(fused.streams.filter((s) => s.skip)).toHaveLength(0);
     expect(fused.processes.filter((p) => p.fusedSkip)).toHaveLength(2);
   });
@@ -92,6 +92,18 @@ describe("FIFO depth optimisation by simulation", () => {
       expect(s / long).toBeGreaterThan(0.35);
       expect(s / long).toBeLessThan(0.65);
     }
+  });
+  it("the input and output streams keep hls4ml's default depth (not optimised; the accelerator wrapper's in_local/out_local)", () => {
+    const { d, depths } = skipDepths("long");
+    const first = d.streams.find((s) => d.processes[s.from].kind === "input")!;
+    const last = d.streams.find((s) => d.processes[s.to].kind === "output")!;
+    // input 32x32: 1024 words; the dense head's output: one word
+    expect([depths[first.id], depths[last.id]]).toEqual([1024, 1]);
+    // optimised, the first FIFO would only hold what the zero padding falls behind by emitting padding: the top row
+    // (34), then two border pixels per row, about 34 + 1 + 2 x 31 = 97 tokens by the input's last pixel
+    const occ = fifoDepths(d, optimised).sim.maxOccupancy[first.id];
+    expect(occ).toBeGreaterThan(85);
+    expect(occ).toBeLessThanOrEqual(97);
   });
   it("a skip FIFO that is too shallow deadlocks; the optimised depths do not", () => {
     const { d, depths } = skipDepths("long");
@@ -139,7 +151,7 @@ describe("bad configurations name the field", () => {
 describe("the variants of ResNet-8", () => {
   it("fused shortened skips cost less than long ones; stock ones more (BRAM, default depths)", () => {
     const base = resnet8({ form: "shortenable" });
-    const bram = (mode: "long" | "shortened", shortImpl: "stock" | "fused") => hls4mlCost(lower(withAllSkips(base, mode)), cfg({ shortImpl })).totals.bram18;
+    const bram = (mode: "long" | "shortened", shortImpl: "stock" | "fused") => hls4mlCost(lower(withAllSkips(base, mode)), cfg({ shortImpl, reluMerge: true })).totals.bram18;
     expect(bram("shortened", "fused")).toBeLessThan(bram("long", "fused"));
     expect(bram("shortened", "stock")).toBeGreaterThan(bram("long", "stock"));
   });
@@ -149,12 +161,12 @@ describe("the sweep's shared schedule cache", () => {
   it("gives every configuration the same result as a cold computation", async () => {
     const { hls4mlSweep } = await import("../src/report/hls4ml-sweep.js");
     const { MLPERF_TINY_HLS4ML } = await import("../src/hw/hls4ml/index.js");
-    const spec = { networks: ["resnet8"], precisions: [8, 12], reuseFactors: [16, 16384], fifoDepths: ["default", "optimised"] as const, shortImpls: ["fused"] as const, part: "xcu250" };
-    const rows = hls4mlSweep({ ...spec, fifoDepths: [...spec.fifoDepths], shortImpls: [...spec.shortImpls] });
-    const cold = hls4mlCost(lower(resnet8({ form: "plain" })), { ...MLPERF_TINY_HLS4ML, fifoDepth: "optimised" });
+    const spec = { networks: ["resnet8"], precisions: [8, 12], reuseFactors: [16, 16384], fifoDepths: ["default", "optimised"] as const, flows: ["relu-merge"] as const, part: "xcu250" };
+    const rows = hls4mlSweep({ ...spec, fifoDepths: [...spec.fifoDepths], flows: [...spec.flows] });
+    const cold = hls4mlCost(lower(resnet8({ form: "plain" })), { ...MLPERF_TINY_HLS4ML, fifoDepth: "optimised", shortImpl: "stock" });
     const row = rows.find((r) => r.method === "remover" && r.label === "MLPerf-Tiny-like optimised")!;
     expect(row.base).toEqual(cold.totals);
-    const cold12 = hls4mlCost(lower(resnet8({ form: "plain" })), { ...DEFAULT_HLS4ML, weightBits: 12, actBits: 12, accBits: 24, reuseFactor: 16384, strategy: "Resource", fifoDepth: "default" });
+    const cold12 = hls4mlCost(lower(resnet8({ form: "plain" })), { ...DEFAULT_HLS4ML, reluMerge: true, weightBits: 12, actBits: 12, accBits: 24, reuseFactor: 16384, strategy: "Resource", fifoDepth: "default" });
     expect(rows.find((r) => r.method === "remover" && r.label === "12-bit RF 16384 default")!.base).toEqual(cold12.totals);
   });
 });
@@ -181,7 +193,7 @@ describe("FIFO layout and storage", () => {
 
 describe("arithmetic as hls4ml writes it", () => {
   const dense = (o: Partial<Hls4mlConfig>) => {
-    const p = { id: 0, name: "d", kind: "dense" as const, inputs: [], outputs: [], h: 1, w: 1, k: 1, stride: 1, pad: 0, cin: 10, cout: 4, rf: 1 };
+    const p = { id: 0, name: "d", kind: "dense" as const, inputs: [], outputs: [], h: 1, w: 1, k: 1, stride: 1, pad: 0, cin: 10, cout: 4, rf: 1, role: "main" as const };
     return processResources(p, cfg(o));
   };
   it("Latency strategy drops the products of pruned weights; Resource strategy keeps them", () => {
@@ -246,5 +258,36 @@ describe("against published synthesis results (hls4ml CNN tutorial, Vivado HLS 2
   it("a report that is not a csynth report is refused, naming the file", () => {
     expect(() => parseCsynth("hello", "x/myproject_csynth.rpt")).toThrow(/x\/myproject_csynth.rpt: not a Vivado HLS csynth report/);
     expect(() => parseVivadoSynth("| Tool Version : v\n| Device : d\n", "y/vivado_synth.rpt")).toThrow(/y\/vivado_synth.rpt: no "CLB LUTs" row/);
+  });
+});
+
+describe("conv timing as hls4ml's line-buffer conv runs it (nnet_conv2d_stream.h, conv_2d_buffer_cl)", () => {
+  // input 4x4x1 -> conv 2x2 stride 2, reuse factor 10 -> output 2x2, built by hand
+  const design = (strategy: "Latency" | "Resource") => {
+    const proc = (id: number, name: string, kind: "input" | "conv" | "output", o: object) => ({ id, name, kind, inputs: [] as number[], outputs: [] as number[], h: 4, w: 4, k: 1, stride: 1, pad: 0, cin: 1, cout: 1, rf: 1, role: "main" as const, ...o });
+    const processes = [proc(0, "input", "input", {}), proc(1, "conv", "conv", { k: 2, stride: 2, rf: 10 }), proc(2, "output", "output", { h: 2, w: 2 })];
+    const streams = [
+      { id: 0, name: "input->conv", channels: 1, pixels: 16, width: 8, from: 0, to: 1, skip: false },
+      { id: 1, name: "conv->output", channels: 1, pixels: 4, width: 8, from: 1, to: 2, skip: false },
+    ];
+    processes[0].outputs.push(0);
+    processes[1].inputs.push(0);
+    processes[1].outputs.push(1);
+    processes[2].inputs.push(1);
+    return { strategy, processes, streams, warnings: [], applied: { bnFused: 0, reluMerged: 0, shortSkipsFused: 0 } };
+  };
+  it("Resource: only the 4 steps that complete a stride-aligned window cost RF; the other 12 a cycle", () => {
+    // pixel f is readable at f + 2; windows complete at pixels 5, 7, 13, 15. Steps: 2,3,4,5,6,7 (window, +10),
+    // 17, 18 (window, +10), 28..33 (33: window), 43, 44 (window). Last output written at 44 + 10 + pipeline depth
+    // (log2(2x2x1) + 3 = 5) = 59; the sink has it at 60. Busy: 12 x 1 + 4 x 10 = 52 cycles.
+    const r = simulate(design("Resource"), [Infinity, Infinity]);
+    expect(r.latency).toBe(60);
+    expect(r.interval).toBe(52);
+  });
+  it("Latency: the per-pixel loop is pipelined at II = RF, every step costs 10", () => {
+    // steps at 2 + 10 f: the last (f = 15) at 152, written at 152 + 15 = 167, read at 168; busy 16 x 10
+    const r = simulate(design("Latency"), [Infinity, Infinity]);
+    expect(r.latency).toBe(168);
+    expect(r.interval).toBe(160);
   });
 });

@@ -11,9 +11,10 @@ describe("compute cycles (SCALE-Sim fold formula), worked by hand", () => {
     expect(convComputeCycles(conv, cfg({ rows: 4, cols: 4, dataflow: "os" }))).toBe(16 * 2 * 24);
     expect(convComputeCycles(conv, cfg({ rows: 8, cols: 8, dataflow: "os" }))).toBe(8 * 1 * 32);
   });
-  it("weight stationary: ceil(18/R) ceil(8/C) (64 + R + C - 2)", () => {
-    expect(convComputeCycles(conv, cfg({ rows: 4, cols: 4, dataflow: "ws" }))).toBe(5 * 2 * 70);
-    expect(convComputeCycles(conv, cfg({ rows: 8, cols: 8, dataflow: "ws" }))).toBe(3 * 1 * 78);
+  it("weight stationary (SCALE-Sim systolic_compute_ws: an R-row weight load per fold): ceil(18/R) ceil(8/C) (64 + 2R + C - 2)", () => {
+    // R = C = 4: 5 x 2 folds of 64 + 8 + 4 - 2 = 74 cycles; R = C = 8: 3 x 1 folds of 64 + 16 + 8 - 2 = 86
+    expect(convComputeCycles(conv, cfg({ rows: 4, cols: 4, dataflow: "ws" }))).toBe(5 * 2 * 74);
+    expect(convComputeCycles(conv, cfg({ rows: 8, cols: 8, dataflow: "ws" }))).toBe(3 * 1 * 86);
   });
 });
 

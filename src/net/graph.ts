@@ -5,7 +5,7 @@
  * depends on the skip mode, so switching a mode keeps every weight.
  */
 import type { BlockSpec, ConvSpec, NetSpec } from "./types.js";
-import { validateNetSpec } from "./validate.js";
+import { NetSpecError, validateNetSpec } from "./validate.js";
 
 export interface Shape {
   c: number;
@@ -62,6 +62,24 @@ export function outSize(n: number, k: number, s: number, p: number, d = 1): numb
   return Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
 }
 
+/**
+ * A window larger than its input map sees mostly padding (with 'same' padding it always fits the padded map, so
+ * that test alone never fires), and a stride larger than the padded input skips the whole map after the first
+ * output (issue 16: a 65x65 kernel on a 32x32 map and stride 64 were costed): both are errors naming the layer.
+ */
+function checkWindow(name: string, s: Shape, kernel: [number, number], stride: [number, number], pad: [number, number]): void {
+  const dims: [number, string][] = [
+    [s.h, "height"],
+    [s.w, "width"],
+  ];
+  dims.forEach(([n, axis], i) => {
+    const padded = n + 2 * pad[i];
+    // the kernel's taps, not its dilated span: QuartzNet's C2 (kernel 87, dilation 2) spans 173 of 128 frames
+    if (kernel[i] > n) throw new NetSpecError(`${name}: kernel ${kernel[i]} is larger than its input ${axis} ${n}; expected at most ${n}`);
+    if (stride[i] > padded) throw new NetSpecError(`${name}: stride ${stride[i]} exceeds its padded input ${axis} ${padded}; expected at most ${padded}`);
+  });
+}
+
 class Builder {
   layers: Layer[] = [];
   constructor(readonly net: NetSpec) {}
@@ -85,6 +103,7 @@ class Builder {
     const p = Math.floor((d * (c.kernel - 1)) / 2);
     const pad: [number, number] = oneD ? [0, p] : [p, p];
     const dilation: [number, number] = oneD ? [1, d] : [d, d];
+    checkWindow(name, s, kernel, stride, pad);
     const shape = {
       c: c.out,
       h: outSize(s.h, kernel[0], stride[0], pad[0], dilation[0]),
@@ -183,6 +202,7 @@ export function lower(net: NetSpec): LayerGraph {
     const { kernel, stride } = net.stem.maxPool;
     const pad = Math.floor((kernel - 1) / 2);
     const s = g.shape(x);
+    checkWindow("stem.pool", s, [kernel, kernel], [stride, stride], [pad, pad]);
     x = g.add({ op: "maxpool", kernel, stride, pad }, "stem.pool", [x], {
       c: s.c,
       h: outSize(s.h, kernel, stride, pad),

@@ -1,4 +1,9 @@
-/** Check each claim of data/claims.json against the value the project computed. */
+/**
+ * Verdicts on the claims of data/claims.json. A claim is judged twice: at its reference configuration (fixed in
+ * data/claims.json before anything was computed: the configuration closest to the authors'), within the claim's
+ * tolerance; and over the sweep, whether the paper's value lies inside the range the mechanism allows
+ * ("attainable"). One status from a fixed vocabulary sums both up (ARTIFACT.md explains each).
+ */
 export interface ClaimSpec {
   id: string;
   claim: string;
@@ -11,20 +16,85 @@ export interface ClaimSpec {
   check: "within" | "at-least" | "more-than";
   /** a second part the claim also needs (C7b), checked the same way on its own metric */
   and?: Pick<ClaimSpec, "metric" | "paper" | "tolerance" | "check">;
+  /** the key of its reference configuration in data/claims.json's "references" */
+  reference?: string;
+}
+
+/** The fixed vocabulary (data/claims.json "statuses" defines each) of statuses, in the order of how well the claim is supported. */
+export const CLAIM_STATUSES = ["reproduced at reference", "attainable, not at reference", "not attainable", "in progress", "not computed"] as const;
+export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
+
+export interface Distribution {
+  min: number;
+  median: number;
+  max: number;
+  /** designs the range is over */
+  count: number;
+  /** designs left out (for the hls4ml claims: designs that do not fit their part) */
+  excluded: number;
 }
 
 export interface ClaimResult extends ClaimSpec {
+  /** the value at the reference configuration */
   ours: number | null;
+  /** the reference value is within the tolerance of the paper's */
+  atReference: boolean | null;
+  range: Distribution | null;
+  /** the paper's value lies inside the sweep's range */
+  attainable: boolean | null;
+  status: ClaimStatus;
+  /** where the reference value comes from */
   configuration: string;
-  /** in progress: the runs it needs are still training (the depth campaign) */
-  status: "holds" | "differs" | "not computed" | "in progress";
   reason: string;
 }
 
-export function checkClaim(spec: ClaimSpec, ours: number | null, configuration: string, explain: (ours: number) => string): ClaimResult {
-  if (ours === null || !Number.isFinite(ours)) return { ...spec, ours: null, configuration, status: "not computed", reason: configuration };
-  const holds =
-    spec.check === "at-least" ? ours >= spec.paper - spec.tolerance : spec.check === "more-than" ? ours > spec.paper + spec.tolerance : Math.abs(ours - spec.paper) <= spec.tolerance;
-  const why = spec.check === "at-least" ? `no worse than ${spec.paper - spec.tolerance} ${spec.unit}` : spec.check === "more-than" ? `more than ${spec.paper + spec.tolerance} ${spec.unit}` : `within ${spec.tolerance} ${spec.unit} of the paper`;
-  return { ...spec, ours, configuration, status: holds ? "holds" : "differs", reason: holds ? why : explain(ours) };
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+export function distribution(values: number[], excluded = 0): Distribution | null {
+  const v = values.filter(Number.isFinite);
+  if (!v.length) return null;
+  return { min: Math.min(...v), median: median(v), max: Math.max(...v), count: v.length, excluded };
+}
+
+const within = (spec: Pick<ClaimSpec, "check" | "paper" | "tolerance">, v: number) =>
+  spec.check === "at-least" ? v >= spec.paper - spec.tolerance : spec.check === "more-than" ? v > spec.paper + spec.tolerance : Math.abs(v - spec.paper) <= spec.tolerance;
+
+/**
+ * The verdict of one claim. `ours` is the value at the reference configuration; `range` the distribution over the
+ * sweep (defaults to the reference value alone); `explain` says why the reference value is off, when it is.
+ */
+/** A claim whose inputs are still being computed (the depth campaign's runs in training). */
+export function inProgressClaim(spec: ClaimSpec, waitingFor: string): ClaimResult {
+  return { ...spec, ours: null, atReference: null, range: null, attainable: null, status: "in progress", configuration: `waiting for ${waitingFor}`, reason: `in progress: ${waitingFor}` };
+}
+
+export function checkClaim(spec: ClaimSpec, ours: number | null, configuration: string, explain: (ours: number) => string, range?: Distribution | null): ClaimResult {
+  const r = range === undefined ? (ours === null ? null : distribution([ours])) : range;
+  if (ours === null || !Number.isFinite(ours)) {
+    return { ...spec, ours: null, atReference: null, range: r, attainable: null, status: "not computed", configuration, reason: configuration };
+  }
+  const atReference = within(spec, ours);
+  // "attainable": the paper's value lies inside the sweep's range, or within the tolerance of its nearer end (so a
+  // claim reproduced at the reference, a design of the sweep, is attainable); for at-least: the best design is no
+  // worse than the paper's value less the tolerance
+  const attainable =
+    r === null
+      ? false
+      : spec.check === "at-least"
+        ? r.max >= spec.paper - spec.tolerance
+        : spec.check === "more-than"
+          ? r.max > spec.paper + spec.tolerance
+          : r.min - spec.tolerance <= spec.paper && spec.paper <= r.max + spec.tolerance;
+  const status: ClaimStatus = atReference ? "reproduced at reference" : attainable ? "attainable, not at reference" : "not attainable";
+  const reason = atReference
+    ? spec.check === "at-least"
+      ? `no worse than ${spec.paper - spec.tolerance} ${spec.unit} at the reference`
+      : spec.check === "more-than"
+        ? `more than ${spec.paper + spec.tolerance} ${spec.unit} at the reference`
+        : `within ${spec.tolerance} ${spec.unit} of the paper at the reference`
+    : explain(ours);
+  return { ...spec, ours, atReference, range: r, attainable, status, configuration, reason };
 }

@@ -18,9 +18,12 @@ const layout = (title: string, x: string, y: string, extra: object = {}) => ({
   ...extra,
 });
 
-/** Change of BRAM, FF and LUT vs reuse factor, one line per network and method (8-bit, default FIFO depths). */
+/**
+ * Change of BRAM, FF and LUT vs reuse factor, one line per network and method (8-bit, default FIFO depths), in the
+ * flow with the ReLU merge (the shortener's short skips fused).
+ */
 export function hlsResourceFigure(rows: HlsRow[], precision = 8, fifoDepth = "default"): Figure {
-  const sel = rows.filter((r) => r.precision === precision && r.fifoDepth === fifoDepth && !r.label.startsWith("MLPerf") && (r.method === "remover" || r.shortImpl === "fused"));
+  const sel = rows.filter((r) => r.precision === precision && r.fifoDepth === fifoDepth && !r.label.startsWith("MLPerf") && r.reluMerge && (r.method === "remover" || r.shortImpl === "fused"));
   const data: object[] = [];
   const keys: ["bram18" | "ff" | "lut", string][] = [
     ["bram18", "BRAM"],
@@ -47,7 +50,7 @@ export function hlsResourceFigure(rows: HlsRow[], precision = 8, fifoDepth = "de
   return {
     data,
     layout: {
-      ...layout(`hls4ml (${precision}-bit, ${fifoDepth} FIFO depths): resource change of the Tailor network vs its teacher`, "", ""),
+      ...layout(`hls4ml (${precision}-bit, ${fifoDepth} FIFO depths, ReLU merge, fused short skips): resource change of the Tailor network vs its teacher`, "", ""),
       grid: { rows: 1, columns: 3, pattern: "independent" },
       xaxis: { type: "log", title: { text: "reuse factor (BRAM)" } },
       xaxis2: { type: "log", title: { text: "reuse factor (FF)" } },
@@ -100,4 +103,33 @@ export function trainingFigure(curves: Curve[], title: string): Figure {
     data: curves.map((c) => ({ type: "scatter", mode: "lines+markers", name: c.run, x: c.epochs.map((e) => e + 1), y: c.valTop1.map((v) => 100 * v) })),
     layout: layout(title, "epoch", "validation top-1 (%)"),
   };
+}
+
+export interface ClaimPoint {
+  /** the box it belongs to, e.g. "resnet8 remover" */
+  group: string;
+  value: number;
+}
+
+/**
+ * One claim's values over the sweep as a distribution per network and method (box with every design as a point),
+ * the paper's value as a line, and the reference configuration's value of each pair as a star. `leftOut` designs
+ * (that do not fit their part) are not drawn; the title says how many.
+ */
+export function claimDistributionFigure(o: { id: string; metric: string; unit: string; paper: number; points: ClaimPoint[]; reference: ClaimPoint[]; leftOut: number }): Figure {
+  const groups = [...new Set(o.points.map((p) => p.group))];
+  const data: object[] = groups.map((g) => ({
+    type: "box",
+    name: g,
+    y: o.points.filter((p) => p.group === g).map((p) => p.value),
+    boxpoints: "all",
+    jitter: 0.4,
+    pointpos: 0,
+    marker: { size: 3, opacity: 0.5 },
+    showlegend: false,
+  }));
+  data.push({ type: "scatter", mode: "markers", name: "reference configuration", x: o.reference.map((p) => p.group), y: o.reference.map((p) => p.value), marker: { symbol: "star", size: 14, color: "black" } });
+  data.push({ type: "scatter", mode: "lines", name: `paper: ${o.paper}${o.unit}`, x: groups.length ? [groups[0], groups[groups.length - 1]] : [], y: [o.paper, o.paper], line: { color: "red", dash: "dash" } });
+  const left = o.leftOut ? `; ${o.leftOut} designs that do not fit their part left out` : "";
+  return { data, layout: layout(`${o.id}: ${o.metric}${left}`, "network, method", `${o.unit === "%" ? "%" : o.unit}`, { title: { text: `${o.id}: ${o.metric}${left}`, font: { size: 13 } } }) };
 }

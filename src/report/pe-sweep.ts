@@ -1,5 +1,6 @@
 /** The PE-array sweep: networks x array sizes x DRAM bandwidths x buffer sizes x add modes x on-chip reuse. */
 import { DEFAULT_PE_ARRAY, peArrayCost, type PeArrayConfig, type PeArrayReport } from "../hw/pe-array/index.js";
+import type { LayerGraph } from "../net/index.js";
 import { METHODS, pct, tailorGraphs, type Method } from "./variants.js";
 
 export interface PeSweepSpec {
@@ -33,6 +34,21 @@ export interface PeRow {
   bytes: number;
 }
 
+/** One teacher/student pair on one array (throws a PeArrayConfigError when a buffer cannot hold a layer's operand). */
+export function peRow(network: string, method: Method, config: PeArrayConfig, g: { base: LayerGraph; altered: LayerGraph }): PeRow {
+  const b: PeArrayReport = peArrayCost(g.base, config);
+  const a: PeArrayReport = peArrayCost(g.altered, config);
+  return {
+    network,
+    method,
+    config,
+    base: b.totals,
+    altered: a.totals,
+    perf: pct(a.totals.inferencesPerSecond, b.totals.inferencesPerSecond),
+    bytes: pct(a.totals.dramBytes, b.totals.dramBytes),
+  };
+}
+
 export function peSweep(spec: PeSweepSpec = DEFAULT_PE_SWEEP): PeRow[] {
   const rows: PeRow[] = [];
   for (const network of spec.networks)
@@ -57,22 +73,13 @@ export function peSweep(spec: PeSweepSpec = DEFAULT_PE_SWEEP): PeRow[] {
                     keepOnChip,
                     dataflow,
                   };
-                  let b: PeArrayReport, a: PeArrayReport;
+                  let r: PeRow;
                   try {
-                    b = peArrayCost(g.base, config);
-                    a = peArrayCost(g.altered, config);
+                    r = peRow(network, method, config, g);
                   } catch {
                     continue; // a buffer too small for this network's layers: not a valid design point
                   }
-                  rows.push({
-                    network,
-                    method,
-                    config,
-                    base: b.totals,
-                    altered: a.totals,
-                    perf: pct(a.totals.inferencesPerSecond, b.totals.inferencesPerSecond),
-                    bytes: pct(a.totals.dramBytes, b.totals.dramBytes),
-                  });
+                  rows.push(r);
                 }
     }
   return rows;

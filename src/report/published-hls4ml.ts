@@ -110,7 +110,7 @@ export function buildPublishedDesign(d: PublishedDesign): Built {
   let shape = { h: d.input.h, w: d.input.w, c: d.input.c };
   let bits = d.input.bits;
   const add = (name: string, kind: ProcessKind, geo: Partial<Process>) => {
-    processes.push({ id: processes.length, name, kind, inputs: [], outputs: [], h: shape.h, w: shape.w, k: 1, stride: 1, pad: 0, cin: shape.c, cout: shape.c, rf: d.hls4ml.reuseFactor, ...geo });
+    processes.push({ id: processes.length, name, kind, inputs: [], outputs: [], h: shape.h, w: shape.w, k: 1, stride: 1, pad: 0, cin: shape.c, cout: shape.c, rf: d.hls4ml.reuseFactor, role: "main", ...geo });
     return processes.length - 1;
   };
   const link = (from: number, to: number) => {
@@ -150,7 +150,7 @@ export function buildPublishedDesign(d: PublishedDesign): Built {
     bits = streamBits.get(l.index) ?? bits;
     prev = id;
   }
-  return { design: { processes, streams, warnings: [] }, procOf, shapeOf };
+  return { design: { strategy: d.hls4ml.strategy, processes, streams, warnings: [], applied: { bnFused: 0, reluMerged: 0, shortSkipsFused: 0 } }, procOf, shapeOf };
 }
 
 /** the FIFO shapes (depth x bits) the HLS estimate puts in BRAM and the model, like synthesis, does not */

@@ -23,6 +23,14 @@ export type FifoPolicy = "default" | "optimised";
 /** how a shortened skip is built: "stock" = Clone + copy FIFO + Add (what hls4ml generates); "fused" = the conv
  * adds the skip value from its own window (no FIFO) */
 export type ShortImpl = "stock" | "fused";
+
+/**
+ * Bit widths the cost model is stated for: its multiplier and adder rules (FINN-R's LUT estimates, one DSP48 per
+ * product up to 48 bits) describe fixed-point data of a few to a few tens of bits, and hls4ml designs use 1-18-bit
+ * weights and activations (its tutorials and the MLPerf Tiny submission). Wider values are refused rather than
+ * costed (issue 16: 1000-bit weights were costed at 2.9e10 LUTs).
+ */
+export const BIT_RANGE = { weightBits: [1, 32], actBits: [1, 32], accBits: [1, 64] } as const;
 /**
  * How the HLS tool lays out a stream of nnet::array<T, C> (one pixel, C channels):
  * - "per-channel": one FIFO of T per channel. Vivado HLS 2020.1 splits the struct's array member this way: its
@@ -64,6 +72,23 @@ export interface Hls4mlConfig {
   weightDensity: number;
   /** multipliers use a DSP when both operands are at least this wide, else LUTs (a tool heuristic: a parameter) */
   dspMinBits: number;
+  /**
+   * hls4ml's fuse_batch_normalization pass: a BatchNormalization after a Conv/Dense is folded into its weights
+   * (hls4ml/model/optimizer/passes/bn_fuse.py, in the default "convert" flow of hls4ml v1.3.0, commit ef92ebd). With
+   * false, every BN is its own element-wise process.
+   */
+  bnFusion: boolean;
+  /**
+   * The ReLU merge of hls4ml PR #586 (by the paper's first author; first in hls4ml's MLPerf Tiny 2022 submission,
+   * PR #503): a ReLU whose input is a Dense or Conv2D layer (after BN fusion) is computed in that layer's output
+   * stage, so the ReLU process and its FIFO disappear (pr/586 head 347a6bd, hls4ml/model/optimizer/passes/merge_relu.py;
+   * registered in the "optimize" flow, applies to io_parallel and io_stream alike). The PR was never merged: hls4ml's
+   * current default flow (v1.3.0, ef92ebd) has no such pass, hence the default false. Its kernels implement the
+   * merged ReLU only in nnet_dense_resource.h (the Resource strategy); the model applies it under either strategy
+   * and says so in a warning.
+   */
+  reluMerge: boolean;
+  /** see ShortImpl; "fused" computes the ReLU and the add in the conv's output stage, so it needs reluMerge */
   shortImpl: ShortImpl;
   part: string;
   clockMHz: number;
@@ -83,15 +108,20 @@ export const DEFAULT_HLS4ML: Hls4mlConfig = {
   fifoLayout: "per-channel",
   weightDensity: 1,
   dspMinBits: 10,
-  shortImpl: "fused",
+  // hls4ml's current default flow: BN fused, no ReLU merge, shortened skips as stock hls4ml builds them
+  bnFusion: true,
+  reluMerge: false,
+  shortImpl: "stock",
   part: "xcu250",
   clockMHz: 200,
 };
 
 /**
  * The MLPerf Tiny v0.7 hls4ml ResNet submission (mlcommons tiny_results v0.7, open/hls4ml-finn, RN07): xc7z020,
- * io_stream, 8-bit weights, Resource strategy with reuse factor 16384 where it applies, 150 MHz. Its activations
- * were 9-12 bits: we take 10. (That model had its skips switched off; here it is a configuration to sweep.)
+ * io_stream, 8-bit weights, Resource strategy with reuse factor 16384 where it applies, 150 MHz, ReLU merged into
+ * the layer before it (hls4ml PR #503, the submission's branch; Borras et al. 2022, arXiv 2206.11791). Its
+ * activations were 9-12 bits: we take 10. (That model had its skips switched off; here it is a configuration to
+ * sweep. The fused short skip needs the ReLU merge this flow has.)
  */
 export const MLPERF_TINY_HLS4ML: Hls4mlConfig = {
   ...DEFAULT_HLS4ML,
@@ -100,6 +130,8 @@ export const MLPERF_TINY_HLS4ML: Hls4mlConfig = {
   accBits: 18,
   reuseFactor: 16384,
   strategy: "Resource",
+  reluMerge: true,
+  shortImpl: "fused",
   part: "xc7z020",
   clockMHz: 150,
 };
@@ -112,6 +144,9 @@ export function validateHls4mlConfig(c: Hls4mlConfig): Hls4mlConfig {
     if (!Number.isInteger(v) || v <= 0) throw new Hls4mlConfigError(`hls4ml config: ${k} must be a positive integer, got ${v}`);
   };
   for (const k of ["weightBits", "actBits", "accBits", "reuseFactor", "srlMaxBits", "srlMaxDepth", "dspMinBits"] as const) posInt(k);
+  for (const [k, [lo, hi]] of Object.entries(BIT_RANGE) as [keyof typeof BIT_RANGE, readonly [number, number]][]) {
+    if (c[k] < lo || c[k] > hi) throw new Hls4mlConfigError(`hls4ml config: ${k} must be between ${lo} and ${hi} bits (the range the cost model is stated for), got ${c[k]}`);
+  }
   if (!Number.isInteger(c.lutramMaxBits) || c.lutramMaxBits < 0) throw new Hls4mlConfigError(`hls4ml config: lutramMaxBits must be an integer >= 0, got ${c.lutramMaxBits}`);
   if (!(c.weightDensity > 0 && c.weightDensity <= 1)) throw new Hls4mlConfigError(`hls4ml config: weightDensity must be in (0, 1], got ${c.weightDensity}`);
   if (!(c.clockMHz > 0)) throw new Hls4mlConfigError(`hls4ml config: clockMHz must be positive, got ${c.clockMHz}`);
@@ -119,6 +154,12 @@ export function validateHls4mlConfig(c: Hls4mlConfig): Hls4mlConfig {
   if (c.fifoDepth !== "default" && c.fifoDepth !== "optimised") throw new Hls4mlConfigError(`hls4ml config: fifoDepth must be default or optimised, got "${c.fifoDepth}"`);
   if (c.fifoLayout !== "per-channel" && c.fifoLayout !== "packed") throw new Hls4mlConfigError(`hls4ml config: fifoLayout must be per-channel or packed, got "${c.fifoLayout}"`);
   if (c.shortImpl !== "stock" && c.shortImpl !== "fused") throw new Hls4mlConfigError(`hls4ml config: shortImpl must be stock or fused, got "${c.shortImpl}"`);
+  if (typeof c.bnFusion !== "boolean") throw new Hls4mlConfigError(`hls4ml config: bnFusion must be true or false, got ${JSON.stringify(c.bnFusion)}`);
+  if (typeof c.reluMerge !== "boolean") throw new Hls4mlConfigError(`hls4ml config: reluMerge must be true or false, got ${JSON.stringify(c.reluMerge)}`);
+  if (c.shortImpl === "fused" && !(c.reluMerge && c.bnFusion)) {
+    // the short skip is added after the unit's BN and ReLU: the conv can add it only if it computes both
+    throw new Hls4mlConfigError(`hls4ml config: shortImpl "fused" needs bnFusion and reluMerge (the skip is added after the conv's BN and ReLU), got bnFusion ${c.bnFusion}, reluMerge ${c.reluMerge}`);
+  }
   if (!PARTS[c.part]) throw new Hls4mlConfigError(`hls4ml config: unknown part "${c.part}" (known: ${Object.keys(PARTS).join(", ")})`);
   for (const [layer, rf] of Object.entries(c.layerReuse ?? {})) {
     if (!Number.isInteger(rf) || rf <= 0) throw new Hls4mlConfigError(`hls4ml config: layerReuse["${layer}"] must be a positive integer, got ${rf}`);

@@ -1,16 +1,21 @@
 /**
  * The design hls4ml generates for a network in io_stream mode (DESIGN.md section 5): one process per layer in a
- * DATAFLOW region, an hls::stream FIFO per edge (one word = one pixel, all channels), BatchNormalization fused into
- * the conv before it (hls4ml's fuse_batchnorm pass), ZeroPadding as its own process in front of a padded conv, and
- * a Clone process with one copy stream per reader for every tensor read twice (passes/clone.py).
- * With shortImpl = "fused", a shortened skip is instead added inside the conv that it spans, from the conv's own
- * window (its centre pixel, or the pixel a stride-2 projection reads): no clone, no copy FIFO, no Add process.
+ * DATAFLOW region, an hls::stream FIFO per edge (one word = one pixel, all channels), ZeroPadding as its own process
+ * in front of a padded conv, and a Clone process with one copy stream per reader for every tensor read twice
+ * (passes/clone.py). The flow's optimisations are options of the config, applied to every design they can apply to,
+ * teacher and student alike, and counted in `applied`:
+ * - bnFusion: BatchNormalization folded into the conv or dense before it (bn_fuse.py);
+ * - reluMerge: a ReLU after a conv or dense computed in its output stage (hls4ml PR #586, merge_relu.py);
+ * - shortImpl = "fused": a shortened skip added inside the conv that it spans, from the conv's own window (its
+ *   centre pixel, or the pixel a stride-2 projection reads), after the conv's merged ReLU: no clone, no copy FIFO,
+ *   no Add process.
+ * So a teacher and its student differ only in the processes and streams of their skips (test/hls4ml.test.ts).
  */
 import type { Layer, LayerGraph } from "../../net/graph.js";
 import type { Hls4mlConfig } from "./config.js";
 import { validReuseFactor } from "./config.js";
 
-export type ProcessKind = "input" | "zeropad" | "conv" | "relu" | "clone" | "add" | "pool" | "maxpool" | "dense" | "output";
+export type ProcessKind = "input" | "zeropad" | "conv" | "bn" | "relu" | "clone" | "add" | "pool" | "maxpool" | "dense" | "output";
 
 export interface Stream {
   id: number;
@@ -42,15 +47,29 @@ export interface Process {
   cin: number;
   cout: number;
   rf: number;
+  /** "skip": exists because of a skip connection (Clone, Add, a skip projection and its padding) */
+  role: "main" | "skip";
+  /** the ReLU layer this conv or dense computes in its output stage (reluMerge, or a fused short skip) */
+  mergedRelu?: string;
   /** a shortened skip added inside this conv: its channels, and the projection's 1x1 weights if any */
   fusedSkip?: { channels: number; projectionWeights: number };
   block?: string;
 }
 
+/** How often each optimisation of the flow applied to this design (config.ts: bnFusion, reluMerge, shortImpl). */
+export interface AppliedOptimisations {
+  bnFused: number;
+  reluMerged: number;
+  shortSkipsFused: number;
+}
+
 export interface Design {
+  /** the reuse strategy: it decides the conv's per-pixel timing (simulate.ts) */
+  strategy: Hls4mlConfig["strategy"];
   processes: Process[];
   streams: Stream[];
   warnings: string[];
+  applied: AppliedOptimisations;
 }
 
 /** For an add whose skip spans exactly one conv: that conv's layer id and the skip projection's conv, if any. */
@@ -72,13 +91,30 @@ function shortSkip(g: LayerGraph, add: Layer): { conv: number; projConv?: number
   return null;
 }
 
+const isWeighted = (l: Layer) => l.op === "conv" || l.op === "dense";
+
 export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
   const L = g.layers;
   const warnings: string[] = [];
-  // 1. which layers become processes; aliases for the rest
+  const applied: AppliedOptimisations = { bnFused: 0, reluMerged: 0, shortSkipsFused: 0 };
+  // 1. which layers become processes; the others are computed by the process of the layer they alias
   const alias = new Map<number, number>();
   const absorbed = new Set<number>();
   const fused = new Map<number, { channels: number; projectionWeights: number }>();
+  const mergedRelu = new Map<number, string>();
+  const absorb = (id: number, into: number) => {
+    absorbed.add(id);
+    alias.set(id, into);
+  };
+  if (c.bnFusion) {
+    // bn_fuse.py: a BN whose input is a Dense/Conv read by nothing else
+    for (const l of L) {
+      if (l.op === "bn" && isWeighted(L[l.inputs[0]]) && g.consumers[l.inputs[0]].length === 1) {
+        absorb(l.id, l.inputs[0]);
+        applied.bnFused++;
+      }
+    }
+  }
   if (c.shortImpl === "fused") {
     for (const l of L) {
       if (l.op !== "add") continue;
@@ -86,11 +122,12 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
       if (!s) continue;
       const proj = s.projConv !== undefined ? L[s.projConv] : undefined;
       fused.set(s.conv, { channels: l.shape.c, projectionWeights: proj && proj.op === "conv" ? proj.cin * proj.cout : 0 });
-      absorbed.add(l.id);
-      alias.set(l.id, s.conv);
+      applied.shortSkipsFused++;
+      absorb(l.id, s.conv);
       if (s.relu !== undefined) {
-        absorbed.add(s.relu);
-        alias.set(s.relu, s.conv);
+        absorb(s.relu, s.conv);
+        mergedRelu.set(s.conv, L[s.relu].name);
+        applied.reluMerged++;
       }
       if (s.projConv !== undefined) {
         absorbed.add(s.projConv);
@@ -100,14 +137,25 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
   }
   const rep = (id: number): number => {
     let x = id;
-    for (;;) {
-      const l = L[x];
-      if (alias.has(x)) x = alias.get(x)!;
-      else if (l.op === "bn") x = l.inputs[0];
-      else return x;
-    }
+    while (alias.has(x)) x = alias.get(x)!;
+    return x;
   };
-  const isNode = (l: Layer) => !absorbed.has(l.id) && l.op !== "bn";
+  if (c.reluMerge) {
+    // merge_relu.py (PR #586): an Activation whose input node is a Dense or Conv2D. A layer computes one ReLU: one
+    // that already adds a fused skip keeps a following ReLU as its own process.
+    for (const l of L) {
+      if (l.op !== "relu" || absorbed.has(l.id)) continue;
+      const r = rep(l.inputs[0]);
+      if (!isWeighted(L[r]) || mergedRelu.has(r) || fused.has(r) || g.consumers[l.inputs[0]].length !== 1) continue;
+      absorb(l.id, r);
+      mergedRelu.set(r, l.name);
+      applied.reluMerged++;
+    }
+    if (applied.reluMerged && c.strategy === "Latency") {
+      warnings.push("reluMerge: hls4ml PR #586 implements the merged ReLU only in its Resource-strategy kernels (nnet_dense_resource.h); under the Latency strategy the model merges it as if the kernels did");
+    }
+  }
+  const isNode = (l: Layer) => !absorbed.has(l.id);
   const nodes = L.filter(isNode);
   // 2. readers of each node's output
   const readers = new Map<number, number[]>();
@@ -144,10 +192,17 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
     processes[from].outputs.push(s.id);
     processes[to].inputs.push(s.id);
   };
-  const base = { h: 0, w: 0, k: 1, stride: 1, pad: 0, cin: 0, cout: 0, rf: 1 };
+  const base = { h: 0, w: 0, k: 1, stride: 1, pad: 0, cin: 0, cout: 0, rf: 1, role: "main" as const };
+  const reuse = (n: Layer, nIn: number, nOut: number): number => {
+    const want = c.layerReuse?.[n.name] ?? c.reuseFactor;
+    const v = validReuseFactor(nIn, nOut, want);
+    if (v.adjusted) warnings.push(`${n.name}: reuse factor ${want} is not valid for n_in=${nIn}, n_out=${nOut}; hls4ml uses ${v.rf} (_validate_reuse_factor)`);
+    return v.rf;
+  };
   for (const n of nodes) {
     const inShape = n.inputs.length ? L[rep(n.inputs[0])].shape : n.shape;
-    const geo = { ...base, h: inShape.h, w: inShape.w, cin: inShape.c, cout: n.shape.c, block: n.block };
+    const role: Process["role"] = n.role === "skip" ? "skip" : "main";
+    const geo = { ...base, h: inShape.h, w: inShape.w, cin: inShape.c, cout: n.shape.c, block: n.block, role };
     let id: number;
     switch (n.op) {
       case "input":
@@ -162,14 +217,7 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
         const stride = n.op === "conv" ? n.stride[1] : n.stride;
         let zp = -1;
         if (pad > 0 || pw > 0) zp = proc({ ...geo, name: `${n.name}.pad`, kind: "zeropad", pad: Math.max(pad, pw), cout: inShape.c });
-        let rf = 1;
-        if (n.op === "conv") {
-          const nIn = kh * k * (n.cin / n.groups);
-          const want = c.layerReuse?.[n.name] ?? c.reuseFactor;
-          const v = validReuseFactor(nIn, n.cout, want);
-          if (v.adjusted && want !== c.reuseFactor) warnings.push(`${n.name}: reuse factor ${want} is not valid for n_in=${nIn}, n_out=${n.cout}; using ${v.rf} (as hls4ml does)`);
-          rf = v.rf;
-        }
+        const rf = n.op === "conv" ? reuse(n, kh * k * (n.cin / n.groups), n.cout) : 1;
         id = proc({
           ...geo,
           name: n.name,
@@ -179,6 +227,7 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
           k,
           stride,
           rf,
+          mergedRelu: mergedRelu.get(n.id),
           fusedSkip: fused.get(n.id),
         });
         if (zp >= 0) {
@@ -190,6 +239,9 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
       case "relu":
         id = proc({ ...geo, name: n.name, kind: "relu" });
         break;
+      case "bn":
+        id = proc({ ...geo, name: n.name, kind: "bn" });
+        break;
       case "add":
         id = proc({ ...geo, name: n.name, kind: "add", h: n.shape.h, w: n.shape.w });
         break;
@@ -197,12 +249,13 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
         id = proc({ ...geo, name: n.name, kind: "pool" });
         break;
       case "dense": {
-        const v = validReuseFactor(n.cin, n.cout, c.layerReuse?.[n.name] ?? c.reuseFactor);
-        id = proc({ ...geo, name: n.name, kind: "dense", h: 1, w: 1, cin: n.cin, rf: v.rf });
+        id = proc({ ...geo, name: n.name, kind: "dense", h: 1, w: 1, cin: n.cin, rf: reuse(n, n.cin, n.cout), mergedRelu: mergedRelu.get(n.id) });
         break;
       }
-      default:
-        throw new Error(`hls4ml model: unsupported layer ${n.name} (${n.op})`);
+      default: {
+        const u = n as Layer;
+        throw new Error(`hls4ml model: unsupported layer ${u.name} (${u.op})`);
+      }
     }
     procOf.set(n.id, id);
     if (!entry.has(n.id)) entry.set(n.id, id);
@@ -216,7 +269,7 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
     const pixels = n.shape.h * n.shape.w;
     if (rs.length === 1) link(from, rs[0], n.shape.c, pixels, false, n.block);
     else if (rs.length > 1) {
-      const cl = proc({ ...base, name: `${n.name}.clone`, kind: "clone", h: n.shape.h, w: n.shape.w, cin: n.shape.c, cout: n.shape.c, block: n.block });
+      const cl = proc({ ...base, name: `${n.name}.clone`, kind: "clone", role: "skip", h: n.shape.h, w: n.shape.w, cin: n.shape.c, cout: n.shape.c, block: n.block });
       link(from, cl, n.shape.c, pixels, false, n.block);
       rs.forEach((r, i) => {
         // the first reader in graph order is the main path; later readers (an add, a projection) are skip copies
@@ -224,5 +277,9 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
       });
     }
   }
-  return { processes, streams, warnings };
+  const named = new Set(L.filter(isWeighted).map((l) => l.name));
+  for (const name of Object.keys(c.layerReuse ?? {})) {
+    if (!named.has(name)) warnings.push(`layerReuse["${name}"]: ${g.net.name} has no conv or dense layer of that name; the override is ignored`);
+  }
+  return { strategy: c.strategy, processes, streams, warnings, applied };
 }

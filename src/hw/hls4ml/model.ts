@@ -1,7 +1,7 @@
 /** hls4ml io_stream cost of a network: design, FIFO depths (default or simulated), resources, latency. */
 import type { LayerGraph } from "../../net/graph.js";
 import { PARTS, validateHls4mlConfig, Hls4mlConfigError, type Hls4mlConfig } from "./config.js";
-import { buildDesign, type Design } from "./design.js";
+import { buildDesign, type AppliedOptimisations, type Design } from "./design.js";
 import type { StorageKind } from "./memory.js";
 import { addRes, processResources, streamResources, zero, type Resources } from "./resources.js";
 import { simulate, type SimResult } from "./simulate.js";
@@ -32,6 +32,9 @@ export interface Hls4mlReport {
   /** resources of the FIFOs, and of the skip copy FIFOs alone */
   fifo: Resources;
   skipFifo: Resources;
+  /** the flow's optimisations as configured, and how often each applied to this design */
+  optimisations: { bnFusion: boolean; reluMerge: boolean; shortImpl: Hls4mlConfig["shortImpl"]; applied: AppliedOptimisations };
+  /** what a designer must know: reuse factors hls4ml would change, ignored overrides, resources above the part */
   warnings: string[];
 }
 
@@ -43,7 +46,7 @@ export type SimCache = Map<string, SimResult | Design>;
 
 /** Everything the schedule depends on: the structure and the reuse factors (not bit widths, strategy, policy, part). */
 function scheduleKey(g: LayerGraph, c: Hls4mlConfig): string {
-  return [g.net.name, g.net.blocks.map((b) => `${b.form}:${b.skip}`).join(","), c.shortImpl, c.reuseFactor, JSON.stringify(c.layerReuse ?? {})].join("|");
+  return [g.net.name, g.net.blocks.map((b) => `${b.form}:${b.skip}`).join(","), c.bnFusion, c.reluMerge, c.shortImpl, c.strategy, c.reuseFactor, JSON.stringify(c.layerReuse ?? {})].join("|");
 }
 
 /**
@@ -55,7 +58,13 @@ function scheduleKey(g: LayerGraph, c: Hls4mlConfig): string {
 export function fifoDepths(d: Design, c: Hls4mlConfig, sim: SimResult = simulate(d, d.streams.map(() => Infinity))): { depths: number[]; sim: SimResult } {
   // hls4ml's default depth is the whole feature map, H x W words (StreamVariableConverter); the optimisation pass
   // sets max occupancy + 1 (fifo_depth_optimization.py)
-  const depths = c.fifoDepth === "default" ? d.streams.map((s) => s.pixels) : sim.maxOccupancy.map((m) => m + 1);
+  // The network's input and output variables are left out of the optimisation (fifo_depth_optimization.py, v1.3.0
+  // ef92ebd: vars_to_profile excludes get_input_variables()[0] and get_output_variables()[0]) and keep their default
+  // depth: for io_stream the VivadoAccelerator wrapper (vivado_accelerator_writer.py, myproject_axi.cpp) copies the
+  // AXI stream into an in_local stream of that depth inside its DATAFLOW region, concurrently with the network
+  // (the model's input process, one pixel a cycle), and collects out_local the same way.
+  const io = (s: Design["streams"][number]) => d.processes[s.from].kind === "input" || d.processes[s.to].kind === "output";
+  const depths = c.fifoDepth === "default" ? d.streams.map((s) => s.pixels) : sim.maxOccupancy.map((m, i) => (io(d.streams[i]) ? d.streams[i].pixels : m + 1));
   return { depths, sim };
 }
 
@@ -85,16 +94,24 @@ export function hls4mlCost(g: LayerGraph, config: Hls4mlConfig, cache?: SimCache
   const fifo = sum(streams);
   const totals = addRes(sum(processes), fifo);
   const part = PARTS[c.part];
+  const utilisation = { bram18: totals.bram18 / part.bram18, lut: totals.lut / part.lut, ff: totals.ff / part.ff, dsp: totals.dsp / part.dsp };
+  const over = (Object.keys(utilisation) as (keyof typeof utilisation)[]).filter((k) => utilisation[k] > 1);
+  const warnings = [...d.warnings];
+  if (over.length) {
+    const avail = { bram18: part.bram18, lut: part.lut, ff: part.ff, dsp: part.dsp };
+    warnings.push(`does not fit ${part.name}: ${over.map((k) => `${k === "bram18" ? "BRAM18" : k.toUpperCase()} ${Math.round(totals[k])} of ${avail[k]} (${(100 * utilisation[k]).toFixed(0)}%)`).join(", ")}`);
+  }
   return {
     network: g.net.name,
     config: c,
     processes,
     streams,
     totals: { ...totals, latencyCycles: sim.latency, intervalCycles: sim.interval, latencyUs: sim.latency / c.clockMHz },
-    utilisation: { bram18: totals.bram18 / part.bram18, lut: totals.lut / part.lut, ff: totals.ff / part.ff, dsp: totals.dsp / part.dsp },
+    utilisation,
     fifo,
     skipFifo: sum(streams.filter((s) => s.skip)),
-    warnings: d.warnings,
+    optimisations: { bnFusion: c.bnFusion, reluMerge: c.reluMerge, shortImpl: c.shortImpl, applied: d.applied },
+    warnings,
   };
 }
 

@@ -15,7 +15,11 @@
  * - weights: Latency strategy folds them into logic; Resource strategy keeps them in a ROM RF deep and
  *   (n_in n_out / RF) x W bits wide (nnet_dense_resource.h);
  * - element-wise processes (zero padding, ReLU, Add, Clone): one LUT per output bit of logic (an adder bit is one
- *   LUT on the slice carry chain, UG474) and one FF per output bit (the pipeline register);
+ *   LUT on the slice carry chain, UG474) and one FF per output bit (the pipeline register); an unfused
+ *   BatchNormalization (nnet_batchnorm_stream.h, normalize: data * scale + bias per channel, unrolled over the
+ *   channels) adds one multiplier per channel;
+ * - a ReLU merged into a conv or dense (reluMerge, hls4ml PR #586): one LUT per output bit in its output stage,
+ *   as the ReLU process had, but no process register and no FIFO;
  * - FIFOs: memory.ts, one per stream or one per channel of it (config.ts, FifoLayout).
  */
 import type { Hls4mlConfig } from "./config.js";
@@ -59,6 +63,10 @@ export function processResources(p: Process, c: Hls4mlConfig): Resources & { wei
       return { bram18: 0, lut: bits, ff: bits, dsp: 0 };
     case "clone":
       return { bram18: 0, lut: 0, ff: bits, dsp: 0 };
+    case "bn": {
+      const m = multipliers(p.cin, c);
+      return { bram18: 0, lut: m.lut + bits, ff: m.ff + bits, dsp: m.dsp };
+    }
     case "pool":
       return { bram18: 0, lut: p.cin * c.accBits, ff: p.cin * c.accBits, dsp: 0 };
     case "maxpool": {
@@ -74,11 +82,12 @@ export function processResources(p: Process, c: Hls4mlConfig): Resources & { wei
       const lineBuffer = p.kind === "conv" ? (p.k - 1) * p.cin * A * Math.ceil(p.w / 32) : 0;
       const window = p.kind === "conv" ? p.k * p.k * bits : bits;
       r = { ...r, lut: FINN_C0 + FINN_C1 * (r.lut + acc) + lineBuffer, ff: r.ff + window + acc + p.cout * A };
+      if (p.mergedRelu) r = addRes(r, { bram18: 0, lut: p.cout * A, ff: 0, dsp: 0 });
       if (p.fusedSkip) {
-        // the shortened skip added in the conv's output stage: ReLU and adders on the output bits, and the
-        // stride-2 projection's multipliers when the skip needs one
+        // the shortened skip added in the conv's output stage (after its merged ReLU): adders on the output bits,
+        // and the stride-2 projection's multipliers when the skip needs one
         const f = p.fusedSkip;
-        r = addRes(r, { bram18: 0, lut: 2 * f.channels * A, ff: 0, dsp: 0 });
+        r = addRes(r, { bram18: 0, lut: f.channels * A, ff: 0, dsp: 0 });
         if (f.projectionWeights) r = addRes(r, multipliers(Math.ceil(f.projectionWeights / p.rf), c));
       }
       let weightStorage: Storage | undefined;

@@ -6,6 +6,7 @@
  * With unbounded FIFOs this is hls4ml's FIFO depth optimisation (vivado/passes/fifo_depth_optimization.py:
  * co-simulate with very deep FIFOs, then set each depth to its maximum occupancy + 1).
  */
+import type { Strategy } from "./config.js";
 import type { Design, Process } from "./design.js";
 
 export interface SimResult {
@@ -48,6 +49,8 @@ interface Pattern {
   fire: Fire;
   firings: number;
   ii: number;
+  /** cycles of a firing that writes nothing (a Window step that completes no window): ii, or 1 */
+  iiIdle: number;
   latency: number;
   /** row width of the firing grid, and the zero-pad or window geometry */
   w: number;
@@ -57,16 +60,20 @@ interface Pattern {
   stride: number;
 }
 
-function pattern(p: Process): Pattern {
-  const base = { w: p.w, h: p.h, pad: p.pad, k: p.k, stride: p.stride };
+function pattern(p: Process, strategy: Strategy): Pattern {
+  const base = { w: p.w, h: p.h, pad: p.pad, k: p.k, stride: p.stride, iiIdle: 1 };
   switch (p.kind) {
     case "input":
       return { ...base, fire: Fire.Source, firings: p.h * p.w, ii: 1, latency: 1 };
     case "zeropad":
       return { ...base, fire: Fire.Pad, firings: (p.h + 2 * p.pad) * (p.w + 2 * p.pad), ii: 1, latency: 1, w: p.w + 2 * p.pad };
     case "conv":
-      // one input pixel per firing: hls4ml's line-buffer conv pipelines its input loop at II = reuse factor
-      return { ...base, fire: Fire.Window, firings: p.h * p.w, ii: p.rf, latency: p.rf + pipelineDepth(p) };
+      // One input pixel per firing. hls4ml's line-buffer conv (nnet_conv2d_stream.h, conv_2d_buffer_cl: the same
+      // rule in v0.6.0, v0.7.0 and v1.3.0 at ef92ebd) pipelines its per-pixel loop at II = reuse factor only under
+      // the Latency strategy; under Resource the loop is not pipelined, and a step runs the RF-cycle dense kernel
+      // only when it completes a stride-aligned window (nnet_conv_stream.h, compute_output_buffer_2d); other steps
+      // only shift the line buffer, about a cycle.
+      return { ...base, fire: Fire.Window, firings: p.h * p.w, ii: p.rf, iiIdle: strategy === "Resource" ? 1 : p.rf, latency: p.rf + pipelineDepth(p) };
     case "maxpool":
       return { ...base, fire: Fire.Window, firings: p.h * p.w, ii: 1, latency: 2 };
     case "pool":
@@ -83,12 +90,21 @@ function pattern(p: Process): Pattern {
 /** Simulate one inference with the given FIFO depths (Infinity: unbounded). */
 export function simulate(d: Design, depths: number[]): SimResult {
   const S = d.streams.length;
+  if (!Array.isArray(depths) || depths.length !== S) {
+    throw new RangeError(`simulate: depths has ${Array.isArray(depths) ? depths.length : "no"} entries, the design has ${S} streams (one depth per stream expected)`);
+  }
+  depths.forEach((v, i) => {
+    if (!(v >= 1) || (v !== Infinity && !Number.isInteger(v))) throw new RangeError(`simulate: depths[${i}] (${d.streams[i].name}) must be a positive integer or Infinity, got ${v}`);
+  });
   // per stream: token write / read times, preallocated (a stream carries exactly `pixels` tokens)
   const writes = d.streams.map((s) => new Float64Array(s.pixels));
   const reads = d.streams.map((s) => new Float64Array(s.pixels));
   const nw = new Int32Array(S);
   const nr = new Int32Array(S);
-  const pats = d.processes.map(pattern);
+  const pats = d.processes.map((p) => pattern(p, d.strategy));
+  // cycles the previous firing of each process occupies it, and its busy cycles in total
+  const lastCost = new Float64Array(d.processes.length);
+  const busy = new Float64Array(d.processes.length);
   const next = new Int32Array(d.processes.length);
   const last = new Float64Array(d.processes.length).fill(-Infinity);
   const done = new Uint8Array(d.processes.length);
@@ -112,7 +128,7 @@ export function simulate(d: Design, depths: number[]): SimResult {
           remaining--;
           break;
         }
-        let t = prev + pt.ii;
+        let t = prev + lastCost[pid];
         if (t < 0) t = 0;
         let rd = true;
         let wr = true;
@@ -174,6 +190,9 @@ export function simulate(d: Design, depths: number[]): SimResult {
         if (rd) for (let i = 0; i < ins.length; i++) reads[ins[i]][nr[ins[i]]++] = t;
         if (wr) for (let i = 0; i < outs.length; i++) writes[outs[i]][nw[outs[i]]++] = t + pt.latency;
         prev = t;
+        const cost = wr ? pt.ii : pt.iiIdle;
+        lastCost[pid] = cost;
+        busy[pid] += cost;
         f++;
         progress = true;
       }
@@ -209,7 +228,8 @@ export function simulate(d: Design, depths: number[]): SimResult {
     : [];
   const sink = d.processes.find((p) => p.kind === "output")!;
   const latency = deadlock ? Infinity : Math.max(...sink.inputs.map((s) => (nw[s] ? writes[s][nw[s] - 1] : 0))) + 1;
-  const interval = Math.max(...pats.map((p) => p.firings * p.ii));
+  // the busiest process's cycles per inference (a deadlocked run did not finish: its busiest process's full count)
+  const interval = deadlock ? Math.max(...pats.map((p) => p.firings * p.ii)) : Math.max(...busy);
   return { deadlock, blockedOn, latency, interval, maxOccupancy };
 }
 

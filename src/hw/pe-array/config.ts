@@ -66,6 +66,10 @@ export function validatePeArrayConfig(c: PeArrayConfig): PeArrayConfig {
     }
   };
   for (const k of ["rows", "cols", "actBits", "weightBits", "addLanes", "lanes"] as const) pos(k, true);
+  // the bit widths the byte and cycle counts are stated for (8-16-bit engines; DPU: 8-bit, PG338)
+  for (const k of ["actBits", "weightBits"] as const) {
+    if (c[k] > 32) throw new PeArrayConfigError(`pe-array config: ${k} must be between 1 and 32 bits, got ${c[k]}`);
+  }
   for (const k of ["ifmapBufferBytes", "filterBufferBytes", "ofmapBufferBytes", "dramBytesPerCycle", "clockMHz"] as const) pos(k);
   if (c.dataflow !== "os" && c.dataflow !== "ws") throw new PeArrayConfigError(`pe-array config: dataflow must be "os" or "ws", got "${c.dataflow}"`);
   if (c.addMode !== "fused" && c.addMode !== "separate") throw new PeArrayConfigError(`pe-array config: addMode must be "fused" or "separate", got "${c.addMode}"`);

@@ -155,8 +155,11 @@ function lowerToOps(g: LayerGraph, c: PeArrayConfig): { ops: Op[]; tensors: Tens
 }
 
 /**
- * SCALE-Sim's fold formula: folds x (T + R + C - 2) cycles. In scale-sim-v2 (scalesim/compute/systolic_compute_os.py)
- * a fold's demand matrix has T rows, C - 1 drain rows, and is skewed by R - 1 rows for the pipeline fill.
+ * SCALE-Sim's fold formulas. Output stationary: folds x (T + R + C - 2) cycles: in scale-sim-v2
+ * (scalesim/compute/systolic_compute_os.py) a fold's demand matrix has T rows, C - 1 drain rows, and is skewed by
+ * R - 1 rows for the pipeline fill. Weight stationary: folds x (T + 2R + C - 2): systolic_compute_ws.py
+ * (commit a47e96e, create_ifmap_demand_mat) also prefixes each fold with R rows while the R weight rows load
+ * (inter_fold_gap_prefix = arr_row), then T input rows, C - 1 drain rows, and the R - 1 skew.
  */
 export function convComputeCycles(op: { k: number; cin: number; cout: number; groups: number; pixels: number }, c: Pick<PeArrayConfig, "rows" | "cols" | "dataflow"> & { lanes?: number }): number {
   const window = op.k * (op.cin / op.groups);
@@ -166,8 +169,9 @@ export function convComputeCycles(op: { k: number; cin: number; cout: number; gr
     // rows <- output pixels, columns <- filters, time <- window (lanes products per PE per cycle)
     return op.groups * Math.ceil(op.pixels / c.rows) * Math.ceil(coutPerGroup / c.cols) * (Math.ceil(window / lanes) + c.rows + c.cols - 2);
   }
-  // weight stationary: rows <- window (lanes per row), columns <- filters, time <- output pixels
-  return op.groups * Math.ceil(window / (c.rows * lanes)) * Math.ceil(coutPerGroup / c.cols) * (op.pixels + c.rows + c.cols - 2);
+  // weight stationary: rows <- window (lanes per row), columns <- filters, time <- output pixels; R cycles of
+  // weight load per fold
+  return op.groups * Math.ceil(window / (c.rows * lanes)) * Math.ceil(coutPerGroup / c.cols) * (op.pixels + 2 * c.rows + c.cols - 2);
 }
 
 /** DRAM bytes of a layer's input and weights, re-fetching the cheaper operand when neither fits (loop tiling). */

@@ -1,0 +1,102 @@
+/**
+ * The hardware claims (C1-C6) judged at their reference configurations (data/claims.json "references") and over
+ * the sweeps. Which quantity a claim is about is the claim's "quantity" field; thresholds and paper values come
+ * from its spec, never from code.
+ */
+import { DEFAULT_HLS4ML, validateHls4mlConfig, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
+import { DEFAULT_PE_ARRAY, validatePeArrayConfig, type PeArrayConfig } from "../hw/pe-array/index.js";
+import { checkClaim, distribution, type ClaimResult, type ClaimSpec } from "./claims.js";
+import { flowOf, hlsRow, type HlsRow } from "./hls4ml-sweep.js";
+import { peRow, type PeRow } from "./pe-sweep.js";
+import { METHODS, NETWORKS, tailorGraphs, type Method } from "./variants.js";
+
+export interface ReferenceSpec {
+  model: "hls4ml" | "pe-array";
+  networks: string[];
+  methods: Method[];
+  value: string;
+  config: Record<string, unknown>;
+  chosenBy: string;
+  rationale: Record<string, string>;
+  sources: string[];
+}
+
+export type HlsQuantity = "bram18" | "ff" | "lut" | "latency";
+export type PeQuantity = "perf" | "bytes";
+
+export class ReferenceError extends Error {}
+
+/** A reference's configuration over the model's defaults; an unknown key or a bad value names the reference and field. */
+function merged<T extends object>(name: string, defaults: T, over: Record<string, unknown>): T {
+  for (const k of Object.keys(over)) if (!(k in defaults)) throw new ReferenceError(`data/claims.json: references.${name}.config.${k}: unknown field (known: ${Object.keys(defaults).join(", ")})`);
+  return { ...defaults, ...over } as T;
+}
+
+function checkTargets(name: string, ref: ReferenceSpec): void {
+  for (const n of ref.networks) if (!NETWORKS[n]) throw new ReferenceError(`data/claims.json: references.${name}.networks: unknown network "${n}" (known: ${Object.keys(NETWORKS).join(", ")})`);
+  for (const m of ref.methods) if (!METHODS.includes(m)) throw new ReferenceError(`data/claims.json: references.${name}.methods: unknown method "${m}" (expected remover or shortener)`);
+}
+
+export function hlsReferenceConfig(name: string, ref: ReferenceSpec): Hls4mlConfig {
+  if (ref.model !== "hls4ml") throw new ReferenceError(`data/claims.json: references.${name}.model: expected "hls4ml", got "${ref.model}"`);
+  checkTargets(name, ref);
+  try {
+    return validateHls4mlConfig(merged(name, DEFAULT_HLS4ML, ref.config));
+  } catch (e) {
+    throw new ReferenceError(`data/claims.json: references.${name}: ${(e as Error).message}`);
+  }
+}
+
+export function peReferenceConfig(name: string, ref: ReferenceSpec): PeArrayConfig {
+  if (ref.model !== "pe-array") throw new ReferenceError(`data/claims.json: references.${name}.model: expected "pe-array", got "${ref.model}"`);
+  checkTargets(name, ref);
+  try {
+    return validatePeArrayConfig(merged(name, DEFAULT_PE_ARRAY, ref.config));
+  } catch (e) {
+    throw new ReferenceError(`data/claims.json: references.${name}: ${(e as Error).message}`);
+  }
+}
+
+/** The teacher/student pairs of every network and method of the reference, at its configuration. */
+export function hlsReferenceRows(name: string, ref: ReferenceSpec, cache: SimCache = new Map()): HlsRow[] {
+  const c = hlsReferenceConfig(name, ref);
+  return ref.networks.flatMap((n) => ref.methods.map((m) => hlsRow(n, m, `reference ${name}`, flowOf(c), c, tailorGraphs(n, m), cache)));
+}
+
+export function peReferenceRows(name: string, ref: ReferenceSpec): PeRow[] {
+  const c = peReferenceConfig(name, ref);
+  return ref.networks.flatMap((n) => ref.methods.map((m) => peRow(n, m, c, tailorGraphs(n, m))));
+}
+
+/** The claim's value for one design pair: a saving as a positive %, a latency change as |%|. */
+export const hlsValue = (r: HlsRow, q: HlsQuantity) => (q === "latency" ? Math.abs(r.change.latency) : -r.change[q]);
+export const peValue = (r: PeRow, q: PeQuantity) => (q === "perf" ? r.perf : -r.bytes);
+
+const fmt = (v: number, unit: string) => `${v.toFixed(1)}${unit}`;
+
+function explain(spec: ClaimSpec, where: string) {
+  return (v: number) =>
+    `at the reference (${where}) our value ${fmt(v, spec.unit)} is ${v > spec.paper ? "above" : "below"} the paper's ${fmt(spec.paper, spec.unit)} by more than the tolerance of ${spec.tolerance}${spec.unit}`;
+}
+
+/** C1-C3 and C6: the largest value over the reference's pairs that fit their part; the range over the sweep's fitting pairs. */
+export function hlsClaim(spec: ClaimSpec, sweep: HlsRow[], reference: HlsRow[]): ClaimResult {
+  const q = (spec as ClaimSpec & { quantity?: string }).quantity as HlsQuantity;
+  if (!["bram18", "ff", "lut", "latency"].includes(q)) throw new ReferenceError(`data/claims.json: ${spec.id}.quantity: expected bram18, ff, lut or latency, got "${q}"`);
+  const fit = reference.filter((r) => r.fits);
+  const best = fit.reduce<HlsRow | null>((m, r) => (m === null || hlsValue(r, q) > hlsValue(m, q) ? r : m), null);
+  const each = reference.map((r) => `${r.network} ${r.method} ${fmt(hlsValue(r, q), spec.unit)}${r.fits ? "" : " (does not fit, left out)"}`).join(", ");
+  const where = best ? `${best.network} ${best.method}, ${best.flow}` : "no reference design fits";
+  const sweepFit = sweep.filter((r) => r.fits);
+  return checkClaim(spec, best ? hlsValue(best, q) : null, `${where}; each pair at the reference: ${each}`, explain(spec, where), distribution(sweepFit.map((r) => hlsValue(r, q)), sweep.length - sweepFit.length));
+}
+
+/** C4, C5: the largest value over the reference's pairs; the range over the sweep. */
+export function peClaim(spec: ClaimSpec, sweep: PeRow[], reference: PeRow[]): ClaimResult {
+  const q = (spec as ClaimSpec & { quantity?: string }).quantity as PeQuantity;
+  if (q !== "perf" && q !== "bytes") throw new ReferenceError(`data/claims.json: ${spec.id}.quantity: expected perf or bytes, got "${q}"`);
+  const best = reference.reduce<PeRow | null>((m, r) => (m === null || peValue(r, q) > peValue(m, q) ? r : m), null);
+  const each = reference.map((r) => `${r.network} ${r.method} ${fmt(peValue(r, q), spec.unit)}`).join(", ");
+  const where = best ? `${best.network} ${best.method}` : "no reference design";
+  return checkClaim(spec, best ? peValue(best, q) : null, `${where}; each pair at the reference: ${each}`, explain(spec, where), distribution(sweep.map((r) => peValue(r, q))));
+}
