@@ -122,8 +122,21 @@ interface ConvAttrs {
   filterShape?: [number, number, number, number];
 }
 
-function convInfo(xShape: number[], fShape: number[], a: ConvAttrs): tf.backend_util.Conv2DInfo {
+// A network has a few dozen conv geometries, each computed three times a step: computing one costs ~11 us.
+const convInfos = new Map<string, { info: tf.backend_util.Conv2DInfo; geom: Int32Array }>();
+
+function convInfo(xShape: number[], fShape: number[], a: ConvAttrs): { info: tf.backend_util.Conv2DInfo; geom: Int32Array } {
   if (a.dataFormat !== "NHWC") throw new Error(`${NATIVE_BACKEND}: only NHWC convolutions are supported, got ${a.dataFormat}`);
+  const key = JSON.stringify([xShape, fShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode ?? null]);
+  let hit = convInfos.get(key);
+  if (!hit) {
+    const info = computeInfo(xShape, fShape, a);
+    convInfos.set(key, (hit = { info, geom: geometry(info) }));
+  }
+  return hit;
+}
+
+function computeInfo(xShape: number[], fShape: number[], a: ConvAttrs): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     fShape as [number, number, number, number],
@@ -149,9 +162,9 @@ export function registerNativeBackend(addon: NativeAddon): void {
       kernelFunc: ({ inputs, backend, attrs }) => {
         const b = backend as PooledCpuBackend;
         const { x, filter } = inputs as { x: Info; filter: Info };
-        const info = convInfo(x.shape, filter.shape, attrs as unknown as ConvAttrs);
+        const { info, geom } = convInfo(x.shape, filter.shape, attrs as unknown as ConvAttrs);
         const out = b.alloc(tf.util.sizeFromShape(info.outShape));
-        addon.convForward(geometry(info), values(b, x), values(b, filter), out);
+        addon.convForward(geom, values(b, x), values(b, filter), out);
         return b.makeTensorInfo(info.outShape, "float32", out);
       },
     },
@@ -162,9 +175,9 @@ export function registerNativeBackend(addon: NativeAddon): void {
         const b = backend as PooledCpuBackend;
         const { dy, filter } = inputs as { dy: Info; filter: Info };
         const a = attrs as unknown as ConvAttrs;
-        const info = convInfo(a.inputShape!, filter.shape, a);
+        const { info, geom } = convInfo(a.inputShape!, filter.shape, a);
         const out = b.alloc(tf.util.sizeFromShape(info.inShape));
-        addon.convBackInput(geometry(info), values(b, dy), values(b, filter), out);
+        addon.convBackInput(geom, values(b, dy), values(b, filter), out);
         return b.makeTensorInfo(info.inShape, "float32", out);
       },
     },
@@ -175,9 +188,9 @@ export function registerNativeBackend(addon: NativeAddon): void {
         const b = backend as PooledCpuBackend;
         const { x, dy } = inputs as { x: Info; dy: Info };
         const a = attrs as unknown as ConvAttrs;
-        const info = convInfo(x.shape, a.filterShape!, a);
+        const { geom } = convInfo(x.shape, a.filterShape!, a);
         const out = b.alloc(tf.util.sizeFromShape(a.filterShape!));
-        addon.convBackFilter(geometry(info), values(b, x), values(b, dy), out);
+        addon.convBackFilter(geom, values(b, x), values(b, dy), out);
         return b.makeTensorInfo(a.filterShape!, "float32", out);
       },
     },
