@@ -100,8 +100,8 @@ describe("checkpoints", () => {
 
   it("a run stopped during validation (after its epoch's alteration) resumes exactly: the alteration repeats as a no-op", async () => {
     // 40 validation images in batches of 16: two stop checks between the three batches
-    const c = { ...config, method: "remover" as const, teacher: "t", everyEpochs: 1, epochs: 3, valSize: 40 };
-    const run = { config: c, data, env, evalBatchSize: 16 };
+    const c = { ...config, method: "remover" as const, teacher: "t", everyEpochs: 1, epochs: 3, valSize: 40, evalBatchSize: 16 };
+    const run = { config: c, data, env };
     const teacher = runTailor({ ...run, config: { ...c, method: "teacher", teacher: "", epochs: 1 } }).model;
     const full = await runToEndAsync(startTailor({ ...run, teacher }));
     let ck: Checkpoint | null = null;
