@@ -72,12 +72,12 @@ const running = new Map<string, ChildProcess>();
 const failed = new Map<string, string>();
 const live = () => ({ running: new Set(running.keys()), failed });
 
+/** Rewrites status.md; returns a signature of epochs and states (the log gets the table only when that changes). */
 function writeStatus(print: boolean): string {
   const st = campaignStatus(plan, runs, live());
-  const text = statusText(st);
   writeFileAtomic(statusFile, statusMarkdown(plan, st, new Date().toISOString(), machine));
-  if (print) say(`status:\n${text}`);
-  return text;
+  if (print) say(`status:\n${statusText(st)}`);
+  return st.map((s) => `${s.id} ${s.epochs} ${s.state}`).join("\n");
 }
 
 function trainCommand(r: PlannedRun): string[] {
@@ -216,11 +216,10 @@ async function main(): Promise<void> {
 
   const exits: Promise<void>[] = [];
   const pendingIds = new Set(runs.filter((r) => !doneIds.has(r.id)).map((r) => r.id));
-  let lastText = writeStatus(true);
+  let last = writeStatus(true);
   const timer = setInterval(() => {
-    const text = writeStatus(false);
-    if (text !== lastText) say(`status:\n${text}`);
-    lastText = text;
+    const now = writeStatus(false);
+    if (now !== last) last = writeStatus(true);
   }, refresh * 1000);
   const wake: { fn: () => void } = { fn: () => {} };
   try {

@@ -319,7 +319,7 @@ async function depthStudy() {
         }
         const norm = channelStats(data.train, splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config)).train);
         const m = modelFromCheckpoint(ck, file);
-        const test = evaluate(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm);
+        const test = evaluate(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm, ck.config.evalBatchSize ?? 500);
         disposeModel(m);
         const valTop1 = ck.history.find((h) => h.epoch === ck.epoch)?.valTop1;
         runs.push({ ...base, state: "done", epoch: r.config.epochs, bestEpoch: ck.epoch, valTop1, testTop1: test.top1 });

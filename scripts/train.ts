@@ -214,8 +214,8 @@ async function main() {
     }
   };
   const evalOf = async (m: typeof best) => ({
-    val: await evaluate(m, data.train, result.split.val, result.norm),
-    test: await evaluate(m, data.test, result.split.test, result.norm),
+    val: await evaluate(m, data.train, result.split.val, result.norm, config.evalBatchSize),
+    test: await evaluate(m, data.test, result.split.test, result.norm, config.evalBatchSize),
   });
   const results = {
     config,

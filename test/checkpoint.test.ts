@@ -14,7 +14,7 @@ import { decodeCheckpoint, encodeCheckpoint, modelDigest, readCheckpointFile, re
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
 import { describeConfigMismatch } from "../src/train/config-compare.js";
 import { CheckpointCommitter, verifyBestOnResume } from "../src/train/run-folder.js";
-import { runTailor, type TailorData } from "../src/train/tailor.js";
+import { runToEndAsync, startTailor, type TailorData } from "../src/train/tailor.js";
 import { Rng } from "../src/util/random.js";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -35,7 +35,7 @@ let epochs: { c: Checkpoint; isBest: boolean }[] = [];
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
-  runTailor({ config, data, env: { test: 1 }, onEpoch: (_r, c, isBest) => epochs.push({ c: c(), isBest }) });
+  await runToEndAsync(startTailor({ config, data, env: { test: 1 }, onEpoch: (_r, c, isBest) => epochs.push({ c: c(), isBest }) }));
   // make the last epoch not the best and an earlier one the best, whatever the random data did
   epochs = epochs.map((e, i) => ({ c: { ...e.c, best: { epoch: i === 2 ? 1 : i, valLoss: 1 } }, isBest: i < 2 }));
 }, 120_000);

@@ -5,7 +5,7 @@ import { IMAGE_BYTES } from "../src/data/cifar10.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
 import { modelFromCheckpoint, parseCheckpoint, restoreOptimizer, type Checkpoint } from "../src/train/checkpoint.js";
 import { decodeCheckpoint, encodeCheckpoint } from "../src/train/checkpoint-file.js";
-import { newOptimizer, resumeTailor, resumeTailorSteps, runTailor, runToEndAsync, startTailor, type TailorData, type TailorRun } from "../src/train/tailor.js";
+import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type TailorData, type TailorRun } from "../src/train/tailor.js";
 import type { Model } from "../src/train/model.js";
 import { Rng } from "../src/util/random.js";
 
@@ -24,30 +24,33 @@ const data: TailorData = { train: synthetic(96, 1), test: synthetic(20, 2) };
 const config: TrainConfig = { ...DEFAULT_CONFIG, epochs: 3, batchSize: 16, valSize: 16, logEvery: 1000, lrMilestones: [2] };
 const weights = (m: Model) => [...m.params].map(([k, v]) => [k, Array.from(v.dataSync())] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 const env = { test: 1 };
+/** drivers that let the event loop run between steps: a long synchronous test starves vitest's worker RPC */
+const train = (r: TailorRun) => runToEndAsync(startTailor(r));
+const resume = (r: TailorRun, ck: Checkpoint, m: Model, o: ReturnType<typeof newOptimizer>) => runToEndAsync(resumeTailorSteps(r, ck, m, o));
 /** through the file format and back, as a resume reads it */
 const roundTrip = (c: Checkpoint, file = "last.ckpt") => decodeCheckpoint(encodeCheckpoint(c).bytes, file);
 const buffers = (o: ReturnType<typeof newOptimizer>) => [...o.buffers].map(([k, v]) => [k, Array.from(v.dataSync())] as const);
 
 describe("checkpoints", () => {
-  it("a run resumed from its epoch-1 checkpoint ends exactly as the uninterrupted run", () => {
+  it("a run resumed from its epoch-1 checkpoint ends exactly as the uninterrupted run", async () => {
     const ckpts: Checkpoint[] = [];
-    const full = runTailor({ config, data, env, onEpoch: (_r, c) => ckpts.push(roundTrip(c())) });
+    const full = await train({ config, data, env, onEpoch: (_r, c) => ckpts.push(roundTrip(c())) });
     expect(ckpts).toHaveLength(3);
     // "kill" after epoch index 1: restart from its checkpoint, through the binary file form
     const ck = ckpts[1];
     const model = modelFromCheckpoint(ck, "last.ckpt.json");
     const opt = newOptimizer(config);
     restoreOptimizer(opt, ck, "last.ckpt.json");
-    const resumed = resumeTailor({ config, data, env }, ck, model, opt);
+    const resumed = await resume({ config, data, env }, ck, model, opt);
     expect(resumed.history.map((h) => h.valLoss)).toEqual(full.history.map((h) => h.valLoss));
     expect(weights(resumed.model)).toEqual(weights(full.model));
   });
 
-  it("Tailor (SkipRemover) alters one skip per period from the input end, and keeps the teacher frozen", () => {
-    const teacher = runTailor({ config: { ...config, epochs: 1 }, data, env }).model;
+  it("Tailor (SkipRemover) alters one skip per period from the input end, and keeps the teacher frozen", async () => {
+    const teacher = (await train({ config: { ...config, epochs: 1 }, data, env })).model;
     const before = weights(teacher);
     const altered: [number, number][] = [];
-    const r = runTailor({
+    const r = await train({
       config: { ...config, method: "remover", teacher: "x", epochs: 4, everyEpochs: 1 },
       data,
       env,
@@ -67,7 +70,7 @@ describe("checkpoints", () => {
 
   it("a run stopped inside an epoch (a signal) and resumed from that step ends exactly as the uninterrupted run", async () => {
     const c = { ...config, method: "remover" as const, teacher: "t", everyEpochs: 1, epochs: 4, teacherBn: "batch" as const };
-    const teacher = runTailor({ config: { ...config, epochs: 1 }, data, env }).model;
+    const teacher = (await train({ config: { ...config, epochs: 1 }, data, env })).model;
     const full = await runToEndAsync(startTailor({ config: c, data, env, teacher }));
     // shouldStop is asked after every step and every epoch: stop at epoch 1, step 2 of 5; then after the last step of
     // epoch 3, before its alteration
@@ -100,9 +103,9 @@ describe("checkpoints", () => {
 
   it("a run stopped during validation (after its epoch's alteration) resumes exactly: the alteration repeats as a no-op", async () => {
     // 40 validation images in batches of 16: two stop checks between the three batches
-    const c = { ...config, method: "remover" as const, teacher: "t", everyEpochs: 1, epochs: 3, valSize: 40 };
-    const run = { config: c, data, env, evalBatchSize: 16 };
-    const teacher = runTailor({ ...run, config: { ...c, method: "teacher", teacher: "", epochs: 1 } }).model;
+    const c = { ...config, method: "remover" as const, teacher: "t", everyEpochs: 1, epochs: 3, valSize: 40, evalBatchSize: 16 };
+    const run = { config: c, data, env };
+    const teacher = (await train({ ...run, config: { ...c, method: "teacher", teacher: "", epochs: 1 } })).model;
     const full = await runToEndAsync(startTailor({ ...run, teacher }));
     let ck: Checkpoint | null = null;
     let calls = 0;
@@ -119,11 +122,11 @@ describe("checkpoints", () => {
     expect(weights(end.model)).toEqual(weights(full.model));
   });
 
-  it("a corrupt or mismatched checkpoint is a clear error", () => {
+  it("a corrupt or mismatched checkpoint is a clear error", async () => {
     expect(() => parseCheckpoint('{"format": "tailor-checkpoint-v1", "net": ', "best.ckpt.json")).toThrow(/best.ckpt.json: not valid JSON .*corrupt or truncated/);
     expect(() => parseCheckpoint('{"format": "other"}', "a.json")).toThrow(/a.json: format "other", expected "tailor-checkpoint-v1"/);
     const ck: Checkpoint[] = [];
-    runTailor({ config: { ...config, epochs: 1 }, data, env, onEpoch: (_r, c) => ck.push(c()) });
+    await train({ config: { ...config, epochs: 1 }, data, env, onEpoch: (_r, c) => ck.push(c()) });
     const bad = roundTrip(ck[0]);
     bad.params["s0b0.u0.conv.weight"] = { shape: [3, 3, 16, 17], values: new Float32Array(3 * 3 * 16 * 17) };
     expect(() => modelFromCheckpoint(bad, "bad.json")).toThrow(/bad.json: weight "s0b0.u0.conv.weight" has shape \[3,3,16,17\], the network needs \[3,3,16,16\]/);

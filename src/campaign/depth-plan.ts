@@ -41,6 +41,9 @@ export const DEPTH_COMMON: Partial<TrainConfig> = {
   limitTrain: 0,
   limitEval: 0,
   logEvery: 200,
+  // batches of 100: several times faster per image than 500 on ResNet-56 (native backend), and a stop request waits
+  // for one batch at most
+  evalBatchSize: 100,
 };
 
 export const TEACHER_SCHEDULE = { epochs: 40, lrMilestones: [20, 30] };

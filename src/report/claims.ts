@@ -67,8 +67,8 @@ const within = (spec: Pick<ClaimSpec, "check" | "paper" | "tolerance">, v: numbe
  * sweep (defaults to the reference value alone); `explain` says why the reference value is off, when it is.
  */
 /** A claim whose inputs are still being computed (the depth campaign's runs in training). */
-export function inProgressClaim(spec: ClaimSpec, waitingFor: string): ClaimResult {
-  return { ...spec, ours: null, atReference: null, range: null, attainable: null, status: "in progress", configuration: `waiting for ${waitingFor}`, reason: `in progress: ${waitingFor}` };
+export function inProgressClaim(spec: ClaimSpec, waitingFor: string, where: string): ClaimResult {
+  return { ...spec, ours: null, atReference: null, range: null, attainable: null, status: "in progress", configuration: where, reason: `in progress: ${waitingFor}` };
 }
 
 export function checkClaim(spec: ClaimSpec, ours: number | null, configuration: string, explain: (ours: number) => string, range?: Distribution | null): ClaimResult {

@@ -71,7 +71,7 @@ function pending(runs: DepthRun[], ids: string[]): string[] {
 export function checkC7b(spec: ClaimSpec, runs: DepthRun[]): ClaimResult {
   const need = ["resnet8/remover", "resnet56/remover", "resnet56/shortener"];
   const wait = [...new Set(pending(runs, need))];
-  if (wait.length) return inProgressClaim(spec, wait.join(", "));
+  if (wait.length) return inProgressClaim(spec, wait.join(", "), "the depth campaign: npm run campaign -- --status, data/runs/depth/status.md");
   const [r8, r56, s56] = need.map((id) => gap(find(runs, id)!, runs)!);
   const loss = r8 - r56;
   const remover = checkClaim(spec, loss, "", () => "");

@@ -59,7 +59,7 @@ export class CheckpointCommitter {
     const file = findCheckpoint(this.dir, "best");
     if (!best) return null;
     if (!file) throw new CheckpointError(`${path.join(this.dir, BEST)}: missing, the run recorded a best epoch ${best.epoch + 1}`);
-    checkBestMatches(file, best);
+    checkBestMatches(file, { ...best, digest: best.digest ?? this.bestDigest });
     return file;
   }
 

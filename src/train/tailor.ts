@@ -68,8 +68,6 @@ export interface TailorRun {
   onAlter?: (epoch: number, skip: number, mode: SkipMode) => void;
   /** called after every epoch with the record, the checkpoint and whether it is the best so far */
   onEpoch?: (r: EpochRecord, ckpt: () => Checkpoint, isBest: boolean) => void;
-  /** validation batch size (default 500; it changes no result, only memory and how often a stop is looked for) */
-  evalBatchSize?: number;
   /** asked after every step and every epoch: true stops the run (onStop gets the checkpoint of where it stopped) */
   shouldStop?: () => boolean;
   /** a stop inside an epoch: the checkpoint holds the steps taken (PartialEpoch); at an epoch's end onEpoch has it */
@@ -231,7 +229,7 @@ function* trainLoop(
     }
     // validation can take minutes on deep networks: a stop request is honoured between its batches too (the
     // checkpoint then holds every step of the epoch, and the alteration, which a resume repeats as a no-op)
-    const evalSteps = evaluateSteps(model, run.data.train, d.split.val, d.norm, run.evalBatchSize);
+    const evalSteps = evaluateSteps(model, run.data.train, d.split.val, d.norm, c.evalBatchSize);
     let val: EvalResult;
     for (;;) {
       const r = evalSteps.next();
