@@ -166,3 +166,31 @@ describe("resume config check", () => {
     expect(describeConfigMismatch(old, saved, "f")).toMatch(/teacherBn \(--teacher-bn\) was running, this run has batch/);
   });
 });
+
+describe("a model built from a checkpoint owns its arrays", () => {
+  it("training one model (the native optimiser updates in place) changes neither the checkpoint nor a second model built from it", async () => {
+    const { createModel } = await import("../src/train/model.js");
+    const { makeCheckpoint, restoreOptimizer } = await import("../src/train/checkpoint.js");
+    const { Sgd } = await import("../src/train/optimizer.js");
+    const { trainStep } = await import("../src/train/step.js");
+    const { resnet8 } = await import("../src/net/index.js");
+    const src = createModel(resnet8(), 3);
+    const warm = new Sgd({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
+    const r = new Rng(4);
+    const batch = { x: Float32Array.from({ length: 8 * 3072 }, () => r.normal()), labels: Int32Array.from({ length: 8 }, (_, i) => i), n: 8 };
+    trainStep(src, warm, batch, 0.1); // momentum buffers to restore
+    const ck = makeCheckpoint(src, warm, config, 0, [], null, {});
+    const name = "stem0.conv.weight";
+    const before = { w: ck.params[name].values.slice(), m: ck.optimizer[name].values.slice(), s: ck.stats["stem0.bn.mean"].values.slice() };
+    const a = modelFromCheckpoint(ck, "ck");
+    const b = modelFromCheckpoint(ck, "ck");
+    const opt = new Sgd({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
+    restoreOptimizer(opt, ck, "ck");
+    trainStep(a, opt, batch, 0.1);
+    expect(Array.from(a.params.get(name)!.dataSync())).not.toEqual(Array.from(before.w));
+    expect(ck.params[name].values).toEqual(before.w);
+    expect(ck.optimizer[name].values).toEqual(before.m);
+    expect(ck.stats["stem0.bn.mean"].values).toEqual(before.s);
+    expect(Float32Array.from(b.params.get(name)!.dataSync())).toEqual(before.w);
+  });
+});

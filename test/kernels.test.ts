@@ -1,7 +1,8 @@
 // Every custom kernel against tfjs's pure-JS cpu backend (the reference implementation) on random inputs.
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dnnlExpected, loadNativeAddon, type ConvPath, type NativeAddon } from "../src/backend/native-addon.js";
+import { spawnSync } from "node:child_process";
+import { ADDON_PATH, dnnlExpected, loadNativeAddon, type ConvPath, type NativeAddon } from "../src/backend/native-addon.js";
 import { GAP, NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
 import { trainingOps } from "../src/backend/training-ops.js";
 import { registerWasmKernels } from "../src/backend/wasm-kernels.js";
@@ -264,5 +265,47 @@ describe("native optimiser and running statistics (updated in place) match the r
       // fused multiply-adds in the native update round differently from the reference's separate ops
       expect(e).toBeLessThan(1e-6);
     });
+  });
+});
+
+describe("the buffer pool never recycles an array a live view still reads", () => {
+  // cpu kernels may return a view of their input (a whole-tensor Slice, SplitV, StridedSlice); the native ReLU's
+  // output comes from the pool, and disposing it hands its array to the next allocation of that size
+  const n = 8192;
+  const cases: [string, (x: tf.Tensor) => tf.Tensor][] = [
+    ["tf.slice of the whole tensor", (x) => tf.slice(x, [0], [n])],
+    ["tf.slice of half", (x) => tf.slice(x, [0], [n / 2])],
+    ["tf.split", (x) => tf.split(x, 2)[0]],
+    ["tf.stridedSlice", (x) => tf.stridedSlice(x, [0], [n / 2], [1])],
+  ];
+  it.each(cases)("%s", (_, view) => {
+    tf.setBackend(NATIVE_BACKEND);
+    const x = tf.relu(tf.tensor1d(Float32Array.from({ length: n }, (_, i) => i + 1)));
+    const v = view(x);
+    const before = Array.from(v.dataSync().slice(0, 4));
+    x.dispose();
+    const other = tf.relu(tf.fill([n], 7));
+    expect(Array.from(v.dataSync().slice(0, 4))).toEqual(before);
+    expect(before).toEqual([1, 2, 3, 4]);
+    tf.dispose([other, v]);
+  });
+});
+
+describe("native batch-norm statistics when OpenMP gives fewer threads than asked", () => {
+  it("OMP_THREAD_LIMIT=1 with OMP_NUM_THREADS=2 sums every row (the mean of 1..1000 per channel)", () => {
+    const script = `
+      const a = require(${JSON.stringify(ADDON_PATH)});
+      const P = 1000, C = 4, x = new Float32Array(P * C);
+      for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) x[p * C + c] = p + 1 + c;
+      const one = new Float32Array(C).fill(1), zero = new Float32Array(C);
+      const [y, mean, invstd, variance] = [new Float32Array(P * C), new Float32Array(C), new Float32Array(C), new Float32Array(C)];
+      a.bnForwardTrain(P, C, x, one, zero, null, 0, 1e-5, y, mean, invstd, variance);
+      console.log(JSON.stringify({ mean: Array.from(mean), variance: Array.from(variance) }));`;
+    const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "2", OMP_THREAD_LIMIT: "1" } });
+    expect(r.status, r.stderr).toBe(0);
+    const { mean, variance } = JSON.parse(r.stdout);
+    // channel c holds c+1 .. c+1000: mean 500.5 + c, biased variance (1000^2 - 1) / 12
+    expect(mean).toEqual([500.5, 501.5, 502.5, 503.5]);
+    for (const v of variance) expect(v).toBeCloseTo((1000 * 1000 - 1) / 12, 1);
   });
 });

@@ -10,19 +10,23 @@
 #include <vector>
 
 namespace {
-// Per-channel sums of f(row, c) over all rows, in double. Each thread sums a fixed block of rows and the partial
-// sums are added in thread order, so results are bit-identical from run to run (checkpoint resume relies on it).
+// Per-channel sums of f(row, c) over all rows, in double. The rows are cut into nt fixed blocks whose partial sums
+// are added in block order, so results are bit-identical from run to run at a given thread count (checkpoint resume
+// relies on it). The blocks are dealt out by an omp for: OpenMP may give the team fewer threads than asked
+// (OMP_DYNAMIC, OMP_THREAD_LIMIT), and every block must still be summed.
 template <typename F>
 void channelSums(long P, int C, std::vector<double>& s1, std::vector<double>& s2, F f) {
   const int nt = omp_get_max_threads();
   std::vector<double> part(2L * nt * C, 0.0);
 #pragma omp parallel num_threads(nt)
   {
-    const int t = omp_get_thread_num();
-    double* a = part.data() + 2L * t * C;
-    double* b = a + C;
-    const long lo = P * t / nt, hi = P * (t + 1) / nt;
-    for (long p = lo; p < hi; p++) f(p, a, b);
+#pragma omp for schedule(static)
+    for (int t = 0; t < nt; t++) {
+      double* a = part.data() + 2L * t * C;
+      double* b = a + C;
+      const long lo = P * t / nt, hi = P * (t + 1) / nt;
+      for (long p = lo; p < hi; p++) f(p, a, b);
+    }
   }
   s1.assign(C, 0.0);
   s2.assign(C, 0.0);

@@ -34,7 +34,8 @@ type Info = tf.TensorInfo;
  * tfjs's CPU backend with a pool of output buffers. A fresh multi-megabyte Float32Array costs page faults on first
  * touch (measured here: ~5 ms to allocate and fill 2 MB, more than the convolution that fills it), so buffers our
  * kernels allocated are recycled when their tensor is disposed. Two rules keep reuse safe: reads (dataSync, data)
- * of a pooled buffer return a copy, and Slice always copies (tfjs's CPU Slice may return a view).
+ * of a pooled buffer return a copy, and a cpu kernel's output that views a pooled input gets its own copy
+ * (unaliased, below).
  */
 export class PooledCpuBackend extends MathBackendCPU {
   private free = new Map<number, Float32Array[]>();
@@ -76,6 +77,11 @@ export class PooledCpuBackend extends MathBackendCPU {
     return disposed;
   }
 
+  /** whether this array came from the pool (and goes back to it when its tensor is disposed) */
+  isPooled(v: Float32Array): boolean {
+    return this.pooled.has(v);
+  }
+
   override readSync(dataId: object): tf.backend_util.BackendValues {
     const v = super.readSync(dataId);
     return v instanceof Float32Array && this.pooled.has(v) ? v.slice() : v;
@@ -84,6 +90,33 @@ export class PooledCpuBackend extends MathBackendCPU {
   override async read(dataId: object): Promise<tf.backend_util.BackendValues> {
     return this.readSync(dataId);
   }
+}
+
+/**
+ * A cpu kernel run on our backend, with any output that is a view of a pooled input's array (the cpu Slice of a
+ * whole tensor, SplitV, StridedSlice) given its own copy: when the input is disposed, the pool hands its array out
+ * again, and the view would silently change under its reader.
+ */
+function unaliased(fn: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const out = fn(args);
+    const b = args.backend as PooledCpuBackend;
+    const ins = Object.values(args.inputs).filter((t): t is Info => !!t);
+    for (const o of Array.isArray(out) ? out : [out]) {
+      const entry = b.data.get(o.dataId);
+      const v = entry?.values;
+      if (!ArrayBuffer.isView(v)) continue;
+      for (const t of ins) {
+        if (t.dataId === o.dataId) continue;
+        const src = b.data.get(t.dataId)?.values;
+        if (ArrayBuffer.isView(src) && src.buffer === v.buffer && b.isPooled(src as Float32Array)) {
+          entry.values = (v as Float32Array).slice();
+          break;
+        }
+      }
+    }
+    return out;
+  };
 }
 
 function values(backend: MathBackendCPU, t: Info): Float32Array {
@@ -237,8 +270,8 @@ export function registerNativeBackend(addon: NativeAddon): void {
   // Element-wise ops on same-shape float32 tensors (ReLU, its gradient, skip adds, gradient accumulation) go native;
   // anything else (broadcasts, ints, small tensors) falls through to the CPU backend's kernel.
   const elementwise = (name: string, fn: (ins: Float32Array[], out: Float32Array) => void, accepts?: (attrs: object) => boolean): tf.KernelConfig => {
-    // our own kernels (ReLU gradient) have no CPU twin: they always run native
-    const fallback = tf.getKernel(name, "cpu");
+    const cpu = tf.getKernel(name, "cpu");
+    const fallback = cpu && { kernelFunc: unaliased(cpu.kernelFunc) };
     return {
       kernelName: name,
       backendName: NATIVE_BACKEND,
@@ -258,8 +291,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
       },
     };
   };
-  const cpuSlice = tf.getKernel("Slice", "cpu")!;
-  const cpuBatchNorm = tf.getKernel("FusedBatchNorm", "cpu")!;
+  const cpuBatchNorm = { kernelFunc: unaliased(tf.getKernel("FusedBatchNorm", "cpu")!.kernelFunc) };
   ours.push(
     {
       // batch norm in inference mode (the frozen teacher, evaluation): fold into a per-channel scale and shift
@@ -285,17 +317,6 @@ export function registerNativeBackend(addon: NativeAddon): void {
         const out = b.alloc(tf.util.sizeFromShape(x!.shape));
         addon.channelAffine(values(b, x!), sc, sh, out);
         return b.makeTensorInfo(x!.shape, "float32", out);
-      },
-    },
-    {
-      kernelName: "Slice",
-      backendName: NATIVE_BACKEND,
-      kernelFunc: (args) => {
-        const r = cpuSlice.kernelFunc(args) as Info;
-        const b = args.backend as PooledCpuBackend;
-        const v = b.data.get(r.dataId).values;
-        if (ArrayBuffer.isView(v) && v.byteLength !== v.buffer.byteLength) b.data.get(r.dataId).values = v.slice();
-        return r;
       },
     },
     elementwise("Add", ([a, c], o) => addon.add(a, c, o)),
@@ -330,7 +351,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
   );
   const replaced = new Set(ours.map((k) => k.kernelName));
   for (const k of tf.getKernelsForBackend("cpu")) {
-    if (!replaced.has(k.kernelName)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
+    if (!replaced.has(k.kernelName)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND, kernelFunc: unaliased(k.kernelFunc) });
   }
   for (const k of ours) tf.registerKernel(k);
   tf.registerGradient({

@@ -179,21 +179,21 @@ export function modelFromCheckpoint(c: Checkpoint, file: string): Model {
     if (r.shape.join(",") !== v.shape.join(",")) {
       throw new CheckpointError(`${file}: weight "${name}" has shape [${r.shape}], the network needs [${v.shape}]`);
     }
-    v.assign(tf.tensor(tensorValues(r, `${file}: ${name}`), r.shape));
+    v.assign(tf.tensor(tensorValues(r, `${file}: ${name}`).slice(), r.shape));
   }
   // weights the current modes do not use (a removed skip's projection) are kept too
   for (const [name, r] of Object.entries(c.params)) {
-    if (!m.params.has(name)) m.params.set(name, tf.variable(tf.tensor(tensorValues(r, `${file}: ${name}`), r.shape), true));
+    if (!m.params.has(name)) m.params.set(name, tf.variable(tf.tensor(tensorValues(r, `${file}: ${name}`).slice(), r.shape), true));
   }
   for (const [name, v] of m.stats) {
     const r = c.stats[name];
     if (!r) throw new CheckpointError(`${file}: missing BN statistic "${name}"`);
     if (r.shape.join(",") !== v.shape.join(",")) throw new CheckpointError(`${file}: BN statistic "${name}" has shape [${r.shape}], the network needs [${v.shape}]`);
-    v.assign(tf.tensor(tensorValues(r, `${file}: ${name}`), r.shape));
+    v.assign(tf.tensor(tensorValues(r, `${file}: ${name}`).slice(), r.shape));
   }
   return m;
 }
 
 export function restoreOptimizer(opt: Sgd, c: Checkpoint, file: string): void {
-  for (const [name, r] of Object.entries(c.optimizer)) opt.buffers.set(name, tf.variable(tf.tensor(tensorValues(r, `${file}: optimizer ${name}`), r.shape), false));
+  for (const [name, r] of Object.entries(c.optimizer)) opt.buffers.set(name, tf.variable(tf.tensor(tensorValues(r, `${file}: optimizer ${name}`).slice(), r.shape), false));
 }
