@@ -394,8 +394,9 @@ const nativeTrainingOps: Partial<TrainingOps> = {
   batchNormReluTrain: (x, gamma, beta, skip) => bnTrain(x, gamma, beta, true, skip),
   globalAvgPool: (x) => tf.engine().runKernel(GAP, { x }, {}) as tf.Tensor2D,
   // The optimiser and the running statistics update their variables' arrays in place, in one call each per step:
-  // no tensor is created, so a step costs no tfjs bookkeeping for them. Safe because nothing else reads these
-  // arrays during a step, and a read by checkpoints (dataSync) copies.
+  // no tensor is created, so a step costs no tfjs bookkeeping for them. Safe because no other tensor shares these
+  // arrays: the tensors saved for the backward pass are gone by the update, checkpoints copy on write (dataSync) and
+  // models built from a checkpoint copy on read (modelFromCheckpoint, restoreOptimizer).
   sgdStep(params, grads, buffers, h) {
     if (h.momentum === 0) return referenceSgd(params, grads, buffers, h);
     const b = tf.backend() as PooledCpuBackend;
