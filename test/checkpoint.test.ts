@@ -8,7 +8,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend/index.js";
-import { IMAGE_BYTES } from "../src/data/cifar10.js";
 import { modelFromCheckpoint, type Checkpoint } from "../src/train/checkpoint.js";
 import { decodeCheckpoint, encodeCheckpoint, modelDigest, readCheckpointFile, readCheckpointMeta, writeCheckpointFile } from "../src/train/checkpoint-file.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
@@ -16,17 +15,12 @@ import { describeConfigMismatch } from "../src/train/config-compare.js";
 import { CheckpointCommitter, verifyBestOnResume } from "../src/train/run-folder.js";
 import { runToEndAsync, startTailor, type TailorData } from "../src/train/tailor.js";
 import { Rng } from "../src/util/random.js";
+import { syntheticImages } from "./helpers/synthetic-cifar.js";
 
 const ROOT = path.resolve(__dirname, "..");
 const COMMITTED = path.join(ROOT, "data", "runs", "resnet8-short", "teacher", "best.ckpt.json");
 
-function synthetic(n: number, seed: number) {
-  const r = new Rng(seed);
-  const images = new Uint8Array(n * IMAGE_BYTES);
-  for (let i = 0; i < images.length; i++) images[i] = r.int(256);
-  return { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), count: n };
-}
-const data: TailorData = { train: synthetic(64, 1), test: synthetic(16, 2) };
+const data: TailorData = { train: syntheticImages(64, 1), test: syntheticImages(16, 2) };
 const config: TrainConfig = { ...DEFAULT_CONFIG, epochs: 3, batchSize: 16, valSize: 16, logEvery: 1000, lrMilestones: [2] };
 const tmpdir = () => fs.mkdtempSync(path.join(os.tmpdir(), "tailor-ckpt-"));
 

@@ -8,6 +8,7 @@ import { CLASSES, IMAGE_BYTES, loadCifar10, parseBatch, RECORD_BYTES, TEST_FILE,
 import { channelStats, epochBatches, fillBatch, splitTrainVal } from "../src/data/batches.js";
 import { md5, prepareFromJpeg, prepareFromOfficial } from "../src/data/prepare.js";
 import { Rng } from "../src/util/random.js";
+import { syntheticImages } from "./helpers/synthetic-cifar.js";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "tailor-data-"));
 
@@ -91,13 +92,7 @@ describe("the JPEG copy", () => {
 });
 
 describe("splits, normalisation and augmentation", () => {
-  const set = (() => {
-    const n = 20;
-    const images = new Uint8Array(n * IMAGE_BYTES);
-    const r = new Rng(3);
-    for (let i = 0; i < images.length; i++) images[i] = r.int(256);
-    return { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), count: n };
-  })();
+  const set = syntheticImages(20, 3);
   it("the validation split is seeded and disjoint from training", () => {
     const a = splitTrainVal(100, 10, 1);
     expect(a).toEqual(splitTrainVal(100, 10, 1));

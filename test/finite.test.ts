@@ -3,24 +3,17 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend/index.js";
-import { IMAGE_BYTES } from "../src/data/cifar10.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
 import { assertFinite, countNonFinite, DivergedError, findNonFinite } from "../src/train/finite.js";
 import { createModel } from "../src/train/model.js";
 import { runTailor, type TailorData } from "../src/train/tailor.js";
 import { resnet8 } from "../src/net/index.js";
-import { Rng } from "../src/util/random.js";
+import { syntheticImages } from "./helpers/synthetic-cifar.js";
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
 });
 
-function synthetic(n: number, seed: number) {
-  const r = new Rng(seed);
-  const images = new Uint8Array(n * IMAGE_BYTES);
-  for (let i = 0; i < images.length; i++) images[i] = r.int(256);
-  return { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), count: n };
-}
 
 describe("finiteness check", () => {
   it("counts NaN, infinities and impossible negatives", () => {
@@ -67,7 +60,7 @@ describe("a diverging run", () => {
       tf.unregisterKernel("Relu", backend);
       tf.registerKernel(stock);
     };
-    const data: TailorData = { train: synthetic(64, 1), test: synthetic(16, 2) };
+    const data: TailorData = { train: syntheticImages(64, 1), test: syntheticImages(16, 2) };
     const config: TrainConfig = { ...DEFAULT_CONFIG, epochs: 4, batchSize: 16, valSize: 16, limitTrain: 32, limitEval: 16, lr: 1e6, logEvery: 1000 };
     const written: number[] = [];
     const losses: number[] = [];

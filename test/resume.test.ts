@@ -1,26 +1,19 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend/index.js";
-import { IMAGE_BYTES } from "../src/data/cifar10.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
 import { modelFromCheckpoint, parseCheckpoint, restoreOptimizer, type Checkpoint } from "../src/train/checkpoint.js";
 import { decodeCheckpoint, encodeCheckpoint } from "../src/train/checkpoint-file.js";
 import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type TailorData, type TailorRun } from "../src/train/tailor.js";
 import type { Model } from "../src/train/model.js";
-import { Rng } from "../src/util/random.js";
+import { syntheticImages } from "./helpers/synthetic-cifar.js";
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
 });
 
-function synthetic(n: number, seed: number) {
-  const r = new Rng(seed);
-  const images = new Uint8Array(n * IMAGE_BYTES);
-  for (let i = 0; i < images.length; i++) images[i] = r.int(256);
-  return { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), count: n };
-}
 
-const data: TailorData = { train: synthetic(96, 1), test: synthetic(20, 2) };
+const data: TailorData = { train: syntheticImages(96, 1), test: syntheticImages(20, 2) };
 const config: TrainConfig = { ...DEFAULT_CONFIG, epochs: 3, batchSize: 16, valSize: 16, logEvery: 1000, lrMilestones: [2] };
 const weights = (m: Model) => [...m.params].map(([k, v]) => [k, Array.from(v.dataSync())] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 const env = { test: 1 };

@@ -398,7 +398,7 @@ const nativeTrainingOps: Partial<TrainingOps> = {
   // arrays: the tensors saved for the backward pass are gone by the update, checkpoints copy on write (dataSync) and
   // models built from a checkpoint copy on read (modelFromCheckpoint, restoreOptimizer).
   sgdStep(params, grads, buffers, h) {
-    if (h.momentum === 0) return referenceSgd(params, grads, buffers, h);
+    if (h.momentum === 0) return referenceOps.sgdStep(params, grads, buffers, h);
     const b = tf.backend() as PooledCpuBackend;
     const ps: Float32Array[] = [], gs: Float32Array[] = [], bs: Float32Array[] = [], first: number[] = [];
     for (const [name, p] of params) {
@@ -428,4 +428,3 @@ const nativeTrainingOps: Partial<TrainingOps> = {
     }
   },
 };
-const referenceSgd: TrainingOps["sgdStep"] = (...a) => referenceOps.sgdStep(...a);

@@ -1,7 +1,7 @@
 /** A CIFAR-10 folder of random images in the official binary layout: lets scripts run on real file sizes in tests. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RECORD_BYTES, RECORDS_PER_FILE, TEST_FILE, TRAIN_FILES } from "../../src/data/cifar10.js";
+import { IMAGE_BYTES, RECORD_BYTES, RECORDS_PER_FILE, TEST_FILE, TRAIN_FILES, type ImageSet } from "../../src/data/cifar10.js";
 import { Rng } from "../../src/util/random.js";
 
 export function writeSyntheticCifar(dir: string, seed = 1): string {
@@ -15,4 +15,12 @@ export function writeSyntheticCifar(dir: string, seed = 1): string {
     fs.writeFileSync(path.join(dir, f), buf);
   }
   return dir;
+}
+
+/** n random images in memory, labels cycling through the ten classes. */
+export function syntheticImages(n: number, seed: number): ImageSet {
+  const r = new Rng(seed);
+  const images = new Uint8Array(n * IMAGE_BYTES);
+  for (let i = 0; i < images.length; i++) images[i] = r.int(256);
+  return { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), count: n };
 }
