@@ -37,25 +37,20 @@ function checkTargets(name: string, ref: ReferenceSpec): void {
   for (const m of ref.methods) if (!METHODS.includes(m)) throw new ReferenceError(`data/claims.json: references.${name}.methods: unknown method "${m}" (expected remover or shortener)`);
 }
 
-export function hlsReferenceConfig(name: string, ref: ReferenceSpec): Hls4mlConfig {
-  if (ref.model !== "hls4ml") throw new ReferenceError(`data/claims.json: references.${name}.model: expected "hls4ml", got "${ref.model}"`);
+/** A reference's configuration: its model checked, its fields merged over the model's defaults and validated. */
+function referenceConfig<C extends object>(name: string, ref: ReferenceSpec, model: ReferenceSpec["model"], defaults: C, validate: (c: C) => C): C {
+  if (ref.model !== model) throw new ReferenceError(`data/claims.json: references.${name}.model: expected "${model}", got "${ref.model}"`);
   checkTargets(name, ref);
   try {
-    return validateHls4mlConfig(merged(name, DEFAULT_HLS4ML, ref.config));
+    return validate(merged(name, defaults, ref.config));
   } catch (e) {
     throw new ReferenceError(`data/claims.json: references.${name}: ${(e as Error).message}`);
   }
 }
 
-export function peReferenceConfig(name: string, ref: ReferenceSpec): PeArrayConfig {
-  if (ref.model !== "pe-array") throw new ReferenceError(`data/claims.json: references.${name}.model: expected "pe-array", got "${ref.model}"`);
-  checkTargets(name, ref);
-  try {
-    return validatePeArrayConfig(merged(name, DEFAULT_PE_ARRAY, ref.config));
-  } catch (e) {
-    throw new ReferenceError(`data/claims.json: references.${name}: ${(e as Error).message}`);
-  }
-}
+export const hlsReferenceConfig = (name: string, ref: ReferenceSpec): Hls4mlConfig => referenceConfig(name, ref, "hls4ml", DEFAULT_HLS4ML, validateHls4mlConfig);
+
+export const peReferenceConfig = (name: string, ref: ReferenceSpec): PeArrayConfig => referenceConfig(name, ref, "pe-array", DEFAULT_PE_ARRAY, validatePeArrayConfig);
 
 /** The teacher/student pairs of every network and method of the reference, at its configuration. */
 export function hlsReferenceRows(name: string, ref: ReferenceSpec, cache: SimCache = new Map()): HlsRow[] {
