@@ -154,6 +154,44 @@ describe("native batch norm in training mode, alone and fused with skip add and 
   });
 });
 
+describe("the native training loss (softmax cross-entropy, KD mix) matches the reference ops", () => {
+  it.each([
+    { name: "CE alone", teacher: false },
+    { name: "0.35 MSE + 0.65 CE", teacher: true },
+  ])("$name: the loss and its gradient with respect to the student's logits", ({ teacher }) => {
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      const ops = trainingOps();
+      return tf.tidy(() => {
+        // logits far from 0 (up to +-20) check the max-shifted softmax
+        const s = tf.tensor2d(randomArray(7 * 10, 41), [7, 10]).mul(20) as tf.Tensor2D;
+        const t = teacher ? (tf.tensor2d(randomArray(7 * 10, 42), [7, 10]).mul(5) as tf.Tensor2D) : undefined;
+        const y = tf.tensor1d([0, 9, 3, 3, 5, 1, 7], "int32");
+        const w = { mse: 0.35, ce: 0.65 };
+        // a variable stands in for the student's logits
+        const v = tf.variable(s, true);
+        const { value, grads } = tf.variableGrads(() => ops.trainingLoss(v as tf.Tensor2D, y, t, w), [v]);
+        const out = [value, grads[v.name]].map((x) => x.dataSync());
+        v.dispose();
+        return out;
+      });
+    };
+    const ref = run("cpu");
+    const got = run(NATIVE_BACKEND);
+    expect(got.length).toBe(ref.length);
+    ref.forEach((r, i) => {
+      const e = maxAbsDiff(got[i], r);
+      errors[`loss ${teacher ? "kd" : "ce"} output ${i}`] = e;
+      expect(e).toBeLessThan(i === 0 ? 1e-4 : 1e-6);
+    });
+  });
+  it("names a label outside the classes", () => {
+    tf.setBackend(NATIVE_BACKEND);
+    const s = tf.zeros([2, 10]) as tf.Tensor2D;
+    expect(() => trainingOps().trainingLoss(s, tf.tensor1d([1, 10], "int32"), undefined, { mse: 0, ce: 1 })).toThrow(/label 10 of example 1 is outside 0..9/);
+  });
+});
+
 describe("native batch norm (inference mode) matches the cpu backend", () => {
   it("tf.batchNorm with running statistics", () => {
     const run = (backend: string) => {

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { NativeAddon } from "./native-addon.js";
-import { BN_EPS, referenceOps, registerTrainingOps, type BatchNormResult, type TrainingOps } from "./training-ops.js";
+import { BN_EPS, referenceOps, registerTrainingOps, type BatchNormResult, type LossWeights, type TrainingOps } from "./training-ops.js";
 
 export const NATIVE_BACKEND = "tailor-native";
 /** kernel names of our batch norm in training mode (not a tfjs kernel: tfjs composes it from moments) */
@@ -17,6 +17,8 @@ export const BN_TRAIN_GRAD = "TailorBatchNormTrainGrad";
 /** global average pooling over H and W of an NHWC tensor, and its gradient */
 export const GAP = "TailorGlobalAvgPool";
 export const GAP_GRAD = "TailorGlobalAvgPoolGrad";
+/** the training loss and its gradient with respect to the student's logits, in one kernel */
+export const LOSS = "TailorTrainingLoss";
 
 /** attributes of BN_TRAIN: with relu, y = ReLU(BN(x) + skip); hasSkip is set by the caller when a skip is passed */
 interface BnAttrs {
@@ -324,6 +326,45 @@ export function registerNativeBackend(addon: NativeAddon): void {
     elementwise("Relu", ([a], o) => addon.relu(a, o)),
     elementwise("Step", ([a], o) => addon.step(a, o), (attrs) => ((attrs as { alpha?: number }).alpha ?? 0) === 0),
     {
+      // [N, K] logits: 320 values at batch 32, so plain JS (in double precision) beats a call into C++. Outputs the
+      // loss and d loss / d student, which the gradient only scales.
+      kernelName: LOSS,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const b = backend as PooledCpuBackend;
+        const { student, labels, teacher } = inputs as Record<string, Info | undefined>;
+        const { mse, ce } = attrs as unknown as LossWeights;
+        const [n, k] = student!.shape;
+        const s = values(b, student!);
+        const t = teacher ? values(b, teacher) : undefined;
+        const y = b.data.get(labels!.dataId).values as Int32Array;
+        const grad = new Float32Array(n * k);
+        let ceSum = 0, seSum = 0;
+        for (let i = 0; i < n; i++) {
+          const label = y[i];
+          if (!(label >= 0 && label < k)) throw new Error(`${LOSS}: label ${label} of example ${i} is outside 0..${k - 1}`);
+          const row = i * k;
+          let max = -Infinity;
+          for (let j = 0; j < k; j++) max = Math.max(max, s[row + j]);
+          let z = 0;
+          for (let j = 0; j < k; j++) z += Math.exp(s[row + j] - max);
+          ceSum += Math.log(z) + max - s[row + label];
+          for (let j = 0; j < k; j++) {
+            const softmax = Math.exp(s[row + j] - max) / z;
+            let g = ((t ? ce : 1) * (softmax - (j === label ? 1 : 0))) / n;
+            if (t) {
+              const d = s[row + j] - t[row + j];
+              seSum += d * d;
+              g += (2 * mse * d) / (n * k);
+            }
+            grad[row + j] = g;
+          }
+        }
+        const loss = t ? mse * (seSum / (n * k)) + ce * (ceSum / n) : ceSum / n;
+        return [b.makeTensorInfo([], "float32", Float32Array.of(loss)), b.makeTensorInfo([n, k], "float32", grad)];
+      },
+    },
+    {
       kernelName: GAP,
       backendName: NATIVE_BACKEND,
       kernelFunc: ({ inputs, backend }) => {
@@ -372,6 +413,16 @@ export function registerNativeBackend(addon: NativeAddon): void {
     },
   });
   tf.registerGradient({
+    kernelName: LOSS,
+    outputsToSave: [false, true],
+    gradFunc: (dy, saved) => ({
+      student: () => tf.mul(Array.isArray(dy) ? dy[0] : dy, saved[0]),
+      teacher: () => {
+        throw new Error(`${LOSS}: the teacher's logits are constants and have no gradient`);
+      },
+    }),
+  });
+  tf.registerGradient({
     kernelName: GAP,
     inputsToSave: ["x"],
     gradFunc: (dy, saved) => {
@@ -392,6 +443,10 @@ function bnTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu: bo
 const nativeTrainingOps: Partial<TrainingOps> = {
   batchNormTrain: (x, gamma, beta) => bnTrain(x, gamma, beta, false),
   batchNormReluTrain: (x, gamma, beta, skip) => bnTrain(x, gamma, beta, true, skip),
+  trainingLoss(student, labels, teacher, w) {
+    const inputs: tf.NamedTensorMap = teacher ? { student, labels, teacher } : { student, labels };
+    return (tf.engine().runKernel(LOSS, inputs, { ...w } as unknown as tf.NamedAttrMap) as tf.Tensor[])[0] as tf.Scalar;
+  },
   globalAvgPool: (x) => tf.engine().runKernel(GAP, { x }, {}) as tf.Tensor2D,
   // The optimiser and the running statistics update their variables' arrays in place, in one call each per step:
   // no tensor is created, so a step costs no tfjs bookkeeping for them. Safe because no other tensor shares these

@@ -33,11 +33,36 @@ export interface RunningStatsUpdate {
   unbias: number;
 }
 
+/** the weights of Tailor's training loss: mse * MSE(teacher, student) + ce * CE(student, labels) */
+export interface LossWeights {
+  mse: number;
+  ce: number;
+}
+
+/** mean over the batch of softmax cross-entropy (PyTorch nn.CrossEntropyLoss) */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const onehot = tf.oneHot(labels, logits.shape[1]);
+    return tf.neg(tf.mean(tf.sum(onehot.mul(tf.logSoftmax(logits)), 1))) as tf.Scalar;
+  });
+}
+
+/** mean over all elements (PyTorch nn.MSELoss) */
+export function meanSquaredError(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.squaredDifference(a, b)));
+}
+
 export interface TrainingOps {
   /** y = BN(x) in training mode: normalised with the batch's own statistics */
   batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): BatchNormResult;
   /** y = ReLU(BN(x) + skip) (skip optional): the batch norm, skip add and ReLU that close most ResNet units */
   batchNormReluTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, skip?: tf.Tensor4D): BatchNormResult;
+  /**
+   * The training loss of a batch: CE(student, labels) without a teacher, w.mse MSE(teacher, student) + w.ce
+   * CE(student, labels) with one. The teacher's logits are constants (the teacher is frozen): an implementation
+   * need not give them a gradient.
+   */
+  trainingLoss(student: tf.Tensor2D, labels: tf.Tensor1D, teacher: tf.Tensor2D | undefined, w: LossWeights): tf.Scalar;
   /** global average pooling of an NHWC tensor to [N, C] */
   globalAvgPool(x: tf.Tensor4D): tf.Tensor2D;
   /**
@@ -59,6 +84,10 @@ export const referenceOps: TrainingOps = {
   batchNormReluTrain(x, gamma, beta, skip) {
     const r = this.batchNormTrain(x, gamma, beta);
     return { ...r, y: tf.relu(skip ? r.y.add(skip) : r.y) as tf.Tensor4D };
+  },
+  trainingLoss(student, labels, teacher, w) {
+    if (!teacher) return crossEntropy(student, labels);
+    return tf.tidy(() => meanSquaredError(teacher, student).mul(w.mse).add(crossEntropy(student, labels).mul(w.ce)));
   },
   globalAvgPool: (x) => tf.mean(x, [1, 2]) as tf.Tensor2D,
   sgdStep(params, grads, buffers, { lr, momentum: mu, weightDecay: wd, nesterov }) {

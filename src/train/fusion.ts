@@ -1,7 +1,9 @@
 /**
  * Which layers of a graph train as one fused op: a batch norm whose only reader is a ReLU (conv-BN-ReLU), or whose
  * only reader is a skip add whose only reader is a ReLU (the close of a plain ResNet unit: ReLU(BN(x) + skip)).
- * The fused op runs where its last layer stands, when every input is ready. Pure: from the graph alone.
+ * The fused op runs where its last layer stands, when every input is ready. A ReLU of a ReLU's output (the graph
+ * keeps one where a block re-applies its input ReLU, as the hardware does) is the same tensor and costs nothing.
+ * Pure: from the graph alone.
  */
 import type { LayerGraph } from "../net/index.js";
 
@@ -17,12 +19,15 @@ export interface FusionPlan {
   byOutput: Map<number, FusedBatchNorm>;
   /** layers computed inside a group, skipped when walking the graph */
   absorbed: Set<number>;
+  /** ReLU layers whose input is already a ReLU's output: by id, the id of the tensor they equal */
+  same: Map<number, number>;
 }
 
 export function fusionPlan(g: LayerGraph): FusionPlan {
-  const plan: FusionPlan = { byOutput: new Map(), absorbed: new Set() };
+  const plan: FusionPlan = { byOutput: new Map(), absorbed: new Set(), same: new Map() };
   const only = (id: number) => (g.consumers[id].length === 1 && id !== g.output ? g.layers[g.consumers[id][0]] : undefined);
   for (const l of g.layers) {
+    if (l.op === "relu" && g.layers[l.inputs[0]].op === "relu") plan.same.set(l.id, plan.same.get(l.inputs[0]) ?? l.inputs[0]);
     if (l.op !== "bn") continue;
     const next = only(l.id);
     if (next?.op === "relu") {

@@ -130,6 +130,11 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
   for (const l of m.graph.layers) {
     const a = v[l.inputs[0]];
     if (fused?.absorbed.has(l.id)) continue;
+    const same = fused?.same.get(l.id);
+    if (same !== undefined) {
+      v[l.id] = v[same];
+      continue;
+    }
     const group = fused?.byOutput.get(l.id);
     if (group) {
       const bn = m.graph.layers[group.bn];
