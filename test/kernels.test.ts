@@ -192,6 +192,36 @@ describe("the native training loss (softmax cross-entropy, KD mix) matches the r
   });
 });
 
+describe("the native dense layer matches the reference ops", () => {
+  it("x w + b and the gradients of x, w and b", () => {
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      const ops = trainingOps();
+      return tf.tidy(() => {
+        const x = tf.tensor2d(randomArray(5 * 12, 51), [5, 12]);
+        const w = tf.tensor2d(randomArray(12 * 7, 52), [12, 7]);
+        const b = tf.tensor1d(randomArray(7, 53));
+        const dy = tf.tensor2d(randomArray(5 * 7, 54), [5, 7]);
+        const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => ops.dense(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D);
+        const grads = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => f(xx, ww, bb).mul(dy).sum())([x, w, b]);
+        return [f(x, w, b), ...grads].map((t) => t.dataSync());
+      });
+    };
+    const ref = run("cpu");
+    const got = run(NATIVE_BACKEND);
+    expect(got.map((g) => g.length)).toEqual([35, 60, 84, 7]);
+    ref.forEach((r, i) => {
+      const e = maxAbsDiff(got[i], r);
+      errors[`dense output ${i}`] = e;
+      expect(e).toBeLessThan(1e-5);
+    });
+  });
+  it("names shapes that do not fit", () => {
+    tf.setBackend(NATIVE_BACKEND);
+    expect(() => trainingOps().dense(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([4, 5]) as tf.Tensor2D, tf.zeros([5]) as tf.Tensor1D)).toThrow(/x \[2,3\], w \[4,5\] and bias \[5\] do not fit/);
+  });
+});
+
 describe("native batch norm (inference mode) matches the cpu backend", () => {
   it("tf.batchNorm with running statistics", () => {
     const run = (backend: string) => {

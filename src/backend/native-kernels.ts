@@ -17,6 +17,9 @@ export const BN_TRAIN_GRAD = "TailorBatchNormTrainGrad";
 /** global average pooling over H and W of an NHWC tensor, and its gradient */
 export const GAP = "TailorGlobalAvgPool";
 export const GAP_GRAD = "TailorGlobalAvgPoolGrad";
+/** a fully connected layer (x w + b) and its gradient, each one kernel */
+export const DENSE = "TailorDense";
+export const DENSE_GRAD = "TailorDenseGrad";
 /** the training loss and its gradient with respect to the student's logits, in one kernel */
 export const LOSS = "TailorTrainingLoss";
 
@@ -230,7 +233,9 @@ export function registerNativeBackend(addon: NativeAddon): void {
       },
     },
     {
-      // y = [ReLU](BN(x) [+ skip]); outputs y, mean, invstd (saved for the gradient) and the biased variance
+      // y = [ReLU](BN(x) [+ skip]); outputs y, the batch mean and biased variance (for the running statistics), and
+      // what the gradient needs besides x and y in one tensor, [gamma | mean | invstd]: each saved tensor costs tfjs
+      // a clone and a tape entry
       kernelName: BN_TRAIN,
       backendName: NATIVE_BACKEND,
       kernelFunc: ({ inputs, backend, attrs }) => {
@@ -241,28 +246,32 @@ export function registerNativeBackend(addon: NativeAddon): void {
         const P = tf.util.sizeFromShape(x.shape) / C;
         if (skip && !tf.util.arraysEqual(skip.shape, x.shape)) throw new Error(`${BN_TRAIN}: skip of shape [${skip.shape}], expected [${x.shape}]`);
         const y = b.alloc(P * C);
-        const [mean, invstd, variance] = [0, 1, 2].map(() => new Float32Array(C));
-        addon.bnForwardTrain(P, C, values(b, x), values(b, scale), values(b, offset), skip ? values(b, skip) : null, relu ? 1 : 0, epsilon, y, mean, invstd, variance);
-        return [b.makeTensorInfo(x.shape, "float32", y), ...[mean, invstd, variance].map((v) => b.makeTensorInfo([C], "float32", v))];
+        const gamma = values(b, scale);
+        const saved = new Float32Array(3 * C);
+        const [mean, invstd, variance] = [saved.subarray(C, 2 * C), saved.subarray(2 * C), new Float32Array(C)];
+        addon.bnForwardTrain(P, C, values(b, x), gamma, values(b, offset), skip ? values(b, skip) : null, relu ? 1 : 0, epsilon, y, mean, invstd, variance);
+        saved.set(gamma);
+        return [y, mean.slice(), variance, saved].map((v, i) => b.makeTensorInfo(i === 0 ? x.shape : [v.length], "float32", v));
       },
     },
     {
-      // inputs dy, x, scale, mean, invstd and y (the forward output: with a fused ReLU its mask); outputs dx, dscale,
-      // doffset and, with a skip, dskip (the masked dy)
+      // inputs dy, x, y (the forward output: with a fused ReLU its mask) and saved ([gamma | mean | invstd]); outputs
+      // dx, dscale, doffset and, with a skip, dskip (the masked dy)
       kernelName: BN_TRAIN_GRAD,
       backendName: NATIVE_BACKEND,
       kernelFunc: ({ inputs, backend, attrs }) => {
         const b = backend as PooledCpuBackend;
-        const { dy, x, scale, mean, invstd, y } = inputs as Record<string, Info>;
+        const { dy, x, y, saved } = inputs as Record<string, Info>;
         const { relu, hasSkip } = attrs as unknown as BnAttrs;
         const C = x.shape[x.shape.length - 1];
         const P = tf.util.sizeFromShape(x.shape) / C;
+        const s = values(b, saved);
         const dx = b.alloc(P * C);
         const dskip = hasSkip ? b.alloc(P * C) : null;
         const dscale = new Float32Array(C);
         const doffset = new Float32Array(C);
         const mask = relu ? values(b, y) : null;
-        addon.bnBackward(P, C, values(b, dy), values(b, x), mask, values(b, scale), values(b, mean), values(b, invstd), dx, dscale, doffset, dskip);
+        addon.bnBackward(P, C, values(b, dy), values(b, x), mask, s.subarray(0, C), s.subarray(C, 2 * C), s.subarray(2 * C), dx, dscale, doffset, dskip);
         const out = [b.makeTensorInfo(x.shape, "float32", dx), b.makeTensorInfo([C], "float32", dscale), b.makeTensorInfo([C], "float32", doffset)];
         if (dskip) out.push(b.makeTensorInfo(x.shape, "float32", dskip));
         return out;
@@ -325,6 +334,57 @@ export function registerNativeBackend(addon: NativeAddon): void {
     elementwise("Multiply", ([a, c], o) => addon.mul(a, c, o)),
     elementwise("Relu", ([a], o) => addon.relu(a, o)),
     elementwise("Step", ([a], o) => addon.step(a, o), (attrs) => ((attrs as { alpha?: number }).alpha ?? 0) === 0),
+    {
+      // y = x w + b. The classifier heads here are small (64 x 10 at batch 32: 20k multiply-adds), where a JS loop
+      // beats tfjs's BatchMatMul, its bias Add and the transposes and reductions of their gradients.
+      kernelName: DENSE,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: ({ inputs, backend }) => {
+        const b = backend as PooledCpuBackend;
+        const { x, w, bias } = inputs as Record<string, Info>;
+        const [n, k] = x.shape, m = w.shape[1];
+        if (w.shape[0] !== k || bias.shape[0] !== m) throw new Error(`${DENSE}: x [${x.shape}], w [${w.shape}] and bias [${bias.shape}] do not fit`);
+        const X = values(b, x), W = values(b, w), B = values(b, bias);
+        const y = new Float32Array(n * m);
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j < m; j++) {
+            let acc = B[j];
+            for (let t = 0; t < k; t++) acc += X[i * k + t] * W[t * m + j];
+            y[i * m + j] = acc;
+          }
+        return b.makeTensorInfo([n, m], "float32", y);
+      },
+    },
+    {
+      // dx = dy w^T, dw = x^T dy, db = column sums of dy
+      kernelName: DENSE_GRAD,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: ({ inputs, backend }) => {
+        const b = backend as PooledCpuBackend;
+        const { dy, x, w } = inputs as Record<string, Info>;
+        const [n, k] = x.shape, m = w.shape[1];
+        const D = values(b, dy), X = values(b, x), W = values(b, w);
+        const dx = new Float32Array(n * k), dw = new Float32Array(k * m), db = new Float32Array(m);
+        for (let i = 0; i < n; i++)
+          for (let t = 0; t < k; t++) {
+            let acc = 0;
+            for (let j = 0; j < m; j++) acc += D[i * m + j] * W[t * m + j];
+            dx[i * k + t] = acc;
+          }
+        for (let t = 0; t < k; t++)
+          for (let j = 0; j < m; j++) {
+            let acc = 0;
+            for (let i = 0; i < n; i++) acc += X[i * k + t] * D[i * m + j];
+            dw[t * m + j] = acc;
+          }
+        for (let j = 0; j < m; j++) {
+          let acc = 0;
+          for (let i = 0; i < n; i++) acc += D[i * m + j];
+          db[j] = acc;
+        }
+        return [b.makeTensorInfo([n, k], "float32", dx), b.makeTensorInfo([k, m], "float32", dw), b.makeTensorInfo([m], "float32", db)];
+      },
+    },
     {
       // [N, K] logits: 320 values at batch 32, so plain JS (in double precision) beats a call into C++. Outputs the
       // loss and d loss / d student, which the gradient only scales.
@@ -397,19 +457,28 @@ export function registerNativeBackend(addon: NativeAddon): void {
   for (const k of ours) tf.registerKernel(k);
   tf.registerGradient({
     kernelName: BN_TRAIN,
-    inputsToSave: ["x", "scale"],
-    outputsToSave: [true, true, true, false],
+    inputsToSave: ["x"],
+    outputsToSave: [true, false, false, true],
     // tfjs calls gradFunc once, outside the per-input tidy scopes, so computing every gradient here (one kernel, two
     // passes over x) and handing them out through the closures neither leaks nor frees them early.
     gradFunc: (dy, saved, attrs) => {
-      const [x, scale, y, mean, invstd] = saved;
+      const [x, y, stats] = saved;
       const a = attrs as unknown as BnAttrs;
       const dyY = Array.isArray(dy) ? dy[0] : dy;
-      const inputs = { dy: dyY, x, scale, mean, invstd, y };
+      const inputs = { dy: dyY, x, y, saved: stats };
       const [dx, dscale, doffset, dskip] = tf.engine().runKernel(BN_TRAIN_GRAD, inputs, { ...a } as unknown as tf.NamedAttrMap) as tf.Tensor[];
       const grads: Record<string, () => tf.Tensor> = { x: () => dx, scale: () => dscale, offset: () => doffset };
       if (dskip) grads.skip = () => dskip;
       return grads;
+    },
+  });
+  tf.registerGradient({
+    kernelName: DENSE,
+    inputsToSave: ["x", "w"],
+    gradFunc: (dy, saved) => {
+      const [x, w] = saved;
+      const [dx, dw, db] = tf.engine().runKernel(DENSE_GRAD, { dy: Array.isArray(dy) ? dy[0] : dy, x, w }, {}) as tf.Tensor[];
+      return { x: () => dx, w: () => dw, bias: () => db };
     },
   });
   tf.registerGradient({
@@ -436,7 +505,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
 function bnTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu: boolean, skip?: tf.Tensor4D): BatchNormResult {
   const inputs: tf.NamedTensorMap = skip ? { x, scale: gamma, offset: beta, skip } : { x, scale: gamma, offset: beta };
   const attrs: BnAttrs = { epsilon: BN_EPS, relu, hasSkip: !!skip };
-  const [y, mean, , variance] = tf.engine().runKernel(BN_TRAIN, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
@@ -448,6 +517,7 @@ const nativeTrainingOps: Partial<TrainingOps> = {
     return (tf.engine().runKernel(LOSS, inputs, { ...w } as unknown as tf.NamedAttrMap) as tf.Tensor[])[0] as tf.Scalar;
   },
   globalAvgPool: (x) => tf.engine().runKernel(GAP, { x }, {}) as tf.Tensor2D,
+  dense: (x, w, bias) => tf.engine().runKernel(DENSE, { x, w, bias }, {}) as tf.Tensor2D,
   // The optimiser and the running statistics update their variables' arrays in place, in one call each per step:
   // no tensor is created, so a step costs no tfjs bookkeeping for them. Safe because no other tensor shares these
   // arrays: the tensors saved for the backward pass are gone by the update, checkpoints copy on write (dataSync) and

@@ -65,6 +65,8 @@ export interface TrainingOps {
   trainingLoss(student: tf.Tensor2D, labels: tf.Tensor1D, teacher: tf.Tensor2D | undefined, w: LossWeights): tf.Scalar;
   /** global average pooling of an NHWC tensor to [N, C] */
   globalAvgPool(x: tf.Tensor4D): tf.Tensor2D;
+  /** a fully connected layer: x [N, in] times w [in, out] plus b [out] */
+  dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D;
   /**
    * One torch.optim.SGD step of every parameter that has a gradient: g = grad + wd p; buf = mu buf + g (buf = g at
    * first); g = g + mu buf (Nesterov) or buf; p -= lr g. Momentum buffers are created on first use, keyed by name.
@@ -90,6 +92,7 @@ export const referenceOps: TrainingOps = {
     return tf.tidy(() => meanSquaredError(teacher, student).mul(w.mse).add(crossEntropy(student, labels).mul(w.ce)));
   },
   globalAvgPool: (x) => tf.mean(x, [1, 2]) as tf.Tensor2D,
+  dense: (x, w, b) => tf.matMul(x, w).add(b),
   sgdStep(params, grads, buffers, { lr, momentum: mu, weightDecay: wd, nesterov }) {
     tf.tidy(() => {
       for (const [name, p] of params) {

@@ -194,7 +194,7 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
         v[l.id] = ops.globalAvgPool(a as tf.Tensor4D);
         break;
       case "dense":
-        v[l.id] = tf.matMul(a.reshape([a.shape[0], -1]) as tf.Tensor2D, p(`${l.name}.weight`) as tf.Tensor2D).add(p(`${l.name}.bias`));
+        v[l.id] = ops.dense((a.rank === 2 ? a : a.reshape([a.shape[0], -1])) as tf.Tensor2D, p(`${l.name}.weight`) as tf.Tensor2D, p(`${l.name}.bias`) as tf.Tensor1D);
         break;
     }
   }
