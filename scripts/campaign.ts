@@ -22,7 +22,7 @@ import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRu
 import { campaignStatus, statusMarkdown, statusText } from "../src/campaign/status.js";
 import { LAST } from "../src/train/run-folder.js";
 import { writeFileAtomic } from "../src/util/fs.js";
-import { HEAP_REUSE_ENV, num, parseCli } from "./cli.js";
+import { heapReuseEnv, num, parseCli } from "./cli.js";
 
 const EXIT_STOPPED = 75; // scripts/train.ts: stopped on request, checkpoint written
 
@@ -113,7 +113,7 @@ async function start(r: PlannedRun): Promise<number | null> {
   const out = fs.openSync(path.join(dir, "stdout.log"), "a");
   const child = spawn(process.execPath, [...process.execArgv, ...trainCommand(r)], {
     stdio: ["ignore", out, out],
-    env: { ...process.env, ...HEAP_REUSE_ENV, OMP_NUM_THREADS: String(threads), TAILOR_STOP_WITH_PARENT: String(process.pid) },
+    env: { ...heapReuseEnv(), OMP_NUM_THREADS: String(threads), TAILOR_STOP_WITH_PARENT: String(process.pid) },
   });
   fs.closeSync(out);
   fs.writeFileSync(path.join(dir, "campaign-child.pid"), `${child.pid}\n`);

@@ -72,21 +72,34 @@ export function num(flag: string, v: string, opts: { int?: boolean; min?: number
   return n;
 }
 
-/** glibc malloc settings of ensureHeapReuse; a parent that sets them spares its children the re-run */
-export const HEAP_REUSE_ENV = {
-  MALLOC_MMAP_THRESHOLD_: String(32 << 20),
-  MALLOC_TRIM_THRESHOLD_: String(4 << 30),
-  MALLOC_TOP_PAD_: String(256 << 20),
-};
+/**
+ * The environment ensureHeapReuse sets; a parent that passes it to its children spares them the re-run.
+ * - glibc malloc: keep large freed blocks in the heap (see ensureHeapReuse).
+ * - V8: a 64 MiB young generation (semi-space) instead of 16. A training step leaves ~1 MB of short-lived tfjs
+ *   bookkeeping (tensor objects, tape entries), so the default scavenged every ~30 ResNet-8 steps at 12-18 ms each
+ *   (0.4-0.6 ms a step); at 64 MiB half as often and ~6 ms each (0.1 ms a step): measured here, ResNet-8 batch 32
+ *   on 2 threads, 16.5 -> 15.7 ms a step.
+ */
+export function heapReuseEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const young = "--max-semi-space-size=64";
+  const nodeOptions = base.NODE_OPTIONS?.includes("--max-semi-space-size") ? base.NODE_OPTIONS : [base.NODE_OPTIONS, young].filter(Boolean).join(" ");
+  return {
+    ...base,
+    MALLOC_MMAP_THRESHOLD_: String(32 << 20),
+    MALLOC_TRIM_THRESHOLD_: String(4 << 30),
+    MALLOC_TOP_PAD_: String(256 << 20),
+    NODE_OPTIONS: nodeOptions,
+  };
+}
 
 /**
  * glibc returns large freed blocks to the OS and page-faults them back on the next allocation, which on this VM
  * costs more than the kernels that fill them. Keeping them in the heap needs the variables set before the process
- * starts, so re-run ourselves once with them set.
+ * starts, so re-run ourselves once with them set (and V8's young generation enlarged: heapReuseEnv).
  */
 export function ensureHeapReuse(): void {
   if (process.env.MALLOC_MMAP_THRESHOLD_ || process.env.TAILOR_NO_REEXEC) return;
-  const env = { ...process.env, ...HEAP_REUSE_ENV };
+  const env = heapReuseEnv();
   const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env });
   process.exit(r.status ?? 1);
 }

@@ -192,6 +192,48 @@ describe("the native training loss (softmax cross-entropy, KD mix) matches the r
   });
 });
 
+describe("the native conv-BN unit (one kernel each way) matches the reference ops", () => {
+  const variants = [
+    { name: "BN(conv), 1x1 stride 2 (a projection)", k: 1, stride: 2, relu: false, skip: false, inputGrad: true },
+    { name: "ReLU(BN(conv)), 3x3 stride 1", k: 3, stride: 1, relu: true, skip: false, inputGrad: true },
+    { name: "ReLU(BN(conv) + skip), 3x3 stride 1", k: 3, stride: 1, relu: true, skip: true, inputGrad: true },
+    { name: "ReLU(BN(conv)), 3x3 stride 2, 20 channels", k: 3, stride: 2, relu: true, skip: false, inputGrad: true },
+    { name: "ReLU(BN(conv)) on the network's input (no input gradient)", k: 3, stride: 1, relu: true, skip: false, inputGrad: false },
+  ];
+  it.each(variants)("$name: output, batch statistics and every gradient", ({ k, stride, relu, skip, inputGrad }) => {
+    const [n, h, w, cin, cout] = [3, 8, 7, 5, stride === 2 && k === 3 ? 20 : 16];
+    const p = (k - 1) / 2;
+    const conv = { stride: [stride, stride] as [number, number], pad: [[p, p], [p, p]] as [[number, number], [number, number]], dilation: [1, 1] as [number, number] };
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      const ops = trainingOps();
+      return tf.tidy(() => {
+        const x = tf.tensor4d(randomArray(n * h * w * cin, 61), [n, h, w, cin]);
+        const f = tf.tensor4d(randomArray(k * k * cin * cout, 62), [k, k, cin, cout]);
+        const g = tf.tensor1d(randomArray(cout, 63));
+        const b = tf.tensor1d(randomArray(cout, 64));
+        const out = ops.convBatchNormTrain(x, f, g, b, conv, relu, undefined, inputGrad);
+        const s = tf.tensor(randomArray(out.y.size, 65), out.y.shape) as tf.Tensor4D;
+        const dy = tf.tensor(randomArray(out.y.size, 66), out.y.shape);
+        const r = ops.convBatchNormTrain(x, f, g, b, conv, relu, skip ? s : undefined, inputGrad);
+        const loss = (...a: tf.Tensor[]) =>
+          ops.convBatchNormTrain((inputGrad ? a.shift() : x) as tf.Tensor4D, a[0] as tf.Tensor4D, a[1] as tf.Tensor1D, a[2] as tf.Tensor1D, conv, relu, skip ? (a[3] as tf.Tensor4D) : undefined, inputGrad).y.mul(dy).sum();
+        const wrt = [...(inputGrad ? [x] : []), f, g, b, ...(skip ? [s] : [])];
+        const grads = tf.grads(loss)(wrt);
+        return [r.y, r.mean, r.variance, ...grads].map((t) => t.dataSync());
+      });
+    };
+    const ref = run("cpu");
+    const got = run(NATIVE_BACKEND);
+    expect(got.length).toBe(ref.length);
+    ref.forEach((r, i) => {
+      const e = maxAbsDiff(got[i], r);
+      errors[`unit k${k} s${stride}${relu ? " relu" : ""}${skip ? " skip" : ""}${inputGrad ? "" : " no-dx"} output ${i}`] = e;
+      expect(e).toBeLessThan(1e-4);
+    });
+  });
+});
+
 describe("the native dense layer matches the reference ops", () => {
   it("x w + b and the gradients of x, w and b", () => {
     const run = (backend: string) => {

@@ -14,6 +14,9 @@ export const NATIVE_BACKEND = "tailor-native";
 /** kernel names of our batch norm in training mode (not a tfjs kernel: tfjs composes it from moments) */
 export const BN_TRAIN = "TailorBatchNormTrain";
 export const BN_TRAIN_GRAD = "TailorBatchNormTrainGrad";
+/** a whole unit, BN(conv(x)) [+ skip, ReLU], and its gradient, each one kernel */
+export const UNIT_TRAIN = "TailorConvBatchNormTrain";
+export const UNIT_TRAIN_GRAD = "TailorConvBatchNormTrainGrad";
 /** global average pooling over H and W of an NHWC tensor, and its gradient */
 export const GAP = "TailorGlobalAvgPool";
 export const GAP_GRAD = "TailorGlobalAvgPoolGrad";
@@ -28,6 +31,11 @@ interface BnAttrs {
   epsilon: number;
   relu: boolean;
   hasSkip: boolean;
+}
+
+/** attributes of UNIT_TRAIN: the conv's (NHWC, explicit padding) and the batch norm's, and whether x needs a gradient */
+interface UnitAttrs extends BnAttrs, ConvAttrs {
+  inputGrad: boolean;
 }
 
 /** below this many elements the JS kernel is as fast as a call into C++ */
@@ -67,10 +75,44 @@ export class PooledCpuBackend extends MathBackendCPU {
     return a;
   }
 
+  private attachments = new Map<object, Float32Array[]>();
+
+  /**
+   * Arrays that live exactly as long as a tensor's data: the conv-BN unit keeps its conv output and statistics
+   * with its output y this way instead of as extra outputs, for tfjs hands every output that gets no gradient a
+   * zero-filled array of its size in the backward pass (engine.addTapeNode), 10 MB a ResNet-8 step of garbage.
+   * Pooled arrays among them go back to the pool when the data is released.
+   */
+  attach(dataId: object, arrays: Float32Array[]): void {
+    this.attachments.set(dataId, arrays);
+  }
+
+  attached(dataId: object): Float32Array[] {
+    const a = this.attachments.get(dataId);
+    if (!a) throw new Error(`${NATIVE_BACKEND}: no arrays attached to this tensor's data (was it made by the unit kernel?)`);
+    return a;
+  }
+
+  /** hand back an array from alloc() that no tensor holds (a kernel's scratch) */
+  recycle(a: Float32Array): void {
+    if (!this.pooled.has(a) || this.freeBytes + a.byteLength > PooledCpuBackend.MAX_FREE_BYTES) return;
+    const list = this.free.get(a.length) ?? [];
+    list.push(a);
+    this.freeBytes += a.byteLength;
+    this.free.set(a.length, list);
+  }
+
   override disposeData(dataId: object, force = false): boolean {
     const entry = this.data.get(dataId);
     const v = entry?.values;
     const disposed = super.disposeData(dataId, force);
+    if (disposed && !this.data.has(dataId)) {
+      const extra = this.attachments.get(dataId);
+      if (extra) {
+        this.attachments.delete(dataId);
+        for (const a of extra) this.recycle(a);
+      }
+    }
     if (entry && disposed && !this.data.has(dataId) && v instanceof Float32Array && this.pooled.has(v)) {
       const list = this.free.get(v.length) ?? [];
       if (this.freeBytes + v.byteLength <= PooledCpuBackend.MAX_FREE_BYTES) {
@@ -277,6 +319,64 @@ export function registerNativeBackend(addon: NativeAddon): void {
         return out;
       },
     },
+    {
+      // y = [ReLU](BN(conv(x)) [+ skip]): the conv's output z and then the batch norm as BN_TRAIN computes it.
+      // Outputs y, mean and variance; z and [gamma | mean | invstd] (for the gradient) are attached to y's data.
+      kernelName: UNIT_TRAIN,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const b = backend as PooledCpuBackend;
+        const { x, filter, scale, offset, skip } = inputs as { x: Info; filter: Info; scale: Info; offset: Info; skip?: Info };
+        const a = attrs as unknown as UnitAttrs;
+        const { info, geom } = convInfo(x.shape, filter.shape, a);
+        const C = info.outChannels;
+        const P = tf.util.sizeFromShape(info.outShape) / C;
+        if (skip && !tf.util.arraysEqual(skip.shape, info.outShape)) throw new Error(`${UNIT_TRAIN}: skip of shape [${skip.shape}], expected [${info.outShape}]`);
+        const z = b.alloc(P * C);
+        addon.convForward(geom, values(b, x), values(b, filter), z);
+        const y = b.alloc(P * C);
+        const gamma = values(b, scale);
+        const saved = new Float32Array(3 * C);
+        const [mean, invstd, variance] = [saved.subarray(C, 2 * C), saved.subarray(2 * C), new Float32Array(C)];
+        addon.bnForwardTrain(P, C, z, gamma, values(b, offset), skip ? values(b, skip) : null, a.relu ? 1 : 0, a.epsilon, y, mean, invstd, variance);
+        saved.set(gamma);
+        const out = b.makeTensorInfo(info.outShape, "float32", y);
+        b.attach(out.dataId, [z, saved]);
+        return [out, b.makeTensorInfo([C], "float32", mean.slice()), b.makeTensorInfo([C], "float32", variance)];
+      },
+    },
+    {
+      // inputs dy, x, filter and y (with z and the statistics attached); outputs dfilter, dscale, doffset, then dskip
+      // (with a skip) and dx (when x needs a gradient). The batch norm's input gradient dz is scratch, back in the
+      // pool before we return.
+      kernelName: UNIT_TRAIN_GRAD,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const b = backend as PooledCpuBackend;
+        const { dy, x, filter, y } = inputs as Record<string, Info>;
+        const a = attrs as unknown as UnitAttrs;
+        const { geom } = convInfo(x.shape, filter.shape, a);
+        const [z, s] = b.attached(y.dataId);
+        const C = y.shape[y.shape.length - 1];
+        const P = tf.util.sizeFromShape(y.shape) / C;
+        const dz = b.alloc(P * C);
+        const dskip = a.hasSkip ? b.alloc(P * C) : null;
+        const dscale = new Float32Array(C);
+        const doffset = new Float32Array(C);
+        addon.bnBackward(P, C, values(b, dy), z, a.relu ? values(b, y) : null, s.subarray(0, C), s.subarray(C, 2 * C), s.subarray(2 * C), dz, dscale, doffset, dskip);
+        const dfilter = b.alloc(tf.util.sizeFromShape(filter.shape));
+        addon.convBackFilter(geom, values(b, x), dz, dfilter);
+        const out = [b.makeTensorInfo(filter.shape, "float32", dfilter), b.makeTensorInfo([C], "float32", dscale), b.makeTensorInfo([C], "float32", doffset)];
+        if (dskip) out.push(b.makeTensorInfo(y.shape, "float32", dskip));
+        if (a.inputGrad) {
+          const dx = b.alloc(tf.util.sizeFromShape(x.shape));
+          addon.convBackInput(geom, dz, values(b, filter), dx);
+          out.push(b.makeTensorInfo(x.shape, "float32", dx));
+        }
+        b.recycle(dz);
+        return out;
+      },
+    },
   ];
   // Element-wise ops on same-shape float32 tensors (ReLU, its gradient, skip adds, gradient accumulation) go native;
   // anything else (broadcasts, ints, small tensors) falls through to the CPU backend's kernel.
@@ -473,6 +573,31 @@ export function registerNativeBackend(addon: NativeAddon): void {
     },
   });
   tf.registerGradient({
+    kernelName: UNIT_TRAIN,
+    inputsToSave: ["x", "filter"],
+    outputsToSave: [true, false, false],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter, y] = saved;
+      const a = attrs as unknown as UnitAttrs;
+      const inputs = { dy: Array.isArray(dy) ? dy[0] : dy, x, filter, y };
+      const out = tf.engine().runKernel(UNIT_TRAIN_GRAD, inputs, { ...a } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      const [dfilter, dscale, doffset] = out;
+      const dskip = a.hasSkip ? out[3] : undefined;
+      const dx = a.inputGrad ? out[out.length - 1] : undefined;
+      const grads: Record<string, () => tf.Tensor> = {
+        filter: () => dfilter,
+        scale: () => dscale,
+        offset: () => doffset,
+        x: () => {
+          if (!dx) throw new Error(`${UNIT_TRAIN}: the gradient of x was asked for, but the unit was told x needs none (inputGrad false)`);
+          return dx;
+        },
+      };
+      if (dskip) grads.skip = () => dskip;
+      return grads;
+    },
+  });
+  tf.registerGradient({
     kernelName: DENSE,
     inputsToSave: ["x", "w"],
     gradFunc: (dy, saved) => {
@@ -510,6 +635,23 @@ function bnTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu: bo
 }
 
 const nativeTrainingOps: Partial<TrainingOps> = {
+  convBatchNormTrain(x, w, gamma, beta, conv, relu, skip, inputGrad = true) {
+    if (skip && !relu) throw new Error("convBatchNormTrain: a skip is added only before a ReLU");
+    const inputs: tf.NamedTensorMap = { x, filter: w, scale: gamma, offset: beta };
+    if (skip) inputs.skip = skip;
+    const attrs: Omit<UnitAttrs, "inputShape" | "filterShape" | "dimRoundingMode"> = {
+      strides: conv.stride,
+      pad: [[0, 0], conv.pad[0], conv.pad[1], [0, 0]],
+      dataFormat: "NHWC",
+      dilations: conv.dilation,
+      epsilon: BN_EPS,
+      relu,
+      hasSkip: !!skip,
+      inputGrad,
+    };
+    const [y, mean, variance] = tf.engine().runKernel(UNIT_TRAIN, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  },
   batchNormTrain: (x, gamma, beta) => bnTrain(x, gamma, beta, false),
   batchNormReluTrain: (x, gamma, beta, skip) => bnTrain(x, gamma, beta, true, skip),
   trainingLoss(student, labels, teacher, w) {

@@ -15,6 +15,14 @@ export interface BatchNormResult {
   variance: tf.Tensor1D;
 }
 
+/** a convolution's geometry: NHWC input, HWIO filter, one group */
+export interface ConvGeometry {
+  stride: [number, number];
+  /** zeros before and after, along height and along width */
+  pad: [[number, number], [number, number]];
+  dilation: [number, number];
+}
+
 /** torch.optim.SGD's hyper-parameters (dampening 0) */
 export interface SgdHyper {
   lr: number;
@@ -58,6 +66,20 @@ export interface TrainingOps {
   /** y = ReLU(BN(x) + skip) (skip optional): the batch norm, skip add and ReLU that close most ResNet units */
   batchNormReluTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, skip?: tf.Tensor4D): BatchNormResult;
   /**
+   * A whole unit: BN(conv(x, w)) in training mode, then with `relu` ReLU(. + skip) (skip optional; only with relu).
+   * `inputGrad` false says x needs no gradient (the network's input), which an implementation may use to skip it.
+   */
+  convBatchNormTrain(
+    x: tf.Tensor4D,
+    w: tf.Tensor4D,
+    gamma: tf.Tensor1D,
+    beta: tf.Tensor1D,
+    conv: ConvGeometry,
+    relu: boolean,
+    skip?: tf.Tensor4D,
+    inputGrad?: boolean,
+  ): BatchNormResult;
+  /**
    * The training loss of a batch: CE(student, labels) without a teacher, w.mse MSE(teacher, student) + w.ce
    * CE(student, labels) with one. The teacher's logits are constants (the teacher is frozen): an implementation
    * need not give them a gradient.
@@ -86,6 +108,11 @@ export const referenceOps: TrainingOps = {
   batchNormReluTrain(x, gamma, beta, skip) {
     const r = this.batchNormTrain(x, gamma, beta);
     return { ...r, y: tf.relu(skip ? r.y.add(skip) : r.y) as tf.Tensor4D };
+  },
+  convBatchNormTrain(x, w, gamma, beta, conv, relu, skip) {
+    if (skip && !relu) throw new Error("convBatchNormTrain: a skip is added only before a ReLU");
+    const z = tf.conv2d(x, w, conv.stride, [[0, 0], conv.pad[0], conv.pad[1], [0, 0]], "NHWC", conv.dilation);
+    return relu ? this.batchNormReluTrain(z, gamma, beta, skip) : this.batchNormTrain(z, gamma, beta);
   },
   trainingLoss(student, labels, teacher, w) {
     if (!teacher) return crossEntropy(student, labels);

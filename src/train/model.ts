@@ -4,10 +4,10 @@
  * Tailor student starts exactly as the teacher it was copied from.
  */
 import * as tf from "@tensorflow/tfjs";
-import { lower, type Layer, type LayerGraph, type NetSpec } from "../net/index.js";
+import { lower, type ConvLayer, type Layer, type LayerGraph, type NetSpec } from "../net/index.js";
 import { Rng } from "../util/random.js";
 import { fusionPlan, type FusionPlan } from "./fusion.js";
-import { BN_EPS, trainingOps } from "./ops.js";
+import { BN_EPS, trainingOps, type BatchNormResult, type ConvGeometry } from "./ops.js";
 
 export const BN_MOMENTUM = 0.1; // PyTorch BatchNorm2d default
 
@@ -117,6 +117,11 @@ function planOf(g: LayerGraph): FusionPlan {
   return plan;
 }
 
+/** A conv layer's geometry as the training ops take it (symmetric padding, as the layer graph has it). */
+function convGeometry(l: ConvLayer): ConvGeometry {
+  return { stride: l.stride, pad: [[l.pad[0], l.pad[0]], [l.pad[1], l.pad[1]]], dilation: l.dilation };
+}
+
 /**
  * Forward pass. In training mode BN uses batch statistics and, if `stats` is given, records them (kept) for the
  * running-average update; in eval mode it uses the running statistics.
@@ -135,15 +140,23 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
       v[l.id] = v[same];
       continue;
     }
-    const group = fused?.byOutput.get(l.id);
-    if (group) {
-      const bn = m.graph.layers[group.bn];
-      const r = ops.batchNormReluTrain(
-        v[bn.inputs[0]] as tf.Tensor4D,
-        p(`${bn.name}.gamma`) as tf.Tensor1D,
-        p(`${bn.name}.beta`) as tf.Tensor1D,
-        group.add ? (v[group.add.skip] as tf.Tensor4D) : undefined,
-      );
+    const unit = fused?.byOutput.get(l.id);
+    if (unit) {
+      const bn = m.graph.layers[unit.bn];
+      const gamma = p(`${bn.name}.gamma`) as tf.Tensor1D;
+      const beta = p(`${bn.name}.beta`) as tf.Tensor1D;
+      const skip = unit.add ? (v[unit.add.skip] as tf.Tensor4D) : undefined;
+      let r: BatchNormResult;
+      if (unit.conv !== undefined) {
+        const conv = m.graph.layers[unit.conv] as ConvLayer;
+        const input = conv.inputs[0];
+        // the network's input needs no gradient
+        const inputGrad = m.graph.layers[input].op !== "input";
+        r = ops.convBatchNormTrain(v[input] as tf.Tensor4D, p(`${conv.name}.weight`) as tf.Tensor4D, gamma, beta, convGeometry(conv), unit.relu !== undefined, skip, inputGrad);
+      } else {
+        const x = v[bn.inputs[0]] as tf.Tensor4D;
+        r = unit.relu !== undefined ? ops.batchNormReluTrain(x, gamma, beta, skip) : ops.batchNormTrain(x, gamma, beta);
+      }
       v[l.id] = r.y;
       if (stats) stats[bn.name] = { mean: tf.keep(r.mean), variance: tf.keep(r.variance) };
       continue;
@@ -153,12 +166,8 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
         v[l.id] = x;
         break;
       case "conv": {
-        const pad: [[number, number], [number, number], [number, number], [number, number]] = [
-          [0, 0],
-          [l.pad[0], l.pad[0]],
-          [l.pad[1], l.pad[1]],
-          [0, 0],
-        ];
+        const g = convGeometry(l);
+        const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], g.pad[0], g.pad[1], [0, 0]];
         let y =
           l.groups === 1
             ? tf.conv2d(a as tf.Tensor4D, p(`${l.name}.weight`) as tf.Tensor4D, l.stride, pad, "NHWC", l.dilation)
