@@ -8,6 +8,7 @@ import { lower, type Layer, type LayerGraph, type NetSpec } from "../net/index.j
 import { Rng } from "../util/random.js";
 import { fusionPlan, type FusionPlan } from "./fusion.js";
 import { BN_EPS, trainingOps } from "./ops.js";
+import { assertTrainable } from "./trainable.js";
 
 export const BN_MOMENTUM = 0.1; // PyTorch BatchNorm2d default
 
@@ -87,14 +88,17 @@ export function ensureParams(m: Model, rng: Rng): string[] {
 export function createModel(net: NetSpec, seed: number): Model {
   modelCounter++;
   const m: Model = { net, graph: lower(net), params: new Map(), stats: new Map() };
+  assertTrainable(m.graph);
   ensureParams(m, new Rng(seed));
   return m;
 }
 
 /** Switch to a new NetSpec (new skip modes); weights are kept, new ones (if any) are created from `seed`. */
 export function setNet(m: Model, net: NetSpec, seed = 0): string[] {
+  const graph = lower(net);
+  assertTrainable(graph);
   m.net = net;
-  m.graph = lower(net);
+  m.graph = graph;
   return ensureParams(m, new Rng(seed));
 }
 

@@ -44,9 +44,9 @@ export interface Hls4mlReport {
  */
 export type SimCache = Map<string, SimResult | Design>;
 
-/** Everything the schedule depends on: the structure and the reuse factors (not bit widths, strategy, policy, part). */
+/** Everything the schedule depends on: the structure, strategy, reuse factors, padding rule and wrapper (not bit widths, FIFO policy, part). */
 function scheduleKey(g: LayerGraph, c: Hls4mlConfig): string {
-  return [g.net.name, g.net.blocks.map((b) => `${b.form}:${b.skip}`).join(","), c.bnFusion, c.reluMerge, c.shortImpl, c.strategy, c.reuseFactor, JSON.stringify(c.layerReuse ?? {})].join("|");
+  return [g.net.name, g.net.blocks.map((b) => `${b.form}:${b.skip}`).join(","), c.bnFusion, c.reluMerge, c.shortImpl, c.zeroPad, c.wrapper, c.strategy, c.reuseFactor, JSON.stringify(c.layerReuse ?? {})].join("|");
 }
 
 /**
@@ -72,7 +72,7 @@ export function hls4mlCost(g: LayerGraph, config: Hls4mlConfig, cache?: SimCache
   const c = validateHls4mlConfig(config);
   if (g.net.dims !== 2) throw new Hls4mlConfigError(`hls4ml model: ${g.net.name} is a 1D network; only 2D networks are modelled`);
   const key = scheduleKey(g, c);
-  const dKey = `${key}|${c.actBits}`;
+  const dKey = `${key}|${c.actBits}|${JSON.stringify(c.layerActBits ?? {})}`;
   let d = cache?.get(dKey) as Design | undefined;
   if (!d) {
     d = buildDesign(g, c);
