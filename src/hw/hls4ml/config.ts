@@ -227,7 +227,18 @@ export function isValidReuseFactor(nIn: number, nOut: number, rf: number): boole
   return (limit % nOut === 0 || rf >= nIn) && (rf % nIn === 0 || rf < nIn) && (nIn * nOut) % rf === 0;
 }
 
+// hls4ml's search can walk thousands of candidates (RF 16384 on a 576 x 64 layer); a sweep asks the same few
+// (n_in, n_out, rf) triples for every design, so each answer is kept
+const validRfMemo = new Map<string, { rf: number; adjusted: boolean }>();
+
 export function validReuseFactor(nIn: number, nOut: number, rf: number): { rf: number; adjusted: boolean } {
+  const key = `${nIn}|${nOut}|${rf}`;
+  let v = validRfMemo.get(key);
+  if (!v) validRfMemo.set(key, (v = searchReuseFactor(nIn, nOut, rf)));
+  return { ...v };
+}
+
+function searchReuseFactor(nIn: number, nOut: number, rf: number): { rf: number; adjusted: boolean } {
   const max = nIn * nOut;
   if (rf <= max && isValidReuseFactor(nIn, nOut, rf)) return { rf, adjusted: false };
   // search outwards from the requested value (capped at n_in*n_out); ties go to the smaller one

@@ -67,36 +67,63 @@ interface Pattern {
 
 function pattern(p: Process, strategy: Strategy, wrapper: Wrapper): Pattern {
   const [pt, pb, pl, pr] = p.pads ?? [p.pad, p.pad, p.pad, p.pad];
-  const base = { w: p.w, h: p.h, padTop: pt, padLeft: pl, rowEnd: pt + p.h, colEnd: pl + p.w, k: p.k, stride: p.stride, iiIdle: 1, whole: false };
   // the wrapper's copy loops move one value (one channel) per AXI beat (config.ts, Wrapper); without a wrapper the
   // top function's stream port carries a pixel a cycle
   const beats = wrapper === "none" ? 1 : Math.max(p.cin, 1);
+  let fire = Fire.Each;
+  let firings = p.h * p.w;
+  let ii = 1;
+  let iiIdle = 1;
+  let latency = 1;
+  let w = p.w;
+  let whole = false;
   switch (p.kind) {
     case "input":
-      return { ...base, fire: Fire.Source, firings: p.h * p.w, ii: beats, latency: 1, whole: wrapper === "axi_master" };
+      fire = Fire.Source;
+      ii = beats;
+      whole = wrapper === "axi_master";
+      break;
     case "zeropad":
-      return { ...base, fire: Fire.Pad, firings: (p.h + pt + pb) * (p.w + pl + pr), ii: 1, latency: 1, w: p.w + pl + pr };
+      fire = Fire.Pad;
+      firings = (p.h + pt + pb) * (p.w + pl + pr);
+      w = p.w + pl + pr;
+      break;
     case "conv":
       // One input pixel per firing. hls4ml's line-buffer conv (nnet_conv2d_stream.h, conv_2d_buffer_cl: the same
       // rule in v0.6.0, v0.7.0 and v1.3.0 at ef92ebd) pipelines its per-pixel loop at II = reuse factor only under
       // the Latency strategy; under Resource the loop is not pipelined, and a step runs the RF-cycle dense kernel
       // only when it completes a stride-aligned window (nnet_conv_stream.h, compute_output_buffer_2d); other steps
       // only shift the line buffer, about a cycle.
-      return { ...base, fire: Fire.Window, firings: p.h * p.w, ii: p.rf, iiIdle: strategy === "Resource" ? 1 : p.rf, latency: p.rf + pipelineDepth(p) };
+      fire = Fire.Window;
+      ii = p.rf;
+      iiIdle = strategy === "Resource" ? 1 : p.rf;
+      latency = p.rf + pipelineDepth(p);
+      break;
     case "maxpool":
-      return { ...base, fire: Fire.Window, firings: p.h * p.w, ii: 1, latency: 2 };
+      fire = Fire.Window;
+      latency = 2;
+      break;
     case "pool":
-      return { ...base, fire: Fire.Reduce, firings: p.h * p.w, ii: 1, latency: 2 };
+      fire = Fire.Reduce;
+      latency = 2;
+      break;
     case "dense":
       // after a Flatten a dense reads its h x w words in a loop pipelined at II = 1 and then computes once
       // (nnet_dense_stream.h, v1.3.0 ef92ebd lines 33-46; the same in v0.6.0): a Reduce whose last step costs RF
-      if (p.h * p.w > 1) return { ...base, fire: Fire.Reduce, firings: p.h * p.w, ii: p.rf, latency: p.rf + pipelineDepth(p) };
-      return { ...base, fire: Fire.Each, firings: 1, ii: p.rf, latency: p.rf + pipelineDepth(p) };
+      ii = p.rf;
+      latency = p.rf + pipelineDepth(p);
+      if (firings > 1) fire = Fire.Reduce;
+      else firings = 1;
+      break;
     case "output":
-      return { ...base, fire: Fire.Sink, firings: p.h * p.w, ii: beats, latency: 0 };
-    default: // relu, clone, add: one pixel in, one out, II = 1
-      return { ...base, fire: Fire.Each, firings: p.h * p.w, ii: 1, latency: 1 };
+      fire = Fire.Sink;
+      ii = beats;
+      latency = 0;
+      break;
+    default: // relu, bn, clone, add: one pixel in, one out, II = 1
   }
+  // one object shape for every process: the simulation's inner loop reads these fields for every token
+  return { fire, firings, ii, iiIdle, latency, w, h: p.h, padTop: pt, padLeft: pl, rowEnd: pt + p.h, colEnd: pl + p.w, k: p.k, stride: p.stride, whole };
 }
 
 /** Simulate one inference with the given FIFO depths (Infinity: unbounded). */
