@@ -157,3 +157,24 @@ describe("how the input reaches the first layer (config.ts: wrapper)", () => {
     expect(simulate(design("axi_master"), [Infinity, Infinity])).toMatchObject({ latency: 27, interval: 27 });
   });
 });
+
+describe("the tutorial CNN is an ordinary NetSpec (one code path with the claims)", () => {
+  const set = JSON.parse(require("node:fs").readFileSync(require("node:path").join(__dirname, "..", "data", "published", "hls4ml-tutorial-cnn.json"), "utf8"));
+  it("its layers lower to Keras 'valid' shapes: 32 -> 30 -> 15 -> 13 -> 6 -> 4 -> 2, flatten 2x2x24 = 96, dense 42, 64, 10", async () => {
+    const { publishedNetSpec, buildPublishedDesign } = await import("../src/report/published-hls4ml.js");
+    for (const d of set.designs) {
+      const { net, names } = publishedNetSpec(d);
+      const g = lower(net);
+      const shape = (index: number) => g.layers.find((l) => l.name === names.get(index))!.shape;
+      const convs = d.layers.filter((l: { kind: string }) => l.kind === "conv").map((l: { index: number }) => shape(l.index));
+      const pools = d.layers.filter((l: { kind: string }) => l.kind === "maxpool").map((l: { index: number }) => shape(l.index));
+      expect(convs.map((s: { h: number; c: number }) => `${s.h}x${s.c}`), d.name).toEqual(["30x16", "13x16", "4x24"]);
+      expect(pools.map((s: { h: number }) => s.h), d.name).toEqual([15, 6, 2]);
+      expect(g.layers.find((l) => l.op === "flatten")!.shape.c).toBe(96);
+      // the design: no flatten process, and the first dense reads the 4 words of the last pool
+      const { design } = buildPublishedDesign(d);
+      expect(design.processes.some((p) => p.name === "head.flatten")).toBe(false);
+      expect(design.streams.find((s) => s.name === "stem2.pool->head.fc0")).toMatchObject({ channels: 24, pixels: 4 });
+    }
+  });
+});
