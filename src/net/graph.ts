@@ -4,7 +4,7 @@
  * Parameterised layers are named after their place in the NetSpec ("b1.u0.conv", "b1.proj.bn"), and a name never
  * depends on the skip mode, so switching a mode keeps every weight.
  */
-import type { BlockSpec, ConvSpec, NetSpec } from "./types.js";
+import type { BlockSpec, ConvSpec, NetSpec, Padding, PoolSpec } from "./types.js";
 import { NetSpecError, validateNetSpec } from "./validate.js";
 
 export interface Shape {
@@ -22,7 +22,11 @@ export type LayerOp =
       op: "conv";
       kernel: [number, number];
       stride: [number, number];
+      /** padding before (top, left) */
       pad: [number, number];
+      /** padding after (bottom, right): differs from `pad` only for Keras "same" padding */
+      padAfter: [number, number];
+      padding: Padding;
       dilation: [number, number];
       groups: number;
       cin: number;
@@ -34,6 +38,8 @@ export type LayerOp =
   | { op: "add" }
   | { op: "maxpool"; kernel: number; stride: number; pad: number }
   | { op: "gap" }
+  /** a (c, h, w) map read as one vector of c*h*w values (shape 1 x 1 x c*h*w) */
+  | { op: "flatten" }
   | { op: "dense"; cin: number; cout: number };
 
 export type Layer = LayerOp & {
@@ -57,9 +63,25 @@ export interface LayerGraph {
   consumers: number[][];
 }
 
-/** Output size of a convolution or pool along one axis (the usual floor formula, as in PyTorch and hls4ml). */
-export function outSize(n: number, k: number, s: number, p: number, d = 1): number {
-  return Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+/**
+ * Output size of a convolution or pool along one axis, padded p before and pAfter after (the usual floor formula, as
+ * in PyTorch and hls4ml).
+ */
+export function outSize(n: number, k: number, s: number, p: number, d = 1, pAfter = p): number {
+  return Math.floor((n + p + pAfter - d * (k - 1) - 1) / s) + 1;
+}
+
+/** Padding [before, after] of one axis of n pixels (see Padding in types.ts for the three rules and their sources). */
+export function padsOf(mode: Padding, n: number, k: number, s: number, d = 1): [number, number] {
+  if (mode === "valid") return [0, 0];
+  if (mode === "symmetric") {
+    const p = Math.floor((d * (k - 1)) / 2);
+    return [p, p];
+  }
+  // TensorFlow's 'same' (tf.nn.convolution: out = ceil(n / s)); for d = 1 the same as hls4ml's compute_padding_2d
+  const total = Math.max((Math.ceil(n / s) - 1) * s + d * (k - 1) + 1 - n, 0);
+  const before = Math.floor(total / 2);
+  return [before, total - before];
 }
 
 /**
@@ -67,13 +89,13 @@ export function outSize(n: number, k: number, s: number, p: number, d = 1): numb
  * that test alone never fires), and a stride larger than the padded input skips the whole map after the first
  * output (issue 16: a 65x65 kernel on a 32x32 map and stride 64 were costed): both are errors naming the layer.
  */
-function checkWindow(name: string, s: Shape, kernel: [number, number], stride: [number, number], pad: [number, number]): void {
+function checkWindow(name: string, s: Shape, kernel: [number, number], stride: [number, number], pad: [number, number], padAfter = pad): void {
   const dims: [number, string][] = [
     [s.h, "height"],
     [s.w, "width"],
   ];
   dims.forEach(([n, axis], i) => {
-    const padded = n + 2 * pad[i];
+    const padded = n + pad[i] + padAfter[i];
     // the kernel's taps, not its dilated span: QuartzNet's C2 (kernel 87, dilation 2) spans 173 of 128 frames
     if (kernel[i] > n) throw new NetSpecError(`${name}: kernel ${kernel[i]} is larger than its input ${axis} ${n}; expected at most ${n}`);
     if (stride[i] > padded) throw new NetSpecError(`${name}: stride ${stride[i]} exceeds its padded input ${axis} ${padded}; expected at most ${padded}`);
@@ -100,17 +122,20 @@ class Builder {
     const oneD = this.net.dims === 1;
     const kernel: [number, number] = oneD ? [1, c.kernel] : [c.kernel, c.kernel];
     const stride: [number, number] = oneD ? [1, c.stride] : [c.stride, c.stride];
-    const p = Math.floor((d * (c.kernel - 1)) / 2);
-    const pad: [number, number] = oneD ? [0, p] : [p, p];
+    const padding = c.padding ?? "symmetric";
+    const [ph, phAfter] = oneD ? [0, 0] : padsOf(padding, s.h, c.kernel, c.stride, d);
+    const [pw, pwAfter] = padsOf(padding, s.w, c.kernel, c.stride, d);
+    const pad: [number, number] = [ph, pw];
+    const padAfter: [number, number] = [phAfter, pwAfter];
     const dilation: [number, number] = oneD ? [1, d] : [d, d];
-    checkWindow(name, s, kernel, stride, pad);
+    checkWindow(name, s, kernel, stride, pad, padAfter);
     const shape = {
       c: c.out,
-      h: outSize(s.h, kernel[0], stride[0], pad[0], dilation[0]),
-      w: outSize(s.w, kernel[1], stride[1], pad[1], dilation[1]),
+      h: outSize(s.h, kernel[0], stride[0], pad[0], dilation[0], padAfter[0]),
+      w: outSize(s.w, kernel[1], stride[1], pad[1], dilation[1], padAfter[1]),
     };
     return this.add(
-      { op: "conv", kernel, stride, pad, dilation, groups, cin: s.c, cout: c.out, bias },
+      { op: "conv", kernel, stride, pad, padAfter, padding, dilation, groups, cin: s.c, cout: c.out, bias },
       name,
       [x],
       shape,
@@ -141,7 +166,24 @@ class Builder {
     } else {
       h = this.conv(h, c, `${prefix}.conv`, block, role);
     }
-    return this.bn(h, `${prefix}.bn`, block, role);
+    return c.bn === false ? h : this.bn(h, `${prefix}.bn`, block, role);
+  }
+
+  /** a max pool; `pad` symmetric (PyTorch's padding) */
+  maxPool(x: number, kernel: number, stride: number, pad: number, name: string): number {
+    const s = this.shape(x);
+    checkWindow(name, s, [kernel, kernel], [stride, stride], [pad, pad]);
+    return this.add({ op: "maxpool", kernel, stride, pad }, name, [x], { c: s.c, h: outSize(s.h, kernel, stride, pad), w: outSize(s.w, kernel, stride, pad) });
+  }
+
+  /** conv + BN + ReLU of the stem or tail, and its pool if any */
+  stage(x: number, c: ConvSpec, prefix: string): number {
+    const y = this.relu(this.unit(x, c, prefix), `${prefix}.relu`);
+    return c.pool ? this.pool(y, c.pool, `${prefix}.pool`) : y;
+  }
+
+  pool(x: number, p: PoolSpec, name: string): number {
+    return this.maxPool(x, p.kernel, p.stride ?? p.kernel, p.padding === "symmetric" ? Math.floor((p.kernel - 1) / 2) : 0, name);
   }
 
   /** identity when shapes agree (unless `always`), else a 1x1 conv + BN projection strided like the path it spans */
@@ -196,24 +238,27 @@ export function lower(net: NetSpec): LayerGraph {
   const g = new Builder(net);
   let x = g.add({ op: "input" }, "input", [], { c: net.input.channels, h: net.input.height, w: net.input.width });
   net.stem.convs.forEach((c, i) => {
-    x = g.relu(g.unit(x, c, `stem${i}`), `stem${i}.relu`);
+    x = g.stage(x, c, `stem${i}`);
   });
   if (net.stem.maxPool) {
     const { kernel, stride } = net.stem.maxPool;
-    const pad = Math.floor((kernel - 1) / 2);
-    const s = g.shape(x);
-    checkWindow("stem.pool", s, [kernel, kernel], [stride, stride], [pad, pad]);
-    x = g.add({ op: "maxpool", kernel, stride, pad }, "stem.pool", [x], {
-      c: s.c,
-      h: outSize(s.h, kernel, stride, pad),
-      w: outSize(s.w, kernel, stride, pad),
-    });
+    x = g.maxPool(x, kernel, stride, Math.floor((kernel - 1) / 2), "stem.pool");
   }
   for (const b of net.blocks) x = lowerBlock(g, x, b);
   (net.tail ?? []).forEach((c, i) => {
-    x = g.relu(g.unit(x, c, `tail${i}`), `tail${i}.relu`);
+    x = g.stage(x, c, `tail${i}`);
   });
-  if (net.head.kind === "gap-dense") {
+  if (net.head.kind === "flatten-dense") {
+    const s = g.shape(x);
+    x = g.add({ op: "flatten" }, "head.flatten", [x], { c: s.c * s.h * s.w, h: 1, w: 1 });
+    const dense = (from: number, out: number, name: string) => g.add({ op: "dense", cin: g.shape(from).c, cout: out }, name, [from], { c: out, h: 1, w: 1 });
+    net.head.hidden.forEach((d, i) => {
+      x = dense(x, d.out, `head.fc${i}`);
+      if (d.bn !== false) x = g.bn(x, `head.fc${i}.bn`);
+      x = g.relu(x, `head.fc${i}.relu`);
+    });
+    x = dense(x, net.head.classes, "head.fc");
+  } else if (net.head.kind === "gap-dense") {
     x = g.relu(x, "head.relu");
     const c = g.shape(x).c;
     x = g.add({ op: "gap" }, "head.pool", [x], { c, h: 1, w: 1 });

@@ -16,6 +16,25 @@ export type SkipMode = "long" | "removed" | "shortened";
  */
 export type BlockForm = "plain" | "shortenable";
 
+/**
+ * How a conv or pool pads its input, per axis of n pixels, kernel k, stride s, dilation d:
+ * - "symmetric" (the default): floor(d(k-1)/2) on both sides, PyTorch's `padding=k//2` as in the authors' code and
+ *   in hls4ml's PyTorch converter (converters/utils.py, compute_padding_2d_pytorch: pad_top = pad_bottom = padding);
+ * - "same": TensorFlow/Keras 'same': output ceil(n/s), total padding max((ceil(n/s)-1)s + d(k-1) + 1 - n, 0), its
+ *   odd pixel after (bottom/right), as hls4ml's Keras converter computes it (converters/utils.py,
+ *   compute_padding_2d, hls4ml v1.3.0 ef92ebd lines 113-129: pad_top = pad_along_height // 2); a 4x4 kernel at
+ *   stride 1 pads 1 before and 2 after;
+ * - "valid": none.
+ */
+export type Padding = "symmetric" | "same" | "valid";
+
+/** A max pool: kernel, stride (default: the kernel, as Keras's MaxPooling2D), padding (default "valid"). */
+export interface PoolSpec {
+  kernel: number;
+  stride?: number;
+  padding?: "valid" | "symmetric";
+}
+
 /** One convolution. 2D networks use square kernels; 1D networks (QuartzNet) set `dims: 1` on the NetSpec. */
 export interface ConvSpec {
   kernel: number;
@@ -25,6 +44,18 @@ export interface ConvSpec {
   /** "depthwise+pointwise" is a time-channel separable conv (QuartzNet): depthwise K, then 1x1 to `out`. */
   kind?: "standard" | "separable";
   dilation?: number;
+  /** default "symmetric" (see Padding) */
+  padding?: Padding;
+  /** false: no batch norm after this conv (a QKeras QConv2DBatchnorm folds it before conversion); default true */
+  bn?: boolean;
+  /** a max pool after this conv's ReLU (stem and tail convs only: a CNN's conv-ReLU-pool stage) */
+  pool?: PoolSpec;
+}
+
+/** A hidden dense layer of a flatten-dense head: dense, batch norm (unless `bn: false`), ReLU. */
+export interface DenseSpec {
+  out: number;
+  bn?: boolean;
 }
 
 /**
@@ -60,5 +91,10 @@ export interface NetSpec {
   blocks: BlockSpec[];
   /** convs after the blocks, each conv + BN + ReLU (QuartzNet's C2, C3) */
   tail?: ConvSpec[];
-  head: { kind: "gap-dense"; classes: number } | { kind: "conv1x1"; classes: number };
+  /**
+   * "gap-dense": ReLU, global average pool, dense (ResNets); "conv1x1": a 1x1 conv with bias (QuartzNet);
+   * "flatten-dense": Flatten, the hidden dense layers, then the dense of the classes (the common CNN head of hls4ml's
+   * tutorial; no ReLU before the flatten: the last stem or tail conv ends in its own)
+   */
+  head: { kind: "gap-dense"; classes: number } | { kind: "conv1x1"; classes: number } | { kind: "flatten-dense"; hidden: DenseSpec[]; classes: number };
 }

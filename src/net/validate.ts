@@ -17,7 +17,9 @@ function positiveInt(v: unknown, where: string): void {
   }
 }
 
-function checkConv(c: ConvSpec, where: string): void {
+const PADDINGS = [undefined, "symmetric", "same", "valid"];
+
+function checkConv(c: ConvSpec, where: string, poolAllowed = false): void {
   if (c === null || typeof c !== "object") throw new NetSpecError(`${where}: expected a conv object`);
   positiveInt(c.kernel, `${where}.kernel`);
   positiveInt(c.stride, `${where}.stride`);
@@ -25,6 +27,16 @@ function checkConv(c: ConvSpec, where: string): void {
   if (c.dilation !== undefined) positiveInt(c.dilation, `${where}.dilation`);
   if (!CONV_KINDS.includes(c.kind)) {
     throw new NetSpecError(`${where}.kind: unknown conv kind ${JSON.stringify(c.kind)} (expected "standard" or "separable")`);
+  }
+  if (!PADDINGS.includes(c.padding)) throw new NetSpecError(`${where}.padding: expected "symmetric", "same" or "valid", got ${JSON.stringify(c.padding)}`);
+  if (c.bn !== undefined && typeof c.bn !== "boolean") throw new NetSpecError(`${where}.bn: expected true or false, got ${JSON.stringify(c.bn)}`);
+  if (c.pool !== undefined) {
+    if (!poolAllowed) throw new NetSpecError(`${where}.pool: a pool after a conv is allowed in the stem and the tail only (a block's unit spans one skip)`);
+    positiveInt(c.pool?.kernel, `${where}.pool.kernel`);
+    if (c.pool.stride !== undefined) positiveInt(c.pool.stride, `${where}.pool.stride`);
+    if (![undefined, "valid", "symmetric"].includes(c.pool.padding)) {
+      throw new NetSpecError(`${where}.pool.padding: expected "valid" or "symmetric", got ${JSON.stringify(c.pool.padding)}`);
+    }
   }
 }
 
@@ -66,7 +78,7 @@ export function validateNetSpec(net: NetSpec): void {
   positiveInt(net.input?.height, "input.height");
   positiveInt(net.input?.width, "input.width");
   if (!Array.isArray(net.stem?.convs)) throw new NetSpecError("stem.convs: expected an array");
-  net.stem.convs.forEach((c, i) => checkConv(c, `stem.convs[${i}]`));
+  net.stem.convs.forEach((c, i) => checkConv(c, `stem.convs[${i}]`, true));
   let c = net.stem.convs.length ? net.stem.convs[net.stem.convs.length - 1].out : net.input.channels;
   if (!Array.isArray(net.blocks)) throw new NetSpecError("blocks: expected an array");
   const names = new Set<string>();
@@ -75,9 +87,16 @@ export function validateNetSpec(net: NetSpec): void {
     names.add(b?.name);
     c = checkBlock(b, i, c);
   });
-  (net.tail ?? []).forEach((t, i) => checkConv(t, `tail[${i}]`));
-  if (net.head?.kind !== "gap-dense" && net.head?.kind !== "conv1x1") {
-    throw new NetSpecError(`head.kind: expected "gap-dense" or "conv1x1", got ${JSON.stringify((net.head as { kind?: unknown } | undefined)?.kind)}`);
+  (net.tail ?? []).forEach((t, i) => checkConv(t, `tail[${i}]`, true));
+  if (net.head?.kind !== "gap-dense" && net.head?.kind !== "conv1x1" && net.head?.kind !== "flatten-dense") {
+    throw new NetSpecError(`head.kind: expected "gap-dense", "conv1x1" or "flatten-dense", got ${JSON.stringify((net.head as { kind?: unknown } | undefined)?.kind)}`);
   }
   positiveInt(net.head.classes, "head.classes");
+  if (net.head.kind === "flatten-dense") {
+    if (!Array.isArray(net.head.hidden)) throw new NetSpecError("head.hidden: expected an array of dense layers (may be empty)");
+    net.head.hidden.forEach((d, i) => {
+      positiveInt(d?.out, `head.hidden[${i}].out`);
+      if (d.bn !== undefined && typeof d.bn !== "boolean") throw new NetSpecError(`head.hidden[${i}].bn: expected true or false, got ${JSON.stringify(d.bn)}`);
+    });
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * The hls4ml model against public synthesis results (data/published/hls4ml-tutorial-cnn.json): the tutorial's CNN
- * is rebuilt as the design hls4ml generates (one process per layer, one stream per edge, default FIFO depths), and
- * every stream, FIFO total, process and the latency is set beside the report's figure. Nothing here is fitted: the
+ * is an ordinary NetSpec (publishedNetSpec), lowered and built by the same lower() and buildDesign() as every design
+ * of the claims, and every stream, FIFO total, process and the latency is set beside the report's figure. Nothing here is fitted: the
  * model's constants are the documented ones (config.ts, memory.ts, resources.ts).
  *
  * Two reports of the same design differ: the HLS estimate (csynth) and Vivado's logic synthesis. Synthesis moves
@@ -9,7 +9,9 @@
  * so its BRAM is compared with the synthesis count, less the BRAM of processes the model does not cover (softmax).
  */
 import { DEFAULT_HLS4ML, type Hls4mlConfig } from "../hw/hls4ml/config.js";
-import type { Design, Process, ProcessKind, Stream } from "../hw/hls4ml/design.js";
+import { buildDesign, type Design } from "../hw/hls4ml/design.js";
+import { lower } from "../net/graph.js";
+import type { ConvSpec, NetSpec } from "../net/types.js";
 import { processResources, streamResources } from "../hw/hls4ml/resources.js";
 import { simulate } from "../hw/hls4ml/simulate.js";
 import type { Csynth, VivadoSynth } from "./hls-reports.js";
@@ -73,7 +75,12 @@ export interface PublishedComparison {
   totals: TotalCheck[];
 }
 
-/** The model's configuration for a published design: the tutorial's settings, every other constant at its default. */
+/**
+ * The model's configuration for a published design: the tutorial's settings, every other constant at its default.
+ * `bnFusion` is off because the published layer list names only the BatchNormalization layers hls4ml kept (it does
+ * not fuse a BN into a layer with quantized weights: bn_fuse.py, v0.6.0 lines 5-8), and the NetSpec carries only
+ * those: the ones it fused are already part of their conv or dense.
+ */
 export function publishedConfig(d: PublishedDesign, actBits: number): Hls4mlConfig {
   return {
     ...DEFAULT_HLS4ML,
@@ -85,8 +92,74 @@ export function publishedConfig(d: PublishedDesign, actBits: number): Hls4mlConf
     fifoDepth: d.hls4ml.fifoDepth,
     fifoLayout: "per-channel",
     weightDensity: d.hls4ml.weightDensity,
+    bnFusion: false,
+    // the reports are of hls4ml's top function (myproject), its input an hls::stream port
+    wrapper: "none",
     part: "xcu250",
   };
+}
+
+/**
+ * The published network as an ordinary NetSpec (a CNN: conv stages, a flatten-dense head), with the name of the
+ * model's layer for each hls4ml layer index. The tutorial's convs are Keras "valid", its pools 2x2 MaxPooling2D; the
+ * last dense feeds the softmax, which the model leaves out (the design's output).
+ */
+export function publishedNetSpec(d: PublishedDesign): { net: NetSpec; names: Map<number, string> } {
+  const names = new Map<number, string>();
+  const convs: ConvSpec[] = [];
+  const dense: { out: number; bn: boolean; index: number; relu?: number; bnIndex?: number }[] = [];
+  const fail = (l: PublishedLayer, why: string) => new Error(`${d.name}: layer ${l.index} (${l.kind}): ${why}`);
+  let last: PublishedLayer | undefined;
+  for (const l of d.layers) {
+    const conv = convs.length ? convs[convs.length - 1] : undefined;
+    const prefix = `stem${convs.length - 1}`;
+    if (l.kind === "conv") {
+      if (dense.length) throw fail(l, "a conv after a dense layer is not a CNN of conv stages and a flatten-dense head");
+      convs.push({ kernel: l.k!, stride: 1, out: l.out!, padding: "valid", bn: false });
+      names.set(l.index, `stem${convs.length - 1}.conv`);
+    } else if (l.kind === "dense") {
+      dense.push({ out: l.out!, bn: false, index: l.index });
+    } else if (l.kind === "batchnorm") {
+      if (last?.kind === "conv") {
+        conv!.bn = true;
+        names.set(l.index, `${prefix}.bn`);
+      } else if (last?.kind === "dense") {
+        dense[dense.length - 1].bn = true;
+        dense[dense.length - 1].bnIndex = l.index;
+      } else throw fail(l, "a batch norm must follow a conv or a dense layer");
+    } else if (l.kind === "relu") {
+      if (dense.length) dense[dense.length - 1].relu = l.index;
+      else if (conv) names.set(l.index, `${prefix}.relu`);
+      else throw fail(l, "a ReLU must follow a conv or a dense layer");
+    } else if (l.kind === "maxpool") {
+      if (!conv || dense.length || last?.kind !== "relu") throw fail(l, "a max pool must follow a conv stage's ReLU");
+      conv.pool = { kernel: l.k!, stride: l.k!, padding: "valid" };
+      names.set(l.index, `${prefix}.pool`);
+    } else if (l.kind === "softmax") {
+      if (last?.kind !== "dense") throw fail(l, "the softmax must follow the last dense layer");
+    }
+    last = l;
+  }
+  if (!convs.length || !dense.length) throw new Error(`${d.name}: expected conv stages and a dense head`);
+  const hidden = dense.slice(0, -1);
+  hidden.forEach((x, i) => {
+    if (x.relu === undefined) throw new Error(`${d.name}: dense layer ${x.index} has no ReLU after it; a hidden dense layer is dense, batch norm, ReLU`);
+    names.set(x.index, `head.fc${i}`);
+    if (x.bnIndex !== undefined) names.set(x.bnIndex, `head.fc${i}.bn`);
+    names.set(x.relu, `head.fc${i}.relu`);
+  });
+  const head = dense[dense.length - 1];
+  if (head.relu !== undefined || head.bn) throw new Error(`${d.name}: the last dense layer ${head.index} must feed the softmax directly`);
+  names.set(head.index, "head.fc");
+  const net: NetSpec = {
+    name: d.name,
+    dims: 2,
+    input: { channels: d.input.c, height: d.input.h, width: d.input.w },
+    stem: { convs },
+    blocks: [],
+    head: { kind: "flatten-dense", hidden: hidden.map((x) => ({ out: x.out, bn: x.bn })), classes: head.out },
+  };
+  return { net, names };
 }
 
 interface Built {
@@ -97,60 +170,31 @@ interface Built {
 }
 
 /**
- * The design of a sequential network of published layers. A Dense reading an h x w x c stream (after Flatten) reads
- * h x w words and fires once: the same schedule and arithmetic as an h x w valid conv, which is how it is modelled.
- * BatchNormalization left unfused is an element-wise process (its timing; its resources are not modelled).
+ * The design of a published network, built as every design of the claims is: its NetSpec lowered (lower) and built
+ * by buildDesign with the tutorial's configuration and the per-layer result precisions the report gives its streams.
  */
 export function buildPublishedDesign(d: PublishedDesign): Built {
-  const streamBits = new Map(d.csynth.streams.map((s) => [Number(s.name.match(/^layer(\d+)_out$/)?.[1]), s.bits]));
-  const processes: Process[] = [];
-  const streams: Stream[] = [];
+  const { net, names } = publishedNetSpec(d);
+  const layerActBits: Record<string, number> = { input: d.input.bits };
+  for (const s of d.csynth.streams) {
+    const index = Number(s.name.match(/^layer(\d+)_out$/)?.[1]);
+    const name = names.get(index);
+    if (name === undefined) throw new Error(`${d.name}: report stream ${s.name} has no layer ${index} in the published network`);
+    layerActBits[name] = s.bits;
+  }
+  const g = lower(net);
+  const design = buildDesign(g, { ...publishedConfig(d, d.input.bits), layerActBits });
+  if (design.warnings.length) throw new Error(`${d.name}: ${design.warnings.join("; ")}`);
   const procOf = new Map<number, number>();
   const shapeOf = new Map<number, { h: number; w: number; c: number }>();
-  let shape = { h: d.input.h, w: d.input.w, c: d.input.c };
-  let bits = d.input.bits;
-  const add = (name: string, kind: ProcessKind, geo: Partial<Process>) => {
-    processes.push({ id: processes.length, name, kind, inputs: [], outputs: [], h: shape.h, w: shape.w, k: 1, stride: 1, pad: 0, cin: shape.c, cout: shape.c, rf: d.hls4ml.reuseFactor, role: "main", ...geo });
-    return processes.length - 1;
-  };
-  const link = (from: number, to: number) => {
-    const s: Stream = { id: streams.length, name: `${processes[from].name}->${processes[to].name}`, channels: shape.c, pixels: shape.h * shape.w, width: shape.c * bits, from, to, skip: false };
-    streams.push(s);
-    processes[from].outputs.push(s.id);
-    processes[to].inputs.push(s.id);
-  };
-  let prev = add("input", "input", {});
-  for (const l of d.layers) {
-    const name = `layer${l.index}`;
-    let id: number;
-    if (l.kind === "softmax") {
-      id = add(name, "output", {});
-      link(prev, id);
-    } else if (l.kind === "conv" || (l.kind === "dense" && shape.h * shape.w > 1)) {
-      if (l.kind === "dense" && shape.h !== shape.w) throw new Error(`${d.name}: layer ${l.index}: a dense layer after a ${shape.h}x${shape.w} map is not modelled (square maps only)`);
-      const k = l.kind === "conv" ? l.k! : shape.h;
-      id = add(name, "conv", { k, cout: l.out! });
-      link(prev, id);
-      shape = { h: shape.h - k + 1, w: shape.w - k + 1, c: l.out! };
-    } else if (l.kind === "dense") {
-      id = add(name, "dense", { cout: l.out! });
-      link(prev, id);
-      shape = { h: 1, w: 1, c: l.out! };
-    } else if (l.kind === "maxpool") {
-      id = add(name, "maxpool", { k: l.k!, stride: l.k! });
-      link(prev, id);
-      shape = { h: Math.floor(shape.h / l.k!), w: Math.floor(shape.w / l.k!), c: shape.c };
-    } else {
-      id = add(name, "relu", {});
-      link(prev, id);
-    }
-    procOf.set(l.index, id);
-    shapeOf.set(l.index, shape);
-    // the bits of this layer's output stream, as the report gives them
-    bits = streamBits.get(l.index) ?? bits;
-    prev = id;
+  const byName = new Map(design.processes.map((p) => [p.name, p.id]));
+  const layerByName = new Map(g.layers.map((l) => [l.name, l]));
+  for (const [index, name] of names) {
+    const pid = byName.get(name);
+    if (pid !== undefined) procOf.set(index, pid);
+    shapeOf.set(index, layerByName.get(name)!.shape);
   }
-  return { design: { strategy: d.hls4ml.strategy, processes, streams, warnings: [], applied: { bnFused: 0, reluMerged: 0, shortSkipsFused: 0 } }, procOf, shapeOf };
+  return { design, procOf, shapeOf };
 }
 
 /** the FIFO shapes (depth x bits) the HLS estimate puts in BRAM and the model, like synthesis, does not */

@@ -8,6 +8,7 @@ import { lower, type ConvLayer, type Layer, type LayerGraph, type NetSpec } from
 import { Rng } from "../util/random.js";
 import { fusionPlan, type FusionPlan } from "./fusion.js";
 import { BN_EPS, trainingOps, type BatchNormResult, type ConvGeometry } from "./ops.js";
+import { assertTrainable } from "./trainable.js";
 
 export const BN_MOMENTUM = 0.1; // PyTorch BatchNorm2d default
 
@@ -87,14 +88,17 @@ export function ensureParams(m: Model, rng: Rng): string[] {
 export function createModel(net: NetSpec, seed: number): Model {
   modelCounter++;
   const m: Model = { net, graph: lower(net), params: new Map(), stats: new Map() };
+  assertTrainable(m.graph);
   ensureParams(m, new Rng(seed));
   return m;
 }
 
 /** Switch to a new NetSpec (new skip modes); weights are kept, new ones (if any) are created from `seed`. */
 export function setNet(m: Model, net: NetSpec, seed = 0): string[] {
+  const graph = lower(net);
+  assertTrainable(graph);
   m.net = net;
-  m.graph = lower(net);
+  m.graph = graph;
   return ensureParams(m, new Rng(seed));
 }
 
@@ -117,9 +121,9 @@ function planOf(g: LayerGraph): FusionPlan {
   return plan;
 }
 
-/** A conv layer's geometry as the training ops take it (symmetric padding, as the layer graph has it). */
+/** A conv layer's geometry as the training ops take it. */
 function convGeometry(l: ConvLayer): ConvGeometry {
-  return { stride: l.stride, pad: [[l.pad[0], l.pad[0]], [l.pad[1], l.pad[1]]], dilation: l.dilation };
+  return { stride: l.stride, pad: [[l.pad[0], l.padAfter[0]], [l.pad[1], l.padAfter[1]]], dilation: l.dilation };
 }
 
 /**

@@ -41,6 +41,36 @@ export const BIT_RANGE = { weightBits: [1, 32], actBits: [1, 32], accBits: [1, 6
  */
 export type FifoLayout = "per-channel" | "packed";
 
+/**
+ * Whether hls4ml puts a ZeroPadding2D process in front of a conv (io_stream only):
+ * - "nonzero" (hls4ml >= v0.7.0, from commit cbf8e61 of 2022-05-23): when any of its four pads is non-zero
+ *   (backends/vivado/passes/conv_same_pad.py, v1.3.0 ef92ebd lines 53-74: the match tests the pads, the transform
+ *   returns early "if no padding needs to be done");
+ * - "same" (hls4ml v0.6.0, model/optimizer/passes/conv_same_pad.py lines 43-48): before every conv with 'same'
+ *   padding and a kernel larger than 1 in both axes, even when its pads are all zero (a strided 'same' conv whose
+ *   window tiles the map exactly, e.g. 2x2 at stride 2 on an even map), and never before a 1x1.
+ */
+export type ZeroPadRule = "nonzero" | "same";
+
+/**
+ * How the network's input reaches its first layer and its output leaves (the top level hls4ml writes; only io_stream
+ * designs are modelled):
+ * - "none": the Vivado backend's top function (myproject) with its hls::stream ports: one pixel (all channels) per
+ *   cycle, read as the first layer needs it. The tutorial reports (data/published) are of this top function.
+ * - "axi_stream": the VivadoAccelerator backend's myproject_axi with interface axi_stream (the Pynq-Z2 and ZCU102
+ *   flows; writer/vivado_accelerator_writer.py, v1.3.0 ef92ebd lines 146-152: `#pragma HLS DATAFLOW` for io_stream;
+ *   lines 166-193: a loop over pixels whose inner loop copies one channel value per AXI beat into the in_local
+ *   stream, neither loop pipelined or unrolled; the same in v0.6.0, lines 139-151). So the input arrives one pixel
+ *   every C cycles (an AXI4-Stream moves at most one beat a clock), concurrently with the network, and the output
+ *   leaves one value per beat the same way (lines 208-230).
+ * - "axi_master": the same wrapper with interface axi_master or axi_lite: no DATAFLOW pragma (lines 132-145), so the
+ *   copy loop fills in_local with the whole input before the network starts, and the output is copied out after it
+ *   ends (a value a cycle, at best).
+ * With io_parallel (not modelled here: its layers exchange arrays, not FIFOs) the wrapper always loads the whole input
+ * first: a loop of N_IN beats, pipelined for axi_stream (lines 155-165), before the network call.
+ */
+export type Wrapper = "none" | "axi_stream" | "axi_master";
+
 export interface Hls4mlConfig {
   weightBits: number;
   actBits: number;
@@ -90,6 +120,15 @@ export interface Hls4mlConfig {
   reluMerge: boolean;
   /** see ShortImpl; "fused" computes the ReLU and the add in the conv's output stage, so it needs reluMerge */
   shortImpl: ShortImpl;
+  /** which convs get a zero-padding process (see ZeroPadRule) */
+  zeroPad: ZeroPadRule;
+  /** how the input arrives and the output leaves (see Wrapper) */
+  wrapper: Wrapper;
+  /**
+   * result precision of named layers where it differs from actBits: hls4ml's per-layer `Precision: result` (e.g. a
+   * QKeras quantized_relu's 6 bits). It sets the width of the streams the layer writes (FIFO resources only).
+   */
+  layerActBits?: Record<string, number>;
   part: string;
   clockMHz: number;
 }
@@ -112,6 +151,10 @@ export const DEFAULT_HLS4ML: Hls4mlConfig = {
   bnFusion: true,
   reluMerge: false,
   shortImpl: "stock",
+  // hls4ml's current rule (v1.3.0); "same" for flows before v0.7.0
+  zeroPad: "nonzero",
+  // hls4ml's default backend (Vivado): the top function's own stream ports
+  wrapper: "none",
   part: "xcu250",
   clockMHz: 200,
 };
@@ -160,6 +203,11 @@ export function validateHls4mlConfig(c: Hls4mlConfig): Hls4mlConfig {
     // the short skip is added after the unit's BN and ReLU: the conv can add it only if it computes both
     throw new Hls4mlConfigError(`hls4ml config: shortImpl "fused" needs bnFusion and reluMerge (the skip is added after the conv's BN and ReLU), got bnFusion ${c.bnFusion}, reluMerge ${c.reluMerge}`);
   }
+  if (c.zeroPad !== "nonzero" && c.zeroPad !== "same") throw new Hls4mlConfigError(`hls4ml config: zeroPad must be nonzero or same, got "${c.zeroPad}"`);
+  if (!["none", "axi_stream", "axi_master"].includes(c.wrapper)) throw new Hls4mlConfigError(`hls4ml config: wrapper must be none, axi_stream or axi_master, got "${c.wrapper}"`);
+  for (const [layer, b] of Object.entries(c.layerActBits ?? {})) {
+    if (!Number.isInteger(b) || b < BIT_RANGE.actBits[0] || b > BIT_RANGE.actBits[1]) throw new Hls4mlConfigError(`hls4ml config: layerActBits["${layer}"] must be an integer between ${BIT_RANGE.actBits[0]} and ${BIT_RANGE.actBits[1]} bits, got ${b}`);
+  }
   if (!PARTS[c.part]) throw new Hls4mlConfigError(`hls4ml config: unknown part "${c.part}" (known: ${Object.keys(PARTS).join(", ")})`);
   for (const [layer, rf] of Object.entries(c.layerReuse ?? {})) {
     if (!Number.isInteger(rf) || rf <= 0) throw new Hls4mlConfigError(`hls4ml config: layerReuse["${layer}"] must be a positive integer, got ${rf}`);
@@ -179,7 +227,18 @@ export function isValidReuseFactor(nIn: number, nOut: number, rf: number): boole
   return (limit % nOut === 0 || rf >= nIn) && (rf % nIn === 0 || rf < nIn) && (nIn * nOut) % rf === 0;
 }
 
+// hls4ml's search can walk thousands of candidates (RF 16384 on a 576 x 64 layer); a sweep asks the same few
+// (n_in, n_out, rf) triples for every design, so each answer is kept
+const validRfMemo = new Map<string, { rf: number; adjusted: boolean }>();
+
 export function validReuseFactor(nIn: number, nOut: number, rf: number): { rf: number; adjusted: boolean } {
+  const key = `${nIn}|${nOut}|${rf}`;
+  let v = validRfMemo.get(key);
+  if (!v) validRfMemo.set(key, (v = searchReuseFactor(nIn, nOut, rf)));
+  return { ...v };
+}
+
+function searchReuseFactor(nIn: number, nOut: number, rf: number): { rf: number; adjusted: boolean } {
   const max = nIn * nOut;
   if (rf <= max && isValidReuseFactor(nIn, nOut, rf)) return { rf, adjusted: false };
   // search outwards from the requested value (capped at n_in*n_out); ties go to the smaller one

@@ -17,6 +17,7 @@ import { validReuseFactor } from "./config.js";
 
 export type ProcessKind = "input" | "zeropad" | "conv" | "bn" | "relu" | "clone" | "add" | "pool" | "maxpool" | "dense" | "output";
 
+
 export interface Stream {
   id: number;
   name: string;
@@ -43,7 +44,10 @@ export interface Process {
   w: number;
   k: number;
   stride: number;
+  /** a zero-padding process's padding: the largest of `pads` (kept for callers that build symmetric designs) */
   pad: number;
+  /** a zero-padding process's padding [top, bottom, left, right] (Keras "same" pads the odd pixel after); default `pad` on every side */
+  pads?: [number, number, number, number];
   cin: number;
   cout: number;
   rf: number;
@@ -66,6 +70,8 @@ export interface AppliedOptimisations {
 export interface Design {
   /** the reuse strategy: it decides the conv's per-pixel timing (simulate.ts) */
   strategy: Hls4mlConfig["strategy"];
+  /** how the input arrives and the output leaves (config.ts, Wrapper); default "none" */
+  wrapper?: Hls4mlConfig["wrapper"];
   processes: Process[];
   streams: Stream[];
   warnings: string[];
@@ -115,6 +121,10 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
       }
     }
   }
+  // A Flatten before a Dense is no process in io_stream: hls4ml makes its output an in-place view of its input
+  // (backends/fpga/passes/inplace_stream_flatten.py, v1.3.0 ef92ebd lines 13-31), and the Dense reads the n_in / C
+  // words of the map itself (nnet_dense_stream.h lines 33-44). The tutorial reports list no stream for it.
+  for (const l of L) if (l.op === "flatten") absorb(l.id, l.inputs[0]);
   if (c.shortImpl === "fused") {
     for (const l of L) {
       if (l.op !== "add") continue;
@@ -176,13 +186,15 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
     processes.push({ ...p, id: processes.length, inputs: [], outputs: [] });
     return processes.length - 1;
   };
+  // result precision of each process's output: its layer's (layerActBits), a zero padding's or clone's that of its input
+  const outBits = new Map<number, number>();
   const link = (from: number, to: number, channels: number, pixels: number, skip: boolean, block?: string) => {
     const s: Stream = {
       id: streams.length,
       name: `${processes[from].name}->${processes[to].name}`,
       channels,
       pixels,
-      width: channels * c.actBits,
+      width: channels * (outBits.get(from) ?? c.actBits),
       from,
       to,
       skip,
@@ -210,20 +222,25 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
         break;
       case "conv":
       case "maxpool": {
-        const pad = n.op === "conv" ? n.pad[0] : n.pad;
-        const pw = n.op === "conv" ? n.pad[1] : n.pad;
+        // [top, bottom, left, right]
+        const pads: [number, number, number, number] = n.op === "conv" ? [n.pad[0], n.padAfter[0], n.pad[1], n.padAfter[1]] : [n.pad, n.pad, n.pad, n.pad];
         const k = n.op === "conv" ? n.kernel[1] : n.kernel;
         const kh = n.op === "conv" ? n.kernel[0] : n.kernel;
         const stride = n.op === "conv" ? n.stride[1] : n.stride;
+        const padded = pads.some((x) => x > 0) || (c.zeroPad === "same" && n.op === "conv" && n.padding === "same" && kh !== 1 && k !== 1);
         let zp = -1;
-        if (pad > 0 || pw > 0) zp = proc({ ...geo, name: `${n.name}.pad`, kind: "zeropad", pad: Math.max(pad, pw), cout: inShape.c });
+        if (padded) {
+          zp = proc({ ...geo, name: `${n.name}.pad`, kind: "zeropad", pad: Math.max(...pads), pads, cout: inShape.c });
+          const src = rep(n.inputs[0]);
+          outBits.set(zp, c.layerActBits?.[L[src].name] ?? c.actBits);
+        }
         const rf = n.op === "conv" ? reuse(n, kh * k * (n.cin / n.groups), n.cout) : 1;
         id = proc({
           ...geo,
           name: n.name,
           kind: n.op,
-          h: inShape.h + 2 * pad,
-          w: inShape.w + 2 * pw,
+          h: inShape.h + pads[0] + pads[1],
+          w: inShape.w + pads[2] + pads[3],
           k,
           stride,
           rf,
@@ -231,7 +248,7 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
           fusedSkip: fused.get(n.id),
         });
         if (zp >= 0) {
-          link(zp, id, inShape.c, (inShape.h + 2 * pad) * (inShape.w + 2 * pw), false, n.block);
+          link(zp, id, inShape.c, (inShape.h + pads[0] + pads[1]) * (inShape.w + pads[2] + pads[3]), false, n.block);
           entry.set(n.id, zp);
         }
         break;
@@ -249,7 +266,8 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
         id = proc({ ...geo, name: n.name, kind: "pool" });
         break;
       case "dense": {
-        id = proc({ ...geo, name: n.name, kind: "dense", h: 1, w: 1, cin: n.cin, rf: reuse(n, n.cin, n.cout), mergedRelu: mergedRelu.get(n.id) });
+        // after a Flatten it reads the map's h x w words (nnet_dense_stream.h, DataPrepare), else one
+        id = proc({ ...geo, name: n.name, kind: "dense", h: inShape.h, w: inShape.w, cin: n.cin, rf: reuse(n, n.cin, n.cout), mergedRelu: mergedRelu.get(n.id) });
         break;
       }
       default: {
@@ -258,6 +276,7 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
       }
     }
     procOf.set(n.id, id);
+    if (c.layerActBits?.[n.name] !== undefined) outBits.set(id, c.layerActBits[n.name]);
     if (!entry.has(n.id)) entry.set(n.id, id);
   }
   const sink = proc({ ...base, name: "output", kind: "output", h: L[out].shape.h, w: L[out].shape.w, cin: L[out].shape.c });
@@ -270,6 +289,7 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
     if (rs.length === 1) link(from, rs[0], n.shape.c, pixels, false, n.block);
     else if (rs.length > 1) {
       const cl = proc({ ...base, name: `${n.name}.clone`, kind: "clone", role: "skip", h: n.shape.h, w: n.shape.w, cin: n.shape.c, cout: n.shape.c, block: n.block });
+      if (outBits.has(from)) outBits.set(cl, outBits.get(from)!);
       link(from, cl, n.shape.c, pixels, false, n.block);
       rs.forEach((r, i) => {
         // the first reader in graph order is the main path; later readers (an add, a projection) are skip copies
@@ -281,5 +301,9 @@ export function buildDesign(g: LayerGraph, c: Hls4mlConfig): Design {
   for (const name of Object.keys(c.layerReuse ?? {})) {
     if (!named.has(name)) warnings.push(`layerReuse["${name}"]: ${g.net.name} has no conv or dense layer of that name; the override is ignored`);
   }
-  return { strategy: c.strategy, processes, streams, warnings, applied };
+  const processNames = new Set(nodes.map((l) => l.name));
+  for (const name of Object.keys(c.layerActBits ?? {})) {
+    if (!processNames.has(name)) warnings.push(`layerActBits["${name}"]: ${g.net.name} has no layer of that name that is its own process (a layer merged into another takes that one's precision); the override is ignored`);
+  }
+  return { strategy: c.strategy, wrapper: c.wrapper, processes, streams, warnings, applied };
 }

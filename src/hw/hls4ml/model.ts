@@ -44,9 +44,9 @@ export interface Hls4mlReport {
  */
 export type SimCache = Map<string, SimResult | Design>;
 
-/** Everything the schedule depends on: the structure and the reuse factors (not bit widths, strategy, policy, part). */
+/** Everything the schedule depends on: the structure, strategy, reuse factors, padding rule and wrapper (not bit widths, FIFO policy, part). */
 function scheduleKey(g: LayerGraph, c: Hls4mlConfig): string {
-  return [g.net.name, g.net.blocks.map((b) => `${b.form}:${b.skip}`).join(","), c.bnFusion, c.reluMerge, c.shortImpl, c.strategy, c.reuseFactor, JSON.stringify(c.layerReuse ?? {})].join("|");
+  return [g.net.name, g.net.blocks.map((b) => `${b.form}:${b.skip}`).join(","), c.bnFusion, c.reluMerge, c.shortImpl, c.zeroPad, c.wrapper, c.strategy, c.reuseFactor, JSON.stringify(c.layerReuse ?? {})].join("|");
 }
 
 /**
@@ -72,7 +72,10 @@ export function hls4mlCost(g: LayerGraph, config: Hls4mlConfig, cache?: SimCache
   const c = validateHls4mlConfig(config);
   if (g.net.dims !== 2) throw new Hls4mlConfigError(`hls4ml model: ${g.net.name} is a 1D network; only 2D networks are modelled`);
   const key = scheduleKey(g, c);
-  const dKey = `${key}|${c.actBits}`;
+  // Bit widths change only the streams' widths: without per-layer precisions every stream is actBits wide, so one
+  // design serves every precision of a sweep (the widths are applied below); with them, the design is built per config.
+  const uniform = Object.keys(c.layerActBits ?? {}).length === 0;
+  const dKey = uniform ? `${key}|design` : `${key}|${c.actBits}|${JSON.stringify(c.layerActBits)}`;
   let d = cache?.get(dKey) as Design | undefined;
   if (!d) {
     d = buildDesign(g, c);
@@ -87,8 +90,9 @@ export function hls4mlCost(g: LayerGraph, config: Hls4mlConfig, cache?: SimCache
   if (sim.deadlock) throw new Error(`hls4ml model: the design deadlocks with these FIFO depths: ${sim.blockedOn.join(", ")}`);
   const processes: ProcessCost[] = d.processes.map((p) => ({ name: p.name, kind: p.kind, rf: p.rf, ...strip(processResources(p, c)) }));
   const streams: StreamCost[] = d.streams.map((s) => {
-    const r = streamResources(s, depths[s.id], c);
-    return { name: s.name, depth: depths[s.id], width: s.width, storage: r.storage.kind, skip: s.skip, block: s.block, bram18: r.bram18, lut: r.lut, ff: r.ff, dsp: 0 };
+    const width = uniform ? s.channels * c.actBits : s.width;
+    const r = streamResources(uniform ? { ...s, width } : s, depths[s.id], c);
+    return { name: s.name, depth: depths[s.id], width, storage: r.storage.kind, skip: s.skip, block: s.block, bram18: r.bram18, lut: r.lut, ff: r.ff, dsp: 0 };
   });
   const sum = (xs: Resources[]) => xs.reduce(addRes, zero());
   const fifo = sum(streams);

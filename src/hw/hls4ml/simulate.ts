@@ -6,7 +6,7 @@
  * With unbounded FIFOs this is hls4ml's FIFO depth optimisation (vivado/passes/fifo_depth_optimization.py:
  * co-simulate with very deep FIFOs, then set each depth to its maximum occupancy + 1).
  */
-import type { Strategy } from "./config.js";
+import type { Strategy, Wrapper } from "./config.js";
 import type { Design, Process } from "./design.js";
 
 export interface SimResult {
@@ -52,39 +52,78 @@ interface Pattern {
   /** cycles of a firing that writes nothing (a Window step that completes no window): ii, or 1 */
   iiIdle: number;
   latency: number;
-  /** row width of the firing grid, and the zero-pad or window geometry */
+  /** row width of the firing grid, and the zero-pad (top, left, and the interior's end row and column) or window geometry */
   w: number;
   h: number;
-  pad: number;
+  padTop: number;
+  padLeft: number;
+  rowEnd: number;
+  colEnd: number;
   k: number;
   stride: number;
+  /** a Source that writes every token when its last firing ends (the input loaded whole before the network starts) */
+  whole: boolean;
 }
 
-function pattern(p: Process, strategy: Strategy): Pattern {
-  const base = { w: p.w, h: p.h, pad: p.pad, k: p.k, stride: p.stride, iiIdle: 1 };
+function pattern(p: Process, strategy: Strategy, wrapper: Wrapper): Pattern {
+  const [pt, pb, pl, pr] = p.pads ?? [p.pad, p.pad, p.pad, p.pad];
+  // the wrapper's copy loops move one value (one channel) per AXI beat (config.ts, Wrapper); without a wrapper the
+  // top function's stream port carries a pixel a cycle
+  const beats = wrapper === "none" ? 1 : Math.max(p.cin, 1);
+  let fire = Fire.Each;
+  let firings = p.h * p.w;
+  let ii = 1;
+  let iiIdle = 1;
+  let latency = 1;
+  let w = p.w;
+  let whole = false;
   switch (p.kind) {
     case "input":
-      return { ...base, fire: Fire.Source, firings: p.h * p.w, ii: 1, latency: 1 };
+      fire = Fire.Source;
+      ii = beats;
+      whole = wrapper === "axi_master";
+      break;
     case "zeropad":
-      return { ...base, fire: Fire.Pad, firings: (p.h + 2 * p.pad) * (p.w + 2 * p.pad), ii: 1, latency: 1, w: p.w + 2 * p.pad };
+      fire = Fire.Pad;
+      firings = (p.h + pt + pb) * (p.w + pl + pr);
+      w = p.w + pl + pr;
+      break;
     case "conv":
       // One input pixel per firing. hls4ml's line-buffer conv (nnet_conv2d_stream.h, conv_2d_buffer_cl: the same
       // rule in v0.6.0, v0.7.0 and v1.3.0 at ef92ebd) pipelines its per-pixel loop at II = reuse factor only under
       // the Latency strategy; under Resource the loop is not pipelined, and a step runs the RF-cycle dense kernel
       // only when it completes a stride-aligned window (nnet_conv_stream.h, compute_output_buffer_2d); other steps
       // only shift the line buffer, about a cycle.
-      return { ...base, fire: Fire.Window, firings: p.h * p.w, ii: p.rf, iiIdle: strategy === "Resource" ? 1 : p.rf, latency: p.rf + pipelineDepth(p) };
+      fire = Fire.Window;
+      ii = p.rf;
+      iiIdle = strategy === "Resource" ? 1 : p.rf;
+      latency = p.rf + pipelineDepth(p);
+      break;
     case "maxpool":
-      return { ...base, fire: Fire.Window, firings: p.h * p.w, ii: 1, latency: 2 };
+      fire = Fire.Window;
+      latency = 2;
+      break;
     case "pool":
-      return { ...base, fire: Fire.Reduce, firings: p.h * p.w, ii: 1, latency: 2 };
+      fire = Fire.Reduce;
+      latency = 2;
+      break;
     case "dense":
-      return { ...base, fire: Fire.Each, firings: 1, ii: p.rf, latency: p.rf + pipelineDepth(p) };
+      // after a Flatten a dense reads its h x w words in a loop pipelined at II = 1 and then computes once
+      // (nnet_dense_stream.h, v1.3.0 ef92ebd lines 33-46; the same in v0.6.0): a Reduce whose last step costs RF
+      ii = p.rf;
+      latency = p.rf + pipelineDepth(p);
+      if (firings > 1) fire = Fire.Reduce;
+      else firings = 1;
+      break;
     case "output":
-      return { ...base, fire: Fire.Sink, firings: p.h * p.w, ii: 1, latency: 0 };
-    default: // relu, clone, add: one pixel in, one out, II = 1
-      return { ...base, fire: Fire.Each, firings: p.h * p.w, ii: 1, latency: 1 };
+      fire = Fire.Sink;
+      ii = beats;
+      latency = 0;
+      break;
+    default: // relu, bn, clone, add: one pixel in, one out, II = 1
   }
+  // one object shape for every process: the simulation's inner loop reads these fields for every token
+  return { fire, firings, ii, iiIdle, latency, w, h: p.h, padTop: pt, padLeft: pl, rowEnd: pt + p.h, colEnd: pl + p.w, k: p.k, stride: p.stride, whole };
 }
 
 /** Simulate one inference with the given FIFO depths (Infinity: unbounded). */
@@ -101,7 +140,8 @@ export function simulate(d: Design, depths: number[]): SimResult {
   const reads = d.streams.map((s) => new Float64Array(s.pixels));
   const nw = new Int32Array(S);
   const nr = new Int32Array(S);
-  const pats = d.processes.map((p) => pattern(p, d.strategy));
+  const wrapper = d.wrapper ?? "none";
+  const pats = d.processes.map((p) => pattern(p, d.strategy, wrapper));
   // cycles the previous firing of each process occupies it, and its busy cycles in total
   const lastCost = new Float64Array(d.processes.length);
   const busy = new Float64Array(d.processes.length);
@@ -139,7 +179,7 @@ export function simulate(d: Design, depths: number[]): SimResult {
           case Fire.Pad: {
             const r = (f / pt.w) | 0;
             const c = f - r * pt.w;
-            rd = r >= pt.pad && r < pt.pad + pt.h && c >= pt.pad && c < pt.w - pt.pad;
+            rd = r >= pt.padTop && r < pt.rowEnd && c >= pt.padLeft && c < pt.colEnd;
             break;
           }
           case Fire.Window: {
@@ -188,7 +228,10 @@ export function simulate(d: Design, depths: number[]): SimResult {
         }
         if (!ready) break;
         if (rd) for (let i = 0; i < ins.length; i++) reads[ins[i]][nr[ins[i]]++] = t;
-        if (wr) for (let i = 0; i < outs.length; i++) writes[outs[i]][nw[outs[i]]++] = t + pt.latency;
+        if (wr) {
+          const at = (pt.whole ? Math.max(t, (pt.firings - 1) * pt.ii) : t) + pt.latency;
+          for (let i = 0; i < outs.length; i++) writes[outs[i]][nw[outs[i]]++] = at;
+        }
         prev = t;
         const cost = wr ? pt.ii : pt.iiIdle;
         lastCost[pid] = cost;
@@ -226,10 +269,18 @@ export function simulate(d: Design, depths: number[]): SimResult {
   const blockedOn = deadlock
     ? d.streams.filter((s) => nw[s.id] - nr[s.id] >= depths[s.id] && nw[s.id] < s.pixels).map((s) => `${s.name} (depth ${depths[s.id]})`)
     : [];
-  const sink = d.processes.find((p) => p.kind === "output")!;
-  const latency = deadlock ? Infinity : Math.max(...sink.inputs.map((s) => (nw[s] ? writes[s][nw[s] - 1] : 0))) + 1;
-  // the busiest process's cycles per inference (a deadlocked run did not finish: its busiest process's full count)
-  const interval = deadlock ? Math.max(...pats.map((p) => p.firings * p.ii)) : Math.max(...busy);
+  const sinkId = d.processes.findIndex((p) => p.kind === "output");
+  const sink = d.processes[sinkId];
+  const sinkPat = pats[sinkId];
+  // the last output value leaves the design: when the sink has read the last pixel and moved its beats out; without a
+  // wrapper (one beat a pixel) the cycle after the last write. With axi_master the copy-out loop runs only after the
+  // network has finished: every pixel's beats after the last write.
+  const lastWrite = Math.max(...sink.inputs.map((s) => (nw[s] ? writes[s][nw[s] - 1] : 0)));
+  const lastRead = Math.max(...sink.inputs.map((s) => (nr[s] ? reads[s][nr[s] - 1] : 0)));
+  const latency = deadlock ? Infinity : wrapper === "axi_master" ? lastWrite + sinkPat.firings * sinkPat.ii : Math.max(lastWrite + 1, lastRead + sinkPat.ii - 1);
+  // the busiest process's cycles per inference (a deadlocked run did not finish: its busiest process's full count);
+  // with axi_master the wrapper is not a dataflow region: one inference ends before the next starts
+  const interval = deadlock ? Math.max(...pats.map((p) => p.firings * p.ii)) : wrapper === "axi_master" ? latency : Math.max(...busy);
   return { deadlock, blockedOn, latency, interval, maxOccupancy };
 }
 

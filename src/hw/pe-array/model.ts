@@ -116,6 +116,7 @@ function lowerToOps(g: LayerGraph, c: PeArrayConfig): { ops: Op[]; tensors: Tens
       }
       case "bn":
       case "relu":
+      case "flatten": // a view of the same tensor
         tensorOf.set(l.id, tensorOf.get(l.inputs[0])!);
         break;
       case "maxpool":
