@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { NativeAddon } from "./native-addon.js";
+import { registerNativeQuant } from "./native-quant.js";
 import { BN_EPS, referenceOps, registerTrainingOps, type BatchNormResult, type TrainingOps } from "./training-ops.js";
 
 export const NATIVE_BACKEND = "tailor-native";
@@ -380,6 +381,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
     },
   });
   registerTrainingOps(NATIVE_BACKEND, nativeTrainingOps);
+  registerNativeQuant(NATIVE_BACKEND, addon);
 }
 
 function bnTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu: boolean, skip?: tf.Tensor4D): BatchNormResult {

@@ -8,6 +8,7 @@ import { lower, type Layer, type LayerGraph, type NetSpec } from "../net/index.j
 import { Rng } from "../util/random.js";
 import { fusionPlan, type FusionPlan } from "./fusion.js";
 import { BN_EPS, trainingOps } from "./ops.js";
+import { quantActivation, quantWeight } from "./quant.js";
 
 export const BN_MOMENTUM = 0.1; // PyTorch BatchNorm2d default
 
@@ -139,7 +140,7 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
         p(`${bn.name}.beta`) as tf.Tensor1D,
         group.add ? (v[group.add.skip] as tf.Tensor4D) : undefined,
       );
-      v[l.id] = r.y;
+      v[l.id] = quantActivation(m, l, r.y, !!stats);
       if (stats) stats[bn.name] = { mean: tf.keep(r.mean), variance: tf.keep(r.variance) };
       continue;
     }
@@ -154,10 +155,11 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
           [l.pad[1], l.pad[1]],
           [0, 0],
         ];
+        const w = quantWeight(m, l, p(`${l.name}.weight`) as tf.Tensor4D);
         let y =
           l.groups === 1
-            ? tf.conv2d(a as tf.Tensor4D, p(`${l.name}.weight`) as tf.Tensor4D, l.stride, pad, "NHWC", l.dilation)
-            : tf.depthwiseConv2d(a as tf.Tensor4D, p(`${l.name}.weight`) as tf.Tensor4D, l.stride, pad, "NHWC", l.dilation);
+            ? tf.conv2d(a as tf.Tensor4D, w, l.stride, pad, "NHWC", l.dilation)
+            : tf.depthwiseConv2d(a as tf.Tensor4D, w, l.stride, pad, "NHWC", l.dilation);
         if (l.bias) y = y.add(p(`${l.name}.bias`));
         v[l.id] = y;
         break;
@@ -177,7 +179,7 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
         break;
       }
       case "relu":
-        v[l.id] = tf.relu(a);
+        v[l.id] = quantActivation(m, l, tf.relu(a), !!stats);
         break;
       case "add":
         v[l.id] = tf.add(a, v[l.inputs[1]]);
@@ -189,7 +191,7 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
         v[l.id] = ops.globalAvgPool(a as tf.Tensor4D);
         break;
       case "dense":
-        v[l.id] = tf.matMul(a.reshape([a.shape[0], -1]) as tf.Tensor2D, p(`${l.name}.weight`) as tf.Tensor2D).add(p(`${l.name}.bias`));
+        v[l.id] = tf.matMul(a.reshape([a.shape[0], -1]) as tf.Tensor2D, quantWeight(m, l, p(`${l.name}.weight`) as tf.Tensor2D)).add(p(`${l.name}.bias`));
         break;
     }
   }
