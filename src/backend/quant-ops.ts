@@ -25,7 +25,7 @@ export function refFakeQuant(x: tf.Tensor, scale: number, qmin: number, qmax: nu
       if (steClamp) return dy.clone();
       return tf.tidy(() => {
         const q = tf.round(tf.div(saved[0], s));
-        return dy.mul(tf.logicalAnd(q.greaterEqual(qmin), q.lessEqual(qmax)).cast("float32"));
+        return tf.where(tf.logicalAnd(q.greaterEqual(qmin), q.lessEqual(qmax)), dy, tf.zerosLike(dy));
       });
     };
     return { value, gradFunc };
