@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { depthPlan } from "../src/campaign/depth-plan.js";
+import { campaignPlan } from "../src/campaign/qat-plan.js";
 import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignStatus, statusMarkdown, statusText } from "../src/campaign/status.js";
 import { LAST } from "../src/train/run-folder.js";
@@ -27,7 +27,7 @@ import { heapReuseEnv, num, parseCli } from "./cli.js";
 const EXIT_STOPPED = 75; // scripts/train.ts: stopped on request, checkpoint written
 
 const args = parseCli("Usage: npm run campaign -- [options]", {
-  plan: { type: "string", help: "depth (src/campaign/depth-plan.ts) or a plan .json file", default: "depth" },
+  plan: { type: "string", help: "depth (the depth study, src/campaign/depth-plan.ts, then the QAT runs, src/campaign/qat-plan.ts) or a plan .json file", default: "depth" },
   lanes: { type: "string", help: "training processes at once (each on cores/lanes threads)", default: "2" },
   only: { type: "string", help: "comma-separated run ids or nets (resnet8/teacher, resnet20); their deps must be done or included" },
   data: { type: "string", help: "CIFAR-10 binary directory passed to every run (default: train.ts's)" },
@@ -38,7 +38,7 @@ const args = parseCli("Usage: npm run campaign -- [options]", {
   stop: { type: "boolean", help: "stop the running campaign of this plan (SIGTERM) and wait until it has stopped" },
 });
 
-const plan: Plan = args.plan === "depth" ? depthPlan() : loadPlanFile(args.plan);
+const plan: Plan = args.plan === "depth" ? campaignPlan() : loadPlanFile(args.plan);
 const runs = selectRuns(plan, args.only);
 const lanes = num("lanes", args.lanes, { int: true, min: 1 });
 const refresh = num("refresh", args.refresh, { min: 1 });

@@ -1,5 +1,5 @@
 /**
- * Reproduce the paper's claims C1-C7b (data/claims.json) and write every table and figure under figures/.
+ * Reproduce the paper's claims C1-C8 (data/claims.json) and write every table and figure under figures/.
  *   npm run reproduce                 cost-model sweeps, accuracy of the committed checkpoints, a training smoke test
  *   npm run reproduce -- --only C3    one claim (its group is computed)
  *   npm run reproduce -- --full       first retrain ResNet-8 with the paper's schedule (hours), then the same
@@ -16,7 +16,7 @@ import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { checkClaim, type ClaimResult, type ClaimSpec } from "../src/report/claims.js";
 import { claimsNotes, claimsTable } from "../src/report/claims-table.js";
 import { accuracyFigure, claimDistributionFigure, hlsResourceFigure, peFigure, trainingFigure, type ClaimPoint, type Figure } from "../src/report/figures.js";
-import { hlsClaim, hlsReferenceRows, hlsValue, peClaim, peReferenceRows, peValue, type HlsQuantity, type PeQuantity, type ReferenceSpec } from "../src/report/hardware-claims.js";
+import { hlsClaim, hlsReferenceConfig, hlsReferenceRows, hlsValue, peClaim, peReferenceConfig, peReferenceRows, peValue, type HlsQuantity, type PeQuantity, type ReferenceSpec } from "../src/report/hardware-claims.js";
 import { hls4mlSweep, type HlsRow } from "../src/report/hls4ml-sweep.js";
 import { comparePublished, errorPct, type PublishedSet } from "../src/report/published-hls4ml.js";
 import { peSweep, type PeRow } from "../src/report/pe-sweep.js";
@@ -24,9 +24,11 @@ import { hlsLatency, hlsSaving, peGain } from "../src/report/summary.js";
 import { csvTable, markdownTable } from "../src/report/table.js";
 import { checkpointAccuracy, type RunAccuracy } from "../src/report/accuracy.js";
 import { depthPlan } from "../src/campaign/depth-plan.js";
-import { runDir } from "../src/campaign/plan.js";
+import { runDir, type Plan, type PlannedRun } from "../src/campaign/plan.js";
+import { campaignPlan, QAT_NETS } from "../src/campaign/qat-plan.js";
+import { checkC8, CODESIGN_HEADERS, CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE, paperHeadline, codesignFigure, codesignHardware, codesignRows, codesignRun, DESIGNS, PRECISIONS, type CodesignPoint } from "../src/report/codesign.js";
 import { channelStats, splitTrainVal } from "../src/data/batches.js";
-import { c7aGaps, checkC7b, DEPTH_HEADERS, depthRows, type DepthRun } from "../src/report/depth.js";
+import { c7aGaps, checkC7b, DEPTH_HEADERS, depthRows, stateLabel, type DepthRun } from "../src/report/depth.js";
 import { modelFromCheckpoint } from "../src/train/checkpoint.js";
 import { readCheckpointFile, readCheckpointMeta } from "../src/train/checkpoint-file.js";
 import { splitSeedOf } from "../src/train/config.js";
@@ -42,7 +44,7 @@ import { writeHtml, writePngs } from "./render.js";
 ensureHeapReuse();
 const ROOT = path.resolve(__dirname, "..");
 const args = parseCli("Usage: npm run reproduce -- [options]", {
-  only: { type: "string", help: "compute one claim (C1..C7b) and its group only" },
+  only: { type: "string", help: "compute one claim (C1..C8) and its group only" },
   full: { type: "boolean", help: "retrain ResNet-8 with the paper's 200-epoch schedule first (about 21 hours on this 2-core machine: seven runs of 200 epochs in two lanes)" },
   runs: { type: "string", help: "directory of the trained runs to evaluate (default: data/runs/resnet8-short, with --full data/runs/resnet8-full)" },
   out: { type: "string", help: "output directory", default: path.join(ROOT, "figures") },
@@ -296,39 +298,47 @@ async function accuracy() {
 // ---- The depth study (issue 15: claims C7a, C7b): runs of `npm run campaign` under data/runs/depth ----
 const depthGaps: [string, number][] = [];
 
+let cifar: ReturnType<typeof loadCifar10> | null = null;
+
+/**
+ * A campaign run's state; a finished one's best checkpoint evaluated on the test set (its config checked against the
+ * plan's). `base` carries the fields the caller fills in (reference).
+ */
+async function evaluatePlanRun(plan: Plan, r: PlannedRun, base: DepthRun): Promise<DepthRun> {
+  const dir = path.join(ROOT, runDir(plan, r.id));
+  const results = path.join(dir, "results.json");
+  if (fs.existsSync(results)) {
+    const mismatch = describeConfigMismatch(JSON.parse(fs.readFileSync(results, "utf8")).config, r.config, results);
+    if (mismatch) throw new Error(`${mismatch} (the campaign plan changed after this run finished)`);
+    const file = path.join(dir, BEST);
+    const ck = readCheckpointFile(file);
+    if (!cifar) {
+      await initBackend();
+      cifar = loadCifar10(defaultDataDir());
+    }
+    const norm = channelStats(cifar.train, splitTrainVal(cifar.train.count, ck.config.valSize, splitSeedOf(ck.config)).train);
+    const m = modelFromCheckpoint(ck, file);
+    const test = evaluate(m, cifar.test, Int32Array.from({ length: cifar.test.count }, (_, i) => i), norm, ck.config.evalBatchSize ?? 500);
+    disposeModel(m);
+    const valTop1 = ck.history.find((h) => h.epoch === ck.epoch)?.valTop1;
+    return { ...base, state: "done", epoch: r.config.epochs, bestEpoch: ck.epoch, valTop1, testTop1: test.top1 };
+  }
+  const last = findCheckpoint(dir, "last");
+  return last ? { ...base, state: "in progress", epoch: readCheckpointMeta(last).epoch + 1 } : base;
+}
+
 /** Evaluates every finished run's best checkpoint on the test set; a run still training shows as in progress. */
 async function depthStudy() {
   const plan = depthPlan(); // relative root: the configs the campaign recorded
   const runs: DepthRun[] = [];
-  let data: ReturnType<typeof loadCifar10> | null = null;
   await timed("depth study: accuracy of the finished runs", async () => {
     for (const r of plan.runs) {
-      const dir = path.join(ROOT, runDir(plan, r.id));
       const [net, run] = r.id.split("/");
       const reference = r.config.method === "remover" || r.config.method === "noskip" ? `${net}/teacher` : r.config.method === "shortener" ? `${net}/teacher-shortenable` : undefined;
-      const base: DepthRun = { id: r.id, net, run, method: r.config.method, reference, state: "not started", epoch: 0, epochs: r.config.epochs };
-      const results = path.join(dir, "results.json");
-      if (fs.existsSync(results)) {
-        const mismatch = describeConfigMismatch(JSON.parse(fs.readFileSync(results, "utf8")).config, r.config, results);
-        if (mismatch) throw new Error(`${mismatch} (the depth plan changed after this run finished)`);
-        const file = path.join(dir, BEST);
-        const ck = readCheckpointFile(file);
-        if (!data) {
-          await initBackend();
-          data = loadCifar10(defaultDataDir());
-        }
-        const norm = channelStats(data.train, splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config)).train);
-        const m = modelFromCheckpoint(ck, file);
-        const test = evaluate(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm, ck.config.evalBatchSize ?? 500);
-        disposeModel(m);
-        const valTop1 = ck.history.find((h) => h.epoch === ck.epoch)?.valTop1;
-        runs.push({ ...base, state: "done", epoch: r.config.epochs, bestEpoch: ck.epoch, valTop1, testTop1: test.top1 });
-      } else {
-        const last = findCheckpoint(dir, "last");
-        runs.push(last ? { ...base, state: "in progress", epoch: readCheckpointMeta(last).epoch + 1 } : base);
-      }
+      runs.push(await evaluatePlanRun(plan, r, { id: r.id, net, run, method: r.config.method, reference, state: "not started", epoch: 0, epochs: r.config.epochs }));
     }
   });
+  depthRunsSeen.push(...runs);
   const done = runs.filter((r) => r.state === "done").length;
   const intro =
     `# The depth study: Tailor on ResNet-8, -20 and -56, CIFAR-10 (data/runs/depth, ${done} of ${runs.length} runs finished)\n\n` +
@@ -340,11 +350,57 @@ async function depthStudy() {
   results.push(checkC7b(spec("C7b"), runs));
 }
 
+// ---- Codesign (issue 12, claim C8): the QAT runs of the campaign, accuracy against hardware at the trained precision ----
+const depthRunsSeen: DepthRun[] = [];
+
+async function codesignStudy() {
+  const plan = campaignPlan();
+  const hlsRef = hlsReferenceConfig(CODESIGN_HLS_REFERENCE, references[CODESIGN_HLS_REFERENCE]);
+  const peRef = peReferenceConfig(CODESIGN_PE_REFERENCE, references[CODESIGN_PE_REFERENCE]);
+  const points: CodesignPoint[] = [];
+  await timed("codesign: QAT runs, and hardware at each trained precision", async () => {
+    const cache = new Map();
+    for (const network of [...QAT_NETS].reverse()) {
+      for (const precision of PRECISIONS) {
+        for (const design of DESIGNS) {
+          const id = codesignRun(network, design, precision);
+          const r = plan.runs.find((x) => x.id === id);
+          const base: DepthRun = { id, net: network, run: id.split("/")[1], method: r?.config.method ?? "", state: "not started", epoch: 0, epochs: r?.config.epochs ?? 0 };
+          // the float runs are the depth study's, evaluated once (depthStudy)
+          const st = !r ? base : (depthRunsSeen.find((x) => x.id === id) ?? (await evaluatePlanRun(plan, r, base)));
+          points.push({
+            network,
+            design,
+            precision,
+            run: id,
+            state: st.state,
+            stateLabel: r ? stateLabel(st) : "not in the plan",
+            testTop1: st.state === "done" && st.testTop1 !== undefined ? st.testTop1 : null,
+            hw: codesignHardware(network, design, precision, hlsRef, peRef, cache),
+          });
+        }
+      }
+    }
+  });
+  const done = points.filter((p) => p.state === "done").length;
+  const intro =
+    `# Codesign: accuracy against hardware at the trained precision (${done} of ${points.length} networks trained)\n\n` +
+    `Float: the depth study's runs; 8-bit and 4-bit: the QAT runs of the campaign (src/campaign/qat-plan.ts). hls4ml at the reference configuration ` +
+    `"${CODESIGN_HLS_REFERENCE}" with the trained widths (float: hls4ml's default ap_fixed<16,6>); PE array at "${CODESIGN_PE_REFERENCE}", ` +
+    `its native 8-bit width at every precision (src/report/codesign.ts). Gap: test top-1 minus the own teacher's at the same precision. ` +
+    `A run still training shows its progress, never a result.\n\n`;
+  writeFileAtomic(path.join(out, "codesign.md"), intro + markdownTable(CODESIGN_HEADERS, codesignRows(points)));
+  writeFileAtomic(path.join(out, "codesign.csv"), csvTable(CODESIGN_HEADERS, codesignRows(points)));
+  for (const network of QAT_NETS) addFigure(`codesign-${network}`, codesignFigure(points, network, paperHeadline(specs)));
+  results.push(checkC8(spec("C8"), points));
+}
+
 async function main() {
   const t0 = performance.now();
   if (wanted("hls4ml")) await hls();
   if (wanted("pe-array")) await pe();
   if (wanted("accuracy")) await depthStudy();
+  if (wanted("accuracy")) await codesignStudy();
   if (wanted("accuracy")) await accuracy();
   const pngError = await timed("render PNG figures", () => writePngs(figures));
   if (pngError) console.log(`[reproduce] ${pngError}`);

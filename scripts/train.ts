@@ -15,7 +15,8 @@ import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { CONFIG_HELP, ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
 import { CheckpointError, modelFromCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
 import { modelDigest, readCheckpointFile } from "../src/train/checkpoint-file.js";
-import { describeConfigMismatch } from "../src/train/config-compare.js";
+import { describeConfigMismatch, recordedConfig } from "../src/train/config-compare.js";
+import { teacherQuantMismatch } from "../src/train/quant.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
 import { CheckpointCommitter, findCheckpoint, verifyBestOnResume } from "../src/train/run-folder.js";
 import { methodPlan, newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
@@ -97,6 +98,8 @@ async function main() {
   if (config.teacher && !plan.kd && !plan.fromTeacher) throw new ConfigError(`--teacher: --method ${config.method} does not use a teacher`);
   const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
   if (teacherCkpt) config = configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys);
+  const quantMismatch = teacherCkpt && plan.kd ? teacherQuantMismatch(config, recordedConfig(teacherCkpt.config)) : null;
+  if (quantMismatch) throw new ConfigError(`--teacher ${config.teacher}: ${quantMismatch}`);
   const out = path.resolve(args.out ?? path.join("runs", `${config.net}-${config.method}${config.method === "teacher" && config.form === "shortenable" ? "-shortenable" : ""}`));
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new ConfigError(`--out ${out}: exists and is not a directory (a run directory is expected)`);
   const backend = await initBackend();

@@ -308,6 +308,21 @@ describe("native element-wise and pooling kernels match the cpu backend", () => 
   });
 });
 
+describe("a bool tensor cast to float32 feeds the native kernels", () => {
+  it("x * (x > 0.5) on 8192 values (tfjs's cpu Cast only relabels the bool array)", () => {
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const a = tf.tensor1d(randomArray(8192, 71));
+        return a.mul(a.greater(0.5).cast("float32")).dataSync();
+      });
+    };
+    const ref = run("cpu");
+    expect(ref.some((v) => v !== 0)).toBe(true);
+    expect(maxAbsDiff(run(NATIVE_BACKEND), ref)).toBe(0);
+  });
+});
+
 describe("native element-wise kernels keep NaN and Inf as the cpu backend does", () => {
   it("Add, Multiply, Relu, Step, the ReLU gradient and fused ReLU(BN) on NaN, +Inf and -Inf", () => {
     // large enough to take the native path (below 4096 elements the cpu kernel runs)

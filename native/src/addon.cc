@@ -13,6 +13,7 @@
 #include "dnnl_conv.h"
 #include "elementwise.h"
 #include "peak.h"
+#include "quant.h"
 
 namespace {
 template <typename T>
@@ -281,6 +282,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"convImplementations", nullptr, implCall, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);
+  defineQuantExports(env, exports);
   return exports;
 }
 }  // namespace

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { NativeAddon } from "./native-addon.js";
+import { registerNativeQuant } from "./native-quant.js";
 import { BN_EPS, referenceOps, registerTrainingOps, type BatchNormResult, type LossWeights, type TrainingOps } from "./training-ops.js";
 
 export const NATIVE_BACKEND = "tailor-native";
@@ -168,7 +169,7 @@ function unaliased(fn: tf.KernelFunc): tf.KernelFunc {
 
 function values(backend: MathBackendCPU, t: Info): Float32Array {
   const v = backend.data.get(t.dataId).values;
-  if (!(v instanceof Float32Array)) throw new Error(`${NATIVE_BACKEND}: expected float32 data, got ${t.dtype}`);
+  if (!(v instanceof Float32Array)) throw new Error(`${NATIVE_BACKEND}: expected a Float32Array behind a ${t.dtype} tensor, got ${(v as object)?.constructor?.name ?? typeof v}`);
   return v;
 }
 
@@ -403,6 +404,22 @@ export function registerNativeBackend(addon: NativeAddon): void {
     };
   };
   const cpuBatchNorm = { kernelFunc: unaliased(tf.getKernel("FusedBatchNorm", "cpu")!.kernelFunc) };
+  // tfjs's cpu Cast relabels a bool tensor as float32 without converting its Uint8Array (no loss of encoding); our
+  // kernels read float32 tensors as Float32Arrays, so a cast to float32 here always converts.
+  const cpuCast = unaliased(tf.getKernel("Cast", "cpu")!.kernelFunc);
+  ours.push({
+    kernelName: "Cast",
+    backendName: NATIVE_BACKEND,
+    kernelFunc: (args) => {
+      const b = args.backend as PooledCpuBackend;
+      const { x } = args.inputs as { x: Info };
+      const v = b.data.get(x.dataId).values;
+      if ((args.attrs as { dtype?: string }).dtype === "float32" && ArrayBuffer.isView(v) && !(v instanceof Float32Array)) {
+        return b.makeTensorInfo(x.shape, "float32", Float32Array.from(v as Uint8Array | Int32Array));
+      }
+      return cpuCast(args);
+    },
+  });
   ours.push(
     {
       // batch norm in inference mode (the frozen teacher, evaluation): fold into a per-channel scale and shift
@@ -625,6 +642,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
     },
   });
   registerTrainingOps(NATIVE_BACKEND, nativeTrainingOps);
+  registerNativeQuant(NATIVE_BACKEND, addon);
 }
 
 function bnTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu: boolean, skip?: tf.Tensor4D): BatchNormResult {

@@ -5,6 +5,7 @@
  * touches src/backend/ and native/ only: no training code asks which backend is running.
  */
 import * as tf from "@tensorflow/tfjs";
+import { refAbsMax, refFakeQuant } from "./quant-ops.js";
 
 export const BN_EPS = 1e-5; // PyTorch BatchNorm2d default
 
@@ -96,6 +97,10 @@ export interface TrainingOps {
   sgdStep(params: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>, buffers: Map<string, tf.Variable>, h: SgdHyper): void;
   /** running = (1 - momentum) running + momentum batch, for every batch norm of a step */
   updateRunningStats(updates: RunningStatsUpdate[], momentum: number): void;
+  /** max |x| of a whole tensor, as a number (a quantiser's statistic; quant-ops.ts) */
+  absMax(x: tf.Tensor): number;
+  /** y = clamp(round(x / scale), qmin, qmax) * scale with a straight-through gradient (quant-ops.ts) */
+  fakeQuant(x: tf.Tensor, scale: number, qmin: number, qmax: number, steClamp: boolean): tf.Tensor;
 }
 
 /** Composed tfjs ops: the definition every registered implementation is tested against. */
@@ -148,6 +153,8 @@ export const referenceOps: TrainingOps = {
       }
     });
   },
+  absMax: refAbsMax,
+  fakeQuant: refFakeQuant,
 };
 
 const registered = new Map<string, Partial<TrainingOps>>();

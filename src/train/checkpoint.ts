@@ -9,6 +9,7 @@ import type { TrainConfig } from "./config.js";
 import { createModel, type Model } from "./model.js";
 import type { Sgd } from "./optimizer.js";
 import { checkTensorRecords } from "./checkpoint-records.js";
+import { useQuant } from "./quant.js";
 
 /** the first, JSON-only format (data/runs/resnet8-short) */
 export const CHECKPOINT_FORMAT = "tailor-checkpoint-v1";
@@ -191,7 +192,12 @@ export function modelFromCheckpoint(c: Checkpoint, file: string): Model {
     if (r.shape.join(",") !== v.shape.join(",")) throw new CheckpointError(`${file}: BN statistic "${name}" has shape [${r.shape}], the network needs [${v.shape}]`);
     v.assign(tf.tensor(tensorValues(r, `${file}: ${name}`).slice(), r.shape));
   }
-  return m;
+  // statistics the network's layers do not create (a quantised run's activation scales, quant.ts) are kept too, and
+  // the model is quantised as its run was trained
+  for (const [name, r] of Object.entries(c.stats)) {
+    if (!m.stats.has(name)) m.stats.set(name, tf.variable(tf.tensor(tensorValues(r, `${file}: ${name}`).slice(), r.shape), false));
+  }
+  return useQuant(m, c.config);
 }
 
 export function restoreOptimizer(opt: Sgd, c: Checkpoint, file: string): void {

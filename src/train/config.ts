@@ -2,14 +2,17 @@
  * One training configuration (nanoGPT style): every default in one place, each overridable from the command line
  * (scripts/train.ts), unknown keys rejected. Defaults are the authors' CIFAR-10 recipe.
  */
-export const METHODS = ["teacher", "remover", "shortener", "noskip", "noskip-kd", "shortened-scratch"] as const;
+export const METHODS = ["teacher", "remover", "shortener", "noskip", "noskip-kd", "shortened-scratch", "finetune"] as const;
 export type Method = (typeof METHODS)[number];
 export const NETS = ["resnet8", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110"] as const;
 export type NetName = (typeof NETS)[number];
 
 export interface TrainConfig {
   net: NetName;
-  /** teacher: train with every skip; remover / shortener: Tailor from --teacher; the rest: baselines from scratch */
+  /**
+   * teacher: train with every skip; remover / shortener: Tailor from --teacher; finetune: continue training --teacher's
+   * weights without KD, skips unchanged (the float teacher fine-tuned under quantisation); the rest: baselines from scratch
+   */
   method: Method;
   /** block form of a teacher: "plain" (SkipRemover's teacher) or "shortenable" (SkipShortener's own teacher) */
   form: "plain" | "shortenable";
@@ -59,6 +62,14 @@ export interface TrainConfig {
    * image than batches of 100 on ResNet-56)
    */
   evalBatchSize: number;
+  /**
+   * quantisation-aware training (src/train/quant.ts): bits of every conv's weights (signed, per-tensor scale) and of
+   * every ReLU's output (unsigned, running scale); 0 = float (no quantiser). The first conv's and the last dense
+   * layer's weights take quantEdgeBits instead of quantWeightBits.
+   */
+  quantWeightBits: number;
+  quantActBits: number;
+  quantEdgeBits: number;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -86,6 +97,9 @@ export const DEFAULT_CONFIG: TrainConfig = {
   limitEval: 0,
   logEvery: 200,
   evalBatchSize: 500,
+  quantWeightBits: 0,
+  quantActBits: 0,
+  quantEdgeBits: 8,
 };
 
 /** One-line description of every key, for --help. */
@@ -114,6 +128,9 @@ export const CONFIG_HELP: Record<keyof TrainConfig, string> = {
   limitEval: "evaluate on only this many images (0 = all)",
   logEvery: "progress line every N steps",
   evalBatchSize: "images per evaluation batch",
+  quantWeightBits: "QAT: bits of the conv and dense weights (signed integers, per-tensor scale; 0 = float)",
+  quantActBits: "QAT: bits of every ReLU output (unsigned integers, running scale; 0 = float)",
+  quantEdgeBits: "QAT: bits of the first conv's and the last dense layer's weights (when --quant-weight-bits is set)",
 };
 
 export class ConfigError extends Error {}
@@ -132,7 +149,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!METHODS.includes(c.method)) throw new ConfigError(`method: expected one of ${METHODS.join(", ")}, got "${c.method}"`);
   if (c.form !== "plain" && c.form !== "shortenable") throw new ConfigError(`form: expected plain or shortenable, got "${c.form}"`);
   if (c.teacherBn !== "batch" && c.teacherBn !== "running") throw new ConfigError(`teacherBn: expected batch or running, got "${c.teacherBn}"`);
-  if (["remover", "shortener", "noskip-kd"].includes(c.method) && !c.teacher) throw new ConfigError(`teacher: method ${c.method} needs a teacher checkpoint`);
+  if (["remover", "shortener", "noskip-kd", "finetune"].includes(c.method) && !c.teacher) throw new ConfigError(`teacher: method ${c.method} needs a teacher checkpoint`);
   posInt("epochs");
   posInt("batchSize");
   posInt("lrStep");
@@ -145,6 +162,16 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   posInt("seed", 0);
   posInt("splitSeed", 0);
   for (const k of ["lr", "momentum", "weightDecay", "lrGamma", "kdMse", "kdCe"] as const) posNum(k);
+  const bits = (k: "quantWeightBits" | "quantActBits" | "quantEdgeBits", min: number) => {
+    const v = c[k];
+    if (!Number.isInteger(v) || (v !== 0 && (v < min || v > 16)) || (v === 0 && k === "quantEdgeBits")) {
+      throw new ConfigError(`${k}: expected ${k === "quantEdgeBits" ? "" : "0 (float) or "}an integer from ${min} to 16, got ${v}`);
+    }
+  };
+  // a signed narrow-range integer needs 2 bits for any non-zero value ({-1, 0, 1}); an unsigned one 1 bit
+  bits("quantWeightBits", 2);
+  bits("quantActBits", 1);
+  bits("quantEdgeBits", 2);
   for (const m of c.lrMilestones) if (!Number.isInteger(m) || m < 1) throw new ConfigError(`lrMilestones: expected positive integers, got ${c.lrMilestones.join(",")}`);
   return c;
 }

@@ -8,6 +8,7 @@ import { lower, type ConvLayer, type Layer, type LayerGraph, type NetSpec } from
 import { Rng } from "../util/random.js";
 import { fusionPlan, type FusionPlan } from "./fusion.js";
 import { BN_EPS, trainingOps, type BatchNormResult, type ConvGeometry } from "./ops.js";
+import { quantActivation, quantOf, quantWeight } from "./quant.js";
 import { assertTrainable } from "./trainable.js";
 
 export const BN_MOMENTUM = 0.1; // PyTorch BatchNorm2d default
@@ -139,7 +140,8 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
   for (const l of m.graph.layers) {
     const a = v[l.inputs[0]];
     if (fused?.absorbed.has(l.id)) continue;
-    const same = fused?.same.get(l.id);
+    // a ReLU of a ReLU is the same tensor, unless activations are quantised (each ReLU has its own quantiser)
+    const same = fused && !quantOf(m)?.actBits ? fused.same.get(l.id) : undefined;
     if (same !== undefined) {
       v[l.id] = v[same];
       continue;
@@ -156,12 +158,13 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
         const input = conv.inputs[0];
         // the network's input needs no gradient
         const inputGrad = m.graph.layers[input].op !== "input";
-        r = ops.convBatchNormTrain(v[input] as tf.Tensor4D, p(`${conv.name}.weight`) as tf.Tensor4D, gamma, beta, convGeometry(conv), unit.relu !== undefined, skip, inputGrad);
+        const w = quantWeight(m, conv, p(`${conv.name}.weight`) as tf.Tensor4D);
+        r = ops.convBatchNormTrain(v[input] as tf.Tensor4D, w, gamma, beta, convGeometry(conv), unit.relu !== undefined, skip, inputGrad);
       } else {
         const x = v[bn.inputs[0]] as tf.Tensor4D;
         r = unit.relu !== undefined ? ops.batchNormReluTrain(x, gamma, beta, skip) : ops.batchNormTrain(x, gamma, beta);
       }
-      v[l.id] = r.y;
+      v[l.id] = unit.relu !== undefined ? quantActivation(m, l, r.y, !!stats) : r.y;
       if (stats) stats[bn.name] = { mean: tf.keep(r.mean), variance: tf.keep(r.variance) };
       continue;
     }
@@ -172,10 +175,11 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
       case "conv": {
         const g = convGeometry(l);
         const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], g.pad[0], g.pad[1], [0, 0]];
+        const w = quantWeight(m, l, p(`${l.name}.weight`) as tf.Tensor4D);
         let y =
           l.groups === 1
-            ? tf.conv2d(a as tf.Tensor4D, p(`${l.name}.weight`) as tf.Tensor4D, l.stride, pad, "NHWC", l.dilation)
-            : tf.depthwiseConv2d(a as tf.Tensor4D, p(`${l.name}.weight`) as tf.Tensor4D, l.stride, pad, "NHWC", l.dilation);
+            ? tf.conv2d(a as tf.Tensor4D, w, l.stride, pad, "NHWC", l.dilation)
+            : tf.depthwiseConv2d(a as tf.Tensor4D, w, l.stride, pad, "NHWC", l.dilation);
         if (l.bias) y = y.add(p(`${l.name}.bias`));
         v[l.id] = y;
         break;
@@ -195,7 +199,7 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
         break;
       }
       case "relu":
-        v[l.id] = tf.relu(a);
+        v[l.id] = quantActivation(m, l, tf.relu(a), !!stats);
         break;
       case "add":
         v[l.id] = tf.add(a, v[l.inputs[1]]);
@@ -207,7 +211,7 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
         v[l.id] = ops.globalAvgPool(a as tf.Tensor4D);
         break;
       case "dense":
-        v[l.id] = ops.dense((a.rank === 2 ? a : a.reshape([a.shape[0], -1])) as tf.Tensor2D, p(`${l.name}.weight`) as tf.Tensor2D, p(`${l.name}.bias`) as tf.Tensor1D);
+        v[l.id] = ops.dense((a.rank === 2 ? a : a.reshape([a.shape[0], -1])) as tf.Tensor2D, quantWeight(m, l, p(`${l.name}.weight`) as tf.Tensor2D), p(`${l.name}.bias`) as tf.Tensor1D);
         break;
     }
   }

@@ -18,6 +18,7 @@ import { trainStep } from "./step.js";
 import type { Checkpoint, EpochRecord, PartialEpoch } from "./checkpoint.js";
 import { makeCheckpoint } from "./checkpoint.js";
 import { assertFinite, DivergedError } from "./finite.js";
+import { useQuant } from "./quant.js";
 
 export function buildNet(c: Pick<TrainConfig, "net" | "form">): NetSpec {
   const o = { form: c.form };
@@ -39,6 +40,8 @@ export function methodPlan(method: TrainConfig["method"]): { target: SkipMode | 
       return { target: null, fromTeacher: false, kd: true, static: "removed" };
     case "shortened-scratch":
       return { target: null, fromTeacher: false, kd: false, static: "shortened" };
+    case "finetune":
+      return { target: null, fromTeacher: true, kd: false, static: null };
   }
 }
 
@@ -154,6 +157,7 @@ export function startTailor(run: TailorRun): TailorSteps {
     if (plan.static) net = withAllSkips(net, plan.static);
     model = createModel(net, c.seed);
   }
+  useQuant(model, c);
   return trainLoop(run, model, newOptimizer(c), -1, [], null, prepareData(c, run.data), null);
 }
 

@@ -1,0 +1,67 @@
+/**
+ * Tailor under quantisation-aware training (issue 12, claim C8): the runs that join the depth campaign after all of
+ * its own runs (they start from the depth study's float teachers). For ResNet-8 and ResNet-20, at 8 and 4 bits
+ * (weights and ReLU outputs; the first conv's and the last dense layer's weights at 8 bits, src/train/quant.ts):
+ *
+ *   qat<b>-teacher, qat<b>-teacher-shortenable   the depth study's float teacher (best checkpoint) fine-tuned under
+ *                                                the quantisers, no KD: 15 epochs, lr 0.01, x0.1 at epoch 10
+ *   qat<b>-remover, qat<b>-shortener             Tailor from the QAT teacher of their block form, KD from it (the
+ *                                                teacher quantised as well), the depth study's student schedule
+ *                                                (depth-plan.ts studentSchedule: one skip per epoch, S + 11 epochs)
+ *
+ * Why this schedule: the float teacher ends its 40 epochs at lr 0.001; restarting at 0.01 lets its weights settle on
+ * the integer grid without forgetting (a common QAT fine-tuning choice, ours), and 15 epochs cost about as much as a
+ * student. The students' schedule is the float students' exactly, so a QAT student differs from its float counterpart
+ * only by the quantisers. How far from the paper: the authors train for 200 epochs and their QAT schedule is not
+ * published; this is 15 + 14 (ResNet-8) or 15 + 20 (ResNet-20) epochs per method and precision, 292 epochs in all.
+ */
+import { skipCount } from "../net/index.js";
+import type { NetName, TrainConfig } from "../train/config.js";
+import { buildNet } from "../train/tailor.js";
+import { DEPTH_COMMON, depthPlan, studentSchedule } from "./depth-plan.js";
+import { bestCheckpointOf, validatePlan, type Plan, type PlannedRun } from "./plan.js";
+import { DEFAULT_CONFIG } from "../train/config.js";
+
+export const QAT_NETS: NetName[] = ["resnet20", "resnet8"];
+export const QAT_BITS = [8, 4] as const;
+/** bits of the first conv's and the last dense layer's weights (the issue: "commonly kept at 8") */
+export const QAT_EDGE_BITS = 8;
+export const QAT_FINETUNE_SCHEDULE = { epochs: 15, lr: 0.01, lrMilestones: [10] };
+
+/** "<net>/qat<bits>-<role>" */
+export const qatRunId = (net: string, bits: number, role: "teacher" | "teacher-shortenable" | "remover" | "shortener") => `${net}/qat${bits}-${role}`;
+
+/**
+ * The QAT runs, listed after every depth run (the runner starts ready runs in plan order, so the depth study has
+ * the machine first). Each QAT teacher depends on its float teacher (whose best checkpoint it starts from) and on
+ * every other depth run of its network, so it starts only once that network's depth study is done; dependencies
+ * stay within one network so that `--only resnet8` keeps working. Each student depends on its QAT teacher.
+ */
+export function qatRuns(plan: Plan): PlannedRun[] {
+  const depthIds = (net: string) => plan.runs.map((r) => r.id).filter((id) => id.startsWith(`${net}/`));
+  const cfg = (o: Partial<TrainConfig>): TrainConfig => ({ ...DEFAULT_CONFIG, ...DEPTH_COMMON, lrStep: 30, everyEpochs: 1, ...o }) as TrainConfig;
+  const teachers: PlannedRun[] = [];
+  const students: PlannedRun[] = [];
+  for (const bits of QAT_BITS) {
+    for (const net of QAT_NETS) {
+      const quant = { quantWeightBits: bits, quantActBits: bits, quantEdgeBits: QAT_EDGE_BITS };
+      const skips = skipCount(buildNet({ net, form: "plain" }));
+      for (const [form, floatTeacher, role, student] of [
+        ["plain", `${net}/teacher`, "teacher", "remover"],
+        ["shortenable", `${net}/teacher-shortenable`, "teacher-shortenable", "shortener"],
+      ] as const) {
+        const tid = qatRunId(net, bits, role);
+        teachers.push({ id: tid, deps: [floatTeacher, ...depthIds(net).filter((d) => d !== floatTeacher)], config: cfg({ net, form, method: "finetune", teacher: bestCheckpointOf(plan, floatTeacher), ...QAT_FINETUNE_SCHEDULE, ...quant }) });
+        students.push({ id: qatRunId(net, bits, student), deps: [tid], config: cfg({ net, form, method: student, teacher: bestCheckpointOf(plan, tid), ...studentSchedule(skips), ...quant }) });
+      }
+    }
+  }
+  return [...teachers, ...students];
+}
+
+/** The campaign `npm run campaign` runs: the depth study first, then the QAT runs. */
+export function campaignPlan(): Plan {
+  const plan = depthPlan();
+  plan.runs = [...plan.runs, ...qatRuns(plan)];
+  return validatePlan(plan, "campaign plan (src/campaign/depth-plan.ts + src/campaign/qat-plan.ts)");
+}

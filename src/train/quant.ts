@@ -1,0 +1,149 @@
+/**
+ * Quantisation-aware training (QAT): fake quantisation of weights and activations in the forward pass, as Brevitas's
+ * default integer quantisers do (the Tailor authors trained with Brevitas), with a straight-through estimator (STE)
+ * for the gradient. The training forward pass (model.ts) calls `quantWeight` on a conv's or dense layer's weights
+ * before it uses them and `quantActivation` on every ReLU's output; both return their input unchanged when the run
+ * is float, so float training is untouched.
+ *
+ * What Brevitas does by default (github.com/Xilinx/brevitas, commit b106358, src/brevitas/...):
+ * - QuantConv2d's weight_quant is Int8WeightPerTensorFloat and its input_quant None (nn/quant_conv.py:43-45);
+ *   QuantLinear likewise. Int8WeightPerTensorFloat = NarrowIntQuant + MaxStatsScaling + PerTensorFloatScaling8bit
+ *   (quant/scaled_int.py:155-167): signed, narrow range [-(2^(b-1)-1), 2^(b-1)-1], round (quant/base.py:180-188);
+ *   scale = max|w| / (2^(b-1)-1) per tensor (quant/base.py:95-100: STATS + MAX, core/stats/stats_op.py:177-190
+ *   AbsMax; core/scaling/int_scaling.py:14-33 the threshold; core/scaling/runtime.py _StatsScaling.forward:
+ *   stats / threshold, floored at scaling_min_val = 1e-10), float scale (base.py:242-247).
+ * - Quantisation: y = clamp(round_ste(x / scale), min_int, max_int) * scale (core/quant/int_base.py:66-91). The clamp
+ *   is straight-through for weights (TensorClampSte) and a plain clamp for activations (TensorClamp: zero gradient
+ *   where the rounded value is clamped), chosen by the scaling type (quant/solver/parameter.py:56-66).
+ * - QuantReLU's act_quant is Uint8ActPerTensorFloat (nn/quant_activation.py:34-38): unsigned, [0, 2^b - 1]
+ *   (quant/base.py:191-199; unsigned threshold = max_int, int_scaling.py), scale from the 99.999th percentile of the
+ *   activations collected over the first 300 training steps as a running average with momentum 0.1 (base.py:111-118
+ *   ParamFromRuntimePercentileScaling; core/scaling/standalone.py:466-495 ParameterFromRuntimeStatsScaling;
+ *   core/stats/stats_wrapper.py:21 DEFAULT_MOMENTUM; the first step sets it: standalone.py:478-479), then a learned
+ *   parameter initialised from that average.
+ *
+ * Where ours differs (each a simplification, applied to teacher and students alike):
+ * - The scales are constants to the gradient. Brevitas differentiates through max|w| (a gradient reaches the
+ *   largest weight of each tensor) and, after its 300 collection steps, learns each activation scale.
+ * - The activation scale comes from a running average (momentum 0.1, the first batch sets it) of each batch's
+ *   maximum, not its 99.999th percentile, and keeps being updated for the whole run instead of becoming a learned
+ *   parameter. Training uses the average updated with the current batch; evaluation and the frozen KD teacher use
+ *   the stored average (stored with the batch-norm statistics, `<relu>.actmax`, so checkpoints carry it).
+ * - Only weights and ReLU outputs are quantised: the input image, biases (Brevitas's default bias_quant is None as
+ *   well), batch norm (folded into the conv in hardware) and the sums of skip adds stay float. A conv reading a
+ *   skip sum (the shortenable form's block input) therefore sees values off the activation grid; hls4ml gives an
+ *   Add its own wider output type, which the hardware model's accumulator width stands for.
+ * - The first conv and the last dense layer take `quantEdgeBits` (8 by default) for their weights, the common
+ *   practice the issue names; their activations take the body's bits.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Layer, LayerGraph } from "../net/index.js";
+import type { TrainConfig } from "./config.js";
+import type { Model } from "./model.js";
+import { trainingOps } from "./ops.js";
+
+/** a run's quantisers; null = float */
+export interface QuantSpec {
+  weightBits: number;
+  actBits: number;
+  edgeBits: number;
+}
+
+/** Brevitas's scaling_min_val (quant/base.py:100, 118): no scale below it */
+export const SCALE_MIN = 1e-10;
+/** momentum of the activation scale's running average (Brevitas DEFAULT_MOMENTUM, core/stats/stats_wrapper.py:21) */
+export const ACT_STAT_MOMENTUM = 0.1;
+/** suffix of an activation's running statistic in Model.stats */
+export const ACT_STAT = ".actmax";
+
+type QuantFields = Pick<TrainConfig, "quantWeightBits" | "quantActBits" | "quantEdgeBits">;
+
+export function quantSpecOf(c: Partial<QuantFields>): QuantSpec | null {
+  const weightBits = c.quantWeightBits ?? 0;
+  const actBits = c.quantActBits ?? 0;
+  if (!weightBits && !actBits) return null;
+  return { weightBits, actBits, edgeBits: c.quantEdgeBits ?? 8 };
+}
+
+/** "float", "w4a4 (edges 8)" */
+export function quantLabel(c: Partial<QuantFields>): string {
+  const q = quantSpecOf(c);
+  return q ? `w${q.weightBits || "f"}a${q.actBits || "f"}${q.weightBits ? ` (edges ${q.edgeBits})` : ""}` : "float";
+}
+
+/** signed narrow range: [-qmax, qmax] (Brevitas min_int / max_int with narrow_range, function/ops.py) */
+export const signedMax = (bits: number) => 2 ** (bits - 1) - 1;
+/** unsigned: [0, qmax] */
+export const unsignedMax = (bits: number) => 2 ** bits - 1;
+
+const specs = new WeakMap<Model, QuantSpec>();
+
+/** Quantise this model's forward pass as the config says (or stop quantising it: a float config). */
+export function useQuant(m: Model, c: Partial<QuantFields>): Model {
+  const q = quantSpecOf(c);
+  if (q) specs.set(m, q);
+  else specs.delete(m);
+  return m;
+}
+
+export const quantOf = (m: Model): QuantSpec | null => specs.get(m) ?? null;
+
+const edges = new WeakMap<LayerGraph, { first: number; last: number }>();
+/** the ids of the first conv and the last dense layer (the layers of quantEdgeBits) */
+function edgeLayers(g: LayerGraph): { first: number; last: number } {
+  let e = edges.get(g);
+  if (!e) {
+    const first = g.layers.find((l) => l.op === "conv")?.id ?? -1;
+    const last = [...g.layers].reverse().find((l) => l.op === "dense")?.id ?? -1;
+    edges.set(g, (e = { first, last }));
+  }
+  return e;
+}
+
+/** The bits of a layer's weights under this spec. */
+export function weightBitsOf(q: QuantSpec, g: LayerGraph, l: Layer): number {
+  const e = edgeLayers(g);
+  return l.id === e.first || l.id === e.last ? q.edgeBits : q.weightBits;
+}
+
+/** A conv's or dense layer's weights as the forward pass uses them: fake-quantised with a per-tensor scale. */
+export function quantWeight<T extends tf.Tensor>(m: Model, l: Layer, w: T): T {
+  const q = specs.get(m);
+  if (!q || !q.weightBits) return w;
+  const qmax = signedMax(weightBitsOf(q, m.graph, l));
+  const ops = trainingOps();
+  const scale = Math.max(ops.absMax(w), SCALE_MIN) / qmax;
+  return ops.fakeQuant(w, scale, -qmax, qmax, true) as T;
+}
+
+/**
+ * A ReLU's output as the forward pass uses it: fake-quantised to unsigned integers. `update` (the training step of
+ * the model being trained) folds this batch's maximum into the running statistic first and quantises with it;
+ * otherwise the stored statistic is used (a model without one, never trained quantised, uses the batch's maximum).
+ */
+export function quantActivation<T extends tf.Tensor>(m: Model, l: Layer, y: T, update: boolean): T {
+  const q = specs.get(m);
+  if (!q || !q.actBits) return y;
+  const ops = trainingOps();
+  const name = l.name + ACT_STAT;
+  let stat = m.stats.get(name);
+  const running = stat ? stat.dataSync()[0] : 0;
+  let s: number;
+  if (update) {
+    const batchMax = ops.absMax(y);
+    s = Math.fround(running > 0 ? (1 - ACT_STAT_MOMENTUM) * running + ACT_STAT_MOMENTUM * batchMax : batchMax);
+    if (!stat) m.stats.set(name, (stat = tf.variable(tf.zeros([1]), false)));
+    stat.assign(tf.tensor1d([s]));
+  } else {
+    s = running > 0 ? running : ops.absMax(y);
+  }
+  const qmax = unsignedMax(q.actBits);
+  return ops.fakeQuant(y, Math.max(s, SCALE_MIN) / qmax, 0, qmax, false) as T;
+}
+
+/** A KD teacher must be quantised as its student is (or be float when the student is). */
+export function teacherQuantMismatch(student: Partial<QuantFields>, teacher: Partial<QuantFields>): string | null {
+  const a = quantLabel(student);
+  const b = quantLabel(teacher);
+  return a === b ? null : `the teacher was trained ${b}, this run is ${a}: a Tailor student distils from a teacher quantised as it is (fine-tune the teacher with --method finetune first)`;
+}

@@ -1,0 +1,81 @@
+/** The codesign view (src/report/codesign.ts): hardware at the trained precision, the Pareto front, claim C8. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_HLS4ML } from "../src/hw/hls4ml/index.js";
+import { DEFAULT_PE_ARRAY } from "../src/hw/pe-array/index.js";
+import type { ClaimSpec } from "../src/report/claims.js";
+import { hlsReferenceConfig } from "../src/report/hardware-claims.js";
+import { checkC8, CODESIGN_HLS_REFERENCE, codesignGap, codesignHardware, hlsAtPrecision, paretoFront, paperHeadline, type CodesignPoint, type Design, type Precision } from "../src/report/codesign.js";
+
+const C8: ClaimSpec = { id: "C8", claim: "", metric: "", paper: 0, unit: "pp", tolerance: 0.5, group: "accuracy", check: "more-than" };
+const hw = { bram18: 0, lut: 0, ff: 0, dsp: 0, latencyCycles: 0, fits: true, peInferencesPerSecond: 0, peDramBytes: 0 };
+const pt = (network: string, design: Design, precision: Precision, top1: number | null, hwOver = {}): CodesignPoint => ({
+  network,
+  design,
+  precision,
+  run: `${network}/${precision === "float" ? "" : `qat${precision}-`}${design}`,
+  state: top1 === null ? "in progress" : "done",
+  stateLabel: top1 === null ? "in progress (epoch 3 of 15)" : "done",
+  testTop1: top1,
+  hw: { ...hw, ...hwOver },
+});
+
+describe("hardware at the trained precision", () => {
+  it("hls4ml takes the trained widths (float: ap_fixed<16,6>), the accumulator their sum; the PE array stays at its native width", () => {
+    expect(hlsAtPrecision(DEFAULT_HLS4ML, 4)).toMatchObject({ weightBits: 4, actBits: 4, accBits: 8 });
+    expect(hlsAtPrecision(DEFAULT_HLS4ML, "float")).toMatchObject({ weightBits: 16, actBits: 16, accBits: 32 });
+    // the hls4ml reference configuration of data/claims.json (Resource strategy: weights in BRAM ROMs, LUT arithmetic)
+    const claims = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "data", "claims.json"), "utf8"));
+    const ref = hlsReferenceConfig(CODESIGN_HLS_REFERENCE, claims.references[CODESIGN_HLS_REFERENCE]);
+    const at = (p: Precision) => codesignHardware("resnet8", "teacher", p, ref, DEFAULT_PE_ARRAY);
+    const [f, b8, b4] = (["float", 8, 4] as Precision[]).map(at);
+    // narrower data needs fewer FIFO bits and smaller arithmetic: could be false if the widths were not passed on
+    expect(b4.bram18).toBeLessThan(b8.bram18);
+    expect(b8.bram18).toBeLessThan(f.bram18);
+    expect(b4.lut).toBeLessThan(b8.lut);
+    expect(b8.lut).toBeLessThan(f.lut);
+    expect([f.peDramBytes, b8.peDramBytes]).toEqual([b4.peDramBytes, b4.peDramBytes]);
+    // the student differs from its teacher in its skips alone: removing them saves BRAM at every precision
+    for (const p of ["float", 8, 4] as Precision[]) expect(codesignHardware("resnet8", "remover", p, ref, DEFAULT_PE_ARRAY).bram18).toBeLessThan(at(p).bram18);
+  });
+});
+
+describe("the Pareto front", () => {
+  it("keeps the points no other beats in both cost and accuracy, by cost", () => {
+    // (cost, acc): A(10, 90) B(5, 85) C(7, 84: B is cheaper and better) D(12, 90: A is cheaper, as good) E(3, 70)
+    const pts = [{ cost: 10, acc: 90 }, { cost: 5, acc: 85 }, { cost: 7, acc: 84 }, { cost: 12, acc: 90 }, { cost: 3, acc: 70 }];
+    expect(paretoFront(pts)).toEqual([4, 1, 0]);
+  });
+});
+
+describe("claim C8", () => {
+  const all = (r: number, s: number) => [
+    pt("resnet20", "teacher", 4, 0.9),
+    pt("resnet20", "remover", 4, 0.9 - r / 100),
+    pt("resnet20", "teacher-shortenable", 4, 0.89),
+    pt("resnet20", "shortener", 4, 0.89 - s / 100),
+  ];
+  it("is in progress, naming the runs, until ResNet-20's four 4-bit runs are done", () => {
+    const pts = all(2, 0.5);
+    pts[3] = pt("resnet20", "shortener", 4, null);
+    const c = checkC8(C8, pts);
+    expect(c.status).toBe("in progress");
+    expect(c.ours).toBeNull();
+    expect(c.reason).toBe("in progress: resnet20/qat4-shortener in progress (epoch 3 of 15)");
+  });
+  it("shortener gap minus remover gap: holds above the tolerance, not at or below it", () => {
+    // remover loses 2 pp, shortener 0.5 pp: gaps -2 and -0.5, difference +1.5 > 0.5
+    const yes = checkC8(C8, all(2, 0.5));
+    expect(yes.ours).toBeCloseTo(1.5, 9);
+    expect(yes.status).toBe("reproduced at reference");
+    const no = checkC8(C8, all(1, 0.7));
+    expect(no.ours).toBeCloseTo(0.3, 9);
+    expect(no.atReference).toBe(false);
+    expect(codesignGap(all(2, 0.5)[1], all(2, 0.5))).toBeCloseTo(-2, 9);
+  });
+  it("the paper's headline savings come from the claims' own values", () => {
+    const specs = [{ ...C8, id: "C1", paper: 34, unit: "%", quantity: "bram18" }, { ...C8, id: "C3", paper: 16, unit: "%", quantity: "lut" }];
+    expect(paperHeadline(specs)).toBe('the paper\'s headline hls4ml savings ("up to", its own designs): BRAM -34%, LUT -16%');
+  });
+});

@@ -1,0 +1,55 @@
+/** The QAT runs of the campaign (src/campaign/qat-plan.ts): after the depth study, from its float teachers. */
+import { describe, expect, it } from "vitest";
+import { depthPlan } from "../src/campaign/depth-plan.js";
+import { bestCheckpointOf, selectRuns, trainFlags } from "../src/campaign/plan.js";
+import { campaignPlan, qatRunId } from "../src/campaign/qat-plan.js";
+import { learningRate } from "../src/train/schedule.js";
+
+describe("the campaign plan with the QAT runs", () => {
+  const plan = campaignPlan();
+  const depth = depthPlan();
+  const run = (id: string) => plan.runs.find((r) => r.id === id)!;
+
+  it("lists every depth run first, unchanged, then the QAT runs of ResNet-8 and ResNet-20 at 8 and 4 bits", () => {
+    expect(plan.runs.slice(0, depth.runs.length)).toEqual(depth.runs);
+    const qat = plan.runs.slice(depth.runs.length).map((r) => r.id);
+    const want = [8, 4].flatMap((b) => ["resnet20", "resnet8"].flatMap((n) => ["teacher", "teacher-shortenable", "remover", "shortener"].map((role) => `${n}/qat${b}-${role}`)));
+    expect([...qat].sort()).toEqual([...want].sort());
+    // teachers before students
+    const firstStudent = qat.findIndex((id) => /remover|shortener/.test(id));
+    expect(qat.slice(firstStudent).every((id) => /remover|shortener/.test(id))).toBe(true);
+  });
+
+  it("each QAT teacher fine-tunes its float teacher after that network's depth runs; each student distils from its QAT teacher", () => {
+    for (const net of ["resnet8", "resnet20"]) {
+      const netDepth = depth.runs.filter((r) => r.id.startsWith(`${net}/`)).map((r) => r.id);
+      for (const bits of [8, 4]) {
+        for (const [role, float, student] of [["teacher", "teacher", "remover"], ["teacher-shortenable", "teacher-shortenable", "shortener"]] as const) {
+          const t = run(qatRunId(net, bits, role));
+          expect(t.config).toMatchObject({ method: "finetune", quantWeightBits: bits, quantActBits: bits, quantEdgeBits: 8, epochs: 15, lr: 0.01, lrMilestones: [10] });
+          expect(t.config.teacher).toBe(bestCheckpointOf(plan, `${net}/${float}`));
+          expect([...t.deps].sort()).toEqual([...netDepth].sort());
+          const s = run(qatRunId(net, bits, student));
+          expect(s.deps).toEqual([t.id]);
+          expect(s.config).toMatchObject({ method: student, quantWeightBits: bits, quantActBits: bits, teacher: bestCheckpointOf(plan, t.id) });
+          // the float student's schedule exactly: only the quantisers differ
+          const f = depth.runs.find((r) => r.id === `${net}/${student}`)!.config;
+          const { quantWeightBits: _w, quantActBits: _a, teacher: _t, ...rest } = s.config;
+          const { quantWeightBits: _fw, quantActBits: _fa, teacher: _ft, ...frest } = f;
+          expect(rest).toEqual(frest);
+        }
+      }
+    }
+    const ft = run("resnet8/qat4-teacher").config;
+    expect([9, 10].map((e) => learningRate({ lr: ft.lr, gamma: ft.lrGamma, milestones: ft.lrMilestones }, e))).toEqual([0.01, 0.01 * 0.1]);
+  });
+
+  it("--only a network still selects a closed set of runs; the train flags carry the quantisers", () => {
+    const sel = selectRuns(plan, "resnet8");
+    const ids = new Set(sel.map((r) => r.id));
+    for (const r of sel) for (const d of r.deps) expect(ids.has(d), `${r.id} needs ${d}`).toBe(true);
+    expect(trainFlags(run("resnet20/qat4-shortener").config)).toEqual(expect.arrayContaining(["--quant-weight-bits", "4", "--quant-act-bits", "4", "--quant-edge-bits", "8", "--method", "shortener"]));
+    // the depth runs' flags say float explicitly, which their (older) checkpoints compare equal to
+    expect(trainFlags(run("resnet56/teacher").config)).toEqual(expect.arrayContaining(["--quant-weight-bits", "0", "--quant-act-bits", "0"]));
+  });
+});
