@@ -61,8 +61,10 @@ describe("claim figures carry the paper's value and our tolerance from data/clai
     const ys = boxes.flatMap((t) => t.y as number[]).sort((a, b) => a - b);
     const expected = hlsRows.filter((r) => r.fits).map((r) => -r.change.bram18).sort((a, b) => a - b);
     expect(ys).toEqual(expected);
-    const unfit = fig.data.find((t) => /does not fit/.test(String(t.name)));
-    expect((unfit?.y as number[]).length).toBe(ref.filter((r) => !r.fits).length);
+    const unfit = fig.data.filter((t) => /does not fit/.test(String(t.name))).flatMap((t) => t.y as number[]);
+    expect(unfit.sort()).toEqual(ref.filter((r) => !r.fits).map((r) => -r.change.bram18).sort());
+    const stars = fig.data.filter((t) => t.name === "reference configuration").flatMap((t) => t.y as number[]);
+    expect(stars.sort()).toEqual(ref.filter((r) => r.fits).map((r) => -r.change.bram18).sort());
     expect((fig.layout.yaxis as { title: { text: string } }).title.text).toBe("BRAM18 saving (%)");
   });
 

@@ -50,22 +50,25 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
     return t ? [{ s, t, gap: 100 * (s.testTop1 - t.testTop1) }] : [];
   });
   const data: Trace[] = [];
-  for (const method of ["remover", "shortener"]) {
+  // x: one slot per method; seeds side by side in it, so that close values stay apart
+  const methods = ["remover", "shortener"].filter((m) => gaps.some((x) => x.s.method === m));
+  methods.forEach((method, i) => {
     const g = gaps.filter((x) => x.s.method === method);
-    if (!g.length) continue;
     data.push({
       type: "scatter",
       mode: "markers+text",
       name: `${methodName(method)} minus its teacher (one marker per seed)`,
-      x: g.map(() => methodName(method)),
+      x: g.map((_, j) => i + (j - (g.length - 1) / 2) * 0.25),
       y: g.map((x) => x.gap),
-      text: g.map((x) => `seed ${x.s.seed}: ${pp(x.gap)}`),
-      textposition: "middle right",
+      text: g.map((x) => `seed ${x.s.seed}<br>${pp(x.gap)}`),
+      // the first seed's label to the left, the others' to the right
+      textposition: g.map((_, j) => (j === 0 && g.length > 1 ? "middle left" : "middle right")),
+      textfont: { size: 11 },
       marker: { size: 12, color: METHOD_COLOR[method], line: { color: "black", width: 1 } },
       hovertext: g.map((x) => `${x.s.run} (seed ${x.s.seed}): test top-1 ${pct(x.s.testTop1)}<br>teacher ${x.t.run}: ${pct(x.t.testTop1)}<br>gap ${pp(x.gap)}`),
       hoverinfo: "text",
     });
-  }
+  });
   const [lo, hi] = gapRange(gaps.map((x) => x.gap), claim);
   const runs = rows.map((r) => r.run);
   for (const [k, name, symbol] of [
@@ -93,16 +96,15 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
     layout: {
       ...BASE_LAYOUT,
       title: { text: title, subtitle: { text: "left: each student's test top-1 minus its own teacher's (C7a); right: absolute top-1 of every run" } },
-      xaxis: { ...BASE_LAYOUT.xaxis, domain: [0, 0.3], type: "category", title: { text: "method" } },
+      xaxis: { ...BASE_LAYOUT.xaxis, domain: [0, 0.3], range: [-0.5, methods.length - 0.5], tickvals: methods.map((_, i) => i), ticktext: methods.map(methodName), zeroline: false, title: { text: "method" } },
       yaxis: { ...BASE_LAYOUT.yaxis, range: [lo, hi], title: { text: "student minus teacher, test top-1 (pp)" }, zeroline: true, zerolinecolor: "#888" },
       xaxis2: { ...BASE_LAYOUT.xaxis, domain: [0.4, 1], type: "category", anchor: "y2", tickangle: -30 },
       yaxis2: { ...BASE_LAYOUT.yaxis, anchor: "x2", range: top1Range(rows.flatMap((r) => [100 * r.valTop1, 100 * r.testTop1])), title: { text: "top-1 (%)" } },
       shapes: claimMarks(claim, "x", "y", true, hi),
-      annotations: [caption("Best checkpoint of each run by validation loss (students: once every skip is altered), evaluated on the 10,000 CIFAR-10 test images. Shaded: where C7a holds (a student loses at most the tolerance).", 150, -110)],
-      legend: { orientation: "h", x: 0, y: -0.32, yanchor: "top" },
-      width: 1300,
+      annotations: [caption("Best checkpoint of each run by validation loss (students: once every skip is altered), evaluated on the 10,000 CIFAR-10 test images. Shaded: where C7a holds (a student loses at most the tolerance). Right: hollow = validation split, filled = test set.", 150, -100)],
+      width: 1500,
       height: 640,
-      margin: { t: 100, b: 190, l: 70, r: 30 },
+      margin: { t: 100, b: 150, l: 70, r: 30 },
     },
   };
 }
@@ -152,6 +154,7 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
   const legendSeen = new Set<string>();
   panels.forEach((p, i) => {
     const ax = i === 0 ? "" : String(i + 1);
+    const marked = new Set<string>(); // one line per event and position in a panel (seeds share their schedule)
     const offset = p.teacher ? p.teacher.history.length : 0;
     const all = [...(p.teacher ? [{ c: p.teacher, off: 0 }] : []), ...p.curves.map((c) => ({ c, off: p.teacher && c !== p.teacher ? offset : 0 }))];
     for (const { c, off } of all) {
@@ -160,16 +163,19 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
       data.push({
         type: "scatter",
         mode: "lines+markers",
-        name: `${c.run}${c.state ? ` (${c.state})` : ""}`,
+        name: `${c.run}${c.state ? `, ${c.state}` : ""}`,
+        legendgroup: c.run,
+        showlegend: !legendSeen.has(`run ${c.run}`),
         x,
         y: c.history.map((h) => 100 * h.valTop1),
         xaxis: `x${ax}`,
         yaxis: `y${ax}`,
         line: { color, width: 2, dash: c.state ? "dash" : /-seed\d+$/.test(c.run) ? "dot" : "solid" },
         marker: { size: 5, color },
-        hovertext: c.history.map((h) => `${c.run}, epoch ${h.epoch + 1}: val top-1 ${pct(h.valTop1)}, loss ${h.valLoss.toFixed(3)}, lr ${h.lr}<br>skips: ${h.skipModes.join(" ")}`),
+        hovertext: c.history.map((h) => `${c.run}, epoch ${h.epoch + 1}: val top-1 ${pct(h.valTop1)}, loss ${h.valLoss.toFixed(3)}, lr ${Number(h.lr.toPrecision(3))}<br>skips: ${h.skipModes.join(" ")}`),
         hoverinfo: "text",
       });
+      legendSeen.add(`run ${c.run}`);
       const best = c.history.find((h) => h.epoch === c.best);
       if (best && !c.state) {
         data.push({
@@ -190,6 +196,9 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
       }
       const ev = curveEvents(c.history);
       for (const a of ev.alterations) {
+        const key = `alter ${c.method} ${a.epoch + off}`;
+        if (marked.has(key)) continue;
+        marked.add(key);
         shapes.push({
           type: "line",
           xref: `x${ax}`,
@@ -206,6 +215,9 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
         legendSeen.add(`alter ${c.method}`);
       }
       for (const s of ev.lrSteps) {
+        const key = `lr ${s.epoch + off}`;
+        if (marked.has(key)) continue;
+        marked.add(key);
         shapes.push({
           type: "line",
           xref: `x${ax}`,
@@ -218,13 +230,13 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
           name: "learning-rate step",
           legendgroup: "lr",
           showlegend: !legendSeen.has("lr"),
-          label: { text: `lr ${s.to}`, textposition: "end", textangle: -90, font: { size: 10 } },
+          label: { text: `lr ${Number(s.to.toPrecision(3))}`, textposition: "start", textangle: 0, xanchor: "left", yanchor: "bottom", padding: 2, font: { size: 10 } },
         });
         legendSeen.add("lr");
       }
     }
     const gapW = 0.06;
-    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, domain: [i / n + (i ? gapW / 2 : 0), (i + 1) / n - (i < n - 1 ? gapW / 2 : 0)], anchor: `y${ax}`, title: { text: p.teacher ? `epoch (student continues after the teacher's ${offset})` : "epoch" } };
+    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, domain: [i / n + (i ? gapW / 2 : 0), (i + 1) / n - (i < n - 1 ? gapW / 2 : 0)], anchor: `y${ax}`, title: { text: p.teacher && p.curves.length ? `epoch (teacher 1-${offset}, then the student)` : "epoch" } };
     layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, anchor: `x${ax}`, title: { text: i === 0 ? "validation top-1 (%)" : "" } };
     annotations.push({ text: `<b>${p.title}</b>`, xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 1.02, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 13 } });
   });
@@ -232,8 +244,8 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
     caption(
       "Dotted vertical line: a skip altered at the end of that epoch's training (the point after it is validated on the altered network); dashed: the learning rate changes from that epoch on; " +
         `star: the checkpoint kept (lowest validation loss once every skip is altered).${note ? ` ${note}` : ""}`,
-      Math.round(n * 55),
-      -70,
+      Math.round(n * 45),
+      -62,
     ),
   );
   return {
@@ -244,10 +256,10 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
       title: { text: title },
       shapes,
       annotations,
-      legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top" },
-      width: Math.max(900, 520 * n),
-      height: 640,
-      margin: { t: 90, b: 200, l: 70, r: 30 },
+      legend: { font: { size: 11 }, tracegroupgap: 2 },
+      width: Math.max(1000, 480 * n + 280),
+      height: 680,
+      margin: { t: 90, b: 150, l: 70, r: 30 },
     },
   };
 }
@@ -314,14 +326,13 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
       shapes: claimMarks(claim, "x", "y", true, hi),
       annotations: [
         ...(empty
-          ? [{ text: "no run has finished yet:<br>no result to show", xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { size: 20, color: "#888" } }]
+          ? ["", "2"].map((ax) => ({ text: "no run has finished yet:<br>no result to show", xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 0.5, showarrow: false, font: { size: 18, color: "#888" } }))
           : []),
-        caption(`Best checkpoint by validation loss (students: once every skip is altered), 10,000 test images. Shaded: within ${claim.tolerance} ${claim.unit} of the teacher (C7a; C7b's shortener part). ${missing}`, 150, -70),
+        caption(`Best checkpoint by validation loss (students: once every skip is altered), 10,000 test images. Shaded: within ${claim.tolerance} ${claim.unit} of the teacher (C7a; C7b's shortener part). ${missing}`, 150, -62),
       ],
-      legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top" },
-      width: 1300,
+      width: 1500,
       height: 640,
-      margin: { t: 100, b: 200, l: 70, r: 30 },
+      margin: { t: 100, b: 150, l: 70, r: 30 },
     },
   };
 }

@@ -73,9 +73,10 @@ export function hlsResourceFigure(rows: HlsRow[], precision: number, fifoDepth: 
       }
     }
     const claim = claims.find((c) => c.quantity === k);
-    if (claim) shapes.push(...claimMarks(claim, `x${ax}`, `y${ax}`, i === 0));
-    layout[`xaxis${ax}`] = { type: "category", categoryorder: "array", categoryarray: rfs, title: { text: "reuse factor" }, domain: [i / 3 + 0.02, (i + 1) / 3 - 0.04], anchor: `y${ax}` };
-    layout[`yaxis${ax}`] = { title: { text: `${label} saving (%)` }, zeroline: true, zerolinecolor: "#888", anchor: `x${ax}` };
+    // every panel's claim in the legend: the panels judge different claims
+    if (claim) shapes.push(...claimMarks(claim, `x${ax}`, `y${ax}`, true));
+    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: rfs, title: { text: "reuse factor" }, domain: [i / 3 + (i ? 0.05 : 0), (i + 1) / 3 - 0.02], anchor: `y${ax}` };
+    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, title: { text: `${label} saving (%)` }, zeroline: true, zerolinecolor: "#888", anchor: `x${ax}` };
   });
   // a legend entry for the open markers (no data: only its symbol is drawn in the legend)
   data.push({ type: "scatter", mode: "markers", name: `open marker: does not fit ${part}`, x: [null], y: [null], marker: { symbol: "circle-open", color: "#444", size: 8 }, hoverinfo: "skip" });
@@ -96,8 +97,9 @@ export function hlsResourceFigure(rows: HlsRow[], precision: number, fifoDepth: 
             "(figures claim-C1..C3, the MLPerf-Tiny-like hls4ml design); this sweep shows how the saving moves with the reuse factor.",
         ),
       ],
-      width: 1400,
-      height: 620,
+      legend: { font: { size: 11 }, tracegroupgap: 2 },
+      width: 1450,
+      height: 660,
       margin: { t: 100, b: 150, l: 70, r: 30 },
     },
   };
@@ -178,9 +180,9 @@ export function peFigure(rows: PeRow[], network: string, ref: PeReference, claim
       hoverinfo: "text",
     });
     const claim = claims.find((cl) => cl.quantity === q);
-    if (claim) shapes.push(...claimMarks(claim, `x${ax}`, `y${ax}`, i === 0));
-    layout[`xaxis${ax}`] = { type: "category", categoryorder: "array", categoryarray: bws, title: { text: "DRAM bandwidth (bytes/cycle)" }, domain: [i / 2 + 0.02, (i + 1) / 2 - 0.04], anchor: `y${ax}` };
-    layout[`yaxis${ax}`] = { title: { text: axis }, zeroline: true, zerolinecolor: "#888", anchor: `x${ax}` };
+    if (claim) shapes.push(...claimMarks(claim, `x${ax}`, `y${ax}`, true));
+    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: bws, title: { text: "DRAM bandwidth (bytes/cycle)" }, domain: [i / 2 + (i ? 0.05 : 0), (i + 1) / 2 - 0.02], anchor: `y${ax}` };
+    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, title: { text: axis }, zeroline: true, zerolinecolor: "#888", anchor: `x${ax}` };
   });
   const kib = (b: number) => `${b / 1024} KiB`;
   return {
@@ -226,23 +228,22 @@ export interface ClaimPoint {
  */
 export function claimDistributionFigure(o: { result: ClaimResult; axis: string; points: ClaimPoint[]; reference: ClaimPoint[]; leftOut: number; configuration: string }): Figure {
   const { result } = o;
-  const key = (p: ClaimPoint) => `${netName(p.network)}<br>${methodName(p.method)}`;
-  const groups = [...new Set([...o.points, ...o.reference].map(key))];
+  // x: the network; the two methods side by side in each (grouped boxes, stars offset with their method)
+  const nets = [...new Set([...o.points, ...o.reference].map((p) => p.network))];
+  const cats = nets.map(netName);
+  const methods = [...new Set([...o.points, ...o.reference].map((p) => p.method))];
   const data: Trace[] = [];
-  const seen = new Set<string>();
-  for (const g of groups) {
-    const pts = o.points.filter((p) => key(p) === g);
+  for (const method of methods) {
+    const pts = o.points.filter((p) => p.method === method);
     if (!pts.length) continue;
-    const method = pts[0].method;
     data.push({
       type: "box",
       name: `${methodName(method)}: sweep designs`,
-      legendgroup: method,
-      showlegend: !seen.has(method),
-      x: pts.map(() => g),
+      offsetgroup: method,
+      x: pts.map((p) => netName(p.network)),
       y: pts.map((p) => p.value),
       boxpoints: "all",
-      jitter: 0.5,
+      jitter: 0.6,
       pointpos: 0,
       marker: { size: 3, opacity: 0.45, color: METHOD_COLOR[method] },
       line: { color: METHOD_COLOR[method] },
@@ -250,33 +251,35 @@ export function claimDistributionFigure(o: { result: ClaimResult; axis: string; 
       hovertext: pts.map((p) => `${netName(p.network)} ${methodName(p.method)}: ${r1(p.value)}${result.unit}${p.label ? `<br>${p.label}` : ""}`),
       hoverinfo: "text",
     });
-    seen.add(method);
   }
-  const fit = o.reference.filter((p) => p.fits !== false);
-  const unfit = o.reference.filter((p) => p.fits === false);
-  data.push({
-    type: "scatter",
-    mode: "markers",
-    name: "reference configuration",
-    x: fit.map(key),
-    y: fit.map((p) => p.value),
-    marker: { symbol: "star", size: 16, color: fit.map((p) => METHOD_COLOR[p.method]), line: { color: "black", width: 1 } },
-    hovertext: fit.map((p) => `reference: ${netName(p.network)} ${methodName(p.method)} ${r1(p.value)}${result.unit}`),
-    hoverinfo: "text",
-  });
-  if (unfit.length)
-    data.push({
-      type: "scatter",
-      mode: "markers",
-      name: "reference, does not fit the part (not counted)",
-      x: unfit.map(key),
-      y: unfit.map((p) => p.value),
-      marker: { symbol: "star-open", size: 14, color: "#666" },
-      hovertext: unfit.map((p) => `reference: ${netName(p.network)} ${methodName(p.method)} ${r1(p.value)}${result.unit}, does not fit: not counted`),
-      hoverinfo: "text",
+  for (const [fits, name] of [
+    [true, "reference configuration"],
+    [false, "reference, does not fit the part (not counted)"],
+  ] as const) {
+    methods.forEach((method, i) => {
+      const pts = o.reference.filter((p) => p.method === method && (p.fits !== false) === fits);
+      if (!pts.length) return;
+      data.push({
+        type: "scatter",
+        mode: "markers",
+        name,
+        legendgroup: name,
+        showlegend: !data.some((t) => t.legendgroup === name),
+        offsetgroup: method,
+        x: pts.map((p) => netName(p.network)),
+        y: pts.map((p) => p.value),
+        marker: fits ? { symbol: "star", size: 16, color: METHOD_COLOR[method], line: { color: "black", width: 1 } } : { symbol: "star-open", size: 14, color: "#555" },
+        hovertext: pts.map((p) => `reference: ${netName(p.network)} ${methodName(p.method)} ${r1(p.value)}${result.unit}${fits ? "" : ", does not fit: not counted"}`),
+        hoverinfo: "text",
+      });
+      void i;
     });
+  }
   const ours = result.ours === null ? "not computed" : `${r1(result.ours)}${result.unit}`;
   const left = o.leftOut ? `; ${o.leftOut} sweep designs that do not fit their part left out` : "";
+  // an absolute value (|latency change|) cannot go below 0: the axis starts there, not at the band's lower edge
+  const absolute = o.axis.startsWith("|");
+  const top = 1.1 * Math.max(result.paper + result.tolerance, ...o.points.map((p) => p.value), ...o.reference.map((p) => p.value));
   return {
     data,
     layout: {
@@ -285,13 +288,15 @@ export function claimDistributionFigure(o: { result: ClaimResult; axis: string; 
         text: `${result.id}: ${result.claim}`,
         subtitle: { text: `paper ${result.paper}${result.unit}; ours at the reference ${ours} (largest over its pairs): ${result.status}` },
       },
-      xaxis: { type: "category", categoryorder: "array", categoryarray: groups, title: { text: "network, method" } },
-      yaxis: { title: { text: o.axis }, zeroline: true, zerolinecolor: "#888" },
+      boxmode: "group",
+      scattermode: "group",
+      xaxis: { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: cats, title: { text: "network (left: SkipRemover, right: SkipShortener)" } },
+      yaxis: { ...BASE_LAYOUT.yaxis, title: { text: o.axis }, zeroline: true, zerolinecolor: "#888", ...(absolute ? { range: [-0.05 * top, top] } : {}) },
       shapes: claimMarks(result, "x", "y", true),
-      annotations: [caption(`Boxes: the whole sweep (${o.points.length} designs${left}). Stars: ${o.configuration}.`)],
+      annotations: [caption(`Boxes: the whole sweep (${o.points.length} designs${left}). Stars: ${o.configuration}.`, 150)],
       width: 1200,
       height: 620,
-      margin: { t: 100, b: 170, l: 70, r: 30 },
+      margin: { t: 100, b: 150, l: 70, r: 30 },
     },
   };
 }

@@ -114,7 +114,7 @@ export function claimMarks(c: Pick<ClaimSpec, "id" | "paper" | "tolerance" | "ch
       line: { width: 0 },
       layer: "below",
       name: toleranceText(c),
-      legendgroup: "tolerance",
+      legendgroup: `tolerance ${c.id}`,
       showlegend,
     },
     {
@@ -127,7 +127,7 @@ export function claimMarks(c: Pick<ClaimSpec, "id" | "paper" | "tolerance" | "ch
       y1: c.paper,
       line: { color: PAPER_COLOR, width: 2, dash: "dash" },
       name: `paper (${c.id}): ${num(c.paper)}${c.unit}`,
-      legendgroup: "paper",
+      legendgroup: `paper ${c.id}`,
       showlegend,
       label: { text: `paper ${num(c.paper)}${c.unit}`, textposition: "end", yanchor: "bottom", font: { size: 11, color: PAPER_COLOR } },
     },
