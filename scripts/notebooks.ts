@@ -65,7 +65,7 @@ const notebooks: Record<string, Cell[]> = {
       "Every figure is interactive: hover a point for its configuration, drag to zoom, double-click to reset.",
     ),
     setup(),
-    md("## The verdicts", "", "*ours* is the value at the claim's reference configuration; *range* is over the whole sweep."),
+    md("## The verdicts", "", "*ours* is the value at the claim's reference configuration (`figures/claims.md` adds the sweep's range)."),
     code(
       'const { claims } = JSON.parse(fs.readFileSync("../figures/claims.json", "utf8"));',
       "const f1 = (v: number | null, u: string) => (v === null ? \"-\" : v.toFixed(1) + u);",
@@ -157,9 +157,12 @@ const notebooks: Record<string, Cell[]> = {
     ),
     code(
       "const TRAIN = true;",
+      "const data = loadCifar10(defaultDataDir());",
+    ),
+    md("The training backend (our C++ kernels when they are built). A cell with `await` keeps its `const`s local in tslab, so it stands alone:"),
+    code(
       "const backend = await initBackend({ quiet: true });",
       'console.log("backend:", backend.name, "threads:", backend.threads);',
-      "const data = loadCifar10(defaultDataDir());",
     ),
     md(
       "The run's configuration: the authors' recipe (`DEFAULT_CONFIG`), cut down.",
@@ -190,7 +193,7 @@ const notebooks: Record<string, Cell[]> = {
       '  [{ title: "teacher, then SkipRemover", teacher: teacherRun, curves: [studentRun] }],',
       '  "live run: validation top-1 on 500 images"));',
       "const hooks = (into: any) => ({",
-      "  data, env: {},",
+      "  data: data, env: {}, // (tslab: no shorthand for a variable of another cell)",
       "  onProgress: (p: any) => progress.update(",
       "    `${into.run}: epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.steps} ` +",
       "    `loss ${p.loss.toFixed(3)} ${p.imagesPerSecond.toFixed(0)} img/s ` +",

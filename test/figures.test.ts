@@ -176,6 +176,10 @@ describe("accuracy figures", () => {
     expect(text).toContain("resnet56/teacher in progress (epoch 8 of 40)");
     expect(text).toContain("1 run not started");
     expect(JSON.stringify(fig.layout.title)).toContain("2 of 4 runs finished");
+    // nothing finished: no trace at all, and the figure says so
+    const none = depthFigure(runs.map((r) => ({ ...r, state: r.state === "done" ? "in progress" : r.state })), spec("C7a"));
+    expect(none.data).toEqual([]);
+    expect(JSON.stringify(none.layout.annotations)).toContain("no run has finished yet");
   });
 });
 

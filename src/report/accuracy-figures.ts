@@ -64,6 +64,7 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
       // the first seed's label to the left, the others' to the right
       textposition: g.map((_, j) => (j === 0 && g.length > 1 ? "middle left" : "middle right")),
       textfont: { size: 11 },
+      cliponaxis: false,
       marker: { size: 12, color: METHOD_COLOR[method], line: { color: "black", width: 1 } },
       hovertext: g.map((x) => `${x.s.run} (seed ${x.s.seed}): test top-1 ${pct(x.s.testTop1)}<br>teacher ${x.t.run}: ${pct(x.t.testTop1)}<br>gap ${pp(x.gap)}`),
       hoverinfo: "text",
@@ -84,6 +85,7 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
       text: rows.map((r) => (100 * r[k]).toFixed(2)),
       textposition: k === "testTop1" ? "middle right" : "middle left",
       textfont: { size: 10 },
+      cliponaxis: false,
       xaxis: "x2",
       yaxis: "y2",
       marker: { size: 10, symbol, color: rows.map((r) => METHOD_COLOR[r.method] ?? "#555") },
@@ -96,7 +98,7 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
     layout: {
       ...BASE_LAYOUT,
       title: { text: title, subtitle: { text: "left: each student's test top-1 minus its own teacher's (C7a); right: absolute top-1 of every run" } },
-      xaxis: { ...BASE_LAYOUT.xaxis, domain: [0, 0.3], range: [-0.5, methods.length - 0.5], tickvals: methods.map((_, i) => i), ticktext: methods.map(methodName), zeroline: false, title: { text: "method" } },
+      xaxis: { ...BASE_LAYOUT.xaxis, domain: [0, 0.3], range: [-0.7, methods.length - 0.3], tickvals: methods.map((_, i) => i), ticktext: methods.map(methodName), zeroline: false, title: { text: "method" } },
       yaxis: { ...BASE_LAYOUT.yaxis, range: [lo, hi], title: { text: "student minus teacher, test top-1 (pp)" }, zeroline: true, zerolinecolor: "#888" },
       xaxis2: { ...BASE_LAYOUT.xaxis, domain: [0.4, 1], type: "category", anchor: "y2", tickangle: -30 },
       yaxis2: { ...BASE_LAYOUT.yaxis, anchor: "x2", range: top1Range(rows.flatMap((r) => [100 * r.valTop1, 100 * r.testTop1])), title: { text: "top-1 (%)" } },
@@ -281,6 +283,7 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
       return g === null ? [] : [{ r, g }];
     });
     gaps.push(...pts.map((p) => p.g));
+    if (!pts.length) continue;
     data.push({
       type: "scatter",
       mode: "markers+lines",
@@ -295,6 +298,7 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
   }
   for (const net of nets) {
     const rs = done.filter((r) => r.net === net && r.testTop1 !== undefined);
+    if (!rs.length) continue;
     data.push({
       type: "scatter",
       mode: "markers",
