@@ -7,7 +7,7 @@
 import type { EpochRecord } from "../train/checkpoint.js";
 import type { ClaimSpec } from "./claims.js";
 import { gap, stateLabel, type DepthRun } from "./depth.js";
-import { BASE_LAYOUT, caption, claimMarks, METHOD_COLOR, methodName, NET_COLOR, netName, type Figure, type Trace } from "./plot-style.js";
+import { BASE_LAYOUT, caption, claimMarks, METHOD_COLOR, methodName, NET_COLOR, netName, wrap, type Figure, type Trace } from "./plot-style.js";
 
 type Mark = Pick<ClaimSpec, "id" | "paper" | "tolerance" | "check" | "unit">;
 
@@ -242,14 +242,13 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
     layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, anchor: `x${ax}`, title: { text: i === 0 ? "validation top-1 (%)" : "" } };
     annotations.push({ text: `<b>${p.title}</b>`, xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 1.02, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 13 } });
   });
-  annotations.push(
-    caption(
-      "Dotted vertical line: a skip altered at the end of that epoch's training (the point after it is validated on the altered network); dashed: the learning rate changes from that epoch on; " +
-        `star: the checkpoint kept (lowest validation loss once every skip is altered).${note ? ` ${note}` : ""}`,
-      Math.round(n * 45),
-      -62,
-    ),
-  );
+  const width = Math.max(1000, 480 * n + 280);
+  const text =
+    "Dotted vertical line: a skip altered at the end of that epoch's training (the point after it is validated on the altered network); dashed: the learning rate changes from that epoch on; " +
+    `star: the checkpoint kept (lowest validation loss once every skip is altered).${note ? ` ${note}` : ""}`;
+  const chars = Math.floor((width - 120) / 7.5);
+  annotations.push(caption(text, chars, -62));
+  const lines = wrap(text, chars).split("<br>").length;
   return {
     data,
     layout: {
@@ -259,9 +258,9 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
       shapes,
       annotations,
       legend: { font: { size: 11 }, tracegroupgap: 2 },
-      width: Math.max(1000, 480 * n + 280),
-      height: 680,
-      margin: { t: 90, b: 150, l: 70, r: 30 },
+      width,
+      height: 560 + 17 * lines,
+      margin: { t: 90, b: 80 + 17 * lines, l: 70, r: 30 },
     },
   };
 }
@@ -312,6 +311,8 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
       hoverinfo: "text",
     });
   }
+  // plotly draws no subplot that no trace refers to: an empty trace keeps the right panel's axes when nothing is done
+  if (!data.some((t) => t.xaxis === "x2")) data.push({ type: "scatter", mode: "markers", x: [], y: [], xaxis: "x2", yaxis: "y2", showlegend: false, hoverinfo: "skip" });
   const [lo, hi] = gapRange(gaps, claim);
   const waiting = runs.filter((r) => r.state !== "done");
   const inProgress = waiting.filter((r) => r.state === "in progress").map((r) => `${r.id} ${stateLabel(r)}`);
