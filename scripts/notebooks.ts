@@ -2,6 +2,8 @@
  * The numbered notebooks, written from this one source so their code stays short and reviewed with the rest.
  *   npm run notebooks            write notebooks/*.ipynb (no outputs)
  *   npm run notebooks:execute    run them on the project's tslab kernel with Debian's Jupyter, outputs kept
+ * Figures are interactive plotly outputs (src/report/notebook.ts: plotly's bundle embedded once per notebook, no
+ * network). Cells are thin: one idea each, a few lines; a note before each figure says what to look for.
  */
 import * as path from "node:path";
 import { writeFileAtomic } from "../src/util/fs.js";
@@ -10,48 +12,446 @@ import { parseCli } from "./cli.js";
 parseCli("Usage: npm run notebooks", {});
 
 type Cell = { md: string } | { code: string };
+const md = (...lines: string[]): Cell => ({ md: lines.join("\n") });
+const code = (...lines: string[]): Cell => ({ code: lines.join("\n") });
+const src = (text: string) =>
+  text
+    .trim()
+    .split("\n")
+    .map((l, i, a) => (i < a.length - 1 ? l + "\n" : l));
 const nb = (cells: Cell[]) => ({
   cells: cells.map((c, i) =>
     "md" in c
-      ? { id: `cell-${i}`, cell_type: "markdown", metadata: {}, source: c.md.trim().split("\n").map((l, i, a) => (i < a.length - 1 ? l + "\n" : l)) }
-      : { id: `cell-${i}`, cell_type: "code", metadata: {}, execution_count: null, outputs: [], source: c.code.trim().split("\n").map((l, i, a) => (i < a.length - 1 ? l + "\n" : l)) },
+      ? { id: `cell-${i}`, cell_type: "markdown", metadata: {}, source: src(c.md) }
+      : { id: `cell-${i}`, cell_type: "code", metadata: {}, execution_count: null, outputs: [], source: src(c.code) },
   ),
   metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" }, language_info: { name: "typescript" } },
   nbformat: 4,
   nbformat_minor: 5,
 });
 
-const showPng = `const showPng = (f: string) => { if (fs.existsSync(f)) tslab.display.png(fs.readFileSync(f)); else console.log(\`\${f}: run npm run reproduce first\`); };`;
+/** every notebook starts with these: fs, tslab, the figure display and the saved-figure reader */
+const setup = (...more: string[]) =>
+  code(
+    'import * as fs from "fs";',
+    'import * as tslab from "tslab";',
+    'import { figureDisplay, savedFigure } from "../dist/report/notebook.js";',
+    'import { markdownTable } from "../dist/report/table.js";',
+    ...more,
+    "const fig = figureDisplay(tslab);",
+    "const show = (f: any, what = \"the figure\") =>",
+    '  f ? fig.show(f) : console.log(`${what}: run npm run reproduce first`);',
+  );
+
+/** the verdicts of some claims, from the committed figures/claims.json */
+const verdicts = (ids: string[]) =>
+  code(
+    'const verdicts = JSON.parse(fs.readFileSync("../figures/claims.json", "utf8")).claims;',
+    `for (const c of verdicts.filter((c: any) => ${JSON.stringify(ids)}.includes(c.id))) {`,
+    '  const ours = c.ours === null ? "-" : c.ours.toFixed(1) + c.unit;',
+    '  console.log(`${c.id}: ${c.status} (paper ${c.paper}${c.unit}, ours ${ours})`);',
+    "}",
+  );
 
 const notebooks: Record<string, Cell[]> = {
   "00-claims.ipynb": [
-    { md: "# 00 · The paper's claims, side by side\n\nEach claim of *Tailor* (Weng et al., TRETS 2024) as `data/claims.json` states it, the value this replication computes, and whether it holds within the tolerance we fixed before computing anything. The table is the one `npm run reproduce` wrote to `figures/claims.json`; the cells below recompute the hardware claims live (a few seconds)." },
-    { code: `import * as fs from "fs";\nimport * as tslab from "tslab";\nconst claims = JSON.parse(fs.readFileSync("../figures/claims.json", "utf8"));\ntslab.display.markdown(["| claim | paper | ours | status |", "|---|---|---|---|", ...claims.claims.map((c: any) => \`| \${c.id}: \${c.claim} | \${c.paper}\${c.unit} | \${c.ours === null ? "-" : c.ours.toFixed(1) + c.unit} | \${c.status} |\`)].join("\\n"));` },
-    { md: "The hardware claims again, computed now from the cost models (`src/hw`). *Up to* is the largest saving over the sweep; the median shows what a typical configuration gains." },
-    { code: `import { hls4mlSweep } from "../dist/report/hls4ml-sweep.js";\nimport { peSweep } from "../dist/report/pe-sweep.js";\nimport { hlsSaving, peGain } from "../dist/report/summary.js";\nconst hls = hls4mlSweep();\nconst pe = peSweep();\nconst rows = [\n  ["BRAM saving", hlsSaving(hls, "bram18")],\n  ["FF saving", hlsSaving(hls, "ff")],\n  ["LUT saving", hlsSaving(hls, "lut")],\n  ["PE-array performance gain", peGain(pe, "perf")],\n  ["PE-array DRAM-byte saving", peGain(pe, "bytes")],\n] as const;\ntslab.display.markdown(["| metric | up to | median | where the maximum is |", "|---|---|---|---|", ...rows.map(([n, e]) => \`| \${n} | \${e.value.toFixed(1)}% | \${e.median.toFixed(1)}% | \${e.where} |\`)].join("\\n"));` },
+    md(
+      "# 00 · The paper's claims, side by side",
+      "",
+      "Each claim of *Tailor* (Weng et al., TRETS 2024) as `data/claims.json` states it, the value this replication",
+      "computes, and whether it holds within the tolerance we fixed before computing anything.",
+      "",
+      "The table and figures are the ones `npm run reproduce` wrote to `figures/`.",
+      "Every figure is interactive: hover a point for its configuration, drag to zoom, double-click to reset.",
+    ),
+    setup(),
+    md("## The verdicts", "", "*ours* is the value at the claim's reference configuration (`figures/claims.md` adds the sweep's range)."),
+    code(
+      'const { claims } = JSON.parse(fs.readFileSync("../figures/claims.json", "utf8"));',
+      "const f1 = (v: number | null, u: string) => (v === null ? \"-\" : v.toFixed(1) + u);",
+      "const row = (c: any) =>",
+      "  [c.id, `${c.paper}${c.unit} ± ${c.tolerance}`, f1(c.ours, c.unit), c.status];",
+      "const head = [\"claim\", \"paper ± tolerance\", \"ours\", \"status\"];",
+      "tslab.display.markdown(markdownTable(head, claims.map(row)));",
+    ),
+    md(
+      "## C1-C3: hls4ml savings",
+      "",
+      "What to look for: the **stars** (the reference configuration, where the claim is judged) against the",
+      "**dashed line** (the paper's value) and the **shaded band** (our tolerance). A star inside the band reproduces",
+      "the claim. The boxes show how far the saving moves over the sweep; hollow stars do not fit their FPGA.",
+    ),
+    code('show(savedFigure("../figures/claim-C1.html"), "C1");'),
+    code('show(savedFigure("../figures/claim-C2.html"), "C2");'),
+    code('show(savedFigure("../figures/claim-C3.html"), "C3");'),
+    md(
+      "## C4, C5: the 2D PE array",
+      "",
+      "Same reading. The sweep spans array sizes, DRAM bandwidths, buffers and add modes:",
+      "whether the paper's values are reachable depends mostly on how memory-bound the array is.",
+    ),
+    code('show(savedFigure("../figures/claim-C4.html"), "C4");'),
+    code('show(savedFigure("../figures/claim-C5.html"), "C5");'),
+    md("## C6: latency", "", "The paper says Tailor leaves the hls4ml latency unchanged: the points should sit at 0, inside the band."),
+    code('show(savedFigure("../figures/claim-C6.html"), "C6");'),
+    md(
+      "## C7a: accuracy",
+      "",
+      "Left panel: each student's test top-1 minus its own teacher's, one marker per seed. The claim holds where",
+      "every marker lies in the shaded region (a loss of at most the tolerance).",
+    ),
+    code('show(savedFigure("../figures/accuracy-resnet8.html"), "C7a");'),
+    md("## C7b: depth", "", "C7b needs the depth campaign; runs that have not finished are listed under the figure, never drawn."),
+    code('show(savedFigure("../figures/accuracy-depth.html"), "C7b");'),
+    md("## The hardware claims, recomputed now", "", "The cost models run in a few seconds: this recomputes *up to* (the largest saving) and the median."),
+    code(
+      'import { hls4mlSweep } from "../dist/report/hls4ml-sweep.js";',
+      'import { peSweep } from "../dist/report/pe-sweep.js";',
+      'import { hlsSaving, peGain } from "../dist/report/summary.js";',
+      "const hls = hls4mlSweep();",
+      "const pe = peSweep();",
+    ),
+    code(
+      "const live = [",
+      '  ["BRAM saving", hlsSaving(hls, "bram18")],',
+      '  ["FF saving", hlsSaving(hls, "ff")],',
+      '  ["LUT saving", hlsSaving(hls, "lut")],',
+      '  ["PE perf gain", peGain(pe, "perf")],',
+      '  ["PE DRAM-byte saving", peGain(pe, "bytes")],',
+      "] as const;",
+      "const head = [\"metric\", \"up to %\", \"median %\", \"where the maximum is\"];",
+      "const cells = live.map(([n, e]) => [n, e.value, e.median, e.where]);",
+      "tslab.display.markdown(markdownTable(head, cells));",
+    ),
+    md(
+      "## What this notebook showed",
+      "",
+      "Each claim's value at its reference configuration against the paper's, with our tolerance, and the range the",
+      "sweep spans. ARTIFACT.md explains every claim that is not reproduced at its reference.",
+    ),
   ],
+
   "01-tailor-training.ipynb": [
-    { md: "# 01 · Tailor training\n\nTailor fine-tunes a copy of the trained network (the student) with knowledge distillation from the frozen original (the teacher): loss = 0.35·MSE(teacher logits, student logits) + 0.65·CE. Every few epochs it alters one skip, from the input end: **SkipRemover** deletes it, **SkipShortener** replaces it by short skips over single convolutions.\n\nFirst a live run, small enough for a notebook (about a minute): a ResNet-8 teacher for 2 epochs on 2,000 CIFAR-10 images, then SkipRemover from it with a skip removed after every epoch. It shows the mechanics, not the accuracy. Set `TRAIN = false` to skip it." },
-    { code: `import * as fs from "fs";\nimport * as tslab from "tslab";\nimport { initBackend } from "../dist/backend/index.js";\nimport { defaultDataDir, loadCifar10 } from "../dist/data/cifar10.js";\nimport { DEFAULT_CONFIG } from "../dist/train/config.js";\nimport { runTailor } from "../dist/train/tailor.js";\nimport { lineChartSvg } from "../dist/report/svg.js";\nconst TRAIN = true;\nconst backend = await initBackend({ quiet: true });\nconsole.log("backend:", backend.name, "threads:", backend.threads);` },
-    { code: `const data = loadCifar10(defaultDataDir());\nconst small = { ...DEFAULT_CONFIG, epochs: 2, limitTrain: 2000, limitEval: 500, logEvery: 1000, lrMilestones: [] as number[] };\nconst curves: { name: string; x: number[]; y: number[] }[] = [];\nif (TRAIN) {\n  const teacher = runTailor({ config: small, data, env: {} });\n  curves.push({ name: "teacher", x: teacher.history.map((h) => h.epoch + 1), y: teacher.history.map((h) => 100 * h.valTop1) });\n  const remover = runTailor({ config: { ...small, method: "remover", teacher: "(in memory)", epochs: 4, everyEpochs: 1, lr: 0.01 }, data, env: {}, teacher: teacher.model, onAlter: (e, k) => console.log(\`after epoch \${e}: skip \${k} removed\`) });\n  curves.push({ name: "SkipRemover", x: remover.history.map((h) => h.epoch + 1), y: remover.history.map((h) => 100 * h.valTop1) });\n  tslab.display.svg(lineChartSvg(curves, { title: "live run: validation top-1", xLabel: "epoch", yLabel: "top-1 (%)" }));\n}` },
-    { md: "## The committed runs\n\nThe full results come from `npm run train:cifar` (schedule and times in ARTIFACT.md): both teachers, SkipRemover and SkipShortener from them, and the network without skips trained from scratch. `npm run reproduce` evaluated their best checkpoints (by validation loss, once every skip is altered) on the 10,000 test images." },
-    { code: `tslab.display.markdown(fs.existsSync("../figures/accuracy.md") ? fs.readFileSync("../figures/accuracy.md", "utf8") : "run npm run reproduce first");\n${showPng}\nshowPng("../figures/accuracy-resnet8.png");\nshowPng("../figures/training-resnet8.png");` },
+    md(
+      "# 01 · Tailor training",
+      "",
+      "Tailor fine-tunes a copy of the trained network (the *student*) with knowledge distillation from the frozen",
+      "original (the *teacher*): loss = 0.35·MSE(teacher logits, student logits) + 0.65·CE.",
+      "Every few epochs it alters one skip, from the input end: **SkipRemover** deletes it,",
+      "**SkipShortener** replaces it by short skips over single convolutions.",
+    ),
+    md(
+      "## A live run",
+      "",
+      "Small enough for a notebook (about a minute): a ResNet-8 teacher for 2 epochs on 2,000 CIFAR-10 images, then",
+      "SkipRemover from it, one skip removed after each epoch. It shows the mechanics, not the accuracy.",
+      "Set `TRAIN = false` to skip it.",
+    ),
+    setup(
+      'import { initBackend } from "../dist/backend/index.js";',
+      'import { defaultDataDir, loadCifar10 } from "../dist/data/cifar10.js";',
+      'import { DEFAULT_CONFIG } from "../dist/train/config.js";',
+      'import { runToEndAsync, startTailor } from "../dist/train/tailor.js";',
+      'import { trainingFigure } from "../dist/report/accuracy-figures.js";',
+      'import { notebookProgress } from "../dist/report/notebook.js";',
+    ),
+    code(
+      "const TRAIN = true;",
+      "const data = loadCifar10(defaultDataDir());",
+    ),
+    md("The training backend (our C++ kernels when they are built). A cell with `await` keeps its `const`s local in tslab, so it stands alone:"),
+    code(
+      "const backend = await initBackend({ quiet: true });",
+      'console.log("backend:", backend.name, "threads:", backend.threads);',
+    ),
+    md(
+      "The run's configuration: the authors' recipe (`DEFAULT_CONFIG`), cut down.",
+      "The student starts from the teacher's weights at a lower learning rate.",
+    ),
+    code(
+      "const small = {",
+      "  ...DEFAULT_CONFIG,",
+      "  epochs: 2, limitTrain: 2000, limitEval: 500,",
+      "  logEvery: 5, lrMilestones: [] as number[],",
+      "};",
+      "const studentCfg = {",
+      '  ...small, method: "remover" as const, teacher: "(in memory)",',
+      "  epochs: 4, everyEpochs: 1, lr: 0.01,",
+      "};",
+    ),
+    md(
+      "What to look for below: the progress line counts steps; the curve grows by one point per epoch.",
+      "The dotted vertical lines mark each skip removed: SkipRemover's accuracy dips right after one,",
+      "then distillation recovers part of it.",
+    ),
+    code(
+      "const progress = notebookProgress(tslab);",
+      "const curve = fig.live();",
+      "const teacherRun = { run: \"teacher\", method: \"teacher\", history: [] as any[] };",
+      "const studentRun = { run: \"remover\", method: \"remover\", history: [] as any[] };",
+      "const redraw = () => curve.update(trainingFigure(",
+      '  [{ title: "teacher, then SkipRemover", teacher: teacherRun, curves: [studentRun] }],',
+      '  "live run: validation top-1 on 500 images"));',
+      "const hooks = (into: any) => ({",
+      "  data: data, env: {}, // (tslab: no shorthand for a variable of another cell)",
+      "  onProgress: (p: any) => progress.update(",
+      "    `${into.run}: epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.steps} ` +",
+      "    `loss ${p.loss.toFixed(3)} ${p.imagesPerSecond.toFixed(0)} img/s ` +",
+      "    `ETA ${p.etaSeconds.toFixed(0)} s`),",
+      "  onEpoch: (r: any) => { into.history.push(r); redraw(); },",
+      "});",
+    ),
+    code(
+      "if (TRAIN) {",
+      "  const teacher = await runToEndAsync(startTailor({",
+      "    config: small, ...hooks(teacherRun),",
+      "  }));",
+      "  await runToEndAsync(startTailor({",
+      "    config: studentCfg, teacher: teacher.model, ...hooks(studentRun),",
+      "  }));",
+      '  progress.update("done: teacher 2 epochs, SkipRemover 4 (3 skips removed)", true);',
+      "}",
+    ),
+    md(
+      "## The committed runs: ResNet-8, short schedule",
+      "",
+      "`npm run train:cifar` trained both teachers, SkipRemover and SkipShortener from them (two seeds), and",
+      "the networks trained from scratch. `npm run reproduce` evaluated each best checkpoint on the 10,000 test images.",
+    ),
+    code(
+      'const acc = "../figures/accuracy.md";',
+      "tslab.display.markdown(",
+      '  fs.existsSync(acc) ? fs.readFileSync(acc, "utf8") : "run npm run reproduce first");',
+    ),
+    md(
+      "What to look for: in the left panel, every marker (one per seed) inside the shaded region means",
+      "no student lost more than the tolerance against its own teacher (claim C7a).",
+      "The right panel shows absolute top-1 on a range narrow enough to see the differences.",
+    ),
+    code('show(savedFigure("../figures/accuracy-resnet8.html"));'),
+    md(
+      "The training curves: each student continues after its teacher (it starts from the teacher's best checkpoint).",
+      "Look for the dips at the dotted lines (a skip altered) and the jumps after the dashed lines (learning-rate steps).",
+    ),
+    code('show(savedFigure("../figures/training-resnet8.html"));'),
+    md(
+      "## The depth study (C7b)",
+      "",
+      "ResNet-8, -20 and -56 on one schedule, trained by `npm run campaign` over days.",
+      "Only finished runs are drawn as results; the caption lists the runs still in progress.",
+    ),
+    code('show(savedFigure("../figures/accuracy-depth.html"));'),
+    md("Curves of the deepest network so far (dashed: still training, not a result):"),
+    code('show(savedFigure("../figures/training-depth-resnet56.html"), "ResNet-56 curves");'),
+    verdicts(["C7a", "C7b"]),
+    md(
+      "## What this notebook showed",
+      "",
+      "Tailor's loop at work (skips altered one by one while distillation keeps the accuracy up), the committed",
+      "ResNet-8 students against their teachers (C7a), and how far the depth study (C7b) has come.",
+    ),
   ],
+
   "02-hls4ml.ipynb": [
-    { md: "# 02 · hls4ml dataflow designs\n\nIn hls4ml's `io_stream` mode every layer is a process and every edge a FIFO. A skip connection costs a Clone process, a copy FIFO that must hold what the main path has not yet consumed, and an Add. `src/hw/hls4ml` builds that design from the NetSpec, simulates it token by token to size the FIFOs (as hls4ml's FIFO-depth optimisation does by co-simulation), and counts BRAM, FF, LUT and DSP." },
-    { code: `import * as fs from "fs";\nimport * as tslab from "tslab";\nimport { lower, resnet8, withAllSkips } from "../dist/net/index.js";\nimport { hls4mlCost, MLPERF_TINY_HLS4ML } from "../dist/hw/hls4ml/index.js";\nconst cfg = { ...MLPERF_TINY_HLS4ML, fifoDepth: "optimised" as const };\nconst variants = {\n  "teacher (long skips)": resnet8({ form: "shortenable" }),\n  "SkipRemover": withAllSkips(resnet8({ form: "shortenable" }), "removed"),\n  "SkipShortener (fused)": withAllSkips(resnet8({ form: "shortenable" }), "shortened"),\n};\nconst reports = Object.entries(variants).map(([name, net]) => [name, hls4mlCost(lower(net), cfg)] as const);\ntslab.display.markdown(["| ResNet-8, MLPerf-Tiny-like config | BRAM18 | FF | LUT | DSP | latency (cycles) |", "|---|---|---|---|---|---|", ...reports.map(([n, r]) => \`| \${n} | \${r.totals.bram18} | \${Math.round(r.totals.ff)} | \${Math.round(r.totals.lut)} | \${r.totals.dsp} | \${r.totals.latencyCycles} |\`)].join("\\n"));` },
-    { md: "Where the teacher's skip costs sit: its FIFOs sorted by size. The copy FIFOs of the skips (`skip = true`) are what SkipRemover deletes; the fused SkipShortener keeps the skip values in the convolution's own window instead." },
-    { code: `const teacher = reports[0][1];\ntslab.display.markdown(["| stream | depth | width (bits) | storage | BRAM18 | skip |", "|---|---|---|---|---|---|", ...[...teacher.streams].sort((a, b) => b.depth * b.width - a.depth * a.width).slice(0, 10).map((s) => \`| \${s.name} | \${s.depth} | \${s.width} | \${s.storage} | \${s.bram18} | \${s.skip} |\`)].join("\\n"));` },
-    { md: "## How far to trust it\n\nThe model set beside the only public hls4ml synthesis reports we found with every figure it needs: the CNN of hls4ml's tutorial (Vivado HLS 2020.1, `data/published/hls4ml-tutorial-cnn.json`). The FIFOs' block RAM, the FIFO count and depths and the latency are close; the FF and LUT of the arithmetic are not (see ARTIFACT.md)." },
-    { code: `import { comparePublished } from "../dist/report/published-hls4ml.js";\nconst check = comparePublished(JSON.parse(fs.readFileSync("../data/published/hls4ml-tutorial-cnn.json", "utf8")));\ntslab.display.markdown(["| design | quantity | published | model | error |", "|---|---|---|---|---|", ...check.totals.map((t) => \`| \${t.design} | \${t.quantity} | \${t.observed} | \${t.model} | \${t.errorPct.toFixed(1)}% |\`)].join("\\n"));` },
-    { md: "Across the sweep (networks × precisions × reuse factors × FIFO policies), written by `npm run reproduce`:" },
-    { code: `${showPng}\nshowPng("../figures/hls4ml-resources-8bit.png");\ntslab.display.markdown(fs.existsSync("../figures/hls4ml-mlperf-tiny.md") ? fs.readFileSync("../figures/hls4ml-mlperf-tiny.md", "utf8") : "");` },
+    md(
+      "# 02 · hls4ml dataflow designs",
+      "",
+      "In hls4ml's `io_stream` mode every layer is a process and every edge a FIFO. A skip costs a Clone process,",
+      "a copy FIFO that must hold what the main path has not yet consumed, and an Add.",
+      "`src/hw/hls4ml` builds that design from the NetSpec, simulates it token by token to size the FIFOs,",
+      "and counts BRAM, FF, LUT and DSP.",
+    ),
+    setup(
+      'import { lower, resnet8, withAllSkips } from "../dist/net/index.js";',
+      'import { hls4mlCost, MLPERF_TINY_HLS4ML } from "../dist/hw/hls4ml/index.js";',
+    ),
+    md("ResNet-8 in an MLPerf-Tiny-like configuration, with FIFO depths from the simulation:"),
+    code(
+      'const cfg = { ...MLPERF_TINY_HLS4ML, fifoDepth: "optimised" as const };',
+      'const teacherNet = resnet8({ form: "shortenable" });',
+      "const variants = {",
+      '  "teacher (long skips)": teacherNet,',
+      '  "SkipRemover": withAllSkips(teacherNet, "removed"),',
+      '  "SkipShortener (fused)": withAllSkips(teacherNet, "shortened"),',
+      "};",
+      "const reports = Object.entries(variants)",
+      "  .map(([name, net]) => [name, hls4mlCost(lower(net), cfg)] as const);",
+    ),
+    code(
+      "const head = [\"design\", \"BRAM18\", \"FF\", \"LUT\", \"DSP\", \"latency (cycles)\"];",
+      "const cells = reports.map(([n, { totals: t }]) =>",
+      "  [n, t.bram18, Math.round(t.ff), Math.round(t.lut), t.dsp, t.latencyCycles]);",
+      "tslab.display.markdown(markdownTable(head, cells));",
+    ),
+    md(
+      "Where the teacher's skip costs sit: its largest FIFOs. The copy FIFOs of the skips (`skip = true`) are what",
+      "SkipRemover deletes; the fused SkipShortener keeps the skip values in the convolution's own window instead.",
+    ),
+    code(
+      "const streams = [...reports[0][1].streams]",
+      "  .sort((a, b) => b.depth * b.width - a.depth * a.width).slice(0, 8);",
+      "const head = [\"stream\", \"depth\", \"width (bits)\", \"storage\", \"BRAM18\", \"skip\"];",
+      "const cells = streams.map((s) => [s.name, s.depth, s.width, s.storage, s.bram18, s.skip]);",
+      "tslab.display.markdown(markdownTable(head, cells));",
+    ),
+    md(
+      "## How far to trust it",
+      "",
+      "The model beside the only public hls4ml synthesis reports we found with every figure it needs: the CNN of",
+      "hls4ml's tutorial. The FIFOs' block RAM, the FIFO count and the latency are close; the FF and LUT of the",
+      "arithmetic are not (see ARTIFACT.md).",
+    ),
+    code(
+      'import { comparePublished } from "../dist/report/published-hls4ml.js";',
+      'const pubFile = "../data/published/hls4ml-tutorial-cnn.json";',
+      'const check = comparePublished(JSON.parse(fs.readFileSync(pubFile, "utf8")));',
+      "const head = [\"design\", \"quantity\", \"published\", \"model\", \"error %\"];",
+      "const cells = check.totals.map((x) => [x.design, x.quantity, x.observed, x.model, x.errorPct]);",
+      "tslab.display.markdown(markdownTable(head, cells));",
+    ),
+    md(
+      "## The sweep, computed now",
+      "",
+      "Networks × precisions × reuse factors × FIFO policies × flows (two seconds).",
+      "What to look for: the saving against the reuse factor, per network (colour) and method (dash). The dashed",
+      "red line is the paper's *up to* value of each panel's claim; open markers do not fit the FPGA.",
+    ),
+    code(
+      'import { hls4mlSweep } from "../dist/report/hls4ml-sweep.js";',
+      'import { hlsResourceFigure, hlsClaimFigure } from "../dist/report/figures.js";',
+      'import { hlsClaim, hlsReferenceRows } from "../dist/report/hardware-claims.js";',
+      'const spec = JSON.parse(fs.readFileSync("../data/claims.json", "utf8"));',
+      "const hlsSpecs = spec.claims.filter((c: any) => c.group === \"hls4ml\");",
+      "const rows = hls4mlSweep();",
+    ),
+    code('fig.show(hlsResourceFigure(rows, 8, "optimised", hlsSpecs));'),
+    md(
+      "C1 at its reference configuration, recomputed: the stars are the reference's designs, the boxes the sweep.",
+      "A star inside the shaded band reproduces the claim.",
+    ),
+    code(
+      'const c1 = hlsSpecs.find((c: any) => c.id === "C1");',
+      "const ref = spec.references[c1.reference];",
+      "const refRows = hlsReferenceRows(c1.reference, ref);",
+      "const c1Result = hlsClaim(c1, rows, refRows);",
+      'fig.show(hlsClaimFigure(c1Result, "bram18", rows, refRows, c1.reference, ref.config));',
+    ),
+    verdicts(["C1", "C2", "C3", "C6"]),
+    md(
+      "## What this notebook showed",
+      "",
+      "Where a skip's cost sits in an hls4ml dataflow design (its copy FIFO), how close the model comes to public",
+      "synthesis reports, and how the savings C1-C3 move over the sweep and at the reference configuration.",
+    ),
   ],
+
   "03-pe-array.ipynb": [
-    { md: "# 03 · A 2D processing-element array\n\nHere the network runs layer by layer through DRAM. A long skip's tensor must stay in DRAM until its Add (an extra read, or a whole element-wise pass); a shortened skip adds the convolution's own input, already in the input buffer. `src/hw/pe-array` uses SCALE-Sim's fold formula for compute cycles and counts DRAM bytes per layer." },
-    { code: `import * as fs from "fs";\nimport * as tslab from "tslab";\nimport { lower, resnet8, withAllSkips } from "../dist/net/index.js";\nimport { peArrayCost, DEFAULT_PE_ARRAY } from "../dist/hw/pe-array/index.js";\nconst rows: string[] = [];\nfor (const addMode of ["fused", "separate"] as const) {\n  const cfg = { ...DEFAULT_PE_ARRAY, addMode, dramBytesPerCycle: 8 };\n  const base = peArrayCost(lower(resnet8({ form: "shortenable" })), cfg).totals;\n  for (const mode of ["removed", "shortened"] as const) {\n    const t = peArrayCost(lower(withAllSkips(resnet8({ form: "shortenable" }), mode)), cfg).totals;\n    rows.push(\`| \${addMode} | \${mode} | \${(100 * (t.inferencesPerSecond / base.inferencesPerSecond - 1)).toFixed(1)}% | \${(100 * (t.dramBytes / base.dramBytes - 1)).toFixed(1)}% |\`);\n  }\n}\ntslab.display.markdown(["| add | skips | performance | DRAM bytes |", "|---|---|---|---|", ...rows].join("\\n"));` },
-    { md: "The gain depends on how memory-bound the layers are: at low DRAM bandwidth the skip traffic is on the critical path, at high bandwidth the array is compute-bound and only the removed projection convolutions save time." },
-    { code: `const showPng = (f: string) => { if (fs.existsSync(f)) tslab.display.png(fs.readFileSync(f)); else console.log(\`\${f}: run npm run reproduce first\`); };\nshowPng("../figures/pe-array-resnet8.png");\ntslab.display.markdown(fs.existsSync("../figures/pe-array-summary.md") ? fs.readFileSync("../figures/pe-array-summary.md", "utf8") : "");` },
+    md(
+      "# 03 · A 2D processing-element array",
+      "",
+      "Here the network runs layer by layer through DRAM. A long skip's tensor must stay in DRAM until its Add",
+      "(an extra read, or a whole element-wise pass); a shortened skip adds the convolution's own input, already",
+      "in the input buffer. `src/hw/pe-array` uses SCALE-Sim's fold formula for compute cycles and counts DRAM bytes.",
+    ),
+    setup(
+      'import { peSweep } from "../dist/report/pe-sweep.js";',
+      'import { peFigure, peClaimFigure } from "../dist/report/figures.js";',
+      'import * as hw from "../dist/report/hardware-claims.js";',
+    ),
+    md("The claims C4 and C5 and their reference configuration, from `data/claims.json`:"),
+    code(
+      'const spec = JSON.parse(fs.readFileSync("../data/claims.json", "utf8"));',
+      "const peSpecs = spec.claims.filter((c: any) => c.group === \"pe-array\");",
+      "const refName = peSpecs[0].reference;",
+      "const refSpec = spec.references[refName];",
+      "const refCfg = hw.peReferenceConfig(refName, refSpec);",
+      "console.log(refName, JSON.stringify(refSpec.config));",
+    ),
+    code("const rows = peSweep();", "const refRows = hw.peReferenceRows(refName, refSpec);"),
+    md(
+      "ResNet-8 at the reference configuration, with the DRAM bandwidth and the add mode varied.",
+      "What to look for: both panels are *up is better*. At low bandwidth the skip traffic is on the critical path;",
+      "at high bandwidth the array is compute-bound and only the removed projection convolutions save time.",
+    ),
+    code("fig.show(peFigure(rows, \"resnet8\", { name: refName, config: refCfg }, peSpecs));"),
+    md("ResNet-50, whose bottleneck blocks carry the largest skip tensors (C4 and C5 take the largest value over the networks):"),
+    code("fig.show(peFigure(rows, \"resnet50\", { name: refName, config: refCfg }, peSpecs));"),
+    md("The claims themselves: stars at the reference, boxes over the whole sweep, the paper's value dashed, our tolerance shaded."),
+    code(
+      "for (const s of peSpecs) {",
+      "  const r = hw.peClaim(s, rows, refRows);",
+      "  fig.show(peClaimFigure(r, s.quantity, rows, refRows, refName, refSpec.config));",
+      "}",
+    ),
+    verdicts(["C4", "C5"]),
+    md(
+      "## What this notebook showed",
+      "",
+      "Why removing or shortening skips saves DRAM traffic on a layer-by-layer array, how the gain depends on the",
+      "bandwidth and the add mode, and where C4 and C5 stand at the reference configuration and over the sweep.",
+    ),
+  ],
+
+  "04-codesign.ipynb": [
+    md(
+      "# 04 · Codesign: accuracy against hardware at each precision (claim C8)",
+      "",
+      "Tailor is a codesign tool: a designer chooses between accuracy and hardware. The paper trains its Tailor",
+      "networks with quantisation-aware training (Brevitas) and reports that SkipShortener ResNets fare better under",
+      "QAT than SkipRemover ones: our claim **C8**.",
+      "",
+      "Every network here is costed **at the precision it was trained at**: hls4ml at the reference configuration of",
+      "`data/claims.json` with the trained widths (float at hls4ml's default `ap_fixed<16,6>`), the PE array at its",
+      "native 8 bits. The QAT runs train in the campaign after the depth study (`src/campaign/qat-plan.ts`); until",
+      "they finish, their accuracy shows as *in progress*, never as a number.",
+    ),
+    setup(
+      'import { hlsReferenceConfig, peReferenceConfig } from "../dist/report/hardware-claims.js";',
+      'import { CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE, codesignHardware, DESIGNS, PRECISIONS, precisionLabel } from "../dist/report/codesign.js";',
+    ),
+    md("The hardware side needs no training: BRAM18, LUT and FF of every design at float, 8 and 4 bits."),
+    code(
+      'const claims = JSON.parse(fs.readFileSync("../data/claims.json", "utf8"));',
+      "const hlsRef = hlsReferenceConfig(CODESIGN_HLS_REFERENCE, claims.references[CODESIGN_HLS_REFERENCE]);",
+      "const peRef = peReferenceConfig(CODESIGN_PE_REFERENCE, claims.references[CODESIGN_PE_REFERENCE]);",
+      "const hwRows: (string | number)[][] = [];",
+      'for (const net of ["resnet8", "resnet20"])',
+      "  for (const p of PRECISIONS)",
+      "    for (const d of DESIGNS) {",
+      "      const h = codesignHardware(net, d, p, hlsRef, peRef);",
+      '      hwRows.push([net, d, precisionLabel(p), Math.round(h.bram18), Math.round(h.lut), Math.round(h.ff), h.fits ? "yes" : "no"]);',
+      "    }",
+      'tslab.display.markdown(markdownTable(["network", "design", "precision", "BRAM18", "LUT", "FF", "fits"], hwRows));',
+    ),
+    md(
+      "What to look for: precision moves the hardware far more than the skips do (on the reference part ResNet-20",
+      "fits only at 4 bits), and within one precision teacher and student differ in their skips alone, so the skip",
+      "saving is the distance between their rows. Whether it is worth having depends on the accuracy the student",
+      "loses at that precision, which only training can say.",
+    ),
+    md(
+      "## The trained networks",
+      "",
+      "`npm run reproduce` evaluates every finished run's best checkpoint on the 10,000 test images: accuracy against",
+      "BRAM18 and against LUT per network, with the Pareto front. An empty panel means no run of it has finished.",
+    ),
+    code('tslab.display.markdown(fs.existsSync("../figures/codesign.md") ? fs.readFileSync("../figures/codesign.md", "utf8") : "run npm run reproduce first");'),
+    code('show(savedFigure("../figures/codesign-resnet20.html"), "the ResNet-20 codesign figure");'),
+    code('show(savedFigure("../figures/codesign-resnet8.html"), "the ResNet-8 codesign figure");'),
+    md(
+      "## Claim C8",
+      "",
+      "SkipShortener's gap to its own teacher minus SkipRemover's, on ResNet-20 at 4 bits; the claim needs more than",
+      "the tolerance fixed in `data/claims.json` before any QAT run. The other QAT pairs are its range.",
+    ),
+    verdicts(["C8"]),
+    md(
+      "## What this notebook showed",
+      "",
+      "The hardware each design costs at each trained precision, and, as the QAT runs finish, the accuracy it buys:",
+      "the codesign trade the paper's QAT claim is about. How our QAT differs from Brevitas's defaults:",
+      "`src/train/quant.ts`; the schedules and their distance from the paper: `src/campaign/qat-plan.ts`, ARTIFACT.md.",
+    ),
   ],
 };
 

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { downloadOfficial, prepareFromJpeg, prepareFromOfficial } from "../src/data/prepare.js";
+import { ProgressLine } from "../src/util/progress.js";
 import { parseCli } from "./cli.js";
 
 const args = parseCli("Usage: npm run prepare-data -- [options]", {
@@ -39,7 +40,10 @@ async function main() {
     }
     await prepareFromOfficial(archive!, out);
   } else {
-    const counts = await prepareFromJpeg(args.jpeg, out, { log: (s) => console.log(s) });
+    // "decoded i/n" messages redraw one progress line; the others stay
+    const progress = new ProgressLine({ plainEveryMs: 5000 });
+    const counts = await prepareFromJpeg(args.jpeg, out, { log: (s) => (/^decoded \d+\/\d+/.test(s) ? progress.update(`converting CIFAR-10: ${s} images`) : progress.log(s)) });
+    progress.done();
     console.log(`train ${counts.train}, test ${counts.test}; per class ${counts.perClass.train.join("/")} and ${counts.perClass.test.join("/")}`);
   }
   console.log(`wrote ${out} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

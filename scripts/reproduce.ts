@@ -7,16 +7,18 @@
  * whether it is within the tolerance, the sweep's min / median / max, whether the paper's value is attainable, and
  * one status; figures/claims.json holds it with where each value comes from.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { checkClaim, type ClaimResult, type ClaimSpec } from "../src/report/claims.js";
-import { claimsNotes, claimsTable } from "../src/report/claims-table.js";
-import { accuracyFigure, claimDistributionFigure, hlsResourceFigure, peFigure, trainingFigure, type ClaimPoint, type Figure } from "../src/report/figures.js";
-import { hlsClaim, hlsReferenceConfig, hlsReferenceRows, hlsValue, peClaim, peReferenceConfig, peReferenceRows, peValue, type HlsQuantity, type PeQuantity, type ReferenceSpec } from "../src/report/hardware-claims.js";
+import { claimsNotes, claimsTable, claimsTerminalTable } from "../src/report/claims-table.js";
+import { accuracyFigure, depthFigure, trainingFigure, type Curve, type CurvePanel } from "../src/report/accuracy-figures.js";
+import { hlsClaimFigure, hlsResourceFigure, peClaimFigure, peFigure, type Figure } from "../src/report/figures.js";
+import { hlsClaim, hlsReferenceConfig, hlsReferenceRows, peClaim, peReferenceConfig, peReferenceRows, type HlsQuantity, type PeQuantity, type ReferenceSpec } from "../src/report/hardware-claims.js";
+import { historyFromLog } from "../src/report/history.js";
 import { hls4mlSweep, type HlsRow } from "../src/report/hls4ml-sweep.js";
 import { comparePublished, errorPct, type PublishedSet } from "../src/report/published-hls4ml.js";
 import { peSweep, type PeRow } from "../src/report/pe-sweep.js";
@@ -29,6 +31,7 @@ import { campaignPlan, QAT_NETS } from "../src/campaign/qat-plan.js";
 import { checkC8, CODESIGN_HEADERS, CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE, paperHeadline, codesignFigure, codesignHardware, codesignRows, codesignRun, DESIGNS, PRECISIONS, type CodesignPoint } from "../src/report/codesign.js";
 import { channelStats, splitTrainVal } from "../src/data/batches.js";
 import { c7aGaps, checkC7b, DEPTH_HEADERS, depthRows, stateLabel, type DepthRun } from "../src/report/depth.js";
+import { netName } from "../src/report/plot-style.js";
 import { modelFromCheckpoint } from "../src/train/checkpoint.js";
 import { readCheckpointFile, readCheckpointMeta } from "../src/train/checkpoint-file.js";
 import { splitSeedOf } from "../src/train/config.js";
@@ -38,8 +41,10 @@ import { disposeModel } from "../src/train/model.js";
 import { BEST, findCheckpoint } from "../src/train/run-folder.js";
 import { runEnvironment } from "../src/util/env.js";
 import { writeFileAtomic } from "../src/util/fs.js";
+import { eta, formatDuration, ProgressLine } from "../src/util/progress.js";
+import type { EpochRecord } from "../src/train/checkpoint.js";
 import { ensureHeapReuse, parseCli } from "./cli.js";
-import { writeHtml, writePngs } from "./render.js";
+import { writeHtml, writeImages } from "./render.js";
 
 ensureHeapReuse();
 const ROOT = path.resolve(__dirname, "..");
@@ -74,11 +79,13 @@ const addFigure = (name: string, fig: Figure) => {
   figures.push({ fig, file: path.join(out, `${name}.png`) });
 };
 const timings: Record<string, number> = {};
+const progress = new ProgressLine();
 const timed = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {
   const t0 = performance.now();
+  progress.update(`[reproduce] ${name} ...`, true);
   const r = await f();
   timings[name] = (performance.now() - t0) / 1000;
-  console.log(`[reproduce] ${name}: ${timings[name].toFixed(1)} s`);
+  progress.done(`[reproduce] ${name}: ${timings[name].toFixed(1)} s`);
   return r;
 };
 const results: ClaimResult[] = [];
@@ -126,10 +133,7 @@ Source: ${set.source.repository} (commit ${set.source.commit}), ${set.source.not
   return r;
 }
 
-/** A claim's values over a sweep, one box per network and method, with the reference pairs as stars. */
-function claimFigure(spec: ClaimSpec, points: ClaimPoint[], reference: ClaimPoint[], leftOut: number) {
-  addFigure(`claim-${spec.id}`, claimDistributionFigure({ id: spec.id, metric: spec.metric, unit: spec.unit, paper: spec.paper, points, reference, leftOut }));
-}
+const quantityOf = (s: ClaimSpec) => (s as ClaimSpec & { quantity: string }).quantity;
 
 async function hls() {
   await timed("hls4ml published check", () => publishedCheck());
@@ -161,14 +165,13 @@ async function hls() {
     "# hls4ml: savings of the Tailor network over its teacher, designs that fit their part\n\nEach row is one flow (the optimisation passes, the same for teacher and student).\n\n" +
       markdownTable(["network", "method", "flow", "designs", "max BRAM %", "median BRAM %", "max FF %", "median FF %", "max LUT %", "median LUT %", "max abs latency change %"], perMethod),
   );
-  addFigure("hls4ml-resources-8bit", hlsResourceFigure(rows, 8, "default"));
-  addFigure("hls4ml-resources-8bit-optimised", hlsResourceFigure(rows, 8, "optimised"));
-  const group = (r: { network: string; method: string }) => `${r.network} ${r.method}`;
+  const marks = hlsSpecs.map((s) => ({ ...s, quantity: quantityOf(s) }));
+  addFigure("hls4ml-resources-8bit", hlsResourceFigure(rows, 8, "default", marks));
+  addFigure("hls4ml-resources-8bit-optimised", hlsResourceFigure(rows, 8, "optimised", marks));
   for (const s of hlsSpecs) {
     const result = hlsClaim(s, rows, refs[s.reference!]);
     results.push(result);
-    const q = (s as ClaimSpec & { quantity: HlsQuantity }).quantity;
-    claimFigure(s, rows.filter((r) => r.fits).map((r) => ({ group: group(r), value: hlsValue(r, q) })), refs[s.reference!].filter((r) => r.fits).map((r) => ({ group: group(r), value: hlsValue(r, q) })), result.range?.excluded ?? 0);
+    addFigure(`claim-${s.id}`, hlsClaimFigure(result, quantityOf(s) as HlsQuantity, rows, refs[s.reference!], s.reference!, references[s.reference!].config));
   }
 }
 
@@ -207,20 +210,23 @@ async function pe() {
         ),
     );
   }
-  addFigure("pe-array-resnet8", peFigure(rows, "resnet8"));
-  addFigure("pe-array-resnet50", peFigure(rows, "resnet50"));
+  const refName = peSpecs[0]?.reference;
+  if (refName) {
+    const ref = { name: refName, config: peReferenceConfig(refName, references[refName]) };
+    const marks = peSpecs.map((s) => ({ ...s, quantity: quantityOf(s) }));
+    addFigure("pe-array-resnet8", peFigure(rows, "resnet8", ref, marks));
+    addFigure("pe-array-resnet50", peFigure(rows, "resnet50", ref, marks));
+  }
   const refs: Record<string, PeRow[]> = {};
   for (const name of new Set(peSpecs.map((s) => s.reference!))) refs[name] = peReferenceRows(name, references[name]);
   writeFileAtomic(
     path.join(out, "pe-array-reference.md"),
     Object.entries(refs).map(([name, rs]) => `# PE array at the reference configuration "${name}" (data/claims.json)\n\n\`${JSON.stringify(references[name].config)}\`\n\n` + markdownTable(headers, rs.map(cells))).join("\n"),
   );
-  const group = (r: PeRow) => `${r.network} ${r.method}`;
   for (const s of peSpecs) {
     const result = peClaim(s, rows, refs[s.reference!]);
     results.push(result);
-    const qq = (s as ClaimSpec & { quantity: PeQuantity }).quantity;
-    claimFigure(s, rows.map((r) => ({ group: group(r), value: peValue(r, qq) })), refs[s.reference!].map((r) => ({ group: group(r), value: peValue(r, qq) })), 0);
+    addFigure(`claim-${s.id}`, peClaimFigure(result, quantityOf(s) as PeQuantity, rows, refs[s.reference!], s.reference!, references[s.reference!].config));
   }
 }
 
@@ -245,27 +251,50 @@ async function accuracy() {
   const runs = ["teacher", "remover", ...seeded.filter((d) => d.startsWith("remover")), "noskip", "noskip-kd", "teacher-shortenable", "shortener", ...seeded.filter((d) => d.startsWith("shortener")), "shortened-scratch"];
   const acc: RunAccuracy[] = [];
   await timed("accuracy of the committed checkpoints", () => {
-    for (const run of runs) {
+    const present = runs.flatMap((run) => {
       const file = findCheckpoint(path.join(runsDir, run), "best") ?? path.join(runsDir, run, "best.ckpt");
-      if (!fs.existsSync(file)) {
-        console.log(`[reproduce] ${file}: missing (train it with npm run train:cifar)`);
-        continue;
-      }
-      acc.push(checkpointAccuracy(run, readCheckpointFile(file), file, data));
-    }
+      if (fs.existsSync(file)) return [{ run, file }];
+      progress.log(`[reproduce] ${file}: missing (train it with npm run train:cifar)`);
+      return [];
+    });
+    const t0 = performance.now();
+    let images = 0;
+    present.forEach(({ run, file }, i) => {
+      acc.push(
+        checkpointAccuracy(run, readCheckpointFile(file), file, data, (n, total) => {
+          images += n;
+          const all = total * present.length;
+          const { rate, etaSeconds } = eta(images, all, (performance.now() - t0) / 1000);
+          progress.update(`[reproduce] accuracy: ${run} (${i + 1}/${present.length}), ${images}/${all} images, ${rate.toFixed(0)} img/s, ETA ${formatDuration(etaSeconds)}`);
+        }),
+      );
+    });
   });
   const rows = acc.map((a) => [a.run, a.method, a.skipModes.join(","), a.epoch + 1, 100 * a.valTop1, 100 * a.testTop1, 100 * a.testTop5]);
   const headers = ["run", "method", "skip modes", "best epoch", "val top-1 %", "test top-1 %", "test top-5 %"];
   writeFileAtomic(path.join(out, "accuracy.md"), `# ResNet-8 on CIFAR-10 (${path.relative(ROOT, runsDir)})\n\n` + markdownTable(headers, rows));
   writeFileAtomic(path.join(out, "accuracy.csv"), csvTable(headers, rows));
-  if (acc.length) addFigure("accuracy-resnet8", accuracyFigure(acc, "ResNet-8 on CIFAR-10: best checkpoint by validation loss"));
-  const curves = runs.flatMap((run) => {
-    const f = findCheckpoint(path.join(runsDir, run), "best") ?? path.join(runsDir, run, "best.ckpt");
-    if (!fs.existsSync(f)) return [];
-    const h = readCheckpointMeta(f).history;
-    return [{ run, epochs: h.map((e) => e.epoch), valTop1: h.map((e) => e.valTop1), alterations: [] }];
-  });
-  if (curves.length) addFigure("training-resnet8", trainingFigure(curves, "ResNet-8: validation top-1 per epoch (history up to the best checkpoint)"));
+  const teacherOf = (r: { method: string }) => (r.method === "remover" ? "teacher" : r.method === "shortener" ? "teacher-shortenable" : undefined);
+  const where = path.relative(ROOT, runsDir);
+  if (acc.length) addFigure("accuracy-resnet8", accuracyFigure(acc, teacherOf, spec("C7a"), `ResNet-8 on CIFAR-10 (${where}): Tailor's students against their teachers`));
+  const curve = (run: string): Curve | null => {
+    const dir = path.join(runsDir, run);
+    const f = findCheckpoint(dir, "best") ?? path.join(dir, "best.ckpt");
+    if (!fs.existsSync(f)) return null;
+    const meta = readCheckpointMeta(f);
+    return { run, method: meta.config.method, history: runHistory(dir, meta.history), best: meta.epoch };
+  };
+  const panel = (title: string, teacher: string | null, students: string[]): CurvePanel[] => {
+    const t = teacher ? curve(teacher) : null;
+    const cs = students.map(curve).filter((c): c is Curve => c !== null);
+    return t || cs.length ? [{ title, teacher: t ?? undefined, curves: cs }] : [];
+  };
+  const panels = [
+    ...panel("plain form: teacher, then SkipRemover", "teacher", ["remover", ...seeded.filter((d) => d.startsWith("remover"))]),
+    ...panel("shortenable form: teacher, then SkipShortener", "teacher-shortenable", ["shortener", ...seeded.filter((d) => d.startsWith("shortener"))]),
+    ...panel("from scratch, the teacher's schedule", null, ["teacher", "noskip", "noskip-kd", "shortened-scratch"]),
+  ];
+  if (panels.length) addFigure("training-resnet8", trainingFigure(panels, `ResNet-8 on CIFAR-10 (${where}): validation top-1 per epoch`));
   // every Tailor student against its own teacher; the claim's value is the worst of them
   const by = (r: string) => acc.find((a) => a.run === r);
   const deltas: [string, number][] = [];
@@ -286,13 +315,34 @@ async function accuracy() {
   );
   if (!args["no-smoke"] && !args.only) {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-smoke-"));
-    const r = await timed("training smoke test (train --quick)", () =>
-      spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "train.ts"), "--quick", "--out", tmp], { encoding: "utf8" }),
-    );
+    const r = await timed("training smoke test (train --quick)", () => runShowingProgress(process.execPath, [...process.execArgv, path.join(__dirname, "train.ts"), "--quick", "--out", tmp], "smoke test"));
     if (r.status !== 0) throw new Error(`training smoke test failed:\n${r.stderr}`);
     console.log(`[reproduce] smoke test: ${r.stdout.trim().split("\n").pop()}`);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Run a child (its output piped, so it prints plain lines), showing its last line on the progress line. */
+function runShowingProgress(cmd: string, argv: string[], what: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      const last = stdout.trim().split("\n").pop();
+      if (last) progress.update(`[reproduce] ${what}: ${last}`);
+    });
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Every epoch of a run: its log.jsonl when present (the best checkpoint's history stops at the best epoch). */
+function runHistory(dir: string, fallback: EpochRecord[]): EpochRecord[] {
+  const log = path.join(dir, "log.jsonl");
+  const h = fs.existsSync(log) ? historyFromLog(fs.readFileSync(log, "utf8"), log) : [];
+  return h.length >= fallback.length ? h : fallback;
 }
 
 // ---- The depth study (issue 15: claims C7a, C7b): runs of `npm run campaign` under data/runs/depth ----
@@ -304,7 +354,11 @@ let cifar: ReturnType<typeof loadCifar10> | null = null;
  * A campaign run's state; a finished one's best checkpoint evaluated on the test set (its config checked against the
  * plan's). `base` carries the fields the caller fills in (reference).
  */
-async function evaluatePlanRun(plan: Plan, r: PlannedRun, base: DepthRun): Promise<DepthRun> {
+/**
+ * A planned run as the report shows it: a finished run's best checkpoint evaluated on the test set, a run still
+ * training as "in progress" (never a result); with `curves`, its training history is added for the figures.
+ */
+async function evaluatePlanRun(plan: Plan, r: PlannedRun, base: DepthRun, curves?: Map<string, Curve>): Promise<DepthRun> {
   const dir = path.join(ROOT, runDir(plan, r.id));
   const results = path.join(dir, "results.json");
   if (fs.existsSync(results)) {
@@ -316,26 +370,37 @@ async function evaluatePlanRun(plan: Plan, r: PlannedRun, base: DepthRun): Promi
       await initBackend();
       cifar = loadCifar10(defaultDataDir());
     }
-    const norm = channelStats(cifar.train, splitTrainVal(cifar.train.count, ck.config.valSize, splitSeedOf(ck.config)).train);
+    const data = cifar;
+    const norm = channelStats(data.train, splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config)).train);
     const m = modelFromCheckpoint(ck, file);
-    const test = evaluate(m, cifar.test, Int32Array.from({ length: cifar.test.count }, (_, i) => i), norm, ck.config.evalBatchSize ?? 500);
+    let seen = 0;
+    const test = evaluate(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm, ck.config.evalBatchSize ?? 500, (n) => {
+      seen += n;
+      progress.update(`[reproduce] test accuracy of ${r.id}, ${seen}/${data.test.count} images`);
+    });
     disposeModel(m);
     const valTop1 = ck.history.find((h) => h.epoch === ck.epoch)?.valTop1;
+    curves?.set(r.id, { run: base.run, method: r.config.method, history: runHistory(dir, ck.history), best: ck.epoch });
     return { ...base, state: "done", epoch: r.config.epochs, bestEpoch: ck.epoch, valTop1, testTop1: test.top1 };
   }
   const last = findCheckpoint(dir, "last");
-  return last ? { ...base, state: "in progress", epoch: readCheckpointMeta(last).epoch + 1 } : base;
+  if (!last) return base;
+  const meta = readCheckpointMeta(last);
+  const x: DepthRun = { ...base, state: "in progress", epoch: meta.epoch + 1 };
+  curves?.set(r.id, { run: base.run, method: r.config.method, history: runHistory(dir, meta.history), state: stateLabel(x) });
+  return x;
 }
 
 /** Evaluates every finished run's best checkpoint on the test set; a run still training shows as in progress. */
 async function depthStudy() {
   const plan = depthPlan(); // relative root: the configs the campaign recorded
   const runs: DepthRun[] = [];
+  const curves = new Map<string, Curve>();
   await timed("depth study: accuracy of the finished runs", async () => {
     for (const r of plan.runs) {
       const [net, run] = r.id.split("/");
       const reference = r.config.method === "remover" || r.config.method === "noskip" ? `${net}/teacher` : r.config.method === "shortener" ? `${net}/teacher-shortenable` : undefined;
-      runs.push(await evaluatePlanRun(plan, r, { id: r.id, net, run, method: r.config.method, reference, state: "not started", epoch: 0, epochs: r.config.epochs }));
+      runs.push(await evaluatePlanRun(plan, r, { id: r.id, net, run, method: r.config.method, reference, state: "not started", epoch: 0, epochs: r.config.epochs }, curves));
     }
   });
   depthRunsSeen.push(...runs);
@@ -346,6 +411,21 @@ async function depthStudy() {
     "(students: their own teacher; noskip: the plain teacher). Schedules: src/campaign/depth-plan.ts. A run still training shows its progress, never a result.\n\n";
   writeFileAtomic(path.join(out, "accuracy-depth.md"), intro + markdownTable(DEPTH_HEADERS, depthRows(runs)));
   writeFileAtomic(path.join(out, "accuracy-depth.csv"), csvTable(DEPTH_HEADERS, depthRows(runs)));
+  addFigure("accuracy-depth", depthFigure(runs, spec("C7a")));
+  // training curves per depth, of every run that has begun (a run in progress is dashed and named so)
+  for (const net of [...new Set(runs.map((r) => r.net))]) {
+    const c = (run: string) => curves.get(`${net}/${run}`);
+    const some = (...xs: (Curve | undefined)[]) => xs.filter((x): x is Curve => !!x);
+    const panels: CurvePanel[] = [
+      { title: "plain form: teacher, then SkipRemover", teacher: c("teacher"), curves: some(c("remover"), c("remover-seed2")) },
+      { title: "shortenable form: teacher, then SkipShortener", teacher: c("teacher-shortenable"), curves: some(c("shortener"), c("shortener-seed2")) },
+      { title: "no skips from scratch (the teacher's schedule)", curves: some(c("noskip")) },
+    ].filter((p) => p.teacher || p.curves.length);
+    if (!panels.length) continue;
+    const waiting = runs.filter((r) => r.net === net && r.state !== "done").map((r) => `${r.run} ${stateLabel(r)}`);
+    const note = waiting.length ? `Not finished: ${waiting.join(", ")}; dashed curves are runs in progress, not results.` : "";
+    addFigure(`training-depth-${net}`, trainingFigure(panels, `${netName(net)}, depth study (data/runs/depth): validation top-1 per epoch`, note));
+  }
   depthGaps.push(...c7aGaps(runs));
   results.push(checkC7b(spec("C7b"), runs));
 }
@@ -402,7 +482,7 @@ async function main() {
   if (wanted("accuracy")) await depthStudy();
   if (wanted("accuracy")) await codesignStudy();
   if (wanted("accuracy")) await accuracy();
-  const pngError = await timed("render PNG figures", () => writePngs(figures));
+  const pngError = await timed("render PNG and SVG figures", () => writeImages(figures, progress));
   if (pngError) console.log(`[reproduce] ${pngError}`);
   const env = { ...runEnvironment(), seconds: (performance.now() - t0) / 1000, timings };
   const ordered = specs.map((s) => results.find((r) => r.id === s.id)).filter((r): r is ClaimResult => !!r);
@@ -412,7 +492,8 @@ async function main() {
   }
   const table = claimsTable(ordered);
   if (!args.only) writeFileAtomic(path.join(out, "claims.md"), "# Claims: the paper's values, ours at the reference configuration, and the sweep's range\n\n" + table + "\n" + claimsNotes(ordered));
-  console.log("\n" + table);
+  console.log("\n" + claimsTerminalTable(ordered));
+  if (!args.only) console.log(`(the full table with notes: ${path.relative(ROOT, path.join(out, "claims.md"))})`);
   console.log(`[reproduce] done in ${((performance.now() - t0) / 1000).toFixed(0)} s; outputs in ${path.relative(ROOT, out) || "."}/`);
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Execute every notebook on the project's tslab kernel with Debian's Jupyter; a failing cell fails the run.
-#   scripts/run-notebooks.sh            execute into a temporary directory (CI)
-#   scripts/run-notebooks.sh --inplace  execute and keep the outputs in notebooks/
+# Execute every notebook on the project's tslab kernel with Debian's Jupyter; a failing cell fails the run. Then
+# check each executed notebook (scripts/check-notebooks.ts): no error output, plotly embedded once, its figures.
+#   scripts/run-notebooks.sh                 execute into a temporary directory (CI)
+#   scripts/run-notebooks.sh --inplace       execute and keep the outputs in notebooks/
+#   scripts/run-notebooks.sh --output DIR    execute into DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JUPYTER=${JUPYTER:-/usr/bin/jupyter}
@@ -9,7 +11,12 @@ JUPYTER=${JUPYTER:-/usr/bin/jupyter}
 # the kernel spec points at this project's tslab
 node_modules/.bin/tslab install --python=/usr/bin/python3 --binary="$PWD/node_modules/.bin/tslab" >/dev/null
 [ -f dist/index.js ] || npm run build >/dev/null
-if [ "${1:-}" = "--inplace" ]; then dest=(--inplace); else out=$(mktemp -d); dest=(--output-dir "$out"); fi
+case "${1:-}" in
+  --inplace) out="$PWD/notebooks"; dest=(--inplace) ;;
+  --output) out=$(realpath -m "${2:?--output needs a directory}"); mkdir -p "$out"; dest=(--output-dir "$out") ;;
+  "") out=$(mktemp -d); dest=(--output-dir "$out") ;;
+  *) echo "run-notebooks.sh: unknown option $1 (expected --inplace or --output DIR)" >&2; exit 2 ;;
+esac
 log=$(mktemp)
 for nb in notebooks/*.ipynb; do
   # tslab 1.0.22 with zeromq 6 sometimes fails its first kernel_info reply ("Socket is blocked by a bind or unbind
@@ -23,3 +30,4 @@ for nb in notebooks/*.ipynb; do
     grep -q "Kernel didn't respond" "$log" && [ "$attempt" -lt 3 ] || exit 1
   done
 done
+node --import tsx scripts/check-notebooks.ts --dir "$out"

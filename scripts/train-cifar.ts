@@ -13,6 +13,8 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { lastProgress } from "../src/campaign/status.js";
+import { formatDuration, ProgressLine } from "../src/util/progress.js";
 import { num, parseCli } from "./cli.js";
 
 const JOB_NAMES = ["teacher", "teacher-shortenable", "remover", "shortener", "noskip", "noskip-kd", "shortened-scratch"];
@@ -77,14 +79,36 @@ async function main() {
       stdio: ["ignore", logFile, logFile],
       env: { ...process.env, OMP_NUM_THREADS: String(threads) },
     });
-    console.log(`[${new Date().toISOString()}] start ${j.name} (${threads} threads): log ${path.join(dir(j.name), "stdout.log")}`);
+    progress.log(`[${new Date().toISOString()}] start ${j.name} (${threads} threads): log ${path.join(dir(j.name), "stdout.log")}`);
     return new Promise<void>((resolve, reject) =>
       child.on("exit", (code) => {
-        console.log(`[${new Date().toISOString()}] ${j.name} exited with ${code}`);
+        progress.log(`[${new Date().toISOString()}] ${j.name} exited with ${code}`);
         code === 0 ? resolve() : reject(new Error(`${j.name} failed (exit ${code}); see ${dir(j.name)}/stdout.log`));
       }),
     );
   };
+  // one status line: each running job's epoch, step and speed, read from its stdout.log (every 30 s in a log)
+  const progress = new ProgressLine({ plainEveryMs: 30_000 });
+  const readLog = (name: string) => {
+    try {
+      const f = path.join(dir(name), "stdout.log");
+      const size = fs.statSync(f).size;
+      const fd = fs.openSync(f, "r");
+      const buf = Buffer.alloc(Math.min(4096, size));
+      fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+      fs.closeSync(fd);
+      return buf.toString("utf8");
+    } catch {
+      return "";
+    }
+  };
+  const ticker = setInterval(() => {
+    const parts = [...running.keys()].map((n) => {
+      const p = lastProgress(readLog(n));
+      return p ? `${n} ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.steps} ${p.imagesPerSecond} img/s ETA ${formatDuration(p.etaSeconds)}` : `${n} starting`;
+    });
+    progress.update(`${done.size - (jobs.length - todo.length)}/${todo.length} done | ${parts.join(" | ")}`);
+  }, 2000);
   const pending = [...todo];
   while (pending.length || running.size) {
     while (running.size < lanes) {
@@ -94,9 +118,13 @@ async function main() {
       running.set(j.name, start(j).then(() => void done.add(j.name)).finally(() => running.delete(j.name)));
     }
     if (!running.size) throw new Error(`cannot start: ${pending.map((j) => j.name).join(", ")} wait on failed runs`);
-    await Promise.race(running.values());
+    await Promise.race(running.values()).catch((e) => {
+      clearInterval(ticker);
+      throw e;
+    });
   }
-  console.log(`all runs done under ${root}`);
+  clearInterval(ticker);
+  progress.done(`all runs done under ${root}`);
 }
 
 main().catch((e) => {

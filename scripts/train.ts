@@ -24,6 +24,7 @@ import { configFromTeacher } from "../src/train/teacher-check.js";
 import { acquireRunLock } from "../src/util/run-lock.js";
 import { runEnvironment } from "../src/util/env.js";
 import { writeFileAtomic } from "../src/util/fs.js";
+import { formatDuration, ProgressLine } from "../src/util/progress.js";
 import { ensureHeapReuse, givenFlags, num, parseCli, type FlagSpec } from "./cli.js";
 
 ensureHeapReuse();
@@ -89,7 +90,10 @@ function configFromArgs(): TrainConfig {
 /** exit code of a run stopped on request with its checkpoint written (sysexits EX_TEMPFAIL: try again later) */
 const EXIT_STOPPED = 75;
 
-const fmtTime = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
+// one line redrawn in place on a terminal; without one (CI, the campaign's stdout.log) every onProgress call is a
+// plain line (--log-every sets how often), in the format src/campaign/status.ts reads
+const progress = new ProgressLine({ plainEveryMs: 0 });
+const say = (s: string) => progress.log(s);
 
 async function main() {
   let config = configFromArgs();
@@ -127,11 +131,11 @@ async function main() {
   let stopRequested = false;
   const onSignal = (sig: string) => {
     if (stopRequested) {
-      console.log(`${sig} again: exiting now (the last checkpoint is kept)`);
+      say(`${sig} again: exiting now (the last checkpoint is kept)`);
       process.exit(130);
     }
     stopRequested = true;
-    console.log(`${sig}: stopping after the current step`);
+    say(`${sig}: stopping after the current step`);
   };
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
@@ -154,25 +158,26 @@ async function main() {
       if (partial) committer.commitPartial(stamp(ckpt()));
       const c = ckpt();
       log({ event: "stop", epoch: c.epoch, partial: c.partial ?? null });
-      console.log(`stopped${c.partial ? ` in epoch ${c.partial.epoch + 1} after step ${c.partial.step}` : ` after epoch ${c.epoch + 1}`}: checkpoint ${path.join(out, "last.ckpt")}`);
+      progress.done(`stopped${c.partial ? ` in epoch ${c.partial.epoch + 1} after step ${c.partial.step}` : ` after epoch ${c.epoch + 1}`}: checkpoint ${path.join(out, "last.ckpt")}`);
     },
     config,
     data,
     teacher,
     env,
     onProgress: (p: Progress) =>
-      console.log(
+      progress.update(
         `epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} lr ${p.lr.toPrecision(2)} ` +
-          `${p.imagesPerSecond.toFixed(0)} img/s ETA ${fmtTime(p.etaSeconds)}`,
+          `${p.imagesPerSecond.toFixed(0)} img/s ETA ${formatDuration(p.etaSeconds)}`,
+        p.step === p.steps,
       ),
     onAlter: (epoch: number, k: number, mode: string) => {
-      console.log(`after epoch ${epoch + 1}: skip ${k} -> ${mode}`);
+      say(`after epoch ${epoch + 1}: skip ${k} -> ${mode}`);
       log({ event: "alter", epoch, skip: k, mode });
     },
     onEpoch: (r: EpochRecord, ckpt: () => Checkpoint, isBest: boolean) => {
       committer.commit(stamp(ckpt()), isBest);
       log({ event: "epoch", ...r });
-      console.log(`epoch ${r.epoch + 1}: val loss ${r.valLoss.toFixed(4)} top-1 ${(100 * r.valTop1).toFixed(2)}%${isBest ? " (best)" : ""}`);
+      say(`epoch ${r.epoch + 1}: val loss ${r.valLoss.toFixed(4)} top-1 ${(100 * r.valTop1).toFixed(2)}%${isBest ? " (best)" : ""}`);
     },
   };
 
@@ -181,18 +186,18 @@ async function main() {
     const file = lastFile!;
     const repaired = verifyBestOnResume(out, ck);
     if (repaired) {
-      console.log(repaired);
+      say(repaired);
       log({ event: "repair", note: repaired });
     }
     const model = modelFromCheckpoint(ck, file);
     const opt = newOptimizer(config);
     restoreOptimizer(opt, ck, file);
     const where = ck.partial ? `epoch ${ck.partial.epoch + 1}, step ${ck.partial.step}` : `epoch ${ck.epoch + 1}`;
-    console.log(`resuming ${out} after ${where}`);
+    say(`resuming ${out} after ${where}`);
     // the arithmetic of what follows: a different backend, convolution path or thread count continues the run with
     // other roundings, so say so and record it (config.json keeps the start's environment)
     const changed = (["backend", "backendKernels", "backendThreads"] as const).filter((k) => ck.env[k] !== undefined && ck.env[k] !== env[k]);
-    if (changed.length) console.log(`note: resuming with ${changed.map((k) => `${k} ${env[k]} (the run started with ${ck.env[k]})`).join(", ")}: not bit-identical to an uninterrupted run`);
+    if (changed.length) say(`note: resuming with ${changed.map((k) => `${k} ${env[k]} (the run started with ${ck.env[k]})`).join(", ")}: not bit-identical to an uninterrupted run`);
     log({ event: "resume", epoch: ck.epoch, partial: ck.partial ?? null, env });
     result = await runToEndAsync(resumeTailorSteps(hooks, ck, model, opt));
   } else {
@@ -207,22 +212,28 @@ async function main() {
   const bestFile = committer.bestFile(result.best);
   const best = bestFile ? modelFromCheckpoint(readCheckpointFile(bestFile), bestFile) : result.model;
   // minutes on a deep network: a stop request is honoured between batches (a resume repeats only this evaluation)
-  const evaluate = async (...a: Parameters<typeof evaluateSteps>): Promise<EvalResult> => {
-    const g = evaluateSteps(...a);
+  const evaluate = async (what: string, ...a: Parameters<typeof evaluateSteps>): Promise<EvalResult> => {
+    let seen = 0;
+    const t0 = Date.now();
+    const g = evaluateSteps(a[0], a[1], a[2], a[3], a[4], (n, total) => {
+      seen += n;
+      const rate = seen / Math.max(1e-3, (Date.now() - t0) / 1000);
+      progress.update(`final evaluation, ${what}: ${seen}/${total} images, ${rate.toFixed(0)} img/s, ETA ${formatDuration((total - seen) / rate)}`);
+    });
     for (;;) {
       const r = g.next();
       if (r.done) return r.value;
       await new Promise((res) => setImmediate(res));
       if (hooks.shouldStop()) {
         log({ event: "stop", epoch: result.history.length - 1, during: "final evaluation" });
-        console.log(`stopped during the final evaluation: every epoch is done, a resume evaluates again`);
+        progress.done(`stopped during the final evaluation: every epoch is done, a resume evaluates again`);
         process.exit(EXIT_STOPPED);
       }
     }
   };
-  const evalOf = async (m: typeof best) => ({
-    val: await evaluate(m, data.train, result.split.val, result.norm, config.evalBatchSize),
-    test: await evaluate(m, data.test, result.split.test, result.norm, config.evalBatchSize),
+  const evalOf = async (m: typeof best, which: string) => ({
+    val: await evaluate(`${which} model, validation split`, m, data.train, result.split.val, result.norm, config.evalBatchSize),
+    test: await evaluate(`${which} model, test set`, m, data.test, result.split.test, result.norm, config.evalBatchSize),
   });
   const results = {
     config,
@@ -231,8 +242,8 @@ async function main() {
     net: best.net.name,
     skipModes: best.net.blocks.map((b) => b.skip),
     bestEpoch: result.best?.epoch ?? null,
-    best: await evalOf(best),
-    last: await evalOf(result.model),
+    best: await evalOf(best, "best"),
+    last: await evalOf(result.model, "last"),
     epochs: result.history.length,
     trainSeconds: result.history.reduce((s, h) => s + h.seconds, 0),
     wallSeconds: (Date.now() - t0) / 1000,
@@ -240,7 +251,7 @@ async function main() {
   };
   writeFileAtomic(path.join(out, "results.json"), JSON.stringify(results, null, 2) + "\n");
   log({ event: "done", best: results.best, bestEpoch: results.bestEpoch });
-  console.log(
+  progress.done(
     `done: best epoch ${(results.bestEpoch ?? -1) + 1}, val top-1 ${(100 * results.best.val.top1).toFixed(2)}%, test top-1 ${(100 * results.best.test.top1).toFixed(2)}% -> ${out}/results.json`,
   );
 }

@@ -54,7 +54,7 @@ describe("the artifact", () => {
       // the reference configurations produce the committed verdicts
       expect({ status: c.status, atReference: c.atReference, attainable: c.attainable }, c.id).toEqual({ status: was.status, atReference: was.atReference, attainable: was.attainable });
     }
-    for (const f of ["hls4ml-sweep.csv", "hls4ml-published-check.md", "pe-array-sweep.csv", "accuracy.md", "accuracy-depth.md", "claims.md", "codesign.md", "codesign-resnet20.html", "hls4ml-resources-8bit.html", "hls4ml-resources-8bit.png", "hls4ml-reference.md", "pe-array-reference.md", "claim-C1.html"]) {
+    for (const f of ["hls4ml-sweep.csv", "hls4ml-published-check.md", "pe-array-sweep.csv", "accuracy.md", "accuracy-depth.md", "claims.md", "codesign.md", "codesign-resnet20.html", "hls4ml-resources-8bit.html", "hls4ml-resources-8bit.png", "hls4ml-resources-8bit.svg", "hls4ml-reference.md", "pe-array-reference.md", "claim-C1.html", "claim-C1.svg", "accuracy-depth.html", "plotly-cartesian.min.js"]) {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
   }, 1_200_000);

@@ -9,6 +9,7 @@ import { disposeModel } from "../train/model.js";
 export interface RunAccuracy {
   run: string;
   method: string;
+  seed: number;
   skipModes: string[];
   epoch: number;
   valTop1: number;
@@ -17,17 +18,21 @@ export interface RunAccuracy {
   testTop5: number;
 }
 
-export function checkpointAccuracy(run: string, ckpt: Checkpoint, file: string, data: Cifar10): RunAccuracy {
+/** `onBatch(n, total)` after every evaluated batch (total: the images of both sets), for a progress line. */
+export function checkpointAccuracy(run: string, ckpt: Checkpoint, file: string, data: Cifar10, onBatch?: (n: number, total: number) => void): RunAccuracy {
   const c = ckpt.config;
   const split = splitTrainVal(data.train.count, c.valSize, splitSeedOf(c));
   const norm = channelStats(data.train, split.train);
   const m = modelFromCheckpoint(ckpt, file);
   try {
-    const val = evaluate(m, data.train, split.val, norm);
-    const test = evaluate(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm);
+    const total = split.val.length + data.test.count;
+    const tick = onBatch && ((n: number) => onBatch(n, total));
+    const val = evaluate(m, data.train, split.val, norm, 500, tick);
+    const test = evaluate(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm, 500, tick);
     return {
       run,
       method: c.method,
+      seed: c.seed,
       skipModes: ckpt.net.blocks.map((b) => b.skip),
       epoch: ckpt.epoch,
       valTop1: val.top1,

@@ -31,3 +31,29 @@ export function claimsTable(results: ClaimResult[]): string {
 export function claimsNotes(results: ClaimResult[]): string {
   return results.map((r) => `- **${r.id}** (${r.metric}): ${r.status}. ${r.atReference ? "" : `${r.reason}. `}Reference: ${r.configuration}.`).join("\n") + "\n";
 }
+
+/**
+ * The same table for a terminal: plain aligned columns no wider than `width` (the markdown, with its long cells,
+ * goes to figures/claims.md). Cells that would not fit are cut with "…".
+ */
+export function claimsTerminalTable(results: ClaimResult[], width = 120): string {
+  const headers = ["claim", "paper", "ours", "ok", "sweep min / median / max", "status"];
+  const rows = results.map((r) => [
+    r.id,
+    paperCell(r),
+    v(r.ours, r.unit),
+    yesNo(r.atReference),
+    r.range ? `${v(r.range.min, r.unit)} / ${v(r.range.median, r.unit)} / ${v(r.range.max, r.unit)}` : "-",
+    r.status,
+  ]);
+  const w = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  // shrink the widest columns until the line fits (two spaces between columns)
+  const total = () => w.reduce((s, x) => s + x, 0) + 2 * (w.length - 1);
+  while (total() > width) {
+    const i = w.indexOf(Math.max(...w));
+    w[i]--;
+  }
+  const cell = (s: string, i: number) => (s.length > w[i] ? `${s.slice(0, w[i] - 1)}…` : s.padEnd(w[i]));
+  const line = (cells: string[]) => cells.map(cell).join("  ").trimEnd();
+  return [line(headers), w.map((x) => "-".repeat(x)).join("  "), ...rows.map(line)].join("\n");
+}

@@ -18,7 +18,7 @@ import { cifarResNet, lower, resnet8, withAllSkips, type LayerGraph, type NetSpe
 import { hls4mlCost, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
 import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
 import { checkClaim, distribution, inProgressClaim, type ClaimResult, type ClaimSpec } from "./claims.js";
-import type { Figure } from "./figures.js";
+import type { Figure, Trace } from "./plot-style.js";
 import type { Cell } from "./table.js";
 
 /** the references of data/claims.json the codesign view costs at */
@@ -158,7 +158,7 @@ const COLOR: Record<string, string> = { float: "#1f77b4", "8-bit": "#2ca02c", "4
  */
 export function codesignFigure(points: CodesignPoint[], network: string, note = ""): Figure {
   const pts = points.filter((p) => p.network === network && p.testTop1 !== null);
-  const data: object[] = [];
+  const data: Trace[] = [];
   (["bram18", "lut"] as const).forEach((k, i) => {
     const axis = i === 0 ? "" : "2";
     for (const p of PRECISIONS) {
@@ -208,6 +208,10 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
       height: 540,
       legend: { orientation: "h", y: -0.2 },
       margin: { b: 150 },
+      // say why a panel is empty rather than leave blank axes
+      annotations: pts.length
+        ? []
+        : [{ text: "no run of this network has finished yet: accuracy shows once its runs are done", xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false }],
     },
   };
 }

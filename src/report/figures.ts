@@ -1,135 +1,339 @@
-/** Plotly figure specs (plain JSON) for the sweeps and the training runs. */
+/**
+ * Plotly figure specs (plain JSON) of the hardware sweeps and the claims C1-C6. One house style for every figure
+ * (plot-style.ts): savings as positive numbers, one metric per panel, the paper's value as a dashed line and our
+ * tolerance as a shaded band on every claim figure, the configuration in the title or caption. The paper's values
+ * and tolerances always come in through the claim specs (data/claims.json), never as numbers typed here.
+ */
+import type { ClaimResult, ClaimSpec } from "./claims.js";
+import { hlsValue, peValue, type HlsQuantity, type PeQuantity } from "./hardware-claims.js";
 import type { HlsRow } from "./hls4ml-sweep.js";
 import type { PeRow } from "./pe-sweep.js";
+import { BASE_LAYOUT, caption, claimMarks, METHOD_COLOR, methodName, NET_COLOR, netName, type Figure, type Trace } from "./plot-style.js";
 
-export interface Figure {
-  data: object[];
-  layout: object;
-}
+export type { Figure } from "./plot-style.js";
 
-const layout = (title: string, x: string, y: string, extra: object = {}) => ({
-  title: { text: title },
-  xaxis: { title: { text: x } },
-  yaxis: { title: { text: y } },
-  width: 900,
-  height: 520,
-  legend: { orientation: "h", y: -0.25 },
-  margin: { b: 140 },
-  ...extra,
-});
+/** What a claim figure needs of a claim: its paper value, tolerance and check (data/claims.json). */
+export type ClaimMark = Pick<ClaimSpec, "id" | "paper" | "tolerance" | "check" | "unit">;
+
+/** The axis title of each claim quantity: savings and gains are positive numbers. */
+export const QUANTITY_AXIS: Record<string, string> = {
+  bram18: "BRAM18 saving (%)",
+  ff: "FF saving (%)",
+  lut: "LUT saving (%)",
+  latency: "|latency change| (%)",
+  perf: "performance gain (%)",
+  bytes: "DRAM-byte saving (%)",
+};
+
+const r1 = (v: number) => (Math.round(v * 10) / 10).toFixed(1);
 
 /**
- * Change of BRAM, FF and LUT vs reuse factor, one line per network and method (8-bit, default FIFO depths), in the
- * flow with the ReLU merge (the shortener's short skips fused).
+ * hls4ml: saving of BRAM18, FF and LUT (one panel each) vs reuse factor, one line per network (colour, the same in
+ * every panel) and method (dash), for one precision and FIFO policy of the sweep. SkipRemover's designs are built
+ * with the ReLU merge, SkipShortener's with the ReLU merge and fused short skips. Open markers: a design (teacher or
+ * student) that does not fit the part. `claims` are C1-C3 (matched by their quantity), drawn in their panels.
  */
-export function hlsResourceFigure(rows: HlsRow[], precision = 8, fifoDepth = "default"): Figure {
+export function hlsResourceFigure(rows: HlsRow[], precision: number, fifoDepth: string, claims: (ClaimMark & { quantity?: string })[]): Figure {
   const sel = rows.filter((r) => r.precision === precision && r.fifoDepth === fifoDepth && !r.label.startsWith("MLPerf") && r.reluMerge && (r.method === "remover" || r.shortImpl === "fused"));
-  const data: object[] = [];
-  const keys: ["bram18" | "ff" | "lut", string][] = [
-    ["bram18", "BRAM"],
+  const rfs = [...new Set(sel.map((r) => r.reuseFactor))].sort((a, b) => a - b).map(String);
+  const part = [...new Set(sel.map((r) => r.part))].join(", ");
+  const panels: ["bram18" | "ff" | "lut", string][] = [
+    ["bram18", "BRAM18"],
     ["ff", "FF"],
     ["lut", "LUT"],
   ];
-  keys.forEach(([k, name], i) => {
+  const data: Trace[] = [];
+  const shapes: object[] = [];
+  const layout: Record<string, unknown> = {};
+  panels.forEach(([k, label], i) => {
+    const ax = i === 0 ? "" : String(i + 1);
     for (const net of [...new Set(sel.map((r) => r.network))]) {
-      for (const method of ["remover", "shortener"]) {
+      for (const method of ["remover", "shortener"] as const) {
         const pts = sel.filter((r) => r.network === net && r.method === method).sort((a, b) => a.reuseFactor - b.reuseFactor);
+        if (!pts.length) continue;
         data.push({
           type: "scatter",
           mode: "lines+markers",
-          name: `${name} ${net} ${method}`,
-          x: pts.map((r) => r.reuseFactor),
-          y: pts.map((r) => r.change[k]),
-          xaxis: `x${i + 1}`,
-          yaxis: `y${i + 1}`,
-          line: { dash: method === "remover" ? "solid" : "dot" },
+          name: `${netName(net)} ${methodName(method)}`,
+          legendgroup: `${net} ${method}`,
+          showlegend: i === 0,
+          x: pts.map((r) => String(r.reuseFactor)),
+          y: pts.map((r) => -r.change[k]),
+          xaxis: `x${ax}`,
+          yaxis: `y${ax}`,
+          line: { color: NET_COLOR[net], dash: method === "remover" ? "solid" : "dot", width: 2 },
+          marker: { color: NET_COLOR[net], size: 8, symbol: pts.map((r) => (r.fits ? (method === "remover" ? "circle" : "diamond") : method === "remover" ? "circle-open" : "diamond-open")) },
+          hovertext: pts.map(
+            (r) =>
+              `${netName(net)} ${methodName(method)}, reuse factor ${r.reuseFactor} (${r.strategy})<br>${label} saving ${r1(-r.change[k])}%: ` +
+              `teacher ${Math.round(r.base[k])}, student ${Math.round(r.altered[k])}<br>${r.fits ? `fits ${r.part}` : `does not fit ${r.part}`}`,
+          ),
+          hoverinfo: "text",
         });
       }
     }
+    const claim = claims.find((c) => c.quantity === k);
+    // every panel's claim in the legend: the panels judge different claims
+    if (claim) shapes.push(...claimMarks(claim, `x${ax}`, `y${ax}`, true));
+    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: rfs, title: { text: "reuse factor" }, domain: [i / 3 + (i ? 0.05 : 0), (i + 1) / 3 - 0.02], anchor: `y${ax}` };
+    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, title: { text: `${label} saving (%)` }, zeroline: true, zerolinecolor: "#888", anchor: `x${ax}` };
   });
+  // a legend entry for the open markers (no data: only its symbol is drawn in the legend)
+  data.push({ type: "scatter", mode: "markers", name: `open marker: does not fit ${part}`, x: [null], y: [null], marker: { symbol: "circle-open", color: "#444", size: 8 }, hoverinfo: "skip" });
   return {
     data,
     layout: {
-      ...layout(`hls4ml (${precision}-bit, ${fifoDepth} FIFO depths, ReLU merge, fused short skips): resource change of the Tailor network vs its teacher`, "", ""),
-      grid: { rows: 1, columns: 3, pattern: "independent" },
-      xaxis: { type: "log", title: { text: "reuse factor (BRAM)" } },
-      xaxis2: { type: "log", title: { text: "reuse factor (FF)" } },
-      xaxis3: { type: "log", title: { text: "reuse factor (LUT)" } },
-      yaxis: { title: { text: "change (%)" } },
-      width: 1200,
-      height: 560,
+      ...BASE_LAYOUT,
+      ...layout,
+      title: {
+        text: `hls4ml sweep (${precision}-bit weights and activations, ${fifoDepth} FIFO depths, ${part}): saving of the Tailor network over its teacher`,
+        subtitle: { text: "SkipRemover: ReLU merge flow. SkipShortener: ReLU merge with fused short skips (the skip added from the convolution's own window)." },
+      },
+      shapes,
+      annotations: [
+        caption(
+          "Colour: network; solid circles SkipRemover, dotted diamonds SkipShortener; open markers: teacher or student does not fit the part. " +
+            "Dashed line: the paper's 'up to' value of C1/C2/C3, shaded: our tolerance. The claims are judged at their reference configuration " +
+            "(figures claim-C1..C3, the MLPerf-Tiny-like hls4ml design); this sweep shows how the saving moves with the reuse factor.",
+        ),
+      ],
+      legend: { font: { size: 11 }, tracegroupgap: 2 },
+      width: 1450,
+      height: 660,
+      margin: { t: 100, b: 150, l: 70, r: 30 },
     },
   };
 }
 
-/** Performance and DRAM-byte change vs DRAM bandwidth on a 32x32 array, per add mode (64 KiB buffers). */
-export function peFigure(rows: PeRow[], network: string): Figure {
-  const sel = rows.filter((r) => r.network === network && r.config.rows === 32 && r.config.ifmapBufferBytes === 64 * 1024 && r.config.dataflow === "os" && !r.config.keepOnChip);
-  const data: object[] = [];
-  for (const method of ["remover", "shortener"])
-    for (const add of ["fused", "separate"]) {
-      const pts = sel.filter((r) => r.method === method && r.config.addMode === add).sort((a, b) => a.config.dramBytesPerCycle - b.config.dramBytesPerCycle);
-      data.push({ type: "scatter", mode: "lines+markers", name: `performance, ${method}, ${add} add`, x: pts.map((r) => r.config.dramBytesPerCycle), y: pts.map((r) => r.perf) });
-      data.push({ type: "scatter", mode: "lines+markers", name: `DRAM bytes, ${method}, ${add} add`, x: pts.map((r) => r.config.dramBytesPerCycle), y: pts.map((r) => r.bytes), line: { dash: "dot" } });
-    }
-  return { data, layout: layout(`${network} on a 32x32 output-stationary array: change vs its teacher`, "DRAM bandwidth (bytes/cycle, log)", "change (%)", { xaxis: { type: "log", title: { text: "DRAM bandwidth (bytes/cycle)" } } }) };
+/** The configuration fields a PE-array figure fixes (the reference's), and how they read in a title. */
+export interface PeReference {
+  name: string;
+  config: PeRow["config"];
 }
 
-export interface AccuracyRow {
-  run: string;
-  valTop1: number;
-  testTop1: number;
-}
-
-export function accuracyFigure(rows: AccuracyRow[], title: string): Figure {
+/**
+ * PE array: performance gain and DRAM-byte saving (one panel each, both "up is good") vs DRAM bandwidth, for one
+ * network at the claims' reference configuration with the bandwidth and the add mode varied; the reference point
+ * itself is a star. `claims` are C4 (perf) and C5 (bytes).
+ */
+export function peFigure(rows: PeRow[], network: string, ref: PeReference, claims: (ClaimMark & { quantity?: string })[]): Figure {
+  const c = ref.config;
+  const same = (r: PeRow) =>
+    r.network === network &&
+    r.config.rows === c.rows &&
+    r.config.cols === c.cols &&
+    r.config.dataflow === c.dataflow &&
+    r.config.ifmapBufferBytes === c.ifmapBufferBytes &&
+    r.config.filterBufferBytes === c.filterBufferBytes &&
+    r.config.ofmapBufferBytes === c.ofmapBufferBytes &&
+    r.config.keepOnChip === c.keepOnChip;
+  const sel = rows.filter(same);
+  const bws = [...new Set(sel.map((r) => r.config.dramBytesPerCycle))].sort((a, b) => a - b).map(String);
+  const panels: ["perf" | "bytes", string][] = [
+    ["perf", QUANTITY_AXIS.perf],
+    ["bytes", QUANTITY_AXIS.bytes],
+  ];
+  const value = (r: PeRow, q: "perf" | "bytes") => (q === "perf" ? r.perf : -r.bytes);
+  const data: Trace[] = [];
+  const shapes: object[] = [];
+  const layout: Record<string, unknown> = {};
+  panels.forEach(([q, axis], i) => {
+    const ax = i === 0 ? "" : "2";
+    for (const method of ["remover", "shortener"] as const)
+      for (const add of ["fused", "separate"] as const) {
+        const pts = sel.filter((r) => r.method === method && r.config.addMode === add).sort((a, b) => a.config.dramBytesPerCycle - b.config.dramBytesPerCycle);
+        if (!pts.length) continue;
+        const isRef = add === c.addMode;
+        data.push({
+          type: "scatter",
+          mode: "lines+markers",
+          name: `${methodName(method)}, ${add} add${isRef ? " (reference)" : ""}`,
+          legendgroup: `${method} ${add}`,
+          showlegend: i === 0,
+          x: pts.map((r) => String(r.config.dramBytesPerCycle)),
+          y: pts.map((r) => value(r, q)),
+          xaxis: `x${ax}`,
+          yaxis: `y${ax}`,
+          line: { color: METHOD_COLOR[method], dash: add === "fused" ? "solid" : "dot", width: 2 },
+          marker: { color: METHOD_COLOR[method], size: 7 },
+          hovertext: pts.map(
+            (r) =>
+              `${netName(network)} ${methodName(method)}, ${add} add, ${r.config.dramBytesPerCycle} B/cycle<br>${axis.replace(" (%)", "")} ${r1(value(r, q))}%` +
+              `<br>teacher ${r.base.inferencesPerSecond.toFixed(0)} inf/s, ${(r.base.dramBytes / 1e6).toFixed(2)} MB per inference`,
+          ),
+          hoverinfo: "text",
+        });
+      }
+    const refPts = sel.filter((r) => r.config.addMode === c.addMode && r.config.dramBytesPerCycle === c.dramBytesPerCycle);
+    data.push({
+      type: "scatter",
+      mode: "markers",
+      name: "reference configuration",
+      legendgroup: "reference",
+      showlegend: i === 0,
+      x: refPts.map((r) => String(r.config.dramBytesPerCycle)),
+      y: refPts.map((r) => value(r, q)),
+      xaxis: `x${ax}`,
+      yaxis: `y${ax}`,
+      marker: { symbol: "star", size: 16, color: refPts.map((r) => METHOD_COLOR[r.method]), line: { color: "black", width: 1 } },
+      hovertext: refPts.map((r) => `reference "${ref.name}": ${netName(network)} ${methodName(r.method)} ${r1(value(r, q))}%`),
+      hoverinfo: "text",
+    });
+    const claim = claims.find((cl) => cl.quantity === q);
+    if (claim) shapes.push(...claimMarks(claim, `x${ax}`, `y${ax}`, true));
+    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: bws, title: { text: "DRAM bandwidth (bytes/cycle)" }, domain: [i / 2 + (i ? 0.05 : 0), (i + 1) / 2 - 0.02], anchor: `y${ax}` };
+    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, title: { text: axis }, zeroline: true, zerolinecolor: "#888", anchor: `x${ax}` };
+  });
+  const kib = (b: number) => `${b / 1024} KiB`;
   return {
-    data: [
-      { type: "bar", name: "validation top-1", x: rows.map((r) => r.run), y: rows.map((r) => 100 * r.valTop1) },
-      { type: "bar", name: "test top-1", x: rows.map((r) => r.run), y: rows.map((r) => 100 * r.testTop1) },
-    ],
-    layout: layout(title, "", "top-1 (%)", { barmode: "group", yaxis: { title: { text: "top-1 (%)" }, range: [50, 100] } }),
-  };
-}
-
-export interface Curve {
-  run: string;
-  epochs: number[];
-  valTop1: number[];
-  alterations: number[];
-}
-
-export function trainingFigure(curves: Curve[], title: string): Figure {
-  return {
-    data: curves.map((c) => ({ type: "scatter", mode: "lines+markers", name: c.run, x: c.epochs.map((e) => e + 1), y: c.valTop1.map((v) => 100 * v) })),
-    layout: layout(title, "epoch", "validation top-1 (%)"),
+    data,
+    layout: {
+      ...BASE_LAYOUT,
+      ...layout,
+      title: {
+        text: `${netName(network)} on a ${c.rows}x${c.cols} ${c.dataflow === "os" ? "output" : "weight"}-stationary PE array: Tailor network vs its teacher`,
+        subtitle: {
+          text: `reference configuration "${ref.name}" (${kib(c.ifmapBufferBytes)} buffers, ${c.keepOnChip ? "activations kept on chip" : "every activation through DRAM"}, ${c.addMode} add, ${c.dramBytesPerCycle} B/cycle) with the DRAM bandwidth and the add mode varied`,
+        },
+      },
+      shapes,
+      annotations: [
+        caption(
+          "Both panels: up is better for the Tailor network. Solid: the skip added inside the conv that ends it (fused), dotted: a separate element-wise pass. " +
+            "Star: the reference configuration, where C4 and C5 are judged (largest value over all networks, claim-C4/C5). Dashed line: the paper's value, shaded: our tolerance.",
+        ),
+      ],
+      width: 1300,
+      height: 600,
+      margin: { t: 100, b: 150, l: 70, r: 30 },
+    },
   };
 }
 
 export interface ClaimPoint {
-  /** the box it belongs to, e.g. "resnet8 remover" */
-  group: string;
+  /** network and method, e.g. "resnet8 remover" */
+  network: string;
+  method: string;
   value: number;
+  /** the design's configuration, for the hover text */
+  label?: string;
+  /** a design that does not fit its part: drawn hollow, never counted */
+  fits?: boolean;
 }
 
 /**
- * One claim's values over the sweep as a distribution per network and method (box with every design as a point),
- * the paper's value as a line, and the reference configuration's value of each pair as a star. `leftOut` designs
- * (that do not fit their part) are not drawn; the title says how many.
+ * One claim's values over the sweep: a box per network and method with every design as a point, the reference
+ * configuration's pairs as stars (hollow when a design does not fit and is not counted), the paper's value as a
+ * dashed line and our tolerance as a band; title: the claim, our value and verdict; caption: the configuration.
  */
-export function claimDistributionFigure(o: { id: string; metric: string; unit: string; paper: number; points: ClaimPoint[]; reference: ClaimPoint[]; leftOut: number }): Figure {
-  const groups = [...new Set(o.points.map((p) => p.group))];
-  const data: object[] = groups.map((g) => ({
-    type: "box",
-    name: g,
-    y: o.points.filter((p) => p.group === g).map((p) => p.value),
-    boxpoints: "all",
-    jitter: 0.4,
-    pointpos: 0,
-    marker: { size: 3, opacity: 0.5 },
-    showlegend: false,
-  }));
-  data.push({ type: "scatter", mode: "markers", name: "reference configuration", x: o.reference.map((p) => p.group), y: o.reference.map((p) => p.value), marker: { symbol: "star", size: 14, color: "black" } });
-  data.push({ type: "scatter", mode: "lines", name: `paper: ${o.paper}${o.unit}`, x: groups.length ? [groups[0], groups[groups.length - 1]] : [], y: [o.paper, o.paper], line: { color: "red", dash: "dash" } });
-  const left = o.leftOut ? `; ${o.leftOut} designs that do not fit their part left out` : "";
-  return { data, layout: layout(`${o.id}: ${o.metric}${left}`, "network, method", `${o.unit === "%" ? "%" : o.unit}`, { title: { text: `${o.id}: ${o.metric}${left}`, font: { size: 13 } } }) };
+export function claimDistributionFigure(o: { result: ClaimResult; axis: string; points: ClaimPoint[]; reference: ClaimPoint[]; leftOut: number; configuration: string }): Figure {
+  const { result } = o;
+  // x: the network; the two methods side by side in each (grouped boxes, stars offset with their method)
+  const nets = [...new Set([...o.points, ...o.reference].map((p) => p.network))];
+  const cats = nets.map(netName);
+  const methods = [...new Set([...o.points, ...o.reference].map((p) => p.method))];
+  const data: Trace[] = [];
+  for (const method of methods) {
+    const pts = o.points.filter((p) => p.method === method);
+    if (!pts.length) continue;
+    data.push({
+      type: "box",
+      name: `${methodName(method)}: sweep designs`,
+      offsetgroup: method,
+      x: pts.map((p) => netName(p.network)),
+      y: pts.map((p) => p.value),
+      boxpoints: "all",
+      jitter: 0.6,
+      pointpos: 0,
+      marker: { size: 3, opacity: 0.45, color: METHOD_COLOR[method] },
+      line: { color: METHOD_COLOR[method] },
+      fillcolor: "rgba(0,0,0,0)",
+      hovertext: pts.map((p) => `${netName(p.network)} ${methodName(p.method)}: ${r1(p.value)}${result.unit}${p.label ? `<br>${p.label}` : ""}`),
+      hoverinfo: "text",
+    });
+  }
+  for (const [fits, name] of [
+    [true, "reference configuration"],
+    [false, "reference, does not fit the part (not counted)"],
+  ] as const) {
+    methods.forEach((method, i) => {
+      const pts = o.reference.filter((p) => p.method === method && (p.fits !== false) === fits);
+      if (!pts.length) return;
+      data.push({
+        type: "scatter",
+        mode: "markers",
+        name,
+        legendgroup: name,
+        showlegend: !data.some((t) => t.legendgroup === name),
+        offsetgroup: method,
+        x: pts.map((p) => netName(p.network)),
+        y: pts.map((p) => p.value),
+        marker: fits ? { symbol: "star", size: 16, color: METHOD_COLOR[method], line: { color: "black", width: 1 } } : { symbol: "star-open", size: 14, color: "#555" },
+        hovertext: pts.map((p) => `reference: ${netName(p.network)} ${methodName(p.method)} ${r1(p.value)}${result.unit}${fits ? "" : ", does not fit: not counted"}`),
+        hoverinfo: "text",
+      });
+      void i;
+    });
+  }
+  const ours = result.ours === null ? "not computed" : `${r1(result.ours)}${result.unit}`;
+  const left = o.leftOut ? `; ${o.leftOut} sweep designs that do not fit their part left out` : "";
+  // an absolute value (|latency change|) cannot go below 0: the axis starts there, not at the band's lower edge
+  const absolute = o.axis.startsWith("|");
+  const top = 1.1 * Math.max(result.paper + result.tolerance, ...o.points.map((p) => p.value), ...o.reference.map((p) => p.value));
+  return {
+    data,
+    layout: {
+      ...BASE_LAYOUT,
+      title: {
+        text: `${result.id}: ${result.claim}`,
+        subtitle: { text: `paper ${result.paper}${result.unit}; ours at the reference ${ours} (largest over its pairs): ${result.status}` },
+      },
+      boxmode: "group",
+      scattermode: "group",
+      xaxis: { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: cats, title: { text: "network (left: SkipRemover, right: SkipShortener)" } },
+      yaxis: { ...BASE_LAYOUT.yaxis, title: { text: o.axis }, zeroline: true, zerolinecolor: "#888", ...(absolute ? { range: [-0.05 * top, top] } : {}) },
+      shapes: claimMarks(result, "x", "y", true),
+      annotations: [caption(`Boxes: the whole sweep (${o.points.length} designs${left}). Stars: ${o.configuration}.`, 150)],
+      width: 1200,
+      height: 620,
+      margin: { t: 100, b: 150, l: 70, r: 30 },
+    },
+  };
+}
+
+/** The configuration of a reference in a caption: its name and every field data/claims.json fixes. */
+export const referenceCaption = (name: string, config: Record<string, unknown>) =>
+  `the reference configuration "${name}" (data/claims.json: ${Object.entries(config).map(([k, v]) => `${k} ${v}`).join(", ")})`;
+
+const hlsPoint = (r: HlsRow, q: HlsQuantity): ClaimPoint => ({ network: r.network, method: r.method, value: hlsValue(r, q), fits: r.fits, label: `${r.label}, ${r.strategy}, flow ${r.flow}, ${r.part}` });
+
+const pePoint = (r: PeRow, q: PeQuantity): ClaimPoint => ({
+  network: r.network,
+  method: r.method,
+  value: peValue(r, q),
+  label: `${r.config.rows}x${r.config.cols} ${r.config.dataflow}, ${r.config.dramBytesPerCycle} B/cycle, ${r.config.ifmapBufferBytes / 1024} KiB buffers, ${r.config.addMode} add, ${r.config.keepOnChip ? "on-chip reuse" : "all through DRAM"}`,
+});
+
+/** C1-C3, C6: the sweep's designs that fit their part, and every pair of the reference (those that do not fit, hollow). */
+export function hlsClaimFigure(result: ClaimResult, quantity: HlsQuantity, sweep: HlsRow[], reference: HlsRow[], refName: string, refConfig: Record<string, unknown>): Figure {
+  return claimDistributionFigure({
+    result,
+    axis: QUANTITY_AXIS[quantity],
+    points: sweep.filter((r) => r.fits).map((r) => hlsPoint(r, quantity)),
+    reference: reference.map((r) => hlsPoint(r, quantity)),
+    leftOut: sweep.filter((r) => !r.fits).length,
+    configuration: referenceCaption(refName, refConfig),
+  });
+}
+
+/** C4, C5: every design of the sweep, and every pair of the reference. */
+export function peClaimFigure(result: ClaimResult, quantity: PeQuantity, sweep: PeRow[], reference: PeRow[], refName: string, refConfig: Record<string, unknown>): Figure {
+  return claimDistributionFigure({
+    result,
+    axis: QUANTITY_AXIS[quantity],
+    points: sweep.map((r) => pePoint(r, quantity)),
+    reference: reference.map((r) => pePoint(r, quantity)),
+    leftOut: 0,
+    configuration: referenceCaption(refName, refConfig),
+  });
 }

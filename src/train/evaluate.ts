@@ -13,8 +13,9 @@ export interface EvalResult {
   count: number;
 }
 
-export function evaluate(m: Model, set: ImageSet, indices: Int32Array, norm: Normalisation, batchSize = 500): EvalResult {
-  const g = evaluateSteps(m, set, indices, norm, batchSize);
+/** `onBatch(n, total)` after every batch of n images (a progress line). */
+export function evaluate(m: Model, set: ImageSet, indices: Int32Array, norm: Normalisation, batchSize = 500, onBatch?: (n: number, total: number) => void): EvalResult {
+  const g = evaluateSteps(m, set, indices, norm, batchSize, onBatch);
   for (;;) {
     const r = g.next();
     if (r.done) return r.value;
@@ -22,7 +23,7 @@ export function evaluate(m: Model, set: ImageSet, indices: Int32Array, norm: Nor
 }
 
 /** The same, as a generator that yields between batches (a driver can let signals in, or stop, there). */
-export function* evaluateSteps(m: Model, set: ImageSet, indices: Int32Array, norm: Normalisation, batchSize = 500): Generator<void, EvalResult, void> {
+export function* evaluateSteps(m: Model, set: ImageSet, indices: Int32Array, norm: Normalisation, batchSize = 500, onBatch?: (n: number, total: number) => void): Generator<void, EvalResult, void> {
   let loss = 0;
   let top1 = 0;
   let top5 = 0;
@@ -42,6 +43,7 @@ export function* evaluateSteps(m: Model, set: ImageSet, indices: Int32Array, nor
     loss += l;
     top1 += c1;
     top5 += c5;
+    onBatch?.(b.n, indices.length);
   }
   const n = indices.length;
   return { loss: loss / n, top1: top1 / n, top5: top5 / n, count: n };

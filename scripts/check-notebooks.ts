@@ -1,0 +1,38 @@
+/**
+ * Check executed notebooks (src/report/notebook-check.ts): no error output, plotly's bundle embedded once, and
+ * the interactive figures each notebook is expected to draw.
+ *   tsx scripts/check-notebooks.ts DIR     the *.ipynb of DIR (scripts/run-notebooks.sh calls it)
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { checkNotebook, summariseNotebook } from "../src/report/notebook-check.js";
+import { parseCli } from "./cli.js";
+
+/** interactive figures each notebook draws when every figure of figures/ exists (scripts/notebooks.ts) */
+export const EXPECTED_FIGURES: Record<string, number> = {
+  "00-claims.ipynb": 8,
+  "01-tailor-training.ipynb": 5,
+  "02-hls4ml.ipynb": 2,
+  "03-pe-array.ipynb": 4,
+  "04-codesign.ipynb": 2,
+};
+
+const args = parseCli("Usage: tsx scripts/check-notebooks.ts -- --dir DIR", { dir: { type: "string", help: "folder of executed notebooks", default: "notebooks" } });
+const dir = path.resolve(args.dir);
+let bad = 0;
+for (const name of Object.keys(EXPECTED_FIGURES)) {
+  const file = path.join(dir, name);
+  if (!fs.existsSync(file)) {
+    console.error(`${file}: missing`);
+    bad++;
+    continue;
+  }
+  const nb = JSON.parse(fs.readFileSync(file, "utf8"));
+  const problems = checkNotebook(nb, name, EXPECTED_FIGURES[name]);
+  const s = summariseNotebook(nb);
+  if (problems.length) {
+    for (const p of problems) console.error(p);
+    bad++;
+  } else console.log(`${name}: ${s.figures} interactive figures, plotly embedded once, no error`);
+}
+process.exit(bad ? 1 : 0);

@@ -1,0 +1,343 @@
+/**
+ * Plotly figure specs of the accuracy claims (C7a, C7b): each student's gap to its own teacher in points (the
+ * paper's "no loss" as a dashed line at its value, our tolerance as a band, one marker per seed) beside absolute
+ * top-1; training curves with every skip alteration and learning-rate step marked (read from the epoch records,
+ * never from a schedule typed here); the depth study. A run that has not finished is never drawn as a result.
+ */
+import type { EpochRecord } from "../train/checkpoint.js";
+import type { ClaimSpec } from "./claims.js";
+import { gap, stateLabel, type DepthRun } from "./depth.js";
+import { BASE_LAYOUT, caption, claimMarks, METHOD_COLOR, methodName, NET_COLOR, netName, wrap, type Figure, type Trace } from "./plot-style.js";
+
+type Mark = Pick<ClaimSpec, "id" | "paper" | "tolerance" | "check" | "unit">;
+
+const pp = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(2)} pp`;
+const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+
+/** A y range holding every value and the claim's band, padded. */
+function gapRange(values: number[], c: Mark): [number, number] {
+  const lo = Math.min(...values, c.paper - c.tolerance) - 0.5;
+  const hi = Math.max(...values, c.paper + c.tolerance) + 0.5;
+  return [lo, hi];
+}
+
+/** A top-1 range (in %) that shows differences of a fraction of a point: the data, padded, not 0-100. */
+function top1Range(values: number[]): [number, number] {
+  if (!values.length) return [0, 100];
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const pad = Math.max(1, (hi - lo) * 0.15);
+  return [Math.max(0, Math.floor(lo - pad)), Math.min(100, Math.ceil(hi + pad))];
+}
+
+export interface RunTop1 {
+  run: string;
+  method: string;
+  seed: number;
+  valTop1: number;
+  testTop1: number;
+}
+
+/**
+ * Left: test top-1 of each Tailor student minus its own teacher's, in points, one marker per seed, with C7a's
+ * paper value and tolerance. Right: absolute validation and test top-1 of every run (a dot plot on the data's
+ * range, values printed). `teacherOf` names the teacher run of a student.
+ */
+export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => string | undefined, claim: Mark, title: string): Figure {
+  const students = rows.filter((r) => r.method === "remover" || r.method === "shortener");
+  const gaps = students.flatMap((s) => {
+    const t = rows.find((r) => r.run === teacherOf(s));
+    return t ? [{ s, t, gap: 100 * (s.testTop1 - t.testTop1) }] : [];
+  });
+  const data: Trace[] = [];
+  // x: one slot per method; seeds side by side in it, so that close values stay apart
+  const methods = ["remover", "shortener"].filter((m) => gaps.some((x) => x.s.method === m));
+  methods.forEach((method, i) => {
+    const g = gaps.filter((x) => x.s.method === method);
+    data.push({
+      type: "scatter",
+      mode: "markers+text",
+      name: `${methodName(method)} minus its teacher (one marker per seed)`,
+      x: g.map((_, j) => i + (j - (g.length - 1) / 2) * 0.25),
+      y: g.map((x) => x.gap),
+      text: g.map((x) => `seed ${x.s.seed}<br>${pp(x.gap)}`),
+      // the first seed's label to the left, the others' to the right
+      textposition: g.map((_, j) => (j === 0 && g.length > 1 ? "middle left" : "middle right")),
+      textfont: { size: 11 },
+      cliponaxis: false,
+      marker: { size: 12, color: METHOD_COLOR[method], line: { color: "black", width: 1 } },
+      hovertext: g.map((x) => `${x.s.run} (seed ${x.s.seed}): test top-1 ${pct(x.s.testTop1)}<br>teacher ${x.t.run}: ${pct(x.t.testTop1)}<br>gap ${pp(x.gap)}`),
+      hoverinfo: "text",
+    });
+  });
+  const [lo, hi] = gapRange(gaps.map((x) => x.gap), claim);
+  const runs = rows.map((r) => r.run);
+  for (const [k, name, symbol] of [
+    ["valTop1", "validation top-1", "circle-open"],
+    ["testTop1", "test top-1", "circle"],
+  ] as const) {
+    data.push({
+      type: "scatter",
+      mode: "markers+text",
+      name,
+      x: runs,
+      y: rows.map((r) => 100 * r[k]),
+      text: rows.map((r) => (100 * r[k]).toFixed(2)),
+      textposition: k === "testTop1" ? "middle right" : "middle left",
+      textfont: { size: 10 },
+      cliponaxis: false,
+      xaxis: "x2",
+      yaxis: "y2",
+      marker: { size: 10, symbol, color: rows.map((r) => METHOD_COLOR[r.method] ?? "#555") },
+      hovertext: rows.map((r) => `${r.run} (${methodName(r.method)}, seed ${r.seed})<br>${name} ${pct(r[k])}`),
+      hoverinfo: "text",
+    });
+  }
+  return {
+    data,
+    layout: {
+      ...BASE_LAYOUT,
+      title: { text: title, subtitle: { text: "left: each student's test top-1 minus its own teacher's (C7a); right: absolute top-1 of every run" } },
+      xaxis: { ...BASE_LAYOUT.xaxis, domain: [0, 0.3], range: [-0.7, methods.length - 0.3], tickvals: methods.map((_, i) => i), ticktext: methods.map(methodName), zeroline: false, title: { text: "method" } },
+      yaxis: { ...BASE_LAYOUT.yaxis, range: [lo, hi], title: { text: "student minus teacher, test top-1 (pp)" }, zeroline: true, zerolinecolor: "#888" },
+      xaxis2: { ...BASE_LAYOUT.xaxis, domain: [0.4, 1], type: "category", anchor: "y2", tickangle: -30 },
+      yaxis2: { ...BASE_LAYOUT.yaxis, anchor: "x2", range: top1Range(rows.flatMap((r) => [100 * r.valTop1, 100 * r.testTop1])), title: { text: "top-1 (%)" } },
+      shapes: claimMarks(claim, "x", "y", true, hi),
+      annotations: [caption("Best checkpoint of each run by validation loss (students: once every skip is altered), evaluated on the 10,000 CIFAR-10 test images. Shaded: where C7a holds (a student loses at most the tolerance). Right: hollow = validation split, filled = test set.", 150, -100)],
+      width: 1500,
+      height: 640,
+      margin: { t: 100, b: 150, l: 70, r: 30 },
+    },
+  };
+}
+
+export interface Curve {
+  run: string;
+  method: string;
+  /** the epoch records, in order (one per finished epoch) */
+  history: EpochRecord[];
+  /** the best checkpoint's epoch (0-indexed), if any */
+  best?: number;
+  /** e.g. "in progress (epoch 8 of 40)": drawn dashed and so named */
+  state?: string;
+}
+
+/** Epochs (0-indexed) whose validation already saw a newly altered skip, and epochs that began with a new lr. */
+export function curveEvents(history: EpochRecord[]): { alterations: { epoch: number; skips: number[] }[]; lrSteps: { epoch: number; from: number; to: number }[] } {
+  const alterations: { epoch: number; skips: number[] }[] = [];
+  const lrSteps: { epoch: number; from: number; to: number }[] = [];
+  for (let i = 1; i < history.length; i++) {
+    const [a, b] = [history[i - 1], history[i]];
+    const changed = b.skipModes.flatMap((m, k) => (m !== a.skipModes[k] ? [k] : []));
+    if (changed.length) alterations.push({ epoch: b.epoch, skips: changed });
+    if (b.lr !== a.lr) lrSteps.push({ epoch: b.epoch, from: a.lr, to: b.lr });
+  }
+  return { alterations, lrSteps };
+}
+
+export interface CurvePanel {
+  title: string;
+  /** the teacher drawn first; the students' epochs continue after its last one (they start from its best checkpoint) */
+  teacher?: Curve;
+  curves: Curve[];
+}
+
+/**
+ * One panel per method pair: validation top-1 per epoch, the teacher first and its student after it. Dotted
+ * vertical lines: a skip altered (after that epoch's training, before its validation); dashed: a learning-rate
+ * step; stars: the best checkpoint.
+ */
+export function trainingFigure(panels: CurvePanel[], title: string, note = ""): Figure {
+  const data: Trace[] = [];
+  const shapes: object[] = [];
+  const annotations: object[] = [];
+  const layout: Record<string, unknown> = {};
+  const n = panels.length;
+  const legendSeen = new Set<string>();
+  panels.forEach((p, i) => {
+    const ax = i === 0 ? "" : String(i + 1);
+    const marked = new Set<string>(); // one line per event and position in a panel (seeds share their schedule)
+    const offset = p.teacher ? p.teacher.history.length : 0;
+    const all = [...(p.teacher ? [{ c: p.teacher, off: 0 }] : []), ...p.curves.map((c) => ({ c, off: p.teacher && c !== p.teacher ? offset : 0 }))];
+    for (const { c, off } of all) {
+      const color = METHOD_COLOR[c.run.replace(/-seed\d+$/, "")] ?? METHOD_COLOR[c.method] ?? "#555";
+      const x = c.history.map((h) => h.epoch + 1 + off);
+      data.push({
+        type: "scatter",
+        mode: "lines+markers",
+        name: `${c.run}${c.state ? `, ${c.state}` : ""}`,
+        legendgroup: c.run,
+        showlegend: !legendSeen.has(`run ${c.run}`),
+        x,
+        y: c.history.map((h) => 100 * h.valTop1),
+        xaxis: `x${ax}`,
+        yaxis: `y${ax}`,
+        line: { color, width: 2, dash: c.state ? "dash" : /-seed\d+$/.test(c.run) ? "dot" : "solid" },
+        marker: { size: 5, color },
+        hovertext: c.history.map((h) => `${c.run}, epoch ${h.epoch + 1}: val top-1 ${pct(h.valTop1)}, loss ${h.valLoss.toFixed(3)}, lr ${Number(h.lr.toPrecision(3))}<br>skips: ${h.skipModes.join(" ")}`),
+        hoverinfo: "text",
+      });
+      legendSeen.add(`run ${c.run}`);
+      const best = c.history.find((h) => h.epoch === c.best);
+      if (best && !c.state) {
+        data.push({
+          type: "scatter",
+          mode: "markers",
+          name: "best checkpoint (evaluated on the test set)",
+          legendgroup: "best",
+          showlegend: !legendSeen.has("best"),
+          x: [best.epoch + 1 + off],
+          y: [100 * best.valTop1],
+          xaxis: `x${ax}`,
+          yaxis: `y${ax}`,
+          marker: { symbol: "star", size: 14, color, line: { color: "black", width: 1 } },
+          hovertext: [`${c.run}: best checkpoint, epoch ${best.epoch + 1}, val top-1 ${pct(best.valTop1)}`],
+          hoverinfo: "text",
+        });
+        legendSeen.add("best");
+      }
+      const ev = curveEvents(c.history);
+      for (const a of ev.alterations) {
+        const key = `alter ${c.method} ${a.epoch + off}`;
+        if (marked.has(key)) continue;
+        marked.add(key);
+        shapes.push({
+          type: "line",
+          xref: `x${ax}`,
+          yref: `y${ax} domain`,
+          x0: a.epoch + 1 + off - 0.15,
+          x1: a.epoch + 1 + off - 0.15,
+          y0: 0,
+          y1: 1,
+          line: { color, width: 1, dash: "dot" },
+          name: `skip altered (${methodName(c.method)})`,
+          legendgroup: `alter ${c.method}`,
+          showlegend: !legendSeen.has(`alter ${c.method}`),
+        });
+        legendSeen.add(`alter ${c.method}`);
+      }
+      for (const s of ev.lrSteps) {
+        const key = `lr ${s.epoch + off}`;
+        if (marked.has(key)) continue;
+        marked.add(key);
+        shapes.push({
+          type: "line",
+          xref: `x${ax}`,
+          yref: `y${ax} domain`,
+          x0: s.epoch + 0.5 + off,
+          x1: s.epoch + 0.5 + off,
+          y0: 0,
+          y1: 1,
+          line: { color: "#222", width: 1.5, dash: "dash" },
+          name: "learning-rate step",
+          legendgroup: "lr",
+          showlegend: !legendSeen.has("lr"),
+          label: { text: `lr ${Number(s.to.toPrecision(3))}`, textposition: "start", textangle: 0, xanchor: "left", yanchor: "bottom", padding: 2, font: { size: 10 } },
+        });
+        legendSeen.add("lr");
+      }
+    }
+    const gapW = 0.06;
+    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, domain: [i / n + (i ? gapW / 2 : 0), (i + 1) / n - (i < n - 1 ? gapW / 2 : 0)], anchor: `y${ax}`, title: { text: p.teacher && p.curves.length ? `epoch (teacher 1-${offset}, then the student)` : "epoch" } };
+    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, anchor: `x${ax}`, title: { text: i === 0 ? "validation top-1 (%)" : "" } };
+    annotations.push({ text: `<b>${p.title}</b>`, xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 1.02, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 13 } });
+  });
+  const width = Math.max(1000, 480 * n + 280);
+  const text =
+    "Dotted vertical line: a skip altered at the end of that epoch's training (the point after it is validated on the altered network); dashed: the learning rate changes from that epoch on; " +
+    `star: the checkpoint kept (lowest validation loss once every skip is altered).${note ? ` ${note}` : ""}`;
+  const chars = Math.floor((width - 120) / 7.5);
+  annotations.push(caption(text, chars, -62));
+  const lines = wrap(text, chars).split("<br>").length;
+  return {
+    data,
+    layout: {
+      ...BASE_LAYOUT,
+      ...layout,
+      title: { text: title },
+      shapes,
+      annotations,
+      legend: { font: { size: 11 }, tracegroupgap: 2 },
+      width,
+      height: 560 + 17 * lines,
+      margin: { t: 90, b: 80 + 17 * lines, l: 70, r: 30 },
+    },
+  };
+}
+
+/**
+ * The depth study: per depth, left the gap of SkipRemover, SkipShortener and the network without skips to their
+ * reference (C7a's tolerance band), right the absolute test top-1 of every finished run. Runs that have not
+ * finished are not drawn; the caption lists them with their progress.
+ */
+export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
+  const nets = [...new Set(runs.map((r) => r.net))].sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+  const cats = nets.map(netName);
+  const done = runs.filter((r) => r.state === "done");
+  const data: Trace[] = [];
+  const gaps: number[] = [];
+  for (const method of ["remover", "shortener", "noskip"]) {
+    const pts = done.flatMap((r) => {
+      const g = r.method === method ? gap(r, runs) : null;
+      return g === null ? [] : [{ r, g }];
+    });
+    gaps.push(...pts.map((p) => p.g));
+    if (!pts.length) continue;
+    data.push({
+      type: "scatter",
+      mode: "markers+lines",
+      name: `${methodName(method)} minus ${method === "shortener" ? "its shortenable teacher" : "the plain teacher"}`,
+      x: pts.map((p) => netName(p.r.net)),
+      y: pts.map((p) => p.g),
+      marker: { size: 11, color: METHOD_COLOR[method], symbol: pts.map((p) => (/-seed\d+$/.test(p.r.run) ? "diamond" : "circle")) },
+      line: { color: METHOD_COLOR[method], width: 1 },
+      hovertext: pts.map((p) => `${p.r.id}: gap ${pp(p.g)} to ${p.r.reference}`),
+      hoverinfo: "text",
+    });
+  }
+  for (const net of nets) {
+    const rs = done.filter((r) => r.net === net && r.testTop1 !== undefined);
+    if (!rs.length) continue;
+    data.push({
+      type: "scatter",
+      mode: "markers",
+      name: `${netName(net)} test top-1`,
+      x: rs.map((r) => r.run),
+      y: rs.map((r) => 100 * r.testTop1!),
+      xaxis: "x2",
+      yaxis: "y2",
+      marker: { size: 10, color: NET_COLOR[net] },
+      hovertext: rs.map((r) => `${r.id}: test top-1 ${pct(r.testTop1!)} (best epoch ${(r.bestEpoch ?? 0) + 1})`),
+      hoverinfo: "text",
+    });
+  }
+  // plotly draws no subplot that no trace refers to: an empty trace keeps the right panel's axes when nothing is done
+  if (!data.some((t) => t.xaxis === "x2")) data.push({ type: "scatter", mode: "markers", x: [], y: [], xaxis: "x2", yaxis: "y2", showlegend: false, hoverinfo: "skip" });
+  const [lo, hi] = gapRange(gaps, claim);
+  const waiting = runs.filter((r) => r.state !== "done");
+  const inProgress = waiting.filter((r) => r.state === "in progress").map((r) => `${r.id} ${stateLabel(r)}`);
+  const notStarted = waiting.filter((r) => r.state === "not started").length;
+  const missing = `Not drawn, not finished: ${inProgress.length ? inProgress.join(", ") : "none in progress"}${notStarted ? `; ${notStarted} run${notStarted === 1 ? "" : "s"} not started` : ""}.`;
+  const empty = done.length === 0;
+  return {
+    data,
+    layout: {
+      ...BASE_LAYOUT,
+      title: { text: `The depth study: Tailor on ${cats.join(", ")} (CIFAR-10, ${done.length} of ${runs.length} runs finished)`, subtitle: { text: "left: test top-1 minus the reference's (C7a, C7b); right: test top-1 of every finished run" } },
+      xaxis: { ...BASE_LAYOUT.xaxis, domain: [0, 0.42], type: "category", categoryorder: "array", categoryarray: cats, range: [-0.5, cats.length - 0.5], title: { text: "network" } },
+      yaxis: { ...BASE_LAYOUT.yaxis, range: [lo, hi], title: { text: "gap to reference, test top-1 (pp)" }, zeroline: true, zerolinecolor: "#888" },
+      xaxis2: { ...BASE_LAYOUT.xaxis, domain: [0.52, 1], type: "category", anchor: "y2", title: { text: "run" } },
+      yaxis2: { ...BASE_LAYOUT.yaxis, anchor: "x2", range: top1Range(done.flatMap((r) => (r.testTop1 === undefined ? [] : [100 * r.testTop1]))), title: { text: "test top-1 (%)" } },
+      shapes: claimMarks(claim, "x", "y", true, hi),
+      annotations: [
+        ...(empty
+          ? ["", "2"].map((ax) => ({ text: "no run has finished yet:<br>no result to show", xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 0.5, showarrow: false, font: { size: 18, color: "#888" } }))
+          : []),
+        caption(`Best checkpoint by validation loss (students: once every skip is altered), 10,000 test images. Shaded: within ${claim.tolerance} ${claim.unit} of the teacher (C7a; C7b's shortener part). ${missing}`, 150, -62),
+      ],
+      width: 1500,
+      height: 640,
+      margin: { t: 100, b: 150, l: 70, r: 30 },
+    },
+  };
+}

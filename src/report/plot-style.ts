@@ -1,0 +1,135 @@
+/**
+ * The house style of every plotly figure: the spec types, colours that mean one thing in every figure (a network,
+ * a method), names as the paper writes them, a caption under the plot, and the claim marks (the paper's value as a
+ * dashed line, our tolerance as a band) drawn from a claim spec.
+ */
+import type { ClaimSpec } from "./claims.js";
+
+/** A plotly trace or layout: plain JSON (plotly's own types are not a dependency of the library). */
+export type Trace = Record<string, unknown>;
+
+export interface Figure {
+  data: Trace[];
+  layout: Record<string, unknown> & { width?: number; height?: number };
+}
+
+export const NET_COLOR: Record<string, string> = {
+  resnet8: "#1f77b4",
+  resnet20: "#ff7f0e",
+  resnet56: "#2ca02c",
+  resnet18: "#d62728",
+  resnet34: "#9467bd",
+  resnet50: "#8c564b",
+};
+
+export const METHOD_COLOR: Record<string, string> = {
+  teacher: "#555555",
+  "teacher-shortenable": "#555555",
+  remover: "#d62728",
+  shortener: "#1f77b4",
+  noskip: "#9467bd",
+  "noskip-kd": "#e377c2",
+  "shortened-scratch": "#17becf",
+};
+
+const METHOD_NAME: Record<string, string> = {
+  teacher: "teacher",
+  remover: "SkipRemover",
+  shortener: "SkipShortener",
+  noskip: "no skips (scratch)",
+  "noskip-kd": "no skips + KD (scratch)",
+  "shortened-scratch": "short skips (scratch)",
+};
+
+export const methodName = (m: string) => METHOD_NAME[m] ?? m;
+
+/** "resnet56" -> "ResNet-56" */
+export const netName = (n: string) => n.replace(/^resnet(\d+)$/, "ResNet-$1");
+
+export const BASE_LAYOUT = {
+  font: { family: "DejaVu Sans, Arial, sans-serif", size: 13 },
+  paper_bgcolor: "white",
+  plot_bgcolor: "white",
+  hoverlabel: { align: "left" },
+  xaxis: { showgrid: false, linecolor: "#444", ticks: "outside" },
+  yaxis: { gridcolor: "#e5e5e5", linecolor: "#444", ticks: "outside" },
+} as const;
+
+/** Break a caption into lines of at most `width` characters (plotly does not wrap annotations). */
+export function wrap(text: string, width = 160): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const w of text.split(/\s+/)) {
+    if (line && line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) lines.push(line);
+  return lines.join("<br>");
+}
+
+/** A caption under the plot area (left-aligned, below the x-axis title). */
+export function caption(text: string, width = 160, shift = -62): Record<string, unknown> {
+  return { text: wrap(text, width), xref: "paper", yref: "paper", x: 0, y: 0, xanchor: "left", yanchor: "top", yshift: shift, align: "left", showarrow: false, font: { size: 12, color: "#333" } };
+}
+
+export const PAPER_COLOR = "#b2182b";
+
+const num = (v: number) => String(Math.round(v * 100) / 100);
+
+/**
+ * The region where a value passes the claim's check: |v - paper| <= tol ("within"), v >= paper - tol
+ * ("at-least"), v > paper + tol ("more-than"). One-sided regions end at `top` (the axis' upper end).
+ */
+export function toleranceRange(c: Pick<ClaimSpec, "paper" | "tolerance" | "check">, top: number): [number, number] {
+  if (c.check === "within") return [c.paper - c.tolerance, c.paper + c.tolerance];
+  const lo = c.check === "at-least" ? c.paper - c.tolerance : c.paper + c.tolerance;
+  return [lo, Math.max(top, lo)];
+}
+
+export function toleranceText(c: Pick<ClaimSpec, "paper" | "tolerance" | "check" | "unit">): string {
+  if (c.check === "within") return `our tolerance: ${num(c.paper)} ± ${num(c.tolerance)}${c.unit}`;
+  if (c.check === "at-least") return `our tolerance: holds at ≥ ${num(c.paper - c.tolerance)}${c.unit}`;
+  return `holds above ${num(c.paper + c.tolerance)}${c.unit}`;
+}
+
+/**
+ * The paper's value (dashed line across the panel, named "paper: ..." in the legend) and our tolerance (band)
+ * of one claim, as layout shapes on the given axes. `top` bounds a one-sided band (at-least, more-than).
+ */
+export function claimMarks(c: Pick<ClaimSpec, "id" | "paper" | "tolerance" | "check" | "unit">, xref: string, yref: string, showlegend: boolean, top = c.paper + 2 * c.tolerance): object[] {
+  const [y0, y1] = toleranceRange(c, top);
+  const dom = `${xref} domain`;
+  return [
+    {
+      type: "rect",
+      xref: dom,
+      x0: 0,
+      x1: 1,
+      yref,
+      y0,
+      y1,
+      fillcolor: "rgba(178,24,43,0.10)",
+      line: { width: 0 },
+      layer: "below",
+      name: toleranceText(c),
+      legendgroup: `tolerance ${c.id}`,
+      showlegend,
+    },
+    {
+      type: "line",
+      xref: dom,
+      x0: 0,
+      x1: 1,
+      yref,
+      y0: c.paper,
+      y1: c.paper,
+      line: { color: PAPER_COLOR, width: 2, dash: "dash" },
+      name: `paper (${c.id}): ${num(c.paper)}${c.unit}`,
+      legendgroup: `paper ${c.id}`,
+      showlegend,
+      label: { text: `paper ${num(c.paper)}${c.unit}`, textposition: "end", yanchor: "bottom", font: { size: 11, color: PAPER_COLOR } },
+    },
+  ];
+}
