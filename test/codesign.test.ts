@@ -76,6 +76,6 @@ describe("claim C8", () => {
   });
   it("the paper's headline savings come from the claims' own values", () => {
     const specs = [{ ...C8, id: "C1", paper: 34, unit: "%", quantity: "bram18" }, { ...C8, id: "C3", paper: 16, unit: "%", quantity: "lut" }];
-    expect(paperHeadline(specs)).toBe('the paper\'s headline hls4ml savings ("up to", its own designs): BRAM -34%, LUT -16%');
+    expect(paperHeadline(specs)).toBe('the paper\'s headline hls4ml savings ("up to", its own designs): BRAM 34%, LUT 16% saved');
   });
 });

@@ -27,9 +27,9 @@ export const CODESIGN_PE_REFERENCE = "pe-scalesim-cgra4ml";
 
 /** The paper's headline hls4ml savings (its claims C1-C3, from data/claims.json), for the figure's note. */
 export function paperHeadline(specs: (ClaimSpec & { quantity?: string })[]): string {
-  const q = (k: string, name: string) => specs.filter((s) => s.quantity === k).map((s) => `${name} -${s.paper}${s.unit}`);
+  const q = (k: string, name: string) => specs.filter((s) => s.quantity === k).map((s) => `${name} ${s.paper}${s.unit}`);
   const parts = [...q("bram18", "BRAM"), ...q("ff", "FF"), ...q("lut", "LUT")];
-  return parts.length ? `the paper's headline hls4ml savings ("up to", its own designs): ${parts.join(", ")}` : "";
+  return parts.length ? `the paper's headline hls4ml savings ("up to", its own designs): ${parts.join(", ")} saved` : "";
 }
 
 /** hls4ml's default precision, ap_fixed<16,6>: the width a float network gets */
@@ -195,15 +195,17 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
       });
     }
   });
+  // an empty trace on each panel makes plotly draw both axes before any run has an accuracy
+  if (!pts.length) for (const axis of ["", "2"]) data.push({ type: "scatter", mode: "markers", x: [], y: [], xaxis: `x${axis}`, yaxis: `y${axis}`, showlegend: false, hoverinfo: "skip" });
   return {
     data,
     layout: {
       title: { text: `${network}: accuracy against hardware at the trained precision (hls4ml reference configuration)${note ? `<br><sub>${note}</sub>` : ""}` },
-      grid: { rows: 1, columns: 2, pattern: "independent" },
-      xaxis: { title: { text: "BRAM18" } },
-      xaxis2: { title: { text: "LUT" } },
-      yaxis: { title: { text: "test top-1 (%)" } },
-      yaxis2: { title: { text: "test top-1 (%)" } },
+      // explicit domains: both panels show even before any run has an accuracy to draw
+      xaxis: { title: { text: "BRAM18" }, domain: [0, 0.45], rangemode: "tozero" },
+      xaxis2: { title: { text: "LUT" }, domain: [0.55, 1], anchor: "y2", rangemode: "tozero" },
+      yaxis: { title: { text: "test top-1 (%)" }, rangemode: "tozero" },
+      yaxis2: { title: { text: "test top-1 (%)" }, anchor: "x2", rangemode: "tozero" },
       width: 1100,
       height: 540,
       legend: { orientation: "h", y: -0.2 },
@@ -211,7 +213,7 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
       // say why a panel is empty rather than leave blank axes
       annotations: pts.length
         ? []
-        : [{ text: "no run of this network has finished yet: accuracy shows once its runs are done", xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false }],
+        : [{ text: "no run of this network has finished yet: accuracy shows once its runs are done", xref: "paper", yref: "paper", x: 0.5, y: 1.01, yanchor: "bottom", showarrow: false }],
     },
   };
 }
