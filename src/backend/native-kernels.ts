@@ -232,6 +232,30 @@ function computeInfo(xShape: number[], fShape: number[], a: ConvAttrs): tf.backe
 
 let nativeAddon: NativeAddon;
 
+/**
+ * The batch norm of BN_TRAIN and of the conv-BN unit: y = [ReLU](BN(x) [+ skip]) over x[P, C] with batch statistics.
+ * Returns y, the batch mean and biased variance, and [gamma | mean | invstd], what the gradient needs besides x and y.
+ */
+function bnForward(b: PooledCpuBackend, P: number, C: number, x: Float32Array, scale: Info, offset: Info, skip: Info | undefined, relu: boolean, epsilon: number) {
+  const y = b.alloc(P * C);
+  const gamma = values(b, scale);
+  const saved = new Float32Array(3 * C);
+  const [mean, invstd, variance] = [saved.subarray(C, 2 * C), saved.subarray(2 * C), new Float32Array(C)];
+  nativeAddon.bnForwardTrain(P, C, x, gamma, values(b, offset), skip ? values(b, skip) : null, relu ? 1 : 0, epsilon, y, mean, invstd, variance);
+  saved.set(gamma);
+  return { y, mean: mean.slice(), variance, saved };
+}
+
+/** Its gradient into dx, from dy, x, y (with a fused ReLU its mask) and saved; dskip (the masked dy) with a skip. */
+function bnBackward(b: PooledCpuBackend, P: number, C: number, dy: Info, x: Float32Array, y: Info, saved: Float32Array, relu: boolean, hasSkip: boolean, dx: Float32Array) {
+  const dskip = hasSkip ? b.alloc(P * C) : null;
+  const dscale = new Float32Array(C);
+  const doffset = new Float32Array(C);
+  const s = saved;
+  nativeAddon.bnBackward(P, C, values(b, dy), x, relu ? values(b, y) : null, s.subarray(0, C), s.subarray(C, 2 * C), s.subarray(2 * C), dx, dscale, doffset, dskip);
+  return { dscale, doffset, dskip };
+}
+
 export function registerNativeBackend(addon: NativeAddon): void {
   if (tf.findBackend(NATIVE_BACKEND)) return;
   nativeAddon = addon;
@@ -288,13 +312,8 @@ export function registerNativeBackend(addon: NativeAddon): void {
         const C = x.shape[x.shape.length - 1];
         const P = tf.util.sizeFromShape(x.shape) / C;
         if (skip && !tf.util.arraysEqual(skip.shape, x.shape)) throw new Error(`${BN_TRAIN}: skip of shape [${skip.shape}], expected [${x.shape}]`);
-        const y = b.alloc(P * C);
-        const gamma = values(b, scale);
-        const saved = new Float32Array(3 * C);
-        const [mean, invstd, variance] = [saved.subarray(C, 2 * C), saved.subarray(2 * C), new Float32Array(C)];
-        addon.bnForwardTrain(P, C, values(b, x), gamma, values(b, offset), skip ? values(b, skip) : null, relu ? 1 : 0, epsilon, y, mean, invstd, variance);
-        saved.set(gamma);
-        return [y, mean.slice(), variance, saved].map((v, i) => b.makeTensorInfo(i === 0 ? x.shape : [v.length], "float32", v));
+        const { y, mean, variance, saved } = bnForward(b, P, C, values(b, x), scale, offset, skip, relu, epsilon);
+        return [y, mean, variance, saved].map((v, i) => b.makeTensorInfo(i === 0 ? x.shape : [v.length], "float32", v));
       },
     },
     {
@@ -308,13 +327,8 @@ export function registerNativeBackend(addon: NativeAddon): void {
         const { relu, hasSkip } = attrs as unknown as BnAttrs;
         const C = x.shape[x.shape.length - 1];
         const P = tf.util.sizeFromShape(x.shape) / C;
-        const s = values(b, saved);
         const dx = b.alloc(P * C);
-        const dskip = hasSkip ? b.alloc(P * C) : null;
-        const dscale = new Float32Array(C);
-        const doffset = new Float32Array(C);
-        const mask = relu ? values(b, y) : null;
-        addon.bnBackward(P, C, values(b, dy), values(b, x), mask, s.subarray(0, C), s.subarray(C, 2 * C), s.subarray(2 * C), dx, dscale, doffset, dskip);
+        const { dscale, doffset, dskip } = bnBackward(b, P, C, dy, values(b, x), y, values(b, saved), relu, hasSkip, dx);
         const out = [b.makeTensorInfo(x.shape, "float32", dx), b.makeTensorInfo([C], "float32", dscale), b.makeTensorInfo([C], "float32", doffset)];
         if (dskip) out.push(b.makeTensorInfo(x.shape, "float32", dskip));
         return out;
@@ -335,15 +349,10 @@ export function registerNativeBackend(addon: NativeAddon): void {
         if (skip && !tf.util.arraysEqual(skip.shape, info.outShape)) throw new Error(`${UNIT_TRAIN}: skip of shape [${skip.shape}], expected [${info.outShape}]`);
         const z = b.alloc(P * C);
         addon.convForward(geom, values(b, x), values(b, filter), z);
-        const y = b.alloc(P * C);
-        const gamma = values(b, scale);
-        const saved = new Float32Array(3 * C);
-        const [mean, invstd, variance] = [saved.subarray(C, 2 * C), saved.subarray(2 * C), new Float32Array(C)];
-        addon.bnForwardTrain(P, C, z, gamma, values(b, offset), skip ? values(b, skip) : null, a.relu ? 1 : 0, a.epsilon, y, mean, invstd, variance);
-        saved.set(gamma);
+        const { y, mean, variance, saved } = bnForward(b, P, C, z, scale, offset, skip, a.relu, a.epsilon);
         const out = b.makeTensorInfo(info.outShape, "float32", y);
         b.attach(out.dataId, [z, saved]);
-        return [out, b.makeTensorInfo([C], "float32", mean.slice()), b.makeTensorInfo([C], "float32", variance)];
+        return [out, b.makeTensorInfo([C], "float32", mean), b.makeTensorInfo([C], "float32", variance)];
       },
     },
     {
@@ -361,10 +370,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
         const C = y.shape[y.shape.length - 1];
         const P = tf.util.sizeFromShape(y.shape) / C;
         const dz = b.alloc(P * C);
-        const dskip = a.hasSkip ? b.alloc(P * C) : null;
-        const dscale = new Float32Array(C);
-        const doffset = new Float32Array(C);
-        addon.bnBackward(P, C, values(b, dy), z, a.relu ? values(b, y) : null, s.subarray(0, C), s.subarray(C, 2 * C), s.subarray(2 * C), dz, dscale, doffset, dskip);
+        const { dscale, doffset, dskip } = bnBackward(b, P, C, dy, z, y, s, a.relu, a.hasSkip, dz);
         const dfilter = b.alloc(tf.util.sizeFromShape(filter.shape));
         addon.convBackFilter(geom, values(b, x), dz, dfilter);
         const out = [b.makeTensorInfo(filter.shape, "float32", dfilter), b.makeTensorInfo([C], "float32", dscale), b.makeTensorInfo([C], "float32", doffset)];
