@@ -13,13 +13,14 @@
  *   npm run campaign -- --status          the table, nothing started
  *   npm run campaign -- --stop            stop a running campaign (waits for its checkpoints)
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { campaignPlan } from "../src/campaign/qat-plan.js";
 import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignStatus, statusMarkdown, statusText } from "../src/campaign/status.js";
+import { defaultDataDir, loadCifar10, TEST_FILE, TRAIN_FILES } from "../src/data/cifar10.js";
 import { LAST } from "../src/train/run-folder.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { heapReuseEnv, num, parseCli } from "./cli.js";
@@ -30,7 +31,7 @@ const args = parseCli("Usage: npm run campaign -- [options]", {
   plan: { type: "string", help: "depth (the depth study, src/campaign/depth-plan.ts, then the QAT runs, src/campaign/qat-plan.ts) or a plan .json file", default: "depth" },
   lanes: { type: "string", help: "training processes at once (each on cores/lanes threads)", default: "2" },
   only: { type: "string", help: "comma-separated run ids or nets (resnet8/teacher, resnet20); their deps must be done or included" },
-  data: { type: "string", help: "CIFAR-10 binary directory passed to every run (default: train.ts's)" },
+  data: { type: "string", help: "CIFAR-10 binary directory passed to every run (default: data/cifar10, built from ../shared/data when absent)" },
   nice: { type: "string", help: "process priority (nice value) of the runner and its runs", default: "10" },
   refresh: { type: "string", help: "seconds between status refreshes (table in the log, status.md)", default: "60" },
   status: { type: "boolean", help: "print the status table and exit" },
@@ -85,6 +86,22 @@ function trainCommand(r: PlannedRun): string[] {
 }
 
 const threads = Math.max(1, Math.floor(os.cpus().length / lanes));
+
+/**
+ * Every run reads the same CIFAR-10 cache: check it once before any run starts (a missing cache would otherwise fail
+ * every run, one after another). On a fresh clone the default cache is built first (scripts/prepare-data.ts, from
+ * ../shared/data), so that `npm ci` and `npm run campaign` are all a fresh clone needs.
+ */
+function ensureData(): void {
+  const dir = args.data ?? defaultDataDir();
+  const complete = () => [...TRAIN_FILES, TEST_FILE].every((f) => fs.existsSync(path.join(dir, f)));
+  if (!args.data && !complete()) {
+    say(`${dir}: no CIFAR-10 cache yet; building it (npm run prepare-data)`);
+    const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "prepare-data.ts"), "--out", dir], { stdio: "inherit" });
+    if (r.status !== 0) throw new Error(`npm run prepare-data failed (exit ${r.status}); prepare ${dir} by hand (npm run prepare-data -- --help), then start the campaign again`);
+  }
+  loadCifar10(dir); // throws naming the missing or malformed file
+}
 
 /** A child of an earlier runner that was killed stops by itself after its current step: wait for it. */
 async function waitForOrphan(dir: string): Promise<void> {
@@ -208,6 +225,7 @@ async function main(): Promise<void> {
   const niceValue = Math.max(os.getPriority(0), num("nice", args.nice, { int: true, min: -20 }));
   if (await ownSession(niceValue)) return;
   os.setPriority(0, niceValue);
+  if (runs.some((r) => !doneIds.has(r.id))) ensureData();
   fs.mkdirSync(plan.root, { recursive: true });
   writeFileAtomic(pidFile, `${process.pid}\n`);
   process.on("SIGTERM", () => requestStop("SIGTERM"));

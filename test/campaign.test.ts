@@ -95,6 +95,18 @@ describe("campaign runner", () => {
     expect(status).toMatch(/\| resnet8\/remover \| 5\/5 \|.*\| done/);
   });
 
+  it("checks the data once before any run starts: a missing file is one error naming it, and no run is started", async () => {
+    const d = folder("no-data");
+    const empty = path.join(tmp, "empty-cifar");
+    fs.mkdirSync(empty, { recursive: true });
+    const r = await runScript(CAMPAIGN, ["--plan", "plan.json", "--data", empty, "--lanes", "2"], { cwd: d });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${path.join(empty, "data_batch_1.bin")}: missing`);
+    const logFile = path.join(d, "runs", "campaign.log");
+    expect(fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "").not.toMatch(/start |FAILED/);
+    expect(fs.existsSync(path.join(d, "runs", "resnet8", "teacher"))).toBe(false);
+  });
+
   it("stopped by SIGTERM mid-epoch, resumed, killed with kill -9, resumed: ends bit-identical to the uninterrupted campaign", async () => {
     const d = folder("interrupted");
     // 1. SIGTERM to the runner inside the teacher's second epoch: the teacher checkpoints the step it is at
