@@ -46,10 +46,11 @@ const setup = (...more: string[]) =>
 /** the verdicts of some claims, from the committed figures/claims.json */
 const verdicts = (ids: string[]) =>
   code(
+    'import { claimExpectation } from "../dist/report/claims-table.js";',
     'const verdicts = JSON.parse(fs.readFileSync("../figures/claims.json", "utf8")).claims;',
     `for (const c of verdicts.filter((c: any) => ${JSON.stringify(ids)}.includes(c.id))) {`,
     '  const ours = c.ours === null ? "-" : c.ours.toFixed(1) + c.unit;',
-    '  console.log(`${c.id}: ${c.status} (paper ${c.paper}${c.unit}, ours ${ours})`);',
+    '  console.log(`${c.id}: ${c.status} (expected ${claimExpectation(c)}; ours ${ours})`);',
     "}",
   );
 

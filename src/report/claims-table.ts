@@ -5,8 +5,11 @@ import { markdownTable } from "./table.js";
 const v = (x: number | null | undefined, unit: string) => (x === null || x === undefined || !Number.isFinite(x) ? "-" : `${x.toFixed(1)}${unit}`);
 const yesNo = (b: boolean | null) => (b === null ? "-" : b ? "yes" : "no");
 
-/** The paper's value and what the check asks of ours ("more-than" is a strict bound: C7b's loss must exceed it). */
-function paperCell(r: ClaimResult): string {
+/**
+ * The paper's value and what the check asks of ours ("more-than" is a strict bound: C7b's loss must exceed it).
+ * A qualitative claim's "paper" is the bound's origin (C8: 0, "SkipShortener loses less"), never shown alone.
+ */
+export function claimExpectation(r: Pick<ClaimResult, "check" | "paper" | "tolerance" | "unit" | "and">): string {
   const main = r.check === "more-than" ? `> ${r.paper + r.tolerance}${r.unit}` : `${r.check === "at-least" ? ">= " : ""}${r.paper}${r.unit} (± ${r.tolerance})`;
   if (!r.and) return main;
   const a = r.and;
@@ -18,7 +21,7 @@ export function claimsTable(results: ClaimResult[]): string {
     ["claim", "paper", "at reference", "within tolerance", "sweep min / median / max", "attainable", "status"],
     results.map((r) => [
       r.id,
-      paperCell(r),
+      claimExpectation(r),
       v(r.ours, r.unit),
       yesNo(r.atReference),
       r.range ? `${v(r.range.min, r.unit)} / ${v(r.range.median, r.unit)} / ${v(r.range.max, r.unit)} (${r.range.count} design${r.range.count === 1 ? "" : "s"}${r.range.excluded ? `, ${r.range.excluded} not fitting left out` : ""})` : "-",
@@ -40,7 +43,7 @@ export function claimsTerminalTable(results: ClaimResult[], width = 120): string
   const headers = ["claim", "paper", "ours", "ok", "sweep min / median / max", "status"];
   const rows = results.map((r) => [
     r.id,
-    paperCell(r),
+    claimExpectation(r),
     v(r.ours, r.unit),
     yesNo(r.atReference),
     r.range ? `${v(r.range.min, r.unit)} / ${v(r.range.median, r.unit)} / ${v(r.range.max, r.unit)}` : "-",
