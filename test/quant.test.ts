@@ -135,6 +135,18 @@ describe("native kernels against the reference ops", () => {
       }
     }
   });
+
+  it("max |x| finds the largest magnitude wherever it sits: first, last, in a vector's tail, negative", () => {
+    const ops = () => trainingOps();
+    for (const n of [5, 16, 37, 70_001]) {
+      for (const at of [0, n - 1, Math.floor(n / 2), n - (n % 16 || 1)]) {
+        const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.5);
+        x[at] = -7.25;
+        const got = on(NATIVE_BACKEND, () => ops().absMax(tf.tensor1d(x)));
+        expect(got, `n ${n}, at ${at}`).toBe(7.25);
+      }
+    }
+  });
 });
 
 const qat = (o: Partial<TrainConfig> = {}) => ({ ...DEFAULT_CONFIG, quantWeightBits: 4, quantActBits: 4, quantEdgeBits: 8, ...o });

@@ -7,6 +7,7 @@
 // run time the compiler reloads and stores them on every row, which made these passes compute-bound: 3 cycles an
 // element measured). CC = 0 is the general copy. The arithmetic, and its order, is the same in every copy.
 #include "bn.h"
+#include "simd.h"
 
 #include <omp.h>
 
@@ -17,13 +18,6 @@
 namespace {
 constexpr int MAX_CC = 64;
 
-// 16 floats (one AVX-512 register) through GCC's vector extensions: the element-wise passes below spell their masks
-// as vector compares so that no compiler can turn them into a branch per element (GCC 12 did, for the masked
-// gradient: a scalar loop with a branch on every sign, ~6x slower on random signs).
-typedef float v16f __attribute__((vector_size(64), aligned(4)));
-typedef int v16i __attribute__((vector_size(64), aligned(4)));
-inline v16f load16(const float* p) { return *reinterpret_cast<const v16f*>(p); }
-inline void store16(float* p, v16f v) { *reinterpret_cast<v16f*>(p) = v; }
 // 1.0 where v > 0, else 0.0 (0.0 for NaN)
 inline v16f positive(v16f v) { return __builtin_convertvector(-(v16i)(v > 0.f), v16f); }
 // ReLU keeping NaN, as relu() below: 0 where v <= 0, v elsewhere
