@@ -362,7 +362,8 @@ async function evaluatePlanRun(plan: Plan, r: PlannedRun, base: DepthRun, curves
   const dir = path.join(ROOT, runDir(plan, r.id));
   const results = path.join(dir, "results.json");
   if (fs.existsSync(results)) {
-    const mismatch = describeConfigMismatch(JSON.parse(fs.readFileSync(results, "utf8")).config, r.config, results);
+    const res = JSON.parse(fs.readFileSync(results, "utf8"));
+    const mismatch = describeConfigMismatch(res.config, r.config, results);
     if (mismatch) throw new Error(`${mismatch} (the campaign plan changed after this run finished)`);
     const file = path.join(dir, BEST);
     const ck = readCheckpointFile(file);
@@ -381,7 +382,8 @@ async function evaluatePlanRun(plan: Plan, r: PlannedRun, base: DepthRun, curves
     disposeModel(m);
     const valTop1 = ck.history.find((h) => h.epoch === ck.epoch)?.valTop1;
     curves?.set(r.id, { run: base.run, method: r.config.method, history: runHistory(dir, ck.history), best: ck.epoch });
-    return { ...base, state: "done", epoch: r.config.epochs, bestEpoch: ck.epoch, valTop1, testTop1: test.top1 };
+    const trainHours = typeof res.trainSeconds === "number" ? res.trainSeconds / 3600 : undefined;
+    return { ...base, state: "done", epoch: r.config.epochs, bestEpoch: ck.epoch, valTop1, testTop1: test.top1, trainHours };
   }
   const last = findCheckpoint(dir, "last");
   if (!last) return base;
@@ -408,7 +410,9 @@ async function depthStudy() {
   const intro =
     `# The depth study: Tailor on ResNet-8, -20 and -56, CIFAR-10 (data/runs/depth, ${done} of ${runs.length} runs finished)\n\n` +
     "Best checkpoint by validation loss (once every skip is altered), test top-1 on the 10,000 test images; gap = test top-1 minus the reference's " +
-    "(students: their own teacher; noskip: the plain teacher). Schedules: src/campaign/depth-plan.ts. A run still training shows its progress, never a result.\n\n";
+    "(students: their own teacher; noskip: the plain teacher). Schedules: src/campaign/depth-plan.ts. A run still training shows its progress, never a result. " +
+    "Training hours: the wall time of each run's optimisation steps summed over its epochs and sessions (results.json trainSeconds; validation not included), " +
+    "two runs at a time, one thread each, on machines of the kind in figures/environment.json.\n\n";
   writeFileAtomic(path.join(out, "accuracy-depth.md"), intro + markdownTable(DEPTH_HEADERS, depthRows(runs)));
   writeFileAtomic(path.join(out, "accuracy-depth.csv"), csvTable(DEPTH_HEADERS, depthRows(runs)));
   addFigure("accuracy-depth", depthFigure(runs, spec("C7a")));

@@ -87,7 +87,9 @@ describe("the depth report", () => {
     const running: DepthRun = { id: "resnet56/remover", net: "resnet56", run: "remover", method: "remover", reference: "resnet56/teacher", state: "in progress", epoch: 12, epochs: 38, testTop1: 0.5 };
     const runs = [...base, running, done("resnet56/shortener", "shortener", 0.895, "resnet56/teacher-shortenable")];
     const rows = depthRows(runs);
-    expect(rows[4]).toEqual(["resnet56", "remover", "remover", "in progress (epoch 12 of 38)", "", "", "", "", "resnet56/teacher"]);
+    expect(rows[4]).toEqual(["resnet56", "remover", "remover", "in progress (epoch 12 of 38)", "", "", "", "", "resnet56/teacher", ""]);
+    // a finished run shows its training hours; a run in progress shows none, even if it carries a figure
+    expect(depthRows([{ ...runs[1], trainHours: 0.25 }, { ...running, trainHours: 3 }]).map((row) => row[9])).toEqual([0.25, ""]);
     const r = checkC7b(spec, runs);
     expect(r).toMatchObject({ status: "in progress", ours: null, reason: "in progress: resnet56/remover in progress (epoch 12 of 38)" });
     expect(c7aGaps(runs)).toEqual([["depth resnet8/remover", expect.closeTo(0.5, 6)]]);

@@ -21,6 +21,8 @@ export interface DepthRun {
   bestEpoch?: number;
   valTop1?: number;
   testTop1?: number;
+  /** hours of the run's optimisation steps over all its epochs and sessions (results.json trainSeconds; no validation) */
+  trainHours?: number;
 }
 
 export const stateLabel = (r: DepthRun) => (r.state === "in progress" ? `in progress (epoch ${r.epoch} of ${r.epochs})` : r.state);
@@ -32,13 +34,13 @@ export function gap(r: DepthRun, all: DepthRun[]): number | null {
   return 100 * (r.testTop1 - ref.testTop1);
 }
 
-export const DEPTH_HEADERS = ["network", "run", "method", "state", "best epoch", "val top-1 %", "test top-1 %", "gap to reference (pp)", "reference"];
+export const DEPTH_HEADERS = ["network", "run", "method", "state", "best epoch", "val top-1 %", "test top-1 %", "gap to reference (pp)", "reference", "training hours"];
 
 export function depthRows(runs: DepthRun[]): Cell[][] {
   return runs.map((r) => {
     const done = r.state === "done";
     const g = gap(r, runs);
-    return [r.net, r.run, r.method, stateLabel(r), done && r.bestEpoch !== undefined ? r.bestEpoch + 1 : "", done && r.valTop1 !== undefined ? 100 * r.valTop1 : "", done && r.testTop1 !== undefined ? 100 * r.testTop1 : "", g === null ? "" : g, r.reference ?? ""];
+    return [r.net, r.run, r.method, stateLabel(r), done && r.bestEpoch !== undefined ? r.bestEpoch + 1 : "", done && r.valTop1 !== undefined ? 100 * r.valTop1 : "", done && r.testTop1 !== undefined ? 100 * r.testTop1 : "", g === null ? "" : g, r.reference ?? "", done && r.trainHours !== undefined ? r.trainHours : ""];
   });
 }
 
