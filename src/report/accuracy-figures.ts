@@ -239,7 +239,8 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
     }
     const gapW = 0.06;
     layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, domain: [i / n + (i ? gapW / 2 : 0), (i + 1) / n - (i < n - 1 ? gapW / 2 : 0)], anchor: `y${ax}`, title: { text: p.teacher && p.curves.length ? `epoch (teacher 1-${offset}, then the student)` : "epoch" } };
-    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, anchor: `x${ax}`, title: { text: i === 0 ? "validation top-1 (%)" : "" } };
+    // one scale for every panel: the reader compares SkipRemover's curve with SkipShortener's across panels
+    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, anchor: `x${ax}`, title: { text: i === 0 ? "validation top-1 (%)" : "" }, ...(i ? { matches: "y" } : {}) };
     annotations.push({ text: `<b>${p.title}</b>`, xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 1.02, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 13 } });
   });
   const width = Math.max(1000, 480 * n + 280);
