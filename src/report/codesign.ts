@@ -195,8 +195,36 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
       });
     }
   });
-  // an empty trace on each panel makes plotly draw both axes before any run has an accuracy
-  if (!pts.length) for (const axis of ["", "2"]) data.push({ type: "scatter", mode: "markers", x: [], y: [], xaxis: `x${axis}`, yaxis: `y${axis}`, showlegend: false, hoverinfo: "skip" });
+  // a design not trained yet has its hardware already: a dotted vertical line at its cost, in its precision's colour,
+  // shows where its point will be (and keeps a panel with no finished run from being blank axes)
+  const pending = points.filter((p) => p.network === network && p.testTop1 === null);
+  // designs of one precision at the same cost share one line and one label
+  const shapes = (["bram18", "lut"] as const).flatMap((k, i) => {
+    const lines = new Map<string, { p: CodesignPoint; designs: string[] }>();
+    for (const p of pending) {
+      const key = `${p.precision} ${p.hw[k]}`;
+      const l = lines.get(key);
+      if (l) l.designs.push(p.design);
+      else lines.set(key, { p, designs: [p.design] });
+    }
+    return [...lines.values()].map(({ p, designs }) => ({
+      type: "line",
+      xref: `x${i ? "2" : ""}`,
+      yref: `y${i ? "2" : ""} domain`,
+      x0: p.hw[k],
+      x1: p.hw[k],
+      y0: 0,
+      y1: 1,
+      line: { color: COLOR[precisionLabel(p.precision)], width: 1, dash: "dot" },
+      label: { text: designs.join(", "), textposition: "middle", font: { size: 10, color: COLOR[precisionLabel(p.precision)] } },
+    }));
+  });
+  for (const prec of PRECISIONS) {
+    const ps = pending.filter((p) => p.precision === prec);
+    if (!ps.length) continue;
+    // a legend entry for the lines (shapes have none): a trace with no drawable point (plotly lists no empty trace)
+    data.push({ type: "scatter", mode: "lines", name: `${precisionLabel(prec)}, not trained yet: dotted line at its cost`, legendgroup: `pending-${prec}`, x: [null], y: [null], line: { color: COLOR[precisionLabel(prec)], width: 1, dash: "dot" }, hoverinfo: "skip" });
+  }
   return {
     data,
     layout: {
@@ -204,16 +232,18 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
       // explicit domains: both panels show even before any run has an accuracy to draw
       xaxis: { title: { text: "BRAM18" }, domain: [0, 0.45], rangemode: "tozero" },
       xaxis2: { title: { text: "LUT" }, domain: [0.55, 1], anchor: "y2", rangemode: "tozero" },
-      yaxis: { title: { text: "test top-1 (%)" }, rangemode: "tozero" },
-      yaxis2: { title: { text: "test top-1 (%)" }, anchor: "x2", rangemode: "tozero" },
+      // accuracy on its own scale (differences of tenths of a point matter: C8's tolerance is 0.5 pp)
+      yaxis: { title: { text: "test top-1 (%)" }, ...(pts.length ? {} : { range: [0, 100] }) },
+      yaxis2: { title: { text: "test top-1 (%)" }, anchor: "x2", ...(pts.length ? {} : { range: [0, 100] }) },
       width: 1100,
       height: 540,
       legend: { orientation: "h", y: -0.2 },
       margin: { b: 150 },
+      shapes,
       // say why a panel is empty rather than leave blank axes
       annotations: pts.length
         ? []
-        : [{ text: "no run of this network has finished yet: accuracy shows once its runs are done", xref: "paper", yref: "paper", x: 0.5, y: 1.01, yanchor: "bottom", showarrow: false }],
+        : [{ text: "no run of this network has finished yet: each design's accuracy shows on its dotted line once its run is done", xref: "paper", yref: "paper", x: 0.5, y: 1.01, yanchor: "bottom", showarrow: false }],
     },
   };
 }
