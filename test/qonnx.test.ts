@@ -191,6 +191,7 @@ describe("exported ResNet-8 against the numpy executor", () => {
 
         // the file: valid ONNX, the final architecture op for op, Quant nodes exactly where the forward quantises
         expect(r.check_model).toBe("ok");
+        expect(r.full_check).toBe("ok"); // strict shape inference agrees with every declared shape
         const c = counts(net);
         expect(r.ops.Conv).toBe(c.conv);
         expect(r.ops.BatchNormalization).toBe(c.bn);
@@ -206,7 +207,6 @@ describe("exported ResNet-8 against the numpy executor", () => {
         if (!quantised) {
           expect(quants).toBe(0);
           expect(Object.keys(r.opsets)).toEqual(["ai.onnx"]);
-          expect(r.full_check).toBe("ok"); // strict shape inference agrees with every declared shape
         } else {
           expect(quants).toBe(c.conv + c.dense + c.relu);
           expect(r.opsets["qonnx.custom_op.general"]).toBe(1);
