@@ -1,0 +1,67 @@
+/**
+ * Export a trained checkpoint as ONNX in the QONNX dialect (src/export/qonnx.ts): the network with its current
+ * (final) skip modes, Quant nodes where the run was trained quantised, plain ONNX for a float run. The input is
+ * normalised outside the graph; its mean and std are recorded when a results.json is found (--results, or the one
+ * beside the checkpoint). Check a file with: /usr/bin/python3 test/helpers/qonnx_check.py F.onnx
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseCli } from "./cli.js";
+import type { Normalisation } from "../src/data/batches.js";
+import { exportQonnx } from "../src/export/qonnx.js";
+import { readCheckpointFile } from "../src/train/checkpoint-file.js";
+import { writeFileAtomic } from "../src/util/fs.js";
+
+const args = parseCli("Usage: npm run export:qonnx -- --checkpoint <run>/best.ckpt --out <file>.onnx [--results <run>/results.json]", {
+  checkpoint: { type: "string", help: "checkpoint to export (best.ckpt, last.ckpt, or the first JSON format)" },
+  out: { type: "string", help: "ONNX file to write (QONNX dialect when the run was quantised)" },
+  results: { type: "string", help: "results.json whose input normalisation to record (default: results.json beside the checkpoint, if any)" },
+});
+
+class UsageError extends Error {}
+
+/** the training split's normalisation from a results.json; null when the default file is absent */
+function normalisationFrom(file: string, given: boolean): Normalisation | null {
+  if (!fs.existsSync(file)) {
+    if (given) throw new UsageError(`--results ${file}: file not found`);
+    return null;
+  }
+  let n: Normalisation | undefined;
+  try {
+    n = JSON.parse(fs.readFileSync(file, "utf8"))?.normalisation;
+  } catch (e) {
+    throw new UsageError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const ok = (a: unknown) => Array.isArray(a) && a.length === 3 && a.every((v) => typeof v === "number" && Number.isFinite(v));
+  if (!n || !ok(n.mean) || !ok(n.std) || !n.std.every((s) => s > 0)) {
+    throw new UsageError(`${file}: expected "normalisation": {mean: [3 numbers], std: [3 positive numbers]}, got ${JSON.stringify(n)}`);
+  }
+  return { mean: n.mean, std: n.std };
+}
+
+function main(): void {
+  if (!args.checkpoint) throw new UsageError("--checkpoint: give the checkpoint file to export (e.g. data/runs/<run>/best.ckpt)");
+  if (!args.out) throw new UsageError("--out: give the ONNX file to write (e.g. resnet8.onnx)");
+  if (fs.existsSync(args.out) && fs.statSync(args.out).isDirectory()) throw new UsageError(`--out ${args.out}: is a directory, expected a file name`);
+  const ck = readCheckpointFile(args.checkpoint);
+  const resultsFile = args.results ?? path.join(path.dirname(args.checkpoint), "results.json");
+  const normalisation = normalisationFrom(resultsFile, args.results !== undefined);
+  const { bytes, summary } = exportQonnx(ck, { source: args.checkpoint, normalisation });
+  writeFileAtomic(args.out, bytes);
+  const ops = Object.entries(summary.ops).map(([k, n]) => `${k} ${n}`).join(", ");
+  console.log(`wrote ${args.out} (${bytes.length} bytes): ${ck.net.name}, skips ${summary.skipModes.join(",")}, ${summary.quant}`);
+  console.log(`  nodes: ${ops}`);
+  if (summary.weightQuants + summary.activationQuants > 0) console.log(`  QONNX Quant nodes: ${summary.weightQuants} on weights, ${summary.activationQuants} on ReLU outputs`);
+  console.log(
+    normalisation
+      ? `  input: NCHW, normalise first: (pixel / 255 - mean) / std, mean ${normalisation.mean.map((v) => v.toFixed(4)).join(",")}, std ${normalisation.std.map((v) => v.toFixed(4)).join(",")} (from ${resultsFile}; in the model's metadata)`
+      : `  input: NCHW, normalise first: (pixel / 255 - mean) / std with the training split's statistics (no results.json beside the checkpoint: not recorded; pass --results)`,
+  );
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(e instanceof UsageError ? 2 : 1);
+}
