@@ -28,13 +28,21 @@
  * - The activation scale comes from a running average (momentum 0.1, the first batch sets it) of each batch's
  *   maximum, not its 99.999th percentile, and keeps being updated for the whole run instead of becoming a learned
  *   parameter. Training uses the average updated with the current batch; evaluation and the frozen KD teacher use
- *   the stored average (stored with the batch-norm statistics, `<relu>.actmax`, so checkpoints carry it).
+ *   the stored average (stored with the batch-norm statistics, `<relu>.actmax`, so checkpoints carry it). A stored
+ *   average of exactly 0 (a ReLU silent on every batch so far) counts as none: the next batch sets it, and
+ *   evaluation uses the batch's maximum (Brevitas counts steps instead and would keep averaging from its floor,
+ *   1e-10). While Brevitas collects its statistic, a training step quantises with that batch's own statistic, not
+ *   the average (ParameterFromRuntimeStatsScaling.training_forward returns the batch's clamped stats); ours uses
+ *   the average updated with the batch at every step.
  * - Only weights and ReLU outputs are quantised: the input image, biases (Brevitas's default bias_quant is None as
  *   well), batch norm (folded into the conv in hardware) and the sums of skip adds stay float. A conv reading a
  *   skip sum (the shortenable form's block input) therefore sees values off the activation grid; hls4ml gives an
  *   Add its own wider output type, which the hardware model's accumulator width stands for.
  * - The first conv and the last dense layer take `quantEdgeBits` (8 by default) for their weights, the common
  *   practice the issue names; their activations take the body's bits.
+ *
+ * test/qat-parity.test.ts checks two training steps under these quantisers (KD from a quantised teacher, and a
+ * fine-tune) against PyTorch: test/fixtures/make_two_step_qat.py, written from this description, not from our code.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Layer, LayerGraph } from "../net/index.js";
