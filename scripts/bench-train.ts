@@ -1,6 +1,7 @@
 /**
  * Training speed: ResNet-8, -20 and -56 at batch 32 and 128 on random data, on 2 threads and on 1. In one run,
- * interleaved so that drift hits every contender alike: tailor-native with oneDNN convolutions, tailor-native on its
+ * interleaved so that drift hits every contender alike: tailor-native with oneDNN convolutions (Winograd on the 3x3
+ * stride-1 layers of >= 32 channels, as training runs), the same with oneDNN's direct kernels only, tailor-native on its
  * im2col + GEMM fallback (2 threads only), and PyTorch (Debian's python3-torch, as many threads) in its default NCHW
  * memory format and in channels_last; each ratio is against the faster PyTorch of the two at the same thread count.
  * One thread is how the training campaign runs (one process per core). Also: each convolution of ResNet-8 (batch 32) forward and both
@@ -42,8 +43,9 @@ function randomBatch(batch: number, seed: number) {
   return { x: Float32Array.from({ length: batch * 3072 }, () => r.normal()), labels: Int32Array.from({ length: batch }, () => r.int(10)), n: batch };
 }
 
-function ours(addon: NativeAddon, convPath: ConvPath, net: Net, batch: number, seconds: number, threads: number): number {
+function ours(addon: NativeAddon, convPath: ConvPath, net: Net, batch: number, seconds: number, threads: number, winograd = true): number {
   if (!addon.setConvPath(convPath)) return NaN;
+  addon.setWinograd(winograd);
   addon.setThreads(threads);
   const m = createModel(spec(net), 1);
   const opt = new Sgd({ lr: 0.01, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
@@ -58,6 +60,7 @@ function ours(addon: NativeAddon, convPath: ConvPath, net: Net, batch: number, s
   const ips = (batch * steps) / ((performance.now() - t0) / 1000);
   disposeModel(m);
   opt.dispose();
+  addon.setWinograd(true);
   return ips;
 }
 
@@ -191,6 +194,7 @@ async function main() {
         // rotate the order of the contenders from case to case, so no one always runs first (or last)
         const contenders: [string, () => number | TorchResult | null][] = [
           ["onednn", () => (hasDnnl ? ours(addon, "onednn", net, batch, seconds, threads) : NaN)],
+          ["onednnDirect", () => (hasDnnl ? ours(addon, "onednn", net, batch, seconds, threads, false) : NaN)],
           ["gemm", () => (threads === threadCounts[0] ? ours(addon, "gemm", net, batch, seconds, threads) : NaN)],
           ["torchNchw", () => torch(net, batch, seconds, "nchw", threads)],
           ["torchChannelsLast", () => torch(net, batch, seconds, "channels_last", threads)],
@@ -211,17 +215,19 @@ async function main() {
           batch,
           threads,
           onednn: fmt(ipsOf(got.onednn)),
+          onednnDirect: fmt(ipsOf(got.onednnDirect)),
           gemm: fmt(ipsOf(got.gemm)),
           torchNchw: fmt(ipsOf(got.torchNchw)),
           torchChannelsLast: fmt(ipsOf(got.torchChannelsLast)),
           torchBestLayout: Number.isFinite(best) ? bestLayout : null,
           ratioOnednn: ratio(ipsOf(got.onednn)),
+          ratioOnednnDirect: ratio(ipsOf(got.onednnDirect)),
           ratioGemm: ratio(ipsOf(got.gemm)),
           torchVersion: (got.torchNchw as TorchResult | null)?.torch ?? null,
           torchPeakRssMiB: Math.max((got.torchNchw as TorchResult | null)?.peakRssMiB ?? 0, (got.torchChannelsLast as TorchResult | null)?.peakRssMiB ?? 0) || null,
         };
         console.log(
-          `${net} batch ${batch}, ${threads} thread${threads > 1 ? "s" : ""}: oneDNN ${row.onednn ?? "n/a"} img/s (x${row.ratioOnednn ?? "n/a"}), GEMM ${row.gemm} (x${row.ratioGemm ?? "n/a"}), ` +
+          `${net} batch ${batch}, ${threads} thread${threads > 1 ? "s" : ""}: oneDNN ${row.onednn ?? "n/a"} img/s (x${row.ratioOnednn ?? "n/a"}; direct kernels only ${row.onednnDirect ?? "n/a"}), GEMM ${row.gemm} (x${row.ratioGemm ?? "n/a"}), ` +
             `PyTorch NCHW ${row.torchNchw ?? "n/a"}, channels_last ${row.torchChannelsLast ?? "n/a"}`,
         );
         rows.push(row);

@@ -32,6 +32,7 @@ const resnetCases: Case[] = [
   { n: 2, h: 12, w: 12, cin: 16, k: 1, cout: 32, stride: 2, pad: "valid" },
   { n: 2, h: 8, w: 8, cin: 32, k: 3, cout: 64, stride: 2, pad: "same" },
   { n: 2, h: 6, w: 6, cin: 64, k: 3, cout: 64, stride: 1, pad: "same" },
+  { n: 2, h: 12, w: 12, cin: 32, k: 3, cout: 32, stride: 1, pad: "same" },
   { n: 2, h: 7, w: 9, cin: 20, k: 3, cout: 24, stride: 2, pad: "same" },
   { n: 2, h: 7, w: 9, cin: 20, k: 1, cout: 24, stride: 1, pad: "valid" },
 ];
@@ -100,6 +101,41 @@ describe.each(["onednn", "gemm"] as ConvPath[])("tailor-native conv kernels on t
       // every call ran on the path under test: oneDNN declined none of them
       expect(addon.convDeclined().count - declined, addon.convDeclined().lastError).toBe(0);
     } finally {
+      addon.setConvPath(addon.dnnlVersion() ? "onednn" : "gemm");
+    }
+  });
+});
+
+// The geometry array of native-kernels.ts (n, h, w, cin, kh, kw, cout, oh, ow, sh, sw, pad top, pad left, dh, dw)
+const geom = (c: Case) => Int32Array.from([c.n, c.h, c.w, c.cin, c.k, c.k, c.cout, c.h / c.stride, c.w / c.stride, c.stride, c.stride, c.pad === "same" ? (c.k - 1) / 2 : 0, c.pad === "same" ? (c.k - 1) / 2 : 0, 1, 1]);
+
+describe("oneDNN's Winograd kernels run on the 3x3 stride-1 layers of 32 channels and more, and only there", () => {
+  const wide: Case = { n: 2, h: 12, w: 12, cin: 32, k: 3, cout: 32, stride: 1, pad: "same" };
+  const narrow: Case = { n: 2, h: 12, w: 12, cin: 16, k: 3, cout: 16, stride: 1, pad: "same" };
+  const strided: Case = { n: 2, h: 12, w: 12, cin: 32, k: 3, cout: 64, stride: 2, pad: "same" };
+  it("chosen by geometry; switched off, every layer runs the direct kernels with results within rounding of Winograd's", () => {
+    if (!dnnlExpected()) {
+      expect(addon.winograd()).toBe(false);
+      return;
+    }
+    expect(addon.setConvPath("onednn")).toBe(true);
+    try {
+      expect(addon.winograd()).toBe(true);
+      const wino = convAndGrads(NATIVE_BACKEND, wide, 11);
+      for (const c of [narrow, strided]) convAndGrads(NATIVE_BACKEND, c, 11);
+      expect(addon.convImplementations(geom(wide))).toMatch(/fwd=jit_wino.* bwd_weights=jit_wino/);
+      for (const c of [narrow, strided]) expect(addon.convImplementations(geom(c))).not.toMatch(/wino/);
+      addon.setWinograd(false);
+      const direct = convAndGrads(NATIVE_BACKEND, wide, 11);
+      expect(addon.convImplementations(geom(wide))).not.toMatch(/wino/);
+      // the same convolution in another summation order: equal within float32 rounding, and not bit-equal (so the
+      // switch did change the kernels)
+      const e = Math.max(maxAbsDiff(wino.y, direct.y), maxAbsDiff(wino.dx, direct.dx), maxAbsDiff(wino.df, direct.df));
+      errors["winograd vs direct 32->32"] = e;
+      expect(e).toBeLessThan(1e-4);
+      expect(e).toBeGreaterThan(0);
+    } finally {
+      addon.setWinograd(true);
       addon.setConvPath(addon.dnnlVersion() ? "onednn" : "gemm");
     }
   });

@@ -226,6 +226,26 @@ napi_value setPath(napi_env env, napi_callback_info info) {
   return v;
 }
 
+// winograd(): whether the 3x3 stride-1 layers of >= 32 channels run oneDNN's Winograd kernels (dnnl_conv.cc)
+napi_value winogradCall(napi_env env, napi_callback_info) {
+  napi_value v;
+  napi_get_boolean(env, dnnlWinograd(), &v);
+  return v;
+}
+
+// setWinograd(on): switch them (false: direct kernels everywhere); cached primitives are rebuilt
+napi_value setWinogradCall(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (!args(env, info, 1, a)) return nullptr;
+  bool on = true;
+  if (napi_get_value_bool(env, a[0], &on) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "tailor_native: setWinograd expects a boolean");
+    return nullptr;
+  }
+  dnnlSetWinograd(on);
+  return nullptr;
+}
+
 // dnnlVersion(): "2.6.3", or "" when built without oneDNN
 napi_value dnnlVer(napi_env env, napi_callback_info) { return str(env, dnnlVersion()); }
 
@@ -278,6 +298,8 @@ napi_value init(napi_env env, napi_value exports) {
       {"convPath", nullptr, convPath, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setConvPath", nullptr, setPath, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dnnlVersion", nullptr, dnnlVer, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"winograd", nullptr, winogradCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setWinograd", nullptr, setWinogradCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convDeclined", nullptr, declinedCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convImplementations", nullptr, implCall, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

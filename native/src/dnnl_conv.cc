@@ -1,6 +1,8 @@
 // Convolution and both of its gradients through oneDNN (the library PyTorch's CPU convolutions use), directly on
 // tfjs's NHWC activations. Only the filters change layout: tfjs keeps them HWIO, oneDNN's direct kernels want a
 // blocked layout of their choice, so each call reorders the (small) filter in or the filter gradient out.
+// The 3x3 stride-1 layers of 32 channels and more run oneDNN's Winograd kernels (F(4x4, 3x3)) instead, on blocked
+// copies of their activations (winogradLayer below says why these).
 // Primitives are built once per geometry and kept: building one costs far more than running it at these sizes.
 // Built only when the oneDNN headers were found at install time (binding.gyp defines TAILOR_DNNL).
 #include "dnnl_conv.h"
@@ -26,6 +28,10 @@ dnnl::engine& eng() {
 dnnl::stream& strm() {
   static dnnl::stream s(eng());
   return s;
+}
+
+std::unique_ptr<dnnl::reorder> reorderBetween(const memory::desc& from, const memory::desc& to) {
+  return std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(eng(), from, eng(), to));
 }
 
 // The padding oneDNN wants on the bottom/right: whatever makes its output size formula (floor division) give oh,
@@ -54,6 +60,13 @@ Shapes shapes(const ConvGeom& g) {
   return s;
 }
 
+// A copy of an NHWC activation in the layout a kernel chose: its buffer and the reorder that fills it (from NHWC) or
+// empties it (to NHWC). No buffer and no reorder when the kernel takes NHWC as it is.
+struct Blocked {
+  memory buf;
+  std::unique_ptr<dnnl::reorder> move;
+};
+
 // The geometry is the whole key: the three primitives of one layer share it.
 struct Key {
   int d[15];
@@ -73,6 +86,7 @@ Key keyOf(const ConvGeom& g) {
 // One layer's primitives, each built on first use. `ok` is false when oneDNN declined the geometry.
 struct Layer {
   Shapes s;
+  bool wino = false;
   std::unique_ptr<dnnl::convolution_forward::primitive_desc> fwdPd;
   std::unique_ptr<dnnl::convolution_forward> fwd;
   std::unique_ptr<dnnl::reorder> fwdW;  // hwio -> the forward kernel's filter layout (null if the same)
@@ -83,12 +97,16 @@ struct Layer {
   std::unique_ptr<dnnl::convolution_backward_weights> bwdW;
   std::unique_ptr<dnnl::reorder> bwdWOut;  // the kernel's filter-gradient layout -> hwio
   memory fwdWBuf, bwdDataWBuf, bwdWBuf;
+  // Winograd only: the kernels' own (blocked) activation layouts, and the reorders from and to NHWC
+  Blocked fwdSrc, fwdDst, bwdWSrc, bwdWDiffDst;
 };
 
 std::unordered_map<Key, std::unique_ptr<Layer>, KeyHash>& cache() {
   static std::unordered_map<Key, std::unique_ptr<Layer>, KeyHash> c;
   return c;
 }
+
+memory::desc anyW(const ConvGeom& g) { return memory::desc({g.cout, g.cin, g.kh, g.kw}, dt::f32, tag::any); }
 
 Layer& layer(const ConvGeom& g) {
   auto& c = cache();
@@ -102,25 +120,54 @@ Layer& layer(const ConvGeom& g) {
   return ref;
 }
 
-std::unique_ptr<dnnl::reorder> reorderBetween(const memory::desc& from, const memory::desc& to) {
-  return std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(eng(), from, eng(), to));
+bool winogradOn = true;
+
+// Winograd where it measured faster, fixed by the geometry alone so that a run resumed on the same machine repeats
+// its arithmetic exactly (a per-run timing choice could pick differently after a restart): 3x3, stride 1, padding
+// 1, both channel counts multiples of 16 and at least 32. Measured here (oneDNN 2.6.3 jit_wino_4x3 against the
+// direct NHWC kernels, batch 32, blocked copies and reorders included, on 1 and 2 threads): 32 channels at 16x16
+// forward 1.2-1.3x, weight gradient 1.0-1.1x; 64 channels at 8x8 1.3-1.6x and 1.4x; 16 channels at 32x32 0.7x (so
+// not those). Issue 14's probe on an Intel AVX-512 machine found the same split. Its results differ from the direct
+// kernels' by the transform's rounding (the kernel tests bound it), and are the same from run to run.
+bool winogradLayer(const ConvGeom& g) {
+  return winogradOn && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.ph == 1 &&
+         g.pw == 1 && g.oh == g.h && g.ow == g.w && g.cin >= 32 && g.cout >= 32 && g.cin % 16 == 0 && g.cout % 16 == 0;
 }
 
-memory::desc anyW(const ConvGeom& g) { return memory::desc({g.cout, g.cin, g.kh, g.kw}, dt::f32, tag::any); }
+memory::desc anyAct(const memory::desc& d) { return memory::desc(d.dims(), dt::f32, tag::any); }
 
-// Direct convolution only: Winograd's results depend on the transform tiles, and measured slower on the
-// 16-channel layers (issue 14's probes).
+// `into`: NHWC -> the kernel's layout (an input); otherwise the kernel's layout -> NHWC (an output)
+Blocked blocked(const memory::desc& nhwc, const memory::desc& kernel, bool into) {
+  Blocked b;
+  if (kernel == nhwc) return b;
+  b.buf = memory(kernel, eng());
+  b.move = into ? reorderBetween(nhwc, kernel) : reorderBetween(kernel, nhwc);
+  return b;
+}
+
+// An activation as the kernel wants it: the NHWC array itself, or its blocked copy filled now
+memory actIn(Blocked& b, const memory::desc& nhwc, const float* p) {
+  memory user(nhwc, eng(), const_cast<float*>(p));
+  if (!b.move) return user;
+  b.move->execute(strm(), user, b.buf);
+  return b.buf;
+}
+
 void ensureFwd(Layer& l, const ConvGeom& g) {
   if (l.fwdPd) return;
   const Shapes& s = l.s;
-  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, s.src, anyW(g),
-                                    s.dst, s.strides, s.dilates, s.padL, s.padR);
+  l.wino = winogradLayer(g);
+  const auto alg = l.wino ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, alg, l.wino ? anyAct(s.src) : s.src, anyW(g),
+                                    l.wino ? anyAct(s.dst) : s.dst, s.strides, s.dilates, s.padL, s.padR);
   l.fwdPd = std::make_unique<dnnl::convolution_forward::primitive_desc>(d, eng());
   l.fwd = std::make_unique<dnnl::convolution_forward>(*l.fwdPd);
   if (l.fwdPd->weights_desc() != s.wUser) {
     l.fwdWBuf = memory(l.fwdPd->weights_desc(), eng());
     l.fwdW = reorderBetween(s.wUser, l.fwdPd->weights_desc());
   }
+  l.fwdSrc = blocked(s.src, l.fwdPd->src_desc(), true);
+  l.fwdDst = blocked(s.dst, l.fwdPd->dst_desc(), false);
 }
 
 memory weightsIn(std::unique_ptr<dnnl::reorder>& r, memory& buf, const Shapes& s, const float* f) {
@@ -150,6 +197,12 @@ bool dnnlAvailable() { return true; }
 // oneDNN partitions a primitive's work for the thread count it was created with: rebuild them all after a change
 void dnnlForgetPrimitives() { cache().clear(); }
 
+void dnnlSetWinograd(bool on) {
+  if (on != winogradOn) cache().clear();
+  winogradOn = on;
+}
+bool dnnlWinograd() { return winogradOn; }
+
 std::string dnnlVersion() {
   const dnnl_version_t* v = dnnl_version();
   return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
@@ -171,8 +224,10 @@ bool dnnlConvForward(const ConvGeom& g, const float* x, const float* f, float* y
     Layer& l = layer(g);
     ensureFwd(l, g);
     memory w = weightsIn(l.fwdW, l.fwdWBuf, l.s, f);
-    memory src(l.s.src, eng(), const_cast<float*>(x)), dst(l.s.dst, eng(), y);
+    memory src = actIn(l.fwdSrc, l.s.src, x), user(l.s.dst, eng(), y);
+    memory dst = l.fwdDst.move ? l.fwdDst.buf : user;
     l.fwd->execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}});
+    if (l.fwdDst.move) l.fwdDst.move->execute(strm(), l.fwdDst.buf, user);
   });
 }
 
@@ -248,17 +303,20 @@ bool dnnlConvBackFilter(const ConvGeom& g, const float* x, const float* dy, floa
     ensureFwd(l, g);
     if (!l.bwdWPd) {
       const Shapes& s = l.s;
-      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, s.src, anyW(g), s.dst, s.strides,
-                                                 s.dilates, s.padL, s.padR);
+      const auto alg = l.wino ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
+      dnnl::convolution_backward_weights::desc d(alg, l.wino ? anyAct(s.src) : s.src, anyW(g), l.wino ? anyAct(s.dst) : s.dst,
+                                                 s.strides, s.dilates, s.padL, s.padR);
       l.bwdWPd = std::make_unique<dnnl::convolution_backward_weights::primitive_desc>(d, eng(), *l.fwdPd);
       l.bwdW = std::make_unique<dnnl::convolution_backward_weights>(*l.bwdWPd);
+      l.bwdWSrc = blocked(s.src, l.bwdWPd->src_desc(), true);
+      l.bwdWDiffDst = blocked(s.dst, l.bwdWPd->diff_dst_desc(), true);
       if (l.bwdWPd->diff_weights_desc() != s.wUser) {
         l.bwdWBuf = memory(l.bwdWPd->diff_weights_desc(), eng());
         l.bwdWOut = reorderBetween(l.bwdWPd->diff_weights_desc(), s.wUser);
       }
     }
     memory user(l.s.wUser, eng(), df);
-    memory src(l.s.src, eng(), const_cast<float*>(x)), diffDst(l.s.dst, eng(), const_cast<float*>(dy));
+    memory src = actIn(l.bwdWSrc, l.s.src, x), diffDst = actIn(l.bwdWDiffDst, l.s.dst, dy);
     memory diffW = l.bwdWOut ? l.bwdWBuf : user;
     l.bwdW->execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, diffW}});
     if (l.bwdWOut) l.bwdWOut->execute(strm(), l.bwdWBuf, user);
@@ -269,6 +327,8 @@ bool dnnlConvBackFilter(const ConvGeom& g, const float* x, const float* dy, floa
 
 bool dnnlAvailable() { return false; }
 void dnnlForgetPrimitives() {}
+void dnnlSetWinograd(bool) {}
+bool dnnlWinograd() { return false; }
 std::string dnnlVersion() { return ""; }
 std::string dnnlLastError() { return "built without oneDNN"; }
 std::string dnnlImplementations(const ConvGeom&) { return ""; }

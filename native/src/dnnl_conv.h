@@ -9,6 +9,9 @@ bool dnnlAvailable();
 // drop every cached primitive (they are built for the thread count at their creation)
 void dnnlForgetPrimitives();
 std::string dnnlVersion();
+// Winograd for the layers it is used on (dnnl_conv.cc: winogradLayer); on by default. Changing it drops the cache.
+void dnnlSetWinograd(bool on);
+bool dnnlWinograd();
 std::string dnnlLastError();
 // which oneDNN implementation runs each primitive built so far for this geometry (e.g. "brg:avx512_core")
 std::string dnnlImplementations(const ConvGeom& g);

@@ -56,6 +56,10 @@ export interface NativeAddon {
   setConvPath(path: ConvPath): boolean;
   /** oneDNN's version ("2.6.3"), or "" when the addon was built without it */
   dnnlVersion(): string;
+  /** whether the 3x3 stride-1 layers of >= 32 channels run oneDNN's Winograd kernels (always false without oneDNN) */
+  winograd(): boolean;
+  /** switch Winograd on or off (off: oneDNN's direct kernels for every layer) */
+  setWinograd(on: boolean): void;
   /** conv calls oneDNN declined (they ran on the GEMM path instead), and its last error */
   convDeclined(): { count: number; lastError: string };
   /** oneDNN's implementation of each primitive built for this geometry, e.g. "fwd=brgconv:avx512_core ..." */
@@ -69,7 +73,7 @@ export const DNNL_INSTALL_HINT = "bash scripts/setup-system.sh && npm run build:
 
 /** Which native convolution path runs, for the record of every result: "onednn 2.6.3" or "gemm (...)". */
 export function nativeConvPath(addon: NativeAddon): string {
-  if (addon.convPath() === "onednn") return `onednn ${addon.dnnlVersion()}`;
+  if (addon.convPath() === "onednn") return `onednn ${addon.dnnlVersion()}${addon.winograd() ? " (winograd: 3x3 stride 1, >= 32 channels)" : " (direct only)"}`;
   return addon.dnnlVersion() ? "gemm (oneDNN switched off)" : "gemm (addon built without oneDNN)";
 }
 

@@ -5,7 +5,9 @@
  *                  through oneDNN when the addon was built with it, else im2col + GEMM;
  *   "wasm"         tfjs's wasm backend (XNNPACK, SIMD) with our missing gradient kernel;
  *   "cpu"          tfjs's pure-JS backend: only when forced (it trains ResNet-8 at under 1 image/s).
- * TAILOR_BACKEND forces one of these names; TAILOR_NATIVE_CONV=gemm|onednn picks tailor-native's convolution path.
+ * TAILOR_BACKEND forces one of these names; TAILOR_NATIVE_CONV=gemm|onednn picks tailor-native's convolution path,
+ * TAILOR_NATIVE_WINOGRAD=0 keeps oneDNN on its direct kernels for every layer (1, the default: Winograd where it is
+ * used, native/src/dnnl_conv.cc).
  */
 import * as tf from "@tensorflow/tfjs";
 import { DNNL_INSTALL_HINT, loadNativeAddon, nativeConvPath, nativeLoadError, type ConvPath } from "./native-addon.js";
@@ -47,6 +49,11 @@ const providers: Record<BackendName, Provider> = {
       if (want !== undefined && want !== "") {
         if (want !== "onednn" && want !== "gemm") throw new Error(`TAILOR_NATIVE_CONV=${want}: expected onednn or gemm`);
         if (!addon.setConvPath(want as ConvPath)) throw new Error(`TAILOR_NATIVE_CONV=onednn: the addon was built without oneDNN (${DNNL_INSTALL_HINT})`);
+      }
+      const wino = process.env.TAILOR_NATIVE_WINOGRAD;
+      if (wino !== undefined && wino !== "") {
+        if (wino !== "0" && wino !== "1") throw new Error(`TAILOR_NATIVE_WINOGRAD=${wino}: expected 0 or 1`);
+        addon.setWinograd(wino === "1");
       }
       registerNativeBackend(addon);
       return null;
