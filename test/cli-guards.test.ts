@@ -73,3 +73,21 @@ describe("scripts/train.ts refuses bad input before reading data", () => {
     expect(fs.existsSync(path.join(stale, "run.lock"))).toBe(false);
   });
 });
+
+describe("a wrong backend setting stops the run instead of falling back to a slower backend", () => {
+  it("TAILOR_NATIVE_WINOGRAD and TAILOR_NATIVE_CONV with a value they do not take", () => {
+    for (const [name, value, expected] of [
+      ["TAILOR_NATIVE_WINOGRAD", "2", "expected 0 or 1"],
+      ["TAILOR_NATIVE_CONV", "fast", "expected onednn or gemm"],
+    ]) {
+      const r = spawnSync(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "scripts", "train.ts"), "--data", emptyData, "--quick", "--out", path.join(dir, `bad-${name}`)], {
+        cwd: dir,
+        env: { ...process.env, TAILOR_NO_REEXEC: "1", [name]: value },
+        encoding: "utf8",
+      });
+      expect(r.status, r.stdout + r.stderr).not.toBe(0);
+      expect(r.stderr).toContain(`${name}=${value}: ${expected}`);
+      expect(r.stderr).not.toMatch(/backend: (wasm|cpu)/);
+    }
+  });
+});

@@ -28,6 +28,14 @@ export interface BackendInfo {
   skipped: string[];
 }
 
+/** A wrong setting (an environment variable): an error to stop on, never a reason to try the next backend. */
+export class BackendConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BackendConfigError";
+  }
+}
+
 /** How to bring up one backend: load and register it (an error message, or null), then describe it. */
 interface Provider {
   load(): string | null;
@@ -47,12 +55,12 @@ const providers: Record<BackendName, Provider> = {
       if (!addon) return `native kernels not loaded: ${nativeLoadError()}`;
       const want = process.env.TAILOR_NATIVE_CONV;
       if (want !== undefined && want !== "") {
-        if (want !== "onednn" && want !== "gemm") throw new Error(`TAILOR_NATIVE_CONV=${want}: expected onednn or gemm`);
-        if (!addon.setConvPath(want as ConvPath)) throw new Error(`TAILOR_NATIVE_CONV=onednn: the addon was built without oneDNN (${DNNL_INSTALL_HINT})`);
+        if (want !== "onednn" && want !== "gemm") throw new BackendConfigError(`TAILOR_NATIVE_CONV=${want}: expected onednn or gemm`);
+        if (!addon.setConvPath(want as ConvPath)) throw new BackendConfigError(`TAILOR_NATIVE_CONV=onednn: the addon was built without oneDNN (${DNNL_INSTALL_HINT})`);
       }
       const wino = process.env.TAILOR_NATIVE_WINOGRAD;
       if (wino !== undefined && wino !== "") {
-        if (wino !== "0" && wino !== "1") throw new Error(`TAILOR_NATIVE_WINOGRAD=${wino}: expected 0 or 1`);
+        if (wino !== "0" && wino !== "1") throw new BackendConfigError(`TAILOR_NATIVE_WINOGRAD=${wino}: expected 0 or 1`);
         addon.setWinograd(wino === "1");
       }
       registerNativeBackend(addon);
@@ -79,6 +87,7 @@ async function tryBackend(name: BackendName): Promise<string | null> {
     await tf.ready();
     return null;
   } catch (e) {
+    if (e instanceof BackendConfigError) throw e;
     return (e as Error).message.split("\n")[0];
   }
 }
@@ -98,6 +107,8 @@ export async function initBackend(opts: { force?: string; quiet?: boolean } = {}
       const p = providers[name];
       current = { name, tfjsVersion: tf.version.tfjs, threads: p.threads(), kernels: p.kernels(), skipped };
       if (!opts.quiet) {
+        // a faster backend that did not load says why (tfjs-node is an optional dependency: its absence is the rule)
+        for (const s of skipped) if (!s.startsWith("tensorflow:")) console.error(`[tailor] not using ${s}`);
         console.error(`[tailor] backend: ${name} (tfjs ${tf.version.tfjs}, ${current.threads || "auto"} threads, ${current.kernels})`);
         if (current.kernels.includes("built without oneDNN")) {
           console.error(`[tailor] oneDNN not found when the kernels were built: convolutions run on the slower im2col + GEMM path. To install it: ${DNNL_INSTALL_HINT}`);
