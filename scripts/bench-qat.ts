@@ -27,7 +27,7 @@ const args = parseCli("Usage: npx tsx scripts/bench-qat.ts [options]", {
   nets: { type: "string", help: "comma-separated networks", default: "resnet8,resnet20" },
   batch: { type: "string", help: "batch size", default: "32" },
   steps: { type: "string", help: "timed steps per setting and round", default: "10" },
-  rounds: { type: "string", help: "interleaved rounds (float, w8a8, w4a4 in turn)", default: "3" },
+  rounds: { type: "string", help: "interleaved rounds (float, w8a8, w4a4 in turn)", default: "5" },
   quick: { type: "boolean", help: "tiny: resnet8, batch 4, 2 steps, 1 round, nothing written" },
 });
 const quick = !!args.quick;

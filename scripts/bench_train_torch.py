@@ -1,4 +1,4 @@
-"""PyTorch peer for `npm run bench`: the same ResNet-8 / -20 / -56 (DESIGN.md plain block form, projection
+"""PyTorch peer for `npm run bench`: the same ResNet-8 / -20 / -56 (the plain block form of src/net/types.ts, projection
 shortcuts), SGD Nesterov momentum 0.9, weight decay 1e-4, cross-entropy, random data, 2 threads unless told, in PyTorch's default
 NCHW memory format or channels_last.
 Usage: /usr/bin/python3 scripts/bench_train_torch.py NET BATCH STEPS [nchw|channels_last] [THREADS]  ->  prints one JSON line."""

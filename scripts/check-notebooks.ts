@@ -17,7 +17,7 @@ export const EXPECTED_FIGURES: Record<string, number> = {
   "04-codesign.ipynb": 2,
 };
 
-const args = parseCli("Usage: tsx scripts/check-notebooks.ts -- --dir DIR", { dir: { type: "string", help: "folder of executed notebooks", default: "notebooks" } });
+const args = parseCli("Usage: npx tsx scripts/check-notebooks.ts --dir DIR", { dir: { type: "string", help: "folder of executed notebooks", default: "notebooks" } });
 const dir = path.resolve(args.dir);
 let bad = 0;
 for (const name of Object.keys(EXPECTED_FIGURES)) {

@@ -4,7 +4,7 @@ import { depthPlan } from "../src/campaign/depth-plan.js";
 import { planFromJson, selectRuns, trainFlags } from "../src/campaign/plan.js";
 import { lastProgress } from "../src/campaign/status.js";
 import type { ClaimSpec } from "../src/report/claims.js";
-import { c7aGaps, checkC7b, depthRows, type DepthRun } from "../src/report/depth.js";
+import { c7aGaps, c7aPending, checkC7b, depthRows, type DepthRun } from "../src/report/depth.js";
 import { learningRate, skipsAlteredAfterEpoch } from "../src/train/schedule.js";
 
 describe("the depth plan", () => {
@@ -93,5 +93,11 @@ describe("the depth report", () => {
     const r = checkC7b(spec, runs);
     expect(r).toMatchObject({ status: "in progress", ours: null, reason: "in progress: resnet56/remover in progress (epoch 12 of 38)" });
     expect(c7aGaps(runs)).toEqual([["depth resnet8/remover", expect.closeTo(0.5, 6)]]);
+    // what C7a's value does not include yet: a ResNet-20 student not started and its teacher training (once each)
+    const notStarted: DepthRun = { id: "resnet20/remover", net: "resnet20", run: "remover", method: "remover", reference: "resnet20/teacher", state: "not started", epoch: 0, epochs: 20 };
+    const teacher20: DepthRun = { id: "resnet20/teacher", net: "resnet20", run: "teacher", method: "teacher", state: "in progress", epoch: 3, epochs: 40 };
+    const seed2: DepthRun = { ...notStarted, id: "resnet20/remover-seed2", run: "remover-seed2" };
+    expect(c7aPending([...runs, teacher20, notStarted, seed2])).toEqual(["resnet20/remover not started", "resnet20/teacher in progress (epoch 3 of 40)", "resnet20/remover-seed2 not started"]);
+    expect(c7aPending(base)).toEqual([]);
   });
 });

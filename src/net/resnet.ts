@@ -2,7 +2,7 @@
 import type { BlockForm, BlockSpec, NetSpec, SkipMode } from "./types.js";
 
 export interface ResNetOptions {
-  /** block form (DESIGN.md section 2): "plain" for teachers and SkipRemover, "shortenable" for SkipShortener */
+  /** block form (src/net/types.ts BlockForm): "plain" for teachers and SkipRemover, "shortenable" for SkipShortener */
   form?: BlockForm;
   /** initial skip mode of every block */
   skip?: SkipMode;

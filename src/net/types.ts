@@ -8,7 +8,7 @@
 export type SkipMode = "long" | "removed" | "shortened";
 
 /**
- * The authors' two block forms (DESIGN.md section 2):
+ * The authors' two block forms (their released PyTorch code, oliviaweng/tailor, as we read it):
  * - "plain": x' = ReLU(x); out = units(x') + S(x'), no ReLU after the last unit (He et al. form, used by the teacher
  *   and SkipRemover).
  * - "shortenable": no ReLU at the block input, every unit ends in ReLU, the skip is added after it; when shortened,

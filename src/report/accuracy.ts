@@ -1,4 +1,4 @@
-/** Accuracy of trained checkpoints on the validation split and the test set (the authors' protocol, DESIGN.md). */
+/** Accuracy of trained checkpoints on the validation split and the test set (the authors' protocol: best checkpoint by validation loss, and the test set). */
 import { channelStats, splitTrainVal } from "../data/batches.js";
 import type { Cifar10 } from "../data/cifar10.js";
 import { modelFromCheckpoint, type Checkpoint } from "../train/checkpoint.js";

@@ -57,6 +57,12 @@ export function c7aGaps(runs: DepthRun[]): [string, number][] {
     });
 }
 
+/** The depth study's ResNet-8 and ResNet-20 students (and their teachers) that C7a will include once they are done. */
+export function c7aPending(runs: DepthRun[]): string[] {
+  const students = runs.filter((r) => (r.method === "remover" || r.method === "shortener") && (r.net === "resnet8" || r.net === "resnet20"));
+  return [...new Set(pending(runs, students.map((r) => r.id)))];
+}
+
 /** Why a claim cannot be computed yet: the runs it needs that are not done. */
 function pending(runs: DepthRun[], ids: string[]): string[] {
   return ids.flatMap((id) => {

@@ -141,7 +141,7 @@ export function hlsSweepPoints(spec: HlsSweepSpec = DEFAULT_HLS_SWEEP): HlsSweep
         for (const rf of spec.reuseFactors)
           for (const fd of spec.fifoDepths)
             for (const flow of flowsFor(method, spec.flows)) points.push({ network, method, flow, label: `${p}-bit RF ${rf} ${fd}`, config: configFor(p, rf, fd, flow, spec.part) });
-      // the MLPerf Tiny hls4ml ResNet configuration (DESIGN.md), both FIFO policies
+      // the MLPerf Tiny hls4ml ResNet configuration (data/claims.json references), both FIFO policies
       for (const fd of spec.fifoDepths)
         for (const flow of flowsFor(method, spec.flows)) points.push({ network, method, flow, label: `MLPerf-Tiny-like ${fd}`, config: { ...MLPERF_TINY_HLS4ML, ...FLOWS[flow], fifoDepth: fd } });
     }

@@ -1,5 +1,5 @@
 /**
- * The design hls4ml generates for a network in io_stream mode (DESIGN.md section 5): one process per layer in a
+ * The design hls4ml generates for a network in io_stream mode: one process per layer in a
  * DATAFLOW region, an hls::stream FIFO per edge (one word = one pixel, all channels), ZeroPadding as its own process
  * in front of a padded conv, and a Clone process with one copy stream per reader for every tensor read twice
  * (passes/clone.py). The flow's optimisations are options of the config, applied to every design they can apply to,

@@ -3,7 +3,7 @@
  * compute cycles from the im2col mapping's folds, DRAM traffic from the tensors each layer reads and writes,
  * time per layer = max(compute, memory) (double buffering). BN and ReLU are folded into the conv; pooling runs in
  * the conv's output stage. Skips: a long skip's tensor must be in DRAM when its add runs (written once, read by
- * the add); a shortened skip adds the conv's own input, which is in the input buffer (DESIGN.md section 5).
+ * the add); a shortened skip adds the conv's own input, which is in the input buffer.
  */
 import type { Layer, LayerGraph } from "../../net/graph.js";
 import { validatePeArrayConfig, PeArrayConfigError, type PeArrayConfig } from "./config.js";
