@@ -83,7 +83,7 @@ Key keyOf(const ConvGeom& g) {
   return Key{{g.n, g.h, g.w, g.cin, g.kh, g.kw, g.cout, g.oh, g.ow, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw}};
 }
 
-// One layer's primitives, each built on first use. `ok` is false when oneDNN declined the geometry.
+// One layer's primitives, each built on first use (a geometry oneDNN declines throws, and `guarded` sends the call to GEMM).
 struct Layer {
   Shapes s;
   bool wino = false;
@@ -153,14 +153,24 @@ memory actIn(Blocked& b, const memory::desc& nhwc, const float* p) {
   return b.buf;
 }
 
+std::unique_ptr<dnnl::convolution_forward::primitive_desc> fwdPd(const Shapes& s, const ConvGeom& g, bool wino) {
+  const auto alg = wino ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, alg, wino ? anyAct(s.src) : s.src, anyW(g),
+                                    wino ? anyAct(s.dst) : s.dst, s.strides, s.dilates, s.padL, s.padR);
+  return std::make_unique<dnnl::convolution_forward::primitive_desc>(d, eng());
+}
+
 void ensureFwd(Layer& l, const ConvGeom& g) {
   if (l.fwdPd) return;
   const Shapes& s = l.s;
   l.wino = winogradLayer(g);
-  const auto alg = l.wino ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
-  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, alg, l.wino ? anyAct(s.src) : s.src, anyW(g),
-                                    l.wino ? anyAct(s.dst) : s.dst, s.strides, s.dilates, s.padL, s.padR);
-  l.fwdPd = std::make_unique<dnnl::convolution_forward::primitive_desc>(d, eng());
+  // a CPU without oneDNN's Winograd kernels (they need AVX-512) keeps the layer on the direct ones
+  if (l.wino) try {
+      l.fwdPd = fwdPd(s, g, true);
+    } catch (const dnnl::error&) {
+      l.wino = false;
+    }
+  if (!l.wino) l.fwdPd = fwdPd(s, g, false);
   l.fwd = std::make_unique<dnnl::convolution_forward>(*l.fwdPd);
   if (l.fwdPd->weights_desc() != s.wUser) {
     l.fwdWBuf = memory(l.fwdPd->weights_desc(), eng());
@@ -303,10 +313,18 @@ bool dnnlConvBackFilter(const ConvGeom& g, const float* x, const float* dy, floa
     ensureFwd(l, g);
     if (!l.bwdWPd) {
       const Shapes& s = l.s;
-      const auto alg = l.wino ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
-      dnnl::convolution_backward_weights::desc d(alg, l.wino ? anyAct(s.src) : s.src, anyW(g), l.wino ? anyAct(s.dst) : s.dst,
-                                                 s.strides, s.dilates, s.padL, s.padR);
-      l.bwdWPd = std::make_unique<dnnl::convolution_backward_weights::primitive_desc>(d, eng(), *l.fwdPd);
+      auto make = [&](bool wino, const dnnl::convolution_forward::primitive_desc& hint) {
+        const auto alg = wino ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
+        dnnl::convolution_backward_weights::desc d(alg, wino ? anyAct(s.src) : s.src, anyW(g), wino ? anyAct(s.dst) : s.dst,
+                                                   s.strides, s.dilates, s.padL, s.padR);
+        l.bwdWPd = std::make_unique<dnnl::convolution_backward_weights::primitive_desc>(d, eng(), hint);
+      };
+      if (!l.wino) make(false, *l.fwdPd);
+      else try {
+          make(true, *l.fwdPd);
+        } catch (const dnnl::error&) {
+          make(false, *fwdPd(s, g, false));  // the weight gradient alone on the direct kernels
+        }
       l.bwdW = std::make_unique<dnnl::convolution_backward_weights>(*l.bwdWPd);
       l.bwdWSrc = blocked(s.src, l.bwdWPd->src_desc(), true);
       l.bwdWDiffDst = blocked(s.dst, l.bwdWPd->diff_dst_desc(), true);
