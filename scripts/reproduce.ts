@@ -18,7 +18,7 @@ import { claimsNotes, claimsTable, claimsTerminalTable } from "../src/report/cla
 import { accuracyFigure, depthFigure, trainingFigure, type Curve, type CurvePanel } from "../src/report/accuracy-figures.js";
 import { hlsClaimFigure, hlsResourceFigure, peClaimFigure, peFigure, type Figure } from "../src/report/figures.js";
 import { hlsClaim, hlsReferenceConfig, hlsReferenceRows, peClaim, peReferenceConfig, peReferenceRows, type HlsQuantity, type PeQuantity, type ReferenceSpec } from "../src/report/hardware-claims.js";
-import { historyFromLog } from "../src/report/history.js";
+import { historyFromLog, kernelsFromLog } from "../src/report/history.js";
 import { hls4mlSweep, type HlsRow } from "../src/report/hls4ml-sweep.js";
 import { comparePublished, errorPct, type PublishedSet } from "../src/report/published-hls4ml.js";
 import { peSweep, type PeRow } from "../src/report/pe-sweep.js";
@@ -30,7 +30,7 @@ import { runDir, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignPlan, QAT_NETS } from "../src/campaign/qat-plan.js";
 import { checkC8, CODESIGN_HEADERS, CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE, paperHeadline, codesignFigure, codesignHardware, codesignRows, codesignRun, DESIGNS, PRECISIONS, type CodesignPoint } from "../src/report/codesign.js";
 import { channelStats, splitTrainVal } from "../src/data/batches.js";
-import { c7aGaps, c7aPending, checkC7b, DEPTH_HEADERS, depthRows, stateLabel, type DepthRun } from "../src/report/depth.js";
+import { c7aGaps, c7aPending, checkC7b, DEPTH_HEADERS, depthRows, kernelChanges, stateLabel, type DepthRun } from "../src/report/depth.js";
 import { netName } from "../src/report/plot-style.js";
 import { modelFromCheckpoint } from "../src/train/checkpoint.js";
 import { readCheckpointFile, readCheckpointMeta } from "../src/train/checkpoint-file.js";
@@ -365,8 +365,10 @@ let cifar: ReturnType<typeof loadCifar10> | null = null;
  * A planned run as the report shows it: a finished run's best checkpoint evaluated on the test set, a run still
  * training as "in progress" (never a result); with `curves`, its training history is added for the figures.
  */
-async function evaluatePlanRun(plan: Plan, r: PlannedRun, base: DepthRun, curves?: Map<string, Curve>): Promise<DepthRun> {
+async function evaluatePlanRun(plan: Plan, r: PlannedRun, base0: DepthRun, curves?: Map<string, Curve>): Promise<DepthRun> {
   const dir = path.join(ROOT, runDir(plan, r.id));
+  const logFile = path.join(dir, "log.jsonl");
+  const base: DepthRun = { ...base0, kernels: fs.existsSync(logFile) ? kernelsFromLog(fs.readFileSync(logFile, "utf8")) : undefined };
   const results = path.join(dir, "results.json");
   if (fs.existsSync(results)) {
     const res = JSON.parse(fs.readFileSync(results, "utf8"));
@@ -419,7 +421,9 @@ async function depthStudy() {
     "Best checkpoint by validation loss (once every skip is altered), test top-1 on the 10,000 test images; gap = test top-1 minus the reference's " +
     "(students: their own teacher; noskip: the plain teacher). Schedules: src/campaign/depth-plan.ts. A run still training shows its progress, never a result. " +
     "Training hours: the wall time of each run's optimisation steps summed over its epochs and sessions (results.json trainSeconds; validation not included), " +
-    "two runs at a time, one thread each, on machines of the kind in figures/environment.json.\n\n";
+    "two runs at a time, one thread each, on machines of the kind in figures/environment.json." +
+    (kernelChanges(runs).length ? ` Resumed on other convolution kernels (each resume is noted in the run's stdout.log): ${kernelChanges(runs).join("; ")}.` : "") +
+    "\n\n";
   writeFileAtomic(path.join(out, "accuracy-depth.md"), intro + markdownTable(DEPTH_HEADERS, depthRows(runs)));
   writeFileAtomic(path.join(out, "accuracy-depth.csv"), csvTable(DEPTH_HEADERS, depthRows(runs)));
   addFigure("accuracy-depth", depthFigure(runs, spec("C7a")));

@@ -8,11 +8,11 @@ import { accuracyFigure, curveEvents, depthFigure, trainingFigure, type RunTop1 
 import type { ClaimResult, ClaimSpec } from "../src/report/claims.js";
 import { checkClaim } from "../src/report/claims.js";
 import { claimsTerminalTable } from "../src/report/claims-table.js";
-import type { DepthRun } from "../src/report/depth.js";
+import { kernelChanges, type DepthRun } from "../src/report/depth.js";
 import { hlsClaimFigure, hlsResourceFigure, peClaimFigure, peFigure } from "../src/report/figures.js";
 import { hlsClaim, hlsReferenceRows, peClaim, peReferenceConfig, peReferenceRows, type HlsQuantity, type PeQuantity, type ReferenceSpec } from "../src/report/hardware-claims.js";
 import { hls4mlSweep } from "../src/report/hls4ml-sweep.js";
-import { historyFromLog } from "../src/report/history.js";
+import { historyFromLog, kernelsFromLog } from "../src/report/history.js";
 import { notebookFigureHtml, specFromStandaloneHtml, standaloneHtml } from "../src/report/plotly-html.js";
 import { checkNotebook } from "../src/report/notebook-check.js";
 import { peSweep } from "../src/report/pe-sweep.js";
@@ -159,6 +159,15 @@ describe("accuracy figures", () => {
       [1, 0.45],
     ]);
     expect(() => historyFromLog('{"event":"epoch","epoch":0}', "x/log.jsonl")).toThrow(/x\/log.jsonl:1/);
+  });
+
+  it("log.jsonl: the kernels a run trained on, once each in order; a change of kernels is reported", () => {
+    const line = (o: object) => JSON.stringify({ t: "x", ...o });
+    const env = (k: string) => ({ env: { backendKernels: k } });
+    const text = [line({ event: "start", ...env("onednn 2.6.3") }), line({ event: "epoch", ...rec(0, 0.1, ["long"], 0.3) }), line({ event: "resume", ...env("onednn 2.6.3") }), line({ event: "resume", ...env("onednn 2.6.3 (winograd)") }), ""].join("\n");
+    expect(kernelsFromLog(text)).toEqual(["onednn 2.6.3", "onednn 2.6.3 (winograd)"]);
+    const run = (id: string, kernels: string[]): DepthRun => ({ id, net: "resnet56", run: id, method: "teacher", state: "in progress", epoch: 1, epochs: 40, kernels });
+    expect(kernelChanges([run("a", kernelsFromLog(text)), run("b", ["onednn 2.6.3"])])).toEqual(["a: onednn 2.6.3 -> onednn 2.6.3 (winograd)"]);
   });
 
   it("the depth figure never draws a run that has not finished, and says which are in progress", () => {

@@ -23,6 +23,13 @@ export interface DepthRun {
   testTop1?: number;
   /** hours of the run's optimisation steps over all its epochs and sessions (results.json trainSeconds; no validation) */
   trainHours?: number;
+  /** the convolution kernels it trained on, in order (more than one: resumed on other kernels) */
+  kernels?: string[];
+}
+
+/** A line for each run that trained on more than one set of kernels (resumed on another machine or build). */
+export function kernelChanges(runs: DepthRun[]): string[] {
+  return runs.filter((r) => (r.kernels?.length ?? 0) > 1).map((r) => `${r.id}: ${r.kernels!.join(" -> ")}`);
 }
 
 export const stateLabel = (r: DepthRun) => (r.state === "in progress" ? `in progress (epoch ${r.epoch} of ${r.epochs})` : r.state);

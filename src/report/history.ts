@@ -24,3 +24,23 @@ export function historyFromLog(text: string, file = "log.jsonl"): EpochRecord[] 
   });
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
 }
+
+/**
+ * The convolution kernels a run trained on, in order (its start's and every resume's `env.backendKernels`, each
+ * once): more than one means the run was resumed on other kernels (another machine or build), so its arithmetic
+ * is not one uninterrupted run's.
+ */
+export function kernelsFromLog(text: string): string[] {
+  const seen: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.includes('"event":"start"') && !line.includes('"event":"resume"')) continue;
+    let k: unknown;
+    try {
+      k = JSON.parse(line).env?.backendKernels;
+    } catch {
+      continue; // historyFromLog reports malformed lines
+    }
+    if (typeof k === "string" && seen[seen.length - 1] !== k) seen.push(k);
+  }
+  return seen;
+}
