@@ -112,7 +112,7 @@ describe("gradients against a numeric gradient", () => {
       const g = grads[v.name].dataSync();
       const base = v.dataSync().slice();
       for (const i of [0, Math.floor(base.length / 2), base.length - 1]) {
-        const eps = 3e-3;
+        const eps = 5e-4;
         const at = (d: number) => {
           const w = base.slice();
           w[i] += d;
@@ -121,16 +121,18 @@ describe("gradients against a numeric gradient", () => {
         };
         const numeric = (at(eps) - at(-eps)) / (2 * eps);
         v.assign(tf.tensor(base, v.shape));
-        worst = Math.max(worst, Math.abs(numeric - g[i]) / (1e-3 + Math.abs(g[i])));
+        // float32 central differences: about 1e-4 of rounding at this eps; a larger eps (3e-3 before) crossed ReLU
+        // kinks of this 4-image batch and was off by up to 2e-3
+        const tolerance = 4e-4 + 1e-2 * Math.abs(g[i]);
+        worst = Math.max(worst, Math.abs(numeric - g[i]) / tolerance);
         if (process.env.DEBUG_GRAD) console.log(v.name, i, numeric, g[i]);
-        // loose: a finite difference across a ReLU kink is off by ~1e-3 here, and tfjs's own cpu backend shows the
-        // same deviations; the tight check is the whole-network comparison with the cpu backend below
-        expect(Math.abs(numeric - g[i])).toBeLessThan(2e-3 + 2e-2 * Math.abs(g[i]));
+        // the tight check is the whole-network comparison with the cpu backend below
+        expect(Math.abs(numeric - g[i])).toBeLessThan(tolerance);
         checked++;
       }
     }
     expect(checked).toBeGreaterThan(30);
-    console.log(`numeric gradient: ${checked} entries, worst relative error ${worst.toExponential(2)}`);
+    console.log(`numeric gradient: ${checked} entries, worst error ${worst.toFixed(2)} of its tolerance (1 would fail)`);
   });
 });
 
