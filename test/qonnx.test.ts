@@ -5,7 +5,6 @@
 // each float and w4a4 (edges 8), batch-norm statistics and activation maxima set by forward passes in training mode
 // on random data (no training step: the export does not care how weights were reached).
 import * as tf from "@tensorflow/tfjs";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -21,7 +20,7 @@ import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
 import { createModel, forward, setNet, updateRunningStats, type BatchStats, type Model } from "../src/train/model.js";
 import { ACT_STAT, useQuant } from "../src/train/quant.js";
 import { mulberry32 } from "../src/util/random.js";
-import { runScript } from "./helpers/spawn.js";
+import { runCommand, runScript } from "./helpers/spawn.js";
 
 const ROOT = path.resolve(__dirname, "..");
 const PY = "/usr/bin/python3";
@@ -39,17 +38,7 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function run(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args);
-    let stdout = "";
-    let stderr = "";
-    c.stdout.on("data", (d) => (stdout += d));
-    c.stderr.on("data", (d) => (stderr += d));
-    c.on("error", reject);
-    c.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const run = (cmd: string, args: string[]) => runCommand(cmd, args);
 
 interface CheckResult {
   check_model: string;

@@ -6,9 +6,10 @@ const ROOT = path.resolve(__dirname, "..", "..");
 /** node flags that load TypeScript through the project's tsx */
 export const TSX = ["--require", path.join(ROOT, "node_modules/tsx/dist/preflight.cjs"), "--import", `file://${path.join(ROOT, "node_modules/tsx/dist/loader.mjs")}`];
 
-export function runScript(script: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+/** Run a command, collecting its output, without blocking the test worker. */
+export function runCommand(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [...TSX, script, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env } });
+    const c = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env } });
     let stdout = "";
     let stderr = "";
     c.stdout.on("data", (d) => (stdout += d));
@@ -16,4 +17,8 @@ export function runScript(script: string, args: string[], opts: { cwd?: string; 
     c.on("error", reject);
     c.on("close", (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+export function runScript(script: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return runCommand(process.execPath, [...TSX, script, ...args], opts);
 }
