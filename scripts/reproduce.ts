@@ -236,16 +236,7 @@ async function accuracy() {
     const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "train-cifar.ts"), "--schedule", "full", "--out", runsDir], { stdio: "inherit" });
     if (r.status !== 0) throw new Error("full training failed");
   }
-  const dataDir = defaultDataDir();
-  if (!fs.existsSync(path.join(dataDir, "test_batch.bin"))) {
-    // the shared JPEG copy when this machine has it, else the official archive (needs internet)
-    const jpeg = path.resolve(ROOT, "..", "shared", "data", "cifar10-jpeg.tar.gz");
-    const flags = fs.existsSync(jpeg) ? [] : ["--download"];
-    const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "prepare-data.ts"), ...flags], { stdio: "inherit" });
-    if (r.status !== 0) throw new Error(`could not prepare CIFAR-10 (npm run prepare-data${flags.length ? " -- --download" : ""})`);
-  }
-  await initBackend();
-  const data = loadCifar10(dataDir);
+  const data = await cifarData();
   // students of a second seed (same teachers) are named <method>-seed<N>
   const seeded = fs.existsSync(runsDir) ? fs.readdirSync(runsDir).filter((d) => /^(remover|shortener)-seed\d+$/.test(d)).sort() : [];
   const runs = ["teacher", "remover", ...seeded.filter((d) => d.startsWith("remover")), "noskip", "noskip-kd", "teacher-shortenable", "shortener", ...seeded.filter((d) => d.startsWith("shortener")), "shortened-scratch"];
@@ -357,6 +348,22 @@ const depthPendingForC7a: string[] = [];
 
 let cifar: ReturnType<typeof loadCifar10> | null = null;
 
+/** CIFAR-10, loaded once; on a fresh clone the cache is built first (the depth study and the ResNet-8 runs both need it). */
+async function cifarData(): Promise<ReturnType<typeof loadCifar10>> {
+  if (cifar) return cifar;
+  const dataDir = defaultDataDir();
+  if (!fs.existsSync(path.join(dataDir, "test_batch.bin"))) {
+    // the shared JPEG copy when this machine has it, else the official archive (needs internet)
+    const jpeg = path.resolve(ROOT, "..", "shared", "data", "cifar10-jpeg.tar.gz");
+    const flags = fs.existsSync(jpeg) ? [] : ["--download"];
+    const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "prepare-data.ts"), ...flags], { stdio: "inherit" });
+    if (r.status !== 0) throw new Error(`could not prepare CIFAR-10 (npm run prepare-data${flags.length ? " -- --download" : ""})`);
+  }
+  await initBackend();
+  cifar = loadCifar10(dataDir);
+  return cifar;
+}
+
 /**
  * A campaign run's state; a finished one's best checkpoint evaluated on the test set (its config checked against the
  * plan's). `base` carries the fields the caller fills in (reference).
@@ -376,11 +383,7 @@ async function evaluatePlanRun(plan: Plan, r: PlannedRun, base0: DepthRun, curve
     if (mismatch) throw new Error(`${mismatch} (the campaign plan changed after this run finished)`);
     const file = path.join(dir, BEST);
     const ck = readCheckpointFile(file);
-    if (!cifar) {
-      await initBackend();
-      cifar = loadCifar10(defaultDataDir());
-    }
-    const data = cifar;
+    const data = await cifarData();
     const norm = channelStats(data.train, splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config)).train);
     const m = modelFromCheckpoint(ck, file);
     let seen = 0;
