@@ -41,6 +41,13 @@ function alive(h: Holder): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ESRCH") return false;
   }
+  // a process killed with -9 stays a zombie until its parent reaps it: it holds nothing any more (state field 3 "Z")
+  try {
+    const stat = fs.readFileSync(`/proc/${h.pid}/stat`, "utf8");
+    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return false;
+  } catch {
+    // no /proc (not Linux) or gone: the checks below decide
+  }
   const start = processStart(h.pid);
   return !(h.start && start && start !== h.start);
 }
