@@ -12,13 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadNativeAddon } from "../src/backend/native-addon.js";
 import { NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
 import { concat, floatField, intField, packedIntsField, stringField, varint } from "../src/export/protobuf.js";
-import { exportQonnx, ExportError, quantScale } from "../src/export/qonnx.js";
+import { exportQonnx, ExportError } from "../src/export/qonnx.js";
 import { lower, quartznet5x5, resnet8, withAllSkips, withSkip, type NetSpec } from "../src/net/index.js";
 import { makeCheckpoint } from "../src/train/checkpoint.js";
 import { writeCheckpointFile } from "../src/train/checkpoint-file.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
 import { createModel, forward, setNet, updateRunningStats, type BatchStats, type Model } from "../src/train/model.js";
-import { ACT_STAT, useQuant } from "../src/train/quant.js";
+import { ACT_STAT, quantScale, useQuant } from "../src/train/quant.js";
 import { mulberry32 } from "../src/util/random.js";
 import { runCommand, runScript } from "./helpers/spawn.js";
 

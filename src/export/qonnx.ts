@@ -35,7 +35,7 @@ import { lower, type ConvLayer, type Layer, type LayerGraph, type NetSpec } from
 import { BN_EPS } from "../backend/training-ops.js";
 import type { TensorRecord } from "../train/checkpoint.js";
 import type { TrainConfig } from "../train/config.js";
-import { ACT_STAT, quantLabel, quantSpecOf, SCALE_MIN, signedMax, unsignedMax, weightBitsOf, type QuantSpec } from "../train/quant.js";
+import { ACT_STAT, quantLabel, quantScale, quantSpecOf, signedMax, unsignedMax, weightBitsOf, type QuantSpec } from "../train/quant.js";
 import type { Normalisation } from "../data/batches.js";
 import { bytesField, concat, float32Bytes, floatField, intField, messageField, packedIntsField, stringField } from "./protobuf.js";
 
@@ -155,9 +155,6 @@ function absMax(v: Float32Array): number {
   for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
   return m;
 }
-
-/** the float32 scale the fake-quantisation op applies (quant.ts: max(stat, SCALE_MIN) / qmax, rounded by fakeQuant) */
-export const quantScale = (stat: number, qmax: number) => Math.fround(Math.max(stat, SCALE_MIN) / qmax);
 
 /** Refuse what the exporter cannot express, naming the layer or head and why. */
 function checkExportable(g: LayerGraph, where: string): void {

@@ -114,14 +114,16 @@ export function weightBitsOf(q: QuantSpec, g: LayerGraph, l: Layer): number {
   return l.id === e.first || l.id === e.last ? q.edgeBits : q.weightBits;
 }
 
+/** The scale a quantiser applies for statistic `stat` (max |x|) and range [.., qmax]: floored, in float32 as fakeQuant uses it. */
+export const quantScale = (stat: number, qmax: number) => Math.fround(Math.max(stat, SCALE_MIN) / qmax);
+
 /** A conv's or dense layer's weights as the forward pass uses them: fake-quantised with a per-tensor scale. */
 export function quantWeight<T extends tf.Tensor>(m: Model, l: Layer, w: T): T {
   const q = specs.get(m);
   if (!q || !q.weightBits) return w;
   const qmax = signedMax(weightBitsOf(q, m.graph, l));
   const ops = trainingOps();
-  const scale = Math.max(ops.absMax(w), SCALE_MIN) / qmax;
-  return ops.fakeQuant(w, scale, -qmax, qmax, true) as T;
+  return ops.fakeQuant(w, quantScale(ops.absMax(w), qmax), -qmax, qmax, true) as T;
 }
 
 /**
@@ -146,7 +148,7 @@ export function quantActivation<T extends tf.Tensor>(m: Model, l: Layer, y: T, u
     s = running > 0 ? running : ops.absMax(y);
   }
   const qmax = unsignedMax(q.actBits);
-  return ops.fakeQuant(y, Math.max(s, SCALE_MIN) / qmax, 0, qmax, false) as T;
+  return ops.fakeQuant(y, quantScale(s, qmax), 0, qmax, false) as T;
 }
 
 /** A KD teacher must be quantised as its student is (or be float when the student is). */
