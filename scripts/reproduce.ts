@@ -43,6 +43,7 @@ import { runEnvironment } from "../src/util/env.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { eta, formatDuration, ProgressLine } from "../src/util/progress.js";
 import type { EpochRecord } from "../src/train/checkpoint.js";
+import { ensureCifarCache } from "./cifar-cache.js";
 import { ensureHeapReuse, parseCli } from "./cli.js";
 import { writeHtml, writeImages } from "./render.js";
 
@@ -352,13 +353,7 @@ let cifar: ReturnType<typeof loadCifar10> | null = null;
 async function cifarData(): Promise<ReturnType<typeof loadCifar10>> {
   if (cifar) return cifar;
   const dataDir = defaultDataDir();
-  if (!fs.existsSync(path.join(dataDir, "test_batch.bin"))) {
-    // the shared JPEG copy when this machine has it, else the official archive (needs internet)
-    const jpeg = path.resolve(ROOT, "..", "shared", "data", "cifar10-jpeg.tar.gz");
-    const flags = fs.existsSync(jpeg) ? [] : ["--download"];
-    const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "prepare-data.ts"), ...flags], { stdio: "inherit" });
-    if (r.status !== 0) throw new Error(`could not prepare CIFAR-10 (npm run prepare-data${flags.length ? " -- --download" : ""})`);
-  }
+  ensureCifarCache(dataDir, (s) => progress.log(`[reproduce] ${s}`));
   await initBackend();
   cifar = loadCifar10(dataDir);
   return cifar;
@@ -419,13 +414,14 @@ async function depthStudy() {
   });
   depthRunsSeen.push(...runs);
   const done = runs.filter((r) => r.state === "done").length;
+  const changed = kernelChanges(runs);
   const intro =
     `# The depth study: Tailor on ResNet-8, -20 and -56, CIFAR-10 (data/runs/depth, ${done} of ${runs.length} runs finished)\n\n` +
     "Best checkpoint by validation loss (once every skip is altered), test top-1 on the 10,000 test images; gap = test top-1 minus the reference's " +
     "(students: their own teacher; noskip: the plain teacher). Schedules: src/campaign/depth-plan.ts. A run still training shows its progress, never a result. " +
     "Training hours: the wall time of each run's optimisation steps summed over its epochs and sessions (results.json trainSeconds; validation not included), " +
     "two runs at a time, one thread each, on machines of the kind in figures/environment.json." +
-    (kernelChanges(runs).length ? ` Resumed on other convolution kernels (each resume is noted in the run's stdout.log): ${kernelChanges(runs).join("; ")}.` : "") +
+    (changed.length ? ` Resumed on other convolution kernels (each resume is noted in the run's stdout.log): ${changed.join("; ")}.` : "") +
     "\n\n";
   writeFileAtomic(path.join(out, "accuracy-depth.md"), intro + markdownTable(DEPTH_HEADERS, depthRows(runs)));
   writeFileAtomic(path.join(out, "accuracy-depth.csv"), csvTable(DEPTH_HEADERS, depthRows(runs)));
