@@ -13,16 +13,17 @@
  *   npm run campaign -- --status          the table, nothing started
  *   npm run campaign -- --stop            stop a running campaign (waits for its checkpoints)
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { campaignPlan } from "../src/campaign/qat-plan.js";
 import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignStatus, statusMarkdown, statusText } from "../src/campaign/status.js";
-import { defaultDataDir, loadCifar10, TEST_FILE, TRAIN_FILES } from "../src/data/cifar10.js";
+import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { LAST } from "../src/train/run-folder.js";
 import { writeFileAtomic } from "../src/util/fs.js";
+import { ensureCifarCache } from "./cifar-cache.js";
 import { heapReuseEnv, num, parseCli } from "./cli.js";
 
 const EXIT_STOPPED = 75; // scripts/train.ts: stopped on request, checkpoint written
@@ -89,17 +90,12 @@ const threads = Math.max(1, Math.floor(os.cpus().length / lanes));
 
 /**
  * Every run reads the same CIFAR-10 cache: check it once before any run starts (a missing cache would otherwise fail
- * every run, one after another). On a fresh clone the default cache is built first (scripts/prepare-data.ts, from
- * ../shared/data), so that `npm ci` and `npm run campaign` are all a fresh clone needs.
+ * every run, one after another). On a fresh clone the default cache is built first, so that `npm ci` and
+ * `npm run campaign` are all a fresh clone needs.
  */
 function ensureData(): void {
   const dir = args.data ?? defaultDataDir();
-  const complete = () => [...TRAIN_FILES, TEST_FILE].every((f) => fs.existsSync(path.join(dir, f)));
-  if (!args.data && !complete()) {
-    say(`${dir}: no CIFAR-10 cache yet; building it (npm run prepare-data)`);
-    const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "prepare-data.ts"), "--out", dir], { stdio: "inherit" });
-    if (r.status !== 0) throw new Error(`npm run prepare-data failed (exit ${r.status}); prepare ${dir} by hand (npm run prepare-data -- --help), then start the campaign again`);
-  }
+  if (!args.data) ensureCifarCache(dir, say);
   loadCifar10(dir); // throws naming the missing or malformed file
 }
 
