@@ -22,6 +22,7 @@ import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRu
 import { campaignStatus, statusMarkdown, statusText } from "../src/campaign/status.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { LAST } from "../src/train/run-folder.js";
+import { lockHolder } from "../src/util/run-lock.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { ensureCifarCache } from "./cifar-cache.js";
 import { heapReuseEnv, num, parseCli } from "./cli.js";
@@ -201,7 +202,9 @@ async function main(): Promise<void> {
   if (args.stop) return stopOther();
   if (args.status || args["dry-run"]) {
     const other = campaignPid();
-    console.log(statusText(campaignStatus(plan, runs)) + (other ? `\n(campaign running: pid ${other}; "paused" rows may be training now, see ${logFile})` : ""));
+    // another process's children: a run is training now when a live process holds its run.lock
+    const training = new Set(runs.filter((r) => lockHolder(runDir(plan, r.id)) !== null).map((r) => r.id));
+    console.log(statusText(campaignStatus(plan, runs, { running: training, failed: new Map() })) + (other ? `\n(campaign running: pid ${other}, log ${logFile})` : ""));
     if (args["dry-run"]) {
       const done = new Set(campaignStatus(plan, plan.runs).filter((s) => s.state === "done").map((s) => s.id));
       const ready = runs.filter((r) => !done.has(r.id) && r.deps.every((d) => done.has(d))).slice(0, lanes);

@@ -11,7 +11,7 @@ import { makeCheckpoint, parseCheckpoint } from "../src/train/checkpoint.js";
 import { DEFAULT_CONFIG } from "../src/train/config.js";
 import { createModel } from "../src/train/model.js";
 import { configFromTeacher, identifyNet } from "../src/train/teacher-check.js";
-import { acquireRunLock, LOCK_FILE } from "../src/util/run-lock.js";
+import { acquireRunLock, LOCK_FILE, lockHolder } from "../src/util/run-lock.js";
 import { checkpointJsonV1 } from "./helpers/checkpoint-json.js";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "tailor-guards-"));
@@ -38,6 +38,16 @@ describe("run lock", () => {
     expect(warnings).toEqual([expect.stringMatching(new RegExp(`taking over the lock of process ${pid} .*no longer running`))]);
     expect(JSON.parse(fs.readFileSync(lock.file, "utf8")).pid).toBe(process.pid);
     lock.release();
+  });
+
+  it("lockHolder (campaign --status): the live holder's PID; null when there is no lock or its process is gone", () => {
+    const dir = tmp();
+    expect(lockHolder(dir)).toBeNull();
+    const lock = acquireRunLock(dir);
+    expect(lockHolder(dir)).toBe(process.pid);
+    lock.release();
+    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: os.hostname(), start: null, since: "x" }));
+    expect(lockHolder(dir)).toBeNull();
   });
 
   it("a reused PID (same number, another process) counts as gone", () => {

@@ -159,6 +159,9 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
     const marked = new Set<string>(); // one line per event and position in a panel (seeds share their schedule)
     const offset = p.teacher ? p.teacher.history.length : 0;
     const all = [...(p.teacher ? [{ c: p.teacher, off: 0 }] : []), ...p.curves.map((c) => ({ c, off: p.teacher && c !== p.teacher ? offset : 0 }))];
+    // an lr label closer than this to the previous one at the bottom goes to the top, so that two never overlap
+    const span = Math.max(1, ...all.map(({ c, off }) => c.history.length + off));
+    const lrLabelsAtBottom: number[] = [];
     for (const { c, off } of all) {
       const color = METHOD_COLOR[c.run.replace(/-seed\d+$/, "")] ?? METHOD_COLOR[c.method] ?? "#555";
       const x = c.history.map((h) => h.epoch + 1 + off);
@@ -220,19 +223,22 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
         const key = `lr ${s.epoch + off}`;
         if (marked.has(key)) continue;
         marked.add(key);
+        const x = s.epoch + 0.5 + off;
+        const atBottom = lrLabelsAtBottom.every((b) => Math.abs(b - x) >= 0.1 * span);
+        if (atBottom) lrLabelsAtBottom.push(x);
         shapes.push({
           type: "line",
           xref: `x${ax}`,
           yref: `y${ax} domain`,
-          x0: s.epoch + 0.5 + off,
-          x1: s.epoch + 0.5 + off,
+          x0: x,
+          x1: x,
           y0: 0,
           y1: 1,
           line: { color: "#222", width: 1.5, dash: "dash" },
           name: "learning-rate step",
           legendgroup: "lr",
           showlegend: !legendSeen.has("lr"),
-          label: { text: `lr ${Number(s.to.toPrecision(3))}`, textposition: "start", textangle: 0, xanchor: "left", yanchor: "bottom", padding: 2, font: { size: 10 } },
+          label: { text: `lr ${Number(s.to.toPrecision(3))}`, textposition: atBottom ? "start" : "end", textangle: 0, xanchor: "left", yanchor: atBottom ? "bottom" : "top", padding: 2, font: { size: 10 } },
         });
         legendSeen.add("lr");
       }

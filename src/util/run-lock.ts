@@ -68,6 +68,12 @@ export interface RunLock {
   release(): void;
 }
 
+/** The PID of the live process holding `<dir>/run.lock` on this host, or null (no lock, unreadable, or its holder gone). */
+export function lockHolder(dir: string): number | null {
+  const h = readHolder(path.join(dir, LOCK_FILE));
+  return h && h.host === os.hostname() && alive(h) ? h.pid : null;
+}
+
 /** Take `<dir>/run.lock` (the folder must exist); released at process exit. */
 export function acquireRunLock(dir: string, warn: (msg: string) => void = (m) => console.error(m)): RunLock {
   const file = path.join(dir, LOCK_FILE);
