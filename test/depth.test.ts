@@ -14,7 +14,7 @@ describe("the depth plan", () => {
   it("has the issue's runs, folders and dependencies", () => {
     expect(plan.runs.map((r) => r.id)).toEqual([
       ...["resnet56", "resnet20", "resnet8"].flatMap((n) => [`${n}/teacher`, `${n}/teacher-shortenable`]),
-      ...["resnet56", "resnet20", "resnet8"].flatMap((n) => [`${n}/remover`, `${n}/shortener`]),
+      ...["resnet8", "resnet20", "resnet56"].flatMap((n) => [`${n}/remover`, `${n}/shortener`]),
       ...["resnet56", "resnet20", "resnet8"].map((n) => `${n}/noskip`),
       "resnet20/remover-seed2",
       "resnet20/shortener-seed2",
@@ -87,7 +87,9 @@ describe("the depth report", () => {
     const running: DepthRun = { id: "resnet56/remover", net: "resnet56", run: "remover", method: "remover", reference: "resnet56/teacher", state: "in progress", epoch: 12, epochs: 38, testTop1: 0.5 };
     const runs = [...base, running, done("resnet56/shortener", "shortener", 0.895, "resnet56/teacher-shortenable")];
     const rows = depthRows(runs);
-    expect(rows[4]).toEqual(["resnet56", "remover", "remover", "in progress (epoch 12 of 38)", "", "", "", "", "resnet56/teacher", ""]);
+    // shallowest network first, each student right after its own teacher, whatever order the runs came in
+    expect(rows.map((row) => `${row[0]}/${row[1]}`)).toEqual(["resnet8/teacher", "resnet8/remover", "resnet56/teacher", "resnet56/remover", "resnet56/teacher-shortenable", "resnet56/shortener"]);
+    expect(rows[3]).toEqual(["resnet56", "remover", "remover", "in progress (epoch 12 of 38)", "", "", "", "", "resnet56/teacher", ""]);
     // a finished run shows its training hours; a run in progress shows none, even if it carries a figure
     expect(depthRows([{ ...runs[1], trainHours: 0.25 }, { ...running, trainHours: 3 }]).map((row) => row[9])).toEqual([0.25, ""]);
     const r = checkC7b(spec, runs);

@@ -43,8 +43,15 @@ export function gap(r: DepthRun, all: DepthRun[]): number | null {
 
 export const DEPTH_HEADERS = ["network", "run", "method", "state", "best epoch", "val top-1 %", "test top-1 %", "gap to reference (pp)", "reference", "training hours"];
 
+/** each student right after its reference, the baseline last */
+const RUN_ORDER = ["teacher", "remover", "remover-seed2", "teacher-shortenable", "shortener", "shortener-seed2", "noskip"];
+const depthOf = (net: string) => Number(/\d+$/.exec(net)?.[0] ?? Infinity);
+const rank = (run: string) => (RUN_ORDER.indexOf(run) + RUN_ORDER.length + 1) % (RUN_ORDER.length + 1); // unknown runs last
+
+/** The table's rows: shallowest network first, each student after its teacher (the plan's order is its priority). */
 export function depthRows(runs: DepthRun[]): Cell[][] {
-  return runs.map((r) => {
+  const ordered = [...runs].sort((a, b) => depthOf(a.net) - depthOf(b.net) || rank(a.run) - rank(b.run));
+  return ordered.map((r) => {
     const done = r.state === "done";
     const g = gap(r, runs);
     return [r.net, r.run, r.method, stateLabel(r), done && r.bestEpoch !== undefined ? r.bestEpoch + 1 : "", done && r.valTop1 !== undefined ? 100 * r.valTop1 : "", done && r.testTop1 !== undefined ? 100 * r.testTop1 : "", g === null ? "" : g, r.reference ?? "", done && r.trainHours !== undefined ? r.trainHours : ""];
