@@ -9,12 +9,13 @@
  *   remover, shortener             from their teacher with KD, one skip altered per epoch (everyEpochs 1) from the
  *                                  input end; lr 0.1 until the last alteration, then 0.01 for 5 epochs and 0.001
  *                                  for 5 epochs: S skips -> S + 11 epochs (ResNet-8 14, ResNet-20 20, ResNet-56 38)
- *   remover-seed2, shortener-seed2 a second seed of ResNet-20's students (same teachers), last in the queue
+ *   remover-seed2, shortener-seed2 a second seed of ResNet-20's students (same teachers), right after them
  *
  * The authors alter a skip every 3 epochs over 200 epochs; every-3 on ResNet-56's 27 skips would alter the last skip only after 82
  * epochs per student (about 90 with the fine-tuning), hence one skip per epoch at every depth (ARTIFACT.md).
- * Order is priority: the deepest (longest) teachers first; then the students, shallowest first, so that a problem of
- * the student runs shows in minutes (ResNet-8) rather than after hours (ResNet-56); then the baselines.
+ * Order is priority: the deepest (longest) teachers first; then the students, shallowest first (ResNet-20's second
+ * seed with its first), so that a problem of the student runs shows in minutes (ResNet-8) rather than after hours
+ * (ResNet-56) and C7a, which needs the ResNet-8 and ResNet-20 students only, is complete early; then the baselines.
  */
 import { skipCount } from "../net/index.js";
 import { DEFAULT_CONFIG, type NetName, type TrainConfig } from "../train/config.js";
@@ -60,7 +61,6 @@ export function depthPlan(root = DEPTH_ROOT): Plan {
   const teachers: PlannedRun[] = [];
   const students: PlannedRun[] = [];
   const baselines: PlannedRun[] = [];
-  const extra: PlannedRun[] = [];
   for (const net of DEPTH_NETS) {
     const id = (r: string) => `${net}/${r}`;
     teachers.push({ id: id("teacher"), deps: [], config: cfg({ net, method: "teacher", form: "plain", ...TEACHER_SCHEDULE }) });
@@ -74,10 +74,10 @@ export function depthPlan(root = DEPTH_ROOT): Plan {
         config: cfg({ net, method, form: method === "remover" ? "plain" : "shortenable", teacher: bestCheckpointOf(plan, t), seed, ...studentSchedule(skips) }),
       };
     };
-    students.unshift(student("remover", 1), student("shortener", 1));
+    const seeds2 = net === "resnet20" ? [student("remover", 2, "-seed2"), student("shortener", 2, "-seed2")] : [];
+    students.unshift(student("remover", 1), student("shortener", 1), ...seeds2);
     baselines.push({ id: id("noskip"), deps: [], config: cfg({ net, method: "noskip", form: "plain", ...TEACHER_SCHEDULE }) });
-    if (net === "resnet20") extra.push(student("remover", 2, "-seed2"), student("shortener", 2, "-seed2"));
   }
-  plan.runs = [...teachers, ...students, ...baselines, ...extra];
+  plan.runs = [...teachers, ...students, ...baselines];
   return validatePlan(plan, "depth plan (src/campaign/depth-plan.ts)");
 }
