@@ -219,6 +219,8 @@ async function main(): Promise<void> {
   const selected = new Set(runs.map((r) => r.id));
   const initial = campaignStatus(plan, plan.runs);
   const doneIds = new Set(initial.filter((s) => s.state === "done").map((s) => s.id));
+  // a finished run whose files do not verify is never retrained over (its results would be lost): it stops its dependents
+  for (const s of initial) if (s.state === "invalid" && selected.has(s.id)) failed.set(s.id, `invalid: ${s.note}`);
   for (const r of runs) for (const d of r.deps) if (!selected.has(d) && !doneIds.has(d)) throw new Error(`${r.id} needs ${d}, which is neither done nor selected (--only)`);
 
   const niceValue = Math.max(os.getPriority(0), num("nice", args.nice, { int: true, min: -20 }));
@@ -230,6 +232,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => requestStop("SIGTERM"));
   process.on("SIGINT", () => requestStop("SIGINT"));
   say(`campaign ${plan.name}: ${runs.length} runs under ${plan.root}, ${lanes} lanes of ${threads} thread(s), nice ${os.getPriority(0)}, pid ${process.pid}`);
+  for (const [id, why] of failed) say(`not starting ${id}, nor what needs it: ${why}`);
 
   const exits: Promise<void>[] = [];
   const pendingIds = new Set(runs.filter((r) => !doneIds.has(r.id)).map((r) => r.id));

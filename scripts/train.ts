@@ -18,7 +18,7 @@ import { modelDigest, readCheckpointFile } from "../src/train/checkpoint-file.js
 import { describeConfigMismatch, recordedConfig } from "../src/train/config-compare.js";
 import { teacherQuantMismatch } from "../src/train/quant.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
-import { CheckpointCommitter, findCheckpoint, verifyBestOnResume } from "../src/train/run-folder.js";
+import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, verifyBestOnResume } from "../src/train/run-folder.js";
 import { methodPlan, newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
 import { configFromTeacher } from "../src/train/teacher-check.js";
 import { acquireRunLock } from "../src/util/run-lock.js";
@@ -95,6 +95,9 @@ const EXIT_STOPPED = 75;
 const progress = new ProgressLine({ plainEveryMs: 0 });
 const say = (s: string) => progress.log(s);
 
+/** the run folder once it is locked: a failure is recorded there (failed.json) for campaign --status and reproduce */
+let runFolder: string | null = null;
+
 async function main() {
   let config = configFromArgs();
   // the teacher decides the network: read and check it before anything is written or decoded
@@ -110,6 +113,7 @@ async function main() {
   const env = runEnvironment();
   fs.mkdirSync(out, { recursive: true });
   acquireRunLock(out);
+  runFolder = out;
   const log = (o: object) => fs.appendFileSync(path.join(out, "log.jsonl"), JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
 
   const lastFile = findCheckpoint(out, "last");
@@ -126,6 +130,7 @@ async function main() {
     throw new CheckpointError(`${config.teacher}: not the teacher ${lastFile} was trained from (model ${teacherDigest.slice(0, 12)}..., the checkpoint recorded ${ck.teacherDigest.slice(0, 12)}...)`);
   }
   const teacher = teacherCkpt ? modelFromCheckpoint(teacherCkpt, config.teacher) : undefined;
+  clearFailure(out); // this attempt got past every check: an earlier failure no longer describes the run
 
   // a stop request (SIGTERM, SIGINT) ends the run after the current step, with a checkpoint of that step
   let stopRequested = false;
@@ -258,5 +263,6 @@ async function main() {
 
 main().catch((e) => {
   console.error(`error: ${(e as Error).message}`);
+  if (runFolder) recordFailure(runFolder, (e as Error).message);
   process.exit(1);
 });

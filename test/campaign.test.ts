@@ -95,6 +95,31 @@ describe("campaign runner", () => {
     expect(status).toMatch(/\| resnet8\/remover \| 5\/5 \|.*\| done/);
   });
 
+  it("a finished run whose files do not verify is 'invalid' with the reason, never retrained; a failed run stays 'failed'", async () => {
+    const d = folder("tampered");
+    fs.cpSync(path.join(tmp, "uninterrupted", "runs"), path.join(d, "runs"), { recursive: true });
+    const dir = (id: string) => path.join(d, "runs", id);
+    // the teacher's checkpoint in the student's folder (a merge resolved the wrong way, say)
+    fs.copyFileSync(path.join(dir("resnet8/teacher"), "best.ckpt"), path.join(dir("resnet8/remover"), "best.ckpt"));
+    const st = await runScript(CAMPAIGN, [...argv, "--status"], { cwd: d });
+    expect(st.status, st.stderr).toBe(0);
+    expect(st.stdout).toMatch(/resnet8\/teacher +3\/3 .* done/);
+    const teacherBest = readCheckpointMeta(path.join(dir("resnet8/teacher"), "best.ckpt")).epoch + 1;
+    expect(st.stdout).toContain(`resnet8/remover`);
+    expect(st.stdout).toMatch(new RegExp(`invalid \\(.*best\\.ckpt is of epoch ${teacherBest}, .*results\\.json names epoch ${reference[1].bestEpoch + 1} as the best`));
+    const before = fs.readFileSync(path.join(dir("resnet8/remover"), "results.json"), "utf8");
+    const r = await runScript(CAMPAIGN, argv, { cwd: d });
+    expect(r.status).toBe(1);
+    expect(fs.readFileSync(path.join(d, "runs", "campaign.log"), "utf8")).toMatch(/not starting resnet8\/remover, nor what needs it: invalid: /);
+    expect(fs.readFileSync(path.join(dir("resnet8/remover"), "results.json"), "utf8")).toBe(before);
+    // a run whose last attempt failed: its folder says so to any later reader
+    fs.rmSync(dir("resnet8/remover"), { recursive: true });
+    fs.mkdirSync(dir("resnet8/remover"));
+    fs.writeFileSync(path.join(dir("resnet8/remover"), "failed.json"), JSON.stringify({ error: "diverged at step 7" }));
+    const st2 = await runScript(CAMPAIGN, [...argv, "--status"], { cwd: d });
+    expect(st2.stdout).toMatch(/resnet8\/remover +0\/5 .* failed \(diverged at step 7 \(.*failed\.json; the next npm run campaign tries again\)\)/);
+  });
+
   it("checks the data once before any run starts: a missing file is one error naming it, and no run is started", async () => {
     const d = folder("no-data");
     const empty = path.join(tmp, "empty-cifar");

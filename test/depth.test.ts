@@ -100,4 +100,15 @@ describe("the depth report", () => {
     expect(c7aPending([...runs, teacher20, notStarted, seed2])).toEqual(["resnet20/remover not started", "resnet20/teacher in progress (epoch 3 of 40)", "resnet20/remover-seed2 not started"]);
     expect(c7aPending(base)).toEqual([]);
   });
+
+  it("a run that failed or does not verify makes C7b 'not computed' (it would wait forever), naming why", () => {
+    const failed: DepthRun = { id: "resnet56/remover", net: "resnet56", run: "remover", method: "remover", reference: "resnet56/teacher", state: "failed", note: "diverged at step 7", epoch: 12, epochs: 38 };
+    const r = checkC7b(spec, [...base, failed, done("resnet56/shortener", "shortener", 0.895, "resnet56/teacher-shortenable")]);
+    expect(r).toMatchObject({ status: "not computed", ours: null });
+    expect(r.reason).toMatch(/^not computed: resnet56\/remover failed: diverged at step 7 \(the depth campaign/);
+    const invalid: DepthRun = { ...done("resnet56/shortener", "shortener", 0.895, "resnet56/teacher-shortenable"), state: "invalid", note: "best.ckpt is missing" };
+    const r2 = checkC7b(spec, [...base, done("resnet56/remover", "remover", 0.88, "resnet56/teacher"), invalid]);
+    expect(r2.reason).toMatch(/^not computed: resnet56\/shortener invalid: best.ckpt is missing/);
+    expect(depthRows([invalid])[0].slice(3, 7)).toEqual(["invalid: best.ckpt is missing", "", "", ""]);
+  });
 });

@@ -13,6 +13,7 @@ import { makeCheckpoint } from "../src/train/checkpoint.js";
 import { writeCheckpointFile } from "../src/train/checkpoint-file.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
 import { createModel } from "../src/train/model.js";
+import { readFailure } from "../src/train/run-folder.js";
 import { runScript } from "./helpers/spawn.js";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -37,6 +38,12 @@ describe("train.ts --resume", () => {
     expect(r.stderr).toMatch(
       /last\.ckpt: the checkpoint was trained with a different config: epochs \(--epochs\) was 4, this run has 5; lr \(--lr\) was 0\.1, this run has 0\.2; teacherBn \(--teacher-bn\) was running, this run has batch; limitTrain \(--limit-train\) was 64, this run has 128\. Resume with/,
     );
+    // the failure stays in the folder for campaign --status and reproduce (another process, a clone)
+    expect(readFailure(out)).toMatch(/^\S*last\.ckpt: the checkpoint was trained with a different config: epochs \(--epochs\) was 4/);
+    // and an attempt that gets past the checks clears it (it then fails on the data, which is not there)
+    const again = await train(...flags, "--out", out, "--resume");
+    expect(again.status).toBe(1);
+    expect(readFailure(out)).toMatch(/no-cifar-needed/);
   });
 
   it("--resume without a checkpoint is an error, not a fresh start", async () => {

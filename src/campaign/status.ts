@@ -1,17 +1,18 @@
 /**
  * Where each run of a campaign stands, read from its folder alone (so a fresh clone sees what was committed):
- * results.json = done; last.ckpt = in progress (epochs done, or where inside an epoch it stopped); stdout.log's last
- * progress line = speed and ETA of a run that is training now.
+ * results.json = done, once its files pass verify.ts (else "invalid", with the reason); failed.json = its last
+ * attempt ended in an error; last.ckpt = in progress (epochs done, or where inside an epoch it stopped); stdout.log's
+ * last progress line = speed and ETA of a run that is training now.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readCheckpointMeta } from "../train/checkpoint-file.js";
-import { describeConfigMismatch } from "../train/config-compare.js";
-import { findCheckpoint } from "../train/run-folder.js";
+import { BEST, FAILED, findCheckpoint, readFailure } from "../train/run-folder.js";
 import { markdownTable } from "../report/table.js";
 import { runDir, type Plan, type PlannedRun } from "./plan.js";
+import { finishedRunProblem, type FinishedResults } from "./verify.js";
 
-export type RunState = "done" | "running" | "paused" | "ready" | "waiting" | "failed" | "blocked";
+export type RunState = "done" | "invalid" | "running" | "paused" | "ready" | "waiting" | "failed" | "blocked";
 
 export interface RunStatus {
   id: string;
@@ -67,24 +68,42 @@ function tail(file: string, bytes = 8192): string {
   }
 }
 
-/** A finished run: its results.json, after checking it ran with the plan's config. */
-export function readResults(plan: Plan, run: PlannedRun): { bestEpoch: number | null; best: { val: { top1: number } }; config: object; trainSeconds: number } | null {
-  const file = path.join(runDir(plan, run.id), "results.json");
-  if (!fs.existsSync(file)) return null;
-  const r = JSON.parse(fs.readFileSync(file, "utf8"));
-  const mismatch = describeConfigMismatch(r.config, run.config, file);
-  if (mismatch) throw new Error(`${mismatch.replace("the checkpoint was trained", "the run was trained")} (the plan changed after this run finished)`);
-  return r;
+export type Results = FinishedResults & { best: { val: { top1: number }; test: { top1: number; count?: number } }; trainSeconds: number };
+
+/**
+ * A finished run: its results.json, and why its files cannot be trusted as a result (verify.ts), or null. Paths of
+ * the plan (its root, a teacher) are taken relative to `base`.
+ */
+export function readFinished(plan: Plan, run: PlannedRun, base = "."): { results: Results; resultsFile: string; problem: string | null } | null {
+  const dir = path.resolve(base, runDir(plan, run.id));
+  const resultsFile = path.join(dir, "results.json");
+  if (!fs.existsSync(resultsFile)) return null;
+  let results: Results;
+  try {
+    results = JSON.parse(fs.readFileSync(resultsFile, "utf8"));
+  } catch (e) {
+    return { results: {} as Results, resultsFile, problem: `${resultsFile}: not readable JSON (${(e as Error).message})` };
+  }
+  const bestFile = path.join(dir, BEST);
+  const teacher = run.config.teacher ? path.resolve(base, run.config.teacher) : null;
+  try {
+    const best = fs.existsSync(bestFile) ? readCheckpointMeta(bestFile) : null;
+    const teacherDigest = teacher && fs.existsSync(teacher) ? (readCheckpointMeta(teacher).modelDigest ?? null) : null;
+    return { results, resultsFile, problem: finishedRunProblem(run.config, { results, resultsFile, best, bestFile, teacherDigest }) };
+  } catch (e) {
+    return { results, resultsFile, problem: (e as Error).message };
+  }
 }
 
 /** The state of a run from its folder; `running` and `failed` come from the runner (it knows its children). */
 export function runStatus(plan: Plan, run: PlannedRun, doneIds: Set<string>, live: { running: Set<string>; failed: Map<string, string> }): RunStatus {
   const dir = runDir(plan, run.id);
   const total = run.config.epochs;
-  const res = readResults(plan, run);
-  if (res) {
-    const ep = res.bestEpoch;
-    return { id: run.id, state: "done", epochs: total, total, bestValTop1: res.best.val.top1, bestEpoch: ep ?? undefined, note: `${fmtTime(res.trainSeconds)} training` };
+  const fin = readFinished(plan, run);
+  if (fin?.problem) return { id: run.id, state: "invalid", epochs: total, total, note: fin.problem };
+  if (fin) {
+    const res = fin.results;
+    return { id: run.id, state: "done", epochs: total, total, bestValTop1: res.best.val.top1, bestEpoch: res.bestEpoch ?? undefined, note: `${fmtTime(res.trainSeconds)} training` };
   }
   const s: RunStatus = { id: run.id, state: "ready", epochs: 0, total };
   const last = findCheckpoint(dir, "last");
@@ -114,19 +133,23 @@ export function runStatus(plan: Plan, run: PlannedRun, doneIds: Set<string>, liv
       s.imagesPerSecond = p.imagesPerSecond;
       s.etaSeconds = p.etaSeconds;
     }
-  } else if (live.failed.has(run.id)) {
+  } else if (live.failed.has(run.id) || readFailure(dir)) {
     s.state = "failed";
-    s.note = live.failed.get(run.id);
+    s.note = live.failed.get(run.id) ?? `${readFailure(dir)} (${path.join(dir, FAILED)}; the next npm run campaign tries again)`;
   } else if (!run.deps.every((d) => doneIds.has(d))) {
-    const failedDep = run.deps.find((d) => live.failed.has(d));
+    const failedDep = run.deps.find((d) => live.failed.has(d) || readFailure(runDir(plan, d)) !== null || readFinished(plan, plan.runs.find((r) => r.id === d)!)?.problem);
     s.state = failedDep ? "blocked" : s.state === "paused" ? "paused" : "waiting";
-    s.note = failedDep ? `${failedDep} failed` : `needs ${run.deps.filter((d) => !doneIds.has(d)).join(", ")}`;
+    s.note = failedDep ? `needs ${failedDep}, which failed or is invalid` : `needs ${run.deps.filter((d) => !doneIds.has(d)).join(", ")}`;
   }
   return s;
 }
 
 export function campaignStatus(plan: Plan, runs: PlannedRun[], live: { running: Set<string>; failed: Map<string, string> } = { running: new Set(), failed: new Map() }): RunStatus[] {
-  const done = new Set(plan.runs.filter((r) => readResults(plan, r)).map((r) => r.id));
+  const verified = (r: PlannedRun) => {
+    const f = readFinished(plan, r);
+    return f !== null && f.problem === null;
+  };
+  const done = new Set(plan.runs.filter(verified).map((r) => r.id));
   return runs.map((r) => runStatus(plan, r, done, live));
 }
 

@@ -71,6 +71,17 @@ export function inProgressClaim(spec: ClaimSpec, waitingFor: string, where: stri
   return { ...spec, ours: null, atReference: null, range: null, attainable: null, status: "in progress", configuration: where, reason: `in progress: ${waitingFor}` };
 }
 
+/**
+ * A claim waiting for runs: "in progress" while they train; "not computed" when one of them cannot finish as things
+ * are (it failed, or its files do not verify), since waiting would never end.
+ */
+export function awaitingClaim(spec: ClaimSpec, waiting: { label: string; stuck: boolean }[], where: string): ClaimResult {
+  const stuck = waiting.filter((w) => w.stuck);
+  if (!stuck.length) return inProgressClaim(spec, waiting.map((w) => w.label).join(", "), where);
+  const reason = `not computed: ${stuck.map((w) => w.label).join("; ")} (${where})`;
+  return { ...spec, ours: null, atReference: null, range: null, attainable: null, status: "not computed", configuration: reason, reason };
+}
+
 export function checkClaim(spec: ClaimSpec, ours: number | null, configuration: string, explain: (ours: number) => string, range?: Distribution | null): ClaimResult {
   const r = range === undefined ? (ours === null ? null : distribution([ours])) : range;
   if (ours === null || !Number.isFinite(ours)) {

@@ -17,7 +17,8 @@
 import { cifarResNet, lower, resnet8, withAllSkips, type LayerGraph, type NetSpec } from "../net/index.js";
 import { hls4mlCost, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
 import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
-import { checkClaim, distribution, inProgressClaim, type ClaimResult, type ClaimSpec } from "./claims.js";
+import { awaitingClaim, checkClaim, distribution, type ClaimResult, type ClaimSpec } from "./claims.js";
+import { isStuck, type RunOutcome } from "./depth.js";
 import type { Figure, Trace } from "./plot-style.js";
 import type { Cell } from "./table.js";
 
@@ -96,7 +97,7 @@ export interface CodesignPoint {
   precision: Precision;
   /** the campaign run it comes from, "<net>/<run>" */
   run: string;
-  state: "done" | "in progress" | "not started";
+  state: RunOutcome;
   /** "in progress (epoch e of n)" etc. */
   stateLabel: string;
   testTop1: number | null;
@@ -257,7 +258,7 @@ export function checkC8(spec: ClaimSpec, points: CodesignPoint[], network = "res
   const at = (d: Design) => points.find((p) => p.network === network && p.precision === precision && p.design === d);
   const need = (["teacher", "remover", "teacher-shortenable", "shortener"] as Design[]).map(at);
   const missing = need.map((p, i) => (p ? p : { run: codesignRun(network, DESIGNS[i], precision), state: "not started", stateLabel: "not in the plan" }) as CodesignPoint).filter((p) => p.state !== "done");
-  if (missing.length) return inProgressClaim(spec, missing.map((p) => `${p.run} ${p.stateLabel}`).join(", "), "the campaign's QAT runs (src/campaign/qat-plan.ts): npm run campaign -- --status");
+  if (missing.length) return awaitingClaim(spec, missing.map((p) => ({ label: `${p.run} ${p.stateLabel}`, stuck: isStuck(p) })), "the campaign's QAT runs (src/campaign/qat-plan.ts): npm run campaign -- --status");
   const gapOf = (d: Design) => codesignGap(at(d)!, points)!;
   const diff = gapOf("shortener") - gapOf("remover");
   const others = points

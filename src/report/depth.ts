@@ -4,7 +4,13 @@
  * shows as "in progress (epoch e of n)" and never counts as a result.
  */
 import type { Cell } from "./table.js";
-import { checkClaim, distribution, inProgressClaim, type ClaimResult, type ClaimSpec } from "./claims.js";
+import { awaitingClaim, checkClaim, distribution, type ClaimResult, type ClaimSpec } from "./claims.js";
+
+/** failed: its last attempt ended in an error (failed.json); invalid: finished, but its files do not verify (src/campaign/verify.ts) */
+export type RunOutcome = "done" | "in progress" | "not started" | "failed" | "invalid";
+
+/** a run that cannot finish as things are: a claim that needs it is not computed rather than in progress */
+export const isStuck = (r: { state: string }) => r.state === "failed" || r.state === "invalid";
 
 export interface DepthRun {
   /** "<net>/<run>" as in the plan */
@@ -14,7 +20,9 @@ export interface DepthRun {
   method: string;
   /** the run whose test top-1 a gap is measured against (students: their teacher; noskip: the plain teacher) */
   reference?: string;
-  state: "done" | "in progress" | "not started";
+  state: RunOutcome;
+  /** why a run is failed or invalid */
+  note?: string;
   /** epochs completed, of `epochs` */
   epoch: number;
   epochs: number;
@@ -32,7 +40,7 @@ export function kernelChanges(runs: DepthRun[]): string[] {
   return runs.filter((r) => (r.kernels?.length ?? 0) > 1).map((r) => `${r.id}: ${r.kernels!.join(" -> ")}`);
 }
 
-export const stateLabel = (r: DepthRun) => (r.state === "in progress" ? `in progress (epoch ${r.epoch} of ${r.epochs})` : r.state);
+export const stateLabel = (r: DepthRun) => (r.state === "in progress" ? `in progress (epoch ${r.epoch} of ${r.epochs})` : isStuck(r) ? `${r.state}: ${r.note}` : r.state);
 
 /** student (or baseline) minus reference test top-1, in points; null unless both are done */
 export function gap(r: DepthRun, all: DepthRun[]): number | null {
@@ -73,18 +81,25 @@ export function c7aGaps(runs: DepthRun[]): [string, number][] {
 
 /** The depth study's ResNet-8 and ResNet-20 students (and their teachers) that C7a will include once they are done. */
 export function c7aPending(runs: DepthRun[]): string[] {
-  const students = runs.filter((r) => (r.method === "remover" || r.method === "shortener") && (r.net === "resnet8" || r.net === "resnet20"));
-  return [...new Set(pending(runs, students.map((r) => r.id)))];
+  return c7aWaiting(runs).map((w) => w.label);
 }
 
-/** Why a claim cannot be computed yet: the runs it needs that are not done. */
-function pending(runs: DepthRun[], ids: string[]): string[] {
-  return ids.flatMap((id) => {
+/** c7aPending with, for each, whether it can still finish (awaitingClaim) */
+export function c7aWaiting(runs: DepthRun[]): { label: string; stuck: boolean }[] {
+  const students = runs.filter((r) => (r.method === "remover" || r.method === "shortener") && (r.net === "resnet8" || r.net === "resnet20"));
+  return pendingRuns(runs, students.map((r) => r.id)).map((x) => ({ label: `${x.id} ${stateLabel(x)}`, stuck: isStuck(x) }));
+}
+
+/** The runs a claim needs (and their references) that are not done, once each. */
+function pendingRuns(runs: DepthRun[], ids: string[]): DepthRun[] {
+  const out = ids.flatMap((id) => {
     const r = find(runs, id);
     const ref = r?.reference ? find(runs, r.reference) : undefined;
-    return [r, ref].filter((x): x is DepthRun => !!x && x.state !== "done").map((x) => `${x.id} ${stateLabel(x)}`);
+    return [r, ref].filter((x): x is DepthRun => !!x && x.state !== "done");
   });
+  return [...new Set(out)];
 }
+
 
 /**
  * C7b: SkipRemover's gap on ResNet-56 is worse than on ResNet-8 by more than the tolerance, and SkipShortener's gap
@@ -92,8 +107,8 @@ function pending(runs: DepthRun[], ids: string[]): string[] {
  */
 export function checkC7b(spec: ClaimSpec, runs: DepthRun[]): ClaimResult {
   const need = ["resnet8/remover", "resnet56/remover", "resnet56/shortener"];
-  const wait = [...new Set(pending(runs, need))];
-  if (wait.length) return inProgressClaim(spec, wait.join(", "), "the depth campaign: npm run campaign -- --status, data/runs/depth/status.md");
+  const wait = pendingRuns(runs, need);
+  if (wait.length) return awaitingClaim(spec, wait.map((x) => ({ label: `${x.id} ${stateLabel(x)}`, stuck: isStuck(x) })), "the depth campaign: npm run campaign -- --status, data/runs/depth/status.md");
   const [r8, r56, s56] = need.map((id) => gap(find(runs, id)!, runs)!);
   const loss = r8 - r56;
   const remover = checkClaim(spec, loss, "", () => "");

@@ -17,6 +17,28 @@ import { modelDigest, readCheckpointFile, readCheckpointMeta, writeCheckpointFil
 
 export const LAST = "last.ckpt";
 export const BEST = "best.ckpt";
+/** written when a run ends in an error (it diverged, its resume was refused...), removed when it trains again */
+export const FAILED = "failed.json";
+
+/** Record why the run in `dir` stopped with an error, so that a status read later (another process, a clone) shows it. */
+export function recordFailure(dir: string, message: string): void {
+  const tmp = path.join(dir, `${FAILED}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify({ t: new Date().toISOString(), error: message }) + "\n");
+  fs.renameSync(tmp, path.join(dir, FAILED));
+}
+
+/** The recorded failure of the run in `dir`, or null. */
+export function readFailure(dir: string): string | null {
+  const f = path.join(dir, FAILED);
+  if (!fs.existsSync(f)) return null;
+  try {
+    return String(JSON.parse(fs.readFileSync(f, "utf8")).error ?? "unknown error");
+  } catch {
+    return `${f}: unreadable`;
+  }
+}
+
+export const clearFailure = (dir: string) => fs.rmSync(path.join(dir, FAILED), { force: true });
 
 /** The last / best checkpoint of a run folder: the binary file, else one of the first (JSON) format, else null. */
 export function findCheckpoint(dir: string, which: "last" | "best"): string | null {
