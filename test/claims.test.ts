@@ -2,7 +2,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkClaim, CLAIM_STATUSES, distribution, type ClaimSpec } from "../src/report/claims.js";
+import { checkClaim, CLAIM_STATUSES, distribution, type ClaimResult, type ClaimSpec } from "../src/report/claims.js";
+import { claimsNotes, claimsTable, claimsTerminalTable } from "../src/report/claims-table.js";
 import { hlsReferenceConfig, peReferenceConfig, ReferenceError, type ReferenceSpec } from "../src/report/hardware-claims.js";
 
 const spec: ClaimSpec = { id: "X", claim: "", metric: "", paper: 34, unit: "%", tolerance: 10, group: "hls4ml", check: "within" };
@@ -33,6 +34,38 @@ describe("claim verdicts", () => {
     expect(checkClaim(drop, 1.5, "", why).status).toBe("reproduced at reference");
     expect(checkClaim(drop, 1.0, "", why).status).toBe("not attainable");
   });
+  it("at exactly the bound, the check decides as its words say, whatever the floating-point noise of the gap", () => {
+    // a gap is 100 * (student - teacher) of test top-1 values k/10,000 (src/report/depth.ts gap), so it can land
+    // exactly on a bound; in floating point it comes out a few 1e-16 off, on either side depending on k
+    const gapOf = (student: number, teacher: number) => 100 * (student / 1e4 - teacher / 1e4);
+    const acc: ClaimSpec = { ...spec, paper: 0, tolerance: 1, check: "at-least" };
+    const drop: ClaimSpec = { ...spec, paper: 0, tolerance: 1, check: "more-than" };
+    const c8: ClaimSpec = { ...spec, paper: 0, tolerance: 0.5, check: "more-than" };
+    const within: ClaimSpec = { ...spec, paper: 0, tolerance: 1, check: "within" };
+    let noisy = 0;
+    for (let t = 7800; t < 8800; t += 7) {
+      const minus1 = gapOf(t - 100, t); // exactly -1.00 pp
+      const plus1 = gapOf(t + 100, t); // exactly +1.00 pp
+      const half = gapOf(t + 50, t); // exactly +0.50 pp
+      if (minus1 !== -1 || plus1 !== 1 || half !== 0.5) noisy++;
+      // at-least is inclusive: -1.00 >= 0 - 1 holds, -1.01 does not
+      expect(checkClaim(acc, minus1, "", why).atReference, `${t}: ${minus1}`).toBe(true);
+      expect(checkClaim(acc, gapOf(t - 101, t), "", why).atReference).toBe(false);
+      // more-than is strict: a loss of exactly 1.00 is not more than 1; 1.01 is
+      expect(checkClaim(drop, plus1, "", why).atReference, `${t}: ${plus1}`).toBe(false);
+      expect(checkClaim(drop, gapOf(t + 101, t), "", why).atReference).toBe(true);
+      // C8's bound: exactly 0.50 is not more than 0.5
+      expect(checkClaim(c8, half, "", why).atReference, `${t}: ${half}`).toBe(false);
+      expect(checkClaim(c8, gapOf(t + 51, t), "", why).atReference).toBe(true);
+      // within is inclusive at both ends
+      expect([minus1, plus1].map((g) => checkClaim(within, g, "", why).atReference)).toEqual([true, true]);
+      // "attainable" (the range's end against the bound) decides the same way
+      expect(checkClaim(acc, gapOf(t - 300, t), "", why, distribution([gapOf(t - 300, t), minus1])).attainable).toBe(true);
+      expect(checkClaim(drop, 0, "", why, distribution([0, plus1])).attainable).toBe(false);
+    }
+    // the noise is there: without rounding, most of these verdicts would be wrong
+    expect(noisy).toBeGreaterThan(100);
+  });
   it("no value: not computed", () => {
     expect(checkClaim(spec, null, "checkpoints missing", why).status).toBe("not computed");
   });
@@ -61,5 +94,41 @@ describe("reference configurations", () => {
     expect(() => hlsReferenceConfig("x", { ...r, config: { ...r.config, reuse: 4 } })).toThrow(/references\.x\.config\.reuse: unknown field/);
     expect(() => hlsReferenceConfig("x", { ...r, config: { ...r.config, weightBits: 1000 } })).toThrow(ReferenceError);
     expect(() => hlsReferenceConfig("x", { ...r, networks: ["resnet9"] })).toThrow(/unknown network "resnet9"/);
+  });
+});
+
+describe("the claims table", () => {
+  const ROOT = path.join(__dirname, "..");
+  const accuracy = (over: Partial<ClaimResult>): ClaimResult => ({ ...spec, id: "A", paper: 0, unit: "pp", tolerance: 1, check: "more-than", ours: null, atReference: null, range: null, attainable: null, status: "not computed", configuration: "", reason: "", ...over });
+
+  it("points (pp) with 2 decimals: a loss of 0.96 and one of 1.04 do not both read 1.0pp; percentages keep 1", () => {
+    const lo = checkClaim({ ...spec, paper: 0, unit: "pp", tolerance: 1, check: "more-than" }, 0.96, "", why);
+    const hi = checkClaim({ ...spec, paper: 0, unit: "pp", tolerance: 1, check: "more-than" }, 1.04, "", why);
+    const t = claimsTable([lo, hi, checkClaim(spec, 21.428571, "", why)]);
+    expect(t).toContain("| X | > 1pp | 0.96pp | no | 0.96pp / 0.96pp / 0.96pp (1 design) | no | not attainable |");
+    expect(t).toContain("| X | > 1pp | 1.04pp | yes | 1.04pp / 1.04pp / 1.04pp (1 design) | yes | reproduced at reference |");
+    expect(t).toContain("| 21.4% |");
+    expect(claimsTerminalTable([lo])).toContain("0.96pp");
+  });
+
+  it("a two-part claim (C7b) shows both values, never one part beside the verdict on both", () => {
+    const and = { metric: "", paper: 0, tolerance: 1, check: "at-least" as const };
+    const r = accuracy({ id: "C7b", and, ours: 2, andOurs: -2, atReference: false, range: distribution([2]), attainable: false, status: "not attainable" });
+    const row = claimsTable([r]).split("\n")[2];
+    expect(row).toBe("| C7b | > 1pp, and >= 0 (± 1)pp | 2.00pp, and -2.00pp | no | 2.00pp, and -2.00pp (1 design) | no | not attainable |");
+    expect(claimsTerminalTable([r])).toContain("2.00pp, and -2.00pp");
+    // in progress: no value, no half
+    expect(claimsTable([accuracy({ id: "C7b", and, status: "in progress" })]).split("\n")[2]).toBe("| C7b | > 1pp, and >= 0 (± 1)pp | - | - | - | - | in progress |");
+  });
+
+  it("ARTIFACT.md's claims table and figures/claims.md are the table of the committed figures/claims.json", () => {
+    const claims = JSON.parse(fs.readFileSync(path.join(ROOT, "figures", "claims.json"), "utf8")).claims as ClaimResult[];
+    const table = claimsTable(claims);
+    const artifact = fs.readFileSync(path.join(ROOT, "ARTIFACT.md"), "utf8");
+    const m = /\n## Claims\n\n((?:\|.*\n)+)/.exec(artifact);
+    expect(m, "ARTIFACT.md: a table right under '## Claims'").not.toBeNull();
+    expect(m![1], "ARTIFACT.md's claims table: copy it from figures/claims.md").toBe(table);
+    // as scripts/reproduce.ts writes it
+    expect(fs.readFileSync(path.join(ROOT, "figures", "claims.md"), "utf8")).toBe("# Claims: the paper's values, ours at the reference configuration, and the sweep's range\n\n" + table + "\n" + claimsNotes(claims));
   });
 });

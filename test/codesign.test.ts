@@ -74,6 +74,18 @@ describe("claim C8", () => {
     expect(no.atReference).toBe(false);
     expect(codesignGap(all(2, 0.5)[1], all(2, 0.5))).toBeCloseTo(-2, 9);
   });
+  it("a difference of exactly 0.50 pp, from test top-1 values k/10,000, is not more than 0.5; 0.51 is", () => {
+    let cases = 0;
+    for (let t = 8000; t < 8300; t += 7)
+      for (let ts = 8000; ts < 8200; ts += 13) {
+        // remover 200 images below its teacher, shortener 150 (or 149) below its own: gaps -2.00 and -1.50 (-1.49)
+        const pts = (s: number) => [pt("resnet20", "teacher", 4, t / 1e4), pt("resnet20", "remover", 4, (t - 200) / 1e4), pt("resnet20", "teacher-shortenable", 4, ts / 1e4), pt("resnet20", "shortener", 4, (ts - s) / 1e4)];
+        expect(checkC8(C8, pts(150)).atReference, `t ${t} ts ${ts}: ${checkC8(C8, pts(150)).ours}`).toBe(false);
+        expect(checkC8(C8, pts(149)).atReference).toBe(true);
+        cases++;
+      }
+    expect(cases).toBeGreaterThan(500);
+  });
   it("the paper's headline savings come from the claims' own values", () => {
     const specs = [{ ...C8, id: "C1", paper: 34, unit: "%", quantity: "bram18" }, { ...C8, id: "C3", paper: 16, unit: "%", quantity: "lut" }];
     expect(paperHeadline(specs)).toBe('the paper\'s headline hls4ml savings ("up to", its own designs): BRAM 34%, LUT 16% saved');

@@ -81,6 +81,41 @@ describe("the depth report", () => {
     expect(r3.reason).toMatch(/SkipShortener's gap on ResNet-56 is -1.50 pp/);
   });
 
+  it("C7b at its exact bounds, from test top-1 values k/10,000: a loss of 1.00 pp fails, a shortener at -1.00 pp holds", () => {
+    const runs = (t8: number, r8: number, t56: number, r56: number, ts56: number, s56: number) => [
+      done("resnet8/teacher", "teacher", t8 / 1e4),
+      done("resnet8/remover", "remover", r8 / 1e4, "resnet8/teacher"),
+      done("resnet56/teacher", "teacher", t56 / 1e4),
+      done("resnet56/teacher-shortenable", "teacher", ts56 / 1e4),
+      done("resnet56/remover", "remover", r56 / 1e4, "resnet56/teacher"),
+      done("resnet56/shortener", "shortener", s56 / 1e4, "resnet56/teacher-shortenable"),
+    ];
+    let cases = 0;
+    for (let t8 = 8000; t8 < 8050; t8 += 7)
+      for (let d8 = -30; d8 <= 30; d8 += 6)
+        for (let t56 = 8600; t56 < 8750; t56 += 11) {
+          const ts56 = t56 - 150;
+          // the remover loses exactly 100 images (1.00 pp) more on ResNet-56: not more than 1 pp; the shortener is
+          // exactly 100 images (-1.00 pp) below its teacher: no worse than -1 pp
+          const r = checkC7b(spec, runs(t8, t8 + d8, t56, t56 + d8 - 100, ts56, ts56 - 100));
+          expect(r.reason, `t8 ${t8} d8 ${d8} t56 ${t56}: ${r.ours}`).toBe("SkipRemover loses 1.00 pp from ResNet-8 to ResNet-56, not more than 1 pp");
+          expect(r.status).toBe("not attainable");
+          // one image more of loss: both parts hold
+          expect(checkC7b(spec, runs(t8, t8 + d8, t56, t56 + d8 - 101, ts56, ts56 - 100)).status).toBe("reproduced at reference");
+          cases++;
+        }
+    expect(cases).toBeGreaterThan(500);
+  });
+
+  it("C7b's value is the remover's loss and, beside it, the shortener's gap (the table shows both)", () => {
+    // the remover part holds (loss 2 pp), the shortener part fails (-2 pp): the result carries both values
+    const r = checkC7b(spec, [...base, done("resnet56/remover", "remover", 0.875, "resnet56/teacher"), done("resnet56/shortener", "shortener", 0.88, "resnet56/teacher-shortenable")]);
+    expect(r).toMatchObject({ status: "not attainable", atReference: false, ours: expect.closeTo(3, 6), andOurs: expect.closeTo(-2, 6) });
+    expect(r.reason).toBe("SkipShortener's gap on ResNet-56 is -2.00 pp, below -1 pp");
+    // one-sided: a shortener 3 points above its teacher passes
+    expect(checkC7b(spec, [...base, done("resnet56/remover", "remover", 0.875, "resnet56/teacher"), done("resnet56/shortener", "shortener", 0.93, "resnet56/teacher-shortenable")]).status).toBe("reproduced at reference");
+  });
+
   it("a run in progress is shown as such, never as a result, and C7b waits for it", () => {
     const running: DepthRun = { id: "resnet56/remover", net: "resnet56", run: "remover", method: "remover", reference: "resnet56/teacher", state: "in progress", epoch: 12, epochs: 38, testTop1: 0.5 };
     const runs = [...base, running, done("resnet56/shortener", "shortener", 0.895, "resnet56/teacher-shortenable")];

@@ -2,8 +2,30 @@
 import type { ClaimResult } from "./claims.js";
 import { markdownTable } from "./table.js";
 
-const v = (x: number | null | undefined, unit: string) => (x === null || x === undefined || !Number.isFinite(x) ? "-" : `${x.toFixed(1)}${unit}`);
+/**
+ * A value with its unit. Points (pp: the accuracy claims) get 2 decimals: they are differences of test top-1 values
+ * k/10,000, multiples of 0.01 pp, and with one decimal a loss of 0.96 and one of 1.04 would both read "1.0pp"
+ * against "> 1pp", one "no" and the other "yes". The hardware claims' percentages keep 1 decimal.
+ */
+const v = (x: number | null | undefined, unit: string) => (x === null || x === undefined || !Number.isFinite(x) ? "-" : `${x.toFixed(unit === "pp" ? 2 : 1)}${unit}`);
 const yesNo = (b: boolean | null) => (b === null ? "-" : b ? "yes" : "no");
+
+/**
+ * The value at the reference: a claim with a second part (`and`, C7b) shows both values, as its paper column shows
+ * both bounds ("> 1pp, and >= 0 (± 1)pp" beside "2.00pp, and -2.00pp"), never one part beside a verdict on both.
+ */
+const oursCell = (r: ClaimResult) => (r.and && r.ours !== null ? `${v(r.ours, r.unit)}, and ${v(r.andOurs, r.unit)}` : v(r.ours, r.unit));
+
+/**
+ * The sweep's min / median / max. A two-part claim's range is its reference value alone (no sweep behind an accuracy
+ * claim): shown like its value, both parts.
+ */
+const rangeCell = (r: ClaimResult, counts: boolean) => {
+  if (!r.range) return "-";
+  const designs = counts ? ` (${r.range.count} design${r.range.count === 1 ? "" : "s"}${r.range.excluded ? `, ${r.range.excluded} not fitting left out` : ""})` : "";
+  if (r.and && r.range.count === 1 && r.ours !== null) return `${oursCell(r)}${designs}`;
+  return `${v(r.range.min, r.unit)} / ${v(r.range.median, r.unit)} / ${v(r.range.max, r.unit)}${designs}`;
+};
 
 /**
  * The paper's value and what the check asks of ours ("more-than" is a strict bound: C7b's loss must exceed it).
@@ -22,9 +44,9 @@ export function claimsTable(results: ClaimResult[]): string {
     results.map((r) => [
       r.id,
       claimExpectation(r),
-      v(r.ours, r.unit),
+      oursCell(r),
       yesNo(r.atReference),
-      r.range ? `${v(r.range.min, r.unit)} / ${v(r.range.median, r.unit)} / ${v(r.range.max, r.unit)} (${r.range.count} design${r.range.count === 1 ? "" : "s"}${r.range.excluded ? `, ${r.range.excluded} not fitting left out` : ""})` : "-",
+      rangeCell(r, true),
       yesNo(r.attainable),
       r.status,
     ]),
@@ -44,9 +66,9 @@ export function claimsTerminalTable(results: ClaimResult[], width = 120): string
   const rows = results.map((r) => [
     r.id,
     claimExpectation(r),
-    v(r.ours, r.unit),
+    oursCell(r),
     yesNo(r.atReference),
-    r.range ? `${v(r.range.min, r.unit)} / ${v(r.range.median, r.unit)} / ${v(r.range.max, r.unit)}` : "-",
+    rangeCell(r, false),
     r.status,
   ]);
   const w = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));

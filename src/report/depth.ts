@@ -103,7 +103,8 @@ function pendingRuns(runs: DepthRun[], ids: string[]): DepthRun[] {
 
 /**
  * C7b: SkipRemover's gap on ResNet-56 is worse than on ResNet-8 by more than the tolerance, and SkipShortener's gap
- * on ResNet-56 is within the tolerance (spec.and). `ours` is the remover's loss from ResNet-8 to ResNet-56.
+ * on ResNet-56 is no worse than minus the tolerance (spec.and, one-sided: a shortener above its teacher passes).
+ * `ours` is the remover's loss from ResNet-8 to ResNet-56, `andOurs` the shortener's gap: the table shows both.
  */
 export function checkC7b(spec: ClaimSpec, runs: DepthRun[]): ClaimResult {
   const need = ["resnet8/remover", "resnet56/remover", "resnet56/shortener"];
@@ -118,12 +119,13 @@ export function checkC7b(spec: ClaimSpec, runs: DepthRun[]): ClaimResult {
   const configuration = `SkipRemover gap ResNet-8 ${fmtGap(r8)}, ResNet-56 ${fmtGap(r56)} (loss ${loss.toFixed(2)} pp); SkipShortener gap ResNet-56 ${fmtGap(s56)} (test top-1 vs own teacher; data/runs/depth)`;
   const why = [
     remover.atReference ? "" : `SkipRemover loses ${loss.toFixed(2)} pp from ResNet-8 to ResNet-56, not more than ${spec.tolerance} pp`,
-    shortener.atReference ? "" : `SkipShortener's gap on ResNet-56 is ${fmtGap(s56)}, beyond -${and.tolerance} pp`,
+    shortener.atReference ? "" : `SkipShortener's gap on ResNet-56 is ${fmtGap(s56)}, below ${and.paper - and.tolerance} pp`,
   ].filter(Boolean);
   // no sweep behind an accuracy claim: its range is the one value, and "attainable" is the verdict itself
   return {
     ...spec,
     ours: loss,
+    andOurs: s56,
     atReference: holds,
     range: distribution([loss]),
     attainable: holds,
