@@ -86,6 +86,21 @@ describe("claim C8", () => {
       }
     expect(cases).toBeGreaterThan(500);
   });
+  it("the other QAT pairs are listed beside the claim's own, which is not among them; the range covers all", () => {
+    const pts = [...all(2, 0.5), pt("resnet20", "teacher", 8, 0.91), pt("resnet20", "remover", 8, 0.9), pt("resnet20", "teacher-shortenable", 8, 0.9), pt("resnet20", "shortener", 8, 0.895)];
+    const c = checkC8(C8, pts);
+    expect(c.configuration).toBe("resnet20 4-bit: SkipShortener gap -0.50 pp, SkipRemover gap -2.00 pp (test top-1 vs own QAT teacher); shortener minus remover elsewhere: resnet20 8-bit +0.50 pp");
+    expect([c.range!.min, c.range!.max].map((v) => +v.toFixed(6))).toEqual([0.5, 1.5]);
+    expect(checkC8(C8, all(2, 0.5)).configuration).not.toContain("elsewhere");
+  });
+  it("why it does not hold reads right whatever the gaps' signs", () => {
+    // both students above their teachers: shortener +1.00, remover +0.70 (the shortener's gap is the larger, and it
+    // does better by 0.30 pp: not by more than 0.5)
+    expect(checkC8(C8, all(-0.7, -1)).reason).toBe("SkipShortener does 0.30 pp better than SkipRemover, each against its own teacher (gaps +1.00 pp and +0.70 pp): the claim needs more than 0.5 pp better");
+    // both below: shortener -1.00, remover -0.70: it does worse
+    expect(checkC8(C8, all(0.7, 1)).reason).toBe("SkipShortener does 0.30 pp worse than SkipRemover, each against its own teacher (gaps -1.00 pp and -0.70 pp): the claim needs more than 0.5 pp better");
+    expect(checkC8(C8, all(1, 1)).reason).toMatch(/^SkipShortener does as well as SkipRemover, each against its own teacher/);
+  });
   it("the paper's headline savings come from the claims' own values", () => {
     const specs = [{ ...C8, id: "C1", paper: 34, unit: "%", quantity: "bram18" }, { ...C8, id: "C3", paper: 16, unit: "%", quantity: "lut" }];
     expect(paperHeadline(specs)).toBe('the paper\'s headline hls4ml savings ("up to", its own designs): BRAM 34%, LUT 16% saved');

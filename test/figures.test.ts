@@ -9,6 +9,7 @@ import type { ClaimResult, ClaimSpec } from "../src/report/claims.js";
 import { checkClaim } from "../src/report/claims.js";
 import { claimsTerminalTable } from "../src/report/claims-table.js";
 import { kernelChanges, type DepthRun } from "../src/report/depth.js";
+import { depthPlan } from "../src/campaign/depth-plan.js";
 import { hlsClaimFigure, hlsResourceFigure, peClaimFigure, peFigure } from "../src/report/figures.js";
 import { hlsClaim, hlsReferenceRows, peClaim, peReferenceConfig, peReferenceRows, type HlsQuantity, type PeQuantity, type ReferenceSpec } from "../src/report/hardware-claims.js";
 import { hls4mlSweep } from "../src/report/hls4ml-sweep.js";
@@ -189,6 +190,35 @@ describe("accuracy figures", () => {
     const none = depthFigure(runs.map((r) => ({ ...r, state: r.state === "done" ? "in progress" : r.state })), spec("C7a"));
     expect(none.data.flatMap((t) => t.y as number[])).toEqual([]);
     expect(JSON.stringify(none.layout.annotations)).toContain("no run has finished yet");
+  });
+
+  it("the depth figure with every run done: lines by depth, seed-2 students as markers of their own, no waiting list", () => {
+    // the whole plan, done (as the audit's fig.ts: the plan's order ends with ResNet-20's seed-2 students)
+    const runs: DepthRun[] = depthPlan().runs.map((r, i) => {
+      const [net, run] = r.id.split("/");
+      const m = r.config.method;
+      const reference = m === "remover" || m === "noskip" ? `${net}/teacher` : m === "shortener" ? `${net}/teacher-shortenable` : undefined;
+      return { id: r.id, net, run, method: m, reference, state: "done", epoch: r.config.epochs, epochs: r.config.epochs, bestEpoch: 10, testTop1: 0.8 + 0.001 * i };
+    });
+    const fig = depthFigure(runs, spec("C7a"));
+    const left = fig.data.filter((t) => !t.xaxis || t.xaxis === "x");
+    const order = ["ResNet-8", "ResNet-20", "ResNet-56"];
+    for (const t of left.filter((x) => String(x.mode).includes("lines"))) {
+      // a line joins one point per network, shallowest first: never back from ResNet-56 to ResNet-20
+      expect(t.x, t.name as string).toEqual(order);
+      expect(t.name).not.toMatch(/seed/);
+    }
+    const seed2 = left.filter((t) => /seed 2/.test(t.name as string));
+    expect(seed2.map((t) => [t.name, t.mode, t.x, t.showlegend])).toEqual([
+      ["SkipRemover minus the plain teacher, seed 2", "markers", ["ResNet-20"], undefined],
+      ["SkipShortener minus its shortenable teacher, seed 2", "markers", ["ResNet-20"], undefined],
+    ]);
+    // every finished student is drawn once: 3 remover + 1 seed-2, 3 shortener + 1 seed-2, 3 noskip
+    expect(left.reduce((n, t) => n + (t.y as number[]).length, 0)).toBe(11);
+    const text = JSON.stringify(fig.layout.annotations);
+    expect(text).not.toContain("Not drawn");
+    expect(text).not.toContain("none in progress");
+    expect(JSON.stringify(fig.layout.title)).toContain("17 of 17 runs finished");
   });
 });
 

@@ -283,24 +283,34 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
   const done = runs.filter((r) => r.state === "done");
   const data: Trace[] = [];
   const gaps: number[] = [];
+  const depth = (net: string) => Number(net.slice(6));
+  const seedOf = (r: DepthRun) => /-seed(\d+)$/.exec(r.run)?.[1];
   for (const method of ["remover", "shortener", "noskip"]) {
-    const pts = done.flatMap((r) => {
-      const g = r.method === method ? gap(r, runs) : null;
-      return g === null ? [] : [{ r, g }];
-    });
+    const pts = done
+      .flatMap((r) => {
+        const g = r.method === method ? gap(r, runs) : null;
+        return g === null ? [] : [{ r, g }];
+      })
+      .sort((a, b) => depth(a.r.net) - depth(b.r.net));
     gaps.push(...pts.map((p) => p.g));
-    if (!pts.length) continue;
-    data.push({
-      type: "scatter",
-      mode: "markers+lines",
-      name: `${methodName(method)} minus ${method === "shortener" ? "its shortenable teacher" : "the plain teacher"}`,
-      x: pts.map((p) => netName(p.r.net)),
-      y: pts.map((p) => p.g),
-      marker: { size: 11, color: METHOD_COLOR[method], symbol: pts.map((p) => (/-seed\d+$/.test(p.r.run) ? "diamond" : "circle")) },
-      line: { color: METHOD_COLOR[method], width: 1 },
-      hovertext: pts.map((p) => `${p.r.id}: gap ${pp(p.g)} to ${p.r.reference}`),
-      hoverinfo: "text",
-    });
+    const name = `${methodName(method)} minus ${method === "shortener" ? "its shortenable teacher" : "the plain teacher"}`;
+    // the first seed, one line from the shallowest network to the deepest; other seeds (ResNet-20's seed-2 students)
+    // are markers of their own, with a legend entry, never joined to the line (it would run back from ResNet-56)
+    const bySeed = new Map<string | undefined, typeof pts>();
+    for (const p of pts) bySeed.set(seedOf(p.r), [...(bySeed.get(seedOf(p.r)) ?? []), p]);
+    for (const [seed, sel] of [...bySeed].sort(([a], [b]) => Number(a ?? 1) - Number(b ?? 1))) {
+      data.push({
+        type: "scatter",
+        mode: seed === undefined ? "markers+lines" : "markers",
+        name: seed === undefined ? name : `${name}, seed ${seed}`,
+        x: sel.map((p) => netName(p.r.net)),
+        y: sel.map((p) => p.g),
+        marker: { size: 11, color: METHOD_COLOR[method], symbol: seed === undefined ? "circle" : "diamond" },
+        ...(seed === undefined ? { line: { color: METHOD_COLOR[method], width: 1 } } : {}),
+        hovertext: sel.map((p) => `${p.r.id}: gap ${pp(p.g)} to ${p.r.reference}`),
+        hoverinfo: "text",
+      });
+    }
   }
   for (const net of nets) {
     const rs = done.filter((r) => r.net === net && r.testTop1 !== undefined);
@@ -309,7 +319,9 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
       type: "scatter",
       mode: "markers",
       name: `${netName(net)} test top-1`,
-      x: rs.map((r) => r.run),
+      // "teacher-shortenable" and the seed-2 runs on two lines: with all 7 runs drawn, tick labels in one line would
+      // be turned and run into the axis title and the caption
+      x: rs.map((r) => r.run.replace("-", "-<br>")),
       y: rs.map((r) => 100 * r.testTop1!),
       xaxis: "x2",
       yaxis: "y2",
@@ -324,7 +336,8 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
   const waiting = runs.filter((r) => r.state !== "done");
   const inProgress = waiting.filter((r) => r.state === "in progress").map((r) => `${r.id} ${stateLabel(r)}`);
   const notStarted = waiting.filter((r) => r.state === "not started").length;
-  const missing = `Not drawn, not finished: ${inProgress.length ? inProgress.join(", ") : "none in progress"}${notStarted ? `; ${notStarted} run${notStarted === 1 ? "" : "s"} not started` : ""}.`;
+  // nothing waiting: no sentence (it would read "Not drawn, not finished: none in progress.")
+  const missing = waiting.length ? ` Not drawn, not finished: ${inProgress.length ? inProgress.join(", ") : "none in progress"}${notStarted ? `; ${notStarted} run${notStarted === 1 ? "" : "s"} not started` : ""}.` : "";
   const empty = done.length === 0;
   return {
     data,
@@ -340,7 +353,7 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
         ...(empty
           ? ["", "2"].map((ax) => ({ text: "no run has finished yet:<br>no result to show", xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 0.5, showarrow: false, font: { size: 18, color: "#888" } }))
           : []),
-        caption(`Best checkpoint by validation loss (students: once every skip is altered), 10,000 test images. Shaded: within ${claim.tolerance} ${claim.unit} of the teacher (C7a; C7b's shortener part). ${missing}`, 150, -62),
+        caption(`Best checkpoint by validation loss (students: once every skip is altered), 10,000 test images. Shaded: within ${claim.tolerance} ${claim.unit} of the teacher (C7a; C7b's shortener part).${missing}`, 150, -62),
       ],
       width: 1500,
       height: 640,
