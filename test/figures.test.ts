@@ -219,6 +219,9 @@ describe("accuracy figures", () => {
     expect(text).not.toContain("Not drawn");
     expect(text).not.toContain("none in progress");
     expect(JSON.stringify(fig.layout.title)).toContain("17 of 17 runs finished");
+    // a run that failed is named with why, not summed up as "none in progress"
+    const failed = depthFigure(runs.map((r) => (r.id === "resnet56/noskip" ? { ...r, state: "failed" as const, note: "diverged at step 7" } : r)), spec("C7a"));
+    expect(JSON.stringify(failed.layout.annotations).replace(/<br>/g, " ")).toContain("Not drawn, not finished: resnet56/noskip failed: diverged at step 7.");
   });
 });
 

@@ -334,7 +334,8 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
   if (!data.some((t) => t.xaxis === "x2")) data.push({ type: "scatter", mode: "markers", x: [], y: [], xaxis: "x2", yaxis: "y2", showlegend: false, hoverinfo: "skip" });
   const [lo, hi] = gapRange(gaps, claim);
   const waiting = runs.filter((r) => r.state !== "done");
-  const inProgress = waiting.filter((r) => r.state === "in progress").map((r) => `${r.id} ${stateLabel(r)}`);
+  // each run begun and not done by name with its state (in progress, failed or invalid, with why); those not started counted
+  const inProgress = waiting.filter((r) => r.state !== "not started").map((r) => `${r.id} ${stateLabel(r)}`);
   const notStarted = waiting.filter((r) => r.state === "not started").length;
   // nothing waiting: no sentence (it would read "Not drawn, not finished: none in progress.")
   const missing = waiting.length ? ` Not drawn, not finished: ${inProgress.length ? inProgress.join(", ") : "none in progress"}${notStarted ? `; ${notStarted} run${notStarted === 1 ? "" : "s"} not started` : ""}.` : "";
