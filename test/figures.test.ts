@@ -17,7 +17,7 @@ import { historyFromLog, kernelsFromLog } from "../src/report/history.js";
 import { notebookFigureHtml, specFromStandaloneHtml, standaloneHtml } from "../src/report/plotly-html.js";
 import { checkNotebook } from "../src/report/notebook-check.js";
 import { peSweep } from "../src/report/pe-sweep.js";
-import type { Figure } from "../src/report/plot-style.js";
+import { METHOD_COLOR, NET_COLOR, type Figure } from "../src/report/plot-style.js";
 import type { EpochRecord } from "../src/train/checkpoint.js";
 
 const claimsData = JSON.parse(fs.readFileSync(path.resolve(__dirname, "..", "data", "claims.json"), "utf8"));
@@ -106,6 +106,11 @@ describe("claim figures carry the paper's value and our tolerance from data/clai
 const run = (o: Partial<RunTop1> & { run: string; method: string }): RunTop1 => ({ seed: 1, valTop1: 0.8, testTop1: 0.8, ...o });
 
 describe("accuracy figures", () => {
+  it("a network's colour is never a method's (the depth figure shows both kinds side by side)", () => {
+    const methods = new Set(Object.values(METHOD_COLOR).map((c) => c.toLowerCase()));
+    expect(Object.values(NET_COLOR).filter((c) => methods.has(c.toLowerCase()))).toEqual([]);
+  });
+
   it("the gap is student minus its own teacher in points, one marker per seed; C7a's value and tolerance from the spec", () => {
     const rows = [
       run({ run: "teacher", method: "teacher", testTop1: 0.9 }),

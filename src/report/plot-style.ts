@@ -13,13 +13,14 @@ export interface Figure {
   layout: Record<string, unknown> & { width?: number; height?: number };
 }
 
+/** one colour per network, none of them a method's (METHOD_COLOR): the depth figure shows both side by side */
 export const NET_COLOR: Record<string, string> = {
-  resnet8: "#1f77b4",
+  resnet8: "#8c564b",
   resnet20: "#ff7f0e",
   resnet56: "#2ca02c",
-  resnet18: "#d62728",
-  resnet34: "#9467bd",
-  resnet50: "#8c564b",
+  resnet18: "#bcbd22",
+  resnet34: "#e6ab02",
+  resnet50: "#1b9e77",
 };
 
 export const METHOD_COLOR: Record<string, string> = {
