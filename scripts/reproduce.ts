@@ -430,7 +430,7 @@ async function depthStudy() {
     "Best checkpoint by validation loss (once every skip is altered), test top-1 on the 10,000 test images; gap = test top-1 minus the reference's " +
     "(students: their own teacher; noskip: the plain teacher). Schedules: src/campaign/depth-plan.ts. A run still training shows its progress, never a result. " +
     "Training hours: the wall time of each run's optimisation steps summed over its epochs and sessions (results.json trainSeconds; validation not included), " +
-    "two runs at a time, one thread each, on machines of the kind in figures/environment.json." +
+    "two runs at a time, one thread each, on the machines each run names (the env of its config.json and of each start and resume record in its log.jsonl)." +
     (changed.length ? ` Resumed on other convolution kernels (each resume is noted in the run's stdout.log): ${changed.join("; ")}.` : "") +
     "\n\n";
   writeFileAtomic(path.join(out, "accuracy-depth.md"), intro + markdownTable(DEPTH_HEADERS, depthRows(runs)));
