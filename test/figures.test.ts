@@ -195,6 +195,10 @@ describe("accuracy figures", () => {
     const none = depthFigure(runs.map((r) => ({ ...r, state: r.state === "done" ? "in progress" : r.state })), spec("C7a"));
     expect(none.data.flatMap((t) => t.y as number[])).toEqual([]);
     expect(JSON.stringify(none.layout.annotations)).toContain("no run has finished yet");
+    // teachers finished but no student: the left panel says why it is empty
+    const teachers = depthFigure(runs.map((r) => (r.method === "remover" ? { ...r, state: "not started" as const } : r)), spec("C7a"));
+    expect(JSON.stringify(teachers.layout.annotations)).toContain("no gap yet");
+    expect(JSON.stringify(fig.layout.annotations)).not.toContain("no gap yet");
   });
 
   it("the depth figure with every run done: lines by depth, seed-2 students as markers of their own, no waiting list", () => {
@@ -218,6 +222,10 @@ describe("accuracy figures", () => {
       ["SkipRemover minus the plain teacher, seed 2", "markers", ["ResNet-20"], undefined],
       ["SkipShortener minus its shortenable teacher, seed 2", "markers", ["ResNet-20"], undefined],
     ]);
+    // points of one slot side by side: a method's group on the left, a network's on the right
+    expect(fig.layout.scattermode).toBe("group");
+    expect(new Set(left.map((t) => t.offsetgroup))).toEqual(new Set(["remover", "shortener", "noskip"]));
+    expect(fig.data.filter((t) => t.xaxis === "x2").map((t) => t.offsetgroup)).toEqual(["resnet8", "resnet20", "resnet56"]);
     // every finished student is drawn once: 3 remover + 1 seed-2, 3 shortener + 1 seed-2, 3 noskip
     expect(left.reduce((n, t) => n + (t.y as number[]).length, 0)).toBe(11);
     const text = JSON.stringify(fig.layout.annotations);

@@ -305,6 +305,8 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
         name: seed === undefined ? name : `${name}, seed ${seed}`,
         x: sel.map((p) => netName(p.r.net)),
         y: sel.map((p) => p.g),
+        // side by side within a network's slot (scattermode "group"), so that close gaps stay apart
+        offsetgroup: method,
         marker: { size: 11, color: METHOD_COLOR[method], symbol: seed === undefined ? "circle" : "diamond" },
         ...(seed === undefined ? { line: { color: METHOD_COLOR[method], width: 1 } } : {}),
         hovertext: sel.map((p) => `${p.r.id}: gap ${pp(p.g)} to ${p.r.reference}`),
@@ -325,6 +327,7 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
       y: rs.map((r) => 100 * r.testTop1!),
       xaxis: "x2",
       yaxis: "y2",
+      offsetgroup: net,
       marker: { size: 10, color: NET_COLOR[net] },
       hovertext: rs.map((r) => `${r.id}: test top-1 ${pct(r.testTop1!)} (best epoch ${(r.bestEpoch ?? 0) + 1})`),
       hoverinfo: "text",
@@ -345,6 +348,7 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
     layout: {
       ...BASE_LAYOUT,
       title: { text: `The depth study: Tailor on ${cats.join(", ")} (CIFAR-10, ${done.length} of ${runs.length} runs finished)`, subtitle: { text: "left: test top-1 minus the reference's (C7a, C7b); right: test top-1 of every finished run" } },
+      scattermode: "group",
       xaxis: { ...BASE_LAYOUT.xaxis, domain: [0, 0.42], type: "category", categoryorder: "array", categoryarray: cats, range: [-0.5, cats.length - 0.5], title: { text: "network" } },
       yaxis: { ...BASE_LAYOUT.yaxis, range: [lo, hi], title: { text: "gap to reference, test top-1 (pp)" }, zeroline: true, zerolinecolor: "#888" },
       xaxis2: { ...BASE_LAYOUT.xaxis, domain: [0.52, 1], type: "category", anchor: "y2", title: { text: "run" } },
@@ -353,7 +357,9 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
       annotations: [
         ...(empty
           ? ["", "2"].map((ax) => ({ text: "no run has finished yet:<br>no result to show", xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 0.5, showarrow: false, font: { size: 18, color: "#888" } }))
-          : []),
+          : !gaps.length
+            ? [{ text: "no student nor baseline has finished<br>with its reference: no gap yet", xref: "x domain", yref: "y domain", x: 0.5, y: 0.25, showarrow: false, font: { size: 16, color: "#888" } }]
+            : []),
         caption(`Best checkpoint by validation loss (students: once every skip is altered), 10,000 test images. Shaded: within ${claim.tolerance} ${claim.unit} of the teacher (C7a; C7b's shortener part).${missing}`, 150, -62),
       ],
       width: 1500,
