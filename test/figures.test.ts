@@ -155,6 +155,15 @@ describe("accuracy figures", () => {
     expect(s.filter((x) => /learning-rate/.test(x.name)).map((x) => x.x0)).toEqual([4.5, 6.5]);
     const student = fig.data.find((t) => t.name === "remover")!;
     expect(student.x).toEqual([3, 4, 5, 6, 7]);
+    // a teacher that ended at 0.001: the student's own start at 0.1 is a step too, between the two curves
+    const fig2 = trainingFigure([{ title: "p", teacher: { run: "teacher", method: "teacher", history: [rec(0, 0.1, ["long", "long"]), rec(1, 0.001, ["long", "long"])] }, curves: [{ run: "remover", method: "remover", history: h, best: 3 }] }], "t");
+    const lr2 = (fig2.layout.shapes as { name: string; x0: number; label: { text: string } }[]).filter((x) => /learning-rate/.test(x.name));
+    expect(lr2.map((x) => [x.x0, x.label.text])).toEqual([
+      [1.5, "lr 0.001"],
+      [2.5, "lr 0.1"],
+      [4.5, "lr 0.01"],
+      [6.5, "lr 0.001"],
+    ]);
   });
 
   it("log.jsonl: one record per epoch, the later one when an epoch was redone after a crash", () => {

@@ -219,7 +219,11 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
         });
         legendSeen.add(`alter ${c.method}`);
       }
-      for (const s of ev.lrSteps) {
+      // a student after its teacher starts at its own learning rate: a step at its first epoch when that differs
+      const before = off > 0 && p.teacher ? p.teacher.history[p.teacher.history.length - 1]?.lr : undefined;
+      const first = c.history[0];
+      const steps = before !== undefined && first && first.lr !== before ? [{ epoch: first.epoch, from: before, to: first.lr }, ...ev.lrSteps] : ev.lrSteps;
+      for (const s of steps) {
         const key = `lr ${s.epoch + off}`;
         if (marked.has(key)) continue;
         marked.add(key);
