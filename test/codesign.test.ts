@@ -92,6 +92,10 @@ describe("claim C8", () => {
     expect(c.configuration).toBe("resnet20 4-bit: SkipShortener gap -0.50 pp, SkipRemover gap -2.00 pp (test top-1 vs own QAT teacher); shortener minus remover elsewhere: resnet20 8-bit +0.50 pp");
     expect([c.range!.min, c.range!.max].map((v) => +v.toFixed(6))).toEqual([0.5, 1.5]);
     expect(checkC8(C8, all(2, 0.5)).configuration).not.toContain("elsewhere");
+    // a pair still training is named: the range does not include it yet
+    const partial = checkC8(C8, [...pts, pt("resnet8", "shortener", 4, null)]);
+    expect(partial.configuration).toMatch(/; the range does not include yet \(still training\): resnet8\/qat4-shortener in progress \(epoch 3 of 15\)$/);
+    expect(c.configuration).not.toContain("does not include");
   });
   it("why it does not hold reads right whatever the gaps' signs", () => {
     // both students above their teachers: shortener +1.00, remover +0.70 (the shortener's gap is the larger, and it

@@ -272,9 +272,12 @@ export function checkC8(spec: ClaimSpec, points: CodesignPoint[], network = "res
   const fmt = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(2)} pp`;
   // the range is over every QAT pair, the claim's own among them; "elsewhere" lists the others
   const elsewhere = others.filter((o) => !o.reference);
+  // the range is partial while other QAT runs train: say which are not in it yet
+  const notYet = points.filter((p) => p.precision !== "float" && p.state !== "done").map((p) => `${p.run} ${p.stateLabel}`);
   const configuration =
     `${network} ${precisionLabel(precision)}: SkipShortener gap ${fmt(gapOf("shortener"))}, SkipRemover gap ${fmt(gapOf("remover"))} (test top-1 vs own QAT teacher)` +
-    (elsewhere.length ? `; shortener minus remover elsewhere: ${elsewhere.map((o) => `${o.where} ${fmt(o.v)}`).join(", ")}` : "");
+    (elsewhere.length ? `; shortener minus remover elsewhere: ${elsewhere.map((o) => `${o.where} ${fmt(o.v)}`).join(", ")}` : "") +
+    (notYet.length ? `; the range does not include yet (still training): ${notYet.join(", ")}` : "");
   // better or worse, each against its own teacher: reads right whatever the gaps' signs (two students above their
   // teachers both have positive gaps, and "the smaller gap" would then be the worse student)
   const compared = (v: number) => {
