@@ -19,7 +19,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { campaignPlan } from "../src/campaign/qat-plan.js";
 import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
-import { campaignStatus, statusMarkdown, statusText } from "../src/campaign/status.js";
+import { campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
+import { timeLeft, timeLeftText } from "../src/campaign/time-left.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { LAST } from "../src/train/run-folder.js";
 import { lockHolder } from "../src/util/run-lock.js";
@@ -75,11 +76,21 @@ const running = new Map<string, ChildProcess>();
 const failed = new Map<string, string>();
 const live = () => ({ running: new Set(running.keys()), failed });
 
+/** The estimate of what is left, from every run's log.jsonl (src/campaign/time-left.ts). */
+function leftText(st: RunStatus[]): string {
+  const logs = new Map<string, string>();
+  for (const r of runs) {
+    const f = path.join(runDir(plan, r.id), "log.jsonl");
+    if (fs.existsSync(f)) logs.set(r.id, fs.readFileSync(f, "utf8"));
+  }
+  return timeLeftText(timeLeft(runs, st, logs), lanes);
+}
+
 /** Rewrites status.md; returns a signature of epochs and states (the log gets the table only when that changes). */
 function writeStatus(print: boolean): string {
   const st = campaignStatus(plan, runs, live());
-  writeFileAtomic(statusFile, statusMarkdown(plan, st, new Date().toISOString(), machine));
-  if (print) say(`status:\n${statusText(st)}`);
+  writeFileAtomic(statusFile, statusMarkdown(plan, st, new Date().toISOString(), machine, leftText(st)));
+  if (print) say(`status:\n${statusText(st)}\n${leftText(st)}`);
   return st.map((s) => `${s.id} ${s.epochs} ${s.state}`).join("\n");
 }
 
@@ -204,7 +215,8 @@ async function main(): Promise<void> {
     const other = campaignPid();
     // another process's children: a run is training now when a live process holds its run.lock
     const training = new Set(runs.filter((r) => lockHolder(runDir(plan, r.id)) !== null).map((r) => r.id));
-    console.log(statusText(campaignStatus(plan, runs, { running: training, failed: new Map() })) + (other ? `\n(campaign running: pid ${other}, log ${logFile})` : ""));
+    const st = campaignStatus(plan, runs, { running: training, failed: new Map() });
+    console.log(statusText(st) + `\n${leftText(st)}` + (other ? `\n(campaign running: pid ${other}, log ${logFile})` : ""));
     if (args["dry-run"]) {
       const done = new Set(campaignStatus(plan, plan.runs).filter((s) => s.state === "done").map((s) => s.id));
       const ready = runs.filter((r) => !done.has(r.id) && r.deps.every((d) => done.has(d))).slice(0, lanes);

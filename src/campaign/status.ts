@@ -173,11 +173,12 @@ export function statusText(st: RunStatus[]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
 }
 
-export function statusMarkdown(plan: Plan, st: RunStatus[], when: string, machine: string): string {
+export function statusMarkdown(plan: Plan, st: RunStatus[], when: string, machine: string, left = ""): string {
   const count = (x: RunState) => st.filter((s) => s.state === x).length;
   return (
     `# Campaign "${plan.name}" (${plan.root})\n\n` +
     `Updated ${when} on ${machine}. ${count("done")} of ${st.length} runs done, ${count("running")} running, ${count("paused")} paused.\n` +
+    (left ? `${left}\n` : "") +
     "Start or continue: `npm run campaign`; stop: `npm run campaign -- --stop` (README, Depth campaign).\n\n" +
     markdownTable(STATUS_HEADERS, statusRows(st))
   );

@@ -1,0 +1,116 @@
+/**
+ * How long the rest of a campaign will take, from what it has measured: a run's epoch takes the wall time its own
+ * epochs took, or, before it has any, what epochs of runs of the same network and kind took (a KD student also runs
+ * its teacher's forward pass; a quantised run its quantisers). Wall time includes validation and the other lane's
+ * load, as the campaign runs. An estimate, printed as one.
+ */
+import { methodPlan } from "../train/tailor.js";
+import type { PlannedRun } from "./plan.js";
+import type { RunStatus } from "./status.js";
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** the gaps an epoch's time is read from: the latest ones (a run resumed on another machine takes that one's speed) */
+const RECENT_GAPS = 8;
+
+/**
+ * Wall seconds per epoch of a run: the median of the last RECENT_GAPS gaps between consecutive epoch records of its
+ * log.jsonl (a stop between two epochs makes one gap long, which the median ignores); null with fewer than 3 records.
+ */
+export function epochWallSeconds(logText: string): number | null {
+  const times: number[] = [];
+  for (const line of logText.split("\n")) {
+    if (!line.includes('"event":"epoch"')) continue;
+    try {
+      const t = Date.parse(JSON.parse(line).t);
+      if (Number.isFinite(t)) times.push(t / 1000);
+    } catch {
+      // a torn last line of a run that was killed: skip it
+    }
+  }
+  if (times.length < 3) return null;
+  const gaps = times.slice(1).map((t, i) => t - times[i]).filter((d) => d > 0);
+  return gaps.length ? median(gaps.slice(-RECENT_GAPS)) : null;
+}
+
+/** how a run trains, apart from its network: KD or not, quantised or not (each costs more per epoch) */
+const modeOf = (r: PlannedRun) => `${methodPlan(r.config.method).kd ? "kd" : "no-kd"} ${r.config.quantActBits > 0 || r.config.quantWeightBits > 0 ? "qat" : "float"}`;
+
+/** runs whose epochs take alike: same network and mode */
+export const speedKind = (r: PlannedRun) => `${r.config.net} ${modeOf(r)}`;
+
+export interface TimeLeft {
+  /** summed over the runs still to train, in seconds of one lane */
+  laneSeconds: number;
+  /** runs estimated from their network's other mode times that mode's ratio measured on another network */
+  scaled: string[];
+  /** runs that will train but have no measured epoch of their kind yet, nor a ratio to scale one */
+  unknown: string[];
+}
+
+/** `logs`: each run's log.jsonl text (absent: no log yet). Done and invalid runs need no time. */
+export function timeLeft(runs: PlannedRun[], st: RunStatus[], logs: Map<string, string>): TimeLeft {
+  const own = new Map<string, number>();
+  for (const r of runs) {
+    const s = logs.get(r.id) ? epochWallSeconds(logs.get(r.id)!) : null;
+    if (s !== null) own.set(r.id, s);
+  }
+  const byKind = new Map<string, number[]>();
+  for (const r of runs) if (own.has(r.id)) byKind.set(speedKind(r), [...(byKind.get(speedKind(r)) ?? []), own.get(r.id)!]);
+  const kindSeconds = (net: string, mode: string) => (byKind.has(`${net} ${mode}`) ? median(byKind.get(`${net} ${mode}`)!) : null);
+  const nets = [...new Set(runs.map((r) => r.config.net))];
+  const modes = [...new Set(runs.map(modeOf))];
+  // an unmeasured kind: its network's epoch in another mode, times the ratio of the two modes on other networks
+  const scaledSeconds = (r: PlannedRun): number | null => {
+    const ratios: number[] = [];
+    let base: number | null = null;
+    for (const m of modes) {
+      const same = kindSeconds(r.config.net, m);
+      if (same === null) continue;
+      const rs = nets.flatMap((n) => {
+        const [a, b] = [kindSeconds(n, modeOf(r)), kindSeconds(n, m)];
+        return n !== r.config.net && a !== null && b !== null ? [a / b] : [];
+      });
+      if (rs.length) {
+        base = same;
+        ratios.push(...rs);
+        break;
+      }
+    }
+    return base === null ? null : base * median(ratios);
+  };
+  let laneSeconds = 0;
+  const scaled: string[] = [];
+  const unknown: string[] = [];
+  for (const r of runs) {
+    const s = st.find((x) => x.id === r.id);
+    if (!s || s.state === "done" || s.state === "invalid") continue;
+    let perEpoch = own.get(r.id) ?? kindSeconds(r.config.net, modeOf(r));
+    if (perEpoch === null) {
+      perEpoch = scaledSeconds(r);
+      if (perEpoch !== null) scaled.push(r.id);
+    }
+    if (perEpoch === null) {
+      unknown.push(r.id);
+      continue;
+    }
+    const inEpoch = s.step !== undefined && s.steps ? s.step / s.steps : 0;
+    laneSeconds += Math.max(0, s.total - s.epochs - inEpoch) * perEpoch;
+  }
+  return { laneSeconds, scaled, unknown };
+}
+
+/** one line for the status: hours of the machine on `lanes` lanes, and what the estimate leaves out */
+export function timeLeftText(t: TimeLeft, lanes: number): string {
+  const h = (s: number) => (s / 3600).toFixed(1);
+  return (
+    `Left: about ${h(t.laneSeconds / lanes)} h on ${lanes} lane${lanes === 1 ? "" : "s"} (${h(t.laneSeconds)} lane-hours, each run at the measured wall time per epoch of its own or its kind's epochs` +
+    (t.scaled.length ? `; ${t.scaled.length} scaled from their network's other runs by a ratio measured on another network` : "") +
+    ")" +
+    (t.unknown.length ? `, not counting ${t.unknown.length} run${t.unknown.length === 1 ? "" : "s"} of a kind not measured yet (${t.unknown.join(", ")})` : "") +
+    "."
+  );
+}
