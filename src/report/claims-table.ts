@@ -14,7 +14,7 @@ const yesNo = (b: boolean | null) => (b === null ? "-" : b ? "yes" : "no");
  * The value at the reference: a claim with a second part (`and`, C7b) shows both values, as its paper column shows
  * both bounds ("> 1pp, and >= 0 (± 1)pp" beside "2.00pp, and -2.00pp"), never one part beside a verdict on both.
  */
-const oursCell = (r: ClaimResult) => (r.and && r.ours !== null ? `${v(r.ours, r.unit)}, and ${v(r.andOurs, r.unit)}` : v(r.ours, r.unit));
+export const claimOurs = (r: Pick<ClaimResult, "and" | "ours" | "andOurs" | "unit">) => (r.and && r.ours !== null ? `${v(r.ours, r.unit)}, and ${v(r.andOurs, r.unit)}` : v(r.ours, r.unit));
 
 /**
  * The sweep's min / median / max. A two-part claim's range is its reference value alone (no sweep behind an accuracy
@@ -23,7 +23,7 @@ const oursCell = (r: ClaimResult) => (r.and && r.ours !== null ? `${v(r.ours, r.
 const rangeCell = (r: ClaimResult, counts: boolean) => {
   if (!r.range) return "-";
   const designs = counts ? ` (${r.range.count} design${r.range.count === 1 ? "" : "s"}${r.range.excluded ? `, ${r.range.excluded} not fitting left out` : ""})` : "";
-  if (r.and && r.range.count === 1 && r.ours !== null) return `${oursCell(r)}${designs}`;
+  if (r.and && r.range.count === 1 && r.ours !== null) return `${claimOurs(r)}${designs}`;
   return `${v(r.range.min, r.unit)} / ${v(r.range.median, r.unit)} / ${v(r.range.max, r.unit)}${designs}`;
 };
 
@@ -44,7 +44,7 @@ export function claimsTable(results: ClaimResult[]): string {
     results.map((r) => [
       r.id,
       claimExpectation(r),
-      oursCell(r),
+      claimOurs(r),
       yesNo(r.atReference),
       rangeCell(r, true),
       yesNo(r.attainable),
@@ -66,7 +66,7 @@ export function claimsTerminalTable(results: ClaimResult[], width = 120): string
   const rows = results.map((r) => [
     r.id,
     claimExpectation(r),
-    oursCell(r),
+    claimOurs(r),
     yesNo(r.atReference),
     rangeCell(r, false),
     r.status,
