@@ -89,8 +89,9 @@ function leftText(st: RunStatus[]): string {
 /** Rewrites status.md; returns a signature of epochs and states (the log gets the table only when that changes). */
 function writeStatus(print: boolean): string {
   const st = campaignStatus(plan, runs, live());
-  writeFileAtomic(statusFile, statusMarkdown(plan, st, new Date().toISOString(), machine, leftText(st)));
-  if (print) say(`status:\n${statusText(st)}\n${leftText(st)}`);
+  const left = leftText(st);
+  writeFileAtomic(statusFile, statusMarkdown(plan, st, new Date().toISOString(), machine, left));
+  if (print) say(`status:\n${statusText(st)}\n${left}`);
   return st.map((s) => `${s.id} ${s.epochs} ${s.state}`).join("\n");
 }
 

@@ -4,7 +4,7 @@ import { depthPlan } from "../src/campaign/depth-plan.js";
 import { planFromJson, selectRuns, trainFlags } from "../src/campaign/plan.js";
 import { lastProgress } from "../src/campaign/status.js";
 import type { ClaimSpec } from "../src/report/claims.js";
-import { c7aGaps, c7aPending, checkC7b, depthRows, type DepthRun } from "../src/report/depth.js";
+import { c7aGaps, c7aWaiting, checkC7b, depthRows, type DepthRun } from "../src/report/depth.js";
 import { learningRate, skipsAlteredAfterEpoch } from "../src/train/schedule.js";
 
 describe("the depth plan", () => {
@@ -132,8 +132,8 @@ describe("the depth report", () => {
     const notStarted: DepthRun = { id: "resnet20/remover", net: "resnet20", run: "remover", method: "remover", reference: "resnet20/teacher", state: "not started", epoch: 0, epochs: 20 };
     const teacher20: DepthRun = { id: "resnet20/teacher", net: "resnet20", run: "teacher", method: "teacher", state: "in progress", epoch: 3, epochs: 40 };
     const seed2: DepthRun = { ...notStarted, id: "resnet20/remover-seed2", run: "remover-seed2" };
-    expect(c7aPending([...runs, teacher20, notStarted, seed2])).toEqual(["resnet20/remover not started", "resnet20/teacher in progress (epoch 3 of 40)", "resnet20/remover-seed2 not started"]);
-    expect(c7aPending(base)).toEqual([]);
+    expect(c7aWaiting([...runs, teacher20, notStarted, seed2]).map((w) => w.label)).toEqual(["resnet20/remover not started", "resnet20/teacher in progress (epoch 3 of 40)", "resnet20/remover-seed2 not started"]);
+    expect(c7aWaiting(base)).toEqual([]);
   });
 
   it("a run that failed or does not verify makes C7b 'not computed' (it would wait forever), naming why", () => {

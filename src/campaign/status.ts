@@ -95,11 +95,17 @@ export function readFinished(plan: Plan, run: PlannedRun, base = "."): { results
   }
 }
 
-/** The state of a run from its folder; `running` and `failed` come from the runner (it knows its children). */
-export function runStatus(plan: Plan, run: PlannedRun, doneIds: Set<string>, live: { running: Set<string>; failed: Map<string, string> }): RunStatus {
+type Finished = ReturnType<typeof readFinished>;
+const verified = (f: Finished | undefined) => !!f && f.problem === null;
+
+/**
+ * The state of a run from its folder; `finished` holds readFinished of every run of the plan (read once per status);
+ * `running` and `failed` come from the runner (it knows its children).
+ */
+function runStatus(plan: Plan, run: PlannedRun, finished: Map<string, Finished>, live: { running: Set<string>; failed: Map<string, string> }): RunStatus {
   const dir = runDir(plan, run.id);
   const total = run.config.epochs;
-  const fin = readFinished(plan, run);
+  const fin = finished.get(run.id);
   if (fin?.problem) return { id: run.id, state: "invalid", epochs: total, total, note: fin.problem };
   if (fin) {
     const res = fin.results;
@@ -124,6 +130,7 @@ export function runStatus(plan: Plan, run: PlannedRun, doneIds: Set<string>, liv
     }
     s.state = "paused";
   }
+  const recorded = readFailure(dir);
   if (live.running.has(run.id)) {
     s.state = "running";
     const p = lastProgress(tail(path.join(dir, "stdout.log")));
@@ -133,24 +140,20 @@ export function runStatus(plan: Plan, run: PlannedRun, doneIds: Set<string>, liv
       s.imagesPerSecond = p.imagesPerSecond;
       s.etaSeconds = p.etaSeconds;
     }
-  } else if (live.failed.has(run.id) || readFailure(dir)) {
+  } else if (live.failed.has(run.id) || recorded !== null) {
     s.state = "failed";
-    s.note = live.failed.get(run.id) ?? `${readFailure(dir)} (${path.join(dir, FAILED)}; the next npm run campaign tries again)`;
-  } else if (!run.deps.every((d) => doneIds.has(d))) {
-    const failedDep = run.deps.find((d) => live.failed.has(d) || readFailure(runDir(plan, d)) !== null || readFinished(plan, plan.runs.find((r) => r.id === d)!)?.problem);
+    s.note = live.failed.get(run.id) ?? `${recorded} (${path.join(dir, FAILED)}; the next npm run campaign tries again)`;
+  } else if (!run.deps.every((d) => verified(finished.get(d)))) {
+    const failedDep = run.deps.find((d) => live.failed.has(d) || readFailure(runDir(plan, d)) !== null || finished.get(d)?.problem);
     s.state = failedDep ? "blocked" : s.state === "paused" ? "paused" : "waiting";
-    s.note = failedDep ? `needs ${failedDep}, which failed or is invalid` : `needs ${run.deps.filter((d) => !doneIds.has(d)).join(", ")}`;
+    s.note = failedDep ? `needs ${failedDep}, which failed or is invalid` : `needs ${run.deps.filter((d) => !verified(finished.get(d))).join(", ")}`;
   }
   return s;
 }
 
 export function campaignStatus(plan: Plan, runs: PlannedRun[], live: { running: Set<string>; failed: Map<string, string> } = { running: new Set(), failed: new Map() }): RunStatus[] {
-  const verified = (r: PlannedRun) => {
-    const f = readFinished(plan, r);
-    return f !== null && f.problem === null;
-  };
-  const done = new Set(plan.runs.filter(verified).map((r) => r.id));
-  return runs.map((r) => runStatus(plan, r, done, live));
+  const finished = new Map(plan.runs.map((r) => [r.id, readFinished(plan, r)]));
+  return runs.map((r) => runStatus(plan, r, finished, live));
 }
 
 export const STATUS_HEADERS = ["run", "epoch", "best val top-1 %", "images/s", "ETA", "state"];

@@ -4,14 +4,10 @@
  * its teacher's forward pass; a quantised run its quantisers). Wall time includes validation and the other lane's
  * load, as the campaign runs. An estimate, printed as one.
  */
+import { median } from "../report/claims.js";
 import { methodPlan } from "../train/tailor.js";
 import type { PlannedRun } from "./plan.js";
 import type { RunStatus } from "./status.js";
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** the gaps an epoch's time is read from: the latest ones (a run resumed on another machine takes that one's speed) */
 const RECENT_GAPS = 8;

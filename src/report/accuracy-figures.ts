@@ -6,7 +6,7 @@
  */
 import type { EpochRecord } from "../train/checkpoint.js";
 import type { ClaimSpec } from "./claims.js";
-import { gap, stateLabel, type DepthRun } from "./depth.js";
+import { depthOf, gap, stateLabel, type DepthRun } from "./depth.js";
 import { BASE_LAYOUT, caption, claimMarks, METHOD_COLOR, methodName, NET_COLOR, netName, wrap, type Figure, type Trace } from "./plot-style.js";
 
 type Mark = Pick<ClaimSpec, "id" | "paper" | "tolerance" | "check" | "unit">;
@@ -282,12 +282,11 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
  * finished are not drawn; the caption lists them with their progress.
  */
 export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
-  const nets = [...new Set(runs.map((r) => r.net))].sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+  const nets = [...new Set(runs.map((r) => r.net))].sort((a, b) => depthOf(a) - depthOf(b));
   const cats = nets.map(netName);
   const done = runs.filter((r) => r.state === "done");
   const data: Trace[] = [];
   const gaps: number[] = [];
-  const depth = (net: string) => Number(net.slice(6));
   const seedOf = (r: DepthRun) => /-seed(\d+)$/.exec(r.run)?.[1];
   for (const method of ["remover", "shortener", "noskip"]) {
     const pts = done
@@ -295,7 +294,7 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
         const g = r.method === method ? gap(r, runs) : null;
         return g === null ? [] : [{ r, g }];
       })
-      .sort((a, b) => depth(a.r.net) - depth(b.r.net));
+      .sort((a, b) => depthOf(a.r.net) - depthOf(b.r.net));
     gaps.push(...pts.map((p) => p.g));
     const name = `${methodName(method)} minus ${method === "shortener" ? "its shortenable teacher" : "the plain teacher"}`;
     // the first seed, one line from the shallowest network to the deepest; other seeds (ResNet-20's seed-2 students)

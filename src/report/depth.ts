@@ -53,7 +53,8 @@ export const DEPTH_HEADERS = ["network", "run", "method", "state", "best epoch",
 
 /** each student right after its reference, the baseline last */
 const RUN_ORDER = ["teacher", "remover", "remover-seed2", "teacher-shortenable", "shortener", "shortener-seed2", "noskip"];
-const depthOf = (net: string) => Number(/\d+$/.exec(net)?.[0] ?? Infinity);
+/** a network's depth from its name (resnet56 -> 56), to order networks shallowest first */
+export const depthOf = (net: string) => Number(/\d+$/.exec(net)?.[0] ?? Infinity);
 const rank = (run: string) => (RUN_ORDER.indexOf(run) + RUN_ORDER.length + 1) % (RUN_ORDER.length + 1); // unknown runs last
 
 /** The table's rows: shallowest network first, each student after its teacher (the plan's order is its priority). */
@@ -79,15 +80,13 @@ export function c7aGaps(runs: DepthRun[]): [string, number][] {
     });
 }
 
-/** The depth study's ResNet-8 and ResNet-20 students (and their teachers) that C7a will include once they are done. */
-export function c7aPending(runs: DepthRun[]): string[] {
-  return c7aWaiting(runs).map((w) => w.label);
-}
+/** A run a claim waits for, as awaitingClaim takes it: its id and state, and whether it can still finish. */
+const waitingOf = (x: DepthRun) => ({ label: `${x.id} ${stateLabel(x)}`, stuck: isStuck(x) });
 
-/** c7aPending with, for each, whether it can still finish (awaitingClaim) */
+/** The depth study's ResNet-8 and ResNet-20 students (and their teachers) that C7a will include once they are done. */
 export function c7aWaiting(runs: DepthRun[]): { label: string; stuck: boolean }[] {
   const students = runs.filter((r) => (r.method === "remover" || r.method === "shortener") && (r.net === "resnet8" || r.net === "resnet20"));
-  return pendingRuns(runs, students.map((r) => r.id)).map((x) => ({ label: `${x.id} ${stateLabel(x)}`, stuck: isStuck(x) }));
+  return pendingRuns(runs, students.map((r) => r.id)).map(waitingOf);
 }
 
 /** The runs a claim needs (and their references) that are not done, once each. */
@@ -109,7 +108,7 @@ function pendingRuns(runs: DepthRun[], ids: string[]): DepthRun[] {
 export function checkC7b(spec: ClaimSpec, runs: DepthRun[]): ClaimResult {
   const need = ["resnet8/remover", "resnet56/remover", "resnet56/shortener"];
   const wait = pendingRuns(runs, need);
-  if (wait.length) return awaitingClaim(spec, wait.map((x) => ({ label: `${x.id} ${stateLabel(x)}`, stuck: isStuck(x) })), "the depth campaign: npm run campaign -- --status, data/runs/depth/status.md");
+  if (wait.length) return awaitingClaim(spec, wait.map(waitingOf), "the depth campaign: npm run campaign -- --status, data/runs/depth/status.md");
   const [r8, r56, s56] = need.map((id) => gap(find(runs, id)!, runs)!);
   const loss = r8 - r56;
   const remover = checkClaim(spec, loss, "", () => "");

@@ -1,6 +1,7 @@
 /** What the sweeps say about each claim: the largest effect ("up to"), where it occurs, and typical values. */
 import type { HlsRow } from "./hls4ml-sweep.js";
 import type { PeRow } from "./pe-sweep.js";
+import { median } from "./claims.js";
 
 export interface Extreme {
   value: number;
@@ -9,10 +10,6 @@ export interface Extreme {
   count: number;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
 
 /** Largest saving (as a positive %) of an hls4ml resource over designs whose teacher fits its part. */
 export function hlsSaving(rows: HlsRow[], key: "bram18" | "ff" | "lut"): Extreme {

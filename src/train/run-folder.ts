@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CheckpointError, type Checkpoint } from "./checkpoint.js";
 import { modelDigest, readCheckpointFile, readCheckpointMeta, writeCheckpointFile } from "./checkpoint-file.js";
+import { writeFileAtomic } from "../util/fs.js";
 
 export const LAST = "last.ckpt";
 export const BEST = "best.ckpt";
@@ -22,9 +23,7 @@ export const FAILED = "failed.json";
 
 /** Record why the run in `dir` stopped with an error, so that a status read later (another process, a clone) shows it. */
 export function recordFailure(dir: string, message: string): void {
-  const tmp = path.join(dir, `${FAILED}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify({ t: new Date().toISOString(), error: message }) + "\n");
-  fs.renameSync(tmp, path.join(dir, FAILED));
+  writeFileAtomic(path.join(dir, FAILED), JSON.stringify({ t: new Date().toISOString(), error: message }) + "\n");
 }
 
 /** The recorded failure of the run in `dir`, or null. */
