@@ -6,7 +6,7 @@ import { DEFAULT_HLS4ML } from "../src/hw/hls4ml/index.js";
 import { DEFAULT_PE_ARRAY } from "../src/hw/pe-array/index.js";
 import type { ClaimSpec } from "../src/report/claims.js";
 import { hlsReferenceConfig } from "../src/report/hardware-claims.js";
-import { checkC8, CODESIGN_HLS_REFERENCE, codesignGap, codesignHardware, hlsAtPrecision, paretoFront, paperHeadline, type CodesignPoint, type Design, type Precision } from "../src/report/codesign.js";
+import { checkC8, CODESIGN_HLS_REFERENCE, codesignFigure, codesignGap, codesignHardware, hlsAtPrecision, paretoFront, paperHeadline, type CodesignPoint, type Design, type Precision } from "../src/report/codesign.js";
 
 const C8: ClaimSpec = { id: "C8", claim: "", metric: "", paper: 0, unit: "pp", tolerance: 0.5, group: "accuracy", check: "more-than" };
 const hw = { bram18: 0, lut: 0, ff: 0, dsp: 0, latencyCycles: 0, fits: true, peInferencesPerSecond: 0, peDramBytes: 0 };
@@ -108,5 +108,34 @@ describe("claim C8", () => {
   it("the paper's headline savings come from the claims' own values", () => {
     const specs = [{ ...C8, id: "C1", paper: 34, unit: "%", quantity: "bram18" }, { ...C8, id: "C3", paper: 16, unit: "%", quantity: "lut" }];
     expect(paperHeadline(specs)).toBe('the paper\'s headline hls4ml savings ("up to", its own designs): BRAM 34%, LUT 16% saved');
+  });
+});
+
+describe("the codesign figure", () => {
+  type Trace = { name: string; x: number[]; y: number[]; yaxis?: string; showlegend?: boolean };
+  const pts = [pt("resnet8", "teacher", "float", 0.83, { bram18: 120 }), pt("resnet8", "remover", 4, null, { bram18: 45 }), pt("resnet8", "shortener", 4, null, { bram18: 47 }), pt("resnet8", "teacher", 8, null, { bram18: 81 })];
+  it("draws a design not trained yet in the strip above, never on the accuracy axis: its design's row, at its cost", () => {
+    const fig = codesignFigure(pts, "resnet8");
+    const data = fig.data as Trace[];
+    const onAccuracy = data.filter((t) => (t.yaxis ?? "y") === "y" && t.x.some((x) => x !== null));
+    expect(onAccuracy.map((t) => t.name)).toEqual(["teacher, float", "Pareto front"]);
+    const strip = data.filter((t) => t.yaxis === "y3");
+    // rows are DESIGNS' order: teacher 0, remover 1, teacher-shortenable 2, shortener 3
+    expect(strip.map((t) => [t.name, t.x[0], t.y[0]])).toEqual([
+      ["teacher, 8-bit: not trained yet", 81, 0],
+      ["remover, 4-bit: not trained yet", 45, 1],
+      ["shortener, 4-bit: not trained yet", 47, 3],
+    ]);
+    const layout = fig.layout as Record<string, { domain: number[] }>;
+    // the strip and the accuracy panel do not overlap
+    expect(layout.yaxis3.domain[0]).toBeGreaterThan(layout.yaxis.domain[1]);
+    // one dotted line per precision and cost in each panel: BRAM18 3 (45, 47, 81); LUT (all 0 here) one per precision, 2
+    expect((fig.layout.shapes as unknown[]).length).toBe(3 + 2);
+  });
+  it("has no strip once every design is trained", () => {
+    const fig = codesignFigure([pt("resnet8", "teacher", "float", 0.83, { bram18: 120 })], "resnet8");
+    expect(fig.layout.yaxis3).toBeUndefined();
+    expect((fig.layout.yaxis as { domain: number[] }).domain).toEqual([0, 1]);
+    expect(fig.layout.shapes).toEqual([]);
   });
 });

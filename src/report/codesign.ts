@@ -196,36 +196,56 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
       });
     }
   });
-  // a design not trained yet has its hardware already: a dotted vertical line at its cost, in its precision's colour,
-  // shows where its point will be (and keeps a panel with no finished run from being blank axes)
+  // a design not trained yet has its hardware already: a strip above each panel puts its design's marker at its
+  // cost, one row per design (so designs of nearly equal cost stay apart), and a dotted line down the panel shows
+  // where its point will be. The strip is its own axis, apart from the accuracy axis, so no marker of an untrained
+  // design can be read as an accuracy.
   const pending = points.filter((p) => p.network === network && p.testTop1 === null);
-  // designs of one precision at the same cost share one line and one label
-  const shapes = (["bram18", "lut"] as const).flatMap((k, i) => {
-    const lines = new Map<string, { p: CodesignPoint; designs: string[] }>();
+  const shapes: Record<string, unknown>[] = [];
+  (["bram18", "lut"] as const).forEach((k, i) => {
+    const seen = new Set<string>();
     for (const p of pending) {
       const key = `${p.precision} ${p.hw[k]}`;
-      const l = lines.get(key);
-      if (l) l.designs.push(p.design);
-      else lines.set(key, { p, designs: [p.design] });
+      if (!seen.has(key)) shapes.push({ type: "line", xref: `x${i ? "2" : ""}`, yref: "paper", x0: p.hw[k], x1: p.hw[k], y0: 0, y1: 1, line: { color: COLOR[precisionLabel(p.precision)], width: 1, dash: "dot" } });
+      seen.add(key);
     }
-    return [...lines.values()].map(({ p, designs }) => ({
-      type: "line",
-      xref: `x${i ? "2" : ""}`,
-      yref: `y${i ? "2" : ""} domain`,
-      x0: p.hw[k],
-      x1: p.hw[k],
-      y0: 0,
-      y1: 1,
-      line: { color: COLOR[precisionLabel(p.precision)], width: 1, dash: "dot" },
-      label: { text: designs.join(", "), textposition: "middle", font: { size: 10, color: COLOR[precisionLabel(p.precision)] } },
-    }));
+    for (const prec of PRECISIONS) {
+      for (const d of DESIGNS) {
+        const sel = pending.filter((p) => p.precision === prec && p.design === d);
+        if (!sel.length) continue;
+        data.push({
+          type: "scatter",
+          mode: "markers",
+          name: `${d}, ${precisionLabel(prec)}: not trained yet`,
+          showlegend: false,
+          x: sel.map((p) => p.hw[k]),
+          y: sel.map(() => DESIGNS.indexOf(d)),
+          marker: { symbol: SYMBOL[d], size: 9, color: COLOR[precisionLabel(prec)] },
+          hovertemplate: `${d}, ${precisionLabel(prec)}: not trained yet, ${k === "bram18" ? "BRAM18" : "LUT"} %{x}<extra></extra>`,
+          xaxis: `x${i ? "2" : ""}`,
+          yaxis: `y${i ? "4" : "3"}`,
+        });
+      }
+    }
   });
   for (const prec of PRECISIONS) {
-    const ps = pending.filter((p) => p.precision === prec);
-    if (!ps.length) continue;
+    if (!pending.some((p) => p.precision === prec)) continue;
     // a legend entry for the lines (shapes have none): a trace with no drawable point (plotly lists no empty trace)
-    data.push({ type: "scatter", mode: "lines", name: `${precisionLabel(prec)}, not trained yet: dotted line at its cost`, legendgroup: `pending-${prec}`, x: [null], y: [null], line: { color: COLOR[precisionLabel(prec)], width: 1, dash: "dot" }, hoverinfo: "skip" });
+    data.push({ type: "scatter", mode: "lines", name: `${precisionLabel(prec)}, not trained yet: its cost (strip above)`, legendgroup: `pending-${prec}`, x: [null], y: [null], line: { color: COLOR[precisionLabel(prec)], width: 1, dash: "dot" }, hoverinfo: "skip" });
   }
+  const accDomain = pending.length ? [0, 0.74] : [0, 1];
+  const strip = (anchor: string, labels: boolean) => ({
+    domain: [0.8, 1],
+    anchor,
+    range: [DESIGNS.length - 0.5, -0.5],
+    tickvals: DESIGNS.map((_, j) => j),
+    ticktext: DESIGNS,
+    showticklabels: labels,
+    tickfont: { size: 10 },
+    showgrid: false,
+    zeroline: false,
+    fixedrange: true,
+  });
   return {
     data,
     layout: {
@@ -234,17 +254,20 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
       xaxis: { title: { text: "BRAM18" }, domain: [0, 0.45], rangemode: "tozero" },
       xaxis2: { title: { text: "LUT" }, domain: [0.55, 1], anchor: "y2", rangemode: "tozero" },
       // accuracy on its own scale (differences of tenths of a point matter: C8's tolerance is 0.5 pp)
-      yaxis: { title: { text: "test top-1 (%)" }, ...(pts.length ? {} : { range: [0, 100] }) },
-      yaxis2: { title: { text: "test top-1 (%)" }, anchor: "x2", ...(pts.length ? {} : { range: [0, 100] }) },
+      yaxis: { title: { text: "test top-1 (%)" }, domain: accDomain, ...(pts.length ? {} : { range: [0, 100] }) },
+      yaxis2: { title: { text: "test top-1 (%)" }, anchor: "x2", domain: accDomain, ...(pts.length ? {} : { range: [0, 100] }) },
+      // the strips of the designs not trained yet (above); the right one's rows are the left one's
+      ...(pending.length ? { yaxis3: strip("x", true), yaxis4: strip("x2", false) } : {}),
       width: 1100,
-      height: 540,
+      height: pending.length ? 620 : 540,
       legend: { orientation: "h", y: -0.2 },
-      margin: { b: 150 },
+      margin: { b: 150, ...(pending.length ? { l: 130 } : {}) },
       shapes,
-      // say why a panel is empty rather than leave blank axes
-      annotations: pts.length
-        ? []
-        : [{ text: "no run of this network has finished yet: each design's accuracy shows on its dotted line once its run is done", xref: "paper", yref: "paper", x: 0.5, y: 1.01, yanchor: "bottom", showarrow: false }],
+      // what the strip is; and why a panel is empty, rather than leave blank axes
+      annotations: [
+        ...(pending.length ? [{ text: "not trained yet, at its cost:", xref: "paper", yref: "paper", x: 0, y: 1, xanchor: "right", yanchor: "bottom", showarrow: false, font: { size: 11 } }] : []),
+        ...(pts.length ? [] : [{ text: "no run of this network has finished yet: each design's accuracy shows on its dotted line once its run is done", xref: "paper", yref: "paper", x: 0.5, y: 1.01, yanchor: "bottom", showarrow: false }]),
+      ],
     },
   };
 }
