@@ -1,8 +1,15 @@
-/** Top-1, top-5 and mean cross-entropy of a model (eval mode: BN running statistics) over a set of images. */
+/**
+ * Top-1, top-5 and mean cross-entropy of a model over a set of images: in eval mode (BN running statistics), or, as a
+ * diagnostic, with each batch's own statistics (`bn` "batch": training-mode batch norm; the running statistics are
+ * neither used nor changed). The two differ most when the weights have moved faster than the running averages follow.
+ */
 import * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../data/cifar10.js";
 import { epochBatches, type Normalisation } from "../data/batches.js";
 import { forward, type Model } from "./model.js";
+
+/** batch norm at evaluation: running statistics (eval mode, the default) or each batch's own (a diagnostic) */
+export type EvalBn = "running" | "batch";
 import { crossEntropy } from "./loss.js";
 import { batchTensors } from "./step.js";
 
@@ -14,8 +21,8 @@ export interface EvalResult {
 }
 
 /** `onBatch(n, total)` after every batch of n images (a progress line). */
-export function evaluate(m: Model, set: ImageSet, indices: Int32Array, norm: Normalisation, batchSize = 500, onBatch?: (n: number, total: number) => void): EvalResult {
-  const g = evaluateSteps(m, set, indices, norm, batchSize, onBatch);
+export function evaluate(m: Model, set: ImageSet, indices: Int32Array, norm: Normalisation, batchSize = 500, onBatch?: (n: number, total: number) => void, bn: EvalBn = "running"): EvalResult {
+  const g = evaluateSteps(m, set, indices, norm, batchSize, onBatch, bn);
   for (;;) {
     const r = g.next();
     if (r.done) return r.value;
@@ -23,7 +30,7 @@ export function evaluate(m: Model, set: ImageSet, indices: Int32Array, norm: Nor
 }
 
 /** The same, as a generator that yields between batches (a driver can let signals in, or stop, there). */
-export function* evaluateSteps(m: Model, set: ImageSet, indices: Int32Array, norm: Normalisation, batchSize = 500, onBatch?: (n: number, total: number) => void): Generator<void, EvalResult, void> {
+export function* evaluateSteps(m: Model, set: ImageSet, indices: Int32Array, norm: Normalisation, batchSize = 500, onBatch?: (n: number, total: number) => void, bn: EvalBn = "running"): Generator<void, EvalResult, void> {
   let loss = 0;
   let top1 = 0;
   let top5 = 0;
@@ -33,7 +40,7 @@ export function* evaluateSteps(m: Model, set: ImageSet, indices: Int32Array, nor
     first = false;
     const [l, c1, c5] = tf.tidy(() => {
       const { x, y } = batchTensors(b, 32, 32, 3);
-      const logits = forward(m, x, false);
+      const logits = forward(m, x, bn === "batch");
       const ce = crossEntropy(logits, y).mul(b.n);
       const k = Math.min(5, logits.shape[1]);
       const { indices: top } = tf.topk(logits, k);
