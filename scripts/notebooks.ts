@@ -252,6 +252,10 @@ const notebooks: Record<string, Cell[]> = {
     md(
       "The training curves at each depth (dashed: still training, not a result). What to look for: how deep the dip",
       "after each altered skip (dotted lines) is at each depth, and whether each student climbs back to its teacher.",
+      "While the learning rate is 0.1 a deep student's validation accuracy can fall to near chance (10%) and jump",
+      "back: validation runs batch norm on its running statistics, which trail weights moving that fast, and a network",
+      "losing its skips amplifies the mismatch. `npm run bn-check -- --checkpoint <run>/last.ckpt` tells this from",
+      "forgetting (the same checkpoint with each batch's own statistics); the curves settle once the rate drops to 0.01.",
     ),
     code('show(savedFigure("../figures/training-depth-resnet8.html"), "ResNet-8 curves");'),
     code('show(savedFigure("../figures/training-depth-resnet20.html"), "ResNet-20 curves");'),
