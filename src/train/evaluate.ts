@@ -8,10 +8,11 @@ import type { ImageSet } from "../data/cifar10.js";
 import { epochBatches, type Normalisation } from "../data/batches.js";
 import { forward, type Model } from "./model.js";
 
-/** batch norm at evaluation: running statistics (eval mode, the default) or each batch's own (a diagnostic) */
-export type EvalBn = "running" | "batch";
 import { crossEntropy } from "./loss.js";
 import { batchTensors } from "./step.js";
+
+/** batch norm at evaluation: running statistics (eval mode, the default) or each batch's own (a diagnostic) */
+export type EvalBn = "running" | "batch";
 
 export interface EvalResult {
   loss: number;
