@@ -7,7 +7,6 @@ import * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../data/cifar10.js";
 import { epochBatches, type Normalisation } from "../data/batches.js";
 import { forward, type Model } from "./model.js";
-
 import { crossEntropy } from "./loss.js";
 import { batchTensors } from "./step.js";
 
