@@ -125,6 +125,8 @@ describe("the depth report", () => {
     expect(rows[3]).toEqual(["resnet56", "remover", "remover", "in progress (epoch 12 of 38)", "", "", "", "", "resnet56/teacher", ""]);
     // a finished run shows its training hours; a run in progress shows none, even if it carries a figure
     expect(depthRows([{ ...runs[1], trainHours: 0.25 }, { ...running, trainHours: 3 }]).map((row) => row[9])).toEqual([0.25, ""]);
+    // accuracies and gaps always to 2 decimals, a whole number too (a val top-1 of exactly 86% is "86.00", not "86")
+    expect(depthRows([{ ...runs[1], valTop1: 0.86, testTop1: 0.8, trainHours: 0.25 }, runs[0]])[1].slice(5, 8)).toEqual(["86.00", "80.00", "0.00"]);
     const r = checkC7b(spec, runs);
     expect(r).toMatchObject({ status: "in progress", ours: null, reason: "in progress: resnet56/remover in progress (epoch 12 of 38)" });
     expect(c7aGaps(runs)).toEqual([["depth resnet8/remover", expect.closeTo(0.5, 6)]]);

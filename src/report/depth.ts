@@ -63,7 +63,9 @@ export function depthRows(runs: DepthRun[]): Cell[][] {
   return ordered.map((r) => {
     const done = r.state === "done";
     const g = gap(r, runs);
-    return [r.net, r.run, r.method, stateLabel(r), done && r.bestEpoch !== undefined ? r.bestEpoch + 1 : "", done && r.valTop1 !== undefined ? 100 * r.valTop1 : "", done && r.testTop1 !== undefined ? 100 * r.testTop1 : "", g === null ? "" : g, r.reference ?? "", done && r.trainHours !== undefined ? r.trainHours : ""];
+    // accuracies and gaps to 2 decimals, always (a number that happens to be whole would print as "86")
+    const pct = (x: number | undefined) => (done && x !== undefined ? (100 * x).toFixed(2) : "");
+    return [r.net, r.run, r.method, stateLabel(r), done && r.bestEpoch !== undefined ? r.bestEpoch + 1 : "", pct(r.valTop1), pct(r.testTop1), g === null ? "" : g.toFixed(2), r.reference ?? "", done && r.trainHours !== undefined ? r.trainHours : ""];
   });
 }
 
