@@ -37,7 +37,8 @@ async function main(): Promise<void> {
     const split = splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config));
     const norm = channelStats(data.train, split.train);
     // whole batches only: a short last batch would be normalised by a handful of images
-    const n = Math.min(images, split.val.length) - (Math.min(images, split.val.length) % batch);
+    const wanted = Math.min(images, split.val.length);
+    const n = wanted - (wanted % batch);
     if (n === 0) throw new Error(`--images ${images} and --batch-size ${batch}: no whole batch of the ${split.val.length} validation images`);
     const val = split.val.slice(0, n);
     const m = modelFromCheckpoint(ck, file);

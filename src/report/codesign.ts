@@ -20,7 +20,7 @@ import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
 import { awaitingClaim, checkClaim, decided, distribution, type ClaimResult, type ClaimSpec } from "./claims.js";
 import { isStuck, type RunOutcome } from "./depth.js";
 import type { Figure, Trace } from "./plot-style.js";
-import type { Cell } from "./table.js";
+import { fixed2, type Cell } from "./table.js";
 
 /** the references of data/claims.json the codesign view costs at */
 export const CODESIGN_HLS_REFERENCE = "hls4ml-mlperf-tiny";
@@ -135,8 +135,8 @@ export function codesignRows(points: CodesignPoint[]): Cell[][] {
       precisionLabel(p.precision),
       p.run,
       p.stateLabel,
-      p.testTop1 === null ? "" : 100 * p.testTop1,
-      g === null ? "" : g,
+      fixed2(p.testTop1 === null ? null : 100 * p.testTop1),
+      fixed2(g),
       Math.round(p.hw.bram18),
       Math.round(p.hw.lut),
       Math.round(p.hw.ff),

@@ -3,7 +3,7 @@
  * network without skips, each student's gap to its own teacher, and the claim checks. A run that has not finished
  * shows as "in progress (epoch e of n)" and never counts as a result.
  */
-import type { Cell } from "./table.js";
+import { fixed2, type Cell } from "./table.js";
 import { awaitingClaim, checkClaim, distribution, type ClaimResult, type ClaimSpec } from "./claims.js";
 
 /** failed: its last attempt ended in an error (failed.json); invalid: finished, but its files do not verify (src/campaign/verify.ts) */
@@ -63,9 +63,8 @@ export function depthRows(runs: DepthRun[]): Cell[][] {
   return ordered.map((r) => {
     const done = r.state === "done";
     const g = gap(r, runs);
-    // accuracies and gaps to 2 decimals, always (a number that happens to be whole would print as "86")
-    const pct = (x: number | undefined) => (done && x !== undefined ? (100 * x).toFixed(2) : "");
-    return [r.net, r.run, r.method, stateLabel(r), done && r.bestEpoch !== undefined ? r.bestEpoch + 1 : "", pct(r.valTop1), pct(r.testTop1), g === null ? "" : g.toFixed(2), r.reference ?? "", done && r.trainHours !== undefined ? r.trainHours : ""];
+    const pct = (x: number | undefined) => fixed2(done && x !== undefined ? 100 * x : null);
+    return [r.net, r.run, r.method, stateLabel(r), done && r.bestEpoch !== undefined ? r.bestEpoch + 1 : "", pct(r.valTop1), pct(r.testTop1), fixed2(g), r.reference ?? "", done && r.trainHours !== undefined ? r.trainHours : ""];
   });
 }
 

@@ -10,7 +10,6 @@ export interface Extreme {
   count: number;
 }
 
-
 /** Largest saving (as a positive %) of an hls4ml resource over designs whose teacher fits its part. */
 export function hlsSaving(rows: HlsRow[], key: "bram18" | "ff" | "lut"): Extreme {
   const fit = rows.filter((r) => r.fits && r.base[key] > 0);

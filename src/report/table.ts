@@ -1,6 +1,12 @@
 /** Markdown and CSV tables from rows of plain values. */
 export type Cell = string | number | boolean | null | undefined;
 
+/**
+ * A measured value to 2 decimals, as a string, so that one which happens to be whole still shows them ("86.00", not
+ * "86": fmt prints whole numbers bare, as counts should be); null or undefined gives an empty cell.
+ */
+export const fixed2 = (v: number | null | undefined): string => (v === null || v === undefined ? "" : v.toFixed(2));
+
 const fmt = (v: Cell): string => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v === null || v === undefined ? "" : String(v));
 
 export function markdownTable(headers: string[], rows: Cell[][]): string {
