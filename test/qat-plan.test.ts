@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { depthPlan } from "../src/campaign/depth-plan.js";
 import { bestCheckpointOf, selectRuns, trainFlags } from "../src/campaign/plan.js";
-import { campaignPlan, qatRunId } from "../src/campaign/qat-plan.js";
+import { campaignPlan, QAT_CLAIM, qatRunId } from "../src/campaign/qat-plan.js";
 import { learningRate } from "../src/train/schedule.js";
 
 describe("the campaign plan with the QAT runs", () => {
@@ -15,9 +15,13 @@ describe("the campaign plan with the QAT runs", () => {
     const qat = plan.runs.slice(depth.runs.length).map((r) => r.id);
     const want = [8, 4].flatMap((b) => ["resnet20", "resnet8"].flatMap((n) => ["teacher", "teacher-shortenable", "remover", "shortener"].map((role) => `${n}/qat${b}-${role}`)));
     expect([...qat].sort()).toEqual([...want].sort());
-    // teachers before students
-    const firstStudent = qat.findIndex((id) => /remover|shortener/.test(id));
-    expect(qat.slice(firstStudent).every((id) => /remover|shortener/.test(id))).toBe(true);
+    // C8's own four runs first, then group by group (network and precision), each group's teachers before its students
+    expect(qat.slice(0, 4)).toEqual(["teacher", "teacher-shortenable", "remover", "shortener"].map((role) => qatRunId(QAT_CLAIM.net, QAT_CLAIM.bits, role as "teacher")));
+    for (let g = 0; g < qat.length; g += 4) {
+      const group = qat.slice(g, g + 4);
+      expect(new Set(group.map((id) => id.replace(/-.*/, ""))).size, group.join(", ")).toBe(1);
+      expect(group.map((id) => /remover|shortener/.test(id))).toEqual([false, false, true, true]);
+    }
   });
 
   it("each QAT teacher fine-tunes its float teacher after that network's depth runs; each student distils from its QAT teacher", () => {

@@ -18,6 +18,7 @@ import { cifarResNet, lower, resnet8, withAllSkips, type LayerGraph, type NetSpe
 import { hls4mlCost, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
 import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
 import { awaitingClaim, checkClaim, decided, distribution, type ClaimResult, type ClaimSpec } from "./claims.js";
+import { QAT_CLAIM } from "../campaign/qat-plan.js";
 import { isStuck, type RunOutcome } from "./depth.js";
 import type { Figure, Trace } from "./plot-style.js";
 import { fixed2, type Cell } from "./table.js";
@@ -274,10 +275,10 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
 
 /**
  * C8: under QAT, SkipShortener loses less accuracy against its teacher than SkipRemover: the value is SkipShortener's gap
- * minus SkipRemover's on the network and precision of the claim (ResNet-20 at 4 bits), and the claim needs it to be
+ * minus SkipRemover's on the network and precision of the claim (QAT_CLAIM: ResNet-20 at 4 bits), and the claim needs it to be
  * more than the tolerance; the other QAT pairs are reported beside it. In progress until those four runs are done.
  */
-export function checkC8(spec: ClaimSpec, points: CodesignPoint[], network = "resnet20", precision: Precision = 4): ClaimResult {
+export function checkC8(spec: ClaimSpec, points: CodesignPoint[], network: string = QAT_CLAIM.net, precision: Precision = QAT_CLAIM.bits): ClaimResult {
   const at = (d: Design) => points.find((p) => p.network === network && p.precision === precision && p.design === d);
   const need = (["teacher", "remover", "teacher-shortenable", "shortener"] as Design[]).map(at);
   const missing = need.map((p, i) => (p ? p : { run: codesignRun(network, DESIGNS[i], precision), state: "not started", stateLabel: "not in the plan" }) as CodesignPoint).filter((p) => p.state !== "done");
