@@ -29,6 +29,7 @@ import { depthPlan } from "../src/campaign/depth-plan.js";
 import { runDir, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignPlan, QAT_NETS } from "../src/campaign/qat-plan.js";
 import { checkC8, CODESIGN_HEADERS, CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE, paperHeadline, codesignFigure, codesignHardware, codesignRows, codesignRun, DESIGNS, PRECISIONS, type CodesignPoint } from "../src/report/codesign.js";
+import { PARTS } from "../src/hw/hls4ml/index.js";
 import { channelStats, splitTrainVal } from "../src/data/batches.js";
 import { c7aGaps, c7aWaiting, checkC7b, DEPTH_HEADERS, depthRows, kernelChanges, stateLabel, type DepthRun } from "../src/report/depth.js";
 import { netName } from "../src/report/plot-style.js";
@@ -498,7 +499,7 @@ async function codesignStudy() {
     `A run still training shows its progress, never a result.\n\n`;
   writeFileAtomic(path.join(out, "codesign.md"), intro + markdownTable(CODESIGN_HEADERS, codesignRows(points)));
   writeFileAtomic(path.join(out, "codesign.csv"), csvTable(CODESIGN_HEADERS, codesignRows(points)));
-  for (const network of QAT_NETS) addFigure(`codesign-${network}`, codesignFigure(points, network, paperHeadline(specs)));
+  for (const network of QAT_NETS) addFigure(`codesign-${network}`, codesignFigure(points, network, paperHeadline(specs), PARTS[hlsRef.part]));
   results.push(checkC8(spec("C8"), points));
 }
 

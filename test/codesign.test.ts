@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_HLS4ML } from "../src/hw/hls4ml/index.js";
+import { DEFAULT_HLS4ML, PARTS } from "../src/hw/hls4ml/index.js";
 import { DEFAULT_PE_ARRAY } from "../src/hw/pe-array/index.js";
 import type { ClaimSpec } from "../src/report/claims.js";
 import { hlsReferenceConfig } from "../src/report/hardware-claims.js";
@@ -96,6 +96,10 @@ describe("claim C8", () => {
     const partial = checkC8(C8, [...pts, pt("resnet8", "shortener", 4, null)]);
     expect(partial.configuration).toMatch(/; the range does not include yet \(still training\): resnet8\/qat4-shortener in progress \(epoch 3 of 15\)$/);
     expect(c.configuration).not.toContain("does not include");
+    // a run that failed is not "still training": it will not join the range unless someone retrains it
+    const failed = { ...pt("resnet8", "remover", 8, null), state: "failed", stateLabel: "failed: loss not finite at epoch 2" } as CodesignPoint;
+    const f = checkC8(C8, [...pts, pt("resnet8", "shortener", 4, null), failed]);
+    expect(f.configuration).toMatch(/still training\): resnet8\/qat4-shortener in progress \(epoch 3 of 15\); the range leaves out \(cannot finish as they are\): resnet8\/qat8-remover failed: loss not finite at epoch 2$/);
   });
   it("why it does not hold reads right whatever the gaps' signs", () => {
     // both students above their teachers: shortener +1.00, remover +0.70 (the shortener's gap is the larger, and it
@@ -122,15 +126,23 @@ describe("the codesign figure", () => {
     const strip = data.filter((t) => t.yaxis === "y3");
     // rows are DESIGNS' order: teacher 0, remover 1, teacher-shortenable 2, shortener 3
     expect(strip.map((t) => [t.name, t.x[0], t.y[0]])).toEqual([
-      ["teacher, 8-bit: not trained yet", 81, 0],
-      ["remover, 4-bit: not trained yet", 45, 1],
-      ["shortener, 4-bit: not trained yet", 47, 3],
+      ["teacher, 8-bit: no result yet", 81, 0],
+      ["remover, 4-bit: no result yet", 45, 1],
+      ["shortener, 4-bit: no result yet", 47, 3],
     ]);
     const layout = fig.layout as Record<string, { domain: number[] }>;
     // the strip and the accuracy panel do not overlap
     expect(layout.yaxis3.domain[0]).toBeGreaterThan(layout.yaxis.domain[1]);
     // one dotted line per precision and cost in each panel: BRAM18 3 (45, 47, 81); LUT (all 0 here) one per precision, 2
     expect((fig.layout.shapes as unknown[]).length).toBe(3 + 2);
+  });
+  it("draws the part's BRAM18 and LUT totals as a line in their panels, when given the part", () => {
+    const lines = (fig: ReturnType<typeof codesignFigure>) => (fig.layout.shapes as { xref: string; x0: number; line: { dash?: string } }[]).filter((s) => !s.line.dash).map((s) => [s.xref, s.x0]);
+    expect(lines(codesignFigure(pts, "resnet8"))).toEqual([]);
+    const fig = codesignFigure(pts, "resnet8", "", PARTS.xc7z020);
+    // DS190: 280 BRAM18 and 53,200 LUTs on the xc7z020
+    expect(lines(fig)).toEqual([["x", 280], ["x2", 53_200]]);
+    expect((fig.data as Trace[]).filter((t) => t.name.startsWith("xc7z020")).length).toBe(1);
   });
   it("has no strip once every design is trained", () => {
     const fig = codesignFigure([pt("resnet8", "teacher", "float", 0.83, { bram18: 120 })], "resnet8");

@@ -94,6 +94,29 @@ describe("checkpoints", () => {
     expect(buffers(o).length).toBeGreaterThan(0);
   });
 
+  it("a QAT student stopped inside an epoch resumes exactly: weights, batch norm statistics and activation scales", async () => {
+    // 4-bit weights and ReLU outputs; the KD teacher is a 4-bit QAT run too (its scales frozen, as in the campaign)
+    const q = { quantWeightBits: 4, quantActBits: 4, quantEdgeBits: 8 };
+    const c = { ...config, ...q, method: "shortener" as const, form: "shortenable" as const, teacher: "t", everyEpochs: 1, epochs: 4 };
+    const teacher = (await train({ config: { ...config, ...q, form: "shortenable", epochs: 1 }, data, env })).model;
+    const stats = (m: Model) => [...m.stats].map(([k, v]) => [k, Array.from(v.dataSync())] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    expect(stats(teacher).some(([k]) => k.endsWith(".actmax"))).toBe(true);
+    const full = await runToEndAsync(startTailor({ config: c, data, env, teacher }));
+    let ck: Checkpoint | null = null;
+    let steps = 0;
+    // epoch 1, step 2 of 5: the scales have moved since the last epoch's checkpoint
+    await runToEndAsync(startTailor({ config: c, data, env, teacher, shouldStop: () => ++steps === 8, onStop: (k) => (ck = roundTrip(k())) }));
+    expect(ck!.partial).toMatchObject({ epoch: 1, step: 2 });
+    const m = modelFromCheckpoint(ck!, "last.ckpt");
+    const o = newOptimizer(c);
+    restoreOptimizer(o, ck!, "last.ckpt");
+    const end = await runToEndAsync(resumeTailorSteps({ config: c, data, env, teacher }, ck!, m, o));
+    expect(end.history.map((h) => [h.epoch, h.trainLoss, h.valLoss])).toEqual(full.history.map((h) => [h.epoch, h.trainLoss, h.valLoss]));
+    expect(weights(end.model)).toEqual(weights(full.model));
+    expect(stats(end.model)).toEqual(stats(full.model));
+    expect(end.model.net.blocks.map((b) => b.skip)).toEqual(["shortened", "shortened", "shortened"]);
+  });
+
   it("a run stopped during validation (after its epoch's alteration) resumes exactly: the alteration repeats as a no-op", async () => {
     // 40 validation images in batches of 16: two stop checks between the three batches
     const c = { ...config, method: "remover" as const, teacher: "t", everyEpochs: 1, epochs: 3, valSize: 40, evalBatchSize: 16 };

@@ -15,7 +15,7 @@
  * Pure: the accuracies come in from the caller (scripts/reproduce.ts evaluates the committed checkpoints).
  */
 import { cifarResNet, lower, resnet8, withAllSkips, type LayerGraph, type NetSpec } from "../net/index.js";
-import { hls4mlCost, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
+import { hls4mlCost, type FpgaPart, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
 import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
 import { awaitingClaim, checkClaim, decided, distribution, type ClaimResult, type ClaimSpec } from "./claims.js";
 import { QAT_CLAIM } from "../campaign/qat-plan.js";
@@ -152,13 +152,16 @@ export function codesignRows(points: CodesignPoint[]): Cell[][] {
 
 const SYMBOL: Record<Design, string> = { teacher: "circle", "teacher-shortenable": "circle-open", remover: "x", shortener: "diamond" };
 const COLOR: Record<string, string> = { float: "#1f77b4", "8-bit": "#2ca02c", "4-bit": "#d62728" };
+const PART_COLOR = "#999";
 
 /**
  * Accuracy (test top-1) against BRAM18 and against LUT for one network: a marker per design and precision (only
  * finished runs have an accuracy), and the Pareto front of each panel. `note` goes under the title (the paper's
- * headline savings, for orientation; they are not ours).
+ * headline savings, for orientation; they are not ours). `part`: the reference's FPGA, whose BRAM18 and LUT totals
+ * are drawn as a line in their panel, since whether a design fits at all is a designer's first question (the table's
+ * "fits" column checks every resource; a line shows its panel's alone).
  */
-export function codesignFigure(points: CodesignPoint[], network: string, note = ""): Figure {
+export function codesignFigure(points: CodesignPoint[], network: string, note = "", part?: FpgaPart): Figure {
   const pts = points.filter((p) => p.network === network && p.testTop1 !== null);
   const data: Trace[] = [];
   (["bram18", "lut"] as const).forEach((k, i) => {
@@ -217,22 +220,28 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
         data.push({
           type: "scatter",
           mode: "markers",
-          name: `${d}, ${precisionLabel(prec)}: not trained yet`,
+          name: `${d}, ${precisionLabel(prec)}: no result yet`,
           showlegend: false,
           x: sel.map((p) => p.hw[k]),
           y: sel.map(() => DESIGNS.indexOf(d)),
           marker: { symbol: SYMBOL[d], size: 9, color: COLOR[precisionLabel(prec)] },
-          hovertemplate: `${d}, ${precisionLabel(prec)}: not trained yet, ${k === "bram18" ? "BRAM18" : "LUT"} %{x}<extra></extra>`,
+          // its state (in progress, not started, or failed and why): the strip holds every design without a result
+          text: sel.map((p) => p.stateLabel),
+          hovertemplate: `${d}, ${precisionLabel(prec)}: %{text}, ${k === "bram18" ? "BRAM18" : "LUT"} %{x}<extra></extra>`,
           xaxis: `x${i ? "2" : ""}`,
           yaxis: `y${i ? "4" : "3"}`,
         });
       }
     }
   });
+  if (part) {
+    (["bram18", "lut"] as const).forEach((k, i) => shapes.push({ type: "line", xref: `x${i ? "2" : ""}`, yref: "paper", x0: part[k], x1: part[k], y0: 0, y1: 1, line: { color: PART_COLOR, width: 2 } }));
+    data.push({ type: "scatter", mode: "lines", name: `${part.name}'s total: right of it, a design does not fit`, legendgroup: "part", x: [null], y: [null], line: { color: PART_COLOR, width: 2 }, hoverinfo: "skip" });
+  }
   for (const prec of PRECISIONS) {
     if (!pending.some((p) => p.precision === prec)) continue;
     // a legend entry for the lines (shapes have none): a trace with no drawable point (plotly lists no empty trace)
-    data.push({ type: "scatter", mode: "lines", name: `${precisionLabel(prec)}, not trained yet: its cost (strip above)`, legendgroup: `pending-${prec}`, x: [null], y: [null], line: { color: COLOR[precisionLabel(prec)], width: 1, dash: "dot" }, hoverinfo: "skip" });
+    data.push({ type: "scatter", mode: "lines", name: `${precisionLabel(prec)}, no result yet: its cost (strip above)`, legendgroup: `pending-${prec}`, x: [null], y: [null], line: { color: COLOR[precisionLabel(prec)], width: 1, dash: "dot" }, hoverinfo: "skip" });
   }
   const accDomain = pending.length ? [0, 0.74] : [0, 1];
   const strip = (anchor: string, labels: boolean) => ({
@@ -266,7 +275,7 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
       shapes,
       // what the strip is; and why a panel is empty, rather than leave blank axes
       annotations: [
-        ...(pending.length ? [{ text: "not trained yet, at its cost:", xref: "paper", yref: "paper", x: 0, y: 1, xanchor: "right", yanchor: "bottom", showarrow: false, font: { size: 11 } }] : []),
+        ...(pending.length ? [{ text: "no result yet, at its cost:", xref: "paper", yref: "paper", x: 0, y: 1, xanchor: "right", yanchor: "bottom", showarrow: false, font: { size: 11 } }] : []),
         ...(pts.length ? [] : [{ text: "no run of this network has finished yet: each design's accuracy shows on its dotted line once its run is done", xref: "paper", yref: "paper", x: 0.5, y: 1.01, yanchor: "bottom", showarrow: false }]),
       ],
     },
@@ -296,12 +305,15 @@ export function checkC8(spec: ClaimSpec, points: CodesignPoint[], network: strin
   const fmt = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(2)} pp`;
   // the range is over every QAT pair, the claim's own among them; "elsewhere" lists the others
   const elsewhere = others.filter((o) => !o.reference);
-  // the range is partial while other QAT runs train: say which are not in it yet
-  const notYet = points.filter((p) => p.precision !== "float" && p.state !== "done").map((p) => `${p.run} ${p.stateLabel}`);
+  // the range is partial while other QAT runs train, or without a run that failed: say which are not in it, and why
+  const outOfRange = points.filter((p) => p.precision !== "float" && p.state !== "done");
+  const listed = (ps: CodesignPoint[]) => ps.map((p) => `${p.run} ${p.stateLabel}`).join(", ");
+  const [stuck, training] = [outOfRange.filter(isStuck), outOfRange.filter((p) => !isStuck(p))];
   const configuration =
     `${network} ${precisionLabel(precision)}: SkipShortener gap ${fmt(gapOf("shortener"))}, SkipRemover gap ${fmt(gapOf("remover"))} (test top-1 vs own QAT teacher)` +
     (elsewhere.length ? `; shortener minus remover elsewhere: ${elsewhere.map((o) => `${o.where} ${fmt(o.v)}`).join(", ")}` : "") +
-    (notYet.length ? `; the range does not include yet (still training): ${notYet.join(", ")}` : "");
+    (training.length ? `; the range does not include yet (still training): ${listed(training)}` : "") +
+    (stuck.length ? `; the range leaves out (cannot finish as they are): ${listed(stuck)}` : "");
   // better or worse, each against its own teacher: reads right whatever the gaps' signs (two students above their
   // teachers both have positive gaps, and "the smaller gap" would then be the worse student)
   const compared = (v: number) => {
