@@ -425,7 +425,9 @@ const notebooks: Record<string, Cell[]> = {
     ),
     setup(
       'import { hlsReferenceConfig, peReferenceConfig } from "../dist/report/hardware-claims.js";',
-      'import { CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE, codesignHardware, DESIGNS, PRECISIONS, precisionLabel } from "../dist/report/codesign.js";',
+      'import { CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE, codesignHardware, designNet, DESIGNS, hlsAtPrecision, neverTruncatingAccBits, PRECISIONS, precisionLabel } from "../dist/report/codesign.js";',
+      'import { hls4mlCost } from "../dist/hw/hls4ml/index.js";',
+      'import { lower } from "../dist/net/index.js";',
     ),
     md("The hardware side needs no training: BRAM18, LUT and FF of every design at float, 8 and 4 bits."),
     code(
@@ -446,6 +448,31 @@ const notebooks: Record<string, Cell[]> = {
       "fits only at 4 bits), and within one precision teacher and student differ in their skips alone, so the skip",
       "saving is the distance between their rows. Whether it is worth having depends on the accuracy the student",
       "loses at that precision, which only training can say.",
+    ),
+    md(
+      "### What \"fits\" rests on: the accumulator",
+      "",
+      "The reference's rule makes the accumulator as wide as the two operands together: 8 bits for a 4-bit network,",
+      "although a 3x3 conv over 64 channels sums 576 products. hls4ml's automatic precision inference never truncates",
+      "(operand widths + ceil(log2 of the products summed)). The same 4-bit ResNet-20 designs with that accumulator:",
+    ),
+    code(
+      "const accRows: (string | number)[][] = [];",
+      "const at4 = hlsAtPrecision(hlsRef, 4);",
+      "for (const d of DESIGNS) {",
+      "  const g = lower(designNet(\"resnet20\", d));",
+      "  for (const acc of [at4.accBits, neverTruncatingAccBits(g, at4)]) {",
+      "    const h = hls4mlCost(g, { ...at4, accBits: acc });",
+      "    const worst = Math.max(...Object.values(h.utilisation) as number[]);",
+      "    accRows.push([d, acc, Math.round(h.totals.bram18), Math.round(h.totals.lut), worst.toFixed(2), worst <= 1 ? \"yes\" : \"no\"]);",
+      "  }",
+      "}",
+      'tslab.display.markdown(markdownTable(["design (ResNet-20, 4-bit)", "accumulator bits", "BRAM18", "LUT", "largest utilisation", "fits"], accRows));',
+    ),
+    md(
+      "BRAM18 does not move; LUT grows, and the 4-bit teachers no longer fit the xc7z020 while their students still",
+      "do. The skip saving itself (teacher minus student) barely changes. Our model has one accumulator",
+      "width per design, so the wider rule here is an upper bound (hls4ml infers one per layer).",
     ),
     md(
       "## The trained networks",

@@ -6,7 +6,8 @@ import { DEFAULT_HLS4ML, PARTS } from "../src/hw/hls4ml/index.js";
 import { DEFAULT_PE_ARRAY } from "../src/hw/pe-array/index.js";
 import type { ClaimSpec } from "../src/report/claims.js";
 import { hlsReferenceConfig } from "../src/report/hardware-claims.js";
-import { checkC8, CODESIGN_HLS_REFERENCE, codesignFigure, codesignGap, codesignHardware, hlsAtPrecision, paretoFront, paperHeadline, type CodesignPoint, type Design, type Precision } from "../src/report/codesign.js";
+import { checkC8, CODESIGN_HLS_REFERENCE, codesignFigure, codesignGap, codesignHardware, designNet, hlsAtPrecision, neverTruncatingAccBits, paretoFront, paperHeadline, type CodesignPoint, type Design, type Precision } from "../src/report/codesign.js";
+import { lower } from "../src/net/index.js";
 
 const C8: ClaimSpec = { id: "C8", claim: "", metric: "", paper: 0, unit: "pp", tolerance: 0.5, group: "accuracy", check: "more-than" };
 const hw = { bram18: 0, lut: 0, ff: 0, dsp: 0, latencyCycles: 0, fits: true, peInferencesPerSecond: 0, peDramBytes: 0 };
@@ -38,6 +39,16 @@ describe("hardware at the trained precision", () => {
     expect([f.peDramBytes, b8.peDramBytes]).toEqual([b4.peDramBytes, b4.peDramBytes]);
     // the student differs from its teacher in its skips alone: removing them saves BRAM at every precision
     for (const p of ["float", 8, 4] as Precision[]) expect(codesignHardware("resnet8", "remover", p, ref, DEFAULT_PE_ARRAY).bram18).toBeLessThan(at(p).bram18);
+  });
+});
+
+describe("the accumulator hls4ml would infer", () => {
+  it("is the operands' widths plus ceil(log2) of the widest sum: ResNet-20's 3x3 convs over 64 channels, 576 products", () => {
+    const c = hlsAtPrecision(DEFAULT_HLS4ML, 4);
+    // 4 + 4 + ceil(log2 576) = 8 + 10; ResNet-8's widest conv also reads 64 channels
+    expect(neverTruncatingAccBits(lower(designNet("resnet20", "teacher")), c)).toBe(18);
+    // the two widths enter separately (8-bit weights, 4-bit activations): 8 + 4 + 10; the skips do not change the sum
+    expect(neverTruncatingAccBits(lower(designNet("resnet8", "remover")), { ...c, weightBits: 8 })).toBe(22);
   });
 });
 

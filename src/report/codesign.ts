@@ -60,6 +60,18 @@ export function hlsAtPrecision(ref: Hls4mlConfig, p: Precision): Hls4mlConfig {
   return { ...ref, weightBits: bits, actBits: bits, accBits: 2 * bits };
 }
 
+/**
+ * The accumulator hls4ml's automatic precision inference would give the widest sum of the network: it never truncates,
+ * weight bits + input bits + ceil(log2 of the products summed) (hls4ml/model/optimizer/passes/infer_precision.py,
+ * `_infer_common_precision`; conv: channels per group x kernel taps, dense: inputs). Ours has one accumulator width per
+ * design, so this is its upper bound, set against the reference's rule (the operands' widths summed) to show what the
+ * "fits" column rests on.
+ */
+export function neverTruncatingAccBits(g: LayerGraph, c: Hls4mlConfig): number {
+  const sums = g.layers.map((l) => (l.op === "conv" ? (l.cin / l.groups) * l.kernel[0] * l.kernel[1] : l.op === "dense" ? l.cin : 1));
+  return c.weightBits + c.actBits + Math.ceil(Math.log2(Math.max(...sums)));
+}
+
 /** The PE array at its native integer width, whatever the trained precision (see the file's comment). */
 export const peAtPrecision = (ref: PeArrayConfig, _p: Precision): PeArrayConfig => ref;
 
