@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { campaignPlan } from "../src/campaign/qat-plan.js";
+import { CAMPAIGN_PID } from "../src/campaign/paths.js";
 import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
 import { timeLeft, timeLeftText } from "../src/campaign/time-left.js";
@@ -46,7 +47,7 @@ const plan: Plan = args.plan === "depth" ? campaignPlan() : loadPlanFile(args.pl
 const runs = selectRuns(plan, args.only);
 const lanes = num("lanes", args.lanes, { int: true, min: 1 });
 const refresh = num("refresh", args.refresh, { min: 1 });
-const pidFile = path.join(plan.root, "campaign.pid");
+const pidFile = path.join(plan.root, CAMPAIGN_PID);
 const logFile = path.join(plan.root, "campaign.log");
 const statusFile = path.join(plan.root, "status.md");
 const machine = `${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores`;

@@ -46,9 +46,10 @@ import { writeFileAtomic } from "../src/util/fs.js";
 import { eta, formatDuration, ProgressLine } from "../src/util/progress.js";
 import type { EpochRecord } from "../src/train/checkpoint.js";
 import { ensureCifarCache } from "./cifar-cache.js";
-import { ensureHeapReuse, parseCli } from "./cli.js";
+import { ensureHeapReuse, shareCoresWithCampaign, parseCli } from "./cli.js";
 import { writeHtml, writeImages } from "./render.js";
 
+shareCoresWithCampaign();
 ensureHeapReuse();
 const ROOT = path.resolve(__dirname, "..");
 const args = parseCli("Usage: npm run reproduce -- [options]", {

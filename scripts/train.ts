@@ -25,8 +25,9 @@ import { acquireRunLock } from "../src/util/run-lock.js";
 import { runEnvironment } from "../src/util/env.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { formatDuration, ProgressLine } from "../src/util/progress.js";
-import { ensureHeapReuse, givenFlags, num, parseCli, type FlagSpec } from "./cli.js";
+import { ensureHeapReuse, shareCoresWithCampaign, givenFlags, num, parseCli, type FlagSpec } from "./cli.js";
 
+shareCoresWithCampaign();
 ensureHeapReuse();
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);

@@ -9,6 +9,7 @@ import { cifarResNet, resnet8, withSkip, type NetSpec } from "../src/net/index.j
 import { makeCheckpoint } from "../src/train/checkpoint.js";
 import { checkpointJsonV1 } from "./helpers/checkpoint-json.js";
 import { DEFAULT_CONFIG } from "../src/train/config.js";
+import { shareCoresWithCampaign } from "../scripts/cli.js";
 import { createModel } from "../src/train/model.js";
 
 const root = path.resolve(__dirname, "..");
@@ -88,6 +89,35 @@ describe("a wrong backend setting stops the run instead of falling back to a slo
       expect(r.status, r.stdout + r.stderr).not.toBe(0);
       expect(r.stderr).toContain(`${name}=${value}: ${expected}`);
       expect(r.stderr).not.toMatch(/backend: (wasm|cpu)/);
+    }
+  });
+});
+
+describe("beside a running campaign", () => {
+  it("a script computes on one thread unless OMP_NUM_THREADS says otherwise; a stale pid file changes nothing", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-share-"));
+    const pidFile = path.join(dir, "campaign.pid");
+    const quiet = console.error;
+    console.error = () => {};
+    const child = spawn("sleep", ["30"]);
+    try {
+      expect(shareCoresWithCampaign(pidFile, {})).toBeNull();
+      fs.writeFileSync(pidFile, `${child.pid}\n`);
+      const env: NodeJS.ProcessEnv = {};
+      expect(shareCoresWithCampaign(pidFile, env)).toBe(child.pid);
+      expect(env.OMP_NUM_THREADS).toBe("1");
+      const chosen: NodeJS.ProcessEnv = { OMP_NUM_THREADS: "2" };
+      expect(shareCoresWithCampaign(pidFile, chosen)).toBeNull();
+      expect(chosen.OMP_NUM_THREADS).toBe("2");
+      child.kill();
+      await new Promise((r) => child.once("exit", r));
+      const after: NodeJS.ProcessEnv = {};
+      expect(shareCoresWithCampaign(pidFile, after)).toBeNull();
+      expect(after.OMP_NUM_THREADS).toBeUndefined();
+    } finally {
+      console.error = quiet;
+      child.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -20,10 +20,11 @@
 import { skipCount } from "../net/index.js";
 import { DEFAULT_CONFIG, type NetName, type TrainConfig } from "../train/config.js";
 import { buildNet } from "../train/tailor.js";
+import { DEPTH_ROOT } from "./paths.js";
 import { bestCheckpointOf, validatePlan, type Plan, type PlannedRun } from "./plan.js";
 
 export const DEPTH_NETS: NetName[] = ["resnet56", "resnet20", "resnet8"];
-export const DEPTH_ROOT = "data/runs/depth";
+export { DEPTH_ROOT };
 
 /** what every run of the study shares */
 export const DEPTH_COMMON: Partial<TrainConfig> = {
