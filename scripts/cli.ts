@@ -97,8 +97,8 @@ export function heapReuseEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proc
 
 /**
  * Beside a running training campaign, whose lanes take every core, OpenMP threads spin-wait for cores that are busy:
- * `reproduce --only C8` on 2 threads beside the campaign's two lanes had evaluated nothing of its first checkpoint
- * after 40 minutes, and on 1 thread evaluated 10,000 ResNet-56 images in 2.5 minutes (this machine, 2026-11-26).
+ * `reproduce --only C8` on 2 threads beside the campaign's two lanes had not finished after 40 minutes (11 minutes
+ * of CPU), and on 1 thread it evaluated 10,000 ResNet-56 images in 2.5 minutes (this machine, 2026-11-26).
  * Unless OMP_NUM_THREADS says otherwise, compute on one thread then, and say so.
  */
 export function shareCoresWithCampaign(pidFile = path.resolve(__dirname, "..", DEPTH_ROOT, CAMPAIGN_PID), env: NodeJS.ProcessEnv = process.env): number | null {
