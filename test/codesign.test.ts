@@ -107,6 +107,10 @@ describe("claim C8", () => {
     const partial = checkC8(C8, [...pts, pt("resnet8", "shortener", 4, null)]);
     expect(partial.configuration).toMatch(/; the range does not include yet \(still training\): resnet8\/qat4-shortener in progress \(epoch 3 of 15\)$/);
     expect(c.configuration).not.toContain("does not include");
+    // off at the reference while other pairs train: not "not attainable" (the range is not all there)
+    const off = [...all(0.5, 1.5), pt("resnet8", "shortener", 4, null)];
+    expect(checkC8(C8, off)).toMatchObject({ status: "not at reference, range in progress", attainable: null });
+    expect(checkC8(C8, all(0.5, 1.5)).status).toBe("not attainable");
     // a run that failed is not "still training": it will not join the range unless someone retrains it
     const failed = { ...pt("resnet8", "remover", 8, null), state: "failed", stateLabel: "failed: loss not finite at epoch 2" } as CodesignPoint;
     const f = checkC8(C8, [...pts, pt("resnet8", "shortener", 4, null), failed]);

@@ -21,7 +21,7 @@ export interface ClaimSpec {
 }
 
 /** The fixed vocabulary (data/claims.json "statuses" defines each) of statuses, in the order of how well the claim is supported. */
-export const CLAIM_STATUSES = ["reproduced at reference", "attainable, not at reference", "not attainable", "in progress", "not computed"] as const;
+export const CLAIM_STATUSES = ["reproduced at reference", "attainable, not at reference", "not at reference, range in progress", "not attainable", "in progress", "not computed"] as const;
 export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
 
 export interface Distribution {
@@ -100,7 +100,11 @@ export function awaitingClaim(spec: ClaimSpec, waiting: { label: string; stuck: 
   return { ...spec, ours: null, atReference: null, range: null, attainable: null, status: "not computed", configuration: reason, reason };
 }
 
-export function checkClaim(spec: ClaimSpec, ours: number | null, configuration: string, explain: (ours: number) => string, range?: Distribution | null): ClaimResult {
+/**
+ * `rangeComplete`: false while runs of the range are still training (C8's other QAT pairs). A claim that fails at the
+ * reference is then "not at reference, range in progress", never "not attainable": the range is not all there yet.
+ */
+export function checkClaim(spec: ClaimSpec, ours: number | null, configuration: string, explain: (ours: number) => string, range?: Distribution | null, rangeComplete = true): ClaimResult {
   const r = range === undefined ? (ours === null ? null : distribution([ours])) : range;
   if (ours === null || !Number.isFinite(ours)) {
     return { ...spec, ours: null, atReference: null, range: r, attainable: null, status: "not computed", configuration, reason: configuration };
@@ -116,7 +120,8 @@ export function checkClaim(spec: ClaimSpec, ours: number | null, configuration: 
       : spec.check === "at-least" || spec.check === "more-than"
         ? within(spec, r.max)
         : decided(r.min) <= decided(spec.paper + spec.tolerance) && decided(r.max) >= decided(spec.paper - spec.tolerance);
-  const status: ClaimStatus = atReference ? "reproduced at reference" : attainable ? "attainable, not at reference" : "not attainable";
+  const open = !atReference && !attainable && !rangeComplete;
+  const status: ClaimStatus = atReference ? "reproduced at reference" : attainable ? "attainable, not at reference" : open ? "not at reference, range in progress" : "not attainable";
   const reason = atReference
     ? spec.check === "at-least"
       ? `no worse than ${spec.paper - spec.tolerance} ${spec.unit} at the reference`
@@ -124,5 +129,5 @@ export function checkClaim(spec: ClaimSpec, ours: number | null, configuration: 
         ? `more than ${spec.paper + spec.tolerance} ${spec.unit} at the reference`
         : `within ${spec.tolerance} ${spec.unit} of the paper at the reference`
     : explain(ours);
-  return { ...spec, ours, atReference, range: r, attainable, status, configuration, reason };
+  return { ...spec, ours, atReference, range: r, attainable: open ? null : attainable, status, configuration, reason };
 }

@@ -338,5 +338,6 @@ export function checkC8(spec: ClaimSpec, points: CodesignPoint[], network: strin
     configuration,
     (v) => `${compared(v)} (gaps ${fmt(gapOf("shortener"))} and ${fmt(gapOf("remover"))}): the claim needs more than ${spec.paper + spec.tolerance} pp better`,
     distribution(others.length ? others.map((o) => o.v) : [diff]),
+    training.length === 0,
   );
 }
