@@ -24,6 +24,7 @@ import { campaignStatus, statusMarkdown, statusText, type RunStatus } from "../s
 import { timeLeft, timeLeftText } from "../src/campaign/time-left.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { LAST } from "../src/train/run-folder.js";
+import { livePid, processAlive } from "../src/util/process.js";
 import { lockHolder } from "../src/util/run-lock.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { ensureCifarCache } from "./cifar-cache.js";
@@ -52,19 +53,7 @@ const logFile = path.join(plan.root, "campaign.log");
 const statusFile = path.join(plan.root, "status.md");
 const machine = `${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores`;
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-};
-const campaignPid = (): number | null => {
-  if (!fs.existsSync(pidFile)) return null;
-  const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
-  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
-};
+const campaignPid = (): number | null => livePid(pidFile);
 
 function say(msg: string): void {
   const line = `[${new Date().toISOString()}] ${msg}`;
@@ -120,7 +109,7 @@ async function waitForOrphan(dir: string): Promise<void> {
   const pid = Number(fs.readFileSync(f, "utf8").trim());
   const isTrain = () => {
     try {
-      return alive(pid) && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("train.ts");
+      return processAlive(pid) && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("train.ts");
     } catch {
       return false;
     }
@@ -170,7 +159,7 @@ async function stopOther(): Promise<void> {
   process.kill(pid, "SIGTERM");
   console.log(`sent SIGTERM to the campaign (pid ${pid}); waiting for its runs to checkpoint...`);
   const t0 = Date.now();
-  while (alive(pid)) await new Promise((r) => setTimeout(r, 250));
+  while (processAlive(pid)) await new Promise((r) => setTimeout(r, 250));
   console.log(`stopped after ${((Date.now() - t0) / 1000).toFixed(1)} s; commit with: git add ${plan.root} && git commit -m "campaign: progress"`);
 }
 

@@ -1,9 +1,9 @@
 /** Shared CLI plumbing for the scripts: strict flag parsing with --help, and the process set-up for training. */
 import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { CAMPAIGN_PID, DEPTH_ROOT } from "../src/campaign/paths.js";
+import { livePid } from "../src/util/process.js";
 
 export interface FlagSpec {
   type: "string" | "boolean";
@@ -102,14 +102,9 @@ export function heapReuseEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proc
  * Unless OMP_NUM_THREADS says otherwise, compute on one thread then, and say so.
  */
 export function shareCoresWithCampaign(pidFile = path.resolve(__dirname, "..", DEPTH_ROOT, CAMPAIGN_PID), env: NodeJS.ProcessEnv = process.env): number | null {
-  if (env.OMP_NUM_THREADS || !fs.existsSync(pidFile)) return null;
-  const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || pid === process.ppid) return null;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EPERM") return null;
-  }
+  if (env.OMP_NUM_THREADS) return null;
+  const pid = livePid(pidFile);
+  if (pid === null || pid === process.pid || pid === process.ppid) return null;
   env.OMP_NUM_THREADS = "1";
   console.error(`[tailor] a training campaign is running (pid ${pid}, ${pidFile}): computing on 1 thread beside it (set OMP_NUM_THREADS to choose, or stop it: npm run campaign -- --stop)`);
   return pid;

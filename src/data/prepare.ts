@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tar from "tar";
 import * as jpeg from "jpeg-js";
+import { processAlive } from "../util/process.js";
 import { Rng } from "../util/random.js";
 import { CLASSES, DataError, encodeBatch, IMAGE_BYTES, parseBatch, RECORDS_PER_FILE, TEST_FILE, TRAIN_FILES, type ImageSet } from "./cifar10.js";
 
@@ -59,16 +60,6 @@ export function decodeJpeg(buf: Buffer, name: string): Uint8Array {
 
 const TMP_PREFIX = ".cifar10-tmp-";
 
-/** Is a process with this PID running? */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== "ESRCH";
-  }
-}
-
 /**
  * Remove temporary folders that interrupted conversions left next to the cache (up to 180 MB each). A folder is
  * named `.cifar10-tmp-<pid>-*` after the process writing it and removed only when that process is gone; older
@@ -89,7 +80,7 @@ export function removeLeftovers(parent: string, log: (s: string) => void = () =>
     try {
       const st = fs.statSync(full);
       if (!st.isDirectory()) continue;
-      if (pid ? Number(pid) === process.pid || running(Number(pid)) : st.mtimeMs >= started) continue;
+      if (pid ? Number(pid) === process.pid || processAlive(Number(pid)) : st.mtimeMs >= started) continue;
       fs.rmSync(full, { recursive: true, force: true });
       removed.push(full);
       log(`removed ${full}, left by an interrupted conversion`);

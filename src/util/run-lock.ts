@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { processAlive } from "./process.js";
 
 export const LOCK_FILE = "run.lock";
 
@@ -36,11 +37,7 @@ function processStart(pid: number): string | null {
 
 /** Is the process that wrote `h` still running (same PID, and the same process when the start time is known)? */
 function alive(h: Holder): boolean {
-  try {
-    process.kill(h.pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ESRCH") return false;
-  }
+  if (!processAlive(h.pid)) return false;
   // a process killed with -9 stays a zombie until its parent reaps it: it holds nothing any more (state field 3 "Z")
   try {
     const stat = fs.readFileSync(`/proc/${h.pid}/stat`, "utf8");
