@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { depthPlan } from "../src/campaign/depth-plan.js";
 import { bestCheckpointOf, selectRuns, trainFlags } from "../src/campaign/plan.js";
-import { campaignPlan, QAT_CLAIM, qatRunId } from "../src/campaign/qat-plan.js";
+import { campaignPlan, qatRunId } from "../src/campaign/qat-plan.js";
+import { QAT_CLAIM } from "../src/report/codesign.js";
 import { learningRate } from "../src/train/schedule.js";
 
 describe("the campaign plan with the QAT runs", () => {
