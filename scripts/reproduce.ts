@@ -471,9 +471,11 @@ async function codesignStudy() {
     const cache = new Map();
     for (const network of [...QAT_NETS].reverse()) {
       for (const precision of PRECISIONS) {
-        for (const design of DESIGNS) {
-          const id = codesignRun(network, design, precision);
+        // a second seed only where the plan has one (students of ResNet-20: float, and C8's own at 4 bits)
+        for (const [design, seed] of DESIGNS.flatMap((d) => [1, 2].map((s) => [d, s] as const))) {
+          const id = codesignRun(network, design, precision, seed);
           const r = plan.runs.find((x) => x.id === id);
+          if (seed !== 1 && !r) continue;
           const base: DepthRun = { id, net: network, run: id.split("/")[1], method: r?.config.method ?? "", state: "not started", epoch: 0, epochs: r?.config.epochs ?? 0 };
           // the float runs are the depth study's, evaluated once (depthStudy)
           const st = !r ? base : (depthRunsSeen.find((x) => x.id === id) ?? (await evaluatePlanRun(plan, r, base)));
@@ -482,6 +484,8 @@ async function codesignStudy() {
             design,
             precision,
             run: id,
+            // what ran: the run's own config (the id's suffix only names it)
+            seed: r?.config.seed ?? seed,
             state: st.state,
             stateLabel: r ? stateLabel(st) : "not in the plan",
             testTop1: st.state === "done" && st.testTop1 !== undefined ? st.testTop1 : null,
@@ -497,6 +501,7 @@ async function codesignStudy() {
     `Float: the depth study's runs; 8-bit and 4-bit: the QAT runs of the campaign (src/campaign/qat-plan.ts). hls4ml at the reference configuration ` +
     `"${CODESIGN_HLS_REFERENCE}" with the trained widths (float: hls4ml's default ap_fixed<16,6>); PE array at "${CODESIGN_PE_REFERENCE}", ` +
     `its native 8-bit width at every precision (src/report/codesign.ts). Gap: test top-1 minus the own teacher's at the same precision. ` +
+    `A "-seed2" run is a second training seed of a student, from the same teacher. ` +
     `A run still training shows its progress, never a result.\n\n`;
   writeFileAtomic(path.join(out, "codesign.md"), intro + markdownTable(CODESIGN_HEADERS, codesignRows(points)));
   writeFileAtomic(path.join(out, "codesign.csv"), csvTable(CODESIGN_HEADERS, codesignRows(points)));

@@ -11,11 +11,12 @@ import { lower } from "../src/net/index.js";
 
 const C8: ClaimSpec = { id: "C8", claim: "", metric: "", paper: 0, unit: "pp", tolerance: 0.5, group: "accuracy", check: "more-than" };
 const hw = { bram18: 0, lut: 0, ff: 0, dsp: 0, latencyCycles: 0, fits: true, peInferencesPerSecond: 0, peDramBytes: 0 };
-const pt = (network: string, design: Design, precision: Precision, top1: number | null, hwOver = {}): CodesignPoint => ({
+const pt = (network: string, design: Design, precision: Precision, top1: number | null, hwOver = {}, seed = 1): CodesignPoint => ({
   network,
   design,
   precision,
-  run: `${network}/${precision === "float" ? "" : `qat${precision}-`}${design}`,
+  run: `${network}/${precision === "float" ? "" : `qat${precision}-`}${design}${seed === 1 ? "" : `-seed${seed}`}`,
+  seed,
   state: top1 === null ? "in progress" : "done",
   stateLabel: top1 === null ? "in progress (epoch 3 of 15)" : "done",
   testTop1: top1,
@@ -115,6 +116,19 @@ describe("claim C8", () => {
     const failed = { ...pt("resnet8", "remover", 8, null), state: "failed", stateLabel: "failed: loss not finite at epoch 2" } as CodesignPoint;
     const f = checkC8(C8, [...pts, pt("resnet8", "shortener", 4, null), failed]);
     expect(f.configuration).toMatch(/still training\): resnet8\/qat4-shortener in progress \(epoch 3 of 15\); the range leaves out \(cannot finish as they are\): resnet8\/qat8-remover failed: loss not finite at epoch 2$/);
+  });
+  it("a second seed's pair joins the range, paired seed with seed; the value stays the seed-1 pair's", () => {
+    // seed 2: remover -1.00 (0.89 against 0.90), shortener -2.00 (0.87 against 0.89): shortener minus remover -1.00
+    const seed2 = [pt("resnet20", "remover", 4, 0.89, {}, 2), pt("resnet20", "shortener", 4, 0.87, {}, 2)];
+    // listed before the seed-1 students, so a lookup that ignored the seed would take them
+    const c = checkC8(C8, [...all(2, 0.5).slice(0, 1), ...seed2, ...all(2, 0.5).slice(1)]);
+    expect(c.ours).toBeCloseTo(1.5, 9);
+    expect(c.configuration).toMatch(/elsewhere: resnet20 4-bit seed 2 -1\.00 pp$/);
+    expect([c.range!.min, c.range!.max].map((v) => +v.toFixed(6))).toEqual([-1, 1.5]);
+    // a seed-2 run still training leaves the range in progress, named
+    const training = checkC8(C8, [...all(0.5, 1.5), seed2[0], pt("resnet20", "shortener", 4, null, {}, 2)]);
+    expect(training.status).toBe("not at reference, range in progress");
+    expect(training.configuration).toMatch(/still training\): resnet20\/qat4-shortener-seed2 in progress/);
   });
   it("why it does not hold reads right whatever the gaps' signs", () => {
     // both students above their teachers: shortener +1.00, remover +0.70 (the shortener's gap is the larger, and it

@@ -15,10 +15,13 @@ describe("the campaign plan with the QAT runs", () => {
     expect(plan.runs.slice(0, depth.runs.length)).toEqual(depth.runs);
     const qat = plan.runs.slice(depth.runs.length).map((r) => r.id);
     const want = [8, 4].flatMap((b) => ["resnet20", "resnet8"].flatMap((n) => ["teacher", "teacher-shortenable", "remover", "shortener"].map((role) => `${n}/qat${b}-${role}`)));
-    expect([...qat].sort()).toEqual([...want].sort());
+    // and last, a second seed of C8's own two students
+    const seed2 = ["resnet20/qat4-remover-seed2", "resnet20/qat4-shortener-seed2"];
+    expect(qat.slice(-2)).toEqual(seed2);
+    expect([...qat.slice(0, -2)].sort()).toEqual([...want].sort());
     // C8's own four runs first, then group by group (network and precision), each group's teachers before its students
     expect(qat.slice(0, 4)).toEqual(["teacher", "teacher-shortenable", "remover", "shortener"].map((role) => qatRunId(QAT_CLAIM.net, QAT_CLAIM.bits, role as "teacher")));
-    for (let g = 0; g < qat.length; g += 4) {
+    for (let g = 0; g < qat.length - 2; g += 4) {
       const group = qat.slice(g, g + 4);
       expect(new Set(group.map((id) => id.replace(/-.*/, ""))).size, group.join(", ")).toBe(1);
       expect(group.map((id) => /remover|shortener/.test(id))).toEqual([false, false, true, true]);
@@ -44,6 +47,13 @@ describe("the campaign plan with the QAT runs", () => {
           expect(rest).toEqual(frest);
         }
       }
+    }
+    // the second seed differs from the first in its seed alone (same teacher, same split)
+    for (const m of ["remover", "shortener"] as const) {
+      const [s1, s2] = [1, 2].map((seed) => run(qatRunId(QAT_CLAIM.net, QAT_CLAIM.bits, m, seed)));
+      expect(s2.deps).toEqual(s1.deps);
+      expect(s2.config).toEqual({ ...s1.config, seed: 2 });
+      expect(s1.config.seed).toBe(1);
     }
     const ft = run("resnet8/qat4-teacher").config;
     expect([9, 10].map((e) => learningRate({ lr: ft.lr, gamma: ft.lrGamma, milestones: ft.lrMilestones }, e))).toEqual([0.01, 0.01 * 0.1]);

@@ -112,6 +112,8 @@ export interface CodesignPoint {
   precision: Precision;
   /** the campaign run it comes from, "<net>/<run>" */
   run: string;
+  /** the run's training seed: 1, or 2 for the second seed of some students (which share their teacher with seed 1) */
+  seed: number;
   state: RunOutcome;
   /** "in progress (epoch e of n)" etc. */
   stateLabel: string;
@@ -119,8 +121,12 @@ export interface CodesignPoint {
   hw: CodesignHardware;
 }
 
-/** The run of the campaign a design at a precision comes from (float: the depth study; else src/campaign/qat-plan.ts). */
-export const codesignRun = (network: string, d: Design, p: Precision) => (p === "float" ? `${network}/${d}` : `${network}/qat${p}-${d}`);
+/**
+ * The run of the campaign a design at a precision comes from (float: the depth study; else src/campaign/qat-plan.ts);
+ * a seed other than 1 is a suffix, as both plans name their second-seed students.
+ */
+export const codesignRun = (network: string, d: Design, p: Precision, seed = 1) =>
+  `${p === "float" ? `${network}/${d}` : `${network}/qat${p}-${d}`}${seed === 1 ? "" : `-seed${seed}`}`;
 
 /** test top-1 of a student minus its own teacher's (same network, same precision), in points; null unless both are done */
 export function codesignGap(pt: CodesignPoint, all: CodesignPoint[]): number | null {
@@ -193,6 +199,9 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
           x: sel.map((x) => x.hw[k]),
           y: sel.map((x) => 100 * x.testTop1!),
           marker: { symbol: SYMBOL[d], size: 11, color: COLOR[precisionLabel(p)] },
+          // the run names the point: a design can have two (a second seed)
+          text: sel.map((x) => x.run),
+          hovertemplate: `%{text}: %{y:.2f}%, ${k === "bram18" ? "BRAM18" : "LUT"} %{x}<extra></extra>`,
           xaxis: `x${axis}`,
           yaxis: `y${axis}`,
         });
@@ -302,7 +311,8 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
  * more than the tolerance; the other QAT pairs are reported beside it. In progress until those four runs are done.
  */
 export function checkC8(spec: ClaimSpec, points: CodesignPoint[], network: string = QAT_CLAIM.net, precision: Precision = QAT_CLAIM.bits): ClaimResult {
-  const at = (d: Design) => points.find((p) => p.network === network && p.precision === precision && p.design === d);
+  // the claim's value is the seed-1 pair's (fixed before the runs); a second seed's pair is part of the range
+  const at = (d: Design) => points.find((p) => p.network === network && p.precision === precision && p.design === d && p.seed === 1);
   const need = (["teacher", "remover", "teacher-shortenable", "shortener"] as Design[]).map(at);
   const missing = need.map((p, i) => (p ? p : { run: codesignRun(network, DESIGNS[i], precision), state: "not started", stateLabel: "not in the plan" }) as CodesignPoint).filter((p) => p.state !== "done");
   if (missing.length) return awaitingClaim(spec, missing.map((p) => ({ label: `${p.run} ${p.stateLabel}`, stuck: isStuck(p) })), "the campaign's QAT runs (src/campaign/qat-plan.ts): npm run campaign -- --status");
@@ -311,10 +321,11 @@ export function checkC8(spec: ClaimSpec, points: CodesignPoint[], network: strin
   const others = points
     .filter((p) => p.precision !== "float" && p.design === "shortener")
     .flatMap((s) => {
-      const r = points.find((p) => p.network === s.network && p.precision === s.precision && p.design === "remover");
+      const r = points.find((p) => p.network === s.network && p.precision === s.precision && p.design === "remover" && p.seed === s.seed);
       const gs = codesignGap(s, points);
       const gr = r ? codesignGap(r, points) : null;
-      return gs === null || gr === null ? [] : [{ where: `${s.network} ${precisionLabel(s.precision)}`, reference: s.network === network && s.precision === precision, v: gs - gr }];
+      const where = `${s.network} ${precisionLabel(s.precision)}${s.seed === 1 ? "" : ` seed ${s.seed}`}`;
+      return gs === null || gr === null ? [] : [{ where, reference: s.network === network && s.precision === precision && s.seed === 1, v: gs - gr }];
     });
   const fmt = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(2)} pp`;
   // the range is over every QAT pair, the claim's own among them; "elsewhere" lists the others
