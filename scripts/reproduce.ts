@@ -1,7 +1,7 @@
 /**
  * Reproduce the paper's claims C1-C8 (data/claims.json) and write every table and figure under figures/.
  *   npm run reproduce                 cost-model sweeps, accuracy of the committed checkpoints, a training smoke test
- *   npm run reproduce -- --only C3    one claim (its group is computed)
+ *   npm run reproduce -- --only C3    one claim (its group is computed; the other claims carry over in claims.json|md)
  *   npm run reproduce -- --full       first retrain ResNet-8 with the paper's schedule (hours), then the same
  * Ends with the claims table: per claim the value at its reference configuration (data/claims.json "references"),
  * whether it is within the tolerance, the sweep's min / median / max, whether the paper's value is attainable, and
@@ -15,6 +15,7 @@ import { initBackend } from "../src/backend/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { awaitingClaim, checkClaim, type ClaimResult, type ClaimSpec } from "../src/report/claims.js";
 import { claimsNotes, claimsTable, claimsTerminalTable } from "../src/report/claims-table.js";
+import { carriedOverNote, mergeClaims, parseClaimsFile, type ClaimsFile } from "../src/report/claims-file.js";
 import { accuracyFigure, depthFigure, trainingFigure, type Curve, type CurvePanel } from "../src/report/accuracy-figures.js";
 import { hlsClaimFigure, hlsResourceFigure, peClaimFigure, peFigure, type Figure } from "../src/report/figures.js";
 import { hlsClaim, hlsReferenceConfig, hlsReferenceRows, peClaim, peReferenceConfig, peReferenceRows, type HlsQuantity, type PeQuantity, type ReferenceSpec } from "../src/report/hardware-claims.js";
@@ -76,6 +77,17 @@ if (args.only && !specs.some((s) => s.id === args.only)) {
 }
 const wanted = (group: string) => !args.only || specs.find((s) => s.id === args.only)!.group === group;
 const out = path.resolve(args.out);
+// read before minutes of work, so that a damaged file stops the run at once
+const claimsJson = path.join(out, "claims.json");
+let earlierClaims: ClaimsFile | null = null;
+if (args.only && fs.existsSync(claimsJson)) {
+  try {
+    earlierClaims = parseClaimsFile(fs.readFileSync(claimsJson, "utf8"), claimsJson);
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(2);
+  }
+}
 fs.mkdirSync(out, { recursive: true });
 const figures: { fig: Figure; file: string }[] = [];
 const addFigure = (name: string, fig: Figure) => {
@@ -520,14 +532,13 @@ async function main() {
   if (pngError) console.log(`[reproduce] ${pngError}`);
   const env = { ...runEnvironment(), seconds: (performance.now() - t0) / 1000, timings };
   const ordered = specs.map((s) => results.find((r) => r.id === s.id)).filter((r): r is ClaimResult => !!r);
-  if (!args.only) {
-    writeFileAtomic(path.join(out, "claims.json"), JSON.stringify({ environment: env, claims: ordered }, null, 2) + "\n");
-    writeFileAtomic(path.join(out, "environment.json"), JSON.stringify(env, null, 2) + "\n");
-  }
-  const table = claimsTable(ordered);
-  if (!args.only) writeFileAtomic(path.join(out, "claims.md"), "# Claims: the paper's values, ours at the reference configuration, and the sweep's range\n\n" + table + "\n" + claimsNotes(ordered));
+  // a partial run rewrote its group's figures: its verdicts replace theirs in the file, the others carry over
+  const file = mergeClaims(specs.map((s) => s.id), ordered, { ...env, ...(args.only ? { only: args.only } : {}) }, earlierClaims);
+  writeFileAtomic(claimsJson, JSON.stringify(file, null, 2) + "\n");
+  if (!args.only) writeFileAtomic(path.join(out, "environment.json"), JSON.stringify(env, null, 2) + "\n");
+  writeFileAtomic(path.join(out, "claims.md"), "# Claims: the paper's values, ours at the reference configuration, and the sweep's range\n\n" + claimsTable(file.claims) + "\n" + claimsNotes(file.claims) + carriedOverNote(file));
   console.log("\n" + claimsTerminalTable(ordered));
-  if (!args.only) console.log(`(the full table with notes: ${path.relative(ROOT, path.join(out, "claims.md"))})`);
+  console.log(`(the full table with notes: ${path.relative(ROOT, path.join(out, "claims.md"))}${file.carriedOver ? `; it carries over ${Object.keys(file.carriedOver).join(", ")} from an earlier run` : ""})`);
   console.log(`[reproduce] done in ${((performance.now() - t0) / 1000).toFixed(0)} s; outputs in ${path.relative(ROOT, out) || "."}/`);
   if (invalidRuns.length) {
     console.error(`error: ${invalidRuns.length} finished run(s) do not verify, so they are not results (every other output is written):\n${invalidRuns.map((x) => `  ${x}`).join("\n")}`);
