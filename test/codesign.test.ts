@@ -24,9 +24,10 @@ const pt = (network: string, design: Design, precision: Precision, top1: number 
 });
 
 describe("hardware at the trained precision", () => {
-  it("hls4ml takes the trained widths (float: ap_fixed<16,6>), the accumulator their sum; the PE array stays at its native width", () => {
+  it("hls4ml takes the trained widths, the accumulator their sum (float: ap_fixed<16,6> everywhere); the PE array stays at its native width", () => {
     expect(hlsAtPrecision(DEFAULT_HLS4ML, 4)).toMatchObject({ weightBits: 4, actBits: 4, accBits: 8 });
-    expect(hlsAtPrecision(DEFAULT_HLS4ML, "float")).toMatchObject({ weightBits: 16, actBits: 16, accBits: 32 });
+    // hls4ml's default precision is every variable's, the accumulator's too (graph.py, HLSConfig.get_precision's fallback)
+    expect(hlsAtPrecision(DEFAULT_HLS4ML, "float")).toMatchObject({ weightBits: 16, actBits: 16, accBits: 16 });
     // the hls4ml reference configuration of data/claims.json (Resource strategy: weights in BRAM ROMs, LUT arithmetic)
     const claims = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "data", "claims.json"), "utf8"));
     const ref = hlsReferenceConfig(CODESIGN_HLS_REFERENCE, claims.references[CODESIGN_HLS_REFERENCE]);
@@ -68,7 +69,11 @@ describe("claim C8", () => {
     pt("resnet20", "teacher-shortenable", 4, 0.89),
     pt("resnet20", "shortener", 4, 0.89 - s / 100),
   ];
-  it("is in progress, naming the runs, until ResNet-20's four 4-bit runs are done", () => {
+  it("is in progress, naming the runs, until ResNet-20's four 4-bit runs are done with an accuracy", () => {
+    // "done" without a test accuracy (a record that lacks it) is not a result: its gap would be null, and null - x is -x
+    const noAccuracy = all(2, 0.5);
+    noAccuracy[1] = { ...noAccuracy[1], testTop1: null };
+    expect(checkC8(C8, noAccuracy)).toMatchObject({ status: "in progress", ours: null });
     const pts = all(2, 0.5);
     pts[3] = pt("resnet20", "shortener", 4, null);
     const c = checkC8(C8, pts);
@@ -116,6 +121,10 @@ describe("claim C8", () => {
     const failed = { ...pt("resnet8", "remover", 8, null), state: "failed", stateLabel: "failed: loss not finite at epoch 2" } as CodesignPoint;
     const f = checkC8(C8, [...pts, pt("resnet8", "shortener", 4, null), failed]);
     expect(f.configuration).toMatch(/still training\): resnet8\/qat4-shortener in progress \(epoch 3 of 15\); the range leaves out \(cannot finish as they are\): resnet8\/qat8-remover failed: loss not finite at epoch 2$/);
+    // every other pair done, one failed: the range is not the whole plan's, so "not attainable" cannot be said yet
+    const onlyFailed = checkC8(C8, [...all(0.5, 1.5), pt("resnet8", "shortener", 8, 0.8), failed]);
+    expect(onlyFailed).toMatchObject({ status: "not at reference, range in progress", attainable: null });
+    expect(onlyFailed.configuration).toMatch(/the range leaves out \(cannot finish as they are\): resnet8\/qat8-remover failed/);
   });
   it("a second seed's pair joins the range, paired seed with seed; the value stays the seed-1 pair's", () => {
     // seed 2: remover -1.00 (0.89 against 0.90), shortener -2.00 (0.87 against 0.89): shortener minus remover -1.00
@@ -151,7 +160,7 @@ describe("the codesign figure", () => {
     const fig = codesignFigure(pts, "resnet8");
     const data = fig.data as Trace[];
     const onAccuracy = data.filter((t) => (t.yaxis ?? "y") === "y" && t.x.some((x) => x !== null));
-    expect(onAccuracy.map((t) => t.name)).toEqual(["teacher, float", "Pareto front"]);
+    expect(onAccuracy.map((t) => t.name)).toEqual(["teacher, float", "Pareto front of the designs that fit"]);
     const strip = data.filter((t) => t.yaxis === "y3");
     // rows are DESIGNS' order: teacher 0, remover 1, teacher-shortenable 2, shortener 3
     expect(strip.map((t) => [t.name, t.x[0], t.y[0]])).toEqual([
@@ -172,6 +181,16 @@ describe("the codesign figure", () => {
     // DS190: 280 BRAM18 and 53,200 LUTs on the xc7z020
     expect(lines(fig)).toEqual([["x", 280], ["x2", 53_200]]);
     expect((fig.data as Trace[]).filter((t) => t.name.startsWith("xc7z020")).length).toBe(1);
+  });
+  it("draws the Pareto front over the designs that fit: a better design that does not fit is no choice", () => {
+    // (BRAM18, top-1): a fitting 4-bit remover (40, 80%) and teacher (60, 82%); a float teacher (120, 85%) that does not fit
+    const trained = [pt("resnet20", "remover", 4, 0.8, { bram18: 40 }), pt("resnet20", "teacher", 4, 0.82, { bram18: 60 }), pt("resnet20", "teacher", "float", 0.85, { bram18: 120, fits: false })];
+    const front = (codesignFigure(trained, "resnet20", "", PARTS.xc7z020).data as Trace[]).filter((t) => t.name.startsWith("Pareto"));
+    expect(front.map((t) => [t.name, t.x, t.y])).toEqual([
+      ["Pareto front of the designs that fit the xc7z020", [40, 60], [80, 82]],
+      // LUT: all 0 here, so the better fitting design alone
+      ["Pareto front of the designs that fit the xc7z020", [0], [82]],
+    ]);
   });
   it("has no strip once every design is trained", () => {
     const fig = codesignFigure([pt("resnet8", "teacher", "float", 0.83, { bram18: 120 })], "resnet8");

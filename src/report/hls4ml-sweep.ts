@@ -69,8 +69,8 @@ export interface HlsRow {
 /**
  * hls4ml's Latency strategy fully unrolls small reuse factors; large ones use the Resource strategy (weights in
  * BRAM), as its documentation advises for large layers: we switch at RF > 16 (our choice). Weights and activations
- * share the precision; the accumulator is twice as wide (our choice: wide enough for the products, as hls4ml's
- * default accumulator is wider than its inputs).
+ * share the precision; the accumulator is twice as wide (our choice: wide enough for the products; hls4ml's automatic
+ * precision inference, at granularity 'name', would make it wider still, a model-level default as wide as its inputs).
  */
 export function configFor(precision: number, rf: number, fifoDepth: Hls4mlConfig["fifoDepth"], flow: FlowName, part: string): Hls4mlConfig {
   return {
