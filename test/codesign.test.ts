@@ -192,6 +192,12 @@ describe("the codesign figure", () => {
       ["Pareto front of the designs that fit the xc7z020", [0], [82]],
     ]);
   });
+  it("says, under the title, that two markers of one kind are two seeds, when there are", () => {
+    const one = [pt("resnet20", "remover", 4, 0.8)];
+    const title = (ps: CodesignPoint[]) => (codesignFigure(ps, "resnet20", "note").layout.title as { text: string }).text;
+    expect(title(one)).toMatch(/<sub>note<\/sub>$/);
+    expect(title([...one, pt("resnet20", "remover", 4, 0.81, {}, 2)])).toMatch(/<sub>note; two markers of one kind: two training seeds of that student<\/sub>$/);
+  });
   it("has no strip once every design is trained", () => {
     const fig = codesignFigure([pt("resnet8", "teacher", "float", 0.83, { bram18: 120 })], "resnet8");
     expect(fig.layout.yaxis3).toBeUndefined();

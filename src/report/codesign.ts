@@ -272,6 +272,9 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
     data.push({ type: "scatter", mode: "lines", name: `${precisionLabel(prec)}, no result yet: its cost (strip above)`, legendgroup: `pending-${prec}`, x: [null], y: [null], line: { color: COLOR[precisionLabel(prec)], width: 1, dash: "dot" }, hoverinfo: "skip" });
   }
   const accDomain = pending.length ? [0, 0.74] : [0, 1];
+  // two markers of one design and precision are two seeds: say so where the eye first looks for it
+  const seeds = pts.some((p) => p.seed !== 1) ? "two markers of one kind: two training seeds of that student" : "";
+  const subtitle = [note, seeds].filter(Boolean).join("; ");
   const strip = (anchor: string, labels: boolean) => ({
     domain: [0.8, 1],
     anchor,
@@ -287,7 +290,7 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
   return {
     data,
     layout: {
-      title: { text: `${network}: accuracy against hardware at the trained precision (hls4ml reference configuration)${note ? `<br><sub>${note}</sub>` : ""}` },
+      title: { text: `${network}: accuracy against hardware at the trained precision (hls4ml reference configuration)${subtitle ? `<br><sub>${subtitle}</sub>` : ""}` },
       // explicit domains: both panels show even before any run has an accuracy to draw
       xaxis: { title: { text: "BRAM18" }, domain: [0, 0.45], rangemode: "tozero" },
       xaxis2: { title: { text: "LUT" }, domain: [0.55, 1], anchor: "y2", rangemode: "tozero" },
