@@ -492,9 +492,10 @@ const notebooks: Record<string, Cell[]> = {
       "## Claim C8",
       "",
       "SkipShortener's gap to its own teacher minus SkipRemover's, on ResNet-20 at 4 bits; the claim needs more than",
-      "the tolerance fixed in `data/claims.json` before any QAT run. The other QAT pairs are its range, and so is a",
-      "second seed of the claim's own two students (same teachers): a single pair's difference is at the size of the",
-      "seed-to-seed spread, so the second pair shows whether its sign is noise. The value stays the first pair's.",
+      "the tolerance fixed in `data/claims.json` before any QAT run. The other QAT pairs (networks, precisions) are its",
+      "range. A second seed of the claim's own two students (same teachers) is reported beside it, not in the range: a",
+      "single pair's difference is at the size of the seed-to-seed spread, so the second pair shows whether its sign is",
+      "noise. The value stays the first pair's.",
     ),
     verdicts(["C8"]),
     md(

@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { depthPlan } from "../src/campaign/depth-plan.js";
 import { bestCheckpointOf, selectRuns, trainFlags } from "../src/campaign/plan.js";
-import { campaignPlan, qatRunId } from "../src/campaign/qat-plan.js";
-import { QAT_CLAIM } from "../src/report/codesign.js";
+import { campaignPlan, QAT_NETS, qatRunId } from "../src/campaign/qat-plan.js";
+import { codesignRun, QAT_CLAIM, type Design, type Precision } from "../src/report/codesign.js";
 import { learningRate } from "../src/train/schedule.js";
 
 describe("the campaign plan with the QAT runs", () => {
@@ -54,6 +54,15 @@ describe("the campaign plan with the QAT runs", () => {
       expect(s2.deps).toEqual(s1.deps);
       expect(s2.config).toEqual({ ...s1.config, seed: 2 });
       expect(s1.config.seed).toBe(1);
+    }
+    // the codesign view finds each run by the id codesignRun builds from its network, design, precision and seed: a
+    // run it cannot name would silently drop out of the figure and of C8
+    for (const r of plan.runs.filter((x) => x.config.method === "remover" || x.config.method === "shortener" || x.config.method === "finetune" || (x.config.method === "teacher" && (x.id.startsWith("resnet8/") || x.id.startsWith("resnet20/"))))) {
+      const c = r.config;
+      const design = (c.method === "remover" || c.method === "shortener" ? c.method : c.form === "plain" ? "teacher" : "teacher-shortenable") as Design;
+      const precision = (c.quantWeightBits ? c.quantWeightBits : "float") as Precision;
+      if (!(QAT_NETS as string[]).includes(c.net)) continue;
+      expect(codesignRun(c.net, design, precision, c.seed), `${r.id}`).toBe(r.id);
     }
     const ft = run("resnet8/qat4-teacher").config;
     expect([9, 10].map((e) => learningRate({ lr: ft.lr, gamma: ft.lrGamma, milestones: ft.lrMilestones }, e))).toEqual([0.01, 0.01 * 0.1]);

@@ -16,9 +16,9 @@
  * published; this is 15 + 14 (ResNet-8) or 15 + 20 (ResNet-20) epochs per method and precision, 256 epochs in all
  * (8 fine-tunes of 15, 4 students of 20 and 4 of 14).
  *
- * Then a second seed of C8's two students (same QAT teachers, seed 2), last of all: C8's seed-1 difference of gaps came
+ * Then (40 epochs more) a second seed of C8's two students (same QAT teachers, seed 2), last of all: C8's seed-1 difference of gaps came
  * out at the size of the float students' seed-to-seed spread (0.3 pp), so a second pair tells whether its sign is
- * noise. C8's value stays the seed-1 pair's, as fixed before the runs; the seed-2 pair joins its range.
+ * noise. C8's value stays the seed-1 pair's, as fixed before the runs; the seed-2 pair is reported beside it.
  */
 import { skipCount } from "../net/index.js";
 import type { NetName, TrainConfig } from "../train/config.js";
