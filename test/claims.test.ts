@@ -2,7 +2,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkClaim, CLAIM_STATUSES, distribution, type ClaimResult, type ClaimSpec } from "../src/report/claims.js";
+import { checkClaim, CLAIM_STATUSES, distribution, signedPp, type ClaimResult, type ClaimSpec } from "../src/report/claims.js";
+import { fixed2 } from "../src/report/table.js";
 import { claimsNotes, claimsTable, claimsTerminalTable } from "../src/report/claims-table.js";
 import { carriedOverNote, parseClaimsFile } from "../src/report/claims-file.js";
 import { hlsReferenceConfig, peReferenceConfig, ReferenceError, type ReferenceSpec } from "../src/report/hardware-claims.js";
@@ -138,5 +139,20 @@ describe("the claims table", () => {
     expect(m![1], "ARTIFACT.md's claims table: copy it from figures/claims.md").toBe(table);
     // as scripts/reproduce.ts writes it (after a partial run, with the line naming the claims it carried over)
     expect(fs.readFileSync(path.join(ROOT, "figures", "claims.md"), "utf8")).toBe("# Claims: the paper's values, ours at the reference configuration, and the sweep's range\n\n" + table + "\n" + claimsNotes(claims) + carriedOverNote(file));
+  });
+});
+
+describe("numbers as the reports write them", () => {
+  it("never a negative zero: two equal gaps subtracted in floating point read 0.00", () => {
+    // -0.36 - (-0.36) computed from test top-1 values: 100 * (0.8249 - 0.8285) - 100 * (0.8292 - 0.8328)
+    const d = 100 * (0.8249 - 0.8285) - 100 * (0.8292 - 0.8328);
+    expect(d).not.toBe(0);
+    expect(signedPp(d)).toBe("+0.00 pp");
+    expect(signedPp(-0.004)).toBe("+0.00 pp");
+    expect(signedPp(-0.006)).toBe("-0.01 pp");
+    expect(fixed2(-1e-15)).toBe("0.00");
+    expect(claimsTable([{ ...({} as ClaimResult), id: "C8", paper: 0, tolerance: 0.5, unit: "pp", check: "more-than", ours: -1e-15, atReference: false, range: distribution([-1e-15, -0.88]), attainable: false, status: "not attainable" }]).split("\n")[2]).toBe(
+      "| C8 | > 0.5pp | 0.00pp | no | -0.88pp / -0.44pp / 0.00pp (2 designs) | no | not attainable |",
+    );
   });
 });

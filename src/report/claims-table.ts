@@ -1,13 +1,13 @@
 /** The claims table `npm run reproduce` prints and writes (figures/claims.md), and the notes under it. */
 import type { ClaimResult } from "./claims.js";
-import { markdownTable } from "./table.js";
+import { markdownTable, toFixedNoNegZero } from "./table.js";
 
 /**
  * A value with its unit. Points (pp: the accuracy claims) get 2 decimals: they are differences of test top-1 values
  * k/10,000, multiples of 0.01 pp, and with one decimal a loss of 0.96 and one of 1.04 would both read "1.0pp"
  * against "> 1pp", one "no" and the other "yes". The hardware claims' percentages keep 1 decimal.
  */
-const v = (x: number | null | undefined, unit: string) => (x === null || x === undefined || !Number.isFinite(x) ? "-" : `${x.toFixed(unit === "pp" ? 2 : 1)}${unit}`);
+const v = (x: number | null | undefined, unit: string) => (x === null || x === undefined || !Number.isFinite(x) ? "-" : `${toFixedNoNegZero(x, unit === "pp" ? 2 : 1)}${unit}`);
 const yesNo = (b: boolean | null) => (b === null ? "-" : b ? "yes" : "no");
 
 /**

@@ -4,6 +4,7 @@
  * tolerance; and over the sweep, whether the paper's value lies inside the range the mechanism allows
  * ("attainable"). One status from a fixed vocabulary sums both up (ARTIFACT.md explains each).
  */
+import { toFixedNoNegZero } from "./table.js";
 export interface ClaimSpec {
   id: string;
   claim: string;
@@ -71,6 +72,12 @@ export const CLAIM_RESOLUTION = 1e-6;
 const PER_UNIT = 1e6; // 1 / CLAIM_RESOLUTION
 /** v rounded to CLAIM_RESOLUTION (as the double nearest the decimal: 0.33, not 0.32999999999999996) */
 export const decided = (v: number) => Math.round(v * PER_UNIT) / PER_UNIT;
+
+/** A gap in points with its sign: a difference of two equal gaps computed as -1e-16 reads "+0.00 pp", not "-0.00 pp". */
+export const signedPp = (v: number) => {
+  const s = toFixedNoNegZero(v, 2);
+  return `${s.startsWith("-") ? "" : "+"}${s} pp`;
+};
 
 /** does v pass the check? at-least is inclusive (v >= paper - tolerance), more-than strict, within inclusive */
 export const within = (spec: Pick<ClaimSpec, "check" | "paper" | "tolerance">, v: number) => {

@@ -18,7 +18,7 @@
 import { cifarResNet, lower, resnet8, withAllSkips, type LayerGraph, type NetSpec } from "../net/index.js";
 import { hls4mlCost, type FpgaPart, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
 import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
-import { awaitingClaim, checkClaim, decided, distribution, type ClaimResult, type ClaimSpec } from "./claims.js";
+import { awaitingClaim, checkClaim, decided, distribution, signedPp, type ClaimResult, type ClaimSpec } from "./claims.js";
 import { isStuck, type RunOutcome } from "./depth.js";
 import type { Figure, Trace } from "./plot-style.js";
 import { fixed2, type Cell } from "./table.js";
@@ -344,7 +344,7 @@ export function checkC8(spec: ClaimSpec, points: CodesignPoint[], network: strin
   const inRange = pairs.filter((o) => o.seed === 1);
   const elsewhere = inRange.filter((o) => !o.reference);
   const repeats = pairs.filter((o) => o.seed !== 1);
-  const fmt = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(2)} pp`;
+  const fmt = signedPp;
   // The range is partial while other QAT runs train, or without a run that failed (the next `npm run campaign`
   // retries it) or is invalid (its reason says what a person must do): say which are not in it, and why. Either way
   // it is not complete, so "not attainable" cannot be said yet. Other seeds are not in the range, so they do not hold it up.

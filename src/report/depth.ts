@@ -4,7 +4,7 @@
  * shows as "in progress (epoch e of n)" and never counts as a result.
  */
 import { fixed2, type Cell } from "./table.js";
-import { awaitingClaim, checkClaim, distribution, type ClaimResult, type ClaimSpec } from "./claims.js";
+import { awaitingClaim, checkClaim, distribution, signedPp, type ClaimResult, type ClaimSpec } from "./claims.js";
 
 /** failed: its last attempt ended in an error (failed.json); invalid: finished, but its files do not verify (src/campaign/verify.ts) */
 export type RunOutcome = "done" | "in progress" | "not started" | "failed" | "invalid";
@@ -68,7 +68,7 @@ export function depthRows(runs: DepthRun[]): Cell[][] {
   });
 }
 
-const fmtGap = (g: number) => `${g >= 0 ? "+" : ""}${g.toFixed(2)} pp`;
+const fmtGap = signedPp;
 const find = (runs: DepthRun[], id: string) => runs.find((r) => r.id === id);
 
 /** Students of ResNet-8 and ResNet-20 of the depth study, each against its teacher: [name, gap] (done ones only). */
