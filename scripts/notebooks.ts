@@ -498,6 +498,8 @@ const notebooks: Record<string, Cell[]> = {
       "noise. The value stays the first pair's.",
     ),
     verdicts(["C8"]),
+    md("Where the value comes from: each pair's gaps, the other pairs (the range), and the second seed beside them."),
+    code('console.log(verdicts.find((c: { id: string }) => c.id === "C8").configuration.split("; ").join("\\n"));'),
     md(
       "## What this notebook showed",
       "",
