@@ -179,8 +179,8 @@ const PART_COLOR = "#999";
 
 /**
  * Accuracy (test top-1) against BRAM18 and against LUT for one network: a marker per design and precision (only
- * finished runs have an accuracy), and the Pareto front of each panel over the designs that fit `part`. `note` goes under the title (the paper's
- * headline savings, for orientation; they are not ours). `part`: the reference's FPGA, whose BRAM18 and LUT totals
+ * finished runs have an accuracy), and the Pareto front of each panel over the designs that fit (the table's "fits":
+ * the reference part). `note` goes under the title (the paper's headline savings, for orientation; they are not ours). `part`: the reference's FPGA, whose BRAM18 and LUT totals
  * are drawn as a line in their panel, since whether a design fits at all is a designer's first question (the table's
  * "fits" column checks every resource; a line shows its panel's alone).
  */
