@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkClaim, CLAIM_STATUSES, distribution, signedPp, type ClaimResult, type ClaimSpec } from "../src/report/claims.js";
-import { fixed2 } from "../src/report/table.js";
+import { fixed2, markdownTable } from "../src/report/table.js";
 import { claimsNotes, claimsTable, claimsTerminalTable } from "../src/report/claims-table.js";
 import { carriedOverNote, parseClaimsFile } from "../src/report/claims-file.js";
 import { hlsReferenceConfig, peReferenceConfig, ReferenceError, type ReferenceSpec } from "../src/report/hardware-claims.js";
@@ -151,6 +151,8 @@ describe("numbers as the reports write them", () => {
     expect(signedPp(-0.004)).toBe("+0.00 pp");
     expect(signedPp(-0.006)).toBe("-0.01 pp");
     expect(fixed2(-1e-15)).toBe("0.00");
+    // a bare number cell of a table goes through the same rule
+    expect(markdownTable(["gap"], [[-1e-15]]).split("\n")[2]).toBe("| 0.00 |");
     expect(claimsTable([{ ...({} as ClaimResult), id: "C8", paper: 0, tolerance: 0.5, unit: "pp", check: "more-than", ours: -1e-15, atReference: false, range: distribution([-1e-15, -0.88]), attainable: false, status: "not attainable" }]).split("\n")[2]).toBe(
       "| C8 | > 0.5pp | 0.00pp | no | -0.88pp / -0.44pp / 0.00pp (2 designs) | no | not attainable |",
     );

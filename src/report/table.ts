@@ -1,19 +1,19 @@
 /** Markdown and CSV tables from rows of plain values. */
 export type Cell = string | number | boolean | null | undefined;
 
-/**
- * A measured value to 2 decimals, as a string, so that one which happens to be whole still shows them ("86.00", not
- * "86": fmt prints whole numbers bare, as counts should be); null or undefined gives an empty cell.
- */
 /** a number's toFixed, but never a negative zero: -1e-16 (two equal values subtracted in floating point) reads 0.00 */
 export const toFixedNoNegZero = (v: number, digits: number): string => {
   const s = v.toFixed(digits);
   return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
 };
 
+/**
+ * A measured value to 2 decimals, as a string, so that one which happens to be whole still shows them ("86.00", not
+ * "86": fmt prints whole numbers bare, as counts should be); null or undefined gives an empty cell.
+ */
 export const fixed2 = (v: number | null | undefined): string => (v === null || v === undefined ? "" : toFixedNoNegZero(v, 2));
 
-const fmt = (v: Cell): string => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v === null || v === undefined ? "" : String(v));
+const fmt = (v: Cell): string => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : toFixedNoNegZero(v, 2)) : v === null || v === undefined ? "" : String(v));
 
 export function markdownTable(headers: string[], rows: Cell[][]): string {
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
