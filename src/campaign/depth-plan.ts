@@ -20,7 +20,7 @@
 import { skipCount } from "../net/index.js";
 import { DEFAULT_CONFIG, type NetName, type TrainConfig } from "../train/config.js";
 import { buildNet } from "../train/tailor.js";
-import { DEPTH_ROOT } from "./paths.js";
+import { DEPTH_ROOT, seededRunId } from "./paths.js";
 import { bestCheckpointOf, validatePlan, type Plan, type PlannedRun } from "./plan.js";
 
 export const DEPTH_NETS: NetName[] = ["resnet56", "resnet20", "resnet8"];
@@ -67,15 +67,15 @@ export function depthPlan(root = DEPTH_ROOT): Plan {
     teachers.push({ id: id("teacher"), deps: [], config: cfg({ net, method: "teacher", form: "plain", ...TEACHER_SCHEDULE }) });
     teachers.push({ id: id("teacher-shortenable"), deps: [], config: cfg({ net, method: "teacher", form: "shortenable", ...TEACHER_SCHEDULE }) });
     const skips = skipCount(buildNet({ net, form: "plain" }));
-    const student = (method: "remover" | "shortener", seed: number, suffix = ""): PlannedRun => {
+    const student = (method: "remover" | "shortener", seed: number): PlannedRun => {
       const t = id(method === "remover" ? "teacher" : "teacher-shortenable");
       return {
-        id: id(method + suffix),
+        id: seededRunId(id(method), seed),
         deps: [t],
         config: cfg({ net, method, form: method === "remover" ? "plain" : "shortenable", teacher: bestCheckpointOf(plan, t), seed, ...studentSchedule(skips) }),
       };
     };
-    const seeds2 = net === "resnet20" ? [student("remover", 2, "-seed2"), student("shortener", 2, "-seed2")] : [];
+    const seeds2 = net === "resnet20" ? [student("remover", 2), student("shortener", 2)] : [];
     students.unshift(student("remover", 1), student("shortener", 1), ...seeds2);
     baselines.push({ id: id("noskip"), deps: [], config: cfg({ net, method: "noskip", form: "plain", ...TEACHER_SCHEDULE }) });
   }

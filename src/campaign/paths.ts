@@ -2,3 +2,5 @@
 export const DEPTH_ROOT = "data/runs/depth";
 /** the running campaign's pid, in its plan's root */
 export const CAMPAIGN_PID = "campaign.pid";
+/** A run id for a training seed: "-seed<s>" appended unless it is 1 (both plans, and the reports that look runs up) */
+export const seededRunId = (id: string, seed: number) => (seed === 1 ? id : `${id}-seed${seed}`);

@@ -16,14 +16,15 @@
  * published; this is 15 + 14 (ResNet-8) or 15 + 20 (ResNet-20) epochs per method and precision, 256 epochs in all
  * (8 fine-tunes of 15, 4 students of 20 and 4 of 14).
  *
- * Then (40 epochs more) a second seed of C8's two students (same QAT teachers, seed 2), last of all: C8's seed-1 difference of gaps came
- * out at the size of the float students' seed-to-seed spread (0.3 pp), so a second pair tells whether its sign is
- * noise. C8's value stays the seed-1 pair's, as fixed before the runs; the seed-2 pair is reported beside it.
+ * Then (40 epochs more) a second seed of C8's two students (same QAT teachers, seed 2), last of all: C8's seed-1
+ * difference of gaps came out at the size of the float students' seed-to-seed spread (0.3 pp), so a second pair tells
+ * whether its sign is noise. C8's value stays the seed-1 pair's, as fixed before the runs; the seed-2 pair is reported beside it.
  */
 import { skipCount } from "../net/index.js";
 import type { NetName, TrainConfig } from "../train/config.js";
 import { buildNet } from "../train/tailor.js";
 import { DEPTH_COMMON, depthPlan, studentSchedule } from "./depth-plan.js";
+import { seededRunId } from "./paths.js";
 import { bestCheckpointOf, validatePlan, type Plan, type PlannedRun } from "./plan.js";
 import { DEFAULT_CONFIG } from "../train/config.js";
 import { QAT_CLAIM } from "../report/codesign.js";
@@ -37,7 +38,7 @@ export const QAT_FINETUNE_SCHEDULE = { epochs: 15, lr: 0.01, lrMilestones: [10] 
 
 /** "<net>/qat<bits>-<role>", "-seed<s>" appended for a seed other than 1 (as the depth study names its seed-2 students) */
 export const qatRunId = (net: string, bits: number, role: "teacher" | "teacher-shortenable" | "remover" | "shortener", seed = 1) =>
-  `${net}/qat${bits}-${role}${seed === 1 ? "" : `-seed${seed}`}`;
+  seededRunId(`${net}/qat${bits}-${role}`, seed);
 /** the seeds of C8's own students (QAT_CLAIM); every other QAT run has seed 1 */
 export const QAT_CLAIM_SEEDS = [1, 2];
 

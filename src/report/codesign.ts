@@ -15,6 +15,7 @@
  *   with the trained precision (a float network would first be quantised to 8 bits to run on it at all).
  * Pure: the accuracies come in from the caller (scripts/reproduce.ts evaluates the committed checkpoints).
  */
+import { seededRunId } from "../campaign/paths.js";
 import { cifarResNet, lower, resnet8, withAllSkips, type LayerGraph, type NetSpec } from "../net/index.js";
 import { hls4mlCost, type FpgaPart, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
 import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
@@ -128,8 +129,7 @@ export interface CodesignPoint {
  * The run of the campaign a design at a precision comes from (float: the depth study; else src/campaign/qat-plan.ts);
  * a seed other than 1 is a suffix, as both plans name their second-seed students.
  */
-export const codesignRun = (network: string, d: Design, p: Precision, seed = 1) =>
-  `${p === "float" ? `${network}/${d}` : `${network}/qat${p}-${d}`}${seed === 1 ? "" : `-seed${seed}`}`;
+export const codesignRun = (network: string, d: Design, p: Precision, seed = 1) => seededRunId(p === "float" ? `${network}/${d}` : `${network}/qat${p}-${d}`, seed);
 
 /** test top-1 of a student minus its own teacher's (same network, same precision), in points; null unless both are done */
 export function codesignGap(pt: CodesignPoint, all: CodesignPoint[]): number | null {
