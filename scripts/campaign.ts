@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { campaignPlan } from "../src/campaign/qat-plan.js";
+import { recipePlan } from "../src/campaign/recipe-plan.js";
 import { CAMPAIGN_PID } from "../src/campaign/paths.js";
 import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
@@ -33,7 +34,7 @@ import { heapReuseEnv, num, parseCli } from "./cli.js";
 const EXIT_STOPPED = 75; // scripts/train.ts: stopped on request, checkpoint written
 
 const args = parseCli("Usage: npm run campaign -- [options]", {
-  plan: { type: "string", help: "depth (the depth study, src/campaign/depth-plan.ts, then the QAT runs, src/campaign/qat-plan.ts) or a plan .json file", default: "depth" },
+  plan: { type: "string", help: "depth (the depth study, src/campaign/depth-plan.ts, then the QAT runs, src/campaign/qat-plan.ts), recipe (the authors' 200-epoch ResNet-8 recipe, src/campaign/recipe-plan.ts) or a plan .json file", default: "depth" },
   lanes: { type: "string", help: "training processes at once (each on cores/lanes threads)", default: "2" },
   only: { type: "string", help: "comma-separated run ids or nets (resnet8/teacher, resnet20); their deps must be done or included" },
   data: { type: "string", help: "CIFAR-10 binary directory passed to every run (default: data/cifar10, built from ../shared/data when absent)" },
@@ -44,7 +45,8 @@ const args = parseCli("Usage: npm run campaign -- [options]", {
   stop: { type: "boolean", help: "stop the running campaign of this plan (SIGTERM) and wait until it has stopped" },
 });
 
-const plan: Plan = args.plan === "depth" ? campaignPlan() : loadPlanFile(args.plan);
+const BUILT_IN: Record<string, () => Plan> = { depth: campaignPlan, recipe: recipePlan };
+const plan: Plan = BUILT_IN[args.plan] ? BUILT_IN[args.plan]() : loadPlanFile(args.plan);
 const runs = selectRuns(plan, args.only);
 const lanes = num("lanes", args.lanes, { int: true, min: 1 });
 const refresh = num("refresh", args.refresh, { min: 1 });

@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { CAMPAIGN_PID, DEPTH_ROOT } from "../src/campaign/paths.js";
+import { CAMPAIGN_PID, PLAN_ROOTS } from "../src/campaign/paths.js";
 import { livePid } from "../src/util/process.js";
 
 export interface FlagSpec {
@@ -101,10 +101,14 @@ export function heapReuseEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proc
  * of CPU), and on 1 thread it evaluated 10,000 ResNet-56 images in 2.5 minutes (this machine, 2026-11-26).
  * Unless OMP_NUM_THREADS says otherwise, compute on one thread then, and say so.
  */
-export function shareCoresWithCampaign(pidFile = path.resolve(__dirname, "..", DEPTH_ROOT, CAMPAIGN_PID), env: NodeJS.ProcessEnv = process.env): number | null {
+export function shareCoresWithCampaign(
+  pidFiles = PLAN_ROOTS.map((root) => path.resolve(__dirname, "..", root, CAMPAIGN_PID)),
+  env: NodeJS.ProcessEnv = process.env,
+): number | null {
   if (env.OMP_NUM_THREADS) return null;
-  const pid = livePid(pidFile);
-  if (pid === null || pid === process.pid || pid === process.ppid) return null;
+  const found = pidFiles.map((f) => ({ pidFile: f, pid: livePid(f) })).find(({ pid }) => pid !== null && pid !== process.pid && pid !== process.ppid);
+  if (!found) return null;
+  const { pidFile, pid } = found;
   env.OMP_NUM_THREADS = "1";
   console.error(`[tailor] a training campaign is running (pid ${pid}, ${pidFile}): computing on 1 thread beside it (set OMP_NUM_THREADS to choose, or stop it: npm run campaign -- --stop)`);
   return pid;

@@ -36,7 +36,7 @@ const setup = (...more: string[]) =>
     'import * as fs from "fs";',
     'import * as tslab from "tslab";',
     'import { figureDisplay, savedFigure } from "../dist/report/notebook.js";',
-    'import { markdownTable } from "../dist/report/table.js";',
+    'import { markdownTable } from "../dist/util/table.js";',
     ...more,
     "const fig = figureDisplay(tslab);",
     "const show = (f: any, what = \"the figure\") =>",

@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
+import { method } from "../src/experiment/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { CONFIG_HELP, ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
 import { CheckpointError, modelFromCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
@@ -19,7 +20,7 @@ import { describeConfigMismatch, recordedConfig } from "../src/train/config-comp
 import { teacherQuantMismatch } from "../src/train/quant.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
 import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, verifyBestOnResume } from "../src/train/run-folder.js";
-import { methodPlan, newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
 import { configFromTeacher } from "../src/train/teacher-check.js";
 import { acquireRunLock } from "../src/util/run-lock.js";
 import { runEnvironment } from "../src/util/env.js";
@@ -102,7 +103,7 @@ let runFolder: string | null = null;
 async function main() {
   let config = configFromArgs();
   // the teacher decides the network: read and check it before anything is written or decoded
-  const plan = methodPlan(config.method);
+  const plan = method(config.method);
   if (config.teacher && !plan.kd && !plan.fromTeacher) throw new ConfigError(`--teacher: --method ${config.method} does not use a teacher`);
   const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
   if (teacherCkpt) config = configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys);

@@ -101,18 +101,20 @@ describe("beside a running campaign", () => {
     console.error = () => {};
     const child = spawn("sleep", ["30"]);
     try {
-      expect(shareCoresWithCampaign(pidFile, {})).toBeNull();
+      expect(shareCoresWithCampaign([pidFile], {})).toBeNull();
       fs.writeFileSync(pidFile, `${child.pid}\n`);
       const env: NodeJS.ProcessEnv = {};
-      expect(shareCoresWithCampaign(pidFile, env)).toBe(child.pid);
+      expect(shareCoresWithCampaign([pidFile], env)).toBe(child.pid);
       expect(env.OMP_NUM_THREADS).toBe("1");
+      // any of the plans' pid files: the first one here names no campaign
+      expect(shareCoresWithCampaign([path.join(dir, "other-plan.pid"), pidFile], {})).toBe(child.pid);
       const chosen: NodeJS.ProcessEnv = { OMP_NUM_THREADS: "2" };
-      expect(shareCoresWithCampaign(pidFile, chosen)).toBeNull();
+      expect(shareCoresWithCampaign([pidFile], chosen)).toBeNull();
       expect(chosen.OMP_NUM_THREADS).toBe("2");
       child.kill();
       await new Promise((r) => child.once("exit", r));
       const after: NodeJS.ProcessEnv = {};
-      expect(shareCoresWithCampaign(pidFile, after)).toBeNull();
+      expect(shareCoresWithCampaign([pidFile], after)).toBeNull();
       expect(after.OMP_NUM_THREADS).toBeUndefined();
     } finally {
       console.error = quiet;

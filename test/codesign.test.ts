@@ -6,10 +6,11 @@ import { DEFAULT_HLS4ML, PARTS } from "../src/hw/hls4ml/index.js";
 import { DEFAULT_PE_ARRAY } from "../src/hw/pe-array/index.js";
 import type { ClaimSpec } from "../src/report/claims.js";
 import { hlsReferenceConfig } from "../src/report/hardware-claims.js";
-import { checkC8, CODESIGN_HLS_REFERENCE, codesignFigure, codesignGap, codesignHardware, designNet, hlsAtPrecision, neverTruncatingAccBits, paretoFront, paperHeadline, type CodesignPoint, type Design, type Precision } from "../src/report/codesign.js";
+import { roleNet as designNet, type Precision } from "../src/experiment/index.js";
+import { checkC8, CODESIGN_HLS_REFERENCE, codesignFigure, codesignGap, codesignHardware, hlsAtPrecision, neverTruncatingAccBits, paretoFront, paperHeadline, type CodesignPoint, type Design } from "../src/report/codesign.js";
 import { lower } from "../src/net/index.js";
 
-const C8: ClaimSpec = { id: "C8", claim: "", metric: "", paper: 0, unit: "pp", tolerance: 0.5, group: "accuracy", check: "more-than" };
+const C8: ClaimSpec = { id: "C8", claim: "", metric: "", paper: 0, unit: "pp", tolerance: 0.5, group: "accuracy", check: "more-than", scope: { net: "resnet20", bits: 4, seeds: [1, 2] } };
 const hw = { bram18: 0, lut: 0, ff: 0, dsp: 0, latencyCycles: 0, fits: true, peInferencesPerSecond: 0, peDramBytes: 0 };
 const pt = (network: string, design: Design, precision: Precision, top1: number | null, hwOver = {}, seed = 1): CodesignPoint => ({
   network,
@@ -153,7 +154,7 @@ describe("claim C8", () => {
     expect(checkC8(C8, all(1, 1)).reason).toMatch(/^SkipShortener does as well as SkipRemover, each against its own teacher/);
   });
   it("the paper's headline savings come from the claims' own values", () => {
-    const specs = [{ ...C8, id: "C1", paper: 34, unit: "%", quantity: "bram18" }, { ...C8, id: "C3", paper: 16, unit: "%", quantity: "lut" }];
+    const specs: ClaimSpec[] = [{ ...C8, id: "C1", paper: 34, unit: "%", quantity: "bram18" }, { ...C8, id: "C3", paper: 16, unit: "%", quantity: "lut" }];
     expect(paperHeadline(specs)).toBe('the paper\'s headline hls4ml savings ("up to", its own designs): BRAM 34%, LUT 16% saved');
   });
 });

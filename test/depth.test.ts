@@ -57,7 +57,7 @@ describe("the depth plan", () => {
 });
 
 describe("the depth report", () => {
-  const spec: ClaimSpec = { id: "C7b", claim: "", metric: "", paper: 0, unit: "pp", tolerance: 1, group: "accuracy", check: "more-than", and: { metric: "", paper: 0, tolerance: 1, check: "at-least" } };
+  const spec: ClaimSpec = { id: "C7b", claim: "", metric: "", paper: 0, unit: "pp", tolerance: 1, group: "accuracy", check: "more-than", and: { metric: "", paper: 0, tolerance: 1, check: "at-least" }, scope: { shallow: "resnet8", deep: "resnet56" } };
   const done = (id: string, method: string, testTop1: number, reference?: string): DepthRun => ({ id, net: id.split("/")[0], run: id.split("/")[1], method, reference, state: "done", epoch: 40, epochs: 40, bestEpoch: 39, valTop1: testTop1, testTop1 });
   const base = [
     done("resnet8/teacher", "teacher", 0.8),
@@ -129,13 +129,15 @@ describe("the depth report", () => {
     expect(depthRows([{ ...runs[1], valTop1: 0.86, testTop1: 0.8, trainHours: 0.25 }, runs[0]])[1].slice(5, 8)).toEqual(["86.00", "80.00", "0.00"]);
     const r = checkC7b(spec, runs);
     expect(r).toMatchObject({ status: "in progress", ours: null, reason: "in progress: resnet56/remover in progress (epoch 12 of 38)" });
-    expect(c7aGaps(runs)).toEqual([["depth resnet8/remover", expect.closeTo(0.5, 6)]]);
+    expect(c7aGaps(runs, ["resnet8", "resnet20"])).toEqual([["depth resnet8/remover", expect.closeTo(0.5, 6)]]);
     // what C7a's value does not include yet: a ResNet-20 student not started and its teacher training (once each)
     const notStarted: DepthRun = { id: "resnet20/remover", net: "resnet20", run: "remover", method: "remover", reference: "resnet20/teacher", state: "not started", epoch: 0, epochs: 20 };
     const teacher20: DepthRun = { id: "resnet20/teacher", net: "resnet20", run: "teacher", method: "teacher", state: "in progress", epoch: 3, epochs: 40 };
     const seed2: DepthRun = { ...notStarted, id: "resnet20/remover-seed2", run: "remover-seed2" };
-    expect(c7aWaiting([...runs, teacher20, notStarted, seed2]).map((w) => w.label)).toEqual(["resnet20/remover not started", "resnet20/teacher in progress (epoch 3 of 40)", "resnet20/remover-seed2 not started"]);
-    expect(c7aWaiting(base)).toEqual([]);
+    expect(c7aWaiting([...runs, teacher20, notStarted, seed2], ["resnet8", "resnet20"]).map((w) => w.label)).toEqual(["resnet20/remover not started", "resnet20/teacher in progress (epoch 3 of 40)", "resnet20/remover-seed2 not started"]);
+    expect(c7aWaiting(base, ["resnet8", "resnet20"])).toEqual([]);
+    // the scope decides: ResNet-20 outside it, nothing of it is waited for
+    expect(c7aWaiting([...runs, teacher20, notStarted, seed2], ["resnet8"])).toEqual([]);
   });
 
   it("a run that failed or does not verify makes C7b 'not computed' (it would wait forever), naming why", () => {

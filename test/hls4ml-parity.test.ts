@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { buildDesign, DEFAULT_HLS4ML, MLPERF_TINY_HLS4ML, type Design, type Hls4mlConfig, type Process } from "../src/hw/hls4ml/index.js";
 import { lower, resnet8, withAllSkips, type LayerGraph } from "../src/net/index.js";
 import { DEFAULT_HLS_SWEEP, hlsSweepPoints } from "../src/report/hls4ml-sweep.js";
-import { tailorGraphs } from "../src/report/variants.js";
+import { tailorGraphs } from "../src/experiment/index.js";
 
 /** Every way the two designs differ other than in their skips; empty when they are a fair pair. */
 export function parityViolations(a: Design, b: Design): string[] {

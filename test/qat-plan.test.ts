@@ -2,8 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { depthPlan } from "../src/campaign/depth-plan.js";
 import { bestCheckpointOf, selectRuns, trainFlags } from "../src/campaign/plan.js";
-import { campaignPlan, QAT_NETS, qatRunId } from "../src/campaign/qat-plan.js";
-import { codesignRun, QAT_CLAIM, type Design, type Precision } from "../src/report/codesign.js";
+import { campaignPlan, QAT_NETS, qatClaimGroup } from "../src/campaign/qat-plan.js";
+import { formatRunId, type Precision, type Role } from "../src/experiment/index.js";
+import { codesignRun, type Design } from "../src/report/codesign.js";
+
+const QAT_CLAIM = qatClaimGroup();
+const qatRunId = (net: string, bits: number, role: Role, seed = 1) => formatRunId({ net, role, precision: bits, seed });
 import { learningRate } from "../src/train/schedule.js";
 
 describe("the campaign plan with the QAT runs", () => {

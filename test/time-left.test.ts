@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { PlannedRun } from "../src/campaign/plan.js";
 import type { RunStatus } from "../src/campaign/status.js";
 import { epochWallSeconds, timeLeft, timeLeftText } from "../src/campaign/time-left.js";
-import { DEFAULT_CONFIG, type NetName, type TrainConfig } from "../src/train/config.js";
+import type { NetName } from "../src/experiment/index.js";
+import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
 
 /** a log.jsonl whose epoch records are `gaps` seconds apart (a start record first, as train.ts writes) */
 const log = (gaps: number[]) => {

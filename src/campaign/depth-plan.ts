@@ -17,10 +17,10 @@
  * seed with its first), so that a problem of the student runs shows in minutes (ResNet-8) rather than after hours
  * (ResNet-56) and C7a, which needs the ResNet-8 and ResNet-20 students only, is complete early; then the baselines.
  */
+import { formatRunId, formOf, network, teacherRoleOf, type NetName, type Role, type TailorMethod } from "../experiment/index.js";
 import { skipCount } from "../net/index.js";
-import { DEFAULT_CONFIG, type NetName, type TrainConfig } from "../train/config.js";
-import { buildNet } from "../train/tailor.js";
-import { DEPTH_ROOT, seededRunId } from "./paths.js";
+import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
+import { DEPTH_ROOT } from "./paths.js";
 import { bestCheckpointOf, validatePlan, type Plan, type PlannedRun } from "./plan.js";
 
 export const DEPTH_NETS: NetName[] = ["resnet56", "resnet20", "resnet8"];
@@ -63,16 +63,16 @@ export function depthPlan(root = DEPTH_ROOT): Plan {
   const students: PlannedRun[] = [];
   const baselines: PlannedRun[] = [];
   for (const net of DEPTH_NETS) {
-    const id = (r: string) => `${net}/${r}`;
+    const id = (role: Role, seed = 1) => formatRunId({ net, role, seed });
     teachers.push({ id: id("teacher"), deps: [], config: cfg({ net, method: "teacher", form: "plain", ...TEACHER_SCHEDULE }) });
     teachers.push({ id: id("teacher-shortenable"), deps: [], config: cfg({ net, method: "teacher", form: "shortenable", ...TEACHER_SCHEDULE }) });
-    const skips = skipCount(buildNet({ net, form: "plain" }));
-    const student = (method: "remover" | "shortener", seed: number): PlannedRun => {
-      const t = id(method === "remover" ? "teacher" : "teacher-shortenable");
+    const skips = skipCount(network(net).build());
+    const student = (method: TailorMethod, seed: number): PlannedRun => {
+      const t = id(teacherRoleOf(method));
       return {
-        id: seededRunId(id(method), seed),
+        id: id(method, seed),
         deps: [t],
-        config: cfg({ net, method, form: method === "remover" ? "plain" : "shortenable", teacher: bestCheckpointOf(plan, t), seed, ...studentSchedule(skips) }),
+        config: cfg({ net, method, form: formOf(method), teacher: bestCheckpointOf(plan, t), seed, ...studentSchedule(skips) }),
       };
     };
     const seeds2 = net === "resnet20" ? [student("remover", 2), student("shortener", 2)] : [];

@@ -1,5 +1,9 @@
 /** Where the campaign keeps its runs and its process id: read by scripts that must not load the plan (and tfjs). */
 export const DEPTH_ROOT = "data/runs/depth";
+/** the authors' 200-epoch ResNet-8 recipe (src/campaign/recipe-plan.ts) */
+export const RECIPE_ROOT = "data/runs/recipe";
+/** every built-in plan's root: a campaign of any of them shares the cores */
+export const PLAN_ROOTS = [DEPTH_ROOT, RECIPE_ROOT];
 /** the running campaign's pid, in its plan's root */
 export const CAMPAIGN_PID = "campaign.pid";
 /** A run id for a training seed: "-seed<s>" appended unless it is 1 (both plans, and the reports that look runs up) */

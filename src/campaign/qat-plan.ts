@@ -20,14 +20,11 @@
  * difference of gaps came out at the size of the float students' seed-to-seed spread (0.3 pp), so a second pair tells
  * whether its sign is noise. C8's value stays the seed-1 pair's, as fixed before the runs; the seed-2 pair is reported beside it.
  */
+import { claimSpec, formatRunId, isTrainable, loadClaimSpecs, network, type NetName, type Role } from "../experiment/index.js";
 import { skipCount } from "../net/index.js";
-import type { NetName, TrainConfig } from "../train/config.js";
-import { buildNet } from "../train/tailor.js";
+import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
 import { DEPTH_COMMON, depthPlan, studentSchedule } from "./depth-plan.js";
-import { seededRunId } from "./paths.js";
 import { bestCheckpointOf, validatePlan, type Plan, type PlannedRun } from "./plan.js";
-import { DEFAULT_CONFIG } from "../train/config.js";
-import { QAT_CLAIM } from "../report/codesign.js";
 
 export const QAT_NETS: NetName[] = ["resnet20", "resnet8"];
 /** in the order the campaign runs them (after C8's own group, which qatRuns puts first): 4 bits before 8 */
@@ -36,11 +33,18 @@ export const QAT_BITS = [4, 8] as const;
 export const QAT_EDGE_BITS = 8;
 export const QAT_FINETUNE_SCHEDULE = { epochs: 15, lr: 0.01, lrMilestones: [10] };
 
-/** "<net>/qat<bits>-<role>", "-seed<s>" appended for a seed other than 1 (as the depth study names its seed-2 students) */
-export const qatRunId = (net: string, bits: number, role: "teacher" | "teacher-shortenable" | "remover" | "shortener", seed = 1) =>
-  seededRunId(`${net}/qat${bits}-${role}`, seed);
-/** the seeds of C8's own students (QAT_CLAIM); every other QAT run has seed 1 */
-export const QAT_CLAIM_SEEDS = [1, 2];
+/** C8's network, precision and student seeds (data/claims.json, C8's scope): its group runs first, and alone has a second seed */
+export interface QatClaimGroup {
+  net: NetName;
+  bits: number;
+  seeds: number[];
+}
+
+export function qatClaimGroup(): QatClaimGroup {
+  const s = claimSpec(loadClaimSpecs(), "C8").scope ?? {};
+  if (!s.net || !isTrainable(s.net) || !s.bits || !s.seeds) throw new Error(`data/claims.json: C8.scope: expected a network that trains here, bits and seeds, got ${JSON.stringify(s)}`);
+  return { net: s.net, bits: s.bits, seeds: s.seeds };
+}
 
 /**
  * The QAT runs, listed after every depth run (the runner starts ready runs in plan order, so the depth study has
@@ -48,11 +52,13 @@ export const QAT_CLAIM_SEEDS = [1, 2];
  * every other depth run of its network, so it starts only once that network's depth study is done; dependencies
  * stay within one network so that `--only resnet8` keeps working. Each student depends on its QAT teacher.
  *
- * Order: one group per network and precision, its two teachers then its two students, C8's own group (QAT_CLAIM)
+ * Order: one group per network and precision, its two teachers then its two students, C8's own group (qatClaimGroup)
  * first, so that the claim is computed after four runs rather than at the end of sixteen; the other groups follow
  * for the codesign figure and C8's range. The order decides only when a run starts, never what it computes.
  */
-export function qatRuns(plan: Plan): PlannedRun[] {
+export function qatRuns(plan: Plan, claim: QatClaimGroup = qatClaimGroup()): PlannedRun[] {
+  const isClaim = (g: { bits: number; net: NetName }) => g.bits === claim.bits && g.net === claim.net;
+  const qatRunId = (net: NetName, bits: number, role: Role, seed = 1) => formatRunId({ net, role, precision: bits, seed });
   const depthIds = (net: string) => plan.runs.map((r) => r.id).filter((id) => id.startsWith(`${net}/`));
   const cfg = (o: Partial<TrainConfig>): TrainConfig => ({ ...DEFAULT_CONFIG, ...DEPTH_COMMON, lrStep: 30, everyEpochs: 1, ...o }) as TrainConfig;
   const groups = QAT_BITS.flatMap((bits) => QAT_NETS.map((net) => ({ bits, net })));
@@ -63,14 +69,14 @@ export function qatRuns(plan: Plan): PlannedRun[] {
     const teachers: PlannedRun[] = [];
     const students: PlannedRun[] = [];
     const quant = { quantWeightBits: bits, quantActBits: bits, quantEdgeBits: QAT_EDGE_BITS };
-    const skips = skipCount(buildNet({ net, form: "plain" }));
+    const skips = skipCount(network(net).build());
     for (const [form, floatTeacher, role, student] of [
       ["plain", `${net}/teacher`, "teacher", "remover"],
       ["shortenable", `${net}/teacher-shortenable`, "teacher-shortenable", "shortener"],
     ] as const) {
       const tid = qatRunId(net, bits, role);
       teachers.push({ id: tid, deps: [floatTeacher, ...depthIds(net).filter((d) => d !== floatTeacher)], config: cfg({ net, form, method: "finetune", teacher: bestCheckpointOf(plan, floatTeacher), ...QAT_FINETUNE_SCHEDULE, ...quant }) });
-      for (const seed of isClaim({ bits, net }) ? QAT_CLAIM_SEEDS : [1]) {
+      for (const seed of isClaim({ bits, net }) ? claim.seeds : [1]) {
         const s: PlannedRun = { id: qatRunId(net, bits, student, seed), deps: [tid], config: cfg({ net, form, method: student, teacher: bestCheckpointOf(plan, tid), ...studentSchedule(skips), ...quant, seed }) };
         (seed === 1 ? students : reseeded).push(s);
       }
@@ -79,8 +85,6 @@ export function qatRuns(plan: Plan): PlannedRun[] {
   }
   return [...runs, ...reseeded];
 }
-
-const isClaim = (g: { bits: number; net: NetName }) => g.bits === QAT_CLAIM.bits && g.net === QAT_CLAIM.net;
 
 /** The campaign `npm run campaign` runs: the depth study first, then the QAT runs. */
 export function campaignPlan(): Plan {

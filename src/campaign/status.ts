@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readCheckpointMeta } from "../train/checkpoint-file.js";
 import { BEST, FAILED, findCheckpoint, readFailure } from "../train/run-folder.js";
-import { markdownTable } from "../report/table.js";
+import { markdownTable } from "../util/table.js";
 import { runDir, type Plan, type PlannedRun } from "./plan.js";
 import { finishedRunProblem, type FinishedResults } from "./verify.js";
 

@@ -4,8 +4,8 @@
  * its teacher's forward pass; a quantised run its quantisers). Wall time includes validation and the other lane's
  * load, as the campaign runs. An estimate, printed as one.
  */
-import { median } from "../report/claims.js";
-import { methodPlan } from "../train/tailor.js";
+import { median } from "../util/stats.js";
+import { method } from "../experiment/index.js";
 import type { PlannedRun } from "./plan.js";
 import type { RunStatus } from "./status.js";
 
@@ -33,7 +33,7 @@ export function epochWallSeconds(logText: string): number | null {
 }
 
 /** how a run trains, apart from its network: KD or not, quantised or not (each costs more per epoch) */
-const modeOf = (r: PlannedRun) => `${methodPlan(r.config.method).kd ? "kd" : "no-kd"} ${r.config.quantActBits > 0 || r.config.quantWeightBits > 0 ? "qat" : "float"}`;
+const modeOf = (r: PlannedRun) => `${method(r.config.method).kd ? "kd" : "no-kd"} ${r.config.quantActBits > 0 || r.config.quantWeightBits > 0 ? "qat" : "float"}`;
 
 /** runs whose epochs take alike: same network and mode */
 export const speedKind = (r: PlannedRun) => `${r.config.net} ${modeOf(r)}`;

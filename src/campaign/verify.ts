@@ -11,7 +11,7 @@
  */
 import { configDifferences } from "../train/config-compare.js";
 import type { TrainConfig } from "../train/config.js";
-import { methodPlan } from "../train/tailor.js";
+import { method } from "../experiment/index.js";
 import type { NetSpec } from "../net/types.js";
 
 /** what verification reads of results.json */
@@ -52,8 +52,8 @@ export function finishedRunProblem(planned: TrainConfig, f: FinishedRunFiles): s
   }
   const bestDiff = configDifferences(f.best.config, planned);
   if (bestDiff.length) return `${f.bestFile} was trained with ${diffText(bestDiff)}: not this run's checkpoint`;
-  const p = methodPlan(planned.method);
-  const want = p.target ?? p.static ?? "long";
+  const p = method(planned.method);
+  const want = p.target ?? p.fixed ?? "long";
   const off = f.best.net.blocks.filter((b) => b.hasSkip !== false && b.skip !== want);
   if (off.length) return `${f.bestFile}: ${off.length} of its ${f.best.net.blocks.length} skips are not ${want} (${off.map((b) => `${b.name} ${b.skip}`).join(", ")}), as --method ${planned.method} leaves them: not this run's checkpoint`;
   if (f.best.teacherDigest && f.teacherDigest && f.best.teacherDigest !== f.teacherDigest) {

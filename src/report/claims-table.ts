@@ -1,6 +1,6 @@
 /** The claims table `npm run reproduce` prints and writes (figures/claims.md), and the notes under it. */
 import type { ClaimResult } from "./claims.js";
-import { markdownTable, toFixedNoNegZero } from "./table.js";
+import { markdownTable, toFixedNoNegZero } from "../util/table.js";
 
 /**
  * A value with its unit. Points (pp: the accuracy claims) get 2 decimals: they are differences of test top-1 values

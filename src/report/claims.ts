@@ -4,22 +4,10 @@
  * tolerance; and over the sweep, whether the paper's value lies inside the range the mechanism allows
  * ("attainable"). One status from a fixed vocabulary sums both up (ARTIFACT.md explains each).
  */
-import { toFixedNoNegZero } from "./table.js";
-export interface ClaimSpec {
-  id: string;
-  claim: string;
-  metric: string;
-  paper: number;
-  unit: string;
-  tolerance: number;
-  group: string;
-  /** within: |ours - paper| <= tolerance; at-least: ours >= paper - tolerance; more-than: ours > paper + tolerance */
-  check: "within" | "at-least" | "more-than";
-  /** a second part the claim also needs (C7b), checked the same way on its own metric */
-  and?: Pick<ClaimSpec, "metric" | "paper" | "tolerance" | "check">;
-  /** the key of its reference configuration in data/claims.json's "references" */
-  reference?: string;
-}
+import type { ClaimSpec } from "../experiment/index.js";
+import { median } from "../util/stats.js";
+import { toFixedNoNegZero } from "../util/table.js";
+export type { ClaimSpec };
 
 /** The fixed vocabulary (data/claims.json "statuses" defines each) of statuses, in the order of how well the claim is supported. */
 export const CLAIM_STATUSES = ["reproduced at reference", "attainable, not at reference", "not at reference, range in progress", "not attainable", "in progress", "not computed"] as const;
@@ -51,10 +39,6 @@ export interface ClaimResult extends ClaimSpec {
   reason: string;
 }
 
-export const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
 
 export function distribution(values: number[], excluded = 0): Distribution | null {
   const v = values.filter(Number.isFinite);

@@ -15,21 +15,21 @@
  *   with the trained precision (a float network would first be quantised to 8 bits to run on it at all).
  * Pure: the accuracies come in from the caller (scripts/reproduce.ts evaluates the committed checkpoints).
  */
-import { seededRunId } from "../campaign/paths.js";
-import { cifarResNet, lower, resnet8, withAllSkips, type LayerGraph, type NetSpec } from "../net/index.js";
+import { formatRunId, precisionLabel, referenceRole, roleNet, type Precision, type Role } from "../experiment/index.js";
+import { lower, type LayerGraph } from "../net/index.js";
 import { hls4mlCost, type FpgaPart, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
 import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
 import { awaitingClaim, checkClaim, decided, distribution, signedPp, type ClaimResult, type ClaimSpec } from "./claims.js";
 import { isStuck, type RunOutcome } from "./depth.js";
 import type { Figure, Trace } from "./plot-style.js";
-import { fixed2, type Cell } from "./table.js";
+import { fixed2, type Cell } from "../util/table.js";
 
 /** the references of data/claims.json the codesign view costs at */
 export const CODESIGN_HLS_REFERENCE = "hls4ml-mlperf-tiny";
 export const CODESIGN_PE_REFERENCE = "pe-scalesim-cgra4ml";
 
 /** The paper's headline hls4ml savings (its claims C1-C3, from data/claims.json), for the figure's note. */
-export function paperHeadline(specs: (ClaimSpec & { quantity?: string })[]): string {
+export function paperHeadline(specs: ClaimSpec[]): string {
   const q = (k: string, name: string) => specs.filter((s) => s.quantity === k).map((s) => `${name} ${s.paper}${s.unit}`);
   const parts = [...q("bram18", "BRAM"), ...q("ff", "FF"), ...q("lut", "LUT")];
   return parts.length ? `the paper's headline hls4ml savings ("up to", its own designs): ${parts.join(", ")} saved` : "";
@@ -38,25 +38,14 @@ export function paperHeadline(specs: (ClaimSpec & { quantity?: string })[]): str
 /** hls4ml's default precision, ap_fixed<16,6>: the width a float network gets */
 export const HLS4ML_DEFAULT_BITS = 16;
 
-/** a trained precision: float, or integer weights and activations of `bits` (first/last layer weights at 8) */
-export type Precision = "float" | 8 | 4;
+/** the precisions the view shows: float, and integer weights and activations of 8 and 4 bits (first/last layer weights at 8) */
 export const PRECISIONS: Precision[] = ["float", 8, 4];
-export const precisionLabel = (p: Precision) => (p === "float" ? "float" : `${p}-bit`);
 
-/** The network and precision claim C8 is checked at; the campaign runs its four runs first (src/campaign/qat-plan.ts). */
-export const QAT_CLAIM = { net: "resnet20", bits: 4 } as const;
-
-export type Design = "teacher" | "teacher-shortenable" | "remover" | "shortener";
+/** the designs a designer chooses between: both teachers and Tailor's two students */
+export type Design = Extract<Role, "teacher" | "teacher-shortenable" | "remover" | "shortener">;
 export const DESIGNS: Design[] = ["teacher", "remover", "teacher-shortenable", "shortener"];
-/** the teacher a student is measured against */
-export const teacherOf = (d: Design): Design => (d === "remover" ? "teacher" : d === "shortener" ? "teacher-shortenable" : d);
-
-/** The network a design runs: teachers with every skip, SkipRemover's with none, SkipShortener's shortened. */
-export function designNet(network: string, d: Design): NetSpec {
-  const form = d === "teacher" || d === "remover" ? "plain" : "shortenable";
-  const base = network === "resnet8" ? resnet8({ form }) : cifarResNet(Number(network.replace("resnet", "")), { form });
-  return d === "remover" ? withAllSkips(base, "removed") : d === "shortener" ? withAllSkips(base, "shortened") : base;
-}
+/** the teacher a design is measured against (a teacher: itself) */
+export const teacherOf = (d: Design): Design => (referenceRole(d) as Design | null) ?? d;
 
 /** The hls4ml reference configuration at a trained precision. */
 export function hlsAtPrecision(ref: Hls4mlConfig, p: Precision): Hls4mlConfig {
@@ -94,7 +83,7 @@ export interface CodesignHardware {
 }
 
 export function codesignHardware(network: string, d: Design, p: Precision, hlsRef: Hls4mlConfig, peRef: PeArrayConfig, cache: SimCache = new Map()): CodesignHardware {
-  const g: LayerGraph = lower(designNet(network, d));
+  const g: LayerGraph = lower(roleNet(network, d));
   const h = hls4mlCost(g, hlsAtPrecision(hlsRef, p), cache);
   const pe = peArrayCost(g, peAtPrecision(peRef, p));
   return {
@@ -129,7 +118,7 @@ export interface CodesignPoint {
  * The run of the campaign a design at a precision comes from (float: the depth study; else src/campaign/qat-plan.ts);
  * a seed other than 1 is a suffix, as both plans name their second-seed students.
  */
-export const codesignRun = (network: string, d: Design, p: Precision, seed = 1) => seededRunId(p === "float" ? `${network}/${d}` : `${network}/qat${p}-${d}`, seed);
+export const codesignRun = (network: string, d: Design, p: Precision, seed = 1) => formatRunId({ net: network, role: d, precision: p, seed });
 
 /** test top-1 of a student minus its own teacher's (same network, same precision), in points; null unless both are done */
 export function codesignGap(pt: CodesignPoint, all: CodesignPoint[]): number | null {
@@ -315,11 +304,14 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
 
 /**
  * C8: under QAT, SkipShortener loses less accuracy against its teacher than SkipRemover: the value is SkipShortener's gap
- * minus SkipRemover's on the network and precision of the claim (QAT_CLAIM: ResNet-20 at 4 bits), and the claim needs it to be
+ * minus SkipRemover's on the network and precision of the claim (its scope in data/claims.json: ResNet-20 at 4 bits), and the claim needs it to be
  * more than the tolerance; the other QAT pairs (networks and precisions) are its range, and another seed of the claim's
  * students is reported beside it. In progress until those four runs are done.
  */
-export function checkC8(spec: ClaimSpec, points: CodesignPoint[], network: string = QAT_CLAIM.net, precision: Precision = QAT_CLAIM.bits): ClaimResult {
+export function checkC8(spec: ClaimSpec, points: CodesignPoint[]): ClaimResult {
+  const network = spec.scope?.net;
+  const precision = spec.scope?.bits;
+  if (!network || !precision) throw new Error(`${spec.id}: its scope (data/claims.json) names no network and bits`);
   // the claim's value is the seed-1 pair's (fixed before the runs); a second seed's pair is reported beside it
   const at = (d: Design) => points.find((p) => p.network === network && p.precision === precision && p.design === d && p.seed === 1);
   // a run counts once it is done with an accuracy: "done" without one would make its gap null, and null - x is -x

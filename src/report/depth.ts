@@ -3,7 +3,8 @@
  * network without skips, each student's gap to its own teacher, and the claim checks. A run that has not finished
  * shows as "in progress (epoch e of n)" and never counts as a result.
  */
-import { fixed2, type Cell } from "./table.js";
+import { fixed2, type Cell } from "../util/table.js";
+import { formatRunId, networkLabel, TAILOR_METHODS } from "../experiment/index.js";
 import { awaitingClaim, checkClaim, distribution, signedPp, type ClaimResult, type ClaimSpec } from "./claims.js";
 
 /** failed: its last attempt ended in an error (failed.json); invalid: finished, but its files do not verify (src/campaign/verify.ts) */
@@ -71,10 +72,12 @@ export function depthRows(runs: DepthRun[]): Cell[][] {
 const fmtGap = signedPp;
 const find = (runs: DepthRun[], id: string) => runs.find((r) => r.id === id);
 
-/** Students of ResNet-8 and ResNet-20 of the depth study, each against its teacher: [name, gap] (done ones only). */
-export function c7aGaps(runs: DepthRun[]): [string, number][] {
-  return runs
-    .filter((r) => (r.method === "remover" || r.method === "shortener") && (r.net === "resnet8" || r.net === "resnet20"))
+/** Tailor's students of the depth study on `nets`, the claim's scope */
+const studentsOf = (runs: DepthRun[], nets: string[]) => runs.filter((r) => TAILOR_METHODS.includes(r.method as never) && nets.includes(r.net));
+
+/** The depth study's students of `nets` (C7a: ResNet-8 and ResNet-20), each against its teacher: [name, gap] (done ones only). */
+export function c7aGaps(runs: DepthRun[], nets: string[]): [string, number][] {
+  return studentsOf(runs, nets)
     .flatMap((r) => {
       const g = gap(r, runs);
       return g === null ? [] : [[`depth ${r.id}`, g] as [string, number]];
@@ -84,10 +87,9 @@ export function c7aGaps(runs: DepthRun[]): [string, number][] {
 /** A run a claim waits for, as awaitingClaim takes it: its id and state, and whether it can still finish. */
 const waitingOf = (x: DepthRun) => ({ label: `${x.id} ${stateLabel(x)}`, stuck: isStuck(x) });
 
-/** The depth study's ResNet-8 and ResNet-20 students (and their teachers) that C7a will include once they are done. */
-export function c7aWaiting(runs: DepthRun[]): { label: string; stuck: boolean }[] {
-  const students = runs.filter((r) => (r.method === "remover" || r.method === "shortener") && (r.net === "resnet8" || r.net === "resnet20"));
-  return pendingRuns(runs, students.map((r) => r.id)).map(waitingOf);
+/** The depth study's students of `nets` (and their teachers) that C7a will include once they are done. */
+export function c7aWaiting(runs: DepthRun[], nets: string[]): { label: string; stuck: boolean }[] {
+  return pendingRuns(runs, studentsOf(runs, nets).map((r) => r.id)).map(waitingOf);
 }
 
 /** The runs a claim needs (and their references) that are not done, once each. */
@@ -107,25 +109,28 @@ function pendingRuns(runs: DepthRun[], ids: string[]): DepthRun[] {
  * `ours` is the remover's loss from ResNet-8 to ResNet-56, `andOurs` the shortener's gap: the table shows both.
  */
 export function checkC7b(spec: ClaimSpec, runs: DepthRun[]): ClaimResult {
-  const need = ["resnet8/remover", "resnet56/remover", "resnet56/shortener"];
+  const { shallow, deep } = spec.scope ?? {};
+  if (!shallow || !deep) throw new Error(`${spec.id}: its scope (data/claims.json) names no shallow and deep network`);
+  const need = [formatRunId({ net: shallow, role: "remover" }), formatRunId({ net: deep, role: "remover" }), formatRunId({ net: deep, role: "shortener" })];
   const wait = pendingRuns(runs, need);
   if (wait.length) return awaitingClaim(spec, wait.map(waitingOf), "the depth campaign: npm run campaign -- --status, data/runs/depth/status.md");
-  const [r8, r56, s56] = need.map((id) => gap(find(runs, id)!, runs)!);
-  const loss = r8 - r56;
+  const [rShallow, rDeep, sDeep] = need.map((id) => gap(find(runs, id)!, runs)!);
+  const loss = rShallow - rDeep;
   const remover = checkClaim(spec, loss, "", () => "");
   const and = spec.and!;
-  const shortener = checkClaim({ ...spec, ...and }, s56, "", () => "");
+  const shortener = checkClaim({ ...spec, ...and }, sDeep, "", () => "");
   const holds = remover.atReference === true && shortener.atReference === true;
-  const configuration = `SkipRemover gap ResNet-8 ${fmtGap(r8)}, ResNet-56 ${fmtGap(r56)} (loss ${loss.toFixed(2)} pp); SkipShortener gap ResNet-56 ${fmtGap(s56)} (test top-1 vs own teacher; data/runs/depth)`;
+  const [S, D] = [networkLabel(shallow), networkLabel(deep)];
+  const configuration = `SkipRemover gap ${S} ${fmtGap(rShallow)}, ${D} ${fmtGap(rDeep)} (loss ${loss.toFixed(2)} pp); SkipShortener gap ${D} ${fmtGap(sDeep)} (test top-1 vs own teacher; data/runs/depth)`;
   const why = [
-    remover.atReference ? "" : `SkipRemover loses ${loss.toFixed(2)} pp from ResNet-8 to ResNet-56, not more than ${spec.tolerance} pp`,
-    shortener.atReference ? "" : `SkipShortener's gap on ResNet-56 is ${fmtGap(s56)}, below ${and.paper - and.tolerance} pp`,
+    remover.atReference ? "" : `SkipRemover loses ${loss.toFixed(2)} pp from ${S} to ${D}, not more than ${spec.tolerance} pp`,
+    shortener.atReference ? "" : `SkipShortener's gap on ${D} is ${fmtGap(sDeep)}, below ${and.paper - and.tolerance} pp`,
   ].filter(Boolean);
   // no sweep behind an accuracy claim: its range is the one value, and "attainable" is the verdict itself
   return {
     ...spec,
     ours: loss,
-    andOurs: s56,
+    andOurs: sDeep,
     atReference: holds,
     range: distribution([loss]),
     attainable: holds,

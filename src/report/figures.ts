@@ -33,7 +33,7 @@ const r1 = (v: number) => (Math.round(v * 10) / 10).toFixed(1);
  * with the ReLU merge, SkipShortener's with the ReLU merge and fused short skips. Open markers: a design (teacher or
  * student) that does not fit the part. `claims` are C1-C3 (matched by their quantity), drawn in their panels.
  */
-export function hlsResourceFigure(rows: HlsRow[], precision: number, fifoDepth: string, claims: (ClaimMark & { quantity?: string })[]): Figure {
+export function hlsResourceFigure(rows: HlsRow[], precision: number, fifoDepth: string, claims: (ClaimMark & Pick<ClaimSpec, "quantity">)[]): Figure {
   const sel = rows.filter((r) => r.precision === precision && r.fifoDepth === fifoDepth && !r.label.startsWith("MLPerf") && r.reluMerge && (r.method === "remover" || r.shortImpl === "fused"));
   const rfs = [...new Set(sel.map((r) => r.reuseFactor))].sort((a, b) => a - b).map(String);
   const part = [...new Set(sel.map((r) => r.part))].join(", ");
@@ -116,7 +116,7 @@ export interface PeReference {
  * network at the claims' reference configuration with the bandwidth and the add mode varied; the reference point
  * itself is a star. `claims` are C4 (perf) and C5 (bytes).
  */
-export function peFigure(rows: PeRow[], network: string, ref: PeReference, claims: (ClaimMark & { quantity?: string })[]): Figure {
+export function peFigure(rows: PeRow[], network: string, ref: PeReference, claims: (ClaimMark & Pick<ClaimSpec, "quantity">)[]): Figure {
   const c = ref.config;
   const same = (r: PeRow) =>
     r.network === network &&

@@ -8,21 +8,9 @@ import { DEFAULT_PE_ARRAY, validatePeArrayConfig, type PeArrayConfig } from "../
 import { checkClaim, distribution, type ClaimResult, type ClaimSpec } from "./claims.js";
 import { flowOf, hlsRow, type HlsRow } from "./hls4ml-sweep.js";
 import { peRow, type PeRow } from "./pe-sweep.js";
-import { METHODS, NETWORKS, tailorGraphs, type Method } from "./variants.js";
+import { isNetworkName, NETWORK_NAMES, TAILOR_METHODS, tailorGraphs, type HlsQuantity, type PeQuantity, type ReferenceSpec } from "../experiment/index.js";
 
-export interface ReferenceSpec {
-  model: "hls4ml" | "pe-array";
-  networks: string[];
-  methods: Method[];
-  value: string;
-  config: Record<string, unknown>;
-  chosenBy: string;
-  rationale: Record<string, string>;
-  sources: string[];
-}
-
-export type HlsQuantity = "bram18" | "ff" | "lut" | "latency";
-export type PeQuantity = "perf" | "bytes";
+export type { HlsQuantity, PeQuantity, ReferenceSpec };
 
 export class ReferenceError extends Error {}
 
@@ -33,8 +21,8 @@ function merged<T extends object>(name: string, defaults: T, over: Record<string
 }
 
 function checkTargets(name: string, ref: ReferenceSpec): void {
-  for (const n of ref.networks) if (!NETWORKS[n]) throw new ReferenceError(`data/claims.json: references.${name}.networks: unknown network "${n}" (known: ${Object.keys(NETWORKS).join(", ")})`);
-  for (const m of ref.methods) if (!METHODS.includes(m)) throw new ReferenceError(`data/claims.json: references.${name}.methods: unknown method "${m}" (expected remover or shortener)`);
+  for (const n of ref.networks) if (!isNetworkName(n)) throw new ReferenceError(`data/claims.json: references.${name}.networks: unknown network "${n}" (known: ${NETWORK_NAMES.join(", ")})`);
+  for (const m of ref.methods) if (!TAILOR_METHODS.includes(m)) throw new ReferenceError(`data/claims.json: references.${name}.methods: unknown method "${m}" (expected remover or shortener)`);
 }
 
 /** A reference's configuration: its model checked, its fields merged over the model's defaults and validated. */
@@ -76,7 +64,7 @@ function explain(spec: ClaimSpec, where: string) {
 
 /** C1-C3 and C6: the largest value over the reference's pairs that fit their part; the range over the sweep's fitting pairs. */
 export function hlsClaim(spec: ClaimSpec, sweep: HlsRow[], reference: HlsRow[]): ClaimResult {
-  const q = (spec as ClaimSpec & { quantity?: string }).quantity as HlsQuantity;
+  const q = spec.quantity as HlsQuantity;
   if (!["bram18", "ff", "lut", "latency"].includes(q)) throw new ReferenceError(`data/claims.json: ${spec.id}.quantity: expected bram18, ff, lut or latency, got "${q}"`);
   const fit = reference.filter((r) => r.fits);
   const best = fit.reduce<HlsRow | null>((m, r) => (m === null || hlsValue(r, q) > hlsValue(m, q) ? r : m), null);
@@ -88,7 +76,7 @@ export function hlsClaim(spec: ClaimSpec, sweep: HlsRow[], reference: HlsRow[]):
 
 /** C4, C5: the largest value over the reference's pairs; the range over the sweep. */
 export function peClaim(spec: ClaimSpec, sweep: PeRow[], reference: PeRow[]): ClaimResult {
-  const q = (spec as ClaimSpec & { quantity?: string }).quantity as PeQuantity;
+  const q = spec.quantity as PeQuantity;
   if (q !== "perf" && q !== "bytes") throw new ReferenceError(`data/claims.json: ${spec.id}.quantity: expected perf or bytes, got "${q}"`);
   const best = reference.reduce<PeRow | null>((m, r) => (m === null || peValue(r, q) > peValue(m, q) ? r : m), null);
   const each = reference.map((r) => `${r.network} ${r.method} ${fmt(peValue(r, q), spec.unit)}`).join(", ");

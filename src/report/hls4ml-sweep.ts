@@ -1,7 +1,8 @@
 /** The hls4ml sweep: networks x precisions x reuse factors x FIFO policies x flows (the optimisation passes). */
 import type { LayerGraph } from "../net/index.js";
 import { DEFAULT_HLS4ML, hls4mlCost, MLPERF_TINY_HLS4ML, type Hls4mlConfig, type Hls4mlReport, type SimCache } from "../hw/hls4ml/index.js";
-import { METHODS, pct, tailorGraphs, type Method } from "./variants.js";
+import { sweepNetworks, TAILOR_METHODS, tailorGraphs, type TailorMethod } from "../experiment/index.js";
+import { pct } from "./change.js";
 
 /**
  * The optimisation passes a design is built with, the same for a teacher and its student: stock hls4ml (BN fused,
@@ -31,7 +32,7 @@ export interface HlsSweepSpec {
 }
 
 export const DEFAULT_HLS_SWEEP: HlsSweepSpec = {
-  networks: ["resnet8", "resnet20", "resnet56"],
+  networks: sweepNetworks("hls4ml"),
   precisions: [8, 12, 16],
   reuseFactors: [1, 16, 256, 4096, 16384],
   fifoDepths: ["default", "optimised"],
@@ -41,7 +42,7 @@ export const DEFAULT_HLS_SWEEP: HlsSweepSpec = {
 
 export interface HlsRow {
   network: string;
-  method: Method;
+  method: TailorMethod;
   label: string;
   flow: FlowName;
   precision: number;
@@ -88,7 +89,7 @@ export function configFor(precision: number, rf: number, fifoDepth: Hls4mlConfig
 
 const fitsPart = (u: Hls4mlReport["utilisation"]) => u.bram18 <= 1 && u.lut <= 1 && u.ff <= 1 && u.dsp <= 1;
 
-export function hlsRow(network: string, method: Method, label: string, flow: FlowName, c: Hls4mlConfig, g: { base: LayerGraph; altered: LayerGraph }, cache: SimCache): HlsRow {
+export function hlsRow(network: string, method: TailorMethod, label: string, flow: FlowName, c: Hls4mlConfig, g: { base: LayerGraph; altered: LayerGraph }, cache: SimCache): HlsRow {
   const b = hls4mlCost(g.base, c, cache);
   const a = hls4mlCost(g.altered, c, cache);
   const u = b.utilisation;
@@ -124,19 +125,19 @@ export function hlsRow(network: string, method: Method, label: string, flow: Flo
 /** A design pair of the sweep: the network, the method and the configuration both designs are built with. */
 export interface HlsSweepPoint {
   network: string;
-  method: Method;
+  method: TailorMethod;
   label: string;
   flow: FlowName;
   config: Hls4mlConfig;
 }
 
 /** Flows that give distinct designs for a method: the remover has no short skips, so the fused build is moot. */
-const flowsFor = (method: Method, flows: FlowName[]) => (method === "remover" ? flows.filter((f) => FLOWS[f].shortImpl === "stock") : flows);
+const flowsFor = (method: TailorMethod, flows: FlowName[]) => (method === "remover" ? flows.filter((f) => FLOWS[f].shortImpl === "stock") : flows);
 
 export function hlsSweepPoints(spec: HlsSweepSpec = DEFAULT_HLS_SWEEP): HlsSweepPoint[] {
   const points: HlsSweepPoint[] = [];
   for (const network of spec.networks)
-    for (const method of METHODS) {
+    for (const method of TAILOR_METHODS) {
       for (const p of spec.precisions)
         for (const rf of spec.reuseFactors)
           for (const fd of spec.fifoDepths)

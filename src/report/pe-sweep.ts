@@ -1,7 +1,8 @@
 /** The PE-array sweep: networks x array sizes x DRAM bandwidths x buffer sizes x add modes x on-chip reuse. */
 import { DEFAULT_PE_ARRAY, peArrayCost, type PeArrayConfig, type PeArrayReport } from "../hw/pe-array/index.js";
 import type { LayerGraph } from "../net/index.js";
-import { METHODS, pct, tailorGraphs, type Method } from "./variants.js";
+import { sweepNetworks, TAILOR_METHODS, tailorGraphs, type TailorMethod } from "../experiment/index.js";
+import { pct } from "./change.js";
 
 export interface PeSweepSpec {
   networks: string[];
@@ -14,7 +15,7 @@ export interface PeSweepSpec {
 }
 
 export const DEFAULT_PE_SWEEP: PeSweepSpec = {
-  networks: ["resnet8", "resnet20", "resnet56", "resnet18", "resnet34", "resnet50"],
+  networks: sweepNetworks("peArray"),
   arrays: [8, 16, 32, 64],
   dramBytesPerCycle: [4, 8, 16, 32, 64],
   bufferKiB: [32, 64, 512],
@@ -25,7 +26,7 @@ export const DEFAULT_PE_SWEEP: PeSweepSpec = {
 
 export interface PeRow {
   network: string;
-  method: Method;
+  method: TailorMethod;
   config: PeArrayConfig;
   base: PeArrayReport["totals"];
   altered: PeArrayReport["totals"];
@@ -35,7 +36,7 @@ export interface PeRow {
 }
 
 /** One teacher/student pair on one array (throws a PeArrayConfigError when a buffer cannot hold a layer's operand). */
-export function peRow(network: string, method: Method, config: PeArrayConfig, g: { base: LayerGraph; altered: LayerGraph }): PeRow {
+export function peRow(network: string, method: TailorMethod, config: PeArrayConfig, g: { base: LayerGraph; altered: LayerGraph }): PeRow {
   const b: PeArrayReport = peArrayCost(g.base, config);
   const a: PeArrayReport = peArrayCost(g.altered, config);
   return {
@@ -52,7 +53,7 @@ export function peRow(network: string, method: Method, config: PeArrayConfig, g:
 export function peSweep(spec: PeSweepSpec = DEFAULT_PE_SWEEP): PeRow[] {
   const rows: PeRow[] = [];
   for (const network of spec.networks)
-    for (const method of METHODS) {
+    for (const method of TAILOR_METHODS) {
       const g = tailorGraphs(network, method);
       for (const n of spec.arrays)
         for (const bw of spec.dramBytesPerCycle)

@@ -1,7 +1,7 @@
 /** What the sweeps say about each claim: the largest effect ("up to"), where it occurs, and typical values. */
 import type { HlsRow } from "./hls4ml-sweep.js";
 import type { PeRow } from "./pe-sweep.js";
-import { median } from "./claims.js";
+import { median } from "../util/stats.js";
 
 export interface Extreme {
   value: number;

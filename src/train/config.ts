@@ -2,10 +2,7 @@
  * One training configuration (nanoGPT style): every default in one place, each overridable from the command line
  * (scripts/train.ts), unknown keys rejected. Defaults are the authors' CIFAR-10 recipe.
  */
-export const METHODS = ["teacher", "remover", "shortener", "noskip", "noskip-kd", "shortened-scratch", "finetune"] as const;
-export type Method = (typeof METHODS)[number];
-export const NETS = ["resnet8", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110"] as const;
-export type NetName = (typeof NETS)[number];
+import { isMethod, isNetworkName, METHODS, needsTeacher, NETWORKS, TRAINABLE_NETS, type Method, type NetName } from "../experiment/index.js";
 
 export interface TrainConfig {
   net: NetName;
@@ -104,7 +101,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
 
 /** One-line description of every key, for --help. */
 export const CONFIG_HELP: Record<keyof TrainConfig, string> = {
-  net: `network: ${NETS.join(" | ")}`,
+  net: `network: ${TRAINABLE_NETS.join(" | ")}`,
   method: `${METHODS.join(" | ")}`,
   form: "teacher block form: plain (for SkipRemover) | shortenable (for SkipShortener)",
   teacher: "teacher checkpoint (remover, shortener, noskip-kd)",
@@ -145,11 +142,11 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     const v = c[k] as number;
     if (!Number.isFinite(v) || v < 0) throw new ConfigError(`${k}: expected a number >= 0, got ${v}`);
   };
-  if (!NETS.includes(c.net)) throw new ConfigError(`net: expected one of ${NETS.join(", ")}, got "${c.net}"`);
-  if (!METHODS.includes(c.method)) throw new ConfigError(`method: expected one of ${METHODS.join(", ")}, got "${c.method}"`);
+  if (!isNetworkName(c.net) || !NETWORKS[c.net].trains) throw new ConfigError(`net: expected one of ${TRAINABLE_NETS.join(", ")}, got "${c.net}"`);
+  if (!isMethod(c.method)) throw new ConfigError(`method: expected one of ${METHODS.join(", ")}, got "${c.method}"`);
   if (c.form !== "plain" && c.form !== "shortenable") throw new ConfigError(`form: expected plain or shortenable, got "${c.form}"`);
   if (c.teacherBn !== "batch" && c.teacherBn !== "running") throw new ConfigError(`teacherBn: expected batch or running, got "${c.teacherBn}"`);
-  if (["remover", "shortener", "noskip-kd", "finetune"].includes(c.method) && !c.teacher) throw new ConfigError(`teacher: method ${c.method} needs a teacher checkpoint`);
+  if (needsTeacher(c.method) && !c.teacher) throw new ConfigError(`teacher: method ${c.method} needs a teacher checkpoint`);
   posInt("epochs");
   posInt("batchSize");
   posInt("lrStep");

@@ -7,7 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../data/cifar10.js";
 import { channelStats, epochBatches, splitTrainVal, type Normalisation } from "../data/batches.js";
-import { cifarResNet, resnet8, skipCount, skipModes, withAllSkips, withSkip, type NetSpec, type SkipMode } from "../net/index.js";
+import { method, network } from "../experiment/index.js";
+import { skipCount, skipModes, withAllSkips, withSkip, type NetSpec, type SkipMode } from "../net/index.js";
 import { Rng } from "../util/random.js";
 import { splitSeedOf, type TrainConfig } from "./config.js";
 import { evaluateSteps, type EvalResult } from "./evaluate.js";
@@ -20,30 +21,8 @@ import { makeCheckpoint } from "./checkpoint.js";
 import { assertFinite, DivergedError } from "./finite.js";
 import { useQuant } from "./quant.js";
 
-export function buildNet(c: Pick<TrainConfig, "net" | "form">): NetSpec {
-  const o = { form: c.form };
-  return c.net === "resnet8" ? resnet8(o) : cifarResNet(Number(c.net.slice(6)), o);
-}
-
-/** The mode a method alters skips to, and whether it starts from the teacher's weights. */
-export function methodPlan(method: TrainConfig["method"]): { target: SkipMode | null; fromTeacher: boolean; kd: boolean; static: SkipMode | null } {
-  switch (method) {
-    case "teacher":
-      return { target: null, fromTeacher: false, kd: false, static: null };
-    case "remover":
-      return { target: "removed", fromTeacher: true, kd: true, static: null };
-    case "shortener":
-      return { target: "shortened", fromTeacher: true, kd: true, static: null };
-    case "noskip":
-      return { target: null, fromTeacher: false, kd: false, static: "removed" };
-    case "noskip-kd":
-      return { target: null, fromTeacher: false, kd: true, static: "removed" };
-    case "shortened-scratch":
-      return { target: null, fromTeacher: false, kd: false, static: "shortened" };
-    case "finetune":
-      return { target: null, fromTeacher: true, kd: false, static: null };
-  }
-}
+/** The network a config trains from scratch: its net in its block form, every skip long. */
+export const buildNet = (c: Pick<TrainConfig, "net" | "form">): NetSpec => network(c.net).build({ form: c.form });
 
 export interface Progress {
   epoch: number;
@@ -147,14 +126,14 @@ export function resumeTailor(run: TailorRun, ckpt: Checkpoint, model: Model, opt
 
 export function startTailor(run: TailorRun): TailorSteps {
   const c = run.config;
-  const plan = methodPlan(c.method);
+  const plan = method(c.method);
   let model: Model;
   if (plan.fromTeacher) {
     if (!run.teacher) throw new Error(`method ${c.method} needs a teacher`);
     model = cloneModel(run.teacher);
   } else {
     let net = buildNet(c);
-    if (plan.static) net = withAllSkips(net, plan.static);
+    if (plan.fixed) net = withAllSkips(net, plan.fixed);
     model = createModel(net, c.seed);
   }
   useQuant(model, c);
@@ -176,7 +155,7 @@ function* trainLoop(
   partial: PartialEpoch | null,
 ): TailorSteps {
   const c = run.config;
-  const plan = methodPlan(c.method);
+  const plan = method(c.method);
   const skips = skipCount(model.net);
   // the best checkpoint is chosen only once the architecture is final (every scheduled skip altered)
   const finalFrom = plan.target ? lastAlterationEpoch(skips, c.everyEpochs) : 0;

@@ -5,15 +5,16 @@
  * block form its method alters (plain for SkipRemover, shortenable for SkipShortener).
  */
 import { withAllSkips, type NetSpec } from "../net/index.js";
-import { ConfigError, NETS, type TrainConfig } from "./config.js";
-import { buildNet, methodPlan } from "./tailor.js";
+import { method, TRAINABLE_NETS } from "../experiment/index.js";
+import { ConfigError, type TrainConfig } from "./config.js";
+import { buildNet } from "./tailor.js";
 
 const FORMS = ["plain", "shortenable"] as const;
 
 /** The (net, form) of the config that builds this network (skip modes aside), or null. */
 export function identifyNet(net: NetSpec): Pick<TrainConfig, "net" | "form"> | null {
   const key = JSON.stringify(withAllSkips(net, "long"));
-  for (const n of NETS) for (const form of FORMS) if (JSON.stringify(withAllSkips(buildNet({ net: n, form }), "long")) === key) return { net: n, form };
+  for (const n of TRAINABLE_NETS) for (const form of FORMS) if (JSON.stringify(withAllSkips(buildNet({ net: n, form }), "long")) === key) return { net: n, form };
   return null;
 }
 
@@ -30,11 +31,12 @@ export function configFromTeacher(c: TrainConfig, teacher: NetSpec, file: string
     );
   }
   const id = identifyNet(teacher);
-  if (!id) throw new ConfigError(`--teacher ${file}: its network "${teacher.name}" is none of ${NETS.join(", ")} (plain or shortenable)`);
-  const plan = methodPlan(c.method);
-  const need = plan.target === "removed" ? "plain" : plan.target === "shortened" ? "shortenable" : null;
+  if (!id) throw new ConfigError(`--teacher ${file}: its network "${teacher.name}" is none of ${TRAINABLE_NETS.join(", ")} (plain or shortenable)`);
+  const m = method(c.method);
+  // a Tailor student alters its teacher's skips, so the teacher has the student's block form
+  const need = m.target ? m.form : null;
   if (need && id.form !== need) {
-    const who = c.method === "remover" ? "SkipRemover" : "SkipShortener";
+    const who = m.label;
     throw new ConfigError(
       `--teacher ${file}: --method ${c.method} (${who}) needs a teacher of the ${need} block form, this one has the ${id.form} form ` +
         `(train one with --method teacher --form ${need})`,
