@@ -9,25 +9,26 @@
  * The authors' released ResNet-8 checkpoints are named with 0.87 (plain) and 0.88 (shortenable) validation top-1 at
  * epochs 148 and 156: ARTIFACT.md reports ours beside them.
  */
+import { formatRunId, formOf, TAILOR_METHODS, teacherRoleOf, type NetName, type Role } from "../experiment/index.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
 import { DEPTH_COMMON } from "./depth-plan.js";
 import { RECIPE_ROOT } from "./paths.js";
-import { bestCheckpointOf, validatePlan, type Plan } from "./plan.js";
+import { bestCheckpointOf, validatePlan, type Plan, type PlannedRun } from "./plan.js";
 
 export const RECIPE_SCHEDULE = { epochs: 200, lrStep: 30, lrGamma: 0.1, lrMilestones: [] as number[], everyEpochs: 3 };
+/** the authors' released checkpoints are ResNet-8s */
+export const RECIPE_NET: NetName = "resnet8";
 
 export function recipePlan(root = RECIPE_ROOT): Plan {
   const plan: Plan = { name: "recipe", root, runs: [] };
-  const cfg = (o: Partial<TrainConfig>): TrainConfig => ({ ...DEFAULT_CONFIG, ...DEPTH_COMMON, ...RECIPE_SCHEDULE, teacher: "", net: "resnet8", ...o }) as TrainConfig;
-  plan.runs = [
-    { id: "resnet8/teacher", deps: [], config: cfg({ method: "teacher", form: "plain" }) },
-    { id: "resnet8/teacher-shortenable", deps: [], config: cfg({ method: "teacher", form: "shortenable" }) },
-    { id: "resnet8/remover", deps: ["resnet8/teacher"], config: cfg({ method: "remover", form: "plain", teacher: bestCheckpointOf(plan, "resnet8/teacher") }) },
-    {
-      id: "resnet8/shortener",
-      deps: ["resnet8/teacher-shortenable"],
-      config: cfg({ method: "shortener", form: "shortenable", teacher: bestCheckpointOf(plan, "resnet8/teacher-shortenable") }),
-    },
-  ];
+  const net = RECIPE_NET;
+  const id = (role: Role) => formatRunId({ net, role });
+  const cfg = (o: Partial<TrainConfig>): TrainConfig => ({ ...DEFAULT_CONFIG, ...DEPTH_COMMON, ...RECIPE_SCHEDULE, teacher: "", net, ...o }) as TrainConfig;
+  const teachers: PlannedRun[] = (["plain", "shortenable"] as const).map((form) => ({ id: id(form === "plain" ? "teacher" : "teacher-shortenable"), deps: [], config: cfg({ method: "teacher", form }) }));
+  const students: PlannedRun[] = TAILOR_METHODS.map((m) => {
+    const t = id(teacherRoleOf(m));
+    return { id: id(m), deps: [t], config: cfg({ method: m, form: formOf(m), teacher: bestCheckpointOf(plan, t) }) };
+  });
+  plan.runs = [...teachers, ...students];
   return validatePlan(plan, "recipe plan (src/campaign/recipe-plan.ts)");
 }

@@ -39,6 +39,8 @@ export interface Evidence {
 export interface ClaimEntry {
   group: ClaimGroup;
   compute: (spec: ClaimSpec, ev: Evidence) => ClaimResult;
+  /** the figures (names under figures/) that show what decides the claim */
+  figures: (spec: ClaimSpec) => string[];
 }
 
 export class RegistryError extends Error {}
@@ -52,6 +54,7 @@ function part<G extends ClaimGroup>(ev: Evidence, group: G, id: string): NonNull
 /** C1-C3, C6: an hls4ml saving (or latency change) at the reference configuration, and over the sweep. */
 const hls4ml: ClaimEntry = {
   group: "hls4ml",
+  figures: (s) => [`claim-${s.id}`],
   compute: (s, ev) => {
     const e = part(ev, "hls4ml", s.id);
     return hlsClaim(s, e.rows, hlsReferenceOf(e, s));
@@ -61,6 +64,7 @@ const hls4ml: ClaimEntry = {
 /** C4, C5: a PE-array gain at the reference configuration, and over the sweep. */
 const peArray: ClaimEntry = {
   group: "pe-array",
+  figures: (s) => [`claim-${s.id}`],
   compute: (s, ev) => {
     const e = part(ev, "pe-array", s.id);
     return peClaim(s, e.rows, e.refs[s.reference!]);
@@ -74,9 +78,10 @@ export const CLAIMS: Record<string, ClaimEntry> = {
   C4: peArray,
   C5: peArray,
   C6: hls4ml,
-  C7a: { group: "accuracy", compute: (s, ev) => checkC7a(s, part(ev, "accuracy", s.id)) },
-  C7b: { group: "accuracy", compute: (s, ev) => checkC7b(s, part(ev, "accuracy", s.id).depth.runs) },
-  C8: { group: "accuracy", compute: (s, ev) => checkC8(s, part(ev, "accuracy", s.id).codesign) },
+  // its students: the short-schedule ResNet-8 runs and the depth study's
+  C7a: { group: "accuracy", compute: (s, ev) => checkC7a(s, part(ev, "accuracy", s.id)), figures: (s) => [...(s.scope?.shortRuns ? ["accuracy-resnet8"] : []), "accuracy-depth"] },
+  C7b: { group: "accuracy", compute: (s, ev) => checkC7b(s, part(ev, "accuracy", s.id).depth.runs), figures: () => ["accuracy-depth"] },
+  C8: { group: "accuracy", compute: (s, ev) => checkC8(s, part(ev, "accuracy", s.id).codesign), figures: (s) => [`codesign-${s.scope?.net}`] },
 };
 
 /** Every spec has an entry of its group, and every entry a spec; an error names the claim. */

@@ -32,13 +32,14 @@ export interface TrainConfig {
   /**
    * batch norm of the frozen teacher when it produces the KD targets: "batch" (batch statistics, as the authors'
    * code runs it: the teacher is a submodule of their LightningModule, which Lightning puts in training mode) or
-   * "running" (its running statistics, eval mode: what every run before this option used, hence the default)
+   * "running" (its running statistics, eval mode: what every run before this option used; config-compare.ts
+   * LEGACY_VALUES reads their checkpoints so)
    */
   teacherBn: "batch" | "running";
   /**
    * images held out of the 50,000 training images for validation. The authors' data module (pl_bolts
-   * CIFAR10DataModule, default val_split=0.2 in lightning-bolts 0.5.0) holds out 10,000; 5,000 is this project's
-   * default since its first runs, kept so that those commands keep their meaning
+   * CIFAR10DataModule, default val_split=0.2 in lightning-bolts 0.5.0) holds out 10,000 (the project's first
+   * ResNet-8 runs held out 5,000, and their configs record it)
    */
   valSize: number;
   /**
@@ -86,8 +87,8 @@ export const DEFAULT_CONFIG: TrainConfig = {
   everyEpochs: 3,
   kdMse: 0.35,
   kdCe: 0.65,
-  teacherBn: "running",
-  valSize: 5000,
+  teacherBn: "batch",
+  valSize: 10_000,
   splitSeed: 0,
   seed: 1,
   limitTrain: 0,
