@@ -31,7 +31,9 @@ function padded(l: Layer, c: Hls4mlConfig): boolean {
 
 export const insertZeroPadding: Pass = {
   name: "insert_zero_padding_before_conv2d",
-  match: (_m, n, c) => n.layer !== undefined && padded(n.layer, c),
+  // hls4ml zeroes the conv's pads once it has its ZeroPadding (lines 92-96); ours keeps the layer's, so a conv that
+  // already reads its padding is done
+  match: (m, n, c) => n.layer !== undefined && padded(n.layer, c) && inputOf(m, n).kind !== "zeropad",
   transform: (m, n) => {
     const pads = padsOf(n.layer!)!;
     const input = inputOf(m, n).shape;
