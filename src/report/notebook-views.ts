@@ -108,3 +108,16 @@ export function peLive(specs: ClaimSpecs = loadClaimSpecs()): { reference: strin
     claims: peSpecs.map((s) => peClaimFigure(peClaim(s, rows, refRows), s.quantity as "perf", rows, refRows, refName, refSpec.config)),
   };
 }
+
+/**
+ * `show(id)` for a notebook: a claim's verdict in bold, the figures of what decides it, and where its value comes
+ * from. `fig` is the notebook's figure display (figureDisplay: plotly's bundle is embedded once per notebook).
+ */
+export function claimShower(tslab: { display: { markdown(s: string): void } }, fig: { show(f: Figure): void }, figuresDir: string) {
+  return (id: string, withDetail = false): void => {
+    const v = claimView(id, figuresDir);
+    tslab.display.markdown(`**${v.verdict}**`);
+    for (const f of v.figures) fig.show(f);
+    if (withDetail && v.detail) tslab.display.markdown("Where the value comes from:\n\n" + v.detail.split("\n").map((l) => `- ${l}`).join("\n"));
+  };
+}

@@ -6,7 +6,7 @@
  */
 import type { Shape } from "../../net/graph.js";
 import type { Hls4mlConfig } from "./config.js";
-import type { Process, Stream } from "./design.js";
+import type { Process, Stream } from "./design-types.js";
 import type { ModelGraph, Node, Port } from "./model-graph.js";
 
 const base = { h: 0, w: 0, k: 1, stride: 1, pad: 0, cin: 0, cout: 0, rf: 1, role: "main" as const };

@@ -5,7 +5,7 @@
  * processes and its edges as streams. All functions here are pure: a graph is never changed in place.
  */
 import type { Layer, LayerGraph, Shape } from "../../net/graph.js";
-import type { AppliedOptimisations, Process, ProcessKind } from "./design.js";
+import type { AppliedOptimisations, Process, ProcessKind } from "./design-types.js";
 
 /**
  * One input of a node: the node it reads and, for a reader of a Clone, which copy (hls4ml's `<tensor>_cpy<i>`,
