@@ -20,12 +20,17 @@ export interface Plan {
   name: string;
   /** folder of the runs, relative to the working directory (so recorded teacher paths stay valid in a clone) */
   root: string;
+  /**
+   * "by-net" (default): a run's folder is <root>/<net>/<run>, its id; "flat": <root>/<run>, for a plan of one network
+   * (the ResNet-8 runs of data/runs/resnet8-short were written so)
+   */
+  folders?: "by-net" | "flat";
   runs: PlannedRun[];
 }
 
 export class PlanError extends Error {}
 
-export const runDir = (plan: Plan, id: string) => path.join(plan.root, ...id.split("/"));
+export const runDir = (plan: Plan, id: string) => path.join(plan.root, ...(plan.folders === "flat" ? id.split("/").slice(1) : id.split("/")));
 export const bestCheckpointOf = (plan: Plan, id: string) => path.join(runDir(plan, id), BEST);
 
 /** Check ids, dependencies (known, acyclic, teacher paths pointing at them) and every config. */
@@ -36,6 +41,11 @@ export function validatePlan(plan: Plan, source: string): Plan {
     if (typeof r.id !== "string" || !/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/.test(r.id)) throw new PlanError(`${source}: run id ${JSON.stringify(r.id)}: expected lower-case path segments like "resnet8/teacher"`);
     if (ids.has(r.id)) throw new PlanError(`${source}: run "${r.id}" listed twice`);
     ids.add(r.id);
+  }
+  if (plan.folders !== undefined && plan.folders !== "by-net" && plan.folders !== "flat") throw new PlanError(`${source}: folders: expected "by-net" or "flat", got ${JSON.stringify(plan.folders)}`);
+  if (plan.folders === "flat") {
+    const nets = new Set(plan.runs.map((r) => r.id.split("/")[0]));
+    if (nets.size > 1 || plan.runs.some((r) => r.id.split("/").length !== 2)) throw new PlanError(`${source}: folders "flat" needs ids "<net>/<run>" of one network, got ${plan.runs.map((r) => r.id).join(", ")}`);
   }
   for (const r of plan.runs) {
     for (const d of r.deps) if (!ids.has(d)) throw new PlanError(`${source}: run "${r.id}" depends on "${d}", which is not in the plan`);
@@ -65,14 +75,14 @@ export function validatePlan(plan: Plan, source: string): Plan {
  * DEFAULT_CONFIG } }] }. `teacherRun` sets config.teacher to that run's best checkpoint and adds it to deps.
  */
 export function planFromJson(text: string, source: string): Plan {
-  let raw: { name?: string; root?: string; runs?: { id: string; teacherRun?: string; deps?: string[]; config?: Partial<TrainConfig> }[] };
+  let raw: { name?: string; root?: string; folders?: Plan["folders"]; runs?: { id: string; teacherRun?: string; deps?: string[]; config?: Partial<TrainConfig> }[] };
   try {
     raw = JSON.parse(text);
   } catch (e) {
     throw new PlanError(`${source}: not valid JSON (${(e as Error).message})`);
   }
   if (!raw || typeof raw.root !== "string" || !Array.isArray(raw.runs)) throw new PlanError(`${source}: expected { name, root, runs: [...] }`);
-  const base: Plan = { name: raw.name ?? path.basename(source), root: raw.root, runs: [] };
+  const base: Plan = { name: raw.name ?? path.basename(source), root: raw.root, ...(raw.folders ? { folders: raw.folders } : {}), runs: [] };
   for (const r of raw.runs) {
     for (const k of Object.keys(r.config ?? {})) if (!(k in DEFAULT_CONFIG)) throw new PlanError(`${source}: run "${r.id}": unknown config field "${k}"`);
     const deps = [...(r.deps ?? []), ...(r.teacherRun && !(r.deps ?? []).includes(r.teacherRun) ? [r.teacherRun] : [])];
