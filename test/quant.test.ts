@@ -14,7 +14,7 @@ import { makeCheckpoint, modelFromCheckpoint } from "../src/train/checkpoint.js"
 import { readCheckpointFile, writeCheckpointFile } from "../src/train/checkpoint-file.js";
 import { ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
 import { configDifferences } from "../src/train/config-compare.js";
-import { createModel, forward } from "../src/train/model.js";
+import { cloneModel, createModel, disposeModel, forward, updateRunningStats, type BatchStats, type Model } from "../src/train/model.js";
 import { ACT_STAT, quantActivation, quantOf, quantWeight, teacherQuantMismatch, useQuant, weightBitsOf } from "../src/train/quant.js";
 import { mulberry32 } from "../src/util/random.js";
 
@@ -235,6 +235,33 @@ describe("the hooks in the forward pass", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a copy (cloneModel, the Tailor student) is quantised as its original and gives the same logits in evaluation", () => {
+    const rnd = mulberry32(11);
+    const n = 2;
+    const x = tf.tensor4d(Float32Array.from({ length: n * 32 * 32 * 3 }, () => rnd() * 2 - 1), [n, 32, 32, 3]);
+    const m = useQuant(createModel(resnet8(), 5), qat());
+    // one training pass gives every ReLU its activation scale and the BN layers statistics, as a trained model has
+    const s: BatchStats = {};
+    tf.tidy(() => {
+      forward(m, x, true, s);
+    });
+    updateRunningStats(m, s, n);
+    const logits = (a: Model) => {
+      const y = tf.tidy(() => forward(a, x, false));
+      const v = Array.from(y.dataSync());
+      y.dispose();
+      return v;
+    };
+    const copy = cloneModel(m);
+    expect(quantOf(copy)).toEqual({ weightBits: 4, actBits: 4, edgeBits: 8 });
+    expect(logits(copy)).toEqual(logits(m));
+    // the quantisers change these logits: a copy run float gives others, so the equality above says something
+    const float = useQuant(cloneModel(m), {});
+    expect(logits(float)).not.toEqual(logits(m));
+    for (const a of [m, copy, float]) disposeModel(a);
+    x.dispose();
   });
 });
 

@@ -4,7 +4,6 @@
  */
 import { Rng } from "../util/random.js";
 import { IMAGE_BYTES, type ImageSet } from "./cifar10.js";
-import type { Batch } from "../train/step.js";
 
 export interface Split {
   train: Int32Array;
@@ -91,6 +90,14 @@ export function fillBatch(set: ImageSet, indices: Int32Array, start: number, n: 
     }
   }
   return labels;
+}
+
+/** A batch as training and evaluation take it (src/train/step.ts: batchTensors). */
+export interface Batch {
+  /** NHWC images, normalised; epochBatches refills this array for the next batch of the same size */
+  x: Float32Array;
+  labels: Int32Array;
+  n: number;
 }
 
 /** The batches of one epoch: shuffled and augmented when `rng` is given, in order otherwise; drops no image. */

@@ -2,7 +2,7 @@
  * The structure of a checkpoint's tensor records, checked before any is decoded, so that a hand-edited or damaged
  * file gets an error naming the record and field ("shape: null") instead of a TypeError from deep inside.
  */
-import { CheckpointError, type Checkpoint } from "./checkpoint.js";
+import { CheckpointError, type Checkpoint } from "./checkpoint-types.js";
 
 export function checkTensorRecords(c: Checkpoint, file: string): void {
   const groups = ["params", "stats", "optimizer"] as const;

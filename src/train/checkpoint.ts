@@ -4,67 +4,18 @@
  * On disk they are binary (checkpoint-file.ts); the first format, one JSON document with base64 data, still loads.
  */
 import * as tf from "@tensorflow/tfjs";
-import { validateNetSpec, type NetSpec } from "../net/index.js";
+import { validateNetSpec } from "../net/index.js";
 import type { TrainConfig } from "./config.js";
 import { createModel, type Model } from "./model.js";
 import type { Sgd } from "./optimizer.js";
 import { checkTensorRecords } from "./checkpoint-records.js";
+import { CheckpointError, type Checkpoint, type EpochRecord, type PartialEpoch, type TensorRecord } from "./checkpoint-types.js";
 import { useQuant } from "./quant.js";
 
 /** the first, JSON-only format (data/runs/resnet8-short) */
 export const CHECKPOINT_FORMAT = "tailor-checkpoint-v1";
 
-export interface TensorRecord {
-  shape: number[];
-  values: Float32Array;
-}
-
-export interface EpochRecord {
-  epoch: number;
-  lr: number;
-  trainLoss: number;
-  valLoss: number;
-  valTop1: number;
-  valTop5: number;
-  skipModes: string[];
-  seconds: number;
-  imagesPerSecond: number;
-}
-
-/** Where a run stopped inside an epoch (a stop requested by a signal): enough to continue bit-identically. */
-export interface PartialEpoch {
-  epoch: number;
-  /** optimisation steps of `epoch` already taken */
-  step: number;
-  lossSum: number;
-  seen: number;
-  seconds: number;
-}
-
-export interface BestRecord {
-  epoch: number;
-  valLoss: number;
-  /** sha256 of the best model's weights and statistics (checkpoint-file.ts: modelDigest), set when it is written */
-  digest?: string;
-}
-
-export interface Checkpoint {
-  net: NetSpec;
-  config: TrainConfig;
-  /** last completed epoch (0-indexed; -1 before the first) */
-  epoch: number;
-  partial?: PartialEpoch | null;
-  params: Record<string, TensorRecord>;
-  stats: Record<string, TensorRecord>;
-  optimizer: Record<string, TensorRecord>;
-  history: EpochRecord[];
-  best: BestRecord | null;
-  env: Record<string, string | number>;
-  /** sha256 of the teacher checkpoint's model (Tailor students, noskip-kd) */
-  teacherDigest?: string;
-}
-
-export class CheckpointError extends Error {}
+export { CheckpointError, type BestRecord, type Checkpoint, type EpochRecord, type PartialEpoch, type TensorRecord } from "./checkpoint-types.js";
 
 function record(t: tf.Tensor): TensorRecord {
   return { shape: t.shape.slice(), values: (t.dataSync() as Float32Array).slice() };

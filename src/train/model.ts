@@ -8,7 +8,7 @@ import { lower, type ConvLayer, type Layer, type LayerGraph, type NetSpec } from
 import { Rng } from "../util/random.js";
 import { fusionPlan, type FusionPlan } from "./fusion.js";
 import { BN_EPS, trainingOps, type BatchNormResult, type ConvGeometry } from "./ops.js";
-import { quantActivation, quantOf, quantWeight } from "./quant.js";
+import { quantActivation, quantWeight, type QuantSpec } from "./quant.js";
 import { assertTrainable } from "./trainable.js";
 
 export const BN_MOMENTUM = 0.1; // PyTorch BatchNorm2d default
@@ -22,8 +22,13 @@ export interface Model {
   graph: LayerGraph;
   /** trainable: "<layer>.weight", "<layer>.bias" (conv/dense), "<bn>.gamma", "<bn>.beta" */
   params: Map<string, tf.Variable>;
-  /** BN running statistics: "<bn>.mean", "<bn>.variance" (not trained) */
+  /** BN running statistics: "<bn>.mean", "<bn>.variance" (not trained); a quantised run's "<relu>.actmax" too */
   stats: Map<string, tf.Variable>;
+  /**
+   * how the forward pass quantises (quant.ts; null = float). Set with useQuant. A field rather than a table beside
+   * the model, so that a copy (cloneModel) is quantised as its original is.
+   */
+  quant: QuantSpec | null;
 }
 
 function paramShapes(l: Layer): [string, number[], "he" | "fc" | "ones" | "zeros", number][] {
@@ -88,7 +93,7 @@ export function ensureParams(m: Model, rng: Rng): string[] {
 
 export function createModel(net: NetSpec, seed: number): Model {
   modelCounter++;
-  const m: Model = { net, graph: lower(net), params: new Map(), stats: new Map() };
+  const m: Model = { net, graph: lower(net), params: new Map(), stats: new Map(), quant: null };
   assertTrainable(m.graph);
   ensureParams(m, new Rng(seed));
   return m;
@@ -141,7 +146,7 @@ export function forward(m: Model, x: tf.Tensor4D, training: boolean, stats?: Bat
     const a = v[l.inputs[0]];
     if (fused?.absorbed.has(l.id)) continue;
     // a ReLU of a ReLU is the same tensor, unless activations are quantised (each ReLU has its own quantiser)
-    const same = fused && !quantOf(m)?.actBits ? fused.same.get(l.id) : undefined;
+    const same = fused && !m.quant?.actBits ? fused.same.get(l.id) : undefined;
     if (same !== undefined) {
       v[l.id] = v[same];
       continue;
@@ -248,10 +253,10 @@ export function disposeModel(m: Model): void {
   for (const t of m.stats.values()) t.dispose();
 }
 
-/** A deep copy of the model's weights and statistics into new variables (the frozen teacher, a checkpoint). */
+/** A deep copy of the model's weights and statistics into new variables, quantised as the original (the Tailor student). */
 export function cloneModel(m: Model): Model {
   modelCounter++;
   const copy = (src: Map<string, tf.Variable>, trainable: boolean) =>
     new Map([...src].map(([k, t]) => [k, tf.variable(tf.tensor(t.dataSync().slice(), t.shape), trainable, varName(k))]));
-  return { net: m.net, graph: m.graph, params: copy(m.params, true), stats: copy(m.stats, false) };
+  return { net: m.net, graph: m.graph, params: copy(m.params, true), stats: copy(m.stats, false), quant: m.quant && { ...m.quant } };
 }

@@ -47,7 +47,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Layer, LayerGraph } from "../net/index.js";
 import type { TrainConfig } from "./config.js";
-import type { Model } from "./model.js";
 import { trainingOps } from "./ops.js";
 
 /** a run's quantisers; null = float */
@@ -84,18 +83,27 @@ export const signedMax = (bits: number) => 2 ** (bits - 1) - 1;
 /** unsigned: [0, qmax] */
 export const unsignedMax = (bits: number) => 2 ** bits - 1;
 
-const specs = new WeakMap<Model, QuantSpec>();
+/**
+ * What the quantisers read of a model: its spec (null = float), its graph (which layers are the edges) and its
+ * statistics (the activation scales). Model (model.ts) has these fields; naming them here instead of importing
+ * Model keeps the import one way, model.ts -> quant.ts.
+ */
+export interface Quantisable {
+  quant: QuantSpec | null;
+  graph: LayerGraph;
+  stats: Map<string, tf.Variable>;
+}
 
 /** Quantise this model's forward pass as the config says (or stop quantising it: a float config). */
-export function useQuant(m: Model, c: Partial<QuantFields>): Model {
-  const q = quantSpecOf(c);
-  if (q) specs.set(m, q);
-  else specs.delete(m);
+export function useQuant<M extends Pick<Quantisable, "quant">>(m: M, c: Partial<QuantFields>): M {
+  m.quant = quantSpecOf(c);
   return m;
 }
 
-export const quantOf = (m: Model): QuantSpec | null => specs.get(m) ?? null;
+export const quantOf = (m: Pick<Quantisable, "quant">): QuantSpec | null => m.quant;
 
+// A memo of a pure function of the graph, not state of a model: a graph is never changed (setNet lowers a new one),
+// and the exporter asks it of a graph no model holds, so it stays keyed by the graph rather than moving into Model.
 const edges = new WeakMap<LayerGraph, { first: number; last: number }>();
 /** the ids of the first conv and the last dense layer (the layers of quantEdgeBits) */
 function edgeLayers(g: LayerGraph): { first: number; last: number } {
@@ -118,8 +126,8 @@ export function weightBitsOf(q: QuantSpec, g: LayerGraph, l: Layer): number {
 export const quantScale = (stat: number, qmax: number) => Math.fround(Math.max(stat, SCALE_MIN) / qmax);
 
 /** A conv's or dense layer's weights as the forward pass uses them: fake-quantised with a per-tensor scale. */
-export function quantWeight<T extends tf.Tensor>(m: Model, l: Layer, w: T): T {
-  const q = specs.get(m);
+export function quantWeight<T extends tf.Tensor>(m: Pick<Quantisable, "quant" | "graph">, l: Layer, w: T): T {
+  const q = m.quant;
   if (!q || !q.weightBits) return w;
   const qmax = signedMax(weightBitsOf(q, m.graph, l));
   const ops = trainingOps();
@@ -131,8 +139,8 @@ export function quantWeight<T extends tf.Tensor>(m: Model, l: Layer, w: T): T {
  * the model being trained) folds this batch's maximum into the running statistic first and quantises with it;
  * otherwise the stored statistic is used (a model without one, never trained quantised, uses the batch's maximum).
  */
-export function quantActivation<T extends tf.Tensor>(m: Model, l: Layer, y: T, update: boolean): T {
-  const q = specs.get(m);
+export function quantActivation<T extends tf.Tensor>(m: Pick<Quantisable, "quant" | "stats">, l: Layer, y: T, update: boolean): T {
+  const q = m.quant;
   if (!q || !q.actBits) return y;
   const ops = trainingOps();
   const name = l.name + ACT_STAT;

@@ -1,15 +1,9 @@
 /** One optimisation step: forward in training mode, the (KD) loss, gradients, SGD update, BN running stats. */
 import * as tf from "@tensorflow/tfjs";
+import type { Batch } from "../data/batches.js";
 import { activeParams, forward, updateRunningStats, type BatchStats, type Model } from "./model.js";
 import { tailorLoss, type KdWeights } from "./loss.js";
 import type { Sgd } from "./optimizer.js";
-
-export interface Batch {
-  /** NHWC images, normalised */
-  x: Float32Array;
-  labels: Int32Array;
-  n: number;
-}
 
 export function batchTensors(b: Batch, h: number, w: number, c: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
   return { x: tf.tensor4d(b.x, [b.n, h, w, c]), y: tf.tensor1d(b.labels, "int32") };
