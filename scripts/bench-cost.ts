@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import { hls4mlSweep } from "../src/report/hls4ml-sweep.js";
 import { peSweep } from "../src/report/pe-sweep.js";
-import { runEnvironment } from "../src/util/env.js";
+import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { parseCli } from "./cli.js";
 

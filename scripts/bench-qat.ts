@@ -19,7 +19,7 @@ import { Sgd } from "../src/train/optimizer.js";
 import { useQuant } from "../src/train/quant.js";
 import { trainStep } from "../src/train/step.js";
 import { buildNet } from "../src/train/tailor.js";
-import { runEnvironment } from "../src/util/env.js";
+import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { Rng } from "../src/util/random.js";
 import { num, parseCli } from "./cli.js";

@@ -19,7 +19,7 @@ import { cifarResNet, lower, resnet8, type ConvLayer, type NetSpec } from "../sr
 import { createModel, disposeModel } from "../src/train/model.js";
 import { Sgd } from "../src/train/optimizer.js";
 import { trainStep } from "../src/train/step.js";
-import { runEnvironment } from "../src/util/env.js";
+import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { Rng } from "../src/util/random.js";
 import { ensureHeapReuse, num, parseCli } from "./cli.js";

@@ -18,7 +18,7 @@ import { carriedOverNote, mergeClaims, parseClaimsFile, type ClaimsFile } from "
 import { claimsNotes, claimsTable, claimsTerminalTable } from "../src/report/claims-table.js";
 import type { Step } from "../src/report/outputs.js";
 import type { PublishedSet } from "../src/report/published-hls4ml.js";
-import { runEnvironment } from "../src/util/env.js";
+import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { ProgressLine } from "../src/util/progress.js";
 import { ensureCifarCache } from "./cifar-cache.js";

@@ -23,7 +23,7 @@ import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, verif
 import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
 import { configFromTeacher } from "../src/train/teacher-check.js";
 import { acquireRunLock } from "../src/util/run-lock.js";
-import { runEnvironment } from "../src/util/env.js";
+import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { formatDuration, ProgressLine } from "../src/util/progress.js";
 import { ensureHeapReuse, shareCoresWithCampaign, givenFlags, num, parseCli, type FlagSpec } from "./cli.js";

@@ -1,7 +1,7 @@
 /** What ran: recorded next to every result (machine, Node, tfjs backend and version). */
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
-import { backendInfo } from "../backend/index.js";
+import { backendInfo } from "./index.js";
 
 export function runEnvironment(): Record<string, string | number> {
   const b = backendInfo();
