@@ -6,9 +6,7 @@
  * tolerance, the sweep's min / median / max, whether the paper's value is attainable, and one status. Each claim is
  * computed by its entry in the claim registry (src/report/claim-registry.ts); this script reads and writes files.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
 import { defaultDataDir, loadCifar10, type Cifar10 } from "../src/data/cifar10.js";
@@ -24,6 +22,7 @@ import { ProgressLine } from "../src/util/progress.js";
 import { ensureCifarCache } from "./cifar-cache.js";
 import { ensureHeapReuse, parseCli, shareCoresWithCampaign } from "./cli.js";
 import { writeHtml, writeImages } from "./render.js";
+import { smokeTest } from "./smoke-test.js";
 
 shareCoresWithCampaign();
 ensureHeapReuse();
@@ -88,31 +87,6 @@ async function cifarData(): Promise<Cifar10> {
   return (cifar = loadCifar10(dir));
 }
 
-/** `npm run train -- --quick` in a temporary folder: the training path still runs end to end. */
-async function smokeTest(): Promise<void> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-smoke-"));
-  const r = await step("training smoke test (train --quick)", () => runShowingProgress(process.execPath, [...process.execArgv, path.join(__dirname, "train.ts"), "--quick", "--out", tmp], "smoke test"));
-  if (r.status !== 0) throw new Error(`training smoke test failed:\n${r.stderr}`);
-  console.log(`[reproduce] smoke test: ${r.stdout.trim().split("\n").pop()}`);
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
-
-/** Run a child (its output piped, so it prints plain lines), showing its last line on the progress line. */
-function runShowingProgress(cmd: string, argv: string[], what: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-      const last = stdout.trim().split("\n").pop();
-      if (last) progress.update(`[reproduce] ${what}: ${last}`);
-    });
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 async function main() {
   const t0 = performance.now();
   const published = path.join(ROOT, "data", "published", "hls4ml-tutorial-cnn.json");
@@ -122,7 +96,7 @@ async function main() {
     step,
   });
   const { results, outputs } = computeClaims(specs, evidence, groups);
-  if (groups.includes("accuracy") && !args["no-smoke"] && !args.only) await smokeTest();
+  if (groups.includes("accuracy") && !args["no-smoke"] && !args.only) await smokeTest(progress, step);
 
   fs.mkdirSync(out, { recursive: true });
   for (const [file, text] of Object.entries(outputs.tables)) writeFileAtomic(path.join(out, file), text);

@@ -18,13 +18,15 @@ const edited = (f: (d: any) => void) => {
 const parse = (t: string) => () => parseClaimSpecs(t, "claims.json");
 
 describe("data/claims.json", () => {
-  it("loads, typed: C1-C8 with their quantities, references and scopes", () => {
+  it("loads, typed: C1-C8 with their quantities, references and scopes, each claim's fields in the file's order", () => {
     const s = loadClaimSpecs();
     expect(s.claims.map((c) => c.id)).toEqual(["C1", "C2", "C3", "C4", "C5", "C6", "C7a", "C7b", "C8"]);
     expect(claimSpec(s, "C1")).toMatchObject({ quantity: "bram18", reference: "hls4ml-mlperf-tiny", tolerance: 10, check: "within" });
     expect(claimSpec(s, "C8").scope).toEqual({ net: "resnet20", bits: 4, seeds: [1, 2] });
     expect(claimSpec(s, "C7b").scope).toEqual({ shallow: "resnet8", deep: "resnet56" });
     expect(s.references["pe-scalesim-cgra4ml"].networks).toContain("resnet50");
+    const raw = JSON.parse(text).claims;
+    s.claims.forEach((c, i) => expect(Object.keys(c), c.id).toEqual(Object.keys(raw[i])));
     expect(() => claimSpec(s, "C9")).toThrow(/unknown claim "C9" \(known: C1, .*C8\)/);
   });
   it("every claim has an entry in the registry, of its group, and the registry no claim without a spec", () => {
@@ -33,6 +35,8 @@ describe("data/claims.json", () => {
     expect(Object.keys(CLAIMS).sort()).toEqual(s.claims.map((c) => c.id).sort());
     expect(() => checkRegistry({ ...s, claims: s.claims.filter((c) => c.id !== "C4") })).toThrow(/registry: C4 has no spec in data\/claims.json/);
     expect(() => checkRegistry({ ...s, claims: s.claims.map((c) => (c.id === "C4" ? { ...c, group: "hls4ml" } : c)) })).toThrow(/claim C4: group "hls4ml", but the registry computes it from group "pe-array"/);
+    const c8 = s.claims.findIndex((c) => c.id === "C8");
+    expect(() => checkRegistry({ ...s, claims: s.claims.map((c, i) => (i === c8 ? { ...c, scope: { net: "resnet20" as const } } : c)) })).toThrow(/claim C8: its scope needs bits, seeds/);
     expect(groupsFor(s, "C7b")).toEqual(["accuracy"]);
     expect(groupsFor(s)).toEqual(["hls4ml", "pe-array", "accuracy"]);
     expect(() => groupsFor(s, "C10")).toThrow(/--only C10: expected one of C1, /);
@@ -50,7 +54,12 @@ describe("data/claims.json", () => {
     expect(parse(edited((d) => (d.claims[0].paper = null)))).toThrow(/\.paper: expected a finite number, got null/);
     expect(parse(edited((d) => (d.claims[0].tolrance = 3)))).toThrow(/claims\[0\] \(C1\)\.tolrance: expected no such field/);
     expect(parse(edited((d) => (d.claims[8].scope.net = "resnet9")))).toThrow(/claims\[8\] \(C8\)\.scope\.net: expected a known network/);
-    expect(parse(edited((d) => (d.claims[8].scope.seeds = [0])))).toThrow(/\.scope\.seeds: expected a non-empty array of positive integers/);
+    expect(parse(edited((d) => (d.claims[8].scope.seeds = [0])))).toThrow(/\.scope\.seeds: expected an array of positive integer seeds, the first 1/);
+    expect(parse(edited((d) => (d.claims[8].scope.seeds = [2, 1])))).toThrow(/\.scope\.seeds: expected an array of positive integer seeds, the first 1, got \[2,1\]/);
+    expect(parse(edited((d) => (d.claims[7].and.tolerence = 1)))).toThrow(/claims\[7\] \(C7b\)\.and\.tolerence: expected no such field/);
+    expect(parse(edited((d) => (d.references["hls4ml-mlperf-tiny"].cfg = {})))).toThrow(/references\.hls4ml-mlperf-tiny\.cfg: expected no such field/);
+    expect(parse(edited((d) => (d.claim = [])))).toThrow(/the file\.claim: expected no such field/);
+    expect(parse(edited((d) => (d.claims[0].scope = { nets: ["resnet8"] })))).toThrow(/claims\[0\] \(C1\)\.scope: expected no such field/);
     expect(parse(edited((d) => delete d.claims[6].scope))).toThrow(/claims\[6\] \(C7a\)\.scope: expected an object/);
     expect(parse(edited((d) => (d.references["hls4ml-mlperf-tiny"].networks = ["resnet9"])))).toThrow(/references\.hls4ml-mlperf-tiny\.networks\[0\]: expected a known network/);
     expect(parse(edited((d) => (d.claims[7].and.check = "within!")))).toThrow(/claims\[7\] \(C7b\)\.and\.check/);

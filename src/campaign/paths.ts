@@ -6,5 +6,3 @@ export const RECIPE_ROOT = "data/runs/recipe";
 export const PLAN_ROOTS = [DEPTH_ROOT, RECIPE_ROOT];
 /** the running campaign's pid, in its plan's root */
 export const CAMPAIGN_PID = "campaign.pid";
-/** A run id for a training seed: "-seed<s>" appended unless it is 1 (both plans, and the reports that look runs up) */
-export const seededRunId = (id: string, seed: number) => (seed === 1 ? id : `${id}-seed${seed}`);

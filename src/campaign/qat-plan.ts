@@ -20,7 +20,7 @@
  * difference of gaps came out at the size of the float students' seed-to-seed spread (0.3 pp), so a second pair tells
  * whether its sign is noise. C8's value stays the seed-1 pair's, as fixed before the runs; the seed-2 pair is reported beside it.
  */
-import { claimSpec, formatRunId, isTrainable, loadClaimSpecs, network, type NetName, type Role } from "../experiment/index.js";
+import { claimSpec, formatRunId, formOf, isTrainable, loadClaimSpecs, network, TAILOR_METHODS, teacherRoleOf, type NetName, type Role } from "../experiment/index.js";
 import { skipCount } from "../net/index.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
 import { DEPTH_COMMON, depthPlan, studentSchedule } from "./depth-plan.js";
@@ -70,10 +70,10 @@ export function qatRuns(plan: Plan, claim: QatClaimGroup = qatClaimGroup()): Pla
     const students: PlannedRun[] = [];
     const quant = { quantWeightBits: bits, quantActBits: bits, quantEdgeBits: QAT_EDGE_BITS };
     const skips = skipCount(network(net).build());
-    for (const [form, floatTeacher, role, student] of [
-      ["plain", `${net}/teacher`, "teacher", "remover"],
-      ["shortenable", `${net}/teacher-shortenable`, "teacher-shortenable", "shortener"],
-    ] as const) {
+    for (const student of TAILOR_METHODS) {
+      const role = teacherRoleOf(student);
+      const form = formOf(student);
+      const floatTeacher = formatRunId({ net, role });
       const tid = qatRunId(net, bits, role);
       teachers.push({ id: tid, deps: [floatTeacher, ...depthIds(net).filter((d) => d !== floatTeacher)], config: cfg({ net, form, method: "finetune", teacher: bestCheckpointOf(plan, floatTeacher), ...QAT_FINETUNE_SCHEDULE, ...quant }) });
       for (const seed of isClaim({ bits, net }) ? claim.seeds : [1]) {

@@ -95,6 +95,7 @@ export function parseClaimSpecs(text: string, file: string): ClaimSpecs {
   const net = (v: unknown, where: string): NetworkName => (typeof v === "string" && isNetworkName(v) ? v : fail(where, "a known network (src/experiment/networks.ts)", v));
 
   const top = obj(raw, "the file");
+  onlyKnown(top, ["source", "note", "statuses", "regressionTolerance", "references", "claims"], "the file", fail);
   const statuses = obj(top.statuses, "statuses") as Record<string, string>;
   for (const [k, v] of Object.entries(statuses)) str(v, `statuses["${k}"]`);
   const reg = obj(top.regressionTolerance, "regressionTolerance");
@@ -104,6 +105,7 @@ export function parseClaimSpecs(text: string, file: string): ClaimSpecs {
   for (const [name, v] of Object.entries(obj(top.references ?? {}, "references"))) {
     const at = `references.${name}`;
     const r = obj(v, at);
+    onlyKnown(r, ["model", "networks", "methods", "value", "config", "chosenBy", "rationale", "sources"], at, fail);
     const list = (k: string) => (Array.isArray(r[k]) && (r[k] as unknown[]).length ? (r[k] as unknown[]) : fail(`${at}.${k}`, "a non-empty array", r[k]));
     references[name] = {
       model: oneOf(r.model, `${at}.model`, ["hls4ml", "pe-array"] as const),
@@ -150,16 +152,25 @@ export function parseClaimSpecs(text: string, file: string): ClaimSpecs {
     }
     if (c.and !== undefined) {
       const a = obj(c.and, `${at}.and`);
+      onlyKnown(a, ["metric", "paper", "tolerance", "check"], `${at}.and`, fail);
       spec.and = { metric: str(a.metric, `${at}.and.metric`), paper: num(a.paper, `${at}.and.paper`), tolerance: num(a.tolerance, `${at}.and.tolerance`, 0), check: oneOf(a.check, `${at}.and.check`, CHECKS) };
     }
-    const known = new Set(["id", "claim", "metric", "quantity", "paper", "unit", "tolerance", "toleranceWhy", "group", "check", "and", "reference", "scope"]);
-    for (const k of Object.keys(c)) if (!known.has(k)) fail(`${at}.${k}`, `no such field (known: ${[...known].join(", ")})`);
-    return spec;
+    const known = group === "accuracy" ? CLAIM_FIELDS.filter((k) => k !== "quantity" && k !== "reference") : CLAIM_FIELDS.filter((k) => k !== "scope");
+    onlyKnown(c, known, at, fail);
+    // the file's own key order: the verdicts (figures/claims.json) repeat the spec as the file states it
+    return Object.fromEntries(Object.keys(c).map((k) => [k, spec[k as keyof ClaimSpec]])) as unknown as ClaimSpec;
   });
   return { claims, references, statuses, regressionTolerance };
 }
 
 type Fail = (where: string, what: string, ...got: unknown[]) => never;
+
+const CLAIM_FIELDS = ["id", "claim", "metric", "quantity", "paper", "unit", "tolerance", "toleranceWhy", "group", "check", "and", "reference", "scope"];
+
+/** a misspelt field is an error, never a field silently ignored */
+function onlyKnown(o: Record<string, unknown>, known: string[], at: string, fail: Fail): void {
+  for (const k of Object.keys(o)) if (!known.includes(k)) fail(`${at}.${k}`, `no such field (known: ${known.join(", ")})`);
+}
 
 /** An error at a JSON path of `file`: what was expected, and what was there when it is given. */
 const failIn =
@@ -176,7 +187,8 @@ function parseScope(s: Record<string, unknown>, at: string, fail: Fail, net: (v:
     else if (k === "shortRuns") out.shortRuns = typeof v === "boolean" ? v : fail(where, "true or false", v);
     else if (k === "shallow" || k === "deep" || k === "net") out[k] = net(v, where);
     else if (k === "bits") out.bits = Number.isInteger(v) && (v as number) >= 2 && (v as number) <= 16 ? (v as number) : fail(where, "an integer from 2 to 16", v);
-    else if (k === "seeds") out.seeds = Array.isArray(v) && v.length && v.every((x) => Number.isInteger(x) && x >= 1) ? (v as number[]) : fail(where, "a non-empty array of positive integers", v);
+    // the first seed's pair is the claim's value (fixed before the runs); the others are reported beside it
+    else if (k === "seeds") out.seeds = Array.isArray(v) && v[0] === 1 && v.every((x) => Number.isInteger(x) && x >= 1) ? (v as number[]) : fail(where, "an array of positive integer seeds, the first 1", v);
     else fail(where, "no such field (known: nets, shortRuns, shallow, deep, net, bits, seeds)");
   }
   return out;

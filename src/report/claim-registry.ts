@@ -17,7 +17,7 @@
  *
  * A claim is added by an entry here and its spec in data/claims.json (the registry refuses one without the other).
  */
-import type { ClaimGroup, ClaimSpec, ClaimSpecs } from "../experiment/index.js";
+import type { AccuracyScope, ClaimGroup, ClaimSpec, ClaimSpecs } from "../experiment/index.js";
 import { accuracyOutputs, checkC7a } from "./accuracy-report.js";
 import type { ClaimResult } from "./claims.js";
 import { checkC8 } from "./codesign.js";
@@ -41,6 +41,8 @@ export interface ClaimEntry {
   compute: (spec: ClaimSpec, ev: Evidence) => ClaimResult;
   /** the figures (names under figures/) that show what decides the claim */
   figures: (spec: ClaimSpec) => string[];
+  /** the fields its spec's scope must give (an accuracy claim's runs) */
+  scope?: (keyof AccuracyScope)[];
 }
 
 export class RegistryError extends Error {}
@@ -79,9 +81,9 @@ export const CLAIMS: Record<string, ClaimEntry> = {
   C5: peArray,
   C6: hls4ml,
   // its students: the short-schedule ResNet-8 runs and the depth study's
-  C7a: { group: "accuracy", compute: (s, ev) => checkC7a(s, part(ev, "accuracy", s.id)), figures: (s) => [...(s.scope?.shortRuns ? ["accuracy-resnet8"] : []), "accuracy-depth"] },
-  C7b: { group: "accuracy", compute: (s, ev) => checkC7b(s, part(ev, "accuracy", s.id).depth.runs), figures: () => ["accuracy-depth"] },
-  C8: { group: "accuracy", compute: (s, ev) => checkC8(s, part(ev, "accuracy", s.id).codesign), figures: (s) => [`codesign-${s.scope?.net}`] },
+  C7a: { group: "accuracy", compute: (s, ev) => checkC7a(s, part(ev, "accuracy", s.id)), figures: (s) => [...(s.scope?.shortRuns ? ["accuracy-resnet8"] : []), "accuracy-depth"], scope: ["nets"] },
+  C7b: { group: "accuracy", compute: (s, ev) => checkC7b(s, part(ev, "accuracy", s.id).depth.runs), figures: () => ["accuracy-depth"], scope: ["shallow", "deep"] },
+  C8: { group: "accuracy", compute: (s, ev) => checkC8(s, part(ev, "accuracy", s.id).codesign), figures: (s) => [`codesign-${s.scope?.net}`], scope: ["net", "bits", "seeds"] },
 };
 
 /** Every spec has an entry of its group, and every entry a spec; an error names the claim. */
@@ -90,12 +92,15 @@ export function checkRegistry(specs: ClaimSpecs): void {
     const e = CLAIMS[s.id];
     if (!e) throw new RegistryError(`data/claims.json: claim ${s.id} has no entry in the claim registry (src/report/claim-registry.ts)`);
     if (e.group !== s.group) throw new RegistryError(`data/claims.json: claim ${s.id}: group "${s.group}", but the registry computes it from group "${e.group}"`);
+    const missing = (e.scope ?? []).filter((k) => s.scope?.[k] === undefined);
+    if (missing.length) throw new RegistryError(`data/claims.json: claim ${s.id}: its scope needs ${missing.join(", ")}`);
   }
   for (const id of Object.keys(CLAIMS)) if (!specs.claims.some((s) => s.id === id)) throw new RegistryError(`claim registry: ${id} has no spec in data/claims.json`);
 }
 
 /** The groups a run computes: every group, or the group of the claim asked for. */
 export function groupsFor(specs: ClaimSpecs, only?: string): ClaimGroup[] {
+  checkRegistry(specs);
   const all: ClaimGroup[] = ["hls4ml", "pe-array", "accuracy"];
   if (!only) return all;
   const s = specs.claims.find((c) => c.id === only);
@@ -119,6 +124,8 @@ export async function gatherEvidence(specs: ClaimSpecs, groups: ClaimGroup[], sr
   return ev;
 }
 
+const withoutScope = ({ scope: _scope, ...r }: ClaimResult & { scope?: unknown }): ClaimResult => r;
+
 const OUTPUTS: Record<ClaimGroup, (ev: Evidence, specs: ClaimSpecs, results: ClaimResult[]) => Outputs> = {
   hls4ml: (ev, specs, results) => hlsOutputs(part(ev, "hls4ml", "hls4ml"), specs, results),
   "pe-array": (ev, specs, results) => peOutputs(part(ev, "pe-array", "pe-array"), specs, results),
@@ -128,7 +135,8 @@ const OUTPUTS: Record<ClaimGroup, (ev: Evidence, specs: ClaimSpecs, results: Cla
 /** The verdicts of every claim of `groups`, in the specs' order, and the groups' tables and figures. */
 export function computeClaims(specs: ClaimSpecs, ev: Evidence, groups: ClaimGroup[]): { results: ClaimResult[]; outputs: Outputs } {
   checkRegistry(specs);
-  const results = specs.claims.filter((s) => groups.includes(s.group)).map((s) => CLAIMS[s.id].compute(s, ev));
+  // the scope chose the runs; the result repeats the rest of the spec (figures/claims.json), as before scopes existed
+  const results = specs.claims.filter((s) => groups.includes(s.group)).map((s) => withoutScope(CLAIMS[s.id].compute(s, ev)));
   const outputs: Outputs = { tables: {}, figures: {} };
   for (const g of groups) {
     const o = OUTPUTS[g](ev, specs, results.filter((r) => r.group === g));

@@ -3,6 +3,7 @@
  * a method), names as the paper writes them, a caption under the plot, and the claim marks (the paper's value as a
  * dashed line, our tolerance as a band) drawn from a claim spec.
  */
+import { methodLabel, networkLabel } from "../experiment/index.js";
 import type { ClaimSpec } from "./claims.js";
 
 /** A plotly trace or layout: plain JSON (plotly's own types are not a dependency of the library). */
@@ -33,19 +34,11 @@ export const METHOD_COLOR: Record<string, string> = {
   "shortened-scratch": "#17becf",
 };
 
-const METHOD_NAME: Record<string, string> = {
-  teacher: "teacher",
-  remover: "SkipRemover",
-  shortener: "SkipShortener",
-  noskip: "no skips (scratch)",
-  "noskip-kd": "no skips + KD (scratch)",
-  "shortened-scratch": "short skips (scratch)",
-};
+/** a method as the paper writes it (the method table's label) */
+export const methodName = methodLabel;
 
-export const methodName = (m: string) => METHOD_NAME[m] ?? m;
-
-/** "resnet56" -> "ResNet-56" */
-export const netName = (n: string) => n.replace(/^resnet(\d+)$/, "ResNet-$1");
+/** "resnet56" -> "ResNet-56" (the network registry's label) */
+export const netName = networkLabel;
 
 export const BASE_LAYOUT = {
   font: { family: "DejaVu Sans, Arial, sans-serif", size: 13 },
