@@ -65,3 +65,23 @@ describe("data/claims.json", () => {
     expect(parse(edited((d) => (d.claims[7].and.check = "within!")))).toThrow(/claims\[7\] \(C7b\)\.and\.check/);
   });
 });
+
+describe("a claim in a notebook", () => {
+  it("splits where its value comes from at the top-level semicolons only", async () => {
+    const { topLevelParts } = await import("../src/report/notebook-views.js");
+    expect(topLevelParts("SkipRemover gap ResNet-8 -0.31 pp, ResNet-56 -2.54 pp (loss 2.23 pp); SkipShortener gap ResNet-56 +0.28 pp (test top-1 vs own teacher; data/runs/depth)")).toEqual([
+      "SkipRemover gap ResNet-8 -0.31 pp, ResNet-56 -2.54 pp (loss 2.23 pp)",
+      "SkipShortener gap ResNet-56 +0.28 pp (test top-1 vs own teacher; data/runs/depth)",
+    ]);
+    expect(topLevelParts("a; b")).toEqual(["a", "b"]);
+  });
+  it("shows each claim's verdict from figures/claims.json and the figures of what decides it", async () => {
+    const { claimView } = await import("../src/report/notebook-views.js");
+    const figures = path.join(__dirname, "..", "figures");
+    const c8 = claimView("C8", figures);
+    expect(c8.verdict).toMatch(/^C8: (reproduced at reference|attainable, not at reference|not attainable|in progress|not computed|not at reference, range in progress) \(expected > 0.5pp; ours /);
+    expect(c8.figures).toHaveLength(1);
+    expect(claimView("C7a", figures).figures).toHaveLength(2);
+    expect(() => claimView("C9", figures)).toThrow(/unknown claim "C9"/);
+  });
+});

@@ -47,6 +47,22 @@ export interface ClaimView {
   figures: Figure[];
 }
 
+/** "a; b (c; d); e" -> ["a", "b (c; d)", "e"]: the parts of a configuration, a parenthesis kept whole */
+export function topLevelParts(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "(") depth++;
+    else if (text[i] === ")") depth = Math.max(0, depth - 1);
+    else if (depth === 0 && text.startsWith("; ", i)) {
+      parts.push(text.slice(start, i));
+      start = i + 2;
+    }
+  }
+  return [...parts, text.slice(start)].filter(Boolean);
+}
+
 /** A claim as a notebook shows it: its verdict, where its value comes from, and the figure of what decides it. */
 export function claimView(id: string, figuresDir: string, specs: ClaimSpecs = loadClaimSpecs()): ClaimView {
   const entry = CLAIMS[id];
@@ -54,7 +70,7 @@ export function claimView(id: string, figuresDir: string, specs: ClaimSpecs = lo
   const c = committedVerdicts(figuresDir)?.find((x) => x.id === id);
   return {
     verdict: c ? verdictLine(c) : `${id}: ${NOT_YET}`,
-    detail: c ? c.configuration.split("; ").join("\n") : "",
+    detail: c ? topLevelParts(c.configuration).join("\n") : "",
     figures: entry.figures(claimSpec(specs, id)).flatMap((name) => savedFigure(path.join(figuresDir, `${name}.html`)) ?? []),
   };
 }
