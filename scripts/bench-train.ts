@@ -15,7 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend/index.js";
 import { loadNativeAddon, type ConvPath, type NativeAddon } from "../src/backend/native-addon.js";
 import { NATIVE_BACKEND } from "../src/backend/native-kernels.js";
-import { cifarResNet, lower, resnet8, type ConvLayer, type NetSpec } from "../src/net/index.js";
+import { lower, resnet8, type ConvLayer, type NetSpec } from "../src/net/index.js";
 import { createModel, disposeModel } from "../src/train/model.js";
 import { Sgd } from "../src/train/optimizer.js";
 import { trainStep } from "../src/train/step.js";
@@ -23,20 +23,22 @@ import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { Rng } from "../src/util/random.js";
 import { ensureHeapReuse, num, parseCli } from "./cli.js";
+import { network, TRAINABLE_NETS, type NetName } from "../src/experiment/index.js";
 
 ensureHeapReuse();
-const NETS = ["resnet8", "resnet20", "resnet56"] as const;
-type Net = (typeof NETS)[number];
+/** the networks of the benchmark's default cases: the depth study's (a subset of the registry's trainable networks) */
+const DEFAULT_NETS: NetName[] = ["resnet8", "resnet20", "resnet56"];
+type Net = NetName;
 const args = parseCli("Usage: npm run bench -- [options]", {
   seconds: { type: "string", help: "time to measure each contender in each case (after warm-up)", default: "6" },
-  nets: { type: "string", help: `comma-separated subset of ${NETS.join(", ")}`, default: NETS.join(",") },
+  nets: { type: "string", help: `comma-separated subset of ${TRAINABLE_NETS.join(", ")}`, default: DEFAULT_NETS.join(",") },
   batches: { type: "string", help: "comma-separated batch sizes", default: "32,128" },
   threads: { type: "string", help: "comma-separated thread counts (the first is used for the profile and the per-layer table)", default: "2,1" },
   python: { type: "string", help: "Python with torch for the peer (bash scripts/setup-system.sh --bench installs it)", default: "/usr/bin/python3" },
   out: { type: "string", help: "result file", default: path.resolve(__dirname, "..", "figures", "bench-train.json") },
 });
 
-const spec = (net: Net): NetSpec => (net === "resnet8" ? resnet8() : cifarResNet(Number(net.slice(6))));
+const spec = (net: Net): NetSpec => network(net).build();
 
 function randomBatch(batch: number, seed: number) {
   const r = new Rng(seed);
@@ -176,7 +178,7 @@ function list<T extends string>(flag: string, v: string, allowed?: readonly T[])
 
 async function main() {
   const seconds = num("seconds", args.seconds, { min: 0.5 });
-  const nets = list<Net>("nets", args.nets, NETS);
+  const nets = list<Net>("nets", args.nets, TRAINABLE_NETS);
   const batches = list("batches", args.batches).map(Number);
   const threadCounts = list("threads", args.threads).map(Number);
   const backend = await initBackend({ force: NATIVE_BACKEND });

@@ -52,7 +52,8 @@ def main():
     fmt = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}[layout]
     torch.set_num_threads(int(sys.argv[5]) if len(sys.argv) > 5 else 2)
     torch.manual_seed(0)
-    model = ResNet({"resnet8": 1, "resnet20": 3, "resnet56": 9}[net]).to(memory_format=fmt)
+    # CIFAR ResNet-N: (N - 2) / 6 basic blocks a stage (ResNet-8, the authors', is the N = 8 case)
+    model = ResNet((int(net[len("resnet"):]) - 2) // 6).to(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4, nesterov=True)
     x = torch.randn(batch, 3, 32, 32).contiguous(memory_format=fmt)
     y = torch.randint(0, 10, (batch,))

@@ -33,10 +33,10 @@ describe("train.ts --resume", () => {
     const f = flags.slice();
     f[f.indexOf("--epochs") + 1] = "5";
     f[f.indexOf("--limit-train") + 1] = "128";
-    const r = await train(...f, "--lr", "0.2", "--teacher-bn", "batch", "--log-every", "7", "--out", out, "--resume");
+    const r = await train(...f, "--lr", "0.2", "--teacher-bn", "running", "--log-every", "7", "--out", out, "--resume");
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
-      /last\.ckpt: the checkpoint was trained with a different config: epochs \(--epochs\) was 4, this run has 5; lr \(--lr\) was 0\.1, this run has 0\.2; teacherBn \(--teacher-bn\) was running, this run has batch; limitTrain \(--limit-train\) was 64, this run has 128\. Resume with/,
+      /last\.ckpt: the checkpoint was trained with a different config: epochs \(--epochs\) was 4, this run has 5; lr \(--lr\) was 0\.1, this run has 0\.2; teacherBn \(--teacher-bn\) was batch, this run has running; limitTrain \(--limit-train\) was 64, this run has 128\. Resume with/,
     );
     // the failure stays in the folder for campaign --status and reproduce (another process, a clone)
     expect(readFailure(out)).toMatch(/^\S*last\.ckpt: the checkpoint was trained with a different config: epochs \(--epochs\) was 4/);
