@@ -26,10 +26,10 @@ const args = parseCli(
 
 class UsageError extends Error {}
 
-function triple(flag: string, v: string, positive: boolean): number[] {
+function triple(flag: string, v: string, positive: boolean): [number, number, number] {
   const a = v.split(",").map(Number);
   if (a.length !== 3 || !a.every((x) => Number.isFinite(x) && (!positive || x > 0))) throw new UsageError(`--${flag} ${v}: expected three ${positive ? "positive " : ""}numbers r,g,b`);
-  return a;
+  return a as [number, number, number];
 }
 
 function main(): void {

@@ -81,7 +81,12 @@ export function walkGraph(m: OnnxModel): Walk {
   const output = m.outputs[0].name;
 
   const consumers = new Map<string, OnnxNode[]>();
-  for (const n of m.nodes) for (const t of n.inputs) if (t !== "" && !consts.has(t)) consumers.set(t, [...(consumers.get(t) ?? []), n]);
+  for (const n of m.nodes) {
+    const data = n.inputs.filter((t) => t !== "" && !consts.has(t));
+    // x + x is no skip: a skip adds a tensor from earlier on the path
+    if (new Set(data).size < data.length) fail(`${describeNode(n)} reads the same tensor twice; expected a skip Add to read the main path and a skip from an earlier tensor`);
+    for (const t of data) consumers.set(t, [...(consumers.get(t) ?? []), n]);
+  }
   const readers = (t: string) => consumers.get(t) ?? [];
   const only = (t: string) => (readers(t).length === 1 && t !== output ? readers(t)[0] : null);
   const visited = new Set<OnnxNode>();
