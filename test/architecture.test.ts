@@ -15,6 +15,7 @@ const ALLOWED: Record<string, string[]> = {
   backend: ["util"],
   train: ["experiment", "net", "data", "backend", "util"],
   export: ["train", "experiment", "net", "data", "backend", "util"],
+  import: ["export", "train", "experiment", "net", "data", "backend", "util"],
   campaign: ["train", "experiment", "net", "data", "util"],
   report: ["campaign", "export", "train", "hw", "experiment", "net", "data", "backend", "util"],
 };

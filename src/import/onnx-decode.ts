@@ -1,0 +1,126 @@
+/**
+ * ONNX bytes to the importer's plain model (onnx-types.ts). The protobuf is decoded by onnx-proto (protobufjs code
+ * generated from onnx.proto, ONNX 1.10.2 / IR 8): a schema package rather than a parser of our own. Newer files
+ * decode too, since protobuf skips fields a schema does not know, and the subset read here (graph, nodes,
+ * attributes, float and int64 tensors, value infos, opsets, metadata) has not changed since. Tensor data stored
+ * outside the file (external data) is refused: the importer reads one file.
+ */
+import { onnx } from "onnx-proto";
+import { ImportError, type AttrValue, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "./onnx-types.js";
+
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
+const INT32 = onnx.TensorProto.DataType.INT32;
+
+/** protobufjs gives int64 as a number or a Long */
+type Int64 = number | { toNumber(): number };
+const int = (v: Int64 | null | undefined): number => (v == null ? 0 : typeof v === "number" ? v : v.toNumber());
+
+function decodeTensor(t: onnx.ITensorProto, file: string, where: string): OnnxTensor {
+  const name = t.name ?? "";
+  const dims = (t.dims ?? []).map(int);
+  const dataType = t.dataType ?? 0;
+  const n = dims.reduce((a, d) => a * d, 1);
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (t.externalData ?? []).length > 0) {
+    throw new ImportError(`${file}: ${where} "${name}" keeps its data in an external file; save the model with its weights inside (onnx.save(model, f, save_as_external_data=False))`);
+  }
+  const raw = t.rawData && t.rawData.length > 0 ? Buffer.from(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength) : null;
+  const sizeError = (got: number) => new ImportError(`${file}: ${where} "${name}" holds ${got} values for its shape [${dims}] (${n} expected): truncated or corrupt`);
+  if (dataType === FLOAT) {
+    let floats: Float32Array;
+    if (raw) {
+      if (raw.length !== n * 4) throw sizeError(raw.length / 4);
+      floats = new Float32Array(n);
+      // raw_data is little-endian (onnx.proto); copied so that the array is aligned and owned
+      for (let i = 0; i < n; i++) floats[i] = raw.readFloatLE(i * 4);
+    } else {
+      floats = Float32Array.from(t.floatData ?? []);
+      if (floats.length !== n) throw sizeError(floats.length);
+    }
+    return { name, dims, dataType, floats };
+  }
+  if (dataType === INT64 || dataType === INT32) {
+    let ints: number[];
+    if (raw) {
+      const w = dataType === INT64 ? 8 : 4;
+      if (raw.length !== n * w) throw sizeError(raw.length / w);
+      ints = Array.from({ length: n }, (_, i) => (w === 8 ? Number(raw.readBigInt64LE(i * 8)) : raw.readInt32LE(i * 4)));
+    } else {
+      ints = (dataType === INT64 ? (t.int64Data ?? []) : (t.int32Data ?? [])).map(int);
+      if (ints.length !== n) throw sizeError(ints.length);
+    }
+    return { name, dims, dataType, ints };
+  }
+  // other types (float16, int8...) are kept without values: the graph matcher names them if a layer needs them
+  return { name, dims, dataType };
+}
+
+function decodeAttr(a: onnx.IAttributeProto, file: string, node: string): AttrValue | undefined {
+  const T = onnx.AttributeProto.AttributeType;
+  switch (a.type) {
+    case T.FLOAT:
+      return a.f ?? 0;
+    case T.INT:
+      return int(a.i);
+    case T.STRING:
+      return Buffer.from(a.s ?? new Uint8Array()).toString("utf8");
+    case T.INTS:
+      return (a.ints ?? []).map(int);
+    case T.FLOATS:
+      return a.floats ?? [];
+    case T.TENSOR:
+      return decodeTensor(a.t ?? {}, file, `tensor attribute "${a.name}" of node ${node}`);
+    default:
+      // graphs, sparse tensors, type protos: no op of the supported family has them
+      return undefined;
+  }
+}
+
+function valueInfo(v: onnx.IValueInfoProto): OnnxValueInfo {
+  const tt = v.type?.tensorType;
+  const dims = tt?.shape?.dim ? tt.shape.dim.map((d) => (d.dimValue != null && int(d.dimValue) > 0 ? int(d.dimValue) : d.dimParam ? d.dimParam : null)) : null;
+  return { name: v.name ?? "", dims, elemType: tt?.elemType ?? 0 };
+}
+
+/** Decode ONNX bytes; `file` names the file in errors. Not ONNX, or truncated: an ImportError saying so. */
+export function decodeOnnx(bytes: Uint8Array, file: string): OnnxModel {
+  let m: onnx.ModelProto;
+  try {
+    m = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new ImportError(`${file}: not a readable ONNX model (protobuf decoding failed: ${(e as Error).message}); truncated, or not an .onnx file`);
+  }
+  // random bytes can decode as a message of unknown fields: an ONNX model has an IR version, an opset and a graph
+  const irVersion = int(m.irVersion);
+  if (!m.graph || irVersion <= 0 || !(m.opsetImport ?? []).length) {
+    throw new ImportError(`${file}: not an ONNX model (no ${!m.graph ? "graph" : irVersion <= 0 ? "IR version" : "opset import"}); truncated, or not an .onnx file`);
+  }
+  const opsets: Record<string, number> = {};
+  for (const o of m.opsetImport ?? []) opsets[o.domain ?? ""] = int(o.version);
+  const g = m.graph;
+  const nodes: OnnxNode[] = (g.node ?? []).map((n, index) => {
+    const name = n.name ?? "";
+    const attrs: Record<string, AttrValue> = {};
+    for (const a of n.attribute ?? []) {
+      const v = decodeAttr(a, file, name || `#${index}`);
+      if (v !== undefined) attrs[a.name ?? ""] = v;
+    }
+    return { index, op: n.opType ?? "", domain: n.domain ?? "", name, inputs: n.input ?? [], outputs: n.output ?? [], attrs };
+  });
+  const initializers = new Map<string, OnnxTensor>();
+  for (const t of g.initializer ?? []) initializers.set(t.name ?? "", decodeTensor(t, file, "initializer"));
+  const metadata: Record<string, string> = {};
+  for (const p of m.metadataProps ?? []) metadata[p.key ?? ""] = p.value ?? "";
+  return {
+    file,
+    irVersion,
+    opsets,
+    producer: [m.producerName, m.producerVersion].filter(Boolean).join(" "),
+    metadata,
+    graphName: g.name ?? "",
+    nodes,
+    initializers,
+    inputs: (g.input ?? []).map(valueInfo),
+    outputs: (g.output ?? []).map(valueInfo),
+  };
+}

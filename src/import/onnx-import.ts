@@ -1,0 +1,136 @@
+/**
+ * An ONNX file of a float ResNet-style CNN as a run folder of our own: the NetSpec read from its graph, its weights in
+ * a checkpoint (src/train/checkpoint-file.ts) that `train --teacher`, the exports and the evaluations read like any
+ * best.ckpt, and a config.json saying where it came from. Decoding is onnx-decode.ts, graph matching onnx-walk.ts
+ * and onnx-match.ts, the weights onnx-weights.ts; this module names the network and writes the folder, all or
+ * nothing.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Normalisation } from "../data/batches.js";
+import { TRAINABLE_NETS, type NetName } from "../experiment/index.js";
+import { withAllSkips, type NetSpec } from "../net/index.js";
+import { checkCheckpoint, type Checkpoint } from "../train/checkpoint.js";
+import { writeCheckpointFile } from "../train/checkpoint-file.js";
+import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
+import { buildNet } from "../train/tailor.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { decodeOnnx } from "./onnx-decode.js";
+import { matchNet, type Match } from "./onnx-match.js";
+import { ImportError } from "./onnx-types.js";
+import { walkGraph } from "./onnx-walk.js";
+import { importWeights } from "./onnx-weights.js";
+
+export { ImportError } from "./onnx-types.js";
+
+export interface ImportOptions {
+  /** the network's name (default: the built-in network it equals, else the file's metadata or graph name) */
+  name?: string;
+  /** the input's normalisation, recorded in config.json (default: our exporter's metadata, if present) */
+  normalisation?: Normalisation;
+}
+
+export interface Imported {
+  checkpoint: Checkpoint;
+  /** the built-in network (and block form) the import equals, skip modes aside; null for another network */
+  builtin: Pick<TrainConfig, "net" | "form"> | null;
+  normalisation: Normalisation | null;
+  match: Match;
+  source: { file: string; sha256: string; producer: string; opset: number; irVersion: number };
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The built-in (net, form) whose NetSpec this is, skip modes and name aside (`train --teacher` asks the same). */
+function builtinOf(net: NetSpec): Pick<TrainConfig, "net" | "form"> | null {
+  for (const n of TRAINABLE_NETS) {
+    for (const form of ["plain", "shortenable"] as const) {
+      const b = withAllSkips(buildNet({ net: n, form }), "long");
+      if (sameJson({ ...withAllSkips(net, "long"), name: b.name }, b)) return { net: n, form };
+    }
+  }
+  return null;
+}
+
+function normalisationOf(meta: string | undefined): Normalisation | null {
+  try {
+    const n = meta ? JSON.parse(meta) : null;
+    const ok = (a: unknown) => Array.isArray(a) && a.length === 3 && a.every((v) => typeof v === "number" && Number.isFinite(v));
+    return n && ok(n.mean) && ok(n.std) ? { mean: n.mean, std: n.std } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Import ONNX bytes (see the file comment); `file` names the file in errors. Pure: writes nothing. */
+export function importOnnx(bytes: Uint8Array, file: string, opts: ImportOptions = {}): Imported {
+  const model = decodeOnnx(bytes, file);
+  const opset = model.opsets[""] ?? model.opsets["ai.onnx"];
+  // opset 7 brought BatchNormalization without its "spatial" quirks; past 22 ops may change meaning unseen
+  if (!(opset >= 7 && opset <= 22)) throw new ImportError(`${file}: ONNX opset ${opset ?? "(none for the default domain)"}; expected 7 to 22`);
+  const walk = walkGraph(model);
+  const provisional = opts.name ?? model.metadata["tailor.net"] ?? (model.graphName || path.basename(file).replace(/\.onnx$/i, ""));
+  const match = matchNet(model, walk, provisional);
+  const builtin = builtinOf(match.net);
+  // the built-in's name, so that train --teacher recognises it; an explicit --name wins
+  if (!opts.name && builtin) match.net.name = buildNet({ net: builtin.net, form: builtin.form }).name;
+  const weights = importWeights(match, walk.consts, file);
+  const normalisation = opts.normalisation ?? normalisationOf(model.metadata["tailor.input_normalisation"]);
+  const source = { file: path.resolve(file), sha256: createHash("sha256").update(bytes).digest("hex"), producer: model.producer, opset, irVersion: model.irVersion };
+  // a teacher's config, never trained here: the network and form, the rest the defaults (no results exist)
+  const config: TrainConfig = { ...DEFAULT_CONFIG, method: "teacher", net: (builtin?.net ?? match.net.name) as NetName, form: match.net.blocks[0]?.form ?? "plain" };
+  const checkpoint: Checkpoint = {
+    net: match.net,
+    config,
+    epoch: -1,
+    partial: null,
+    params: weights.params,
+    stats: weights.stats,
+    optimizer: {},
+    history: [],
+    best: null,
+    env: { importedFrom: source.file, importedSha256: source.sha256, importedProducer: source.producer, importedOpset: opset },
+  };
+  checkCheckpoint(checkpoint, file);
+  return { checkpoint, builtin, normalisation, match, source };
+}
+
+/**
+ * Write `DIR/best.ckpt` and `DIR/config.json`. A DIR that is a file, or that already holds either, is refused before
+ * anything is written; a new DIR is built beside its final name and renamed into place, so that a failure leaves
+ * nothing behind.
+ */
+export function writeImport(dir: string, imp: Imported): string[] {
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new ImportError(`--out ${dir}: exists and is a file; expected a directory to create (or an empty one)`);
+  const names = ["best.ckpt", "config.json"];
+  const clash = names.filter((n) => fs.existsSync(path.join(dir, n)));
+  if (clash.length) throw new ImportError(`--out ${dir}: already holds ${clash.join(" and ")}; choose a new folder (an import does not overwrite)`);
+  const c = imp.checkpoint;
+  const config = {
+    config: c.config,
+    env: c.env,
+    imported: {
+      ...imp.source,
+      net: c.net.name,
+      builtin: imp.builtin,
+      skipModes: c.net.blocks.map((b) => b.skip),
+      unitsPerBlock: imp.match.unitsPerBlock,
+      blocksFrom: imp.match.source,
+      normalisation: imp.normalisation,
+      note: "imported, not trained here: no results.json; the input must be normalised as the network was trained (normalisation)",
+    },
+  };
+  const fresh = !fs.existsSync(dir);
+  const target = fresh ? `${dir.replace(/\/+$/, "")}.${process.pid}.tmp` : dir;
+  try {
+    fs.mkdirSync(target, { recursive: true });
+    writeCheckpointFile(path.join(target, "best.ckpt"), c, { optimizer: false });
+    writeFileAtomic(path.join(target, "config.json"), JSON.stringify(config, null, 2) + "\n");
+    if (fresh) fs.renameSync(target, dir);
+  } catch (e) {
+    if (fresh) fs.rmSync(target, { recursive: true, force: true });
+    throw e;
+  }
+  return names.map((n) => path.join(dir, n));
+}
