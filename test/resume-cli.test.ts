@@ -33,10 +33,10 @@ describe("train.ts --resume", () => {
     const f = flags.slice();
     f[f.indexOf("--epochs") + 1] = "5";
     f[f.indexOf("--limit-train") + 1] = "128";
-    const r = await train(...f, "--lr", "0.2", "--teacher-bn", "batch", "--log-every", "7", "--out", out, "--resume");
+    const r = await train(...f, "--lr", "0.2", "--teacher-bn", "running", "--log-every", "7", "--out", out, "--resume");
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
-      /last\.ckpt: the checkpoint was trained with a different config: epochs \(--epochs\) was 4, this run has 5; lr \(--lr\) was 0\.1, this run has 0\.2; teacherBn \(--teacher-bn\) was running, this run has batch; limitTrain \(--limit-train\) was 64, this run has 128\. Resume with/,
+      /last\.ckpt: the checkpoint was trained with a different config: epochs \(--epochs\) was 4, this run has 5; lr \(--lr\) was 0\.1, this run has 0\.2; teacherBn \(--teacher-bn\) was batch, this run has running; limitTrain \(--limit-train\) was 64, this run has 128\. Resume with/,
     );
     // the failure stays in the folder for campaign --status and reproduce (another process, a clone)
     expect(readFailure(out)).toMatch(/^\S*last\.ckpt: the checkpoint was trained with a different config: epochs \(--epochs\) was 4/);
@@ -52,5 +52,38 @@ describe("train.ts --resume", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/last\.ckpt: no checkpoint to resume \(--resume\); drop --resume to start a new run, or use --resume-if-present/);
     expect(fs.existsSync(path.join(empty, "config.json"))).toBe(false);
+  });
+});
+
+describe("train.ts on an --out that holds a run, without --resume (issue 32, silent class 2)", () => {
+  /** every file of a folder with its bytes: what a refused command must leave as it was */
+  const snapshot = (dir: string) => Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f)).toString("base64")]));
+
+  it("an unfinished run (last.ckpt, no results.json) is an error naming --resume and --out, and nothing is written", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-unfinished-"));
+    writeCheckpointFile(path.join(dir, "last.ckpt"), makeCheckpoint(createModel(resnet8(), 1), null, config, 0, [], null, {}));
+    fs.writeFileSync(path.join(dir, "config.json"), "{}\n");
+    fs.writeFileSync(path.join(dir, "log.jsonl"), '{"event":"start"}\n');
+    const before = snapshot(dir);
+    const r = await train(...flags, "--out", dir);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`--out ${dir}: holds an unfinished run (${path.join(dir, "last.ckpt")}, no results.json)`);
+    expect(r.stderr).toMatch(/Continue it with --resume, or choose another --out/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("a finished run (results.json, best.ckpt) is never started over, neither without --resume nor with --resume-if-present", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-finished-"));
+    // as the campaign leaves a finished run: last.ckpt deleted, best.ckpt and results.json kept
+    writeCheckpointFile(path.join(dir, "best.ckpt"), makeCheckpoint(createModel(resnet8(), 1), null, config, 3, [], null, {}), { optimizer: false });
+    fs.writeFileSync(path.join(dir, "results.json"), '{"epochs":4}\n');
+    const before = snapshot(dir);
+    for (const mode of [[], ["--resume-if-present"]]) {
+      const r = await train(...flags, "--out", dir, ...mode);
+      expect(r.status, mode.join(" ")).not.toBe(0);
+      expect(r.stderr).toContain(`--out ${dir}: holds a finished run (${path.join(dir, "results.json")})`);
+      expect(r.stderr).toMatch(/Choose another --out/);
+      expect(snapshot(dir)).toEqual(before);
+    }
   });
 });
