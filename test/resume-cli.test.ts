@@ -85,5 +85,12 @@ describe("train.ts on an --out that holds a run, without --resume (issue 32, sil
       expect(r.stderr).toMatch(/Choose another --out/);
       expect(snapshot(dir)).toEqual(before);
     }
+    // results.json gone (deleted by hand, say): the best checkpoint alone is still never overwritten
+    fs.rmSync(path.join(dir, "results.json"));
+    const bestOnly = snapshot(dir);
+    const r = await train(...flags, "--out", dir, "--resume-if-present");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`--out ${dir}: holds a run's best checkpoint (${path.join(dir, "best.ckpt")}) but no last.ckpt to resume from`);
+    expect(snapshot(dir)).toEqual(bestOnly);
   });
 });

@@ -58,8 +58,11 @@ export function startOverProblem(dir: string): string | null {
   if (!fs.existsSync(dir)) return null;
   const results = path.join(dir, "results.json");
   if (fs.existsSync(results)) return `--out ${dir}: holds a finished run (${results}); starting over would overwrite its results and checkpoints. Choose another --out (or delete the folder to train that run again)`;
-  const last = findCheckpoint(dir, "last") ?? findCheckpoint(dir, "best");
+  const last = findCheckpoint(dir, "last");
   if (last) return `--out ${dir}: holds an unfinished run (${last}, no results.json); starting over would overwrite its checkpoints. Continue it with --resume, or choose another --out`;
+  // a best checkpoint alone (no last.ckpt to resume from, no results): nothing to continue, but still a model
+  const best = findCheckpoint(dir, "best");
+  if (best) return `--out ${dir}: holds a run's best checkpoint (${best}) but no last.ckpt to resume from; starting over would overwrite it. Choose another --out (or delete the folder to train that run again)`;
   return null;
 }
 
