@@ -27,6 +27,7 @@ import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { LAST } from "../src/train/run-folder.js";
 import { livePid, processAlive } from "../src/util/process.js";
 import { lockHolder } from "../src/util/run-lock.js";
+import { acquirePidLock } from "../src/util/pid-lock.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { ensureCifarCache } from "./cifar-cache.js";
 import { heapReuseEnv, num, parseCli } from "./cli.js";
@@ -56,6 +57,30 @@ const statusFile = path.join(plan.root, "status.md");
 const machine = `${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores`;
 
 const campaignPid = (): number | null => livePid(pidFile);
+
+/** Is this live PID a campaign runner, not an unrelated process that reuses the PID of a runner that is gone? */
+function isCampaign(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("campaign.ts");
+  } catch {
+    return true; // no /proc: a live PID counts as the runner (an error, never a second runner)
+  }
+}
+
+/**
+ * One runner per plan, decided before any work (issue 32): the pid file is created with O_EXCL (src/util/pid-lock.ts).
+ * Checking it and writing it after the data load let two runners started 0.5 s apart both run, the second
+ * restarting from scratch the runs the first finished. The detached copy of ownSession takes over its parent's lock.
+ */
+function lockPlan() {
+  fs.mkdirSync(plan.root, { recursive: true });
+  const parent = Number(process.env.TAILOR_CAMPAIGN_LOCK_PARENT || 0);
+  return acquirePidLock(pidFile, {
+    isHolder: isCampaign,
+    inheritFrom: parent > 0 ? parent : undefined,
+    heldBy: (pid) => `${path.resolve(pidFile)}: a campaign of this plan is already running (pid ${pid}); stop it with npm run campaign -- --stop`,
+  });
+}
 
 function say(msg: string): void {
   const line = `[${new Date().toISOString()}] ${msg}`;
@@ -194,7 +219,7 @@ async function ownSession(nice: number): Promise<boolean> {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     detached: true,
     stdio: "inherit",
-    env: { ...process.env, TAILOR_CAMPAIGN_SESSION: "1" },
+    env: { ...process.env, TAILOR_CAMPAIGN_SESSION: "1", TAILOR_CAMPAIGN_LOCK_PARENT: String(process.pid) },
   });
   for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, () => child.kill(sig));
   const code = await new Promise<number>((resolve) => child.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
@@ -218,8 +243,7 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const other = campaignPid();
-  if (other && other !== process.pid) throw new Error(`${pidFile}: a campaign of this plan is already running (pid ${other}); stop it with npm run campaign -- --stop`);
+  const lock = lockPlan();
   // a run outside --only that a selected run needs must be done already
   const selected = new Set(runs.map((r) => r.id));
   const initial = campaignStatus(plan, plan.runs);
@@ -232,8 +256,6 @@ async function main(): Promise<void> {
   if (await ownSession(niceValue)) return;
   os.setPriority(0, niceValue);
   if (runs.some((r) => !doneIds.has(r.id))) ensureData();
-  fs.mkdirSync(plan.root, { recursive: true });
-  writeFileAtomic(pidFile, `${process.pid}\n`);
   process.on("SIGTERM", () => requestStop("SIGTERM"));
   process.on("SIGINT", () => requestStop("SIGINT"));
   say(`campaign ${plan.name}: ${runs.length} runs under ${plan.root}, ${lanes} lanes of ${threads} thread(s), nice ${os.getPriority(0)}, pid ${process.pid}`);
@@ -281,7 +303,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(timer);
     writeStatus(true);
-    if (campaignPid() === process.pid) fs.rmSync(pidFile, { force: true });
+    lock.release();
   }
   const left = runs.filter((r) => pendingIds.has(r.id));
   if (stopping) say(`stopped: ${left.length} runs to go; continue with npm run campaign`);

@@ -2,7 +2,8 @@
  * Train a teacher, run Tailor (SkipRemover / SkipShortener) from a teacher, or train a baseline, on CIFAR-10.
  * Writes to --out: config.json, log.jsonl, last.ckpt, best.ckpt (src/train/run-folder.ts) and, at the end,
  * results.json; run.lock (the PID of the run) while it runs. SIGTERM or SIGINT stops it after the current step
- * with a checkpoint of that step (exit code 75); --resume continues from there bit-identically.
+ * with a checkpoint of that step (exit code 75); --resume continues from there bit-identically. A start from
+ * scratch on an --out that holds a run (a checkpoint or results.json) is an error: nothing already written is lost.
  *
  *   npm run train -- --method teacher --epochs 30 --out runs/resnet8-teacher
  *   npm run train -- --method remover --teacher runs/resnet8-teacher/best.ckpt --out runs/resnet8-remover
@@ -19,7 +20,7 @@ import { modelDigest, readCheckpointFile } from "../src/train/checkpoint-file.js
 import { describeConfigMismatch, recordedConfig } from "../src/train/config-compare.js";
 import { teacherQuantMismatch } from "../src/train/quant.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
-import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, verifyBestOnResume } from "../src/train/run-folder.js";
+import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, startOverProblem, verifyBestOnResume } from "../src/train/run-folder.js";
 import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
 import { configFromTeacher } from "../src/train/teacher-check.js";
 import { acquireRunLock } from "../src/util/run-lock.js";
@@ -42,7 +43,7 @@ const configFlags = Object.fromEntries(
 const QUICK: Partial<TrainConfig> = { epochs: 2, limitTrain: 1000, limitEval: 500, everyEpochs: 1, logEvery: 10 };
 const flagSpecs: Record<string, FlagSpec> = {
   ...configFlags,
-  out: { type: "string", help: "run directory (default: runs/<net>-<method>); one run at a time (run.lock)" },
+  out: { type: "string", help: "run directory (default: runs/<net>-<method>); one run at a time (run.lock); one holding a run (a checkpoint or results.json) is refused unless --resume continues it" },
   data: { type: "string", help: "CIFAR-10 binary directory", default: defaultDataDir() },
   resume: { type: "boolean", help: "continue from <out>/last.ckpt (an error when there is none; the config must equal the checkpoint's)" },
   "resume-if-present": { type: "boolean", help: "continue from <out>/last.ckpt when it exists, else start (the campaign runner's mode)" },
@@ -111,10 +112,20 @@ async function main() {
   if (quantMismatch) throw new ConfigError(`--teacher ${config.teacher}: ${quantMismatch}`);
   const out = path.resolve(args.out ?? path.join("runs", `${config.net}-${config.method}${config.method === "teacher" && config.form === "shortenable" ? "-shortenable" : ""}`));
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new ConfigError(`--out ${out}: exists and is not a directory (a run directory is expected)`);
+  // a start from scratch never overwrites a run: refused before anything is written (and runFolder is unset, so
+  // not even failed.json is written there); checked again once the folder is locked, as another run may have
+  // written it meanwhile (the lock is released at exit: the folder is left as it was)
+  const startsOver = () => !(args.resume || (args["resume-if-present"] && findCheckpoint(out, "last")));
+  const refuseStartOver = () => {
+    const problem = startsOver() ? startOverProblem(out) : null;
+    if (problem) throw new ConfigError(problem);
+  };
+  refuseStartOver();
   const backend = await initBackend();
   const env = runEnvironment();
   fs.mkdirSync(out, { recursive: true });
   acquireRunLock(out);
+  refuseStartOver();
   runFolder = out;
   const log = (o: object) => fs.appendFileSync(path.join(out, "log.jsonl"), JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
 

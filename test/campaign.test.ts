@@ -132,6 +132,32 @@ describe("campaign runner", () => {
     expect(fs.existsSync(path.join(d, "runs", "resnet8", "teacher"))).toBe(false);
   });
 
+  it.each([0, 500])("two runners started %i ms apart (issue 32, silent class 1): exactly one runs, the other is an error naming the pid file and the running pid; no finished run is retrained", async (delay) => {
+    const d = folder(`twice-${delay}`);
+    // the teacher finished, the student still to train
+    fs.cpSync(path.join(tmp, "uninterrupted", "runs", "resnet8", "teacher"), path.join(d, "runs", "resnet8", "teacher"), { recursive: true });
+    const teacherDir = path.join(d, "runs", "resnet8", "teacher");
+    const teacherFiles = () => ["best.ckpt", "results.json", "log.jsonl"].map((f) => fs.readFileSync(path.join(teacherDir, f)).toString("base64"));
+    const before = teacherFiles();
+    // no pause between the two (the tightest race), and 0.5 s as in the issue (the pid file was written after the data load)
+    const first = runToEnd(d);
+    await new Promise((r) => setTimeout(r, delay));
+    const [a, b] = await Promise.all([first, runToEnd(d)]);
+    const codes = [a.status, b.status].sort();
+    expect(codes, a.stderr + "\n---\n" + b.stderr).toEqual([0, 1]);
+    const loser = a.status === 1 ? a : b;
+    const pidFile = path.join(d, "runs", "campaign.pid");
+    expect(loser.stderr).toMatch(new RegExp(`error: ${pidFile}: a campaign of this plan is already running \\(pid \\d+\\); stop it with npm run campaign -- --stop`));
+    expect(teacherFiles()).toEqual(before);
+    // the student trained once, from its start to its end (one start event, no resume), as the uninterrupted one
+    const events = fs.readFileSync(path.join(d, "runs", "resnet8", "remover", "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
+    expect(events.filter((e) => e === "start")).toHaveLength(1);
+    expect(events).not.toContain("resume");
+    expect(fs.readFileSync(path.join(d, "runs", "campaign.log"), "utf8").match(/campaign tiny: /g)).toHaveLength(1);
+    expect(outcome(d)).toEqual(reference);
+    expect(fs.existsSync(pidFile)).toBe(false);
+  }, 600_000);
+
   it("stopped by SIGTERM mid-epoch, resumed, killed with kill -9, resumed: ends bit-identical to the uninterrupted campaign", async () => {
     const d = folder("interrupted");
     // 1. SIGTERM to the runner inside the teacher's second epoch: the teacher checkpoints the step it is at

@@ -54,3 +54,43 @@ describe("train.ts --resume", () => {
     expect(fs.existsSync(path.join(empty, "config.json"))).toBe(false);
   });
 });
+
+describe("train.ts on an --out that holds a run, without --resume (issue 32, silent class 2)", () => {
+  /** every file of a folder with its bytes: what a refused command must leave as it was */
+  const snapshot = (dir: string) => Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f)).toString("base64")]));
+
+  it("an unfinished run (last.ckpt, no results.json) is an error naming --resume and --out, and nothing is written", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-unfinished-"));
+    writeCheckpointFile(path.join(dir, "last.ckpt"), makeCheckpoint(createModel(resnet8(), 1), null, config, 0, [], null, {}));
+    fs.writeFileSync(path.join(dir, "config.json"), "{}\n");
+    fs.writeFileSync(path.join(dir, "log.jsonl"), '{"event":"start"}\n');
+    const before = snapshot(dir);
+    const r = await train(...flags, "--out", dir);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`--out ${dir}: holds an unfinished run (${path.join(dir, "last.ckpt")}, no results.json)`);
+    expect(r.stderr).toMatch(/Continue it with --resume, or choose another --out/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("a finished run (results.json, best.ckpt) is never started over, neither without --resume nor with --resume-if-present", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-finished-"));
+    // as the campaign leaves a finished run: last.ckpt deleted, best.ckpt and results.json kept
+    writeCheckpointFile(path.join(dir, "best.ckpt"), makeCheckpoint(createModel(resnet8(), 1), null, config, 3, [], null, {}), { optimizer: false });
+    fs.writeFileSync(path.join(dir, "results.json"), '{"epochs":4}\n');
+    const before = snapshot(dir);
+    for (const mode of [[], ["--resume-if-present"]]) {
+      const r = await train(...flags, "--out", dir, ...mode);
+      expect(r.status, mode.join(" ")).not.toBe(0);
+      expect(r.stderr).toContain(`--out ${dir}: holds a finished run (${path.join(dir, "results.json")})`);
+      expect(r.stderr).toMatch(/Choose another --out/);
+      expect(snapshot(dir)).toEqual(before);
+    }
+    // results.json gone (deleted by hand, say): the best checkpoint alone is still never overwritten
+    fs.rmSync(path.join(dir, "results.json"));
+    const bestOnly = snapshot(dir);
+    const r = await train(...flags, "--out", dir, "--resume-if-present");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`--out ${dir}: holds a run's best checkpoint (${path.join(dir, "best.ckpt")}) but no last.ckpt to resume from`);
+    expect(snapshot(dir)).toEqual(bestOnly);
+  });
+});

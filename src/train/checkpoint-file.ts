@@ -1,11 +1,14 @@
 /**
- * The binary checkpoint file (format 2): compact, checked, and loadable without base64.
+ * The binary checkpoint file (format 3): compact, checked, and loadable without base64.
  *
  *   bytes 0-7    magic "TAILORCK"
  *   bytes 8-11   header length H (uint32 little-endian)
  *   then         H bytes of JSON: format, NetSpec, config, epoch (and the partial epoch), history, best, env,
- *                the tensor table (group, name, shape, in data order) and sha256 digests of the data
+ *                the tensor table (group, name, shape, in data order), sha256 digests of the data and, last, the
+ *                sha256 of the header itself (checkpoint-header.ts)
  *   then         zero padding to a multiple of 4 bytes, then every tensor's float32 values, little-endian
+ *
+ * Format 2 is format 3 without the header digest: the committed checkpoints written before it existed still load.
  *
  * Weights and BN statistics come first, optimiser buffers after them, so the digest of the first part
  * (`modelDigest`) identifies a model whether or not its file carries the optimiser state (best checkpoints don't).
@@ -15,8 +18,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { checkCheckpoint, checkCheckpointValues, CheckpointError, parseCheckpoint, type Checkpoint, type TensorRecord } from "./checkpoint.js";
+import { BINARY_FORMAT, LEGACY_FORMAT, parseSignedHeader, signHeader } from "./checkpoint-header.js";
 
-export const BINARY_FORMAT = "tailor-checkpoint-v2";
+export { BINARY_FORMAT };
 const MAGIC = Buffer.from("TAILORCK", "latin1");
 const GROUPS = ["params", "stats", "optimizer"] as const;
 type Group = (typeof GROUPS)[number];
@@ -28,7 +32,7 @@ interface TensorEntry {
 }
 
 interface Header extends Omit<Checkpoint, Group> {
-  format: typeof BINARY_FORMAT;
+  format: typeof BINARY_FORMAT | typeof LEGACY_FORMAT;
   tensors: TensorEntry[];
   /** float32 values after the header */
   values: number;
@@ -72,7 +76,7 @@ export function encodeCheckpoint(c: Checkpoint, opts: { optimizer?: boolean } = 
   const { params: _p, stats: _s, optimizer: _o, ...meta } = c;
   const digest = model.digest("hex");
   const header: Header = { format: BINARY_FORMAT, ...meta, tensors, values, modelDigest: digest, dataDigest: all.digest("hex") };
-  const json = Buffer.from(JSON.stringify(header), "utf8");
+  const json = signHeader(header as unknown as Record<string, unknown>);
   const start = Math.ceil((12 + json.length) / 4) * 4;
   const bytes = Buffer.alloc(start + values * 4);
   MAGIC.copy(bytes, 0);
@@ -91,13 +95,9 @@ export const isBinaryCheckpoint = (buf: Uint8Array) => buf.length >= 12 && Buffe
 function readHeader(buf: Buffer, file: string): { header: Header; start: number } {
   const n = buf.readUInt32LE(8);
   if (12 + n > buf.length) throw new CheckpointError(`${file}: header of ${n} bytes runs past the end of the file (${buf.length} bytes): truncated checkpoint`);
-  let header: Header;
-  try {
-    header = JSON.parse(buf.subarray(12, 12 + n).toString("utf8"));
-  } catch (e) {
-    throw new CheckpointError(`${file}: header is not valid JSON (${(e as Error).message}): corrupt checkpoint`);
-  }
-  if (header?.format !== BINARY_FORMAT) throw new CheckpointError(`${file}: format "${header?.format}", expected "${BINARY_FORMAT}"`);
+  // checked against its digest before any field is trusted (format 2, older, has none: checkpoint-header.ts)
+  const header = parseSignedHeader(buf.subarray(12, 12 + n), file) as unknown as Header;
+  if (header.format !== BINARY_FORMAT && header.format !== LEGACY_FORMAT) throw new CheckpointError(`${file}: format "${header.format}", expected "${BINARY_FORMAT}" (or the older "${LEGACY_FORMAT}")`);
   if (!Array.isArray(header.tensors) || !Number.isInteger(header.values)) throw new CheckpointError(`${file}: header without a tensor table`);
   return { header, start: Math.ceil((12 + n) / 4) * 4 };
 }

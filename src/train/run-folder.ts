@@ -48,6 +48,24 @@ export function findCheckpoint(dir: string, which: "last" | "best"): string | nu
   return null;
 }
 
+/**
+ * Why a run may not start from scratch in `dir`, or null. Issue 32: `npm run train` on a folder holding an unfinished
+ * run, without --resume, silently started over and overwrote its checkpoints; and the campaign's mode
+ * (--resume-if-present) started a finished run over once its last.ckpt was deleted (best.ckpt and results.json then
+ * overwritten). So a start from scratch needs a folder without results, checkpoints of either format or both.
+ */
+export function startOverProblem(dir: string): string | null {
+  if (!fs.existsSync(dir)) return null;
+  const results = path.join(dir, "results.json");
+  if (fs.existsSync(results)) return `--out ${dir}: holds a finished run (${results}); starting over would overwrite its results and checkpoints. Choose another --out (or delete the folder to train that run again)`;
+  const last = findCheckpoint(dir, "last");
+  if (last) return `--out ${dir}: holds an unfinished run (${last}, no results.json); starting over would overwrite its checkpoints. Continue it with --resume, or choose another --out`;
+  // a best checkpoint alone (no last.ckpt to resume from, no results): nothing to continue, but still a model
+  const best = findCheckpoint(dir, "best");
+  if (best) return `--out ${dir}: holds a run's best checkpoint (${best}) but no last.ckpt to resume from; starting over would overwrite it. Choose another --out (or delete the folder to train that run again)`;
+  return null;
+}
+
 export class CheckpointCommitter {
   /** digest of the best model written so far (from the resumed checkpoint, then from each new best) */
   private bestDigest: string | undefined;
