@@ -18,6 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   import: ["export", "train", "experiment", "net", "data", "backend", "util"],
   campaign: ["train", "experiment", "net", "data", "util"],
   report: ["campaign", "export", "train", "hw", "experiment", "net", "data", "backend", "util"],
+  handoff: ["report", "hw", "export", "train", "experiment", "net", "data", "backend", "util"],
 };
 
 const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
