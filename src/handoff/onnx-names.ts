@@ -17,7 +17,7 @@ import type { TrainConfig } from "../train/config.js";
 export interface LayerNames {
   /** the ONNX nodes of this layer, in file order, with their op type */
   nodes: { name: string; op: string }[];
-  /** the node whose output this layer's readers read (its hls4ml layer writes the stream) */
+  /** the node whose hls4ml layer writes the stream this layer's readers read */
   writer: string;
   /** that output's tensor name */
   tensor: string;
@@ -52,7 +52,9 @@ function namesOf(l: Layer, tensor: string, q: QuantSpec | null): LayerNames {
     case "maxpool":
       return { nodes: [{ name: l.name, op: "MaxPool" }], writer: l.name, tensor };
     case "gap":
-      return { nodes: [{ name: l.name, op: "GlobalAveragePool" }, { name: `${l.name}.flatten`, op: "Flatten" }], writer: `${l.name}.flatten`, tensor };
+      // the Flatten becomes an in-place Reshape in io_stream (inplace_stream_flatten: its variable has no stream
+      // pragma), so the stream is the pool's output
+      return { nodes: [{ name: l.name, op: "GlobalAveragePool" }, { name: `${l.name}.flatten`, op: "Flatten" }], writer: l.name, tensor };
     case "dense":
       return { nodes: [...wq, { name: `${l.name}.matmul`, op: "MatMul" }, { name: `${l.name}.bias_add`, op: "Add" }], writer: `${l.name}.bias_add`, tensor };
     default:
