@@ -16,7 +16,7 @@ const PUBLISHED = "data/published/hls4ml-tutorial-cnn.json";
 
 const args = parseCli("Usage: npm run export:hls4ml -- --checkpoint <run>/best.ckpt [--config reference|FILE.json] --out DIR", {
   checkpoint: { type: "string", help: "checkpoint to hand off (best.ckpt, last.ckpt, or an imported one)" },
-  config: { type: "string", default: "reference", help: 'hls4ml cost configuration: "reference" (data/claims.json, hls4ml-mlperf-tiny) or a JSON file of fields over the defaults (src/hw/hls4ml/config.ts); its fifoDepth must be "optimised"' },
+  config: { type: "string", default: "reference", help: 'hls4ml cost configuration: "reference" (data/claims.json, hls4ml-mlperf-tiny) or a JSON file of fields over the defaults (src/hw/hls4ml/config.ts); the FIFO policy is always "optimised" here (the depth file is that optimisation\'s output)' },
   out: { type: "string", help: "folder to create (must not exist)" },
 });
 
