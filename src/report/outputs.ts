@@ -8,6 +8,3 @@ export interface Outputs {
 
 /** A named stage of evidence gathering (scripts/reproduce.ts times it and shows its progress). */
 export type Step = <T>(name: string, f: () => T | Promise<T>) => Promise<T>;
-
-/** Run a stage as it is: for callers that neither time nor show progress (tests, notebooks). */
-export const untimed: Step = async (_name, f) => f();
