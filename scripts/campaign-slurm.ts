@@ -94,7 +94,7 @@ export function jobStates(ids: string[]): Map<string, JobInfo> {
 }
 
 /** The plan root exists and takes files: every run's folder is created (sbatch's --output goes there). */
-function checkWritable(plan: Plan, runs: PlannedRun[]): void {
+export function checkWritable(plan: Plan, runs: PlannedRun[]): void {
   const probe = path.join(plan.root, `.write-test.${process.pid}`);
   try {
     fs.mkdirSync(plan.root, { recursive: true });

@@ -268,6 +268,8 @@ async function mainSlurm(): Promise<void> {
   };
   if (args.stop) return slurm.stop(ctx);
   if (args.status) return void console.log(slurm.status(ctx));
+  // before the lock, which makes the plan's folder: a folder that cannot be made is this error, naming it
+  if (!args["dry-run"]) slurm.checkWritable(plan, runs);
   // one submitter at a time, and never beside a local runner of the same plan: the same lock as the runner's
   const lock = lockPlan();
   try {

@@ -21,6 +21,9 @@
  *   again (default 120 s); SchedulerParameters sched_interval=3 lets the main scheduler see it soon after (default 60).
  * - Ports: two free ones picked at start, not 6817/6818, so that a system SLURM or a second test cluster does not clash.
  * - NodeName=localhost with NodeAddr=127.0.0.1, and slurmd -N localhost (the host's own name is not in the config).
+ * - A submission policy (JobSubmitPlugins=lua, job_submit.lua beside slurm.conf, as sites write them): slurmctld
+ *   refuses a job whose name contains REFUSED_NAME. A test makes sbatch fail on the second job of a plan that way,
+ *   through slurmctld itself.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -78,6 +81,23 @@ function freePort(): Promise<number> {
   });
 }
 
+/** a job whose name contains this is refused by the test cluster's submission policy (job_submit.lua) */
+export const REFUSED_NAME = "refused-by-policy";
+
+const JOB_SUBMIT_LUA = `-- the test cluster's submission policy (test/helpers/slurm-cluster.ts)
+function slurm_job_submit(job_desc, part_list, submit_uid)
+  if job_desc.name ~= nil and string.find(job_desc.name, "${REFUSED_NAME}", 1, true) then
+    slurm.log_user("site policy: job name %s is refused", job_desc.name)
+    return slurm.ERROR
+  end
+  return slurm.SUCCESS
+end
+
+function slurm_job_modify(job_desc, job_rec, part_list, modify_uid)
+  return slurm.SUCCESS
+end
+`;
+
 export function slurmConf(o: { dir: string; ctldPort: number; slurmdPort: number; cpus: number; memoryMb: number }): string {
   const d = o.dir;
   return [
@@ -107,6 +127,7 @@ export function slurmConf(o: { dir: string; ctldPort: number; slurmdPort: number
     "AccountingStorageType=accounting_storage/none",
     "JobCompType=jobcomp/none",
     "MpiDefault=none",
+    "JobSubmitPlugins=lua",
     "MailProg=/bin/true",
     "ReturnToService=2",
     "MinJobAge=3600",
@@ -151,6 +172,7 @@ export async function startSlurmCluster(opts: { cpus?: number; timeoutMs?: numbe
   const conf = path.join(dir, "slurm.conf");
   const [ctldPort, slurmdPort] = [await freePort(), await freePort()];
   fs.writeFileSync(conf, slurmConf({ dir, ctldPort, slurmdPort, cpus, memoryMb: Math.floor((os.totalmem() / 2 ** 20) * 0.8) }));
+  fs.writeFileSync(path.join(dir, "job_submit.lua"), JOB_SUBMIT_LUA);
   // 1024 random bytes: munged's key needs at least 32 bytes, readable by its user alone
   fs.writeFileSync(path.join(dir, "munge.key"), crypto.randomBytes(1024), { mode: 0o600 });
 
