@@ -131,22 +131,30 @@ describe("campaign --scheduler slurm (a real SLURM: munged, slurmctld, slurmd)",
     const queue = await runCommand("squeue", ["-h", "-o", "%j"], { env: env() });
     expect(queue.stdout.split("\n").filter((n) => n.startsWith("tiny:")).sort()).toEqual(RUNS.map((r) => `tiny:${r}`).sort());
 
+    // a job of the plan that ended otherwise than COMPLETED fails the wait at once (not after its timeout)
+    const healthy = async () => {
+      for (const r of RUNS) {
+        const j = await job(jobs[r].jobId);
+        if (["FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY"].includes(j.JobState)) throw new Error(`${r}: job ${jobs[r].jobId} ${j.JobState} (exit ${j.ExitCode})\n--- its log\n${logOf(d, r)}`);
+      }
+      return true;
+    };
     const states = () => Promise.all(RUNS.map(async (r) => `${r}: ${JSON.stringify(await job(jobs[r].jobId))}\n--- log\n${logOf(d, r)}`)).then((x) => x.join("\n"));
     let detail = "";
     const refresh = async () => void (detail = await states());
 
     // 1. `scontrol requeue` of the teacher inside its second epoch: slurmd sends SIGTERM, train.ts checkpoints that step
-    await until(() => /epoch 2\/3 step [1-4]\//.test(logOf(d, "resnet8/teacher")), "the teacher's second epoch", 600_000, () => logOf(d, "resnet8/teacher"));
+    await until(async () => (await healthy()) && /epoch 2\/3 step [1-4]\//.test(logOf(d, "resnet8/teacher")), "the teacher's second epoch", 600_000, () => logOf(d, "resnet8/teacher"));
     const rq = await runCommand("scontrol", ["requeue", teacherJob], { env: env() });
     expect(rq.status, rq.stderr).toBe(0);
     // 2. the time-limit warning to a student's batch shell (what --signal=B:USR1@120 sends): it stops and requeues itself
     const removerJob = jobs["resnet8/remover"].jobId;
-    await until(() => /epoch 2\/4 step [1-4]\//.test(logOf(d, "resnet8/remover")), "the remover's second epoch", 600_000, () => logOf(d, "resnet8/remover"));
+    await until(async () => (await healthy()) && /epoch 2\/4 step [1-4]\//.test(logOf(d, "resnet8/remover")), "the remover's second epoch", 600_000, () => logOf(d, "resnet8/remover"));
     const warn = await runCommand("scancel", ["--batch", "--signal=USR1", removerJob], { env: env() });
     expect(warn.status, warn.stderr).toBe(0);
 
     await until(
-      async () => (await Promise.all(RUNS.map((r) => job(jobs[r].jobId)))).every((j) => j.JobState === "COMPLETED"),
+      async () => (await healthy()) && (await Promise.all(RUNS.map((r) => job(jobs[r].jobId)))).every((j) => j.JobState === "COMPLETED"),
       "every job COMPLETED",
       900_000,
       () => detail,
