@@ -141,7 +141,7 @@ function liveJobs(plan: Plan, jobs: JobsFile): { states: Map<string, JobInfo>; l
 /** Submit every run that is not done and has no live job; returns the ids of the jobs submitted. */
 export function submit(ctx: SlurmContext, dryRun: boolean): string[] {
   const { plan, runs, opts, say } = ctx;
-  checkWritable(plan, runs);
+  if (!dryRun) checkWritable(plan, runs);
   checkPartition(opts.partition);
   const jobs = readJobs(plan);
   const { live } = liveJobs(plan, jobs);

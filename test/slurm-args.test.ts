@@ -132,6 +132,7 @@ describe("parsing SLURM's output", () => {
     expect(slurmStateText({ jobId: "5", submitted: "" }, jobs.get("5"))).toBe("PENDING (BeginTime, job 5, 1 restart)");
     expect(slurmStateText({ jobId: "6", submitted: "" }, jobs.get("6"))).toBe("FAILED exit 1 (job 6)");
     expect(slurmStateText({ jobId: "9", submitted: "" }, undefined)).toBe("job 9 (unknown to SLURM now)");
+    expect(slurmStateText({ jobId: "7", submitted: "" }, { jobId: "7", state: "CANCELLED", exitCode: "0:15" })).toBe("CANCELLED signal 15 (job 7)");
   });
 
   it("slurm-jobs.json: a missing file is an empty record; a broken one is an error naming it", () => {

@@ -67,8 +67,8 @@ async function until(f: () => boolean | Promise<boolean>, what: string, ms = 600
 }
 
 /** what must be identical: the best model of every run, its results and the per-epoch validation losses */
-function outcome(d: string) {
-  return RUNS.map((id) => {
+function outcome(d: string, ids = RUNS) {
+  return ids.map((id) => {
     const dir = path.join(d, "runs", id);
     const results = JSON.parse(fs.readFileSync(path.join(dir, "results.json"), "utf8"));
     const epochs = fs
@@ -194,6 +194,38 @@ describe("campaign --scheduler slurm (a real SLURM: munged, slurmctld, slurmd)",
     const third = await slurmCampaign(d);
     expect(third.stdout).toMatch(/0 job\(s\) submitted, 0 queued already, 3 run\(s\) done/);
   }, 1_800_000);
+
+  it("--stop cancels the plan's jobs and waits for the running run's checkpoint; submitted again, it continues and ends bit-identical", async () => {
+    const d = folder("stop", { ...plan, name: "stopme", runs: [plan.runs[0]] });
+    const r = await slurmCampaign(d);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const id = jobsOf(d)["resnet8/teacher"].jobId;
+    await until(() => /epoch 2\/3 step [1-6]\//.test(logOf(d, "resnet8/teacher")), "the teacher's second epoch", 600_000, () => logOf(d, "resnet8/teacher"), 100);
+    const stop = await slurmCampaign(d, ["--stop"]);
+    expect(stop.status, stop.stdout + stop.stderr).toBe(0);
+    expect(stop.stdout).toMatch(new RegExp(`cancelled resnet8/teacher \\(job ${id}, RUNNING\\); waiting for running runs to write their checkpoints`));
+    expect(stop.stdout).toMatch(/stopped after [\d.]+ s/);
+    // --stop returned once the job had ended: its checkpoint is written, the run not finished
+    const j = await job(id);
+    expect(j.JobState).toBe("CANCELLED");
+    expect(fs.existsSync(path.join(d, "runs", "resnet8", "teacher", "last.ckpt"))).toBe(true);
+    expect(fs.existsSync(path.join(d, "runs", "resnet8", "teacher", "results.json"))).toBe(false);
+    expect(logOf(d, "resnet8/teacher")).toMatch(/stopped (in epoch \d after step \d+|after epoch \d): checkpoint/);
+    const st = await slurmCampaign(d, ["--status"]);
+    expect(st.stdout).toMatch(new RegExp(`resnet8/teacher .* paused +CANCELLED( exit \\d+)?( signal \\d+)? \\(job ${id}\\)`));
+    // submitted again: a new job, which resumes
+    const again = await slurmCampaign(d);
+    expect(again.stdout).toMatch(/1 job\(s\) submitted, 0 queued already, 0 run\(s\) done/);
+    const id2 = jobsOf(d)["resnet8/teacher"].jobId;
+    expect(id2).not.toBe(id);
+    await until(async () => {
+      const s = (await job(id2)).JobState;
+      if (s !== "COMPLETED" && s !== "RUNNING" && s !== "PENDING" && s !== "COMPLETING") throw new Error(`job ${id2} ${s}\n${logOf(d, "resnet8/teacher")}`);
+      return s === "COMPLETED";
+    }, `job ${id2} COMPLETED`, 600_000);
+    expect(logOf(d, "resnet8/teacher")).toMatch(/resuming .* after epoch \d/);
+    expect(outcome(d, ["resnet8/teacher"])).toEqual(reference.slice(0, 1));
+  }, 900_000);
 
   it("a run that fails shows `failed` with SLURM's exit code; the run that needs it is cancelled, not left pending", async () => {
     // a validation split as large as the training set: the config is valid, the run fails once it sees the data

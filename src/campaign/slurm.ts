@@ -269,7 +269,9 @@ export function parseJobsFile(text: string | null, source: string, planName: str
 export function slurmStateText(rec: JobRecord | undefined, info: JobInfo | undefined): string {
   if (!rec) return "";
   if (!info) return `job ${rec.jobId} (unknown to SLURM now)`;
-  const exit = info.exitCode && info.exitCode !== "0:0" ? ` exit ${info.exitCode.replace(/:0$/, "")}` : "";
+  // SLURM's "<exit code>:<signal>"
+  const [code, signal] = (info.exitCode ?? "0:0").split(":").map(Number);
+  const exit = `${code ? ` exit ${code}` : ""}${signal ? ` signal ${signal}` : ""}`;
   const reason = info.state === "PENDING" && info.reason && info.reason !== "None" ? `${info.reason}, ` : "";
   const restarts = info.restarts ? `, ${info.restarts} restart${info.restarts > 1 ? "s" : ""}` : "";
   return `${info.state}${exit} (${reason}job ${rec.jobId}${restarts})`;
