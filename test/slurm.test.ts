@@ -108,6 +108,19 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 }, 120_000);
 
+describe("the test cluster itself", () => {
+  it("a daemon that does not come up is an error naming it, with the daemons' logs; nothing of it is left", async () => {
+    const err = await startSlurmCluster({ extraConf: ["SelectType=select/nosuch"], timeoutMs: 30_000 }).then(
+      (c) => (c.stop(), null),
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/^test SLURM cluster did not come up: .*slurmctld exited \(\d+\) before slurmctld to answer/);
+    expect(err?.message).toMatch(/--- \/.*slurmctld\.log \(last 30 lines\)\n.*select\/nosuch/s);
+    const dir = /--- (\/\S+)\/slurmctld\.log/.exec(err!.message)![1];
+    expect(fs.existsSync(dir)).toBe(false);
+  }, 120_000);
+});
+
 describe("campaign --scheduler slurm (a real SLURM: munged, slurmctld, slurmd)", () => {
   it("submits one job a run with afterok dependencies; a second submission submits nothing; a requeued and a time-warned run resume and end bit-identical to the local runner", async () => {
     const d = folder("slurm");
