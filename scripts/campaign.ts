@@ -12,6 +12,10 @@
  *   npm run campaign                      start or continue
  *   npm run campaign -- --status          the table, nothing started
  *   npm run campaign -- --stop            stop a running campaign (waits for its checkpoints)
+ *
+ * --scheduler slurm hands the plan to SLURM instead (scripts/campaign-slurm.ts): one sbatch job a run, a student's
+ * job after its teacher's (afterok), job ids in <root>/slurm-jobs.json; --status adds each job's state, --stop
+ * cancels them. Nothing trains in this process then.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -29,6 +33,9 @@ import { livePid, processAlive } from "../src/util/process.js";
 import { lockHolder } from "../src/util/run-lock.js";
 import { acquirePidLock } from "../src/util/pid-lock.js";
 import { writeFileAtomic } from "../src/util/fs.js";
+import { checkTime, JOBS_FILE, SlurmError, timeSeconds } from "../src/campaign/slurm.js";
+import * as slurm from "./campaign-slurm.js";
+import type { SlurmContext } from "./campaign-slurm.js";
 import { ensureCifarCache } from "./cifar-cache.js";
 import { heapReuseEnv, num, parseCli } from "./cli.js";
 
@@ -43,9 +50,19 @@ const args = parseCli("Usage: npm run campaign -- [options]", {
   refresh: { type: "string", help: "seconds between status refreshes (table in the log, status.md)", default: "60" },
   status: { type: "boolean", help: "print the status table and exit" },
   "dry-run": { type: "boolean", help: "print the status table and the train.ts commands that would start now, and exit" },
-  stop: { type: "boolean", help: "stop the running campaign of this plan (SIGTERM) and wait until it has stopped" },
+  stop: { type: "boolean", help: "stop the running campaign of this plan (SIGTERM) and wait until it has stopped; with --scheduler slurm: cancel the plan's jobs (scancel)" },
+  scheduler: { type: "string", help: "local (this machine, --lanes at once) or slurm (one sbatch job a run; README, Running a campaign on a cluster)", default: "local" },
+  partition: { type: "string", help: "slurm: the partition of every job (default: the cluster's default partition)" },
+  time: { type: "string", help: "slurm: each job's time limit, [D-]HH:MM:SS; a run stops before it and queues itself again" },
+  "cpus-per-run": { type: "string", help: "slurm: CPUs (and training threads) of each job", default: "1" },
+  "sbatch-arg": { type: "string", multiple: true, help: "slurm: one more sbatch option for every job, e.g. --sbatch-arg=--account=abc (repeatable)" },
 });
 
+const SCHEDULERS = ["local", "slurm"];
+if (!SCHEDULERS.includes(args.scheduler)) {
+  console.error(`error: --scheduler: expected ${SCHEDULERS.join(" or ")}, got "${args.scheduler}"`);
+  process.exit(2);
+}
 const BUILT_IN: Record<string, () => Plan> = { depth: campaignPlan, recipe: recipePlan };
 const plan: Plan = BUILT_IN[args.plan] ? BUILT_IN[args.plan]() : loadPlanFile(args.plan);
 const runs = selectRuns(plan, args.only);
@@ -80,6 +97,15 @@ function lockPlan() {
     inheritFrom: parent > 0 ? parent : undefined,
     heldBy: (pid) => `${path.resolve(pidFile)}: a campaign of this plan is already running (pid ${pid}); stop it with npm run campaign -- --stop`,
   });
+}
+
+/** The live SLURM jobs recorded for this plan (none when SLURM's commands are absent); an unreachable controller is an error. */
+function slurmJobsOfPlan(): string[] {
+  try {
+    return slurm.liveSlurmJobs(plan);
+  } catch (e) {
+    throw new Error(`${path.join(plan.root, JOBS_FILE)} records SLURM jobs of this plan, and their state is unknown (${(e as Error).message}); remove the file if those jobs are gone`);
+  }
 }
 
 function say(msg: string): void {
@@ -227,7 +253,35 @@ async function ownSession(nice: number): Promise<boolean> {
   return true;
 }
 
+/** --scheduler slurm: submit, --status or --stop through SLURM (scripts/campaign-slurm.ts); nothing trains here. */
+async function mainSlurm(): Promise<void> {
+  const warnSeconds = 120;
+  const time = args.time === undefined ? undefined : checkTime(args.time);
+  if (time !== undefined && timeSeconds(time) <= warnSeconds) throw new SlurmError(`--time ${time}: a run is asked to stop ${warnSeconds} s before its time limit, so the limit must be longer`);
+  const ctx: SlurmContext = {
+    plan,
+    runs,
+    opts: { partition: args.partition, time, cpusPerRun: num("cpus-per-run", args["cpus-per-run"], { int: true, min: 1 }), warnSeconds, extra: (args["sbatch-arg"] as unknown as string[] | undefined) ?? [] },
+    data: args.data,
+    trainCommand: [process.execPath, ...process.execArgv, path.join(__dirname, "train.ts")],
+    say,
+  };
+  if (args.stop) return slurm.stop(ctx);
+  if (args.status) return void console.log(slurm.status(ctx));
+  // before the lock, which makes the plan's folder: a folder that cannot be made is this error, naming it
+  if (!args["dry-run"]) slurm.checkWritable(plan, runs);
+  // one submitter at a time, and never beside a local runner of the same plan: the same lock as the runner's
+  const lock = lockPlan();
+  try {
+    if (!args["dry-run"] && runs.some((r) => campaignStatus(plan, [r])[0].state !== "done")) ensureData();
+    slurm.submit(ctx, !!args["dry-run"]);
+  } finally {
+    lock.release();
+  }
+}
+
 async function main(): Promise<void> {
+  if (args.scheduler === "slurm") return mainSlurm();
   if (args.stop) return stopOther();
   if (args.status || args["dry-run"]) {
     const other = campaignPid();
@@ -244,6 +298,11 @@ async function main(): Promise<void> {
     return;
   }
   const lock = lockPlan();
+  const queued = slurmJobsOfPlan();
+  if (queued.length) {
+    lock.release();
+    throw new Error(`runs of plan ${plan.name} are queued or running on SLURM: ${queued.join(", ")}; cancel them first (npm run campaign -- --scheduler slurm --stop)`);
+  }
   // a run outside --only that a selected run needs must be done already
   const selected = new Set(runs.map((r) => r.id));
   const initial = campaignStatus(plan, plan.runs);

@@ -9,6 +9,8 @@ export interface FlagSpec {
   type: "string" | "boolean";
   help: string;
   default?: string | boolean;
+  /** a string flag that may be given several times: its value is then a string[] (in the order given) */
+  multiple?: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ export function givenFlags(flags: Record<string, FlagSpec>, argv = process.argv.
 export function parseCli<T extends Record<string, FlagSpec>>(usage: string, flags: T, argv = process.argv.slice(2)) {
   argv = joinNegativeValues(argv, flags);
   const options = Object.fromEntries(
-    Object.entries({ ...flags, help: { type: "boolean", help: "show this help" } as FlagSpec }).map(([k, f]) => [k, { type: f.type, default: f.default }]),
+    Object.entries({ ...flags, help: { type: "boolean", help: "show this help" } as FlagSpec }).map(([k, f]) => [k, { type: f.type, default: f.default, ...(f.multiple ? { multiple: true } : {}) }]),
   );
   let values: Record<string, string | boolean | undefined>;
   try {

@@ -4,13 +4,14 @@
 #   chromium      headless PNGs of the figures and the rendered-notebook checks
 #   jupyter ...   executing the tslab notebooks
 #   python3-onnx python3-numpy   the independent check of the QONNX export (test/helpers/qonnx_check.py, /usr/bin/python3)
+#   slurm-wlm munge   a one-node SLURM cluster for test/slurm.test.ts (campaign --scheduler slurm; daemons started by the test)
 # --bench adds python3-torch, the peer of `npm run bench` (large; not needed for tests or training).
 set -euo pipefail
-packages=(libdnnl-dev chromium jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel python3-onnx python3-numpy)
+packages=(libdnnl-dev chromium jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel python3-onnx python3-numpy slurm-wlm munge)
 for a in "$@"; do
   case "$a" in
     --bench) packages+=(python3-torch) ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup-system.sh: unknown option $a (expected --bench or --help)" >&2; exit 2 ;;
   esac
 done

@@ -169,10 +169,14 @@ export function statusRows(st: RunStatus[]): string[][] {
   ]);
 }
 
-/** Fixed-width text table for the terminal and the log. */
-export function statusText(st: RunStatus[]): string {
-  const rows = [STATUS_HEADERS, ...statusRows(st)];
-  const w = STATUS_HEADERS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+/**
+ * Fixed-width text table for the terminal and the log; `extra` adds a column (SLURM's state of each run's job, by
+ * run id, for a campaign submitted with --scheduler slurm).
+ */
+export function statusText(st: RunStatus[], extra?: { header: string; cells: Map<string, string> }): string {
+  const headers = extra ? [...STATUS_HEADERS, extra.header] : STATUS_HEADERS;
+  const rows = [headers, ...statusRows(st).map((r, i) => (extra ? [...r, extra.cells.get(st[i].id) ?? ""] : r))];
+  const w = headers.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
 }
 
