@@ -91,7 +91,8 @@ export function heapReuseEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proc
   return {
     ...base,
     MALLOC_MMAP_THRESHOLD_: String(32 << 20),
-    MALLOC_TRIM_THRESHOLD_: String(4 << 30),
+    // 4 GiB (a 32-bit shift, 4 << 30, overflowed to 0: trim at every free, the opposite of the intent)
+    MALLOC_TRIM_THRESHOLD_: String(4 * 2 ** 30),
     MALLOC_TOP_PAD_: String(256 << 20),
     NODE_OPTIONS: nodeOptions,
   };

@@ -9,7 +9,7 @@ import { cifarResNet, resnet8, withSkip, type NetSpec } from "../src/net/index.j
 import { makeCheckpoint } from "../src/train/checkpoint.js";
 import { checkpointJsonV1 } from "./helpers/checkpoint-json.js";
 import { DEFAULT_CONFIG } from "../src/train/config.js";
-import { shareCoresWithCampaign } from "../scripts/cli.js";
+import { heapReuseEnv, shareCoresWithCampaign } from "../scripts/cli.js";
 import { createModel } from "../src/train/model.js";
 
 const root = path.resolve(__dirname, "..");
@@ -121,5 +121,12 @@ describe("beside a running campaign", () => {
       child.kill();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the heap settings of a training process", () => {
+  it("are the sizes their comments say: 32 MiB, 4 GiB, 256 MiB (a 32-bit shift once made the 4 GiB a 0)", () => {
+    const env = heapReuseEnv({});
+    expect([env.MALLOC_MMAP_THRESHOLD_, env.MALLOC_TRIM_THRESHOLD_, env.MALLOC_TOP_PAD_]).toEqual([String(32 * 2 ** 20), "4294967296", String(256 * 2 ** 20)]);
   });
 });
