@@ -4,3 +4,4 @@ export * from "./graph.js";
 export * from "./resnet.js";
 export * from "./quartznet.js";
 export * from "./skip.js";
+export * from "./policy.js";
