@@ -1,0 +1,117 @@
+/**
+ * Per-skip codesign with the cost models in the loop (issue 27, item 2): every skip policy of a network (a mode per
+ * skip: long, shortened, removed; src/net/policy.ts) costed by both hardware models, the front of the cheapest policy
+ * for each number of altered skips, and for a budget the policies that meet it with the fewest altered skips. The
+ * number of altered skips stands for the accuracy risk (each alteration may cost accuracy; which one costs how much is
+ * what training the front answers). A policy that shortens a skip runs in the shortenable block form (it starts from
+ * the shortenable teacher); one that only removes skips runs in the plain form, as SkipRemover does.
+ * Exhaustive: 3^S policies of S skips (ResNet-8: 27; ResNet-20: 19,683), and the shortenable teacher; a deeper network
+ * is refused here. Designs of the two forms differ in more than their skips: a saving is read against the teacher of
+ * the same form (the table shows the form).
+ */
+import { network } from "../experiment/index.js";
+import { hls4mlCost, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
+import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
+import { lower, skipCount, withPolicy } from "../net/index.js";
+
+export interface PolicyCost {
+  policy: string;
+  /** the block form it runs in: shortenable when it shortens a skip (and for the shortenable teacher), else plain */
+  form: "plain" | "shortenable";
+  /** skips not long */
+  altered: number;
+  bram18: number;
+  lut: number;
+  ff: number;
+  dsp: number;
+  latencyCycles: number;
+  fits: boolean;
+  /** the PE array: DRAM bytes and cycles per inference */
+  dram: number;
+  cycles: number;
+}
+
+export const OBJECTIVES = ["bram18", "lut", "ff", "dram", "cycles"] as const;
+export type Objective = (typeof OBJECTIVES)[number];
+
+/** the most skips an exhaustive search takes here (3^10 = 59,049 designs, minutes) */
+export const MAX_EXHAUSTIVE_SKIPS = 10;
+
+/** Every policy string of `skips` letters, all-long first. */
+export function allPolicies(skips: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < 3 ** skips; i++) out.push(Array.from({ length: skips }, (_, k) => "LSR"[Math.floor(i / 3 ** k) % 3]).join(""));
+  return out;
+}
+
+/** Both models' cost of every policy of `net` (`onProgress(done, total)` for a progress line). */
+export function policyCosts(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number, total: number) => void): PolicyCost[] {
+  const skips = skipCount(network(net).build());
+  if (skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`${net}: ${skips} skips, 3^${skips} policies; the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS} skips (a search with a stated optimality gap is not built yet)`);
+  const plain = network(net).build({ form: "plain" });
+  const shortenable = network(net).build({ form: "shortenable" });
+  const cache: SimCache = new Map();
+  // every policy in its form, and the shortenable teacher too (the all-long policy of the other form)
+  const designs = [...allPolicies(skips).map((p) => ({ policy: p, form: p.includes("S") ? ("shortenable" as const) : ("plain" as const) })), { policy: "L".repeat(skips), form: "shortenable" as const }];
+  return designs.map(({ policy, form }, i) => {
+    const g = lower(withPolicy(form === "shortenable" ? shortenable : plain, policy));
+    const h = hls4mlCost(g, hls, cache);
+    const a = peArrayCost(g, pe);
+    onProgress?.(i + 1, designs.length);
+    return {
+      policy,
+      form,
+      altered: [...policy].filter((c) => c !== "L").length,
+      bram18: h.totals.bram18,
+      lut: h.totals.lut,
+      ff: h.totals.ff,
+      dsp: h.totals.dsp,
+      latencyCycles: h.totals.latencyCycles,
+      fits: Object.values(h.utilisation).every((u) => u <= 1),
+      dram: a.totals.dramBytes,
+      cycles: a.totals.cycles,
+    };
+  });
+}
+
+/**
+ * The front over (objective, altered skips): for each number of altered skips the cheapest policy, kept only when it
+ * is cheaper than every policy with fewer alterations (none of the front is dominated by another policy).
+ * Ties on cost go to the policy listed first (all-long first, then the input end's skips altered first).
+ */
+export function policyFront(costs: PolicyCost[], objective: Objective): PolicyCost[] {
+  const front: PolicyCost[] = [];
+  const maxAltered = Math.max(...costs.map((c) => c.altered));
+  for (let k = 0; k <= maxAltered; k++) {
+    const best = costs.filter((c) => c.altered === k).reduce<PolicyCost | null>((m, c) => (m === null || c[objective] < m[objective] ? c : m), null);
+    if (best && (!front.length || best[objective] < front[front.length - 1][objective])) front.push(best);
+  }
+  return front;
+}
+
+export type Budget = Partial<Record<Objective | "dsp", number>>;
+
+/** Parse "bram18=120,lut=50000"; an unknown quantity or a bad number names the flag. */
+export function parseBudget(text: string, flag = "--budget"): Budget {
+  const out: Budget = {};
+  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [k, v] = part.split("=");
+    const keys = [...OBJECTIVES, "dsp"];
+    if (!keys.includes(k)) throw new Error(`${flag} ${text}: "${k}" is not one of ${keys.join(", ")}`);
+    const n = Number(v);
+    if (v === undefined || v.trim() === "" || !Number.isFinite(n) || n < 0) throw new Error(`${flag} ${text}: ${k} needs a number >= 0, got "${v ?? ""}"`);
+    out[k as keyof Budget] = n;
+  }
+  if (!Object.keys(out).length) throw new Error(`${flag}: expected quantity=limit pairs, e.g. bram18=120,lut=50000`);
+  return out;
+}
+
+export const meets = (c: PolicyCost, b: Budget) => (Object.keys(b) as (keyof Budget)[]).every((k) => c[k] <= b[k]!);
+
+/** The policies that meet the budget with the fewest altered skips, cheapest by the objective first; [] when none does. */
+export function withinBudget(costs: PolicyCost[], budget: Budget, objective: Objective): PolicyCost[] {
+  const ok = costs.filter((c) => meets(c, budget));
+  if (!ok.length) return [];
+  const fewest = Math.min(...ok.map((c) => c.altered));
+  return ok.filter((c) => c.altered === fewest).sort((a, b) => a[objective] - b[objective]);
+}
