@@ -34,3 +34,12 @@ describe("the recipe plan", () => {
     expect(run("resnet8/teacher").config).toMatchObject({ splitSeed: d.splitSeed, seed: d.seed, evalBatchSize: d.evalBatchSize });
   });
 });
+
+describe("seeds", () => {
+  it("are 32-bit unsigned integers: a larger one is an error, not a silent wrap to another seed", async () => {
+    const { DEFAULT_CONFIG, MAX_SEED, validateConfig } = await import("../src/train/config.js");
+    expect(() => validateConfig({ ...DEFAULT_CONFIG, seed: MAX_SEED })).not.toThrow();
+    expect(() => validateConfig({ ...DEFAULT_CONFIG, seed: 2 ** 32 + 1 })).toThrow(`seed: expected an integer from 0 to ${2 ** 32 - 1}, got ${2 ** 32 + 1}`);
+    expect(() => validateConfig({ ...DEFAULT_CONFIG, splitSeed: 2 ** 40 })).toThrow(/^splitSeed: expected an integer from 0 to 4294967295/);
+  });
+});

@@ -133,6 +133,9 @@ export const CONFIG_HELP: Record<keyof TrainConfig, string> = {
 
 export class ConfigError extends Error {}
 
+/** the largest seed: the random streams are seeded with 32-bit unsigned integers */
+export const MAX_SEED = 2 ** 32 - 1;
+
 /** Validate a full config; throws a ConfigError naming the key. */
 export function validateConfig(c: TrainConfig): TrainConfig {
   const posInt = (k: keyof TrainConfig, min = 1) => {
@@ -157,8 +160,12 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   posInt("limitEval", 0);
   posInt("logEvery");
   posInt("evalBatchSize");
-  posInt("seed", 0);
-  posInt("splitSeed", 0);
+  // the random streams take a seed as a 32-bit unsigned integer (src/util/random.ts, `>>> 0` in the training loop):
+  // a larger one would silently train as another seed does
+  for (const k of ["seed", "splitSeed"] as const) {
+    posInt(k, 0);
+    if (c[k] > MAX_SEED) throw new ConfigError(`${k}: expected an integer from 0 to ${MAX_SEED}, got ${c[k]}`);
+  }
   for (const k of ["lr", "momentum", "weightDecay", "lrGamma", "kdMse", "kdCe"] as const) posNum(k);
   const bits = (k: "quantWeightBits" | "quantActBits" | "quantEdgeBits", min: number) => {
     const v = c[k];
