@@ -82,10 +82,10 @@ export interface CodesignHardware {
   peDramBytes: number;
 }
 
-export function codesignHardware(network: string, d: Design, p: Precision, hlsRef: Hls4mlConfig, peRef: PeArrayConfig, cache: SimCache = new Map()): CodesignHardware {
-  const g: LayerGraph = lower(roleNet(network, d));
-  const h = hls4mlCost(g, hlsAtPrecision(hlsRef, p), cache);
-  const pe = peArrayCost(g, peAtPrecision(peRef, p));
+/** Both models' cost of one network: what the codesign view and the per-skip policy search both read. */
+export function designHardware(g: LayerGraph, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache = new Map()): CodesignHardware & { peCycles: number } {
+  const h = hls4mlCost(g, hls, cache);
+  const a = peArrayCost(g, pe);
   return {
     bram18: h.totals.bram18,
     lut: h.totals.lut,
@@ -93,10 +93,17 @@ export function codesignHardware(network: string, d: Design, p: Precision, hlsRe
     dsp: h.totals.dsp,
     latencyCycles: h.totals.latencyCycles,
     fits: Object.values(h.utilisation).every((u) => u <= 1),
-    peInferencesPerSecond: pe.totals.inferencesPerSecond,
-    peDramBytes: pe.totals.dramBytes,
+    peInferencesPerSecond: a.totals.inferencesPerSecond,
+    peDramBytes: a.totals.dramBytes,
+    peCycles: a.totals.cycles,
   };
 }
+
+export function codesignHardware(network: string, d: Design, p: Precision, hlsRef: Hls4mlConfig, peRef: PeArrayConfig, cache: SimCache = new Map()): CodesignHardware {
+  const { peCycles: _cycles, ...hw } = designHardware(lower(roleNet(network, d)), hlsAtPrecision(hlsRef, p), peAtPrecision(peRef, p), cache);
+  return hw;
+}
+
 
 /** One trained network of the codesign view: its accuracy (when its run is done) and its hardware. */
 export interface CodesignPoint {

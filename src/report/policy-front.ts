@@ -10,8 +10,9 @@
  * the same form (the table shows the form).
  */
 import { network } from "../experiment/index.js";
-import { hls4mlCost, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
-import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
+import type { Hls4mlConfig, SimCache } from "../hw/hls4ml/index.js";
+import type { PeArrayConfig } from "../hw/pe-array/index.js";
+import { designHardware } from "./codesign.js";
 import { lower, skipCount, withPolicy } from "../net/index.js";
 
 export interface PolicyCost {
@@ -54,22 +55,20 @@ export function policyCosts(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, o
   // every policy in its form, and the shortenable teacher too (the all-long policy of the other form)
   const designs = [...allPolicies(skips).map((p) => ({ policy: p, form: p.includes("S") ? ("shortenable" as const) : ("plain" as const) })), { policy: "L".repeat(skips), form: "shortenable" as const }];
   return designs.map(({ policy, form }, i) => {
-    const g = lower(withPolicy(form === "shortenable" ? shortenable : plain, policy));
-    const h = hls4mlCost(g, hls, cache);
-    const a = peArrayCost(g, pe);
+    const hw = designHardware(lower(withPolicy(form === "shortenable" ? shortenable : plain, policy)), hls, pe, cache);
     onProgress?.(i + 1, designs.length);
     return {
       policy,
       form,
       altered: [...policy].filter((c) => c !== "L").length,
-      bram18: h.totals.bram18,
-      lut: h.totals.lut,
-      ff: h.totals.ff,
-      dsp: h.totals.dsp,
-      latencyCycles: h.totals.latencyCycles,
-      fits: Object.values(h.utilisation).every((u) => u <= 1),
-      dram: a.totals.dramBytes,
-      cycles: a.totals.cycles,
+      bram18: hw.bram18,
+      lut: hw.lut,
+      ff: hw.ff,
+      dsp: hw.dsp,
+      latencyCycles: hw.latencyCycles,
+      fits: hw.fits,
+      dram: hw.peDramBytes,
+      cycles: hw.peCycles,
     };
   });
 }
