@@ -12,7 +12,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
-import { method } from "../src/experiment/index.js";
+import { isMethod, method, runForm, type Method } from "../src/experiment/index.js";
+import type { BlockForm } from "../src/net/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { CONFIG_HELP, ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
 import { CheckpointError, modelFromCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
@@ -87,6 +88,8 @@ function configFromArgs(): TrainConfig {
     else c[k] = v;
   }
   if (args.quick) for (const [k, v] of Object.entries(QUICK)) if (!givenKeys.has(k as keyof TrainConfig)) c[k] = v;
+  // the block form a method (or a per-skip policy) trains, unless --form is given (then it must agree)
+  if (!givenKeys.has("form") && isMethod(String(c.method))) c.form = runForm(c.method as Method, c.form as BlockForm, String(c.policy));
   return validateFlags(c as unknown as TrainConfig);
 }
 

@@ -56,8 +56,8 @@ describe("the method table", () => {
   it("says which methods read a teacher and distil from it", () => {
     const kd = METHODS.filter((m) => method(m).kd);
     const fromTeacher = METHODS.filter((m) => method(m).fromTeacher);
-    expect(kd).toEqual(["remover", "shortener", "noskip-kd"]);
-    expect(fromTeacher).toEqual(["remover", "shortener", "finetune"]);
+    expect(kd).toEqual(["remover", "shortener", "policy", "noskip-kd"]);
+    expect(fromTeacher).toEqual(["remover", "shortener", "policy", "finetune"]);
   });
   it("builds a student as its method leaves it: SkipRemover without skips, SkipShortener with short ones", () => {
     const { base, altered } = tailorPair("resnet20", "remover");

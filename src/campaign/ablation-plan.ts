@@ -10,7 +10,7 @@
  *          settings those runs recorded (5,000 validation images, the teacher's running batch-norm statistics)
  *   full   the authors' recipe (recipe-plan.ts): 200 epochs, lr x0.1 every 30, a skip every 3 epochs
  */
-import { formatRunId, formOf, method, type Method, type NetName, type Role } from "../experiment/index.js";
+import { formatRunId, formOf, isTailor, type Method, type NetName, type Role } from "../experiment/index.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
 import { LEGACY_VALUES } from "../train/config-compare.js";
 import { DEPTH_COMMON } from "./depth-plan.js";
@@ -46,7 +46,7 @@ export function ablationPlan(o: { net: NetName; schedule: AblationSchedule; root
   const plan: Plan = { name: `${o.net}-${o.schedule}`, root: o.root, folders: "flat", runs: [] };
   const id = (role: Role) => formatRunId({ net: o.net, role });
   plan.runs = RUNS.map((r): PlannedRun => {
-    const tailor = method(r.method).target !== null;
+    const tailor = isTailor(r.method);
     const form = r.role === "teacher-shortenable" ? "shortenable" : formOf(r.method);
     const config = { ...DEFAULT_CONFIG, ...s.common, ...(tailor ? s.student : s.teacher), net: o.net, method: r.method, form, seed: o.seed, teacher: r.teacher ? bestCheckpointOf(plan, id(r.teacher)) : "" } as TrainConfig;
     return { id: id(r.role), deps: r.teacher ? [id(r.teacher)] : [], config };

@@ -11,8 +11,8 @@
  */
 import { configDifferences } from "../train/config-compare.js";
 import type { TrainConfig } from "../train/config.js";
-import { method } from "../experiment/index.js";
-import type { NetSpec } from "../net/types.js";
+import { finalSkipModes } from "../experiment/index.js";
+import { skipBlocks, type NetSpec } from "../net/index.js";
 
 /** what verification reads of results.json */
 export interface FinishedResults {
@@ -52,10 +52,13 @@ export function finishedRunProblem(planned: TrainConfig, f: FinishedRunFiles): s
   }
   const bestDiff = configDifferences(f.best.config, planned);
   if (bestDiff.length) return `${f.bestFile} was trained with ${diffText(bestDiff)}: not this run's checkpoint`;
-  const p = method(planned.method);
-  const want = p.target ?? p.fixed ?? "long";
-  const off = f.best.net.blocks.filter((b) => b.hasSkip !== false && b.skip !== want);
-  if (off.length) return `${f.bestFile}: ${off.length} of its ${f.best.net.blocks.length} skips are not ${want} (${off.map((b) => `${b.name} ${b.skip}`).join(", ")}), as --method ${planned.method} leaves them: not this run's checkpoint`;
+  const skips = skipBlocks(f.best.net).map((i) => f.best!.net.blocks[i]);
+  const want = finalSkipModes(planned.method, skips.length, planned.policy);
+  const off = skips.filter((b, k) => b.skip !== want[k]);
+  if (off.length) {
+    const wanted = new Set(want).size === 1 ? want[0] : `as policy ${planned.policy} sets them`;
+    return `${f.bestFile}: ${off.length} of its ${skips.length} skips are not ${wanted} (${off.map((b) => `${b.name} ${b.skip}`).join(", ")}), as --method ${planned.method} leaves them: not this run's checkpoint`;
+  }
   if (f.best.teacherDigest && f.teacherDigest && f.best.teacherDigest !== f.teacherDigest) {
     return `${f.bestFile} learned from a teacher other than today's ${planned.teacher} (model ${f.best.teacherDigest.slice(0, 12)}..., now ${f.teacherDigest.slice(0, 12)}...): the teacher was retrained after it, so its gap would be measured against another network`;
   }

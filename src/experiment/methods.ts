@@ -7,10 +7,14 @@
  * is fine-tuned with knowledge distillation while one skip at a time, from the input end, is altered to `target`
  * (src/train/schedule.ts says when). The rest are the teacher and the paper's baselines.
  */
-import type { BlockForm, SkipMode } from "../net/index.js";
+import { policyForm, policyModes, type BlockForm, type SkipMode } from "../net/index.js";
 
-/** A trained network's role in a study: its method, and for a teacher its block form. Run ids name roles. */
-export type Role = "teacher" | "teacher-shortenable" | "remover" | "shortener" | "noskip" | "noskip-kd" | "shortened-scratch";
+/**
+ * A trained network's role in a study: its method, and for a teacher its block form. Run ids name roles. A "policy"
+ * run's form, skips and teacher depend on its policy string (the run id carries it): the role-level functions below
+ * refuse it, and the *Of(policy) ones answer.
+ */
+export type Role = "teacher" | "teacher-shortenable" | "remover" | "shortener" | "noskip" | "noskip-kd" | "shortened-scratch" | "policy";
 
 export interface MethodEntry {
   /** as the paper and our figures write it */
@@ -19,6 +23,8 @@ export interface MethodEntry {
   form: BlockForm | null;
   /** Tailor: the mode each skip is altered to, one skip per step from the input end */
   target: SkipMode | null;
+  /** Tailor toward a per-skip policy (the config's `policy`): each skip altered to its own letter's mode */
+  perSkip?: boolean;
   /** a baseline's skips, set before the first step and never altered */
   fixed: SkipMode | null;
   /** initialised from the teacher checkpoint's weights */
@@ -33,6 +39,9 @@ export const METHOD_TABLE = {
   teacher: { label: "teacher", form: null, target: null, fixed: null, fromTeacher: false, kd: false, measuredAgainst: null },
   remover: { label: "SkipRemover", form: "plain", target: "removed", fixed: null, fromTeacher: true, kd: true, measuredAgainst: "teacher" },
   shortener: { label: "SkipShortener", form: "shortenable", target: "shortened", fixed: null, fromTeacher: true, kd: true, measuredAgainst: "teacher-shortenable" },
+  // Tailor toward a per-skip policy (issue 27): the paper's schedule, each altered skip to its own mode; its block form
+  // and teacher follow from the policy (shortenable when it shortens a skip: policyForm)
+  policy: { label: "Tailor (per-skip policy)", form: null, target: null, perSkip: true, fixed: null, fromTeacher: true, kd: true, measuredAgainst: null },
   // the paper's baselines, from scratch on the teacher's schedule
   noskip: { label: "no skips (scratch)", form: "plain", target: null, fixed: "removed", fromTeacher: false, kd: false, measuredAgainst: "teacher" },
   "noskip-kd": { label: "no skips + KD (scratch)", form: "plain", target: null, fixed: "removed", fromTeacher: false, kd: true, measuredAgainst: "teacher" },
@@ -56,6 +65,39 @@ export const methodLabel = (m: string): string => (isMethod(m) ? METHOD_TABLE[m]
 /** The block form a method trains, or the form given when the method leaves it to the run (a teacher). */
 export const formOf = (m: Method, own: BlockForm = "plain"): BlockForm => METHOD_TABLE[m].form ?? own;
 
+/** A method that alters skips while training (Tailor): SkipRemover, SkipShortener, a per-skip policy. */
+export const isTailor = (m: Method): boolean => method(m).target !== null || method(m).perSkip === true;
+
+/**
+ * The mode Tailor alters each skip to, from the input end (a long target: the skip is kept, not altered), or null for
+ * a method that alters none. `policy` is the run's policy string, read for a per-skip method only.
+ */
+export function tailorTargets(m: Method, skips: number, policy: string): SkipMode[] | null {
+  const e: MethodEntry = METHOD_TABLE[m];
+  if (e.perSkip) {
+    const modes = policyModes(policy, "policy");
+    if (modes.length !== skips) throw new Error(`policy ${policy}: expected ${skips} letters (one per skip, from the input end), got ${modes.length}`);
+    return modes;
+  }
+  return e.target ? Array<SkipMode>(skips).fill(e.target) : null;
+}
+
+/** The mode each skip of a run's final network has: Tailor's targets, a baseline's fixed mode, else long. */
+export function finalSkipModes(m: Method, skips: number, policy: string): SkipMode[] {
+  const e: MethodEntry = METHOD_TABLE[m];
+  return tailorTargets(m, skips, policy) ?? Array<SkipMode>(skips).fill(e.fixed ?? "long");
+}
+
+/** The block form a run trains: its method's, its policy's (a per-skip run), or its own (a teacher). */
+export const runForm = (m: Method, own: BlockForm, policy: string): BlockForm => (method(m).perSkip ? policyForm(policy) : formOf(m, own));
+
+/** The teacher role a per-skip policy starts from and is measured against: the teacher of the policy's block form. */
+export const policyTeacherRole = (policy: string): Role => (policyForm(policy) === "shortenable" ? "teacher-shortenable" : "teacher");
+
+const perSkipRole = (r: Role, what: string): never => {
+  throw new Error(`${what} of a "${r}" run depends on its policy string: use the policy's own functions (policyForm, policyTeacherRole)`);
+};
+
 /** The role a run plays: a teacher (or a fine-tuned one) by its block form, any other run by its method. */
 export function roleOf(m: Method, form: BlockForm): Role {
   if (m === "teacher" || m === "finetune") return form === "shortenable" ? "teacher-shortenable" : "teacher";
@@ -67,15 +109,17 @@ export const teacherRoleOf = (m: TailorMethod): Role => METHOD_TABLE[m].measured
 
 /** The role a result is measured against (a student's own teacher; a baseline's teacher of its form); null for a teacher. */
 export function referenceRole(r: Role): Role | null {
+  if (r === "policy") return perSkipRole(r, "the reference");
   return r === "teacher" || r === "teacher-shortenable" ? null : METHOD_TABLE[r].measuredAgainst;
 }
 
 /** The block form a role runs in. */
-export const roleForm = (r: Role): BlockForm => (r === "teacher" ? "plain" : r === "teacher-shortenable" ? "shortenable" : formOf(r));
+export const roleForm = (r: Role): BlockForm => (r === "policy" ? perSkipRole(r, "the block form") : r === "teacher" ? "plain" : r === "teacher-shortenable" ? "shortenable" : formOf(r));
 
 /** The skip mode every skip of a role's final network has. */
 export function roleSkips(r: Role): SkipMode {
   if (r === "teacher" || r === "teacher-shortenable") return "long";
+  if (r === "policy") return perSkipRole(r, "the skip modes");
   const e: MethodEntry = METHOD_TABLE[r];
   return e.target ?? e.fixed ?? "long";
 }

@@ -11,7 +11,7 @@ export const COSMETIC_FIELDS: readonly (keyof TrainConfig)[] = ["logEvery"];
  * Values of fields a checkpoint written before the field existed ran with (not today's defaults: a new default
  * must not change the meaning of an old run).
  */
-export const LEGACY_VALUES: Partial<TrainConfig> = { teacherBn: "running", splitSeed: 0, evalBatchSize: 500, quantWeightBits: 0, quantActBits: 0, quantEdgeBits: 8 };
+export const LEGACY_VALUES: Partial<TrainConfig> = { policy: "", teacherBn: "running", splitSeed: 0, evalBatchSize: 500, quantWeightBits: 0, quantActBits: 0, quantEdgeBits: 8 };
 
 /** The config a checkpoint ran with, with fields it predates filled in from LEGACY_VALUES. */
 export function recordedConfig(saved: Partial<TrainConfig>): TrainConfig {

@@ -2,7 +2,8 @@
  * One training configuration (nanoGPT style): every default in one place, each overridable from the command line
  * (scripts/train.ts), unknown keys rejected. Defaults are the authors' CIFAR-10 recipe.
  */
-import { isMethod, isNetworkName, METHODS, needsTeacher, NETWORKS, TRAINABLE_NETS, type Method, type NetName } from "../experiment/index.js";
+import { isMethod, isNetworkName, method, METHODS, needsTeacher, network, NETWORKS, tailorTargets, TRAINABLE_NETS, type Method, type NetName } from "../experiment/index.js";
+import { policyForm, skipCount } from "../net/index.js";
 
 export interface TrainConfig {
   net: NetName;
@@ -13,8 +14,13 @@ export interface TrainConfig {
   method: Method;
   /** block form of a teacher: "plain" (SkipRemover's teacher) or "shortenable" (SkipShortener's own teacher) */
   form: "plain" | "shortenable";
-  /** teacher checkpoint, for remover, shortener and noskip-kd */
+  /** teacher checkpoint, for remover, shortener, policy and noskip-kd */
   teacher: string;
+  /**
+   * method policy: the mode Tailor alters each skip to, one letter a skip from the input end (L kept, S shortened,
+   * R removed; src/net/policy.ts); "" for every other method. It shortens a skip: the shortenable form and teacher
+   */
+  policy: string;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -75,6 +81,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   method: "teacher",
   form: "plain",
   teacher: "",
+  policy: "",
   epochs: 200,
   batchSize: 32,
   lr: 0.1,
@@ -105,7 +112,8 @@ export const CONFIG_HELP: Record<keyof TrainConfig, string> = {
   net: `network: ${TRAINABLE_NETS.join(" | ")}`,
   method: `${METHODS.join(" | ")}`,
   form: "teacher block form: plain (for SkipRemover) | shortenable (for SkipShortener)",
-  teacher: "teacher checkpoint (remover, shortener, noskip-kd)",
+  teacher: "teacher checkpoint (remover, shortener, policy, noskip-kd)",
+  policy: "method policy: a letter per skip from the input end, L keep, S shorten, R remove (e.g. SSRRLLLLL; S needs --form shortenable)",
   epochs: "epochs to train",
   batchSize: "batch size",
   lr: "initial learning rate",
@@ -151,6 +159,21 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (c.form !== "plain" && c.form !== "shortenable") throw new ConfigError(`form: expected plain or shortenable, got "${c.form}"`);
   if (c.teacherBn !== "batch" && c.teacherBn !== "running") throw new ConfigError(`teacherBn: expected batch or running, got "${c.teacherBn}"`);
   if (needsTeacher(c.method) && !c.teacher) throw new ConfigError(`teacher: method ${c.method} needs a teacher checkpoint`);
+  if (typeof c.policy !== "string") throw new ConfigError(`policy: expected a string of L, S and R, got ${JSON.stringify(c.policy)}`);
+  if (method(c.method).perSkip) {
+    const skips = skipCount(network(c.net).build({ form: c.form }));
+    try {
+      tailorTargets(c.method, skips, c.policy);
+    } catch (e) {
+      throw new ConfigError(`policy: ${(e as Error).message.replace(/^policy:? ?/, "")} (${c.net} has ${skips} skips)`);
+    }
+    if (!/[SR]/.test(c.policy)) throw new ConfigError(`policy ${c.policy}: alters no skip (every letter L); that is the teacher itself`);
+    if (c.form !== policyForm(c.policy)) {
+      throw new ConfigError(`form: policy ${c.policy} runs in the ${policyForm(c.policy)} form (${policyForm(c.policy) === "shortenable" ? "it shortens a skip" : "it shortens no skip, as SkipRemover"}), got "${c.form}"`);
+    }
+  } else if (c.policy !== "") {
+    throw new ConfigError(`policy: only --method policy takes a policy, got method ${c.method} with policy "${c.policy}"`);
+  }
   posInt("epochs");
   posInt("batchSize");
   posInt("lrStep");

@@ -1,4 +1,26 @@
 /** Tailor's schedules: which skip is altered after which epoch, and the step-decay learning rate. */
+import type { SkipMode } from "../net/index.js";
+
+/** One step of Tailor: skip `skip` (0 = nearest the input) becomes `mode` at the end of (0-indexed) epoch `epoch`. */
+export interface Alteration {
+  skip: number;
+  mode: SkipMode;
+  epoch: number;
+}
+
+/**
+ * Tailor's steps toward per-skip targets: the skips whose target is not long, from the input end, one every `every`
+ * epochs (the j-th altered after epoch every*(j+1)). A kept skip is not a step, so a policy that alters A skips is
+ * final after epoch every*A, as SkipRemover on a network of A skips is; the paper's two methods (every target the
+ * same) get the schedule of skipsAlteredAfterEpoch.
+ */
+export function alterationSchedule(targets: readonly SkipMode[], every: number): Alteration[] {
+  const out: Alteration[] = [];
+  targets.forEach((mode, skip) => {
+    if (mode !== "long") out.push({ skip, mode, epoch: every * (out.length + 1) });
+  });
+  return out;
+}
 
 /**
  * Skips are numbered from the input end, 0..S-1; skip k is altered at the end of (0-indexed) epoch every*(k+1).

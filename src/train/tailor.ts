@@ -7,14 +7,14 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../data/cifar10.js";
 import { channelStats, epochBatches, splitTrainVal, type Normalisation } from "../data/batches.js";
-import { method, network } from "../experiment/index.js";
+import { method, network, tailorTargets } from "../experiment/index.js";
 import { skipCount, skipModes, withAllSkips, withSkip, type NetSpec, type SkipMode } from "../net/index.js";
 import { Rng } from "../util/random.js";
 import { splitSeedOf, type TrainConfig } from "./config.js";
 import { evaluateSteps, type EvalResult } from "./evaluate.js";
 import { cloneModel, createModel, setNet, type Model } from "./model.js";
 import { Sgd } from "./optimizer.js";
-import { lastAlterationEpoch, learningRate, skipsAlteredAfterEpoch } from "./schedule.js";
+import { alterationSchedule, lastAlterationEpoch, learningRate } from "./schedule.js";
 import { trainStep } from "./step.js";
 import type { Checkpoint, EpochRecord, PartialEpoch } from "./checkpoint.js";
 import { makeCheckpoint } from "./checkpoint.js";
@@ -156,9 +156,10 @@ function* trainLoop(
 ): TailorSteps {
   const c = run.config;
   const plan = method(c.method);
-  const skips = skipCount(model.net);
+  const targets = tailorTargets(c.method, skipCount(model.net), c.policy);
+  const steps = targets ? alterationSchedule(targets, c.everyEpochs) : [];
   // the best checkpoint is chosen only once the architecture is final (every scheduled skip altered)
-  const finalFrom = plan.target ? lastAlterationEpoch(skips, c.everyEpochs) : 0;
+  const finalFrom = targets ? lastAlterationEpoch(steps.length, c.everyEpochs) : 0;
   const kd = plan.kd && run.teacher ? { mse: c.kdMse, ce: c.kdCe } : undefined;
   const teacher = plan.kd ? run.teacher : undefined;
   const stepsPerEpoch = Math.ceil(d.split.train.length / c.batchSize);
@@ -204,11 +205,10 @@ function* trainLoop(
     }
     const seconds = earlierSeconds + (performance.now() - e0) / 1000;
     // Tailor: alter the scheduled skip at the end of this epoch (before validating the new architecture)
-    if (plan.target) {
-      for (const k of skipsAlteredAfterEpoch(epoch, skips, c.everyEpochs)) {
-        setNet(model, withSkip(model.net, k, plan.target), c.seed + k + 1);
-        run.onAlter?.(epoch, k, plan.target);
-      }
+    for (const a of steps) {
+      if (a.epoch !== epoch) continue;
+      setNet(model, withSkip(model.net, a.skip, a.mode), c.seed + a.skip + 1);
+      run.onAlter?.(epoch, a.skip, a.mode);
     }
     // validation can take minutes on deep networks: a stop request is honoured between its batches too (the
     // checkpoint then holds every step of the epoch, and the alteration, which a resume repeats as a no-op)

@@ -4,7 +4,7 @@
  * flag that contradicts the teacher is an error naming it. The teacher must be a teacher: every skip long, of the
  * block form its method alters (plain for SkipRemover, shortenable for SkipShortener).
  */
-import { withAllSkips, type NetSpec } from "../net/index.js";
+import { policyForm, withAllSkips, type NetSpec } from "../net/index.js";
 import { method, TRAINABLE_NETS } from "../experiment/index.js";
 import { ConfigError, type TrainConfig } from "./config.js";
 import { buildNet } from "./tailor.js";
@@ -34,7 +34,7 @@ export function configFromTeacher(c: TrainConfig, teacher: NetSpec, file: string
   if (!id) throw new ConfigError(`--teacher ${file}: its network "${teacher.name}" is none of ${TRAINABLE_NETS.join(", ")} (plain or shortenable)`);
   const m = method(c.method);
   // a Tailor student alters its teacher's skips, so the teacher has the student's block form
-  const need = m.target ? m.form : null;
+  const need = m.perSkip ? policyForm(c.policy) : m.target ? m.form : null;
   if (need && id.form !== need) {
     const who = m.label;
     throw new ConfigError(
