@@ -23,6 +23,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { campaignPlan } from "../src/campaign/qat-plan.js";
 import { recipePlan } from "../src/campaign/recipe-plan.js";
+import { policyPlan } from "../src/campaign/policy-plan.js";
 import { CAMPAIGN_PID } from "../src/campaign/paths.js";
 import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
@@ -42,7 +43,7 @@ import { heapReuseEnv, num, parseCli } from "./cli.js";
 const EXIT_STOPPED = 75; // scripts/train.ts: stopped on request, checkpoint written
 
 const args = parseCli("Usage: npm run campaign -- [options]", {
-  plan: { type: "string", help: "depth (the depth study, src/campaign/depth-plan.ts, then the QAT runs, src/campaign/qat-plan.ts), recipe (the authors' 200-epoch ResNet-8 recipe, src/campaign/recipe-plan.ts) or a plan .json file", default: "depth" },
+  plan: { type: "string", help: "depth (the depth study, src/campaign/depth-plan.ts, then the QAT runs, src/campaign/qat-plan.ts), recipe (the authors' 200-epoch ResNet-8 recipe, src/campaign/recipe-plan.ts), policy (the per-skip policies of docs/policy-rule.md, src/campaign/policy-plan.ts) or a plan .json file", default: "depth" },
   lanes: { type: "string", help: "training processes at once (each on cores/lanes threads)", default: "2" },
   only: { type: "string", help: "comma-separated run ids or nets (resnet8/teacher, resnet20); their deps must be done or included" },
   data: { type: "string", help: "CIFAR-10 binary directory passed to every run (default: data/cifar10, built from ../shared/data when absent)" },
@@ -63,7 +64,7 @@ if (!SCHEDULERS.includes(args.scheduler)) {
   console.error(`error: --scheduler: expected ${SCHEDULERS.join(" or ")}, got "${args.scheduler}"`);
   process.exit(2);
 }
-const BUILT_IN: Record<string, () => Plan> = { depth: campaignPlan, recipe: recipePlan };
+const BUILT_IN: Record<string, () => Plan> = { depth: campaignPlan, recipe: recipePlan, policy: () => policyPlan() };
 const plan: Plan = BUILT_IN[args.plan] ? BUILT_IN[args.plan]() : loadPlanFile(args.plan);
 const runs = selectRuns(plan, args.only);
 const lanes = num("lanes", args.lanes, { int: true, min: 1 });

@@ -2,7 +2,9 @@
 export const DEPTH_ROOT = "data/runs/depth";
 /** the authors' 200-epoch ResNet-8 recipe (src/campaign/recipe-plan.ts) */
 export const RECIPE_ROOT = "data/runs/recipe";
+/** the per-skip policies chosen by docs/policy-rule.md (src/campaign/policy-plan.ts) */
+export const POLICY_ROOT = "data/runs/policy";
 /** every built-in plan's root: a campaign of any of them shares the cores */
-export const PLAN_ROOTS = [DEPTH_ROOT, RECIPE_ROOT];
+export const PLAN_ROOTS = [DEPTH_ROOT, RECIPE_ROOT, POLICY_ROOT];
 /** the running campaign's pid, in its plan's root */
 export const CAMPAIGN_PID = "campaign.pid";

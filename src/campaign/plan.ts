@@ -14,6 +14,11 @@ export interface PlannedRun {
   deps: string[];
   /** every field explicit: what the run's config.json and checkpoints will record */
   config: TrainConfig;
+  /**
+   * the run's folder when it is another plan's run that this one reads (the depth study's teachers, for the policy
+   * plan); absent: the plan's own folder for the id (runDir)
+   */
+  dir?: string;
 }
 
 export interface Plan {
@@ -30,7 +35,8 @@ export interface Plan {
 
 export class PlanError extends Error {}
 
-export const runDir = (plan: Plan, id: string) => path.join(plan.root, ...(plan.folders === "flat" ? id.split("/").slice(1) : id.split("/")));
+export const runDir = (plan: Plan, id: string) =>
+  plan.runs.find((r) => r.id === id)?.dir ?? path.join(plan.root, ...(plan.folders === "flat" ? id.split("/").slice(1) : id.split("/")));
 export const bestCheckpointOf = (plan: Plan, id: string) => path.join(runDir(plan, id), BEST);
 
 /** Check ids, dependencies (known, acyclic, teacher paths pointing at them) and every config. */
@@ -48,6 +54,7 @@ export function validatePlan(plan: Plan, source: string): Plan {
     if (nets.size > 1 || plan.runs.some((r) => r.id.split("/").length !== 2)) throw new PlanError(`${source}: folders "flat" needs ids "<net>/<run>" of one network, got ${plan.runs.map((r) => r.id).join(", ")}`);
   }
   for (const r of plan.runs) {
+    if (r.dir !== undefined && (typeof r.dir !== "string" || !r.dir || path.isAbsolute(r.dir))) throw new PlanError(`${source}: run "${r.id}": dir: expected a folder relative to the working directory, got ${JSON.stringify(r.dir)}`);
     for (const d of r.deps) if (!ids.has(d)) throw new PlanError(`${source}: run "${r.id}" depends on "${d}", which is not in the plan`);
     try {
       validateConfig(r.config);

@@ -1,7 +1,7 @@
 /**
  * A run's id in a campaign plan and in every report that looks a run up: "<net>/[qat<bits>-]<role>[-seed<s>]", for
- * example "resnet20/shortener", "resnet20/qat4-remover-seed2". One format, one parse: nothing else builds or splits
- * these strings.
+ * example "resnet20/shortener", "resnet20/qat4-remover-seed2"; a per-skip policy run's role carries its policy in
+ * lower case ("resnet20/policy-sssrssrss"). One format, one parse: nothing else builds or splits these strings.
  */
 import { isNetworkName, type NetworkName } from "./networks.js";
 import type { Role } from "./methods.js";
@@ -13,32 +13,39 @@ export interface RunId {
   precision: Precision;
   /** training seed; 1 unless a second seed of the same run */
   seed: number;
+  /** role "policy": the policy string (L, S, R from the input end) */
+  policy?: string;
 }
 
 const ROLES: Role[] = ["teacher-shortenable", "teacher", "remover", "shortener", "noskip-kd", "noskip", "shortened-scratch"];
-const PATTERN = new RegExp(`^([a-z0-9]+)/(?:qat(\\d+)-)?(${ROLES.join("|")})(?:-seed(\\d+))?$`);
+const PATTERN = new RegExp(`^([a-z0-9]+)/(?:qat(\\d+)-)?(${ROLES.join("|")}|policy-([lsr]+))(?:-seed(\\d+))?$`);
 
-export function formatRunId(r: { net: string; role: Role; precision?: Precision; seed?: number }): string {
+export function formatRunId(r: { net: string; role: Role; precision?: Precision; seed?: number; policy?: string }): string {
   const p = r.precision ?? "float";
   const seed = r.seed ?? 1;
-  return `${r.net}/${p === "float" ? "" : `qat${p}-`}${r.role}${seed === 1 ? "" : `-seed${seed}`}`;
+  if ((r.role === "policy") !== (r.policy !== undefined)) throw new Error(`run id of ${r.net}/${r.role}: a policy string goes with role "policy" and only with it`);
+  if (r.policy !== undefined && !/^[LSR]+$/.test(r.policy)) throw new Error(`run id of ${r.net}: policy "${r.policy}" is not a string of L, S and R`);
+  const role = r.policy === undefined ? r.role : `policy-${r.policy.toLowerCase()}`;
+  return `${r.net}/${p === "float" ? "" : `qat${p}-`}${role}${seed === 1 ? "" : `-seed${seed}`}`;
 }
 
 /** The id's parts, or null when it is not of the form (an error names the id where one is needed: runId). */
 export function parseRunId(id: string): RunId | null {
   const m = PATTERN.exec(id);
   if (!m || !isNetworkName(m[1])) return null;
-  const seed = m[4] === undefined ? 1 : Number(m[4]);
+  const seed = m[5] === undefined ? 1 : Number(m[5]);
   // "-seed1" is never written (formatRunId leaves it out): one id per run
-  if (m[4] !== undefined && seed === 1) return null;
-  return { net: m[1], role: m[3] as Role, precision: m[2] === undefined ? "float" : Number(m[2]), seed };
+  if (m[5] !== undefined && seed === 1) return null;
+  const precision = m[2] === undefined ? "float" : Number(m[2]);
+  if (m[4] !== undefined) return { net: m[1], role: "policy", precision, seed, policy: m[4].toUpperCase() };
+  return { net: m[1], role: m[3] as Role, precision, seed };
 }
 
 export function runId(id: string): RunId {
   const r = parseRunId(id);
-  if (!r) throw new Error(`run id "${id}": expected "<net>/[qat<bits>-]<role>[-seed<s>]" with a known network and a role of ${ROLES.join(", ")}`);
+  if (!r) throw new Error(`run id "${id}": expected "<net>/[qat<bits>-]<role>[-seed<s>]" with a known network and a role of ${ROLES.join(", ")} or policy-<l|s|r letters>`);
   return r;
 }
 
 /** The id of the run a role at the same network, precision and seed 1 has: a student's teacher, for instance. */
-export const sibling = (r: RunId, role: Role): string => formatRunId({ ...r, role, seed: 1 });
+export const sibling = (r: RunId, role: Role): string => formatRunId({ ...r, role, seed: 1, policy: undefined });

@@ -13,7 +13,7 @@ import { network } from "../experiment/index.js";
 import type { Hls4mlConfig, SimCache } from "../hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../hw/pe-array/index.js";
 import { designHardware } from "./codesign.js";
-import { lower, skipCount, withPolicy } from "../net/index.js";
+import { lower, policyForm, skipCount, withPolicy, type NetSpec } from "../net/index.js";
 
 export interface PolicyCost {
   policy: string;
@@ -45,31 +45,44 @@ export function allPolicies(skips: number): string[] {
   return out;
 }
 
+/** The networks a policy search costs: both block forms of `net`, built once. */
+export interface PolicyNets {
+  plain: NetSpec;
+  shortenable: NetSpec;
+}
+
+export const policyNets = (net: string): PolicyNets => ({ plain: network(net).build({ form: "plain" }), shortenable: network(net).build({ form: "shortenable" }) });
+
+/** Both models' cost of one policy, in the form it runs in (`form` overrides: the shortenable teacher). */
+export function costPolicy(nets: PolicyNets, policy: string, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache, form = policyForm(policy)): PolicyCost {
+  const hw = designHardware(lower(withPolicy(nets[form], policy)), hls, pe, cache);
+  return {
+    policy,
+    form,
+    altered: [...policy].filter((c) => c !== "L").length,
+    bram18: hw.bram18,
+    lut: hw.lut,
+    ff: hw.ff,
+    dsp: hw.dsp,
+    latencyCycles: hw.latencyCycles,
+    fits: hw.fits,
+    dram: hw.peDramBytes,
+    cycles: hw.peCycles,
+  };
+}
+
 /** Both models' cost of every policy of `net` (`onProgress(done, total)` for a progress line). */
 export function policyCosts(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number, total: number) => void): PolicyCost[] {
-  const skips = skipCount(network(net).build());
-  if (skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`${net}: ${skips} skips, 3^${skips} policies; the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS} skips (a search with a stated optimality gap is not built yet)`);
-  const plain = network(net).build({ form: "plain" });
-  const shortenable = network(net).build({ form: "shortenable" });
+  const nets = policyNets(net);
+  const skips = skipCount(nets.plain);
+  if (skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`${net}: ${skips} skips, 3^${skips} policies; the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS} skips (src/report/policy-choice.ts searches deeper ones on an additive model)`);
   const cache: SimCache = new Map();
   // every policy in its form, and the shortenable teacher too (the all-long policy of the other form)
-  const designs = [...allPolicies(skips).map((p) => ({ policy: p, form: p.includes("S") ? ("shortenable" as const) : ("plain" as const) })), { policy: "L".repeat(skips), form: "shortenable" as const }];
-  return designs.map(({ policy, form }, i) => {
-    const hw = designHardware(lower(withPolicy(form === "shortenable" ? shortenable : plain, policy)), hls, pe, cache);
+  const designs: [string, "plain" | "shortenable"][] = [...allPolicies(skips).map((p) => [p, policyForm(p)] as [string, "plain" | "shortenable"]), ["L".repeat(skips), "shortenable"]];
+  return designs.map(([policy, form], i) => {
+    const c = costPolicy(nets, policy, hls, pe, cache, form);
     onProgress?.(i + 1, designs.length);
-    return {
-      policy,
-      form,
-      altered: [...policy].filter((c) => c !== "L").length,
-      bram18: hw.bram18,
-      lut: hw.lut,
-      ff: hw.ff,
-      dsp: hw.dsp,
-      latencyCycles: hw.latencyCycles,
-      fits: hw.fits,
-      dram: hw.peDramBytes,
-      cycles: hw.peCycles,
-    };
+    return c;
   });
 }
 

@@ -1,0 +1,55 @@
+/**
+ * The per-skip policy front (issue 27, item 3): the mixed policies that docs/policy-rule.md chose
+ * (data/policy-choice.json, committed before any of them trained), each trained on the depth study's student schedule
+ * from the depth study's teacher of its block form, so that it differs from the depth study's SkipRemover and
+ * SkipShortener in its skips alone. The teachers are the depth study's own runs (their folders under
+ * data/runs/depth: read, never retrained while they verify); the policies train under data/runs/policy.
+ * Order: ResNet-20's first (about half an hour each on a core), then ResNet-56's (hours each).
+ */
+import * as fs from "node:fs";
+import { formatRunId, policyTeacherRole, type NetName } from "../experiment/index.js";
+import { policyForm, skipCount } from "../net/index.js";
+import { buildNet } from "../train/tailor.js";
+import { depthPlan, studentSchedule } from "./depth-plan.js";
+import { POLICY_ROOT } from "./paths.js";
+import { bestCheckpointOf, PlanError, runDir, validatePlan, type Plan, type PlannedRun } from "./plan.js";
+
+export const POLICY_CHOICE_FILE = "data/policy-choice.json";
+
+/** What the plan reads of data/policy-choice.json (scripts/choose-policies.ts writes it). */
+export interface PolicyChoiceFile {
+  networks: { net: NetName; chosen: string[] }[];
+}
+
+export function loadPolicyChoice(file = POLICY_CHOICE_FILE): PolicyChoiceFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new PlanError(`${file}: ${(e as Error).message} (written by npm run policy:choose)`);
+  }
+  const nets = (raw as PolicyChoiceFile)?.networks;
+  if (!Array.isArray(nets) || nets.some((n) => typeof n?.net !== "string" || !Array.isArray(n.chosen) || n.chosen.some((p) => typeof p !== "string"))) {
+    throw new PlanError(`${file}: networks: expected [{ net, chosen: [policy strings] }]`);
+  }
+  return raw as PolicyChoiceFile;
+}
+
+export function policyPlan(choice: PolicyChoiceFile = loadPolicyChoice(), root = POLICY_ROOT): Plan {
+  const depth = depthPlan();
+  const plan: Plan = { name: "policy", root, runs: [] };
+  const students: PlannedRun[] = [];
+  for (const { net, chosen } of choice.networks) {
+    const skips = skipCount(buildNet({ net, form: "plain" }));
+    for (const policy of chosen) {
+      const t = formatRunId({ net, role: policyTeacherRole(policy) });
+      const teacher = depth.runs.find((r) => r.id === t);
+      if (!teacher) throw new PlanError(`policy plan: ${t}, the teacher of ${net} policy ${policy}, is not a run of the depth study`);
+      if (!plan.runs.some((r) => r.id === t)) plan.runs.push({ ...teacher, dir: runDir(depth, t) });
+      const config = { ...depth.runs.find((r) => r.id === formatRunId({ net, role: "remover" }))!.config, method: "policy" as const, policy, form: policyForm(policy), teacher: bestCheckpointOf(plan, t), ...studentSchedule(skips) };
+      students.push({ id: formatRunId({ net, role: "policy", policy }), deps: [t], config });
+    }
+  }
+  plan.runs.push(...students);
+  return validatePlan(plan, `policy plan (src/campaign/policy-plan.ts, ${POLICY_CHOICE_FILE})`);
+}

@@ -1,0 +1,112 @@
+/**
+ * The rule that chose the trained per-skip policies (docs/policy-rule.md): its steps on costs worked by hand, its
+ * search against the exhaustive front, the committed choice against the rule's last step, and the plan built from it.
+ */
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatRunId, loadClaimSpecs, parseRunId } from "../src/experiment/index.js";
+import { loadCostConfig } from "../src/handoff/hls4ml-config.js";
+import { depthPlan } from "../src/campaign/depth-plan.js";
+import { loadPolicyChoice, policyPlan } from "../src/campaign/policy-plan.js";
+import { runDir } from "../src/campaign/plan.js";
+import { peReferenceConfig } from "../src/report/hardware-claims.js";
+import { additiveRemovalSearch, candidates, chooseEvenly, removalFront, removedSkips, searchGap } from "../src/report/policy-choice.js";
+import { policyCosts, type PolicyCost } from "../src/report/policy-front.js";
+
+const cost = (policy: string, bram18: number, lut: number, form?: "plain" | "shortenable"): PolicyCost => ({
+  policy,
+  form: form ?? (policy.includes("S") ? "shortenable" : "plain"),
+  altered: [...policy].filter((c) => c !== "L").length,
+  bram18,
+  lut,
+  ff: 0,
+  dsp: 0,
+  latencyCycles: 0,
+  fits: true,
+  dram: 0,
+  cycles: 0,
+});
+
+describe("the rule's steps, on costs worked by hand", () => {
+  const costs = [
+    cost("LLL", 100, 900),
+    cost("LLL", 100, 950, "shortenable"), // the shortenable teacher: not a policy of its own
+    cost("SLL", 90, 960),
+    cost("LSL", 90, 940), // same BRAM18 as SLL, less LUT: the BRAM18 front's r = 0 point
+    cost("SSS", 95, 800),
+    cost("RLL", 92, 850),
+    cost("SRS", 85, 820),
+    cost("RRL", 85, 700),
+    cost("RRS", 86, 690),
+    cost("RRR", 85, 600),
+  ];
+
+  it("a removal front keeps, per number of removed skips, the cheapest policy that beats fewer removals", () => {
+    // r=0: LSL (90, ties SLL on BRAM18, less LUT); r=1: SRS 85; r=2: RRL 85 is not below 85: dropped; r=3: RRR 85: dropped
+    expect(removalFront(costs, "bram18").map((c) => c.policy)).toEqual(["LSL", "SRS"]);
+    // LUT: r=0 SSS 800; r=1 SRS 820 is not below 800; r=2 RRS 690; r=3 RRR 600
+    expect(removalFront(costs, "lut").map((c) => c.policy)).toEqual(["SSS", "RRS", "RRR"]);
+  });
+
+  it("candidates are the mixed policies of both fronts, by removals, then BRAM18; the choice is even along them", () => {
+    const c = candidates(removalFront(costs, "bram18"), removalFront(costs, "lut"));
+    expect(c.map((x) => x.policy)).toEqual(["LSL", "SRS", "RRS"]);
+    expect(chooseEvenly(c, 2).map((x) => x.policy)).toEqual(["LSL", "RRS"]);
+    expect(chooseEvenly(c, 4).map((x) => x.policy)).toEqual(["LSL", "SRS", "RRS"]);
+    // 11 candidates, 4 chosen: positions round(i * 10 / 3) = 0, 3, 7, 10
+    const eleven = Array.from({ length: 11 }, (_, i) => cost("R".repeat(i) + "S".repeat(12 - i), 100 - i, 100));
+    expect(chooseEvenly(eleven, 4).map((x) => removedSkips(x.policy))).toEqual([0, 3, 7, 10]);
+  });
+});
+
+describe("the additive search against the exhaustive front (ResNet-8)", () => {
+  const hls = loadCostConfig("reference");
+  const pe = peReferenceConfig("pe-scalesim-cgra4ml", loadClaimSpecs().references["pe-scalesim-cgra4ml"]);
+  const all = policyCosts("resnet8", hls, pe);
+
+  it("finds the exhaustive BRAM18 front, and never a policy cheaper than the exhaustive optimum", () => {
+    for (const o of ["bram18", "lut"] as const) {
+      const searched = additiveRemovalSearch("resnet8", o, hls, pe);
+      for (const g of searchGap(all, searched, o)) expect(g.searched).toBeGreaterThanOrEqual(g.optimum);
+      if (o === "bram18") expect(removalFront(searched, o).map((c) => c.policy)).toEqual(removalFront(all, o).map((c) => c.policy));
+    }
+  });
+});
+
+describe("the committed choice and its plan", () => {
+  it("the committed choice is the rule's last step applied to its own candidates", () => {
+    const file = loadPolicyChoice() as unknown as { networks: { net: string; count: number; candidates: { policy: string; bram18: number; lut: number }[]; chosen: string[] }[] };
+    expect(file.networks.map((n) => n.net)).toEqual(["resnet20", "resnet56"]);
+    for (const n of file.networks) {
+      const c = n.candidates.map((x) => cost(x.policy, x.bram18, x.lut));
+      expect(n.chosen).toEqual(chooseEvenly(c, n.count).map((x) => x.policy));
+      expect(n.chosen.length).toBe(n.count);
+    }
+  });
+
+  it("each policy trains from the depth study's teacher of its form, on the depth students' schedule", () => {
+    const plan = policyPlan({ networks: [{ net: "resnet20", chosen: ["SSSRSSRSS", "LRRRRRRRR"] }] });
+    const depth = depthPlan();
+    expect(plan.runs.map((r) => r.id)).toEqual(["resnet20/teacher-shortenable", "resnet20/teacher", "resnet20/policy-sssrssrss", "resnet20/policy-lrrrrrrrr"]);
+    // the teachers are the depth study's runs, in the depth study's folders
+    expect(runDir(plan, "resnet20/teacher")).toBe(runDir(depth, "resnet20/teacher"));
+    const s = plan.runs.find((r) => r.id === "resnet20/policy-sssrssrss")!;
+    expect(s.config.teacher).toBe(path.join(runDir(depth, "resnet20/teacher-shortenable"), "best.ckpt"));
+    expect(runDir(plan, s.id)).toBe(path.join("data/runs/policy/resnet20/policy-sssrssrss"));
+    // the same config as the depth study's SkipShortener but for method, policy (and SkipRemover's form for an L/R policy)
+    const shortener = depth.runs.find((r) => r.id === "resnet20/shortener")!.config;
+    expect({ ...s.config, method: shortener.method, policy: "" }).toEqual(shortener);
+    const r = plan.runs.find((x) => x.id === "resnet20/policy-lrrrrrrrr")!;
+    expect(r.config.form).toBe("plain");
+    expect(r.config.teacher).toBe(path.join(runDir(depth, "resnet20/teacher"), "best.ckpt"));
+  });
+
+  it("policy run ids round-trip, and a malformed one is refused", () => {
+    const id = formatRunId({ net: "resnet56", role: "policy", policy: "SRL", seed: 2 });
+    expect(id).toBe("resnet56/policy-srl-seed2");
+    expect(parseRunId(id)).toEqual({ net: "resnet56", role: "policy", precision: "float", seed: 2, policy: "SRL" });
+    expect(parseRunId("resnet56/policy-sxl")).toBeNull();
+    expect(() => formatRunId({ net: "resnet20", role: "policy" })).toThrow(/a policy string goes with role "policy"/);
+    expect(() => formatRunId({ net: "resnet20", role: "remover", policy: "RRR" })).toThrow(/a policy string goes with role "policy"/);
+  });
+});
