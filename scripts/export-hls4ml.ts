@@ -1,5 +1,6 @@
 /**
- * Hand a trained checkpoint to hls4ml: a folder with the network (model.onnx, QONNX where quantised), its hls4ml
+ * Hand a trained checkpoint to hls4ml: a folder with the network (model.onnx, QONNX where quantised, and then also
+ * model.qcdq.onnx in standard ops for ONNX Runtime), its hls4ml
  * configuration keyed by the ONNX node names, our simulated FIFO depths in hls4ml's max_depth.json format, the
  * Python that applies them without co-simulation, and the predicted cost with the model's measured error bands
  * (src/handoff/). The folder is written whole or not at all: a temp folder beside it, then one rename.
@@ -7,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseCli } from "./cli.js";
-import { handoffFolder, HANDOFF_FILES } from "../src/handoff/handoff.js";
+import { handoffFolder } from "../src/handoff/handoff.js";
 import { loadCostConfig } from "../src/handoff/hls4ml-config.js";
 import type { PublishedSet } from "../src/report/published-hls4ml.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
@@ -34,14 +35,14 @@ function main(): void {
   const tmp = path.join(path.dirname(path.resolve(args.out)), `.${path.basename(args.out)}.${process.pid}.tmp`);
   fs.mkdirSync(tmp, { recursive: true });
   try {
-    for (const f of HANDOFF_FILES) fs.writeFileSync(path.join(tmp, f), files[f]);
+    for (const [f, v] of Object.entries(files)) fs.writeFileSync(path.join(tmp, f), v);
     fs.renameSync(tmp, args.out);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
   const depths = JSON.parse(files["max_depth.json"] as string) as unknown[];
-  console.log(`wrote ${args.out}/: ${HANDOFF_FILES.join(", ")}`);
+  console.log(`wrote ${args.out}/: ${Object.keys(files).join(", ")}`);
   console.log(`  ${ck.net.name}, skips ${ck.net.blocks.map((b) => b.skip).join(",")}; ${depths.length} FIFO depths; configuration ${args.config}`);
   console.log(`  then, where hls4ml and qonnx are installed: python3 ${path.join(args.out, "apply_fifo_depths.py")} --out prj --write`);
 }

@@ -445,6 +445,55 @@ const notebooks: Record<string, Cell[]> = {
       "`src/train/quant.ts`; the schedules and their distance from the paper: `src/campaign/qat-plan.ts`, ARTIFACT.md.",
     ),
   ],
+  "05-your-own-network.ipynb": [
+    md(
+      "# 05 · Your own network: ONNX in, Tailor on it, an hls4ml folder out",
+      "",
+      "The flow of the README's *Your own network* section, on a ResNet-20 made by PyTorch",
+      "(`test/fixtures/onnx/resnet20.onnx`, written by `scripts/make_onnx_fixtures.py` with `torch.onnx.export`). From the",
+      "shell the same steps are `npm run import:onnx`, `npm run cost`, `npm run train -- --teacher`, `npm run export:hls4ml`.",
+    ),
+    code(
+      'import * as fs from "fs";',
+      'import * as os from "os";',
+      'import * as path from "path";',
+      'import * as tslab from "tslab";',
+      'import { importOnnx } from "../dist/import/onnx-import.js";',
+      'import { lower, withAllSkips } from "../dist/net/index.js";',
+      'import { handoffFolder } from "../dist/handoff/handoff.js";',
+      'import { loadCostConfig } from "../dist/handoff/hls4ml-config.js";',
+      'import { costMarkdown, costReport } from "../dist/handoff/cost-report.js";',
+    ),
+    md("**Import.** The graph is matched to a NetSpec: stem, blocks, skips, projections, block form. The network's weights come with it."),
+    code(
+      'const file = "../test/fixtures/onnx/resnet20.onnx";',
+      "const imp = importOnnx(fs.readFileSync(file), file);",
+      "const net = imp.checkpoint.net;",
+      'console.log(`${net.name}: ${net.blocks.length} blocks, form ${net.blocks[0].form}, skips ${net.blocks.map((b) => b.skip).join(",")}`);',
+    ),
+    md("**Cost before and after.** The hls4ml reference configuration (the MLPerf Tiny flow) on the teacher and on what SkipRemover ends with."),
+    code(
+      'const config = { ...loadCostConfig("reference", "../data/claims.json"), fifoDepth: "optimised" as const };',
+      'const published = JSON.parse(fs.readFileSync("../data/published/hls4ml-tutorial-cnn.json", "utf8"));',
+      "for (const n of [net, withAllSkips(net, \"removed\")]) {",
+      "  const r = costReport(lower(n), config, published);",
+      '  console.log(n.blocks.map((b) => b.skip).join(","), JSON.stringify(r.totals));',
+      "}",
+    ),
+    md(
+      "**Tailor.** Training runs from the shell (minutes to hours): `npm run train -- --method remover --teacher <folder>/best.ckpt`",
+      "on CIFAR-10; `test/tailor-imported.test.ts` runs it briefly on this very file.",
+      "",
+      "**Hand-off.** The folder `npm run export:hls4ml` writes: the network, hls4ml's configuration, the FIFO depths, the report.",
+    ),
+    code(
+      'const files = handoffFolder(imp.checkpoint, config, published, { source: file });',
+      'const out = fs.mkdtempSync(path.join(os.tmpdir(), "handoff-"));',
+      "for (const [f, v] of Object.entries(files)) fs.writeFileSync(path.join(out, f), v as string | Uint8Array);",
+      "console.log(fs.readdirSync(out));",
+      'tslab.display.markdown(files["report.md"] as string);',
+    ),
+  ],
 };
 
 for (const [name, cells] of Object.entries(notebooks)) {

@@ -5,13 +5,15 @@
 #   jupyter ...   executing the tslab notebooks
 #   python3-onnx python3-numpy   the independent check of the QONNX export (test/helpers/qonnx_check.py, /usr/bin/python3)
 #   slurm-wlm munge   a one-node SLURM cluster for test/slurm.test.ts (campaign --scheduler slurm; daemons started by the test)
-# --bench adds python3-torch, the peer of `npm run bench` (large; not needed for tests or training).
+#   python3-torch   the producer of the ONNX fixtures (scripts/make_onnx_fixtures.py: test/onnx-fixtures.test.ts regenerates
+#                   them, and the ImageNet-shaped ones only exist that way; about 500 MiB) and the peer of `npm run bench`
+# --bench is accepted for older instructions (python3-torch is now always installed).
 set -euo pipefail
-packages=(libdnnl-dev chromium jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel python3-onnx python3-numpy slurm-wlm munge)
+packages=(libdnnl-dev chromium jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel python3-onnx python3-numpy slurm-wlm munge python3-torch)
 for a in "$@"; do
   case "$a" in
-    --bench) packages+=(python3-torch) ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --bench) ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup-system.sh: unknown option $a (expected --bench or --help)" >&2; exit 2 ;;
   esac
 done

@@ -163,6 +163,22 @@ describe("CLIs: bad input is a clear error and nothing is written", () => {
     expect(fs.readdirSync(dir)).toEqual(["h"]);
     expect(fs.readdirSync(out).sort()).toEqual(["apply_fifo_depths.py", "hls4ml_config.json", "max_depth.json", "model.onnx", "report.json", "report.md"]);
   }, 60_000);
+  it("a quantised run's folder also holds model.qcdq.onnx: the same graph with QuantizeLinear/DequantizeLinear for each Quant", () => {
+    const q = readCheckpointFile("data/runs/depth/resnet8/qat4-shortener/best.ckpt");
+    const files = handoffFolder(q, { ...reference, fifoDepth: "optimised" }, published);
+    const ops = (b: Uint8Array) => decodeOnnx(b, "m").nodes.map((n) => n.op);
+    const qonnx = ops(files["model.onnx"] as Uint8Array);
+    const qcdq = ops(files["model.qcdq.onnx"]!);
+    const count = (v: string[], op: string) => v.filter((o) => o === op).length;
+    expect(count(qonnx, "Quant")).toBeGreaterThan(0);
+    expect(count(qcdq, "Quant")).toBe(0);
+    expect(count(qcdq, "DequantizeLinear")).toBe(count(qonnx, "Quant"));
+    // every other op as in the QONNX file, in the same order
+    const rest = (v: string[]) => v.filter((o) => !["Quant", "QuantizeLinear", "Clip", "DequantizeLinear"].includes(o));
+    expect(rest(qcdq)).toEqual(rest(qonnx));
+    expect(files["model.qcdq.onnx"]).toBeDefined();
+    expect(handoffFolder(ck, { ...reference, fifoDepth: "optimised" }, published)["model.qcdq.onnx"]).toBeUndefined();
+  });
   it("cost prints the report without writing", () => {
     const r = run("scripts/cost.ts", ["--net", "resnet8", "--form", "shortenable", "--skips", "shortened"]);
     expect(r.status, r.stderr).toBe(0);

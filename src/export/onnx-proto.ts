@@ -5,7 +5,11 @@
  */
 import { bytesField, concat, float32Bytes, floatField, intField, messageField, packedIntsField, stringField } from "./protobuf.js";
 
-const FLOAT = 1; // TensorProto.DataType.FLOAT
+/** TensorProto.DataType values (onnx.proto): the element types the exporter writes */
+export const FLOAT = 1;
+export const UINT8 = 2;
+export const INT8 = 3;
+export type ElemType = typeof FLOAT | typeof UINT8 | typeof INT8;
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_STRING = 3;
@@ -47,11 +51,26 @@ export function tensor(name: string, dims: number[], values: ArrayLike<number>):
   return concat([packedIntsField(1, dims), intField(2, FLOAT), stringField(8, name), bytesField(9, float32Bytes(values))]);
 }
 
-/** a float32 tensor's type; a string dimension is symbolic (the batch) */
-export function valueInfo(name: string, dims: (number | string)[]): Uint8Array {
+/**
+ * an 8-bit integer initializer (raw data, one byte per element, two's complement for INT8): the QCDQ export's
+ * integer weights, zero points and Clip bounds. Values must be integers in the type's range.
+ */
+export function intTensor(name: string, dims: number[], values: ArrayLike<number>, type: typeof INT8 | typeof UINT8): Uint8Array {
+  const [lo, hi] = type === INT8 ? [-128, 127] : [0, 255];
+  const raw = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`intTensor ${name}: element ${i} is ${v}, not an integer in [${lo}, ${hi}]`);
+    raw[i] = v & 0xff;
+  }
+  return concat([packedIntsField(1, dims), intField(2, type), stringField(8, name), bytesField(9, raw)]);
+}
+
+/** a tensor's type (float32 unless told); a string dimension is symbolic (the batch) */
+export function valueInfo(name: string, dims: (number | string)[], type: ElemType = FLOAT): Uint8Array {
   const dim = (d: number | string) => messageField(1, [typeof d === "string" ? stringField(2, d) : intField(1, d)]);
   const shape = messageField(2, dims.map(dim));
-  return concat([stringField(1, name), messageField(2, [messageField(1, [intField(1, FLOAT), shape])])]);
+  return concat([stringField(1, name), messageField(2, [messageField(1, [intField(1, type), shape])])]);
 }
 
 /** ModelProto.opset_import: an operator set the model uses ("" is ONNX's own) */

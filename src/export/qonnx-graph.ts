@@ -2,7 +2,7 @@
  * The exported graph while it is built: its nodes, initializers and value types in the order they are added (the
  * order of the file's bytes), and a count of nodes per op for the summary.
  */
-import { node, tensor, valueInfo, type Node } from "./onnx-proto.js";
+import { FLOAT, intTensor, node, tensor, valueInfo, type ElemType, type INT8, type Node, type UINT8 } from "./onnx-proto.js";
 
 export const INPUT_NAME = "input";
 export const OUTPUT_NAME = "logits";
@@ -22,11 +22,18 @@ export class GraphBuilder {
     return name;
   }
 
+  /** An 8-bit integer initializer (QCDQ's weights, zero points, Clip bounds), written once. */
+  intInit(name: string, dims: number[], values: ArrayLike<number>, type: typeof INT8 | typeof UINT8): string {
+    if (!this.initNames.has(name)) this.inits.push(intTensor(name, dims, values, type));
+    this.initNames.add(name);
+    return name;
+  }
+
   /** A node, and its output's type (the graph's output has its own, in the graph's outputs). */
-  emit(n: Node, dims: (number | string)[]): string {
+  emit(n: Node, dims: (number | string)[], type: ElemType = FLOAT): string {
     this.nodes.push(node(n));
     this.ops[n.op] = (this.ops[n.op] ?? 0) + 1;
-    if (n.output !== OUTPUT_NAME) this.infos.push(valueInfo(n.output, dims));
+    if (n.output !== OUTPUT_NAME) this.infos.push(valueInfo(n.output, dims, type));
     return n.output;
   }
 }

@@ -8,6 +8,7 @@ import { BN_EPS } from "../backend/training-ops.js";
 import type { TensorRecord } from "../train/checkpoint-types.js";
 import { convWeightOIHW } from "./onnx-layout.js";
 import { INPUT_NAME } from "./qonnx-graph.js";
+import { qcdqActivation } from "./qcdq-quant.js";
 import { activationScale, quantNode, weightInput } from "./qonnx-quant.js";
 import { ExportError, type ExportContext } from "./qonnx-types.js";
 
@@ -56,12 +57,13 @@ function batchNorm(c: ExportContext, l: LayerOf<"bn">, x: string[], out: string)
   return c.b.emit({ op: "BatchNormalization", name: l.name, inputs: [x[0], p("gamma"), p("beta"), s("mean"), s("variance")], output: out, attrs: [{ name: "epsilon", f: BN_EPS }] }, nchw(l));
 }
 
-/** a ReLU; quantised activations add a Quant after it, which then carries the layer's name as its output */
+/** a ReLU; quantised activations add a Quant (or QCDQ) after it, which then carries the layer's name as its output */
 function relu(c: ExportContext, l: LayerOf<"relu">, x: string[], out: string): string {
   if (!c.q?.actBits) return c.b.emit({ op: "Relu", name: l.name, inputs: [x[0]], output: out }, nchw(l));
   const scale = activationScale(c, l, c.q.actBits);
   const raw = c.b.emit({ op: "Relu", name: l.name, inputs: [x[0]], output: `${l.name}.float` }, nchw(l));
   c.quants.activations++;
+  if (c.format === "qcdq") return qcdqActivation(c.b, raw, out, scale, c.q.actBits, nchw(l));
   return quantNode(c.b, raw, out, scale, c.q.actBits, false, nchw(l));
 }
 

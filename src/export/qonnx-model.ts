@@ -33,13 +33,14 @@ export function modelBytes(c: ExportContext, opts: ExportOptions, skipModes: str
   return concat([
     intField(1, IR_VERSION),
     opsetImport("", OPSET),
-    ...(c.quants.weights + c.quants.activations > 0 ? [opsetImport(QONNX_DOMAIN, 1)] : []),
+    ...(c.format === "qonnx" && c.quants.weights + c.quants.activations > 0 ? [opsetImport(QONNX_DOMAIN, 1)] : []),
     stringField(2, "tailor-ts"),
     stringField(3, opts.producerVersion ?? "0.1.0"),
     messageField(7, [graph]),
     metadataProp("tailor.net", g.net.name),
     metadataProp("tailor.skip_modes", skipModes.join(",")),
     metadataProp("tailor.quant", quant),
+    ...(c.quants.weights + c.quants.activations > 0 ? [metadataProp("tailor.quant_format", c.format)] : []),
     metadataProp("tailor.input_layout", "NCHW"),
     metadataProp("tailor.input_normalisation", opts.normalisation ? JSON.stringify(opts.normalisation) : "unknown"),
   ]);

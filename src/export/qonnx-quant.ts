@@ -5,6 +5,7 @@
  */
 import type { Layer } from "../net/index.js";
 import { ACT_STAT, quantLabel, quantScale, signedMax, unsignedMax, weightBitsOf } from "../train/quant.js";
+import { qcdqWeight } from "./qcdq-quant.js";
 import type { GraphBuilder } from "./qonnx-graph.js";
 import { ExportError, type ExportContext } from "./qonnx-types.js";
 
@@ -40,11 +41,12 @@ function absMax(v: Float32Array): number {
 
 /** a weight initializer, fake-quantised when the run quantises weights; the name a layer reads it by */
 export function weightInput(c: ExportContext, l: Layer, dims: number[], values: Float32Array): string {
-  const name = c.b.init(`${l.name}.weight`, dims, values);
-  if (!c.q?.weightBits) return name;
+  if (!c.q?.weightBits) return c.b.init(`${l.name}.weight`, dims, values);
   c.quants.weights++;
-  const qmax = signedMax(weightBitsOf(c.q, c.g, l));
-  return quantNode(c.b, name, `${l.name}.weight_q`, quantScale(absMax(values), qmax), weightBitsOf(c.q, c.g, l), true, dims);
+  const bits = weightBitsOf(c.q, c.g, l);
+  const scale = quantScale(absMax(values), signedMax(bits));
+  if (c.format === "qcdq") return qcdqWeight(c.b, `${l.name}.weight`, `${l.name}.weight_q`, values, scale, bits, dims);
+  return quantNode(c.b, c.b.init(`${l.name}.weight`, dims, values), `${l.name}.weight_q`, scale, bits, true, dims);
 }
 
 /** A quantised ReLU's scale, from its stored running maximum; an error when the checkpoint has none to give. */

@@ -24,7 +24,17 @@ export interface ExportSource {
   stats: Record<string, TensorRecord>;
 }
 
+/**
+ * How quantisers are written: "qonnx" as QONNX `Quant` nodes (hls4ml's and FINN's input; qonnx-quant.ts), "qcdq" as
+ * standard QuantizeLinear -> Clip -> DequantizeLinear (ONNX Runtime runs it; qcdq-quant.ts). A float run is plain
+ * ONNX either way.
+ */
+export type QuantFormat = "qonnx" | "qcdq";
+export const QUANT_FORMATS: readonly QuantFormat[] = ["qonnx", "qcdq"];
+
 export interface ExportOptions {
+  /** the quantisers' form (default "qonnx") */
+  format?: QuantFormat;
   /** the training split's input normalisation, recorded in the metadata when known */
   normalisation?: Normalisation | null;
   /** names the export in errors (the checkpoint file) */
@@ -34,6 +44,7 @@ export interface ExportOptions {
 
 export interface ExportSummary {
   quant: string;
+  format: QuantFormat;
   /** ONNX op type -> count */
   ops: Record<string, number>;
   weightQuants: number;
@@ -48,6 +59,7 @@ export interface ExportContext {
   /** the network lowered: the layers written */
   g: LayerGraph;
   q: QuantSpec | null;
+  format: QuantFormat;
   b: GraphBuilder;
   /** Quant nodes written so far, on weights and on ReLU outputs */
   quants: { weights: number; activations: number };

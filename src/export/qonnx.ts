@@ -23,6 +23,9 @@
  * The scales are the ones the eval forward pass computes: weights max|w| / (2^(b-1) - 1), activations
  * `<relu>.actmax` / (2^b - 1), each floored at SCALE_MIN and rounded to float32 as the fake-quantisation op does.
  *
+ * With `format: "qcdq"` the same quantisers are written as standard QuantizeLinear -> Clip -> DequantizeLinear
+ * (qcdq-quant.ts), which ONNX Runtime executes; the graph is otherwise the same.
+ *
  * Input: NCHW float32, *already normalised*: (pixel / 255 - mean[c]) / std[c] with the training split's per-channel
  * statistics (src/data/batches.ts). The normalisation is a pre-processing step, not an op of the graph: folding it
  * into the first conv would change that conv's weights and so its 8-bit quantisation grid (the exported network
@@ -38,12 +41,12 @@ import { quantLabel, quantSpecOf } from "../train/quant.js";
 import { GraphBuilder, OUTPUT_NAME } from "./qonnx-graph.js";
 import { emitLayer } from "./qonnx-layers.js";
 import { modelBytes } from "./qonnx-model.js";
-import { ExportError, type ExportContext, type ExportOptions, type ExportSource, type ExportSummary } from "./qonnx-types.js";
+import { ExportError, QUANT_FORMATS, type ExportContext, type ExportOptions, type ExportSource, type ExportSummary } from "./qonnx-types.js";
 
 export { INPUT_NAME, OUTPUT_NAME } from "./qonnx-graph.js";
 export { IR_VERSION, OPSET } from "./qonnx-model.js";
 export { QONNX_DOMAIN } from "./qonnx-quant.js";
-export { ExportError, type ExportOptions, type ExportSource, type ExportSummary } from "./qonnx-types.js";
+export { ExportError, QUANT_FORMATS, type ExportOptions, type ExportSource, type ExportSummary, type QuantFormat } from "./qonnx-types.js";
 
 /** Refuse what the exporter cannot express, naming the layer or head and why. */
 function checkExportable(g: LayerGraph, where: string): void {
@@ -68,7 +71,9 @@ export function exportQonnx(src: ExportSource, opts: ExportOptions = {}): { byte
     throw new ExportError(`${where}: invalid network: ${(e as Error).message}`);
   }
   checkExportable(g, where);
-  const c: ExportContext = { src, g, q: quantSpecOf(src.config ?? {}), b: new GraphBuilder(), quants: { weights: 0, activations: 0 }, where };
+  const format = opts.format ?? "qonnx";
+  if (!QUANT_FORMATS.includes(format)) throw new ExportError(`${where}: unknown quantiser format "${format}", expected ${QUANT_FORMATS.join(" or ")}`);
+  const c: ExportContext = { src, g, q: quantSpecOf(src.config ?? {}), format, b: new GraphBuilder(), quants: { weights: 0, activations: 0 }, where };
   // each layer's output tensor by layer id; the network's output is the graph's
   const names: string[] = new Array(g.layers.length);
   for (const l of g.layers) {
@@ -83,6 +88,6 @@ export function exportQonnx(src: ExportSource, opts: ExportOptions = {}): { byte
   const quant = quantLabel(src.config ?? {});
   return {
     bytes: modelBytes(c, opts, skipModes, quant),
-    summary: { quant, ops: c.b.ops, weightQuants: c.quants.weights, activationQuants: c.quants.activations, initializers: c.b.inits.length, skipModes },
+    summary: { quant, format, ops: c.b.ops, weightQuants: c.quants.weights, activationQuants: c.quants.activations, initializers: c.b.inits.length, skipModes },
   };
 }
