@@ -1,7 +1,7 @@
 /**
  * Builds the cost explorer (web/) into a folder that works from anywhere, offline: index.html (its style inlined),
  * explorer.js (the page and the cost models of src/, bundled by esbuild as one classic script, so that it also runs
- * from file://, where browsers refuse ES modules) and plotly-cartesian.min.js beside it. The reference configurations
+ * from file://, where browsers refuse ES modules). The reference configurations
  * of data/claims.json and an index of the committed runs' results go into the bundle: the page fetches nothing.
  * Used by build-web.ts, explore.ts and test/web.test.ts.
  */
@@ -11,7 +11,6 @@ import { build } from "esbuild";
 import { loadClaimSpecs } from "../src/experiment/index.js";
 import { hlsReferenceConfig, peReferenceConfig } from "../src/report/hardware-claims.js";
 import { CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE } from "../src/report/codesign.js";
-import { PLOTLY_BUNDLE_NAME } from "../src/report/plotly-html.js";
 import { runEntry, type ExplorerData, type RunEntry } from "../web/src/data.js";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -71,14 +70,12 @@ export async function buildWeb(out: string, opts: { minify?: boolean } = {}): Pr
   const js = result.outputFiles[0].text;
   const css = fs.readFileSync(path.join(WEB, "style.css"), "utf8");
   const html = fs.readFileSync(path.join(WEB, "index.html"), "utf8").replace("<!--STYLE-->", `<style>\n${css}</style>`);
-  const plotly = require.resolve("plotly.js-cartesian-dist-min/plotly-cartesian.min.js");
   const tmp = `${out.replace(/\/+$/, "")}.${process.pid}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
   try {
     fs.writeFileSync(path.join(tmp, "index.html"), html);
     fs.writeFileSync(path.join(tmp, "explorer.js"), js);
-    fs.copyFileSync(plotly, path.join(tmp, PLOTLY_BUNDLE_NAME));
     fs.rmSync(out, { recursive: true, force: true });
     fs.renameSync(tmp, out);
   } catch (e) {

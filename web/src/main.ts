@@ -14,10 +14,9 @@ import { OBJECTIVES, policyCosts, policyFront, type Objective } from "../../src/
 import { baseNet, compute, savingPct, skipsOf, type Computed } from "./compute.js";
 import { explorerData, type RunEntry } from "./data.js";
 import { nextMode, drawNet } from "./draw-net.js";
+import { drawOccupancy } from "./occupancy-chart.js";
 import { HLS_SPECS, PE_SPECS, rangeText, type FieldSpec } from "./fields.js";
 import { defaultState, fromHash, HLS_FIELDS, PE_FIELDS, toHash, type State } from "./state.js";
-
-declare const Plotly: { react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown> } | undefined;
 
 const data = explorerData();
 const hlsRef = data.references.hls.config;
@@ -246,40 +245,6 @@ function renderFifos(c: Computed): void {
   );
 }
 
-function renderOccupancy(c: Computed): void {
-  const host = $("occ");
-  if (typeof Plotly === "undefined") {
-    host.textContent = "plotly-cartesian.min.js was not found beside this page: the occupancy plot needs it (the numbers above do not).";
-    return;
-  }
-  const { times, series } = c.occupancy;
-  const traces = series.map((s) => ({
-    type: "scatter",
-    mode: "lines",
-    name: s.name,
-    x: times,
-    y: s.values,
-    line: { width: s.skip ? 2 : 1, color: s.skip ? "#d62728" : "#9aa5b1", shape: "hv" },
-    hovertemplate: `${s.name}${s.skip ? " (skip)" : ""}: %{y} at cycle %{x}, max ${s.max}, depth ${s.depth}<extra></extra>`,
-    showlegend: false,
-  }));
-  // the skip FIFOs on top of the others
-  traces.sort((a, b) => Number(a.line.color === "#d62728") - Number(b.line.color === "#d62728"));
-  void Plotly.react(
-    host,
-    traces,
-    {
-      title: { text: "FIFO occupancy over one inference (red: skip FIFOs)", font: { size: 13 } },
-      xaxis: { title: { text: "cycle" } },
-      yaxis: { title: { text: "words in the FIFO" }, rangemode: "tozero" },
-      margin: { l: 55, r: 10, t: 36, b: 45 },
-      height: 300,
-      autosize: true,
-    },
-    { displayModeBar: false, responsive: true },
-  );
-}
-
 function renderPe(c: Computed): void {
   const L = c.design.pe.layers;
   const maxCycles = Math.max(1, ...L.map((l) => l.cycles));
@@ -307,16 +272,25 @@ function renderPe(c: Computed): void {
   );
 }
 
+/** milliseconds of each part of the last render, for the timing line */
+const parts: Record<string, number> = {};
+function timed(name: string, f: () => void): void {
+  const t = performance.now();
+  f();
+  parts[name] = performance.now() - t;
+}
+
 function render(c: Computed): void {
-  drawNet($("drawing"), c.net, clickSkip);
+  const plotWidth = $("occ").clientWidth;
+  timed("drawing", () => drawNet($("drawing"), c.net, clickSkip));
   $("policy").textContent = policyOf(c.net);
   renderSummary(c);
   renderSplit(c);
   const teacherPolicy = policyOf(c.teacherNet);
   $("accuracy").replaceChildren(accuracyLine("this design", runsOf(state.net, state.form, policyOf(c.net))), accuracyLine("its teacher", runsOf(state.net, state.form, teacherPolicy)));
-  renderFifos(c);
-  renderOccupancy(c);
-  renderPe(c);
+  timed("fifos", () => renderFifos(c));
+  timed("plot", () => drawOccupancy($("occ"), c.occupancy, plotWidth));
+  timed("pe", () => renderPe(c));
   const w = c.design.hls.warnings;
   $("warnings").replaceChildren(...w.map((x) => h("li", {}, x)));
   $("warnings-box").hidden = w.length === 0;
@@ -354,7 +328,11 @@ function recompute(): void {
   t.dataset.cost = String(out.value.ms.cost);
   t.dataset.occupancy = String(out.value.ms.occupancy);
   t.dataset.total = String(total);
+  delete t.dataset.painted;
+  t.dataset.parts = JSON.stringify(parts);
   t.textContent = `recomputed in ${total.toFixed(0)} ms (both models, design and teacher: ${out.value.ms.cost.toFixed(0)} ms; occupancy over time: ${out.value.ms.occupancy.toFixed(0)} ms; the rest is drawing)`;
+  // until the browser has laid out and painted the change: the next frame, then its end
+  requestAnimationFrame(() => setTimeout(() => (t.dataset.painted = String(performance.now() - t0)), 0));
   renderFrontButtons();
 }
 
