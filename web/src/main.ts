@@ -62,7 +62,7 @@ function buildControls(): void {
       const id = `f-${group}.${k}`;
       const input =
         spec.kind === "choice"
-          ? h("select", { id, name: `${group}.${k}` }, ...spec.options.map((o) => h("option", { value: o }, group === "hls" && k === "part" ? `${o} (${PARTS[o].bram18} BRAM18, ${fmtInt(PARTS[o].lut)} LUT)` : o)))
+          ? h("select", { id, name: `${group}.${k}` }, ...spec.options.map((o) => h("option", { value: o }, o)))
           : h("input", { id, name: `${group}.${k}`, type: "text", inputmode: spec.kind === "int" ? "numeric" : "decimal", autocomplete: "off" });
       input.addEventListener(spec.kind === "choice" ? "change" : "input", () => {
         const v = (input as HTMLInputElement).value;
@@ -172,14 +172,14 @@ function renderSummary(c: Computed): void {
       num(`${k}.design`, d),
       num(`${k}.teacher`, t),
       h("td", { "data-k": `${k}.saving`, class: "n" }, saving ? fmtPct(savingPct(d, t)) : "-"),
-      h("td", { class: "n" }, total === undefined ? "" : `${fmtInt(total)} (${fmtPct((100 * d) / total).replace("+", "")})`),
+      h("td", { class: total !== undefined && d > total ? "n over" : "n" }, total === undefined ? "" : `${fmtInt(total)} (${fmtPct((100 * d) / total).replace("+", "")})`),
     );
   const H = c.design.hls.totals;
   const T = c.teacher.hls.totals;
   const P = c.design.pe.totals;
   const Q = c.teacher.pe.totals;
   $("summary").replaceChildren(
-    h("caption", {}, `${c.net.name}, policy ${policyOf(c.net)}, against its teacher (every skip kept): hls4ml on ${part.name}, PE array ${c.pe.rows}x${c.pe.cols}`),
+    h("caption", {}, `${state.net.startsWith("onnx:") ? c.net.name : networkLabel(state.net)} (${c.net.blocks[0]?.form ?? state.form} form), policy ${policyOf(c.net)}, against its teacher (every skip kept): hls4ml on ${part.name}, PE array ${c.pe.rows}x${c.pe.cols}`),
     h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, "design"), h("th", {}, "teacher"), h("th", {}, "saving"), h("th", {}, "part total (design's use)"))),
     h(
       "tbody",
@@ -289,7 +289,7 @@ function render(c: Computed): void {
   const teacherPolicy = policyOf(c.teacherNet);
   $("accuracy").replaceChildren(accuracyLine("this design", runsOf(state.net, state.form, policyOf(c.net))), accuracyLine("its teacher", runsOf(state.net, state.form, teacherPolicy)));
   timed("fifos", () => renderFifos(c));
-  timed("plot", () => drawOccupancy($("occ"), c.occupancy, plotWidth));
+  timed("plot", () => drawOccupancy($("occ"), c.occupancy, plotWidth, $<HTMLInputElement>("occ-skips").checked));
   timed("pe", () => renderPe(c));
   const w = c.design.hls.warnings;
   $("warnings").replaceChildren(...w.map((x) => h("li", {}, x)));
@@ -392,6 +392,7 @@ function wire(): void {
   $("preset-shortener").addEventListener("click", () => setPolicy("shortenable", "S"));
   $("front-objective").replaceChildren(...OBJECTIVES.map((o) => h("option", { value: o }, o)));
   $("front-search").addEventListener("click", searchFront);
+  $("occ-skips").addEventListener("change", () => last && drawOccupancy($("occ"), last.occupancy, $("occ").clientWidth, $<HTMLInputElement>("occ-skips").checked));
   $("reset").addEventListener("click", () => setState({ ...defaultState(hlsRef, peRef, state.net, 0), net: state.net, form: state.form, policy: state.policy }));
   const file = $<HTMLInputElement>("onnx-file");
   file.addEventListener("change", () => {

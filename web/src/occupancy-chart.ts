@@ -18,7 +18,7 @@ export function ticks(max: number, n = 5): number[] {
 const short = (v: number) => (v >= 1e6 ? `${+(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : String(v));
 
 /** `width`: the host's width in pixels, read by the caller before it changes the page (reading it after forces a layout) */
-export function drawOccupancy(host: HTMLElement, occ: Occupancy, width: number): void {
+export function drawOccupancy(host: HTMLElement, occ: Occupancy, width: number, skipsOnly = false): void {
   const W = Math.max(280, width || 800);
   const H = 280;
   let canvas = host.querySelector("canvas");
@@ -34,6 +34,8 @@ export function drawOccupancy(host: HTMLElement, occ: Occupancy, width: number):
   canvas.style.width = `${W}px`;
   canvas.style.height = `${H}px`;
   const skips = occ.series.filter((s) => s.skip);
+  // the skip FIFOs alone, on their own scale: beside the line buffers of the first layers they are a flat line
+  const shown = skipsOnly ? skips : occ.series;
   canvas.setAttribute("aria-label", `FIFO occupancy over one inference: ${occ.series.length} FIFOs, ${skips.length} of them skip FIFOs${skips.length ? ` (largest maximum ${Math.max(...skips.map((s) => s.max))} words)` : ""}`);
   const g = canvas.getContext("2d");
   if (!g) return;
@@ -41,13 +43,14 @@ export function drawOccupancy(host: HTMLElement, occ: Occupancy, width: number):
   g.clearRect(0, 0, W, H);
   const m = { l: 48, r: 10, t: 24, b: 36 };
   const xMax = Math.max(1, occ.times[occ.times.length - 1]);
-  const yMax = Math.max(1, ...occ.series.map((s) => s.max));
+  const yMax = Math.max(1, ...shown.map((s) => s.max));
   const x = (t: number) => m.l + ((W - m.l - m.r) * t) / xMax;
   const y = (v: number) => H - m.b - ((H - m.t - m.b) * v) / yMax;
   g.font = "600 12.5px system-ui, sans-serif";
   g.fillStyle = "#1b1f24";
   g.textAlign = "left";
-  g.fillText(W < 500 ? "FIFO occupancy (red: skip FIFOs)" : "FIFO occupancy over one inference (red: skip FIFOs)", m.l, 15);
+  const title = skipsOnly ? (skips.length ? "skip FIFOs" : "no skip FIFOs in this design") : "FIFO occupancy (red: skip FIFOs)";
+  g.fillText(W < 500 || skipsOnly ? title : `${title.replace("FIFO occupancy", "FIFO occupancy over one inference")}`, m.l, 15);
   g.font = "11px system-ui, sans-serif";
   g.fillStyle = "#57606a";
   g.strokeStyle = "#e1e4e8";
@@ -75,7 +78,7 @@ export function drawOccupancy(host: HTMLElement, occ: Occupancy, width: number):
   g.fillText("words", 0, 0);
   g.restore();
   // the others first, the skip FIFOs on top; the occupancy holds from one sample to the next
-  for (const s of [...occ.series.filter((q) => !q.skip), ...skips]) {
+  for (const s of skipsOnly ? skips : [...occ.series.filter((q) => !q.skip), ...skips]) {
     g.strokeStyle = s.skip ? "#d62728" : "#9aa5b1";
     g.lineWidth = s.skip ? 2 : 1;
     g.beginPath();
