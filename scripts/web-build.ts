@@ -65,8 +65,12 @@ export async function buildWeb(out: string, opts: { minify?: boolean } = {}): Pr
     write: false,
     logLevel: "silent",
     legalComments: "none",
+    metafile: true,
     define: { __EXPLORER_DATA__: JSON.stringify(data) },
   });
+  // the page runs the cost models, not training: a module that pulls tfjs in is a wrong import (docs/ARCHITECTURE.md)
+  const tfjs = Object.keys(result.metafile.inputs).filter((f) => f.includes("@tensorflow"));
+  if (tfjs.length) throw new Error(`the page's bundle would include tfjs (${tfjs[0]}, ...): import the pure module instead of the one that trains`);
   const js = result.outputFiles[0].text;
   const css = fs.readFileSync(path.join(WEB, "style.css"), "utf8");
   const html = fs.readFileSync(path.join(WEB, "index.html"), "utf8").replace("<!--STYLE-->", `<style>\n${css}</style>`);

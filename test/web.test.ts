@@ -24,6 +24,7 @@ import { readOnnxNet } from "../src/import/onnx-net.js";
 import { lower, policyOf, withAllSkips, withPolicy, type NetSpec } from "../src/net/index.js";
 import { CODESIGN_PE_REFERENCE } from "../src/report/codesign.js";
 import { designHardware } from "../src/report/design-hardware.js";
+import { policyCosts, policyFront } from "../src/report/policy-front.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 
@@ -273,6 +274,26 @@ describe("the cost explorer in Chromium, from file://", () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 240_000);
+
+  it("the searched front of ResNet-8 as presets: the library's front, and a click sets its policy", async () => {
+    const { page, errors } = await open("#net=resnet8&form=plain&policy=LLL");
+    await page.selectOption("#front-objective", "lut");
+    await page.click("#front-search");
+    const front = policyFront(policyCosts("resnet8", HLS_REF, PE_REF), "lut");
+    await expect.poll(() => page.locator("#front button").count()).toBe(front.length);
+    const shown = await page.locator("#front button").evaluateAll((bs) => bs.map((b) => [b.getAttribute("data-policy"), b.getAttribute("data-form")]));
+    expect(shown).toEqual(front.map((f) => [f.policy, f.form]));
+    const last = front[front.length - 1];
+    await page.click(`#front button[data-policy='${last.policy}'][data-form='${last.form}']`);
+    await policyShown(page, last.policy);
+    expect(await page.inputValue("#form")).toBe(last.form);
+    expect((await cell(page, "lut.design")).v).toBe(last.lut);
+    // ResNet-20's 3^9 policies are left to npm run policy
+    await page.selectOption("#net", "resnet20");
+    expect(await page.isDisabled("#front-search")).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
 
   it("out-of-range inputs name the field and its range, never a NaN, and the last design stays", async () => {
     const { page, errors } = await open();
