@@ -5,7 +5,7 @@
  *   npm run policy:choose [-- --out data/policy-choice.json]
  */
 import { loadClaimSpecs } from "../src/experiment/index.js";
-import { loadCostConfig } from "../src/handoff/hls4ml-config.js";
+import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { additiveRemovalSearch, CHOSEN_COUNT, choosePolicies, removedSkips, searchGap, type FrontObjective } from "../src/report/policy-choice.js";
 import { policyCosts, type PolicyCost } from "../src/report/policy-front.js";

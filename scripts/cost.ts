@@ -8,7 +8,7 @@ import { parseCli } from "./cli.js";
 import { network } from "../src/experiment/index.js";
 import { costMarkdown, costReport } from "../src/handoff/cost-report.js";
 import { fifoDepthFile } from "../src/handoff/fifo-depths.js";
-import { loadCostConfig } from "../src/handoff/hls4ml-config.js";
+import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { lower, withAllSkips, withPolicy, type BlockForm, type NetSpec, type SkipMode } from "../src/net/index.js";
 import type { PublishedSet } from "../src/report/published-hls4ml.js";
 import { readCheckpointMeta } from "../src/train/checkpoint-file.js";

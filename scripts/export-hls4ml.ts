@@ -8,8 +8,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseCli } from "./cli.js";
-import { handoffFolder } from "../src/handoff/handoff.js";
-import { loadCostConfig } from "../src/handoff/hls4ml-config.js";
+import { handoffFolder, HANDOFF_FILES } from "../src/handoff/handoff.js";
+import { loadCostConfig } from "../src/handoff/cost-config.js";
 import type { PublishedSet } from "../src/report/published-hls4ml.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 

@@ -461,7 +461,7 @@ const notebooks: Record<string, Cell[]> = {
       'import { importOnnx } from "../dist/import/onnx-import.js";',
       'import { lower, withAllSkips } from "../dist/net/index.js";',
       'import { handoffFolder } from "../dist/handoff/handoff.js";',
-      'import { loadCostConfig } from "../dist/handoff/hls4ml-config.js";',
+      'import { loadCostConfig } from "../dist/handoff/cost-config.js";',
       'import { costMarkdown, costReport } from "../dist/handoff/cost-report.js";',
     ),
     md("**Import.** The graph is matched to a NetSpec: stem, blocks, skips, projections, block form. The network's weights come with it."),

@@ -5,7 +5,7 @@
  *   npm run policy -- --net resnet8 [--objective bram18] [--budget bram18=80,lut=30000] [--config reference|FILE.json]
  */
 import { loadClaimSpecs, TRAINABLE_NETS } from "../src/experiment/index.js";
-import { loadCostConfig } from "../src/handoff/hls4ml-config.js";
+import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { OBJECTIVES, parseBudget, policyCosts, policyFront, withinBudget, type Objective, type PolicyCost } from "../src/report/policy-front.js";
 import { markdownTable } from "../src/util/table.js";

@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatRunId, loadClaimSpecs, parseRunId } from "../src/experiment/index.js";
-import { loadCostConfig } from "../src/handoff/hls4ml-config.js";
+import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { depthPlan } from "../src/campaign/depth-plan.js";
 import { loadPolicyChoice, policyPlan } from "../src/campaign/policy-plan.js";
 import { runDir } from "../src/campaign/plan.js";

@@ -7,21 +7,12 @@
  *   (conv_to_convxd.py:80-81, set_name_config);
  * - `convert_kwargs`: io_type, part, clock_period, backend, which are keyword arguments of the converter passed to
  *   the backend's create_initial_config, not keys of hls_config (utils/config.py:6-44; vivado_backend.py:245-289).
- * Also where the cost configuration comes from: the reference of data/claims.json, or a JSON file of fields over
- * DEFAULT_HLS4ML (reads that file).
+ * Pure (the cost explorer page bundles it); where the cost configuration comes from is cost-config.ts.
  */
-import * as fs from "node:fs";
-import { buildDesign, DEFAULT_HLS4ML, validateHls4mlConfig, type Hls4mlConfig } from "../hw/hls4ml/index.js";
+import { buildDesign, type Hls4mlConfig } from "../hw/hls4ml/index.js";
 import type { LayerGraph } from "../net/index.js";
-import { loadClaimSpecs } from "../experiment/index.js";
-import { hlsReferenceConfig } from "../report/hardware-claims.js";
 import type { TrainConfig } from "../train/config.js";
 import { onnxNames } from "./onnx-names.js";
-
-export class HandoffConfigError extends Error {}
-
-/** the reference of data/claims.json the hand-off uses: the MLPerf Tiny hls4ml flow */
-export const REFERENCE = "hls4ml-mlperf-tiny";
 
 /**
  * Full part numbers for our PARTS (hls4ml's `part` wants the ordering code):
@@ -106,35 +97,4 @@ export function handoffConfig(g: LayerGraph, c: Hls4mlConfig, trainConfig: Parti
     hls_config: { Model: { Precision: { default: fixed(c.actBits, INTEGER_BITS.result) }, ReuseFactor: c.reuseFactor, Strategy: c.strategy }, LayerName },
     convert_kwargs,
   };
-}
-
-/**
- * The cost configuration named by `--config`: "reference" (data/claims.json's REFERENCE, through the claims' own
- * loader), or a JSON file of fields over DEFAULT_HLS4ML. Errors name the file and the field.
- */
-export function loadCostConfig(arg: string, claimsFile = "data/claims.json"): Hls4mlConfig {
-  if (arg === "reference") {
-    const specs = loadClaimSpecs(claimsFile);
-    const ref = specs.references[REFERENCE];
-    if (!ref) throw new HandoffConfigError(`${claimsFile}: no reference "${REFERENCE}"`);
-    return hlsReferenceConfig(REFERENCE, ref);
-  }
-  if (!fs.existsSync(arg)) throw new HandoffConfigError(`--config ${arg}: file not found (give "reference" or a JSON file of hls4ml cost-model fields)`);
-  let over: unknown;
-  try {
-    over = JSON.parse(fs.readFileSync(arg, "utf8"));
-  } catch (e) {
-    throw new HandoffConfigError(`--config ${arg}: not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof over !== "object" || over === null || Array.isArray(over)) throw new HandoffConfigError(`--config ${arg}: expected a JSON object of fields over the defaults`);
-  for (const k of Object.keys(over)) {
-    if (!(k in DEFAULT_HLS4ML) && k !== "layerReuse" && k !== "layerActBits") {
-      throw new HandoffConfigError(`--config ${arg}: unknown field "${k}" (known: ${[...Object.keys(DEFAULT_HLS4ML), "layerReuse", "layerActBits"].join(", ")})`);
-    }
-  }
-  try {
-    return validateHls4mlConfig({ ...DEFAULT_HLS4ML, ...(over as Partial<Hls4mlConfig>) });
-  } catch (e) {
-    throw new HandoffConfigError(`--config ${arg}: ${(e as Error).message}`);
-  }
 }

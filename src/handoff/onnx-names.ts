@@ -10,8 +10,8 @@
  * test/handoff.test.ts decodes the exported file and checks these names against it.
  */
 import type { Layer, LayerGraph } from "../net/index.js";
-import { OUTPUT_NAME } from "../export/qonnx.js";
-import { quantSpecOf, type QuantSpec } from "../train/quant.js";
+import { OUTPUT_NAME } from "../export/qonnx-graph.js";
+import { quantSpecOf, type QuantSpec } from "../train/quant-spec.js";
 import type { TrainConfig } from "../train/config.js";
 
 export interface LayerNames {

@@ -24,15 +24,16 @@ function decodeTensor(t: onnx.ITensorProto, file: string, where: string): OnnxTe
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (t.externalData ?? []).length > 0) {
     throw new ImportError(`${file}: ${where} "${name}" keeps its data in an external file; save the model with its weights inside (onnx.save(model, f, save_as_external_data=False))`);
   }
-  const raw = t.rawData && t.rawData.length > 0 ? Buffer.from(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength) : null;
+  // a DataView, not Node's Buffer: the cost explorer page (web/) decodes in the browser
+  const raw = t.rawData && t.rawData.length > 0 ? new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength) : null;
   const sizeError = (got: number) => new ImportError(`${file}: ${where} "${name}" holds ${got} values for its shape [${dims}] (${n} expected): truncated or corrupt`);
   if (dataType === FLOAT) {
     let floats: Float32Array;
     if (raw) {
-      if (raw.length !== n * 4) throw sizeError(raw.length / 4);
+      if (raw.byteLength !== n * 4) throw sizeError(raw.byteLength / 4);
       floats = new Float32Array(n);
       // raw_data is little-endian (onnx.proto); copied so that the array is aligned and owned
-      for (let i = 0; i < n; i++) floats[i] = raw.readFloatLE(i * 4);
+      for (let i = 0; i < n; i++) floats[i] = raw.getFloat32(i * 4, true);
     } else {
       floats = Float32Array.from(t.floatData ?? []);
       if (floats.length !== n) throw sizeError(floats.length);
@@ -43,8 +44,8 @@ function decodeTensor(t: onnx.ITensorProto, file: string, where: string): OnnxTe
     let ints: number[];
     if (raw) {
       const w = dataType === INT64 ? 8 : 4;
-      if (raw.length !== n * w) throw sizeError(raw.length / w);
-      ints = Array.from({ length: n }, (_, i) => (w === 8 ? Number(raw.readBigInt64LE(i * 8)) : raw.readInt32LE(i * 4)));
+      if (raw.byteLength !== n * w) throw sizeError(raw.byteLength / w);
+      ints = Array.from({ length: n }, (_, i) => (w === 8 ? Number(raw.getBigInt64(i * 8, true)) : raw.getInt32(i * 4, true)));
     } else {
       ints = (dataType === INT64 ? (t.int64Data ?? []) : (t.int32Data ?? [])).map(int);
       if (ints.length !== n) throw sizeError(ints.length);
@@ -63,7 +64,7 @@ function decodeAttr(a: onnx.IAttributeProto, file: string, node: string): AttrVa
     case T.INT:
       return int(a.i);
     case T.STRING:
-      return Buffer.from(a.s ?? new Uint8Array()).toString("utf8");
+      return new TextDecoder().decode(a.s ?? new Uint8Array());
     case T.INTS:
       return (a.ints ?? []).map(int);
     case T.FLOATS:

@@ -16,10 +16,9 @@ import { writeCheckpointFile } from "../train/checkpoint-file.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
 import { buildNet } from "../train/tailor.js";
 import { writeFileAtomic } from "../util/fs.js";
-import { decodeOnnx } from "./onnx-decode.js";
-import { matchNet, type Match } from "./onnx-match.js";
+import type { Match } from "./onnx-match.js";
+import { readOnnxNet } from "./onnx-net.js";
 import { ImportError } from "./onnx-types.js";
-import { walkGraph } from "./onnx-walk.js";
 import { importWeights } from "./onnx-weights.js";
 
 export { ImportError } from "./onnx-types.js";
@@ -65,13 +64,7 @@ function normalisationOf(meta: string | undefined): Normalisation | null {
 
 /** Import ONNX bytes (see the file comment); `file` names the file in errors. Pure: writes nothing. */
 export function importOnnx(bytes: Uint8Array, file: string, opts: ImportOptions = {}): Imported {
-  const model = decodeOnnx(bytes, file);
-  const opset = model.opsets[""] ?? model.opsets["ai.onnx"];
-  // opset 7 brought BatchNormalization without its "spatial" quirks; past 22 ops may change meaning unseen
-  if (!(opset >= 7 && opset <= 22)) throw new ImportError(`${file}: ONNX opset ${opset ?? "(none for the default domain)"}; expected 7 to 22`);
-  const walk = walkGraph(model);
-  const provisional = opts.name ?? model.metadata["tailor.net"] ?? (model.graphName || path.basename(file).replace(/\.onnx$/i, ""));
-  const match = matchNet(model, walk, provisional);
+  const { model, opset, walk, match } = readOnnxNet(bytes, file, opts.name);
   const builtin = builtinOf(match.net);
   // the built-in's name, so that train --teacher recognises it; an explicit --name wins
   if (!opts.name && builtin) match.net.name = buildNet({ net: builtin.net, form: builtin.form }).name;

@@ -17,8 +17,9 @@
  */
 import { formatRunId, precisionLabel, referenceRole, roleNet, type Precision, type Role } from "../experiment/index.js";
 import { lower, type LayerGraph } from "../net/index.js";
-import { hls4mlCost, type FpgaPart, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
-import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
+import type { FpgaPart, Hls4mlConfig, SimCache } from "../hw/hls4ml/index.js";
+import { designHardware, type CodesignHardware } from "./design-hardware.js";
+import type { PeArrayConfig } from "../hw/pe-array/index.js";
 import { awaitingClaim, checkClaim, decided, distribution, signedPp, type ClaimResult, type ClaimSpec } from "./claims.js";
 import { isStuck, type RunOutcome } from "./depth.js";
 import type { Figure, Trace } from "./plot-style.js";
@@ -70,34 +71,7 @@ export function neverTruncatingAccBits(g: LayerGraph, c: Hls4mlConfig): number {
 /** The PE array at its native integer width, whatever the trained precision (see the file's comment). */
 export const peAtPrecision = (ref: PeArrayConfig, _p: Precision): PeArrayConfig => ref;
 
-export interface CodesignHardware {
-  bram18: number;
-  lut: number;
-  ff: number;
-  dsp: number;
-  latencyCycles: number;
-  fits: boolean;
-  /** the PE array: inferences per second and DRAM bytes per inference */
-  peInferencesPerSecond: number;
-  peDramBytes: number;
-}
-
-/** Both models' cost of one network: what the codesign view and the per-skip policy search both read. */
-export function designHardware(g: LayerGraph, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache = new Map()): CodesignHardware & { peCycles: number } {
-  const h = hls4mlCost(g, hls, cache);
-  const a = peArrayCost(g, pe);
-  return {
-    bram18: h.totals.bram18,
-    lut: h.totals.lut,
-    ff: h.totals.ff,
-    dsp: h.totals.dsp,
-    latencyCycles: h.totals.latencyCycles,
-    fits: Object.values(h.utilisation).every((u) => u <= 1),
-    peInferencesPerSecond: a.totals.inferencesPerSecond,
-    peDramBytes: a.totals.dramBytes,
-    peCycles: a.totals.cycles,
-  };
-}
+export { designHardware, type CodesignHardware } from "./design-hardware.js";
 
 export function codesignHardware(network: string, d: Design, p: Precision, hlsRef: Hls4mlConfig, peRef: PeArrayConfig, cache: SimCache = new Map()): CodesignHardware {
   const { peCycles: _cycles, ...hw } = designHardware(lower(roleNet(network, d)), hlsAtPrecision(hlsRef, p), peAtPrecision(peRef, p), cache);

@@ -9,10 +9,10 @@
  * is refused here. Designs of the two forms differ in more than their skips: a saving is read against the teacher of
  * the same form (the table shows the form).
  */
-import { network } from "../experiment/index.js";
+import { network } from "../experiment/networks.js";
 import type { Hls4mlConfig, SimCache } from "../hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../hw/pe-array/index.js";
-import { designHardware } from "./codesign.js";
+import { designHardware } from "./design-hardware.js";
 import { lower, policyForm, skipCount, withPolicy, type NetSpec } from "../net/index.js";
 
 export interface PolicyCost {

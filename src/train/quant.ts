@@ -48,13 +48,9 @@ import * as tf from "@tensorflow/tfjs";
 import type { Layer, LayerGraph } from "../net/index.js";
 import type { TrainConfig } from "./config.js";
 import { trainingOps } from "./ops.js";
+import { quantLabel, quantSpecOf, type QuantFields, type QuantSpec } from "./quant-spec.js";
 
-/** a run's quantisers; null = float */
-export interface QuantSpec {
-  weightBits: number;
-  actBits: number;
-  edgeBits: number;
-}
+export { quantLabel, quantSpecOf, type QuantFields, type QuantSpec } from "./quant-spec.js";
 
 /** Brevitas's scaling_min_val (quant/base.py:100, 118): no scale below it */
 export const SCALE_MIN = 1e-10;
@@ -62,21 +58,6 @@ export const SCALE_MIN = 1e-10;
 export const ACT_STAT_MOMENTUM = 0.1;
 /** suffix of an activation's running statistic in Model.stats */
 export const ACT_STAT = ".actmax";
-
-type QuantFields = Pick<TrainConfig, "quantWeightBits" | "quantActBits" | "quantEdgeBits">;
-
-export function quantSpecOf(c: Partial<QuantFields>): QuantSpec | null {
-  const weightBits = c.quantWeightBits ?? 0;
-  const actBits = c.quantActBits ?? 0;
-  if (!weightBits && !actBits) return null;
-  return { weightBits, actBits, edgeBits: c.quantEdgeBits ?? 8 };
-}
-
-/** "float", "w4a4 (edges 8)" */
-export function quantLabel(c: Partial<QuantFields>): string {
-  const q = quantSpecOf(c);
-  return q ? `w${q.weightBits || "f"}a${q.actBits || "f"}${q.weightBits ? ` (edges ${q.edgeBits})` : ""}` : "float";
-}
 
 /** signed narrow range: [-qmax, qmax] (Brevitas min_int / max_int with narrow_range, function/ops.py) */
 export const signedMax = (bits: number) => 2 ** (bits - 1) - 1;

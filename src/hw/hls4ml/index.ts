@@ -4,3 +4,4 @@ export * from "./design.js";
 export * from "./simulate.js";
 export * from "./resources.js";
 export * from "./model.js";
+export * from "./occupancy.js";

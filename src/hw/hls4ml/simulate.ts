@@ -126,8 +126,21 @@ function pattern(p: Process, strategy: Strategy, wrapper: Wrapper): Pattern {
   return { fire, firings, ii, iiIdle, latency, w, h: p.h, padTop: pt, padLeft: pl, rowEnd: pt + p.h, colEnd: pl + p.w, k: p.k, stride: p.stride, whole };
 }
 
+/** A simulation with every token's times: what the cost explorer page draws as occupancy over time. */
+export interface SimTrace extends SimResult {
+  /** per stream, the cycle each token was written and read (as many as were, in order) */
+  writes: Float64Array[];
+  reads: Float64Array[];
+}
+
 /** Simulate one inference with the given FIFO depths (Infinity: unbounded). */
 export function simulate(d: Design, depths: number[]): SimResult {
+  const { writes: _w, reads: _r, ...result } = simulateTrace(d, depths);
+  return result;
+}
+
+/** simulate, keeping the token times (callers that sweep keep only the SimResult: the times are H x W per stream) */
+export function simulateTrace(d: Design, depths: number[]): SimTrace {
   const S = d.streams.length;
   if (!Array.isArray(depths) || depths.length !== S) {
     throw new RangeError(`simulate: depths has ${Array.isArray(depths) ? depths.length : "no"} entries, the design has ${S} streams (one depth per stream expected)`);
@@ -281,7 +294,7 @@ export function simulate(d: Design, depths: number[]): SimResult {
   // the busiest process's cycles per inference (a deadlocked run did not finish: its busiest process's full count);
   // with axi_master the wrapper is not a dataflow region: one inference ends before the next starts
   const interval = deadlock ? Math.max(...pats.map((p) => p.firings * p.ii)) : wrapper === "axi_master" ? latency : Math.max(...busy);
-  return { deadlock, blockedOn, latency, interval, maxOccupancy };
+  return { deadlock, blockedOn, latency, interval, maxOccupancy, writes: writes.map((w, s) => w.subarray(0, nw[s])), reads: reads.map((r, s) => r.subarray(0, nr[s])) };
 }
 
 function topologicalOrder(d: Design): number[] {

@@ -1,0 +1,44 @@
+/**
+ * The cost configuration of the hand-off and the cost CLIs, named by `--config`: the reference of data/claims.json, or
+ * a JSON file of fields over DEFAULT_HLS4ML (reads that file).
+ */
+import * as fs from "node:fs";
+import { DEFAULT_HLS4ML, validateHls4mlConfig, type Hls4mlConfig } from "../hw/hls4ml/index.js";
+import { loadClaimSpecs } from "../experiment/index.js";
+import { hlsReferenceConfig } from "../report/hardware-claims.js";
+
+export class HandoffConfigError extends Error {}
+
+/** the reference of data/claims.json the hand-off uses: the MLPerf Tiny hls4ml flow */
+export const REFERENCE = "hls4ml-mlperf-tiny";
+
+/**
+ * The cost configuration named by `--config`: "reference" (data/claims.json's REFERENCE, through the claims' own
+ * loader), or a JSON file of fields over DEFAULT_HLS4ML. Errors name the file and the field.
+ */
+export function loadCostConfig(arg: string, claimsFile = "data/claims.json"): Hls4mlConfig {
+  if (arg === "reference") {
+    const specs = loadClaimSpecs(claimsFile);
+    const ref = specs.references[REFERENCE];
+    if (!ref) throw new HandoffConfigError(`${claimsFile}: no reference "${REFERENCE}"`);
+    return hlsReferenceConfig(REFERENCE, ref);
+  }
+  if (!fs.existsSync(arg)) throw new HandoffConfigError(`--config ${arg}: file not found (give "reference" or a JSON file of hls4ml cost-model fields)`);
+  let over: unknown;
+  try {
+    over = JSON.parse(fs.readFileSync(arg, "utf8"));
+  } catch (e) {
+    throw new HandoffConfigError(`--config ${arg}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof over !== "object" || over === null || Array.isArray(over)) throw new HandoffConfigError(`--config ${arg}: expected a JSON object of fields over the defaults`);
+  for (const k of Object.keys(over)) {
+    if (!(k in DEFAULT_HLS4ML) && k !== "layerReuse" && k !== "layerActBits") {
+      throw new HandoffConfigError(`--config ${arg}: unknown field "${k}" (known: ${[...Object.keys(DEFAULT_HLS4ML), "layerReuse", "layerActBits"].join(", ")})`);
+    }
+  }
+  try {
+    return validateHls4mlConfig({ ...DEFAULT_HLS4ML, ...(over as Partial<Hls4mlConfig>) });
+  } catch (e) {
+    throw new HandoffConfigError(`--config ${arg}: ${(e as Error).message}`);
+  }
+}
