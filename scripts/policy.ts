@@ -1,19 +1,25 @@
 /**
  * Per-skip codesign with the cost models: every skip policy of a network (a mode per skip, L long, S shortened,
  * R removed, from the input end), costed by hls4ml's and the PE array's models; the front of the cheapest policy per
- * number of altered skips; for a budget, the policies that meet it with the fewest altered skips.
+ * number of altered skips; for a budget, the policies that meet it with the fewest altered skips. A network of more
+ * skips than the exhaustive search takes (ResNet-56), or --search additive, gets the removal front of the additive
+ * search instead (src/report/policy-choice.ts: per number of removed skips, not exhaustive; its gap on ResNet-20 is in
+ * data/policy-choice.json).
  *   npm run policy -- --net resnet8 [--objective bram18] [--budget bram18=80,lut=30000] [--config reference|FILE.json]
  */
 import { loadClaimSpecs, TRAINABLE_NETS } from "../src/experiment/index.js";
 import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
-import { OBJECTIVES, parseBudget, policyCosts, policyFront, withinBudget, type Objective, type PolicyCost } from "../src/report/policy-front.js";
+import { MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, parseBudget, policyCosts, policyFront, policyNets, withinBudget, type Objective, type PolicyCost } from "../src/report/policy-front.js";
+import { additiveRemovalSearch, removalFront, removedSkips } from "../src/report/policy-choice.js";
+import { skipCount } from "../src/net/index.js";
 import { markdownTable } from "../src/util/table.js";
 import { ProgressLine } from "../src/util/progress.js";
 import { parseCli } from "./cli.js";
 
 const args = parseCli("Usage: npm run policy -- --net N [--objective bram18|lut|ff|dram|cycles] [--budget q=limit,...] [--config reference|FILE.json]", {
-  net: { type: "string", help: `network: ${TRAINABLE_NETS.join(", ")} (at most 10 skips: resnet8, resnet20)` },
+  net: { type: "string", help: `network: ${TRAINABLE_NETS.join(", ")} (exhaustive up to 10 skips: resnet8, resnet20; deeper: the additive search)` },
+  search: { type: "string", default: "auto", help: "exhaustive | additive (the removal front, per number of removed skips; objective bram18 or lut) | auto (exhaustive when it can)" },
   objective: { type: "string", default: "bram18", help: `what the front minimises: ${OBJECTIVES.join(", ")} (dram, cycles: the PE array's)` },
   budget: { type: "string", help: "limits, e.g. bram18=80,lut=30000 (quantities: bram18, lut, ff, dsp, dram, cycles)" },
   config: { type: "string", default: "reference", help: 'hls4ml configuration: "reference" (data/claims.json) or a JSON file of fields over the defaults' },
@@ -24,10 +30,15 @@ const HEAD = ["policy", "form", "altered skips", "BRAM18", "LUT", "FF", "DSP", "
 const row = (c: PolicyCost) => [c.policy, c.form, c.altered, c.bram18, Math.round(c.lut), Math.round(c.ff), c.dsp, c.fits ? "yes" : "no", c.dram, c.cycles];
 
 function main(): number {
-  if (!args.net) throw new Error("--net: give a network (resnet8, resnet20)");
+  if (!args.net) throw new Error(`--net: give a network (${TRAINABLE_NETS.join(", ")})`);
   if (!OBJECTIVES.includes(args.objective as Objective)) throw new Error(`--objective ${args.objective}: expected one of ${OBJECTIVES.join(", ")}`);
   const objective = args.objective as Objective;
   const budget = args.budget ? parseBudget(args.budget) : null;
+  if (!["auto", "exhaustive", "additive"].includes(args.search)) throw new Error(`--search ${args.search}: expected auto, exhaustive or additive`);
+  if (!TRAINABLE_NETS.includes(args.net as never)) throw new Error(`--net ${args.net}: expected one of ${TRAINABLE_NETS.join(", ")}`);
+  const skips = skipCount(policyNets(args.net).plain);
+  if (args.search === "exhaustive" && skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`--search exhaustive: ${args.net} has ${skips} skips (3^${skips} policies); the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS}: use --search additive`);
+  if (args.search === "additive" || (args.search === "auto" && skips > MAX_EXHAUSTIVE_SKIPS)) return additive(objective, budget);
   const hls = loadCostConfig(args.config);
   const specs = loadClaimSpecs();
   const pe = peReferenceConfig(PE_REFERENCE, specs.references[PE_REFERENCE]);
@@ -46,6 +57,21 @@ function main(): number {
   }
   console.log(`\nPolicies meeting ${args.budget} with the fewest altered skips (${ok[0].altered}), cheapest by ${objective} first:\n`);
   console.log(markdownTable(HEAD, ok.slice(0, 20).map(row)) + (ok.length > 20 ? `\n(${ok.length - 20} more)` : ""));
+  return 0;
+}
+
+/** The additive search's removal front (per number of removed skips: the accuracy risk the depth study found). */
+function additive(objective: Objective, budget: ReturnType<typeof parseBudget> | null): number {
+  if (objective !== "bram18" && objective !== "lut") throw new Error(`--objective ${objective}: the additive search minimises bram18 or lut`);
+  if (budget) throw new Error("--budget: needs the exhaustive search (--search exhaustive, at most 10 skips)");
+  const hls = loadCostConfig(args.config);
+  const pe = peReferenceConfig(PE_REFERENCE, loadClaimSpecs().references[PE_REFERENCE]);
+  const progress = new ProgressLine();
+  const t0 = performance.now();
+  const searched = additiveRemovalSearch(args.net!, objective, hls, pe, (done, total) => progress.update(`costing designs: ${done}/${total}`));
+  progress.done(`additive search of ${args.net} in ${((performance.now() - t0) / 1000).toFixed(1)} s (hls4ml: ${args.config}; not exhaustive: on ResNet-20 it found the exhaustive front but one LUT point, data/policy-choice.json)`);
+  console.log(`\nThe policy of least ${objective} for each number of removed skips, kept where it needs less than fewer removals:\n`);
+  console.log(markdownTable(["removed skips", ...HEAD], removalFront(searched, objective).map((c) => [removedSkips(c.policy), ...row(c)])));
   return 0;
 }
 

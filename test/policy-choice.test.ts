@@ -12,6 +12,7 @@ import { runDir } from "../src/campaign/plan.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { additiveRemovalSearch, candidates, chooseEvenly, removalFront, removedSkips, searchGap } from "../src/report/policy-choice.js";
 import { policyCosts, type PolicyCost } from "../src/report/policy-front.js";
+import { runScript } from "./helpers/spawn.js";
 
 const cost = (policy: string, bram18: number, lut: number, form?: "plain" | "shortenable"): PolicyCost => ({
   policy,
@@ -70,6 +71,16 @@ describe("the additive search against the exhaustive front (ResNet-8)", () => {
       for (const g of searchGap(all, searched, o)) expect(g.searched).toBeGreaterThanOrEqual(g.optimum);
       if (o === "bram18") expect(removalFront(searched, o).map((c) => c.policy)).toEqual(removalFront(all, o).map((c) => c.policy));
     }
+  });
+
+  it("npm run policy --search additive prints that front; --search exhaustive refuses a network of 27 skips", async () => {
+    const r = await runScript("scripts/policy.ts", ["--net", "resnet8", "--search", "additive"]);
+    expect(r.status).toBe(0);
+    const printed = [...r.stdout.matchAll(/^\| \d+ \| ([LSR]+) \|/gm)].map((m) => m[1]);
+    expect(printed).toEqual(removalFront(additiveRemovalSearch("resnet8", "bram18", hls, pe), "bram18").map((c) => c.policy));
+    const deep = await runScript("scripts/policy.ts", ["--net", "resnet56", "--search", "exhaustive"]);
+    expect(deep.status).toBe(2);
+    expect(deep.stderr).toMatch(/--search exhaustive: resnet56 has 27 skips .* use --search additive/);
   });
 });
 
