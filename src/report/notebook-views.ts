@@ -142,12 +142,19 @@ export function claimExplanation(id: string, figuresDir: string, specs: ClaimSpe
   return explainClaim({ result, sensitivity: claimSensitivity(id, specs), publishedCheck: publishedCheckOf(id, path.join(figuresDir, "..", "data"), specs) });
 }
 
-/** A committed markdown table of figures/ (the whole file, or its table rows alone). */
+/**
+ * A committed markdown table of figures/ (the whole file, or its table rows alone), its headings demoted below the
+ * notebook's own: a file's "# title" is in bold, its "## section" a fourth-level heading.
+ */
 export function savedTable(figuresDir: string, file: string, rowsOnly = false): string {
   const f = path.join(figuresDir, file);
   if (!fs.existsSync(f)) return NOT_YET;
   const text = fs.readFileSync(f, "utf8");
-  return rowsOnly ? text.split("\n").filter((l) => l.startsWith("|")).join("\n") : text;
+  if (rowsOnly) return text.split("\n").filter((l) => l.startsWith("|")).join("\n");
+  return text
+    .split("\n")
+    .map((l) => (/^# /.test(l) ? `**${l.slice(2).trim()}**` : l.replace(/^(#{2,3}) /, "#### ")))
+    .join("\n");
 }
 
 /** The hardware claims' "up to" and median recomputed now over both sweeps (a few seconds). */
