@@ -15,7 +15,8 @@ import { overlappingBoxes, type TextBox } from "../src/report/layout-check.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "../scripts/render.js";
 
 const ROOT = path.resolve(__dirname, "..");
-const FIGURES = path.join(ROOT, "figures");
+// TAILOR_FIGURES: another reproduce output to check before it is committed (default: the committed figures/)
+const FIGURES = path.resolve(process.env.TAILOR_FIGURES || path.join(ROOT, "figures"));
 const NOTEBOOKS = path.join(ROOT, "notebooks");
 const WIDTHS = [1100, 1400];
 const pages = fs.readdirSync(FIGURES).filter((f) => f.endsWith(".html")).sort();
