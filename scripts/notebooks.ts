@@ -334,7 +334,8 @@ const notebooks: Record<string, Cell[]> = {
       "A star inside the shaded band reproduces the claim.",
     ),
     code("fig.show(live.claim);"),
-    verdicts(["C1", "C2", "C3", "C6"]),
+    md("C1 and C6 explained (C2 and C3 are above, with the published check's error):"),
+    verdicts(["C1", "C6"]),
     md(
       "## What this notebook showed",
       "",
