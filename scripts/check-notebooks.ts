@@ -1,11 +1,13 @@
 /**
  * Check executed notebooks (src/report/notebook-check.ts): no error output, plotly's bundle embedded once, and
  * the interactive figures each notebook is expected to draw.
- *   tsx scripts/check-notebooks.ts DIR     the *.ipynb of DIR (scripts/run-notebooks.sh calls it)
+ *   tsx scripts/check-notebooks.ts --dir DIR [--number]    the *.ipynb of DIR (scripts/run-notebooks.sh calls it);
+ *   --number first writes each code cell's execution count (tslab's replies leave them blank)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkNotebook, summariseNotebook } from "../src/report/notebook-check.js";
+import { checkNotebook, numberExecutedCells, summariseNotebook } from "../src/report/notebook-check.js";
+import { writeFileAtomic } from "../src/util/fs.js";
 import { parseCli } from "./cli.js";
 
 /** interactive figures each notebook draws when every figure of figures/ exists (scripts/notebooks.ts) */
@@ -17,7 +19,10 @@ export const EXPECTED_FIGURES: Record<string, number> = {
   "04-codesign.ipynb": 2,
 };
 
-const args = parseCli("Usage: npx tsx scripts/check-notebooks.ts --dir DIR", { dir: { type: "string", help: "folder of executed notebooks", default: "notebooks" } });
+const args = parseCli("Usage: npx tsx scripts/check-notebooks.ts --dir DIR [--number]", {
+  dir: { type: "string", help: "folder of executed notebooks", default: "notebooks" },
+  number: { type: "boolean", help: "number the executed code cells in order (written back) before checking" },
+});
 const dir = path.resolve(args.dir);
 let bad = 0;
 for (const name of Object.keys(EXPECTED_FIGURES)) {
@@ -27,7 +32,11 @@ for (const name of Object.keys(EXPECTED_FIGURES)) {
     bad++;
     continue;
   }
-  const nb = JSON.parse(fs.readFileSync(file, "utf8"));
+  let nb = JSON.parse(fs.readFileSync(file, "utf8"));
+  if (args.number) {
+    nb = numberExecutedCells(nb);
+    writeFileAtomic(file, JSON.stringify(nb, null, 1) + "\n");
+  }
   const problems = checkNotebook(nb, name, EXPECTED_FIGURES[name]);
   const s = summariseNotebook(nb);
   if (problems.length) {

@@ -37,7 +37,7 @@ const setup = (...more: string[]) =>
     'import * as tslab from "tslab";',
     'import { figureDisplay, savedFigure } from "../dist/report/notebook.js";',
     'import { markdownTable } from "../dist/util/table.js";',
-    'import { claimShower, claimView, savedTable, verdictsTable } from "../dist/report/notebook-views.js";',
+    'import { claimExplanation, claimShower, savedTable, verdictsTable } from "../dist/report/notebook-views.js";',
     'import type { Figure } from "../dist/report/plot-style.js";',
     ...more,
     "const fig = figureDisplay(tslab);",
@@ -47,8 +47,8 @@ const setup = (...more: string[]) =>
     'const showClaim = claimShower(tslab, fig, "../figures");',
   );
 
-/** the verdicts of some claims, from the committed figures/claims.json */
-const verdicts = (ids: string[]) => code(`for (const id of ${JSON.stringify(ids)}) console.log(claimView(id, "../figures").verdict);`);
+/** some claims explained (value, paper, verdict, why, what would change it), from figures/claims.json and the cost models */
+const verdicts = (ids: string[]) => code(`for (const id of ${JSON.stringify(ids)}) tslab.display.markdown(claimExplanation(id, "../figures"));`);
 
 const notebooks: Record<string, Cell[]> = {
   "00-claims.ipynb": [
@@ -60,6 +60,8 @@ const notebooks: Record<string, Cell[]> = {
       "",
       "The table and figures are the ones `npm run reproduce` wrote to `figures/`.",
       "Every figure is interactive: hover a point for its configuration, drag to zoom, double-click to reset.",
+      "Under each claim's figures, a few sentences computed from its result say why our value differs from the paper's",
+      "and which setting would change the verdict.",
     ),
     setup(),
     md("## The verdicts", "", "*ours* is the value at the claim's reference configuration (`figures/claims.md` adds the sweep's range)."),
@@ -87,7 +89,7 @@ const notebooks: Record<string, Cell[]> = {
     md(
       "## C7a: accuracy",
       "",
-      "Its students: the ResNet-8 short-schedule runs (first figure: left panel, each student's test top-1 minus its own",
+      "Its students: the ResNet-8 short-schedule runs (first figure: top panel, each student's test top-1 minus its own",
       "teacher's, one marker per seed) and the depth study's ResNet-8 and ResNet-20 students (second figure). The claim",
       "holds where every student lies in the shaded region (a loss of at most the tolerance); its value is the worst.",
     ),
@@ -100,7 +102,8 @@ const notebooks: Record<string, Cell[]> = {
       "## What this notebook showed",
       "",
       "Each claim's value at its reference configuration against the paper's, with our tolerance, and the range the",
-      "sweep spans. ARTIFACT.md explains every claim that is not reproduced at its reference.",
+      "sweep spans, each explained under its figures: C1 turns on the FIFO depth rule, C4 on the PE array's DRAM",
+      "bandwidth, C5 on neither bandwidth nor buffer size within the sweep, and C2/C3 carry the error of the published check.",
     ),
   ],
 
@@ -194,9 +197,9 @@ const notebooks: Record<string, Cell[]> = {
     ),
     code('tslab.display.markdown(savedTable("../figures", "accuracy.md"));'),
     md(
-      "What to look for: in the left panel, every marker (one per seed) inside the shaded region means",
+      "What to look for: in the top panel, every marker (one per seed) inside the shaded region means",
       "no student lost more than the tolerance against its own teacher (claim C7a).",
-      "The right panel shows absolute top-1 on a range narrow enough to see the differences.",
+      "The bottom panel shows absolute top-1 (dash: validation split, dot: test set) on a range narrow enough to see the differences.",
     ),
     code('show(savedFigure("../figures/accuracy-resnet8.html"));'),
     md(
@@ -250,30 +253,44 @@ const notebooks: Record<string, Cell[]> = {
       "and counts BRAM, FF, LUT and DSP.",
     ),
     setup(
-      'import { lower, resnet8, withAllSkips } from "../dist/net/index.js";',
-      'import { hls4mlCost, MLPERF_TINY_HLS4ML } from "../dist/hw/hls4ml/index.js";',
-    ),
-    md("ResNet-8 in an MLPerf-Tiny-like configuration, with FIFO depths from the simulation:"),
-    code(
-      'const cfg = { ...MLPERF_TINY_HLS4ML, fifoDepth: "optimised" as const };',
-      'const teacherNet = resnet8({ form: "shortenable" });',
-      "const variants = {",
-      '  "teacher (long skips)": teacherNet,',
-      '  "SkipRemover": withAllSkips(teacherNet, "removed"),',
-      '  "SkipShortener (fused)": withAllSkips(teacherNet, "shortened"),',
-      "};",
-      "const reports = Object.entries(variants)",
-      "  .map(([name, net]) => [name, hls4mlCost(lower(net), cfg)] as const);",
-    ),
-    code(
-      "const head = [\"design\", \"BRAM18\", \"FF\", \"LUT\", \"DSP\", \"latency (cycles)\"];",
-      "const cells = reports.map(([n, { totals: t }]) =>",
-      "  [n, t.bram18, Math.round(t.ff), Math.round(t.lut), t.dsp, t.latencyCycles]);",
-      "tslab.display.markdown(markdownTable(head, cells));",
+      'import { hls4mlCost } from "../dist/hw/hls4ml/index.js";',
+      'import { loadClaimSpecs, tailorGraphs } from "../dist/experiment/index.js";',
+      'import { hlsReferenceConfig } from "../dist/report/hardware-claims.js";',
     ),
     md(
-      "Where the teacher's skip costs sit: its largest FIFOs. The copy FIFOs of the skips (`skip = true`) are what",
-      "SkipRemover deletes; the fused SkipShortener keeps the skip values in the convolution's own window instead.",
+      "ResNet-8 at the reference configuration of C1-C3 (`data/claims.json`), FIFO depths from the simulation. Each",
+      "method against its own teacher, as the claims take them: SkipRemover from the plain form, SkipShortener from",
+      "the shortenable form (its skips start before the block's first ReLU, so that they can be shortened).",
+    ),
+    code(
+      "const specs = loadClaimSpecs();",
+      'const refName = specs.claims.find((c) => c.id === "C1")!.reference!;',
+      "const cfg = hlsReferenceConfig(refName, specs.references[refName]);",
+      'const remover = tailorGraphs("resnet8", "remover");',
+      'const shortener = tailorGraphs("resnet8", "shortener");',
+      "const reports = [",
+      '  ["teacher (plain form)", hls4mlCost(remover.base, cfg)],',
+      '  ["SkipRemover", hls4mlCost(remover.altered, cfg)],',
+      '  ["teacher (shortenable form)", hls4mlCost(shortener.base, cfg)],',
+      '  ["SkipShortener (fused)", hls4mlCost(shortener.altered, cfg)],',
+      "] as const;",
+    ),
+    code(
+      "const pct = (a: number, b: number) => (b ? (100 * (b - a) / b).toFixed(1) + \"%\" : \"-\");",
+      "const head = [\"design\", \"BRAM18\", \"FF\", \"LUT\", \"DSP\", \"latency (cycles)\", \"saving BRAM18 / FF / LUT\"];",
+      "const cells = reports.map(([n, { totals: t }], i) => {",
+      "  const base = reports[i - (i % 2)][1].totals; // the row's teacher",
+      "  const saving = i % 2 ? `${pct(t.bram18, base.bram18)} / ${pct(t.ff, base.ff)} / ${pct(t.lut, base.lut)}` : \"\";",
+      "  return [n, t.bram18, Math.round(t.ff), Math.round(t.lut), t.dsp, t.latencyCycles, saving];",
+      "});",
+      "tslab.display.markdown(markdownTable(head, cells));",
+      "tslab.display.markdown(`DSP: ${reports.map(([, r]) => r.totals.dsp).join(\", \")}. At the reference's widths (weights ${cfg.weightBits}, ` +",
+      "  `activations ${cfg.actBits} bits) a product needs both operands of at least ${cfg.dspMinBits} bits to go to a DSP ` +",
+      "  `(\\`dspMinBits\\`, src/hw/hls4ml/resources.ts); narrower ones are built from LUTs.`);",
+    ),
+    md(
+      "Where the plain teacher's skip costs sit: its largest FIFOs. The copy FIFOs of the skips (`skip = true`) are",
+      "what SkipRemover deletes; the fused SkipShortener keeps the skip values in the convolution's own window instead.",
     ),
     code(
       "const streams = [...reports[0][1].streams]",
@@ -287,7 +304,7 @@ const notebooks: Record<string, Cell[]> = {
       "",
       "The model beside the only public hls4ml synthesis reports we found with every figure it needs: the CNN of",
       "hls4ml's tutorial. The FIFOs' block RAM, the FIFO count and the latency are close; the FF and LUT of the",
-      "arithmetic are not (see ARTIFACT.md).",
+      "arithmetic are not.",
     ),
     code(
       'import { comparePublished } from "../dist/report/published-hls4ml.js";',
@@ -298,11 +315,17 @@ const notebooks: Record<string, Cell[]> = {
       "tslab.display.markdown(markdownTable(head, cells));",
     ),
     md(
+      "What that error means for the verdicts: C2 and C3 are savings, (teacher − student) / teacher, both from the",
+      "same model. FF or LUT that the model overcounts in both sits in the denominator and makes the saving read",
+      "smaller; undercounted, larger. Each claim with the check's error carried in:",
+    ),
+    code('for (const id of ["C2", "C3"]) tslab.display.markdown(claimExplanation(id, "../figures"));'),
+    md(
       "## The sweep, computed now",
       "",
       "Networks × precisions × reuse factors × FIFO policies × flows (two seconds).",
       "What to look for: the saving against the reuse factor, per network (colour) and method (dash). The dashed",
-      "red line is the paper's *up to* value of each panel's claim; open markers do not fit the FPGA.",
+      "red line is the paper's *up to* value of each panel's claim; hollow markers do not fit the FPGA.",
     ),
     code('import { hlsLive } from "../dist/report/notebook-views.js";', 'const live = hlsLive("C1");'),
     code("fig.show(live.resources);"),
@@ -311,7 +334,8 @@ const notebooks: Record<string, Cell[]> = {
       "A star inside the shaded band reproduces the claim.",
     ),
     code("fig.show(live.claim);"),
-    verdicts(["C1", "C2", "C3", "C6"]),
+    md("C1 and C6 explained (C2 and C3 are above, with the published check's error):"),
+    verdicts(["C1", "C6"]),
     md(
       "## What this notebook showed",
       "",
@@ -330,7 +354,10 @@ const notebooks: Record<string, Cell[]> = {
     ),
     setup('import { peLive } from "../dist/report/notebook-views.js";'),
     md("The claims C4 and C5 and their reference configuration, from `data/claims.json`:"),
-    code("const pe = peLive();", "console.log(pe.reference, JSON.stringify(pe.config));"),
+    code(
+      "const pe = peLive();",
+      "tslab.display.markdown(`**${pe.reference}**\\n\\n` + markdownTable([\"setting\", \"value\"], Object.entries(pe.config).map(([k, v]) => [k, String(v)])));",
+    ),
     md(
       "ResNet-8 at the reference configuration, with the DRAM bandwidth and the add mode varied.",
       "What to look for: both panels are *up is better*. At low bandwidth the skip traffic is on the critical path;",
@@ -389,6 +416,14 @@ const notebooks: Record<string, Cell[]> = {
       "fits only at 4 bits), and within one precision teacher and student differ in their skips alone, so the skip",
       "saving is the distance between their rows. Whether it is worth having depends on the accuracy the student",
       "loses at that precision, which only training can say.",
+    ),
+    md("Why the 8-bit teachers here differ from notebook 02's (same reference, same part): the widths each is costed at."),
+    code(
+      "const at8 = hlsAtPrecision(hlsRef, 8);",
+      "tslab.display.markdown(`Here at 8 bits: weights ${at8.weightBits}, activations ${at8.actBits}, accumulator ${at8.accBits} bits ` +",
+      "  `(the trained widths, the accumulator by the reference's rule). Notebook 02 and C1-C3: weights ${hlsRef.weightBits}, ` +",
+      "  `activations ${hlsRef.actBits}, accumulator ${hlsRef.accBits} bits (the MLPerf Tiny design's). Narrower streams need ` +",
+      "  `fewer BRAM18 for their FIFOs.`);",
     ),
     md(
       "### What \"fits\" rests on: the accumulator",

@@ -30,4 +30,5 @@ for nb in notebooks/*.ipynb; do
     grep -q "Kernel didn't respond" "$log" && [ "$attempt" -lt 3 ] || exit 1
   done
 done
-node --import tsx scripts/check-notebooks.ts --dir "$out"
+# tslab leaves execution counts blank: number the cells, in the order they ran, before the check
+node --import tsx scripts/check-notebooks.ts --dir "$out" --number

@@ -113,8 +113,8 @@ describe("the claims table", () => {
     const lo = checkClaim({ ...spec, paper: 0, unit: "pp", tolerance: 1, check: "more-than" }, 0.96, "", why);
     const hi = checkClaim({ ...spec, paper: 0, unit: "pp", tolerance: 1, check: "more-than" }, 1.04, "", why);
     const t = claimsTable([lo, hi, checkClaim(spec, 21.428571, "", why)]);
-    expect(t).toContain("| X | > 1pp | 0.96pp | no | 0.96pp / 0.96pp / 0.96pp (1 design) | no | not attainable |");
-    expect(t).toContain("| X | > 1pp | 1.04pp | yes | 1.04pp / 1.04pp / 1.04pp (1 design) | yes | reproduced at reference |");
+    expect(t).toContain("| X | `npm run reproduce -- --only X` | > 1pp | 0.96pp | no | 0.96pp / 0.96pp / 0.96pp (1 design) | no | not attainable |");
+    expect(t).toContain("| X | `npm run reproduce -- --only X` | > 1pp | 1.04pp | yes | 1.04pp / 1.04pp / 1.04pp (1 design) | yes | reproduced at reference |");
     expect(t).toContain("| 21.4% |");
     expect(claimsTerminalTable([lo])).toContain("0.96pp");
   });
@@ -123,10 +123,10 @@ describe("the claims table", () => {
     const and = { metric: "", paper: 0, tolerance: 1, check: "at-least" as const };
     const r = accuracy({ id: "C7b", and, ours: 2, andOurs: -2, atReference: false, range: distribution([2]), attainable: false, status: "not attainable" });
     const row = claimsTable([r]).split("\n")[2];
-    expect(row).toBe("| C7b | > 1pp, and >= 0 (± 1)pp | 2.00pp, and -2.00pp | no | 2.00pp, and -2.00pp (1 design) | no | not attainable |");
+    expect(row).toBe("| C7b | `npm run reproduce -- --only C7b` | > 1pp, and >= 0 (± 1)pp | 2.00pp, and -2.00pp | no | 2.00pp, and -2.00pp (1 design) | no | not attainable |");
     expect(claimsTerminalTable([r])).toContain("2.00pp, and -2.00pp");
     // in progress: no value, no half
-    expect(claimsTable([accuracy({ id: "C7b", and, status: "in progress" })]).split("\n")[2]).toBe("| C7b | > 1pp, and >= 0 (± 1)pp | - | - | - | - | in progress |");
+    expect(claimsTable([accuracy({ id: "C7b", and, status: "in progress" })]).split("\n")[2]).toBe("| C7b | `npm run reproduce -- --only C7b` | > 1pp, and >= 0 (± 1)pp | - | - | - | - | in progress |");
   });
 
   it("ARTIFACT.md's claims table and figures/claims.md are the table of the committed figures/claims.json", () => {
@@ -154,7 +154,7 @@ describe("numbers as the reports write them", () => {
     // a bare number cell of a table goes through the same rule
     expect(markdownTable(["gap"], [[-1e-15]]).split("\n")[2]).toBe("| 0.00 |");
     expect(claimsTable([{ ...({} as ClaimResult), id: "C8", paper: 0, tolerance: 0.5, unit: "pp", check: "more-than", ours: -1e-15, atReference: false, range: distribution([-1e-15, -0.88]), attainable: false, status: "not attainable" }]).split("\n")[2]).toBe(
-      "| C8 | > 0.5pp | 0.00pp | no | -0.88pp / -0.44pp / 0.00pp (2 designs) | no | not attainable |",
+      "| C8 | `npm run reproduce -- --only C8` | > 0.5pp | 0.00pp | no | -0.88pp / -0.44pp / 0.00pp (2 designs) | no | not attainable |",
     );
   });
 });

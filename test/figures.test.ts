@@ -15,7 +15,7 @@ import { hlsClaim, hlsReferenceRows, peClaim, peReferenceConfig, peReferenceRows
 import { hls4mlSweep } from "../src/report/hls4ml-sweep.js";
 import { historyFromLog, kernelsFromLog } from "../src/report/history.js";
 import { notebookFigureHtml, specFromStandaloneHtml, standaloneHtml } from "../src/report/plotly-html.js";
-import { checkNotebook } from "../src/report/notebook-check.js";
+import { checkNotebook, numberExecutedCells } from "../src/report/notebook-check.js";
 import { peSweep } from "../src/report/pe-sweep.js";
 import { METHOD_COLOR, NET_COLOR, type Figure } from "../src/report/plot-style.js";
 import type { EpochRecord } from "../src/train/checkpoint.js";
@@ -84,7 +84,9 @@ describe("claim figures carry the paper's value and our tolerance from data/clai
     const r8 = lines.find((t) => t.name === "ResNet-8 SkipRemover" && t.yaxis === "y")!;
     const rows = hlsRows.filter((r) => r.network === "resnet8" && r.method === "remover" && r.precision === 8 && r.fifoDepth === "default" && r.reluMerge && !r.label.startsWith("MLPerf")).sort((a, b) => a.reuseFactor - b.reuseFactor);
     expect(r8.y).toEqual(rows.map((r) => -r.change.bram18));
-    expect(r8.x).toEqual(rows.map((r) => String(r.reuseFactor)));
+    // numbers on a log axis: the distance between reuse factors is their ratio (x16, x4), not their rank
+    expect(r8.x).toEqual(rows.map((r) => r.reuseFactor));
+    expect((fig.layout.xaxis as { type: string }).type).toBe("log");
     expect(paperLines(fig).map((l) => l.y0)).toEqual(["bram18", "ff", "lut"].map((q) => hls.find((x) => x.quantity === q)!.paper));
   });
 
@@ -271,6 +273,10 @@ describe("figure HTML", () => {
     expect(checkNotebook({ cells: [{ cell_type: "code", outputs: [bundle] }] }, "a", 1)[0]).toMatch(/0 interactive plotly figures/);
     expect(checkNotebook({ cells: [{ cell_type: "code", outputs: [bundle, figure, { output_type: "error", ename: "TypeError", evalue: "x" }] }] }, "a", 1)[0]).toMatch(/TypeError/);
     expect(checkNotebook({ cells: [{ cell_type: "code", outputs: [bundle, figure, out('<script src="https://cdn.plot.ly/x.js"></script>')] }] }, "a", 1)[0]).toMatch(/cdn/);
+  });
+  it("executed code cells are numbered in order; markdown and blank cells are not", () => {
+    const nb = { cells: [{ cell_type: "markdown", source: "# t" }, { cell_type: "code", source: ["a", "b"], execution_count: null }, { cell_type: "code", source: "  ", execution_count: null }, { cell_type: "code", source: "c", execution_count: null }] };
+    expect(numberExecutedCells(nb).cells.map((c) => (c as { execution_count?: number | null }).execution_count)).toEqual([undefined, 1, null, 2]);
   });
 });
 

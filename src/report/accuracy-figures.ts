@@ -7,7 +7,7 @@
 import type { EpochRecord } from "../train/checkpoint.js";
 import type { ClaimSpec } from "./claims.js";
 import { depthOf, gap, stateLabel, type DepthRun } from "./depth.js";
-import { BASE_LAYOUT, caption, claimMarks, METHOD_COLOR, methodName, NET_COLOR, netName, wrap, type Figure, type Trace } from "./plot-style.js";
+import { BASE_LAYOUT, caption, captionChars, claimMarks, FIGURE_WIDTH, METHOD_COLOR, methodName, NET_COLOR, netName, stackedDomain, wrap, type Figure, type Trace } from "./plot-style.js";
 
 type Mark = Pick<ClaimSpec, "id" | "paper" | "tolerance" | "check" | "unit">;
 
@@ -72,9 +72,10 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
   });
   const [lo, hi] = gapRange(gaps.map((x) => x.gap), claim);
   const runs = rows.map((r) => r.run);
+  // validation as a dash, test as a dot: hollow markers mean "does not fit its part" in every figure
   for (const [k, name, symbol] of [
-    ["valTop1", "validation top-1", "circle-open"],
-    ["testTop1", "test top-1", "circle"],
+    ["valTop1", "validation top-1 (dash)", "line-ew-open"],
+    ["testTop1", "test top-1 (dot)", "circle"],
   ] as const) {
     data.push({
       type: "scatter",
@@ -88,7 +89,7 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
       cliponaxis: false,
       xaxis: "x2",
       yaxis: "y2",
-      marker: { size: 10, symbol, color: rows.map((r) => METHOD_COLOR[r.method] ?? "#555") },
+      marker: { size: k === "valTop1" ? 14 : 10, symbol, color: rows.map((r) => METHOD_COLOR[r.method] ?? "#555"), line: { width: k === "valTop1" ? 3 : 0, color: rows.map((r) => METHOD_COLOR[r.method] ?? "#555") } },
       hovertext: rows.map((r) => `${r.run} (${methodName(r.method)}, seed ${r.seed})<br>${name} ${pct(r[k])}`),
       hoverinfo: "text",
     });
@@ -97,16 +98,18 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
     data,
     layout: {
       ...BASE_LAYOUT,
-      title: { text: title, subtitle: { text: "left: each student's test top-1 minus its own teacher's (C7a); right: absolute top-1 of every run" } },
-      xaxis: { ...BASE_LAYOUT.xaxis, domain: [0, 0.3], range: [-0.7, methods.length - 0.3], tickvals: methods.map((_, i) => i), ticktext: methods.map(methodName), zeroline: false, title: { text: "method" } },
-      yaxis: { ...BASE_LAYOUT.yaxis, range: [lo, hi], title: { text: "student minus teacher, test top-1 (pp)" }, zeroline: true, zerolinecolor: "#888" },
-      xaxis2: { ...BASE_LAYOUT.xaxis, domain: [0.4, 1], type: "category", anchor: "y2", tickangle: -30 },
-      yaxis2: { ...BASE_LAYOUT.yaxis, anchor: "x2", range: top1Range(rows.flatMap((r) => [100 * r.valTop1, 100 * r.testTop1])), title: { text: "top-1 (%)" } },
+      title: { text: title, subtitle: { text: "top: each student's test top-1 minus its own teacher's (C7a); bottom: top-1 of every run" } },
+      // stacked: the two panels and the legend do not fit side by side in a notebook cell
+      xaxis: { ...BASE_LAYOUT.xaxis, range: [-0.7, methods.length - 0.3], tickvals: methods.map((_, i) => i), ticktext: methods.map(methodName), zeroline: false, title: { text: "method" } },
+      yaxis: { ...BASE_LAYOUT.yaxis, domain: [0.58, 1], range: [lo, hi], title: { text: "student − teacher (pp)" }, zeroline: true, zerolinecolor: "#888" },
+      // a margin of a slot either side: the first and last runs' values are printed beside them, clear of the axis
+      xaxis2: { ...BASE_LAYOUT.xaxis, type: "category", anchor: "y2", tickangle: -30, range: [-0.8, runs.length - 0.2] },
+      yaxis2: { ...BASE_LAYOUT.yaxis, anchor: "x2", domain: [0, 0.4], range: top1Range(rows.flatMap((r) => [100 * r.valTop1, 100 * r.testTop1])), title: { text: "top-1 (%)" } },
       shapes: claimMarks(claim, "x", "y", true, hi),
-      annotations: [caption("Best checkpoint of each run by validation loss (students: once every skip is altered), evaluated on the 10,000 CIFAR-10 test images. Shaded: where C7a holds (a student loses at most the tolerance). Right: hollow = validation split, filled = test set.", 150, -100)],
-      width: 1500,
-      height: 640,
-      margin: { t: 100, b: 150, l: 70, r: 30 },
+      annotations: [caption("Best checkpoint of each run by validation loss (students: once every skip is altered), evaluated on the 10,000 CIFAR-10 test images. Shaded: where C7a holds (a student loses at most the tolerance). Bottom: dash = validation split, dot = test set.", captionChars(), -110)],
+      width: FIGURE_WIDTH,
+      height: 900,
+      margin: { t: 100, b: 170, l: 70, r: 30 },
     },
   };
 }
@@ -147,12 +150,17 @@ export interface CurvePanel {
  * vertical lines: a skip altered (after that epoch's training, before its validation); dashed: a learning-rate
  * step; stars: the best checkpoint.
  */
+const ROW_PX = 260;
+const GAP_PX = 100;
+
 export function trainingFigure(panels: CurvePanel[], title: string, note = ""): Figure {
   const data: Trace[] = [];
   const shapes: object[] = [];
   const annotations: object[] = [];
   const layout: Record<string, unknown> = {};
   const n = panels.length;
+  // each panel ROW_PX high, GAP_PX between them for the x-axis title and the next panel's title
+  const plotPx = n * ROW_PX + (n - 1) * GAP_PX;
   const legendSeen = new Set<string>();
   panels.forEach((p, i) => {
     const ax = i === 0 ? "" : String(i + 1);
@@ -247,17 +255,17 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
         legendSeen.add("lr");
       }
     }
-    const gapW = 0.06;
-    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, domain: [i / n + (i ? gapW / 2 : 0), (i + 1) / n - (i < n - 1 ? gapW / 2 : 0)], anchor: `y${ax}`, title: { text: p.teacher && p.curves.length ? `epoch (teacher 1-${offset}, then the student)` : "epoch" } };
+    // one panel a row: side by side, three panels and the legend do not fit a notebook cell
+    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, anchor: `y${ax}`, title: { text: p.teacher && p.curves.length ? `epoch (teacher 1-${offset}, then the student)` : "epoch" } };
     // one scale for every panel: the reader compares SkipRemover's curve with SkipShortener's across panels
-    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, anchor: `x${ax}`, title: { text: i === 0 ? "validation top-1 (%)" : "" }, ...(i ? { matches: "y" } : {}) };
+    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, anchor: `x${ax}`, domain: stackedDomain(i, n, GAP_PX / plotPx), title: { text: "validation top-1 (%)" }, ...(i ? { matches: "y" } : {}) };
     annotations.push({ text: `<b>${p.title}</b>`, xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 1.02, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 13 } });
   });
-  const width = Math.max(1000, 480 * n + 280);
+  const width = FIGURE_WIDTH;
   const text =
     "Dotted vertical line: a skip altered at the end of that epoch's training (the point after it is validated on the altered network); dashed: the learning rate changes from that epoch on; " +
     `star: the checkpoint kept (lowest validation loss once every skip is altered).${note ? ` ${note}` : ""}`;
-  const chars = Math.floor((width - 120) / 7.5);
+  const chars = captionChars(width);
   annotations.push(caption(text, chars, -62));
   const lines = wrap(text, chars).split("<br>").length;
   return {
@@ -270,7 +278,7 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
       annotations,
       legend: { font: { size: 11 }, tracegroupgap: 2 },
       width,
-      height: 560 + 17 * lines,
+      height: plotPx + 90 + 80 + 17 * lines,
       margin: { t: 90, b: 80 + 17 * lines, l: 70, r: 30 },
     },
   };
@@ -310,7 +318,8 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
         y: sel.map((p) => p.g),
         // side by side within a network's slot (scattermode "group"), so that close gaps stay apart
         offsetgroup: method,
-        marker: { size: 11, color: METHOD_COLOR[method], symbol: seed === undefined ? "circle" : "diamond" },
+        // a second seed as a triangle (diamonds are SkipShortener's in the hardware figures)
+        marker: { size: 11, color: METHOD_COLOR[method], symbol: seed === undefined ? "circle" : "triangle-up" },
         ...(seed === undefined ? { line: { color: METHOD_COLOR[method], width: 1 } } : {}),
         hovertext: sel.map((p) => `${p.r.id}: gap ${pp(p.g)} to ${p.r.reference}`),
         hoverinfo: "text",
@@ -350,12 +359,13 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
     data,
     layout: {
       ...BASE_LAYOUT,
-      title: { text: `The depth study: Tailor on ${cats.join(", ")} (CIFAR-10, ${done.length} of ${runs.length} runs finished)`, subtitle: { text: "left: test top-1 minus the reference's (C7a, C7b); right: test top-1 of every finished run" } },
+      title: { text: `The depth study: Tailor on ${cats.join(", ")}<br>(CIFAR-10, ${done.length} of ${runs.length} runs finished)`, subtitle: { text: "top: test top-1 minus the reference's (C7a, C7b); bottom: test top-1 of every finished run" } },
       scattermode: "group",
-      xaxis: { ...BASE_LAYOUT.xaxis, domain: [0, 0.42], type: "category", categoryorder: "array", categoryarray: cats, range: [-0.5, cats.length - 0.5], title: { text: "network" } },
-      yaxis: { ...BASE_LAYOUT.yaxis, range: [lo, hi], title: { text: "gap to reference, test top-1 (pp)" }, zeroline: true, zerolinecolor: "#888" },
-      xaxis2: { ...BASE_LAYOUT.xaxis, domain: [0.52, 1], type: "category", anchor: "y2", title: { text: "run" } },
-      yaxis2: { ...BASE_LAYOUT.yaxis, anchor: "x2", range: top1Range(done.flatMap((r) => (r.testTop1 === undefined ? [] : [100 * r.testTop1]))), title: { text: "test top-1 (%)" } },
+      // stacked: the two panels and the legend do not fit side by side in a notebook cell
+      xaxis: { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: cats, range: [-0.5, cats.length - 0.5], title: { text: "network" } },
+      yaxis: { ...BASE_LAYOUT.yaxis, domain: [0.6, 1], range: [lo, hi], title: { text: "gap to reference (pp)" }, zeroline: true, zerolinecolor: "#888" },
+      xaxis2: { ...BASE_LAYOUT.xaxis, type: "category", anchor: "y2", title: { text: "run" } },
+      yaxis2: { ...BASE_LAYOUT.yaxis, anchor: "x2", domain: [0, 0.4], range: top1Range(done.flatMap((r) => (r.testTop1 === undefined ? [] : [100 * r.testTop1]))), title: { text: "test top-1 (%)" } },
       shapes: claimMarks(claim, "x", "y", true, hi),
       annotations: [
         ...(empty
@@ -363,11 +373,11 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
           : !gaps.length
             ? [{ text: "no student nor baseline has finished<br>with its reference: no gap yet", xref: "x domain", yref: "y domain", x: 0.5, y: 0.25, showarrow: false, font: { size: 16, color: "#888" } }]
             : []),
-        caption(`Best checkpoint by validation loss (students: once every skip is altered), 10,000 test images. Shaded: within ${claim.tolerance} ${claim.unit} of the teacher (C7a; C7b's shortener part).${missing}`, 150, -62),
+        caption(`Best checkpoint by validation loss (students: once every skip is altered), 10,000 test images. Circle: the first seed, triangle: a second seed. Shaded: within ${claim.tolerance} ${claim.unit} of the teacher (C7a; C7b's shortener part).${missing}`, captionChars(), -100),
       ],
-      width: 1500,
-      height: 640,
-      margin: { t: 100, b: 150, l: 70, r: 30 },
+      width: FIGURE_WIDTH,
+      height: 960,
+      margin: { t: 110, b: 170, l: 70, r: 30 },
     },
   };
 }

@@ -99,7 +99,9 @@ function codesignOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
 
 function shortRunOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
   const { runs: acc, where, seeded, curves } = ev.short;
-  const rows = acc.map((a) => [a.run, a.method, a.skipModes.join(","), a.epoch + 1, 100 * a.valTop1, 100 * a.testTop1, 100 * a.testTop5]);
+  // top-1 values are k/10,000 images: always two decimals ("79.00", never "79" beside "79.51")
+  const pct2 = (v: number) => (100 * v).toFixed(2);
+  const rows = acc.map((a) => [a.run, a.method, a.skipModes.join(","), a.epoch + 1, pct2(a.valTop1), pct2(a.testTop1), pct2(a.testTop5)]);
   const headers = ["run", "method", "skip modes", "best epoch", "val top-1 %", "test top-1 %", "test top-5 %"];
   const figures: Outputs["figures"] = {};
   const teacherOf = (r: { method: string }) => (TAILOR_METHODS.includes(r.method as never) ? teacherRoleOf(r.method as (typeof TAILOR_METHODS)[number]) : undefined);

@@ -38,11 +38,15 @@ export function claimExpectation(r: Pick<ClaimResult, "check" | "paper" | "toler
   return `${main}, and ${a.check === "more-than" ? `> ${a.paper + a.tolerance}` : `${a.check === "at-least" ? ">= " : ""}${a.paper} (± ${a.tolerance})`}${r.unit}`;
 }
 
+/** The command that recomputes one claim (with the others of its group): the table's first column names it. */
+export const claimCommand = (id: string) => `npm run reproduce -- --only ${id}`;
+
 export function claimsTable(results: ClaimResult[]): string {
   return markdownTable(
-    ["claim", "paper", "at reference", "within tolerance", "sweep min / median / max", "attainable", "status"],
+    ["claim", "command", "paper", "at reference", "within tolerance", "sweep min / median / max", "attainable", "status"],
     results.map((r) => [
       r.id,
+      `\`${claimCommand(r.id)}\``,
       claimExpectation(r),
       claimOurs(r),
       yesNo(r.atReference),

@@ -143,7 +143,8 @@ export function codesignRows(points: CodesignPoint[]): Cell[][] {
   });
 }
 
-const SYMBOL: Record<Design, string> = { teacher: "circle", "teacher-shortenable": "circle-open", remover: "x", shortener: "diamond" };
+// hollow markers mean "does not fit its part" in the other figures: the shortenable teacher is a square
+const SYMBOL: Record<Design, string> = { teacher: "circle", "teacher-shortenable": "square", remover: "x", shortener: "diamond" };
 const COLOR: Record<string, string> = { float: "#1f77b4", "8-bit": "#2ca02c", "4-bit": "#d62728" };
 const PART_COLOR = "#999";
 

@@ -1,14 +1,14 @@
 /**
  * Plotly figure specs (plain JSON) of the hardware sweeps and the claims C1-C6. One house style for every figure
  * (plot-style.ts): savings as positive numbers, one metric per panel, the paper's value as a dashed line and our
- * tolerance as a shaded band on every claim figure, the configuration in the title or caption. The paper's values
+ * tolerance as a shaded band on every claim figure, a configuration's settings in the hover of its points. The paper's values
  * and tolerances always come in through the claim specs (data/claims.json), never as numbers typed here.
  */
 import type { ClaimResult, ClaimSpec } from "./claims.js";
 import { hlsValue, peValue, type HlsQuantity, type PeQuantity } from "./hardware-claims.js";
 import type { HlsRow } from "./hls4ml-sweep.js";
 import type { PeRow } from "./pe-sweep.js";
-import { BASE_LAYOUT, caption, claimMarks, METHOD_COLOR, methodName, NET_COLOR, netName, type Figure, type Trace } from "./plot-style.js";
+import { BASE_LAYOUT, caption, claimMarks, FIGURE_WIDTH, METHOD_COLOR, methodName, NET_COLOR, netName, stackedDomain, wrap, captionChars, type Figure, type Trace } from "./plot-style.js";
 
 export type { Figure } from "./plot-style.js";
 
@@ -35,7 +35,7 @@ const r1 = (v: number) => (Math.round(v * 10) / 10).toFixed(1);
  */
 export function hlsResourceFigure(rows: HlsRow[], precision: number, fifoDepth: string, claims: (ClaimMark & Pick<ClaimSpec, "quantity">)[]): Figure {
   const sel = rows.filter((r) => r.precision === precision && r.fifoDepth === fifoDepth && !r.label.startsWith("MLPerf") && r.reluMerge && (r.method === "remover" || r.shortImpl === "fused"));
-  const rfs = [...new Set(sel.map((r) => r.reuseFactor))].sort((a, b) => a - b).map(String);
+  const rfs = [...new Set(sel.map((r) => r.reuseFactor))].sort((a, b) => a - b);
   const part = [...new Set(sel.map((r) => r.part))].join(", ");
   const panels: ["bram18" | "ff" | "lut", string][] = [
     ["bram18", "BRAM18"],
@@ -45,6 +45,7 @@ export function hlsResourceFigure(rows: HlsRow[], precision: number, fifoDepth: 
   const data: Trace[] = [];
   const shapes: object[] = [];
   const layout: Record<string, unknown> = {};
+  // three panels do not fit side by side in a notebook cell: one above the other, the reuse factor shared
   panels.forEach(([k, label], i) => {
     const ax = i === 0 ? "" : String(i + 1);
     for (const net of [...new Set(sel.map((r) => r.network))]) {
@@ -57,7 +58,7 @@ export function hlsResourceFigure(rows: HlsRow[], precision: number, fifoDepth: 
           name: `${netName(net)} ${methodName(method)}`,
           legendgroup: `${net} ${method}`,
           showlegend: i === 0,
-          x: pts.map((r) => String(r.reuseFactor)),
+          x: pts.map((r) => r.reuseFactor),
           y: pts.map((r) => -r.change[k]),
           xaxis: `x${ax}`,
           yaxis: `y${ax}`,
@@ -75,32 +76,35 @@ export function hlsResourceFigure(rows: HlsRow[], precision: number, fifoDepth: 
     const claim = claims.find((c) => c.quantity === k);
     // every panel's claim in the legend: the panels judge different claims
     if (claim) shapes.push(...claimMarks(claim, `x${ax}`, `y${ax}`, true));
-    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: rfs, title: { text: "reuse factor" }, domain: [i / 3 + (i ? 0.05 : 0), (i + 1) / 3 - 0.02], anchor: `y${ax}` };
-    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, title: { text: `${label} saving (%)` }, zeroline: true, zerolinecolor: "#888", anchor: `x${ax}` };
+    const last = i === panels.length - 1;
+    // a log axis: the reuse factors step x16 and x4, and the distance between them says so
+    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, type: "log", tickvals: rfs, ticktext: rfs.map(String), title: { text: last ? "reuse factor (log scale)" : "" }, anchor: `y${ax}`, ...(i ? { matches: "x" } : {}) };
+    // every panel from 0: a saving read against no saving, never against the band's edge
+    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, title: { text: `${label} saving (%)` }, rangemode: "tozero", zeroline: true, zerolinecolor: "#888", anchor: `x${ax}`, domain: stackedDomain(i, panels.length, 0.07) };
   });
-  // a legend entry for the open markers (no data: only its symbol is drawn in the legend)
-  data.push({ type: "scatter", mode: "markers", name: `open marker: does not fit ${part}`, x: [null], y: [null], marker: { symbol: "circle-open", color: "#444", size: 8 }, hoverinfo: "skip" });
+  // a legend entry for the hollow markers (no data: only its symbol is drawn in the legend)
+  data.push({ type: "scatter", mode: "markers", name: `hollow: does not fit ${part}`, x: [null], y: [null], marker: { symbol: "circle-open", color: "#444", size: 8 }, hoverinfo: "skip" });
   return {
     data,
     layout: {
       ...BASE_LAYOUT,
       ...layout,
       title: {
-        text: `hls4ml sweep (${precision}-bit weights and activations, ${fifoDepth} FIFO depths, ${part}): saving of the Tailor network over its teacher`,
-        subtitle: { text: "SkipRemover: ReLU merge flow. SkipShortener: ReLU merge with fused short skips (the skip added from the convolution's own window)." },
+        text: `hls4ml sweep (${precision}-bit, ${fifoDepth} FIFO depths, ${part}):<br>saving of the Tailor network over its teacher`,
+        subtitle: { text: "SkipRemover: ReLU merge flow. SkipShortener: ReLU merge with fused short skips." },
       },
       shapes,
       annotations: [
         caption(
-          "Colour: network; solid circles SkipRemover, dotted diamonds SkipShortener; open markers: teacher or student does not fit the part. " +
+          "Colour: network; solid line, filled circle: SkipRemover; dotted line, filled diamond: SkipShortener; hollow marker: the teacher or the student does not fit the part. " +
             "Dashed line: the paper's 'up to' value of C1/C2/C3, shaded: our tolerance. The claims are judged at their reference configuration " +
             "(figures claim-C1..C3, the MLPerf-Tiny-like hls4ml design); this sweep shows how the saving moves with the reuse factor.",
         ),
       ],
       legend: { font: { size: 11 }, tracegroupgap: 2 },
-      width: 1450,
-      height: 660,
-      margin: { t: 100, b: 150, l: 70, r: 30 },
+      width: FIGURE_WIDTH,
+      height: 980,
+      margin: { t: 110, b: 130, l: 70, r: 30 },
     },
   };
 }
@@ -134,6 +138,9 @@ export function peFigure(rows: PeRow[], network: string, ref: PeReference, claim
     ["bytes", QUANTITY_AXIS.bytes],
   ];
   const value = (r: PeRow, q: "perf" | "bytes") => (q === "perf" ? r.perf : -r.bytes);
+  const kib = (b: number) => `${b / 1024} KiB`;
+  // the reference's settings go in the stars' hover, not in the title
+  const refSettings = `${kib(c.ifmapBufferBytes)} buffers, ${c.keepOnChip ? "activations kept on chip" : "every activation through DRAM"}, ${c.addMode} add, ${c.dramBytesPerCycle} B/cycle`;
   const data: Trace[] = [];
   const shapes: object[] = [];
   const layout: Record<string, unknown> = {};
@@ -176,25 +183,23 @@ export function peFigure(rows: PeRow[], network: string, ref: PeReference, claim
       xaxis: `x${ax}`,
       yaxis: `y${ax}`,
       marker: { symbol: "star", size: 16, color: refPts.map((r) => METHOD_COLOR[r.method]), line: { color: "black", width: 1 } },
-      hovertext: refPts.map((r) => `reference "${ref.name}": ${netName(network)} ${methodName(r.method)} ${r1(value(r, q))}%`),
+      hovertext: refPts.map((r) => `reference "${ref.name}": ${netName(network)} ${methodName(r.method)} ${r1(value(r, q))}%<br>${refSettings}`),
       hoverinfo: "text",
     });
     const claim = claims.find((cl) => cl.quantity === q);
     if (claim) shapes.push(...claimMarks(claim, `x${ax}`, `y${ax}`, true));
-    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: bws, title: { text: "DRAM bandwidth (bytes/cycle)" }, domain: [i / 2 + (i ? 0.05 : 0), (i + 1) / 2 - 0.02], anchor: `y${ax}` };
-    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, title: { text: axis }, zeroline: true, zerolinecolor: "#888", anchor: `x${ax}` };
+    // stacked: two panels and a legend do not fit side by side in a notebook cell
+    layout[`xaxis${ax}`] = { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: bws, title: { text: i ? "DRAM bandwidth (bytes/cycle)" : "" }, anchor: `y${ax}`, ...(i ? { matches: "x" } : {}) };
+    layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, title: { text: axis }, zeroline: true, zerolinecolor: "#888", anchor: `x${ax}`, domain: stackedDomain(i, 2, 0.1) };
   });
-  const kib = (b: number) => `${b / 1024} KiB`;
   return {
     data,
     layout: {
       ...BASE_LAYOUT,
       ...layout,
       title: {
-        text: `${netName(network)} on a ${c.rows}x${c.cols} ${c.dataflow === "os" ? "output" : "weight"}-stationary PE array: Tailor network vs its teacher`,
-        subtitle: {
-          text: `reference configuration "${ref.name}" (${kib(c.ifmapBufferBytes)} buffers, ${c.keepOnChip ? "activations kept on chip" : "every activation through DRAM"}, ${c.addMode} add, ${c.dramBytesPerCycle} B/cycle) with the DRAM bandwidth and the add mode varied`,
-        },
+        text: `${netName(network)} on a ${c.rows}x${c.cols} ${c.dataflow === "os" ? "output" : "weight"}-stationary PE array:<br>Tailor network vs its teacher`,
+        subtitle: { text: `the reference configuration "${ref.name}" with the DRAM bandwidth and the add mode varied (its settings: hover a star)` },
       },
       shapes,
       annotations: [
@@ -203,9 +208,9 @@ export function peFigure(rows: PeRow[], network: string, ref: PeReference, claim
             "Star: the reference configuration, where C4 and C5 are judged (largest value over all networks, claim-C4/C5). Dashed line: the paper's value, shaded: our tolerance.",
         ),
       ],
-      width: 1300,
-      height: 600,
-      margin: { t: 100, b: 150, l: 70, r: 30 },
+      width: FIGURE_WIDTH,
+      height: 820,
+      margin: { t: 110, b: 130, l: 70, r: 30 },
     },
   };
 }
@@ -226,7 +231,7 @@ export interface ClaimPoint {
  * configuration's pairs as stars (hollow when a design does not fit and is not counted), the paper's value as a
  * dashed line and our tolerance as a band; title: the claim, our value and verdict; caption: the configuration.
  */
-export function claimDistributionFigure(o: { result: ClaimResult; axis: string; points: ClaimPoint[]; reference: ClaimPoint[]; leftOut: number; configuration: string }): Figure {
+export function claimDistributionFigure(o: { result: ClaimResult; axis: string; points: ClaimPoint[]; reference: ClaimPoint[]; leftOut: number; referenceName: string; settings: string }): Figure {
   const { result } = o;
   // x: the network; the two methods side by side in each (grouped boxes, stars offset with their method)
   const nets = [...new Set([...o.points, ...o.reference].map((p) => p.network))];
@@ -269,17 +274,28 @@ export function claimDistributionFigure(o: { result: ClaimResult; axis: string; 
         x: pts.map((p) => netName(p.network)),
         y: pts.map((p) => p.value),
         marker: fits ? { symbol: "star", size: 16, color: METHOD_COLOR[method], line: { color: "black", width: 1 } } : { symbol: "star-open", size: 14, color: "#555" },
-        hovertext: pts.map((p) => `reference: ${netName(p.network)} ${methodName(p.method)} ${r1(p.value)}${result.unit}${fits ? "" : ", does not fit: not counted"}`),
+        hovertext: pts.map((p) => `reference "${o.referenceName}": ${netName(p.network)} ${methodName(p.method)} ${r1(p.value)}${result.unit}${fits ? "" : ", does not fit: not counted"}<br>${wrap(o.settings, 70)}`),
         hoverinfo: "text",
       });
       void i;
     });
   }
   const ours = result.ours === null ? "not computed" : `${r1(result.ours)}${result.unit}`;
-  const left = o.leftOut ? `; ${o.leftOut} sweep designs that do not fit their part left out` : "";
+  const drawn = o.leftOut
+    ? `the ${o.points.length} designs of the sweep that fit their part, one dot each (${o.leftOut} more do not fit and are not drawn)`
+    : `the ${o.points.length} designs of the sweep, one dot each`;
   // an absolute value (|latency change|) cannot go below 0: the axis starts there, not at the band's lower edge
   const absolute = o.axis.startsWith("|");
-  const top = 1.1 * Math.max(result.paper + result.tolerance, ...o.points.map((p) => p.value), ...o.reference.map((p) => p.value));
+  // an absolute value far inside its band (C6: at most a fraction of a percent against ± 5) is drawn on its own
+  // scale, the band filling the panel, so that the values themselves can be read
+  const top = 1.1 * Math.max(absolute ? 0.1 : result.paper + result.tolerance, ...o.points.map((p) => p.value), ...o.reference.map((p) => p.value));
+  // each network's reference values under its name, in its methods' colours: readable wherever the stars sit
+  const refText = (net: string) =>
+    methods
+      .map((m) => o.reference.find((p) => p.network === net && p.method === m))
+      .map((p) => (p ? `<span style="color:${METHOD_COLOR[p.method]}">${r1(p.value)}${result.unit}${p.fits === false ? "*" : ""}</span>` : ""))
+      .filter(Boolean)
+      .join(" · ");
   return {
     data,
     layout: {
@@ -290,20 +306,27 @@ export function claimDistributionFigure(o: { result: ClaimResult; axis: string; 
       },
       boxmode: "group",
       scattermode: "group",
-      xaxis: { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: cats, title: { text: "network (left: SkipRemover, right: SkipShortener)" } },
-      yaxis: { ...BASE_LAYOUT.yaxis, title: { text: o.axis }, zeroline: true, zerolinecolor: "#888", ...(absolute ? { range: [-0.05 * top, top] } : {}) },
-      shapes: claimMarks(result, "x", "y", true),
-      annotations: [caption(`Boxes: the whole sweep (${o.points.length} designs${left}). Stars: ${o.configuration}.`, 150)],
-      width: 1200,
-      height: 620,
+      xaxis: { ...BASE_LAYOUT.xaxis, type: "category", categoryorder: "array", categoryarray: cats, tickvals: cats, ticktext: nets.map((n) => `${netName(n)}<br>${refText(n)}`), title: { text: "network (left: SkipRemover, right: SkipShortener)" } },
+      // enough ticks that a value below 0 (C4's shortener) has labelled ticks around it
+      yaxis: { ...BASE_LAYOUT.yaxis, title: { text: o.axis }, zeroline: true, zerolinecolor: "#888", nticks: 12, ...(absolute ? { range: [-0.05 * top, top] } : {}) },
+      shapes: claimMarks(result, "x", "y", true, top),
+      annotations: [
+        caption(
+          `Boxes: ${drawn}. Stars: each network and method at the reference configuration "${o.referenceName}" (hover a star for its settings), ` +
+            `their values under the network's name; hollow star and *: does not fit its part, not counted.`,
+          captionChars(),
+          -80,
+        ),
+      ],
+      width: FIGURE_WIDTH,
+      height: 640,
       margin: { t: 100, b: 150, l: 70, r: 30 },
     },
   };
 }
 
-/** The configuration of a reference in a caption: its name and every field data/claims.json fixes. */
-export const referenceCaption = (name: string, config: Record<string, unknown>) =>
-  `the reference configuration "${name}" (data/claims.json: ${Object.entries(config).map(([k, v]) => `${k} ${v}`).join(", ")})`;
+/** The settings of a reference, for a hover: every field data/claims.json fixes. */
+export const referenceSettings = (config: Record<string, unknown>) => `data/claims.json: ${Object.entries(config).map(([k, v]) => `${k} ${v}`).join(", ")}`;
 
 const hlsPoint = (r: HlsRow, q: HlsQuantity): ClaimPoint => ({ network: r.network, method: r.method, value: hlsValue(r, q), fits: r.fits, label: `${r.label}, ${r.strategy}, flow ${r.flow}, ${r.part}` });
 
@@ -322,7 +345,8 @@ export function hlsClaimFigure(result: ClaimResult, quantity: HlsQuantity, sweep
     points: sweep.filter((r) => r.fits).map((r) => hlsPoint(r, quantity)),
     reference: reference.map((r) => hlsPoint(r, quantity)),
     leftOut: sweep.filter((r) => !r.fits).length,
-    configuration: referenceCaption(refName, refConfig),
+    referenceName: refName,
+    settings: referenceSettings(refConfig),
   });
 }
 
@@ -334,6 +358,7 @@ export function peClaimFigure(result: ClaimResult, quantity: PeQuantity, sweep: 
     points: sweep.map((r) => pePoint(r, quantity)),
     reference: reference.map((r) => pePoint(r, quantity)),
     leftOut: 0,
-    configuration: referenceCaption(refName, refConfig),
+    referenceName: refName,
+    settings: referenceSettings(refConfig),
   });
 }

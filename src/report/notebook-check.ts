@@ -48,3 +48,14 @@ export function checkNotebook(nb: Parameters<typeof summariseNotebook>[0], name:
   for (const r of s.remoteScripts) problems.push(`${name}: a script loaded from ${r} (figures must work offline)`);
   return problems;
 }
+
+/**
+ * The executed notebook with its code cells numbered in the order they ran (1, 2, ...; blank cells are not run).
+ * tslab sends no execute_input message, from which nbclient takes a cell's count, so an executed notebook would
+ * otherwise show "In [ ]" on every cell.
+ */
+export function numberExecutedCells<T extends { cells: { cell_type: string; source?: string | string[]; execution_count?: number | null }[] }>(nb: T): T {
+  let n = 0;
+  const src = (s: string | string[] | undefined) => (Array.isArray(s) ? s.join("") : (s ?? ""));
+  return { ...nb, cells: nb.cells.map((c) => (c.cell_type === "code" && src(c.source).trim() ? { ...c, execution_count: ++n } : c)) };
+}

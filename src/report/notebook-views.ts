@@ -13,10 +13,12 @@ import type { ClaimResult } from "./claims.js";
 import { parseClaimsFile } from "./claims-file.js";
 import { claimExpectation, claimOurs } from "./claims-table.js";
 import { hlsClaimFigure, hlsResourceFigure, peClaimFigure, peFigure } from "./figures.js";
-import { hlsClaim, hlsReferenceRows, peClaim, peReferenceConfig, peReferenceRows } from "./hardware-claims.js";
+import { explainClaim, type Sensitivity } from "./claim-explanation.js";
+import { hlsClaim, hlsReferenceRows, hlsValue, peClaim, peReferenceConfig, peReferenceRows, peValue, type HlsQuantity, type PeQuantity } from "./hardware-claims.js";
+import { comparePublished, type PublishedSet } from "./published-hls4ml.js";
 import { hls4mlSweep } from "./hls4ml-sweep.js";
 import { savedFigure } from "./notebook.js";
-import { peSweep } from "./pe-sweep.js";
+import { DEFAULT_PE_SWEEP, peSweep } from "./pe-sweep.js";
 import type { Figure } from "./plot-style.js";
 import { hlsSaving, peGain } from "./summary.js";
 
@@ -75,12 +77,84 @@ export function claimView(id: string, figuresDir: string, specs: ClaimSpecs = lo
   };
 }
 
-/** A committed markdown table of figures/ (the whole file, or its table rows alone). */
+/**
+ * The settings a hardware claim's verdict turns on, each recomputed at its reference with that setting changed: C1
+ * (BRAM) the FIFO depth rule (the skip FIFOs are most of what a Tailor network saves); C4 and C5 the PE array's DRAM
+ * bandwidth, and for C5 (DRAM bytes, which the bandwidth does not move) the on-chip buffer size: the sweep's values.
+ */
+export function claimSensitivity(id: string, specs: ClaimSpecs = loadClaimSpecs()): Sensitivity[] {
+  const s = claimSpec(specs, id);
+  if (!s.reference) return [];
+  const refName = s.reference;
+  const ref = specs.references[refName];
+  if (s.group === "hls4ml" && s.quantity === "bram18") {
+    const q = s.quantity as HlsQuantity;
+    const rule = ref.config.fifoDepth === "default" ? "optimised" : "default";
+    const rows = hlsReferenceRows(refName, { ...ref, config: { ...ref.config, fifoDepth: rule } });
+    const fit = rows.filter((r) => r.fits);
+    const best = (rs: typeof rows) => Math.max(...rs.map((r) => hlsValue(r, q)));
+    const name = (d: unknown) => (d === "default" ? "hls4ml's default depths (each FIFO holds a whole feature map)" : "optimised depths (each FIFO as deep as its simulated occupancy)");
+    const alternative = fit.length ? { setting: name(rule), value: best(fit) } : { setting: name(rule), value: rows.length ? best(rows) : null, unfit: true };
+    return [{ setting: "FIFO depth rule", reference: name(ref.config.fifoDepth ?? "default"), alternatives: [alternative] }];
+  }
+  if (s.group !== "pe-array") return [];
+  const q = s.quantity as PeQuantity;
+  const c = peReferenceConfig(refName, ref);
+  const valueWith = (over: Record<string, unknown>) => {
+    try {
+      return Math.max(...peReferenceRows(refName, { ...ref, config: { ...ref.config, ...over } }).map((r) => peValue(r, q)));
+    } catch {
+      return null; // a buffer too small for a network's layers: no valid design
+    }
+  };
+  const out: Sensitivity[] = [
+    {
+      setting: "DRAM bandwidth",
+      reference: `${c.dramBytesPerCycle} bytes/cycle`,
+      alternatives: DEFAULT_PE_SWEEP.dramBytesPerCycle.filter((b) => b !== c.dramBytesPerCycle).map((b) => ({ setting: `${b} bytes/cycle`, value: valueWith({ dramBytesPerCycle: b }) })),
+    },
+  ];
+  if (q === "bytes")
+    out.push({
+      setting: "on-chip buffer size",
+      reference: `${c.ifmapBufferBytes / 1024} KiB buffers`,
+      alternatives: DEFAULT_PE_SWEEP.bufferKiB
+        .filter((k) => k * 1024 !== c.ifmapBufferBytes)
+        .map((k) => ({ setting: `${k} KiB`, value: valueWith({ ifmapBufferBytes: k * 1024, filterBufferBytes: k * 1024, ofmapBufferBytes: k * 1024 }) })),
+    });
+  return out;
+}
+
+/** The published-check rows of a resource claim (C2: FF, C3: LUT of the arithmetic processes), from data/published. */
+export function publishedCheckOf(id: string, dataDir: string, specs: ClaimSpecs = loadClaimSpecs()) {
+  const s = claimSpec(specs, id);
+  const label = ({ ff: "FF", lut: "LUT" } as Record<string, string>)[s.quantity ?? ""];
+  const file = path.join(dataDir, "published", "hls4ml-tutorial-cnn.json");
+  if (s.group !== "hls4ml" || !label || !fs.existsSync(file)) return [];
+  const set = JSON.parse(fs.readFileSync(file, "utf8")) as PublishedSet;
+  return comparePublished(set).totals.filter((t) => t.quantity.startsWith(`${label} of conv`));
+}
+
+/** A claim explained where it is shown (claim-explanation.ts), from figures/claims.json and the cost models. */
+export function claimExplanation(id: string, figuresDir: string, specs: ClaimSpecs = loadClaimSpecs()): string {
+  const result = committedVerdicts(figuresDir)?.find((x) => x.id === id);
+  if (!result) return `${id}: ${NOT_YET}`;
+  return explainClaim({ result, sensitivity: claimSensitivity(id, specs), publishedCheck: publishedCheckOf(id, path.join(figuresDir, "..", "data"), specs) });
+}
+
+/**
+ * A committed markdown table of figures/ (the whole file, or its table rows alone), its headings demoted below the
+ * notebook's own: a file's "# title" is in bold, its "## section" a fourth-level heading.
+ */
 export function savedTable(figuresDir: string, file: string, rowsOnly = false): string {
   const f = path.join(figuresDir, file);
   if (!fs.existsSync(f)) return NOT_YET;
   const text = fs.readFileSync(f, "utf8");
-  return rowsOnly ? text.split("\n").filter((l) => l.startsWith("|")).join("\n") : text;
+  if (rowsOnly) return text.split("\n").filter((l) => l.startsWith("|")).join("\n");
+  return text
+    .split("\n")
+    .map((l) => (/^# /.test(l) ? `**${l.slice(2).trim()}**` : l.replace(/^(#{2,3}) /, "#### ")))
+    .join("\n");
 }
 
 /** The hardware claims' "up to" and median recomputed now over both sweeps (a few seconds). */
@@ -126,14 +200,15 @@ export function peLive(specs: ClaimSpecs = loadClaimSpecs()): { reference: strin
 }
 
 /**
- * `show(id)` for a notebook: a claim's verdict in bold, the figures of what decides it, and where its value comes
- * from. `fig` is the notebook's figure display (figureDisplay: plotly's bundle is embedded once per notebook).
+ * `show(id)` for a notebook: a claim's verdict in bold, the figures of what decides it, the claim explained (why it
+ * differs from the paper, what would change the verdict), and where its value comes from. `fig` is the notebook's figure display (figureDisplay: plotly's bundle is embedded once per notebook).
  */
 export function claimShower(tslab: { display: { markdown(s: string): void } }, fig: { show(f: Figure): void }, figuresDir: string) {
   return (id: string, withDetail = false): void => {
     const v = claimView(id, figuresDir);
     tslab.display.markdown(`**${v.verdict}**`);
     for (const f of v.figures) fig.show(f);
+    tslab.display.markdown(claimExplanation(id, figuresDir));
     if (withDetail && v.detail) tslab.display.markdown("Where the value comes from:\n\n" + v.detail.split("\n").map((l) => `- ${l}`).join("\n"));
   };
 }

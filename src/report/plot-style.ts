@@ -49,8 +49,26 @@ export const BASE_LAYOUT = {
   yaxis: { gridcolor: "#e5e5e5", linecolor: "#444", ticks: "outside" },
 } as const;
 
+/**
+ * The width every figure is laid out for: it fits a notebook cell on a 1100-px screen (the output area is about
+ * 1000 px), and a standalone page stretches it to its window (plotly-html.ts). Panels that do not fit side by side
+ * at this width are stacked (stackedDomain).
+ */
+export const FIGURE_WIDTH = 1000;
+
+/** Characters of a 12-px caption line that fit a figure `width` px wide, its margins left out (DejaVu Sans averages
+ * about 7 px a character at 12 px). */
+export const captionChars = (width: number = FIGURE_WIDTH) => Math.floor((width - 110) / 7);
+
+/** The y domain of row `i` (0: the top) of `n` panels stacked one above the other, `gap` (paper fraction) apart. */
+export function stackedDomain(i: number, n: number, gap = 0.1): [number, number] {
+  const h = (1 - gap * (n - 1)) / n;
+  const top = 1 - i * (h + gap);
+  return [Math.max(0, top - h), top];
+}
+
 /** Break a caption into lines of at most `width` characters (plotly does not wrap annotations). */
-export function wrap(text: string, width = 160): string {
+export function wrap(text: string, width = captionChars()): string {
   const lines: string[] = [];
   let line = "";
   for (const w of text.split(/\s+/)) {
@@ -63,8 +81,8 @@ export function wrap(text: string, width = 160): string {
   return lines.join("<br>");
 }
 
-/** A caption under the plot area (left-aligned, below the x-axis title). */
-export function caption(text: string, width = 160, shift = -62): Record<string, unknown> {
+/** A caption under the plot area (left-aligned, below the x-axis title); `width` in characters. */
+export function caption(text: string, width = captionChars(), shift = -62): Record<string, unknown> {
   return { text: wrap(text, width), xref: "paper", yref: "paper", x: 0, y: 0, xanchor: "left", yanchor: "top", yshift: shift, align: "left", showarrow: false, font: { size: 12, color: "#333" } };
 }
 

@@ -20,18 +20,19 @@ export const figureTitle = (fig: Figure) => String(((fig.layout.title as { text?
 
 /**
  * A standalone page: the figure's spec as JSON in the page (id "figure-spec"), drawn into div#fig by the bundle at
- * `bundleSrc` (relative to the page).
+ * `bundleSrc` (relative to the page), as wide as the window (the spec's width is the PNG's).
  */
 export function standaloneHtml(fig: Figure, bundleSrc = PLOTLY_BUNDLE_NAME): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(figureTitle(fig))}</title>
 <script src="${bundleSrc}"></script>
 <style>body{margin:0;font-family:sans-serif}#missing{padding:2em;color:#b2182b}</style></head>
-<body><div id="fig"></div>
+<body><div id="fig" style="width:100%;height:${fig.layout.height ?? 520}px"></div>
 <script type="application/json" id="figure-spec">${scriptJson(fig)}</script>
 <script>
 var spec = JSON.parse(document.getElementById("figure-spec").textContent);
-if (window.Plotly) Plotly.newPlot("fig", spec.data, spec.layout, ${JSON.stringify({ ...CONFIG, responsive: false })});
+// the page's width, not the width the figure was laid out for: it fills (and follows) the window
+if (window.Plotly) Plotly.newPlot("fig", spec.data, Object.assign({}, spec.layout, { width: undefined, autosize: true }), ${JSON.stringify(CONFIG)});
 else document.getElementById("fig").innerHTML = '<p id="missing">${PLOTLY_BUNDLE_NAME} was not found beside this page: copy it with the figures.</p>';
 </script></body></html>
 `;

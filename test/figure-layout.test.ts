@@ -1,0 +1,130 @@
+// Figures read where they are shown: every standalone figures/*.html page, and every committed notebook converted to
+// HTML (jupyter nbconvert, when it is installed), opened in Debian's Chromium at 1100 px (a notebook cell) and 1400 px
+// (a laptop screen). Within each plotly figure, the boxes of its title, axis titles, and annotations (subplot titles,
+// captions) that plotly drew must not overlap one another, must stay inside the figure, and the page must not scroll
+// sideways. The boxes are the browser's own (getBoundingClientRect of the drawn SVG text), so a fix is judged by what
+// a reader sees. Chromium missing fails this test (scripts/setup-system.sh installs it); nbconvert missing is said.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext } from "playwright-core";
+import { PLOTLY_BUNDLE_NAME } from "../src/report/plotly-html.js";
+import { overlappingBoxes, type TextBox } from "../src/report/layout-check.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "../scripts/render.js";
+
+const ROOT = path.resolve(__dirname, "..");
+// TAILOR_FIGURES: another reproduce output to check before it is committed (default: the committed figures/)
+const FIGURES = path.resolve(process.env.TAILOR_FIGURES || path.join(ROOT, "figures"));
+const NOTEBOOKS = path.join(ROOT, "notebooks");
+const WIDTHS = [1100, 1400];
+const pages = fs.readdirSync(FIGURES).filter((f) => f.endsWith(".html")).sort();
+const notebooks = fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort();
+const JUPYTER = process.env.JUPYTER || "/usr/bin/jupyter";
+const nbconvert = (() => {
+  try {
+    execFileSync(JUPYTER, ["nbconvert", "--version"], { stdio: "pipe" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+let browser: Browser;
+let context: BrowserContext;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-layout-"));
+
+beforeAll(async () => {
+  for (const f of [...pages, PLOTLY_BUNDLE_NAME]) fs.copyFileSync(path.join(FIGURES, f), path.join(tmp, f));
+  expect(fs.existsSync(CHROMIUM), `${CHROMIUM}: apt-get install chromium (scripts/setup-system.sh)`).toBe(true);
+  const { chromium } = await import("playwright-core");
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  context = await browser.newContext();
+  await context.setOffline(true);
+  // nbconvert's page asks for require.js and MathJax from a CDN: refused, the figures need neither
+  await context.route("**/*", (route) => (route.request().url().startsWith("file:") ? route.continue() : route.abort()));
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Measured {
+  figures: { id: string; width: number; boxes: TextBox[] }[];
+  scrollWidth: number;
+  clientWidth: number;
+}
+
+/** Opens `file` at `width` px, waits for its plotly figures, and returns each figure's text boxes. */
+async function measure(file: string, width: number, figures: number): Promise<Measured> {
+  const p = await context.newPage();
+  try {
+    await p.setViewportSize({ width, height: 900 });
+    await p.goto(`file://${file}`);
+    await p.waitForFunction((n) => (globalThis as any).document.querySelectorAll(".js-plotly-plot .main-svg").length >= n, figures, { timeout: 60_000 });
+    // a figure drawn into a div that was resized after the first draw settles on the next frame
+    await p.waitForTimeout(300);
+    return await p.evaluate(() => {
+      const doc = (globalThis as any).document;
+      const box = (e: any, kind: string): TextBox => {
+        const r = e.getBoundingClientRect();
+        return { kind, text: String(e.textContent ?? "").slice(0, 60), left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+      };
+      const figures = [...doc.querySelectorAll(".js-plotly-plot")].map((gd: any, i: number) => {
+        const boxes: TextBox[] = [];
+        for (const e of gd.querySelectorAll("text.gtitle")) boxes.push(box(e, "title"));
+        for (const e of gd.querySelectorAll(".infolayer g[class$='title'] > text")) if (!e.classList.contains("gtitle")) boxes.push(box(e, "axis title"));
+        for (const e of gd.querySelectorAll(".infolayer g.annotation text.annotation-text")) boxes.push(box(e, "annotation"));
+        const r = gd.getBoundingClientRect();
+        return { id: gd.id || `figure ${i + 1}`, width: r.width, boxes: boxes.filter((b) => b.text.trim() && b.right > b.left), frame: { left: r.left, right: r.right } };
+      });
+      return {
+        figures: figures.map((f: any) => ({ id: f.id, width: f.width, boxes: f.boxes.map((b: TextBox) => ({ ...b, outside: b.left < f.frame.left - 1 || b.right > f.frame.right + 1 })) })),
+        scrollWidth: doc.documentElement.scrollWidth,
+        clientWidth: doc.documentElement.clientWidth,
+      };
+    });
+  } finally {
+    await p.close();
+  }
+}
+
+/** what is wrong with the text of the figures on one page */
+function problems(m: Measured, where: string): string[] {
+  const out: string[] = [];
+  if (m.scrollWidth > m.clientWidth + 1) out.push(`${where}: the page scrolls sideways (${m.scrollWidth} px wide in a ${m.clientWidth} px window)`);
+  for (const f of m.figures) {
+    for (const [a, b] of overlappingBoxes(f.boxes)) out.push(`${where} ${f.id}: ${a.kind} "${a.text}" overlaps ${b.kind} "${b.text}"`);
+    for (const b of f.boxes as (TextBox & { outside?: boolean })[]) if (b.outside) out.push(`${where} ${f.id}: ${b.kind} "${b.text}" runs out of the figure`);
+  }
+  return out;
+}
+
+describe("figure text does not overlap (Chromium, 1100 and 1400 px)", () => {
+  for (const page of pages) {
+    it(page, async () => {
+      const found: string[] = [];
+      for (const w of WIDTHS) found.push(...problems(await measure(path.join(tmp, page), w, 1), `${page} at ${w} px`));
+      expect(found).toEqual([]);
+    }, 120_000);
+  }
+
+  for (const nb of notebooks) {
+    it(`${nb} (nbconvert to HTML)`, async () => {
+      expect(nbconvert, `${JUPYTER} nbconvert not found: apt-get install jupyter-nbconvert (scripts/setup-system.sh)`).toBe(true);
+      execFileSync(JUPYTER, ["nbconvert", "--to", "html", "--output-dir", tmp, path.join(NOTEBOOKS, nb)], { stdio: "pipe" });
+      const html = path.join(tmp, nb.replace(/\.ipynb$/, ".html"));
+      const expected = (fs.readFileSync(html, "utf8").match(/class=\\?"tailor-plotly/g) ?? []).length;
+      expect(expected, `${nb}: executed notebook with figures (npm run notebooks:execute)`).toBeGreaterThan(0);
+      const found: string[] = [];
+      for (const w of WIDTHS) {
+        const m = await measure(html, w, expected);
+        expect(m.figures.length, `${nb} at ${w} px: figures drawn`).toBe(expected);
+        found.push(...problems({ ...m, scrollWidth: 0 }, `${nb} at ${w} px`));
+      }
+      expect(found).toEqual([]);
+    }, 300_000);
+  }
+});
