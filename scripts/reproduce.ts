@@ -20,12 +20,11 @@ import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { ProgressLine } from "../src/util/progress.js";
 import { ensureCifarCache } from "./cifar-cache.js";
-import { ensureHeapReuse, parseCli, shareCoresWithCampaign } from "./cli.js";
+import { relaunchedWithHeapReuse, parseCli, shareCoresWithCampaign } from "./cli.js";
 import { writeHtml, writeImages } from "./render.js";
 import { smokeTest } from "./smoke-test.js";
 
 shareCoresWithCampaign();
-ensureHeapReuse();
 const ROOT = path.resolve(__dirname, "..");
 const args = parseCli("Usage: npm run reproduce -- [options]", {
   only: { type: "string", help: "compute one claim (C1..C8) and its group only" },
@@ -66,6 +65,8 @@ if (args.only && fs.existsSync(claimsJson)) {
   }
 }
 
+// the checks above ran before a second process is started with the heap settings (which repeats them)
+const launcherOnly = relaunchedWithHeapReuse();
 const progress = new ProgressLine();
 const timings: Record<string, number> = {};
 const step: Step = async (name, f) => {
@@ -123,7 +124,7 @@ async function main() {
   }
 }
 
-main().catch((e) => {
+if (!launcherOnly) main().catch((e) => {
   console.error(`error: ${(e as Error).message}`);
   process.exit(1);
 });

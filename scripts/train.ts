@@ -27,10 +27,9 @@ import { acquireRunLock } from "../src/util/run-lock.js";
 import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { formatDuration, ProgressLine } from "../src/util/progress.js";
-import { ensureHeapReuse, shareCoresWithCampaign, givenFlags, num, parseCli, type FlagSpec } from "./cli.js";
+import { relaunchedWithHeapReuse, shareCoresWithCampaign, givenFlags, num, parseCli, type FlagSpec } from "./cli.js";
 
 shareCoresWithCampaign();
-ensureHeapReuse();
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
 const configFlags = Object.fromEntries(
@@ -58,6 +57,8 @@ const args = parseCli(
 );
 const given = givenFlags(flagSpecs);
 const givenKeys = new Set((Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]).filter((k) => given.has(kebab(k))));
+/** true: this process only launched the trainer (with the heap settings) and passes signals on to it */
+const launcherOnly = relaunchedWithHeapReuse();
 
 /** validateConfig's errors name the key; on the command line, name the flag */
 function validateFlags(c: TrainConfig): TrainConfig {
@@ -274,7 +275,7 @@ async function main() {
   );
 }
 
-main().catch((e) => {
+if (!launcherOnly) main().catch((e) => {
   console.error(`error: ${(e as Error).message}`);
   if (runFolder) recordFailure(runFolder, (e as Error).message);
   process.exit(1);
