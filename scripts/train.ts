@@ -12,7 +12,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
-import { method } from "../src/experiment/index.js";
+import { method, METHODS } from "../src/experiment/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { CONFIG_HELP, ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
 import { CheckpointError, modelFromCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
@@ -20,7 +20,7 @@ import { modelDigest, readCheckpointFile } from "../src/train/checkpoint-file.js
 import { describeConfigMismatch, recordedConfig } from "../src/train/config-compare.js";
 import { teacherQuantMismatch } from "../src/train/quant.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
-import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, startOverProblem, verifyBestOnResume } from "../src/train/run-folder.js";
+import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, removeRunTemps, startOverProblem, verifyBestOnResume } from "../src/train/run-folder.js";
 import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
 import { configFromTeacher } from "../src/train/teacher-check.js";
 import { acquireRunLock } from "../src/util/run-lock.js";
@@ -60,13 +60,17 @@ const givenKeys = new Set((Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[])
 /** true: this process only launched the trainer (with the heap settings) and passes signals on to it */
 const launcherOnly = relaunchedWithHeapReuse();
 
-/** validateConfig's errors name the key; on the command line, name the flag */
-function validateFlags(c: TrainConfig): TrainConfig {
+/** validateConfig's errors name the key; on the command line, name the flag (and the keys the text mentions) */
+function validateFlags(c: TrainConfig, opts?: { schedule?: boolean }): TrainConfig {
   try {
-    return validateConfig(c);
+    return validateConfig(c, opts);
   } catch (e) {
     const m = /^(\w+): ([^]*)$/.exec((e as Error).message);
-    if (e instanceof ConfigError && m && m[1] in DEFAULT_CONFIG) throw new ConfigError(`--${kebab(m[1])}: ${m[2]}`);
+    if (e instanceof ConfigError && m && m[1] in DEFAULT_CONFIG) {
+      // camelCase keys only: a one-word key ("epochs") is also an ordinary word of the text
+      const text = m[2].replace(/\b([a-z]+[A-Z]\w*)\b/g, (k) => (k in DEFAULT_CONFIG ? `--${kebab(k)}` : k));
+      throw new ConfigError(`--${kebab(m[1])}: ${text}`);
+    }
     throw e;
   }
 }
@@ -88,8 +92,12 @@ function configFromArgs(): TrainConfig {
     else c[k] = v;
   }
   if (args.quick) for (const [k, v] of Object.entries(QUICK)) if (!givenKeys.has(k as keyof TrainConfig)) c[k] = v;
-  return validateFlags(c as unknown as TrainConfig);
+  // a teacher decides the network, so whether the epochs alter every skip is checked once it is read
+  return validateFlags(c as unknown as TrainConfig, { schedule: !c.teacher });
 }
+
+/** the methods that distil from a teacher (the only ones --kd-mse / --kd-ce mean anything to) */
+const KD_METHODS = METHODS.filter((m) => method(m).kd);
 
 /** exit code of a run stopped on request with its checkpoint written (sysexits EX_TEMPFAIL: try again later) */
 const EXIT_STOPPED = 75;
@@ -107,8 +115,13 @@ async function main() {
   // the teacher decides the network: read and check it before anything is written or decoded
   const plan = method(config.method);
   if (config.teacher && !plan.kd && !plan.fromTeacher) throw new ConfigError(`--teacher: --method ${config.method} does not use a teacher`);
+  // issue 32: the weights were accepted and ignored by a run that distils from nothing
+  const kdGiven = (["kdMse", "kdCe"] as const).filter((k) => givenKeys.has(k));
+  if (!plan.kd && kdGiven.length) {
+    throw new ConfigError(`${kdGiven.map((k) => `--${kebab(k)}`).join(", ")}: --method ${config.method} trains without knowledge distillation, so the KD loss weights do not apply (they are for --method ${KD_METHODS.join(", ")}); drop them`);
+  }
   const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
-  if (teacherCkpt) config = configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys);
+  if (teacherCkpt) config = validateFlags(configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys));
   const quantMismatch = teacherCkpt && plan.kd ? teacherQuantMismatch(config, recordedConfig(teacherCkpt.config)) : null;
   if (quantMismatch) throw new ConfigError(`--teacher ${config.teacher}: ${quantMismatch}`);
   const out = path.resolve(args.out ?? path.join("runs", `${config.net}-${config.method}${config.method === "teacher" && config.form === "shortenable" ? "-shortenable" : ""}`));
@@ -128,6 +141,8 @@ async function main() {
   acquireRunLock(out);
   refuseStartOver();
   runFolder = out;
+  // temp files of a killed attempt (its checkpoint or results half written): the lock says no writer owns them
+  for (const f of removeRunTemps(out)) say(`removed ${f}, left by an attempt that was killed while writing`);
   const log = (o: object) => fs.appendFileSync(path.join(out, "log.jsonl"), JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
 
   const lastFile = findCheckpoint(out, "last");
