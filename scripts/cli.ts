@@ -69,10 +69,11 @@ function printHelp(usage: string, flags: Record<string, FlagSpec>): void {
 }
 
 /** A number flag: a clear error naming the flag when it is not a number in range. */
-export function num(flag: string, v: string, opts: { int?: boolean; min?: number } = {}): number {
+export function num(flag: string, v: string, opts: { int?: boolean; min?: number; max?: number } = {}): number {
   const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    console.error(`error: --${flag} expects ${opts.int ? "an integer" : "a number"}${opts.min !== undefined ? ` >= ${opts.min}` : ""}, got "${v}"`);
+  if (v.trim() === "" || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+    const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}` : opts.min !== undefined ? ` >= ${opts.min}` : opts.max !== undefined ? ` <= ${opts.max}` : "";
+    console.error(`error: --${flag} expects ${opts.int ? "an integer" : "a number"}${range}, got "${v}"`);
     process.exit(2);
   }
   return n;

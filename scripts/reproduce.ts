@@ -17,7 +17,7 @@ import { claimsNotes, claimsTable, claimsTerminalTable } from "../src/report/cla
 import type { Step } from "../src/report/outputs.js";
 import type { PublishedSet } from "../src/report/published-hls4ml.js";
 import { runEnvironment } from "../src/backend/environment.js";
-import { writeFileAtomic } from "../src/util/fs.js";
+import { makeDirs, outputDirProblem, writeFileAtomic } from "../src/util/fs.js";
 import { ProgressLine } from "../src/util/progress.js";
 import { ensureCifarCache } from "./cifar-cache.js";
 import { relaunchedWithHeapReuse, parseCli, shareCoresWithCampaign } from "./cli.js";
@@ -46,6 +46,8 @@ const specs = (() => {
     return fail((e as Error).message);
   }
 })();
+// an empty --only read as "everything": minutes of work and every output rewritten instead of an error
+if (args.only !== undefined && args.only.trim() === "") fail(`--only: expected a claim id (${specs.claims.map((c) => c.id).join(", ")}), got an empty value`);
 const groups = (() => {
   try {
     return groupsFor(specs, args.only);
@@ -54,7 +56,8 @@ const groups = (() => {
   }
 })();
 const out = path.resolve(args.out);
-if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) fail(`--out ${out}: exists and is not a directory`);
+const outProblem = outputDirProblem(out);
+if (outProblem) fail(`--out ${outProblem}`);
 const claimsJson = path.join(out, "claims.json");
 let earlier: ClaimsFile | null = null;
 if (args.only && fs.existsSync(claimsJson)) {
@@ -99,7 +102,7 @@ async function main() {
   const { results, outputs } = computeClaims(specs, evidence, groups);
   if (groups.includes("accuracy") && !args["no-smoke"] && !args.only) await smokeTest(progress, step);
 
-  fs.mkdirSync(out, { recursive: true });
+  makeDirs(out);
   for (const [file, text] of Object.entries(outputs.tables)) writeFileAtomic(path.join(out, file), text);
   const figures = Object.entries(outputs.figures).map(([name, fig]) => {
     writeHtml(fig, path.join(out, `${name}.html`));

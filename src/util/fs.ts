@@ -46,6 +46,19 @@ export function writeTargetProblem(file: string): string | null {
   return null;
 }
 
+/**
+ * Why the folder `dir` cannot hold outputs, or null: it, or the nearest path above it that exists, is not a folder
+ * (mkdir would fail only after the work), or it lies under a kernel file system.
+ */
+export function outputDirProblem(dir: string): string | null {
+  let d = path.resolve(dir);
+  while (!fs.existsSync(d)) d = path.dirname(d);
+  if (!fs.statSync(d).isDirectory()) return d === path.resolve(dir) ? `${dir}: exists and is not a directory` : `${dir}: ${d} is a file, not a directory`;
+  const real = fs.realpathSync(d);
+  const root = KERNEL_ROOTS.find((r) => real === r || real.startsWith(r + "/"));
+  return root ? `${dir}: lies under ${root}, a kernel file system; expected a folder on a disk` : null;
+}
+
 /** Create `dir` and its missing parents one by one (node's recursive mkdir never returns for a path under /proc). */
 export function makeDirs(dir: string): void {
   const abs = path.resolve(dir);
