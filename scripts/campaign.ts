@@ -63,6 +63,11 @@ if (!SCHEDULERS.includes(args.scheduler)) {
   console.error(`error: --scheduler: expected ${SCHEDULERS.join(" or ")}, got "${args.scheduler}"`);
   process.exit(2);
 }
+// an empty --partition read as "the cluster's default partition": a typo would submit every job there
+if (args.partition !== undefined && args.partition.trim() === "") {
+  console.error('error: --partition: expected a partition name (or leave the flag out for the cluster\'s default), got ""');
+  process.exit(2);
+}
 const BUILT_IN: Record<string, () => Plan> = { depth: campaignPlan, recipe: recipePlan };
 /** a bad plan file or --only is one line naming it, not a stack trace (issue 32) */
 function orExit<T>(f: () => T): T {

@@ -12,7 +12,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
-import { method, METHODS } from "../src/experiment/index.js";
+import { method } from "../src/experiment/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { CONFIG_HELP, ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
 import { CheckpointError, modelFromCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
@@ -96,8 +96,6 @@ function configFromArgs(): TrainConfig {
   return validateFlags(c as unknown as TrainConfig, { schedule: !c.teacher });
 }
 
-/** the methods that distil from a teacher (the only ones --kd-mse / --kd-ce mean anything to) */
-const KD_METHODS = METHODS.filter((m) => method(m).kd);
 
 /** exit code of a run stopped on request with its checkpoint written (sysexits EX_TEMPFAIL: try again later) */
 const EXIT_STOPPED = 75;
@@ -115,11 +113,6 @@ async function main() {
   // the teacher decides the network: read and check it before anything is written or decoded
   const plan = method(config.method);
   if (config.teacher && !plan.kd && !plan.fromTeacher) throw new ConfigError(`--teacher: --method ${config.method} does not use a teacher`);
-  // issue 32: the weights were accepted and ignored by a run that distils from nothing
-  const kdGiven = (["kdMse", "kdCe"] as const).filter((k) => givenKeys.has(k));
-  if (!plan.kd && kdGiven.length) {
-    throw new ConfigError(`${kdGiven.map((k) => `--${kebab(k)}`).join(", ")}: --method ${config.method} trains without knowledge distillation, so the KD loss weights do not apply (they are for --method ${KD_METHODS.join(", ")}); drop them`);
-  }
   const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
   if (teacherCkpt) config = validateFlags(configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys));
   const quantMismatch = teacherCkpt && plan.kd ? teacherQuantMismatch(config, recordedConfig(teacherCkpt.config)) : null;

@@ -196,6 +196,15 @@ export function validateConfig(c: TrainConfig, opts: { schedule?: boolean } = {}
   bits("quantActBits", 1);
   bits("quantEdgeBits", 2);
   for (const m of c.lrMilestones) if (!Number.isInteger(m) || m < 1) throw new ConfigError(`lrMilestones: expected positive integers, got ${c.lrMilestones.join(",")}`);
+  // issue 32: KD weights were accepted and ignored by a run that distils from nothing. The defaults are let through:
+  // a plan passes every field, a teacher's included (src/campaign/plan.ts trainFlags)
+  const kdSet = (["kdMse", "kdCe"] as const).filter((k) => c[k] !== DEFAULT_CONFIG[k]);
+  if (!method(c.method).kd && kdSet.length) {
+    throw new ConfigError(
+      `${kdSet[0]}: method ${c.method} trains without knowledge distillation, so ${kdSet.map((k) => `${k} ${c[k]}`).join(" and ")} would be ignored ` +
+        `(the KD loss weights are for methods ${METHODS.filter((m) => method(m).kd).join(", ")}); leave kdMse and kdCe at their defaults`,
+    );
+  }
   if (opts.schedule !== false) {
     const need = tailorEpochsNeeded(c);
     if (need !== null && c.epochs < need) {

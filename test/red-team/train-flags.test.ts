@@ -87,8 +87,16 @@ describe("train CLI: refused before anything is written", () => {
   });
 
   it("--kd-ce / --kd-mse for a teacher run name the flags", async () => {
-    await refused("--kd-mse, --kd-ce", ["--method", "teacher", "--kd-ce", "0.5", "--kd-mse", "0.5"], /--method teacher trains without knowledge distillation.*--method remover, shortener, noskip-kd/);
-    await refused("--kd-ce", ["--method", "noskip", "--kd-ce", "1"], /--method noskip/);
+    await refused("--kd-mse", ["--method", "teacher", "--kd-ce", "0.5", "--kd-mse", "0.5"], /^error: --kd-mse: method teacher trains without knowledge distillation, so --kd-mse 0\.5 and --kd-ce 0\.5 would be ignored \(the KD loss weights are for methods remover, shortener, noskip-kd\)/);
+    await refused("--kd-ce", ["--method", "noskip", "--kd-ce", "1"], /method noskip trains without knowledge distillation, so --kd-ce 1 would be ignored/);
+  });
+});
+
+describe("validateConfig: KD weights", () => {
+  it("a method without KD takes only the default weights (a campaign passes every field, a teacher's included)", () => {
+    expect(() => validateConfig({ ...DEFAULT_CONFIG, method: "teacher" })).not.toThrow();
+    expect(() => validateConfig({ ...DEFAULT_CONFIG, method: "teacher", kdMse: 0 })).toThrow(/^kdMse: method teacher trains without knowledge distillation, so kdMse 0 would be ignored/);
+    expect(() => validateConfig({ ...DEFAULT_CONFIG, method: "noskip-kd", teacher: "t", kdMse: 0.5, kdCe: 0.5 })).not.toThrow();
   });
 });
 
