@@ -22,10 +22,9 @@ import { trainStep } from "../src/train/step.js";
 import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { Rng } from "../src/util/random.js";
-import { ensureHeapReuse, num, parseCli } from "./cli.js";
+import { relaunchedWithHeapReuse, num, parseCli } from "./cli.js";
 import { network, TRAINABLE_NETS, type NetName } from "../src/experiment/index.js";
 
-ensureHeapReuse();
 /** the networks of the benchmark's default cases: the depth study's (a subset of the registry's trainable networks) */
 const DEFAULT_NETS: NetName[] = ["resnet8", "resnet20", "resnet56"];
 type Net = NetName;
@@ -37,6 +36,7 @@ const args = parseCli("Usage: npm run bench -- [options]", {
   python: { type: "string", help: "Python with torch for the peer (bash scripts/setup-system.sh --bench installs it)", default: "/usr/bin/python3" },
   out: { type: "string", help: "result file", default: path.resolve(__dirname, "..", "figures", "bench-train.json") },
 });
+const launcherOnly = relaunchedWithHeapReuse();
 
 const spec = (net: Net): NetSpec => network(net).build();
 
@@ -252,7 +252,7 @@ async function main() {
   writeFileAtomic(path.resolve(args.out), JSON.stringify(out, null, 2) + "\n");
 }
 
-main().catch((e) => {
+if (!launcherOnly) main().catch((e) => {
   console.error(`error: ${(e as Error).message}`);
   process.exit(1);
 });

@@ -25,7 +25,9 @@ const args = parseCli("Usage: npm run bn-check -- --checkpoint <run>/last.ckpt[,
 
 async function main(): Promise<void> {
   if (!args.checkpoint) throw new Error("--checkpoint: give one or more checkpoints, e.g. data/runs/depth/resnet56/remover/last.ckpt");
-  const files = args.checkpoint.split(",").filter((f) => f !== "");
+  // an empty item ("a.ckpt,", ",") is a typo, not a request to evaluate nothing and exit 0 (issue 32)
+  const files = args.checkpoint.split(",").map((f) => f.trim());
+  if (files.some((f) => f === "")) throw new Error(`--checkpoint "${args.checkpoint}": an empty item in the comma-separated list; expected checkpoint files, e.g. a/last.ckpt,b/last.ckpt`);
   for (const f of files) if (!fs.existsSync(f)) throw new Error(`--checkpoint ${f}: file not found`);
   const images = num("images", args.images, { int: true, min: 1 });
   const batch = num("batch-size", args["batch-size"], { int: true, min: 2 });

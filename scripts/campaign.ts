@@ -64,10 +64,26 @@ if (!SCHEDULERS.includes(args.scheduler)) {
   console.error(`error: --scheduler: expected ${SCHEDULERS.join(" or ")}, got "${args.scheduler}"`);
   process.exit(2);
 }
+// an empty --partition read as "the cluster's default partition": a typo would submit every job there
+if (args.partition !== undefined && args.partition.trim() === "") {
+  console.error('error: --partition: expected a partition name (or leave the flag out for the cluster\'s default), got ""');
+  process.exit(2);
+}
 const BUILT_IN: Record<string, () => Plan> = { depth: campaignPlan, recipe: recipePlan, policy: () => policyPlan() };
-const plan: Plan = BUILT_IN[args.plan] ? BUILT_IN[args.plan]() : loadPlanFile(args.plan);
-const runs = selectRuns(plan, args.only);
+/** a bad plan file or --only is one line naming it, not a stack trace (issue 32) */
+function orExit<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    return process.exit(2);
+  }
+}
+const plan: Plan = orExit(() => (BUILT_IN[args.plan] ? BUILT_IN[args.plan]() : loadPlanFile(args.plan)));
+const runs = orExit(() => selectRuns(plan, args.only));
 const lanes = num("lanes", args.lanes, { int: true, min: 1 });
+// Linux nice values run from -20 to 19 (setpriority(2)); checked before anything starts, not when it is applied
+const niceFlag = num("nice", args.nice, { int: true, min: -20, max: 19 });
 const refresh = num("refresh", args.refresh, { min: 1 });
 const pidFile = path.join(plan.root, CAMPAIGN_PID);
 const logFile = path.join(plan.root, "campaign.log");
@@ -312,7 +328,7 @@ async function main(): Promise<void> {
   for (const s of initial) if (s.state === "invalid" && selected.has(s.id)) failed.set(s.id, `invalid: ${s.note}`);
   for (const r of runs) for (const d of r.deps) if (!selected.has(d) && !doneIds.has(d)) throw new Error(`${r.id} needs ${d}, which is neither done nor selected (--only)`);
 
-  const niceValue = Math.max(os.getPriority(0), num("nice", args.nice, { int: true, min: -20 }));
+  const niceValue = Math.max(os.getPriority(0), niceFlag);
   if (await ownSession(niceValue)) return;
   os.setPriority(0, niceValue);
   if (runs.some((r) => !doneIds.has(r.id))) ensureData();

@@ -1,5 +1,6 @@
 /** Shared CLI plumbing for the scripts: strict flag parsing with --help, and the process set-up for training. */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { CAMPAIGN_PID, PLAN_ROOTS } from "../src/campaign/paths.js";
@@ -68,10 +69,11 @@ function printHelp(usage: string, flags: Record<string, FlagSpec>): void {
 }
 
 /** A number flag: a clear error naming the flag when it is not a number in range. */
-export function num(flag: string, v: string, opts: { int?: boolean; min?: number } = {}): number {
+export function num(flag: string, v: string, opts: { int?: boolean; min?: number; max?: number } = {}): number {
   const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    console.error(`error: --${flag} expects ${opts.int ? "an integer" : "a number"}${opts.min !== undefined ? ` >= ${opts.min}` : ""}, got "${v}"`);
+  if (v.trim() === "" || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+    const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}` : opts.min !== undefined ? ` >= ${opts.min}` : opts.max !== undefined ? ` <= ${opts.max}` : "";
+    console.error(`error: --${flag} expects ${opts.int ? "an integer" : "a number"}${range}, got "${v}"`);
     process.exit(2);
   }
   return n;
@@ -117,14 +119,33 @@ export function shareCoresWithCampaign(
   return pid;
 }
 
+/** the signals a launcher passes on to the process it started (a stop request, a closed terminal) */
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP"];
+
 /**
  * glibc returns large freed blocks to the OS and page-faults them back on the next allocation, which on this VM
  * costs more than the kernels that fill them. Keeping them in the heap needs the variables set before the process
- * starts, so re-run ourselves once with them set (and V8's young generation enlarged: heapReuseEnv).
+ * starts, so run ourselves again once with them set (and V8's young generation enlarged: heapReuseEnv).
+ *
+ * Returns true when this process is only the launcher: the caller then does nothing more (no work, no output); this
+ * process passes SIGTERM, SIGINT and SIGHUP on to the child and exits with its status. Issue 32: a synchronous
+ * re-run left the trainer orphaned and training when the launcher was sent SIGTERM. The child runs in its own process
+ * group, so a Ctrl-C on the terminal reaches it once (forwarded), not twice (a second SIGINT means "exit now" to
+ * train); and it stops by itself, with a checkpoint, if the launcher is killed outright (TAILOR_STOP_WITH_PARENT).
+ * Call it after parseCli and the checks that need no work: --help and bad flags then cost no second process.
  */
-export function ensureHeapReuse(): void {
-  if (process.env.MALLOC_MMAP_THRESHOLD_ || process.env.TAILOR_NO_REEXEC) return;
-  const env = heapReuseEnv();
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env });
-  process.exit(r.status ?? 1);
+export function relaunchedWithHeapReuse(): boolean {
+  if (process.env.MALLOC_MMAP_THRESHOLD_ || process.env.TAILOR_NO_REEXEC) return false;
+  const env = { ...heapReuseEnv(), TAILOR_STOP_WITH_PARENT: String(process.pid) };
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env, detached: true });
+  const forward = (sig: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+  };
+  for (const sig of FORWARDED_SIGNALS) process.on(sig, forward);
+  child.on("error", (e) => {
+    console.error(`error: could not start ${process.argv[1]} again with the heap settings: ${e.message}`);
+    process.exit(1);
+  });
+  child.on("exit", (code, signal) => process.exit(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
+  return true;
 }

@@ -12,6 +12,7 @@ import { handoffFolder, HANDOFF_FILES } from "../src/handoff/handoff.js";
 import { loadCostConfig } from "../src/handoff/cost-config.js";
 import type { PublishedSet } from "../src/report/published-hls4ml.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
+import { makeDirs, nonRegularKind, writeTargetProblem } from "../src/util/fs.js";
 
 const PUBLISHED = "data/published/hls4ml-tutorial-cnn.json";
 
@@ -26,14 +27,19 @@ class UsageError extends Error {}
 function main(): void {
   if (!args.checkpoint) throw new UsageError("--checkpoint: give the checkpoint file (e.g. data/runs/depth/resnet8/teacher/best.ckpt)");
   if (!args.out) throw new UsageError("--out: give the folder to create");
-  if (fs.existsSync(args.out)) throw new UsageError(`--out ${args.out}: already exists (${fs.statSync(args.out).isDirectory() ? "a folder" : "a file"}); give a new folder name, nothing is overwritten`);
+  // lstat, not existsSync: a dangling link is something there too (a rename would replace it)
+  const there = fs.existsSync(args.out) || nonRegularKind(args.out) !== null;
+  if (there) throw new UsageError(`--out ${args.out}: already exists (${nonRegularKind(args.out) ?? "a file"}); give a new folder name, nothing is overwritten`);
+  const outProblem = writeTargetProblem(args.out);
+  if (outProblem) throw new UsageError(`--out ${outProblem}`);
   if (!fs.existsSync(args.checkpoint)) throw new UsageError(`--checkpoint ${args.checkpoint}: file not found`);
   const config = loadCostConfig(args.config);
   const ck = readCheckpointFile(args.checkpoint);
   const published = JSON.parse(fs.readFileSync(PUBLISHED, "utf8")) as PublishedSet;
   const files = handoffFolder(ck, { ...config, fifoDepth: "optimised" }, published, { source: args.checkpoint });
   const tmp = path.join(path.dirname(path.resolve(args.out)), `.${path.basename(args.out)}.${process.pid}.tmp`);
-  fs.mkdirSync(tmp, { recursive: true });
+  makeDirs(path.dirname(tmp));
+  fs.mkdirSync(tmp);
   try {
     for (const [f, v] of Object.entries(files)) fs.writeFileSync(path.join(tmp, f), v);
     fs.renameSync(tmp, args.out);

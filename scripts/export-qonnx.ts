@@ -12,7 +12,7 @@ import { parseCli } from "./cli.js";
 import type { Normalisation } from "../src/data/batches.js";
 import { exportQonnx, QUANT_FORMATS, type QuantFormat } from "../src/export/qonnx.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
-import { writeFileAtomic } from "../src/util/fs.js";
+import { writeFileAtomic, writeTargetProblem } from "../src/util/fs.js";
 
 const args = parseCli("Usage: npm run export:qonnx -- --checkpoint <run>/best.ckpt --out <file>.onnx [--format qonnx|qcdq] [--results <run>/results.json]", {
   checkpoint: { type: "string", help: "checkpoint to export (best.ckpt, last.ckpt, or the first JSON format)" },
@@ -45,7 +45,9 @@ function normalisationFrom(file: string, given: boolean): Normalisation | null {
 function main(): void {
   if (!args.checkpoint) throw new UsageError("--checkpoint: give the checkpoint file to export (e.g. data/runs/<run>/best.ckpt)");
   if (!args.out) throw new UsageError("--out: give the ONNX file to write (e.g. resnet8.onnx)");
-  if (fs.existsSync(args.out) && fs.statSync(args.out).isDirectory()) throw new UsageError(`--out ${args.out}: is a directory, expected a file name`);
+  // a device node, a link, a folder or a path under /proc is refused before the checkpoint is read
+  const outProblem = writeTargetProblem(args.out);
+  if (outProblem) throw new UsageError(`--out ${outProblem}`);
   if (!QUANT_FORMATS.includes(args.format as QuantFormat)) throw new UsageError(`--format ${args.format}: expected ${QUANT_FORMATS.join(" or ")}`);
   const ck = readCheckpointFile(args.checkpoint);
   const resultsFile = args.results ?? path.join(path.dirname(args.checkpoint), "results.json");

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { parseCli } from "./cli.js";
 import type { Normalisation } from "../src/data/batches.js";
 import { ImportError, importOnnx, writeImport } from "../src/import/onnx-import.js";
+import { MAX_ONNX_BYTES } from "../src/import/onnx-decode.js";
 
 const args = parseCli(
   "Usage: npm run import:onnx -- --model M.onnx --out DIR [--mean r,g,b --std r,g,b] [--name N]\n\n" +
@@ -39,8 +40,12 @@ function main(): void {
   const normalisation: Normalisation | undefined = args.mean !== undefined ? { mean: triple("mean", args.mean, false), std: triple("std", args.std!, true) } : undefined;
   let bytes: Buffer;
   try {
+    // the size is checked before the file is read whole
+    const size = fs.statSync(args.model).size;
+    if (size > MAX_ONNX_BYTES) throw new UsageError(`--model ${args.model}: ${size} bytes, more than the ${MAX_ONNX_BYTES} read (the importer takes float CNNs of the ResNet family, ResNet-152 is ~240 MB)`);
     bytes = fs.readFileSync(args.model);
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`--model ${args.model}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : (e as Error).message}`);
   }
   const imp = importOnnx(bytes, args.model, { name: args.name, normalisation });

@@ -8,7 +8,7 @@ import { initBackend } from "../src/backend/index.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { modelFromCheckpoint } from "../src/train/checkpoint.js";
 import { predictNchw } from "../src/train/predict.js";
-import { writeFileAtomic } from "../src/util/fs.js";
+import { writeFileAtomic, writeTargetProblem } from "../src/util/fs.js";
 import { decodeNpy, encodeNpy } from "../src/util/npy.js";
 import { parseCli, shareCoresWithCampaign } from "./cli.js";
 
@@ -24,7 +24,8 @@ class UsageError extends Error {}
 
 async function main(): Promise<void> {
   for (const k of ["checkpoint", "input", "out"] as const) if (!args[k]) throw new UsageError(`--${k}: required (npm run predict -- --help)`);
-  if (fs.existsSync(args.out) && fs.statSync(args.out).isDirectory()) throw new UsageError(`--out ${args.out}: is a directory, expected a file name`);
+  const outProblem = writeTargetProblem(args.out);
+  if (outProblem) throw new UsageError(`--out ${outProblem}`);
   const ck = readCheckpointFile(args.checkpoint);
   const { channels: c, height: h, width: w } = ck.net.input;
   let buf: Buffer;

@@ -17,15 +17,14 @@ import { claimsNotes, claimsTable, claimsTerminalTable } from "../src/report/cla
 import type { Step } from "../src/report/outputs.js";
 import type { PublishedSet } from "../src/report/published-hls4ml.js";
 import { runEnvironment } from "../src/backend/environment.js";
-import { writeFileAtomic } from "../src/util/fs.js";
+import { makeDirs, outputDirProblem, writeFileAtomic } from "../src/util/fs.js";
 import { ProgressLine } from "../src/util/progress.js";
 import { ensureCifarCache } from "./cifar-cache.js";
-import { ensureHeapReuse, parseCli, shareCoresWithCampaign } from "./cli.js";
+import { relaunchedWithHeapReuse, parseCli, shareCoresWithCampaign } from "./cli.js";
 import { writeHtml, writeImages } from "./render.js";
 import { smokeTest } from "./smoke-test.js";
 
 shareCoresWithCampaign();
-ensureHeapReuse();
 const ROOT = path.resolve(__dirname, "..");
 const args = parseCli("Usage: npm run reproduce -- [options]", {
   only: { type: "string", help: "compute one claim (C1..C8) and its group only" },
@@ -47,6 +46,8 @@ const specs = (() => {
     return fail((e as Error).message);
   }
 })();
+// an empty --only read as "everything": minutes of work and every output rewritten instead of an error
+if (args.only !== undefined && args.only.trim() === "") fail(`--only: expected a claim id (${specs.claims.map((c) => c.id).join(", ")}), got an empty value`);
 const groups = (() => {
   try {
     return groupsFor(specs, args.only);
@@ -55,7 +56,8 @@ const groups = (() => {
   }
 })();
 const out = path.resolve(args.out);
-if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) fail(`--out ${out}: exists and is not a directory`);
+const outProblem = outputDirProblem(out);
+if (outProblem) fail(`--out ${outProblem}`);
 const claimsJson = path.join(out, "claims.json");
 let earlier: ClaimsFile | null = null;
 if (args.only && fs.existsSync(claimsJson)) {
@@ -66,6 +68,8 @@ if (args.only && fs.existsSync(claimsJson)) {
   }
 }
 
+// the checks above ran before a second process is started with the heap settings (which repeats them)
+const launcherOnly = relaunchedWithHeapReuse();
 const progress = new ProgressLine();
 const timings: Record<string, number> = {};
 const step: Step = async (name, f) => {
@@ -98,7 +102,7 @@ async function main() {
   const { results, outputs } = computeClaims(specs, evidence, groups);
   if (groups.includes("accuracy") && !args["no-smoke"] && !args.only) await smokeTest(progress, step);
 
-  fs.mkdirSync(out, { recursive: true });
+  makeDirs(out);
   for (const [file, text] of Object.entries(outputs.tables)) writeFileAtomic(path.join(out, file), text);
   const figures = Object.entries(outputs.figures).map(([name, fig]) => {
     writeHtml(fig, path.join(out, `${name}.html`));
@@ -123,7 +127,7 @@ async function main() {
   }
 }
 
-main().catch((e) => {
+if (!launcherOnly) main().catch((e) => {
   console.error(`error: ${(e as Error).message}`);
   process.exit(1);
 });

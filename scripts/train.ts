@@ -21,17 +21,16 @@ import { modelDigest, readCheckpointFile } from "../src/train/checkpoint-file.js
 import { describeConfigMismatch, recordedConfig } from "../src/train/config-compare.js";
 import { teacherQuantMismatch } from "../src/train/quant.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
-import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, startOverProblem, verifyBestOnResume } from "../src/train/run-folder.js";
+import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, removeRunTemps, startOverProblem, verifyBestOnResume } from "../src/train/run-folder.js";
 import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
 import { configFromTeacher } from "../src/train/teacher-check.js";
 import { acquireRunLock } from "../src/util/run-lock.js";
 import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { formatDuration, ProgressLine } from "../src/util/progress.js";
-import { ensureHeapReuse, shareCoresWithCampaign, givenFlags, num, parseCli, type FlagSpec } from "./cli.js";
+import { relaunchedWithHeapReuse, shareCoresWithCampaign, givenFlags, num, parseCli, type FlagSpec } from "./cli.js";
 
 shareCoresWithCampaign();
-ensureHeapReuse();
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
 const configFlags = Object.fromEntries(
@@ -59,14 +58,20 @@ const args = parseCli(
 );
 const given = givenFlags(flagSpecs);
 const givenKeys = new Set((Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]).filter((k) => given.has(kebab(k))));
+/** true: this process only launched the trainer (with the heap settings) and passes signals on to it */
+const launcherOnly = relaunchedWithHeapReuse();
 
-/** validateConfig's errors name the key; on the command line, name the flag */
-function validateFlags(c: TrainConfig): TrainConfig {
+/** validateConfig's errors name the key; on the command line, name the flag (and the keys the text mentions) */
+function validateFlags(c: TrainConfig, opts?: { schedule?: boolean }): TrainConfig {
   try {
-    return validateConfig(c);
+    return validateConfig(c, opts);
   } catch (e) {
     const m = /^(\w+): ([^]*)$/.exec((e as Error).message);
-    if (e instanceof ConfigError && m && m[1] in DEFAULT_CONFIG) throw new ConfigError(`--${kebab(m[1])}: ${m[2]}`);
+    if (e instanceof ConfigError && m && m[1] in DEFAULT_CONFIG) {
+      // camelCase keys only: a one-word key ("epochs") is also an ordinary word of the text
+      const text = m[2].replace(/\b([a-z]+[A-Z]\w*)\b/g, (k) => (k in DEFAULT_CONFIG ? `--${kebab(k)}` : k));
+      throw new ConfigError(`--${kebab(m[1])}: ${text}`);
+    }
     throw e;
   }
 }
@@ -90,8 +95,10 @@ function configFromArgs(): TrainConfig {
   if (args.quick) for (const [k, v] of Object.entries(QUICK)) if (!givenKeys.has(k as keyof TrainConfig)) c[k] = v;
   // the block form a method (or a per-skip policy) trains, unless --form is given (then it must agree)
   if (!givenKeys.has("form") && isMethod(String(c.method))) c.form = runForm(c.method as Method, c.form as BlockForm, String(c.policy));
-  return validateFlags(c as unknown as TrainConfig);
+  // a teacher decides the network, so whether the epochs alter every skip is checked once it is read
+  return validateFlags(c as unknown as TrainConfig, { schedule: !c.teacher });
 }
+
 
 /** exit code of a run stopped on request with its checkpoint written (sysexits EX_TEMPFAIL: try again later) */
 const EXIT_STOPPED = 75;
@@ -110,7 +117,7 @@ async function main() {
   const plan = method(config.method);
   if (config.teacher && !plan.kd && !plan.fromTeacher) throw new ConfigError(`--teacher: --method ${config.method} does not use a teacher`);
   const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
-  if (teacherCkpt) config = configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys);
+  if (teacherCkpt) config = validateFlags(configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys));
   const quantMismatch = teacherCkpt && plan.kd ? teacherQuantMismatch(config, recordedConfig(teacherCkpt.config)) : null;
   if (quantMismatch) throw new ConfigError(`--teacher ${config.teacher}: ${quantMismatch}`);
   const out = path.resolve(args.out ?? path.join("runs", `${config.net}-${config.method}${config.method === "teacher" && config.form === "shortenable" ? "-shortenable" : ""}`));
@@ -130,6 +137,8 @@ async function main() {
   acquireRunLock(out);
   refuseStartOver();
   runFolder = out;
+  // temp files of a killed attempt (its checkpoint or results half written): the lock says no writer owns them
+  for (const f of removeRunTemps(out)) say(`removed ${f}, left by an attempt that was killed while writing`);
   const log = (o: object) => fs.appendFileSync(path.join(out, "log.jsonl"), JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
 
   const lastFile = findCheckpoint(out, "last");
@@ -277,7 +286,7 @@ async function main() {
   );
 }
 
-main().catch((e) => {
+if (!launcherOnly) main().catch((e) => {
   console.error(`error: ${(e as Error).message}`);
   if (runFolder) recordFailure(runFolder, (e as Error).message);
   process.exit(1);

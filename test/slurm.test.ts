@@ -241,8 +241,10 @@ describe("campaign --scheduler slurm (a real SLURM: munged, slurmctld, slurmd)",
   }, 900_000);
 
   it("a run that fails shows `failed` with SLURM's exit code; the run that needs it is cancelled, not left pending", async () => {
-    // a validation split as large as the training set: the config is valid, the run fails once it sees the data
-    const broken = { ...plan, name: "broken", runs: [{ ...plan.runs[0], config: { ...plan.runs[0].config, valSize: 50_000 } }, plan.runs[1]] };
+    // the plan is valid (a config that is not, such as a validation split as large as the training set, is refused
+    // before anything is submitted since issue 32); the run fails once it trains: a learning rate of 1e30 diverges at
+    // its second step (the loss NaN)
+    const broken = { ...plan, name: "broken", runs: [{ ...plan.runs[0], config: { ...plan.runs[0].config, lr: 1e30 } }, plan.runs[1]] };
     const d = folder("broken", broken);
     const r = await slurmCampaign(d);
     expect(r.status, r.stdout + r.stderr).toBe(0);
@@ -256,7 +258,7 @@ describe("campaign --scheduler slurm (a real SLURM: munged, slurmctld, slurmd)",
     expect(st.status, st.stderr).toBe(0);
     expect(st.stdout).toMatch(new RegExp(`resnet8/teacher .* failed \\(SLURM job ${t} FAILED, exit code 1:0; see runs/resnet8/teacher/stdout.log\\) +FAILED exit 1 \\(job ${t}\\)`));
     expect(st.stdout).toMatch(new RegExp(`resnet8/remover .* blocked \\(needs resnet8/teacher, which failed or is invalid\\) +CANCELLED \\(job ${s}\\)`));
-    expect(logOf(d, "resnet8/teacher")).toMatch(/validation size 50000 must be an integer in \[0, 50000\)/);
+    expect(logOf(d, "resnet8/teacher")).toMatch(/error: loss became NaN at epoch 0, step \d+: stopping/);
   }, 600_000);
 
   it("bad input: unknown --scheduler, no sbatch, a partition that does not exist, a plan folder not writable: clear errors, nothing submitted", async () => {

@@ -90,7 +90,12 @@ export function planFromJson(text: string, source: string): Plan {
   }
   if (!raw || typeof raw.root !== "string" || !Array.isArray(raw.runs)) throw new PlanError(`${source}: expected { name, root, runs: [...] }`);
   const base: Plan = { name: raw.name ?? path.basename(source), root: raw.root, ...(raw.folders ? { folders: raw.folders } : {}), runs: [] };
-  for (const r of raw.runs) {
+  for (const [i, r] of raw.runs.entries()) {
+    // a malformed file is an error naming the run, never a TypeError (issue 32)
+    if (!r || typeof r !== "object" || Array.isArray(r)) throw new PlanError(`${source}: runs[${i}]: expected an object { id, config, teacherRun?, deps? }, got ${JSON.stringify(r)}`);
+    if (r.config !== undefined && (!r.config || typeof r.config !== "object" || Array.isArray(r.config))) throw new PlanError(`${source}: run "${r.id}": config: expected an object of TrainConfig fields, got ${JSON.stringify(r.config)}`);
+    if (r.deps !== undefined && !(Array.isArray(r.deps) && r.deps.every((d) => typeof d === "string"))) throw new PlanError(`${source}: run "${r.id}": deps: expected an array of run ids, got ${JSON.stringify(r.deps)}`);
+    if (r.teacherRun !== undefined && typeof r.teacherRun !== "string") throw new PlanError(`${source}: run "${r.id}": teacherRun: expected a run id, got ${JSON.stringify(r.teacherRun)}`);
     for (const k of Object.keys(r.config ?? {})) if (!(k in DEFAULT_CONFIG)) throw new PlanError(`${source}: run "${r.id}": unknown config field "${k}"`);
     const deps = [...(r.deps ?? []), ...(r.teacherRun && !(r.deps ?? []).includes(r.teacherRun) ? [r.teacherRun] : [])];
     const config = { ...DEFAULT_CONFIG, ...r.config } as TrainConfig;

@@ -16,25 +16,55 @@ import { CLASSES, DataError, encodeBatch, IMAGE_BYTES, parseBatch, RECORDS_PER_F
 export const OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
 export const OFFICIAL_MD5 = "c32a1d4ab5d03f1284b67883e8d87530";
 
-/** Read every regular file of a .tar.gz into memory (the CIFAR archives are ~100 MB unpacked). */
-export async function readTarGz(file: string, filter: (p: string) => boolean): Promise<Map<string, Buffer>> {
+/**
+ * The largest archive read: both CIFAR-10 sources are far smaller (the official archive about 170 MB, the shared
+ * JPEG copy 20 MB: ../shared/data/README.md); and node reads no file above 2 GiB whole (md5 did, with an error that
+ * named no file: issue 32).
+ */
+export const MAX_ARCHIVE_BYTES = 2 ** 31;
+/** The largest JPEG entry read: a 32x32 CIFAR-10 JPEG is about 1 KB (the shared copy: 60,000 in 92.7 MB of tar) */
+export const MAX_JPEG_BYTES = 1 << 20;
+/** An official batch file: RECORDS_PER_FILE records of a label byte and 3,072 pixel bytes */
+const batchBytes = (records: number) => records * (IMAGE_BYTES + 1);
+
+/** The archive `file`, checked to be a regular file of at most MAX_ARCHIVE_BYTES; its size. */
+function checkArchive(file: string): number {
   if (!fs.existsSync(file)) throw new DataError(`${file}: archive not found`);
-  if (fs.statSync(file).isDirectory()) throw new DataError(`${file}: is a directory, expected a .tar.gz archive`);
+  const st = fs.statSync(file);
+  if (st.isDirectory()) throw new DataError(`${file}: is a directory, expected a .tar.gz archive`);
+  if (st.size > MAX_ARCHIVE_BYTES) throw new DataError(`${file}: ${st.size} bytes, more than the ${MAX_ARCHIVE_BYTES} bytes read (a CIFAR-10 archive is under 200 MB): not a CIFAR-10 archive`);
+  return st.size;
+}
+
+/**
+ * Read the regular files of a .tar.gz that `filter` keeps into memory (the CIFAR archives are ~100 MB unpacked). An
+ * entry's size is checked from its tar header before a byte of it is read: one larger than `maxEntryBytes` stops the
+ * reading at once (issue 32: a small archive holding one 1 GiB entry reached 2.2 GB of memory before any check).
+ */
+export async function readTarGz(file: string, filter: (p: string) => boolean, maxEntryBytes: number): Promise<Map<string, Buffer>> {
+  checkArchive(file);
   const out = new Map<string, Buffer>();
   try {
-    await tar.t({
+    // synchronous: an error thrown for an entry's header ends the reading there. Each read is inflated whole before
+    // the parser sees it, and deflate packs up to ~1,032 bytes in one: 64 KiB reads bound that to ~66 MB
+    tar.t({
       file,
+      sync: true,
+      maxReadSize: 1 << 16,
       onReadEntry: (entry) => {
         if (entry.type !== "File" || !filter(entry.path)) {
           entry.resume();
           return;
         }
+        const size = entry.size ?? 0;
+        if (size > maxEntryBytes) throw new DataError(`${file}: entry ${entry.path} is ${size} bytes by its tar header, more than the ${maxEntryBytes} expected; not reading it (not a CIFAR-10 archive)`);
         const chunks: Buffer[] = [];
         entry.on("data", (c: Buffer) => chunks.push(c));
         entry.on("end", () => out.set(entry.path, Buffer.concat(chunks)));
       },
     });
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`${file}: not a readable .tar.gz archive (${(e as Error).message})`);
   }
   return out;
@@ -59,6 +89,8 @@ export function decodeJpeg(buf: Buffer, name: string): Uint8Array {
 }
 
 const TMP_PREFIX = ".cifar10-tmp-";
+/** an old cache renamed aside while the new one is renamed in: `.cifar10-old-<pid>-<cache folder name>` */
+const OLD_PREFIX = ".cifar10-old-";
 
 /**
  * Remove temporary folders that interrupted conversions left next to the cache (up to 180 MB each). A folder is
@@ -73,6 +105,24 @@ export function removeLeftovers(parent: string, log: (s: string) => void = () =>
     names = fs.readdirSync(parent).filter((n) => n.startsWith(TMP_PREFIX));
   } catch {
     return removed;
+  }
+  for (const n of fs.readdirSync(parent).filter((f) => f.startsWith(OLD_PREFIX))) {
+    const m = /^\.cifar10-old-(\d+)-(.+)$/.exec(n);
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    const full = path.join(parent, n);
+    const cache = path.join(parent, m[2]);
+    try {
+      if (fs.existsSync(cache)) {
+        fs.rmSync(full, { recursive: true, force: true });
+        removed.push(full);
+        log(`removed ${full}, an old cache already replaced by ${cache}`);
+      } else {
+        fs.renameSync(full, cache);
+        log(`restored ${cache} from ${full} (a replacement was interrupted before the new cache was in place)`);
+      }
+    } catch {
+      // gone meanwhile, or not ours
+    }
   }
   for (const n of names) {
     const full = path.join(parent, n);
@@ -122,12 +172,23 @@ function commitCache(tmp: string, dir: string, files: Map<string, Uint8Array>, m
     for (const [name, data] of files) fs.writeFileSync(path.join(tmp, name), data);
     fs.writeFileSync(path.join(tmp, "batches.meta.txt"), CLASSES.join("\n") + "\n");
     fs.writeFileSync(path.join(tmp, "SOURCE.json"), JSON.stringify(meta, null, 2) + "\n");
-    if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true });
-    fs.renameSync(tmp, dir);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+  // issue 32: removing the old cache before the rename left no cache when killed between the two. The old one is
+  // renamed aside, the new one renamed in, then the old one removed; a kill between the renames leaves the old one
+  // aside, and the next run puts it back (removeLeftovers)
+  const aside = fs.existsSync(dir) ? path.join(path.dirname(dir), `${OLD_PREFIX}${process.pid}-${path.basename(dir)}`) : null;
+  if (aside) fs.renameSync(dir, aside);
+  try {
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    if (aside) fs.renameSync(aside, dir);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  if (aside) fs.rmSync(aside, { recursive: true, force: true });
 }
 
 /** Run `body` with a fresh temporary cache folder; the folder is removed if `body` fails. */
@@ -160,7 +221,7 @@ export async function prepareFromJpeg(
   const log = opts.log ?? (() => {});
   return withCache(outDir, log, async (tmp) => {
     log(`reading ${archive}`);
-    const entries = await readTarGz(archive, (p) => p.endsWith(".jpg"));
+    const entries = await readTarGz(archive, (p) => p.endsWith(".jpg"), MAX_JPEG_BYTES);
     if (entries.size === 0) throw new DataError(`${archive}: not a CIFAR-10 archive (no <root>/{train,test}/<class>/NNNN.jpg entries in it as a .tar.gz)`);
     const split: Record<"train" | "test", { name: string; label: number }[]> = { train: [], test: [] };
     for (const name of entries.keys()) {
@@ -205,8 +266,17 @@ export async function prepareFromJpeg(
   });
 }
 
+/** The md5 of a file, read 16 MB at a time (readFileSync refuses files above 2 GiB). */
 export function md5(file: string): string {
-  return createHash("md5").update(fs.readFileSync(file)).digest("hex");
+  const h = createHash("md5");
+  const fd = fs.openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(16 << 20);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest("hex");
 }
 
 /** Unpack the official archive (cifar-10-batches-bin/*.bin), checking its md5 and every file's size. */
@@ -216,14 +286,13 @@ export async function prepareFromOfficial(
   opts: { expectMd5?: string | null; expectRecords?: number; log?: (s: string) => void } = {},
 ): Promise<void> {
   return withCache(outDir, opts.log ?? (() => {}), async (tmp) => {
-    if (!fs.existsSync(archive)) throw new DataError(`${archive}: archive not found`);
-    if (fs.statSync(archive).isDirectory()) throw new DataError(`${archive}: is a directory, expected a .tar.gz archive`);
+    checkArchive(archive);
     const expect = opts.expectMd5 === undefined ? OFFICIAL_MD5 : opts.expectMd5;
     if (expect) {
       const got = md5(archive);
       if (got !== expect) throw new DataError(`${archive}: md5 ${got}, expected ${expect} (cifar-10-binary.tar.gz): wrong or corrupt archive`);
     }
-    const entries = await readTarGz(archive, (p) => p.endsWith(".bin"));
+    const entries = await readTarGz(archive, (p) => p.endsWith(".bin"), batchBytes(opts.expectRecords ?? RECORDS_PER_FILE));
     if (![...entries.keys()].some((k) => k.includes("cifar-10-batches-bin/"))) {
       throw new DataError(`${archive}: not a CIFAR-10 archive (no cifar-10-batches-bin/*.bin entries in it as a .tar.gz)`);
     }

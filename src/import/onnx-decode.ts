@@ -12,6 +12,12 @@ const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
 const INT32 = onnx.TensorProto.DataType.INT32;
 
+/**
+ * The largest ONNX file read: a protobuf message cannot exceed 2 GiB (the reason ONNX has external data), and the
+ * float CNNs of the family are far smaller (an ImageNet ResNet-152 is about 240 MB of float32 weights).
+ */
+export const MAX_ONNX_BYTES = 2 ** 30;
+
 /** protobufjs gives int64 as a number or a Long */
 type Int64 = number | { toNumber(): number };
 const int = (v: Int64 | null | undefined): number => (v == null ? 0 : typeof v === "number" ? v : v.toNumber());
@@ -85,6 +91,7 @@ function valueInfo(v: onnx.IValueInfoProto): OnnxValueInfo {
 
 /** Decode ONNX bytes; `file` names the file in errors. Not ONNX, or truncated: an ImportError saying so. */
 export function decodeOnnx(bytes: Uint8Array, file: string): OnnxModel {
+  if (bytes.length > MAX_ONNX_BYTES) throw new ImportError(`${file}: ${bytes.length} bytes, more than the ${MAX_ONNX_BYTES} read (the importer takes float CNNs of the ResNet family, ResNet-152 is ~240 MB)`);
   let m: onnx.ModelProto;
   try {
     m = onnx.ModelProto.decode(bytes);
@@ -102,6 +109,10 @@ export function decodeOnnx(bytes: Uint8Array, file: string): OnnxModel {
   const nodes: OnnxNode[] = (g.node ?? []).map((n, index) => {
     const name = n.name ?? "";
     const attrs: Record<string, AttrValue> = {};
+    // a control-flow node (If, Loop, Scan) carries graphs of its own: the importer reads one flat graph, so it is
+    // named and refused here rather than read as a node whose branches are silently dropped
+    const sub = (n.attribute ?? []).find((a) => a.type === onnx.AttributeProto.AttributeType.GRAPH || a.type === onnx.AttributeProto.AttributeType.GRAPHS || a.g || (a.graphs ?? []).length);
+    if (sub) throw new ImportError(`${file}: node "${name || `#${index}`}" (${n.opType}) holds a nested graph (attribute "${sub.name}"); subgraphs (If, Loop, Scan) are not imported: export the network as one flat graph`);
     for (const a of n.attribute ?? []) {
       const v = decodeAttr(a, file, name || `#${index}`);
       if (v !== undefined) attrs[a.name ?? ""] = v;

@@ -15,7 +15,7 @@ import { checkCheckpoint, type Checkpoint } from "../train/checkpoint.js";
 import { writeCheckpointFile } from "../train/checkpoint-file.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
 import { buildNet } from "../train/tailor.js";
-import { writeFileAtomic } from "../util/fs.js";
+import { makeDirs, outputDirProblem, writeFileAtomic } from "../util/fs.js";
 import type { Match } from "./onnx-match.js";
 import { readOnnxNet } from "./onnx-net.js";
 import { ImportError } from "./onnx-types.js";
@@ -96,6 +96,8 @@ export function importOnnx(bytes: Uint8Array, file: string, opts: ImportOptions 
  */
 export function writeImport(dir: string, imp: Imported): string[] {
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new ImportError(`--out ${dir}: exists and is a file; expected a directory to create (or an empty one)`);
+  const where = outputDirProblem(dir);
+  if (where) throw new ImportError(`--out ${where}`);
   const names = ["best.ckpt", "config.json"];
   const clash = names.filter((n) => fs.existsSync(path.join(dir, n)));
   if (clash.length) throw new ImportError(`--out ${dir}: already holds ${clash.join(" and ")}; choose a new folder (an import does not overwrite)`);
@@ -117,7 +119,7 @@ export function writeImport(dir: string, imp: Imported): string[] {
   const fresh = !fs.existsSync(dir);
   const target = fresh ? `${dir.replace(/\/+$/, "")}.${process.pid}.tmp` : dir;
   try {
-    fs.mkdirSync(target, { recursive: true });
+    makeDirs(target);
     writeCheckpointFile(path.join(target, "best.ckpt"), c, { optimizer: false });
     writeFileAtomic(path.join(target, "config.json"), JSON.stringify(config, null, 2) + "\n");
     if (fresh) fs.renameSync(target, dir);

@@ -3,7 +3,9 @@
  * (scripts/train.ts), unknown keys rejected. Defaults are the authors' CIFAR-10 recipe.
  */
 import { isMethod, isNetworkName, method, METHODS, needsTeacher, network, NETWORKS, tailorTargets, TRAINABLE_NETS, type Method, type NetName } from "../experiment/index.js";
+import { RECORDS_PER_FILE, TRAIN_FILES } from "../data/cifar10.js";
 import { policyForm, skipCount } from "../net/index.js";
+import { alterationSchedule, lastAlterationEpoch } from "./schedule.js";
 
 export interface TrainConfig {
   net: NetName;
@@ -144,8 +146,14 @@ export class ConfigError extends Error {}
 /** the largest seed: the random streams are seeded with 32-bit unsigned integers */
 export const MAX_SEED = 2 ** 32 - 1;
 
-/** Validate a full config; throws a ConfigError naming the key. */
-export function validateConfig(c: TrainConfig): TrainConfig {
+/** CIFAR-10's training images, out of which the validation split is held */
+export const TRAIN_IMAGES = TRAIN_FILES.length * RECORDS_PER_FILE;
+
+/**
+ * Validate a full config; throws a ConfigError naming the key. `schedule: false` leaves out the check that a Tailor
+ * run alters all its skips (for a config whose network its teacher decides, not read yet: check it again after).
+ */
+export function validateConfig(c: TrainConfig, opts: { schedule?: boolean } = {}): TrainConfig {
   const posInt = (k: keyof TrainConfig, min = 1) => {
     const v = c[k] as number;
     if (!Number.isInteger(v) || v < min) throw new ConfigError(`${k}: expected an integer >= ${min}, got ${v}`);
@@ -175,14 +183,23 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     throw new ConfigError(`policy: only --method policy takes a policy, got method ${c.method} with policy "${c.policy}"`);
   }
   posInt("epochs");
-  posInt("batchSize");
   posInt("lrStep");
   posInt("everyEpochs");
-  posInt("valSize", 0);
   posInt("limitTrain", 0);
   posInt("limitEval", 0);
   posInt("logEvery");
-  posInt("evalBatchSize");
+  // issue 32: --val-size 50000 failed only after files were written, 0 left validation empty (its NaN loss read as
+  // divergence), a huge batch ended in "Invalid typed array length": all decided here, before anything is written
+  if (!Number.isInteger(c.valSize) || c.valSize < 1 || c.valSize >= TRAIN_IMAGES) {
+    throw new ConfigError(`valSize: expected an integer from 1 to ${TRAIN_IMAGES - 1} (validation images held out of the ${TRAIN_IMAGES} training images; the best epoch is chosen on them), got ${c.valSize}`);
+  }
+  const trainImages = Math.min(TRAIN_IMAGES - c.valSize, c.limitTrain || Infinity);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 1 || c.batchSize > trainImages) {
+    throw new ConfigError(`batchSize: expected an integer from 1 to ${trainImages} (the training images left after the validation split of valSize ${c.valSize}${c.limitTrain ? ` and limitTrain ${c.limitTrain}` : ""}), got ${c.batchSize}`);
+  }
+  if (!Number.isInteger(c.evalBatchSize) || c.evalBatchSize < 1 || c.evalBatchSize > TRAIN_IMAGES) {
+    throw new ConfigError(`evalBatchSize: expected an integer from 1 to ${TRAIN_IMAGES}, got ${c.evalBatchSize}`);
+  }
   // the random streams take a seed as a 32-bit unsigned integer (src/util/random.ts, `>>> 0` in the training loop):
   // a larger one would silently train as another seed does
   for (const k of ["seed", "splitSeed"] as const) {
@@ -201,7 +218,43 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   bits("quantActBits", 1);
   bits("quantEdgeBits", 2);
   for (const m of c.lrMilestones) if (!Number.isInteger(m) || m < 1) throw new ConfigError(`lrMilestones: expected positive integers, got ${c.lrMilestones.join(",")}`);
+  // issue 32: KD weights were accepted and ignored by a run that distils from nothing. The defaults are let through:
+  // a plan passes every field, a teacher's included (src/campaign/plan.ts trainFlags)
+  const kdSet = (["kdMse", "kdCe"] as const).filter((k) => c[k] !== DEFAULT_CONFIG[k]);
+  if (!method(c.method).kd && kdSet.length) {
+    throw new ConfigError(
+      `${kdSet[0]}: method ${c.method} trains without knowledge distillation, so ${kdSet.map((k) => `${k} ${c[k]}`).join(" and ")} would be ignored ` +
+        `(the KD loss weights are for methods ${METHODS.filter((m) => method(m).kd).join(", ")}); leave kdMse and kdCe at their defaults`,
+    );
+  }
+  if (opts.schedule !== false) {
+    const need = tailorEpochsNeeded(c);
+    if (need !== null && c.epochs < need) {
+      const skips = alteredSkips(c)!;
+      const fit = Math.floor((c.epochs - 1) / skips);
+      throw new ConfigError(
+        `epochs: ${method(c.method).label} alters ${skips} skips of ${c.net} one every ${c.everyEpochs} epochs (everyEpochs), the last after epoch ${need - 1}: ` +
+          `it needs at least ${need} epochs, got ${c.epochs} (${fit >= 1 ? `give ${need} epochs or more, or everyEpochs ${fit} or less` : `give ${need} epochs or more; at least ${skips + 1} even with everyEpochs 1`})`,
+      );
+    }
+  }
   return c;
+}
+
+/**
+ * The fewest epochs in which a Tailor run alters every skip of its network and then validates the final network once
+ * (its best epoch is chosen among those: src/train/tailor.ts), or null for a method that alters no skip. Issue 32: a
+ * SkipRemover run too short for its schedule exited 0 with long skips left and "best epoch 0".
+ */
+export function tailorEpochsNeeded(c: Pick<TrainConfig, "net" | "method" | "form" | "everyEpochs"> & Partial<Pick<TrainConfig, "policy">>): number | null {
+  const altered = alteredSkips(c);
+  return altered === null ? null : lastAlterationEpoch(altered, c.everyEpochs) + 1;
+}
+
+/** How many skips a Tailor run alters (every skip, or a policy's letters other than L); null for other methods. */
+function alteredSkips(c: Pick<TrainConfig, "net" | "method" | "form" | "everyEpochs"> & Partial<Pick<TrainConfig, "policy">>): number | null {
+  const targets = tailorTargets(c.method, skipCount(network(c.net).build({ form: c.form })), c.policy ?? "");
+  return targets ? alterationSchedule(targets, c.everyEpochs).length : null;
 }
 
 /** The seed of the train/validation split (configs written before splitSeed existed used the run's seed). */

@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CheckpointError, type Checkpoint } from "./checkpoint.js";
 import { modelDigest, readCheckpointFile, readCheckpointMeta, writeCheckpointFile } from "./checkpoint-file.js";
-import { writeFileAtomic } from "../util/fs.js";
+import { removeStaleTemps, writeFileAtomic } from "../util/fs.js";
 
 export const LAST = "last.ckpt";
 export const BEST = "best.ckpt";
@@ -38,6 +38,12 @@ export function readFailure(dir: string): string | null {
 }
 
 export const clearFailure = (dir: string) => fs.rmSync(path.join(dir, FAILED), { force: true });
+
+/** the files of a run folder that are written through a temp file (`<name>.<pid>.tmp`) */
+const WRITTEN_VIA_TEMP = [LAST, BEST, FAILED, "config.json", "results.json"];
+
+/** Remove the temp files a killed attempt left in the run folder `dir` (only those); the caller holds its run.lock. */
+export const removeRunTemps = (dir: string): string[] => removeStaleTemps(dir, WRITTEN_VIA_TEMP);
 
 /** The last / best checkpoint of a run folder: the binary file, else one of the first (JSON) format, else null. */
 export function findCheckpoint(dir: string, which: "last" | "best"): string | null {

@@ -181,7 +181,18 @@ export const MLPERF_TINY_HLS4ML: Hls4mlConfig = {
 
 export class Hls4mlConfigError extends Error {}
 
+/**
+ * The highest clock accepted, in MHz: above any FPGA fabric clock (UltraScale+ global clock buffers are specified up
+ * to 891 MHz at the fastest speed grade, Xilinx DS923). A larger value only makes latencies in seconds round to 0, or
+ * 1e308 to Infinity (issue 32).
+ */
+export const MAX_CLOCK_MHZ = 1000;
+
+/** a value as the user wrote it: numbers as numbers (JSON would print Infinity as null), the rest as JSON */
+const shown = (v: unknown) => (typeof v === "number" ? String(v) : JSON.stringify(v));
+
 export function validateHls4mlConfig(c: Hls4mlConfig): Hls4mlConfig {
+  if (!c || typeof c !== "object" || Array.isArray(c)) throw new Hls4mlConfigError(`hls4ml config: expected an object of cost-model fields, got ${JSON.stringify(c)}`);
   const posInt = (k: keyof Hls4mlConfig) => {
     const v = c[k] as number;
     if (!Number.isInteger(v) || v <= 0) throw new Hls4mlConfigError(`hls4ml config: ${k} must be a positive integer, got ${v}`);
@@ -191,8 +202,10 @@ export function validateHls4mlConfig(c: Hls4mlConfig): Hls4mlConfig {
     if (c[k] < lo || c[k] > hi) throw new Hls4mlConfigError(`hls4ml config: ${k} must be between ${lo} and ${hi} bits (the range the cost model is stated for), got ${c[k]}`);
   }
   if (!Number.isInteger(c.lutramMaxBits) || c.lutramMaxBits < 0) throw new Hls4mlConfigError(`hls4ml config: lutramMaxBits must be an integer >= 0, got ${c.lutramMaxBits}`);
-  if (!(c.weightDensity > 0 && c.weightDensity <= 1)) throw new Hls4mlConfigError(`hls4ml config: weightDensity must be in (0, 1], got ${c.weightDensity}`);
-  if (!(c.clockMHz > 0)) throw new Hls4mlConfigError(`hls4ml config: clockMHz must be positive, got ${c.clockMHz}`);
+  if (typeof c.weightDensity !== "number" || !(c.weightDensity > 0 && c.weightDensity <= 1)) throw new Hls4mlConfigError(`hls4ml config: weightDensity must be a number in (0, 1], got ${shown(c.weightDensity)}`);
+  if (typeof c.clockMHz !== "number" || !(c.clockMHz > 0 && c.clockMHz <= MAX_CLOCK_MHZ)) {
+    throw new Hls4mlConfigError(`hls4ml config: clockMHz must be a number in (0, ${MAX_CLOCK_MHZ}] MHz, got ${shown(c.clockMHz)}`);
+  }
   if (c.strategy !== "Latency" && c.strategy !== "Resource") throw new Hls4mlConfigError(`hls4ml config: strategy must be Latency or Resource, got "${c.strategy}"`);
   if (c.fifoDepth !== "default" && c.fifoDepth !== "optimised") throw new Hls4mlConfigError(`hls4ml config: fifoDepth must be default or optimised, got "${c.fifoDepth}"`);
   if (c.fifoLayout !== "per-channel" && c.fifoLayout !== "packed") throw new Hls4mlConfigError(`hls4ml config: fifoLayout must be per-channel or packed, got "${c.fifoLayout}"`);

@@ -2,6 +2,8 @@
  * Configuration of a 2D processing-element array that runs a network layer by layer through off-chip memory.
  * The paper's array (AMD/Xilinx "Reconfigurable DNN Architecture") is not public: every property is a parameter.
  */
+// the clock bound is the hls4ml model's (its source is cited there)
+import { MAX_CLOCK_MHZ } from "../hls4ml/config.js";
 export type Dataflow = "os" | "ws";
 /** how a skip is added: in the output stage of the conv that ends the skip ("fused"), or by its own pass */
 export type AddMode = "fused" | "separate";
@@ -59,6 +61,7 @@ export class PeArrayConfigError extends Error {}
 
 /** Throws a PeArrayConfigError naming the field. */
 export function validatePeArrayConfig(c: PeArrayConfig): PeArrayConfig {
+  if (!c || typeof c !== "object" || Array.isArray(c)) throw new PeArrayConfigError(`pe-array config: expected an object of cost-model fields, got ${JSON.stringify(c)}`);
   const pos = (k: keyof PeArrayConfig, integer = false) => {
     const v = c[k] as number;
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
@@ -71,6 +74,7 @@ export function validatePeArrayConfig(c: PeArrayConfig): PeArrayConfig {
     if (c[k] > 32) throw new PeArrayConfigError(`pe-array config: ${k} must be between 1 and 32 bits, got ${c[k]}`);
   }
   for (const k of ["ifmapBufferBytes", "filterBufferBytes", "ofmapBufferBytes", "dramBytesPerCycle", "clockMHz"] as const) pos(k);
+  if (c.clockMHz > MAX_CLOCK_MHZ) throw new PeArrayConfigError(`pe-array config: clockMHz must be a number in (0, ${MAX_CLOCK_MHZ}] MHz, got ${c.clockMHz}`);
   if (c.dataflow !== "os" && c.dataflow !== "ws") throw new PeArrayConfigError(`pe-array config: dataflow must be "os" or "ws", got "${c.dataflow}"`);
   if (c.addMode !== "fused" && c.addMode !== "separate") throw new PeArrayConfigError(`pe-array config: addMode must be "fused" or "separate", got "${c.addMode}"`);
   return c;
