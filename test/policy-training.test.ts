@@ -71,6 +71,12 @@ describe("a policy in the config", () => {
     expect(err({ policy: "" })).toMatch(/^policy: expected one letter per skip/);
     expect(err({ method: "remover", policy: "RRR", form: "plain" })).toMatch(/^policy: only --method policy takes a policy/);
   });
+
+  it("needs the epochs to alter the skips its policy alters, and only those (worked by hand)", () => {
+    // RLS alters 2 skips, every 3 epochs: the last after epoch 6 (0-indexed), so 7 epochs; SkipRemover's 3 skips need 10
+    expect(err({ policy: "RLS", epochs: 6, everyEpochs: 3 })).toMatch(/^epochs: .* alters 2 skips of resnet8 one every 3 epochs .* needs at least 7 epochs, got 6/);
+    expect(err({ policy: "RLS", epochs: 7, everyEpochs: 3 })).toBeNull();
+  });
 });
 
 describe("training toward a policy", () => {

@@ -233,7 +233,7 @@ export function validateConfig(c: TrainConfig, opts: { schedule?: boolean } = {}
       const skips = alteredSkips(c)!;
       const fit = Math.floor((c.epochs - 1) / skips);
       throw new ConfigError(
-        `epochs: ${method(c.method).label} alters ${skips} skips of ${c.net} one every ${c.everyEpochs} epochs (everyEpochs), the last after epoch ${need - 1}: ` +
+        `epochs: ${method(c.method).label} alters ${method(c.method).perSkip ? "" : "the "}${skips} skips of ${c.net} one every ${c.everyEpochs} epochs (everyEpochs), the last after epoch ${need - 1}: ` +
           `it needs at least ${need} epochs, got ${c.epochs} (${fit >= 1 ? `give ${need} epochs or more, or everyEpochs ${fit} or less` : `give ${need} epochs or more; at least ${skips + 1} even with everyEpochs 1`})`,
       );
     }

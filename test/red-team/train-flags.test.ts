@@ -87,7 +87,7 @@ describe("train CLI: refused before anything is written", () => {
   });
 
   it("--kd-ce / --kd-mse for a teacher run name the flags", async () => {
-    await refused("--kd-mse", ["--method", "teacher", "--kd-ce", "0.5", "--kd-mse", "0.5"], /^error: --kd-mse: method teacher trains without knowledge distillation, so --kd-mse 0\.5 and --kd-ce 0\.5 would be ignored \(the KD loss weights are for methods remover, shortener, noskip-kd\)/);
+    await refused("--kd-mse", ["--method", "teacher", "--kd-ce", "0.5", "--kd-mse", "0.5"], /^error: --kd-mse: method teacher trains without knowledge distillation, so --kd-mse 0\.5 and --kd-ce 0\.5 would be ignored \(the KD loss weights are for methods remover, shortener, policy, noskip-kd\)/);
     await refused("--kd-ce", ["--method", "noskip", "--kd-ce", "1"], /method noskip trains without knowledge distillation, so --kd-ce 1 would be ignored/);
   });
 });
