@@ -2,6 +2,7 @@
  * The accuracy group (claims C7a, C7b, C8): the verdict of C7a, and the group's tables and figures from the evaluated
  * runs (run-evaluation.ts). C7b's verdict is in depth.ts (checkC7b), C8's in codesign.ts (checkC8). Pure.
  */
+import { policyAnswer, policyFigure, policyTable } from "./policy-study.js";
 import { claimSpec, methodLabel, networkLabel, TAILOR_METHODS, teacherRoleOf, type ClaimSpec, type ClaimSpecs, type Method } from "../experiment/index.js";
 import { csvTable, markdownTable } from "../util/table.js";
 import { accuracyFigure, depthFigure, trainingFigure, type Curve, type CurvePanel } from "./accuracy-figures.js";
@@ -120,8 +121,21 @@ function shortRunOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
   return { tables: { "accuracy.md": `# ResNet-8 on CIFAR-10 (${where})\n\n` + markdownTable(headers, rows), "accuracy.csv": csvTable(headers, rows) }, figures };
 }
 
-/** The group's tables and figures: the depth study, the codesign view, the short-schedule runs. */
+/** Beyond the paper: the per-skip policies (docs/policy-rule.md) against the pure ones, per network. */
+function policyOutputs(ev: AccuracyEvidence): Outputs {
+  const nets = [...new Set(ev.policy.map((p) => p.net))];
+  const figures: Outputs["figures"] = {};
+  for (const net of nets) figures[`policy-${net}`] = policyFigure(net, ev.policy.filter((p) => p.net === net));
+  const intro =
+    "# Per-skip policies (issue 27): the mixed policies chosen by docs/policy-rule.md beside the pure ones and the teachers\n\n" +
+    "Hardware: the hls4ml model at the reference configuration. Test top-1 of each finished run's best checkpoint.\n\n" +
+    nets.map((n) => `- ${policyAnswer(n, ev.policy.filter((p) => p.net === n))}`).join("\n") +
+    "\n\n";
+  return { tables: { "policy-study.md": intro + policyTable(ev.policy) }, figures };
+}
+
+/** The group's tables and figures: the depth study, the codesign view, the short-schedule runs, the policy study. */
 export function accuracyOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
-  const parts = [depthOutputs(ev, specs), codesignOutputs(ev, specs), shortRunOutputs(ev, specs)];
+  const parts = [depthOutputs(ev, specs), codesignOutputs(ev, specs), shortRunOutputs(ev, specs), policyOutputs(ev)];
   return { tables: Object.assign({}, ...parts.map((p) => p.tables)), figures: Object.assign({}, ...parts.map((p) => p.figures)) };
 }

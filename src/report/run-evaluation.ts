@@ -32,6 +32,8 @@ import { stateLabel, type DepthRun } from "./depth.js";
 import { hlsReferenceConfig, peReferenceConfig } from "./hardware-claims.js";
 import { historyFromLog, kernelsFromLog } from "./history.js";
 import type { Step } from "./outputs.js";
+import { loadPolicyChoice, POLICY_CHOICE_FILE, policyPlan } from "../campaign/policy-plan.js";
+import { policyPoints, policyTeacherRun, type PolicyPoint } from "./policy-study.js";
 
 /** Where the runs are, how to get CIFAR-10, and where progress goes. */
 export interface RunSources {
@@ -66,6 +68,8 @@ export interface ShortRunsEvidence {
 
 export interface AccuracyEvidence {
   depth: DepthEvidence;
+  /** the per-skip policy study (issue 27): its networks' points, pure and mixed */
+  policy: PolicyPoint[];
   codesign: CodesignPoint[];
   short: ShortRunsEvidence;
   /** finished runs whose files do not verify (src/campaign/verify.ts): reported, never a result */
@@ -223,12 +227,34 @@ async function shortRunsEvidence(src: RunSources): Promise<ShortRunsEvidence> {
   return { where: path.relative(src.root, runsDir), runs, seeded, curves };
 }
 
+/**
+ * The per-skip policy study: the policy plan's runs evaluated (its teachers are the depth study's, evaluated there),
+ * beside the depth study's pure runs of the same networks, with their hardware at the hls4ml reference configuration.
+ */
+async function policyEvidence(src: RunSources, specs: ClaimSpecs, depth: DepthRun[], invalid: string[]): Promise<PolicyPoint[]> {
+  const plan = policyPlan(loadPolicyChoice(path.join(src.root, POLICY_CHOICE_FILE)));
+  const hls = hlsReferenceConfig(CODESIGN_HLS_REFERENCE, specs.references[CODESIGN_HLS_REFERENCE]);
+  const pe = peReferenceConfig(CODESIGN_PE_REFERENCE, specs.references[CODESIGN_PE_REFERENCE]);
+  return src.step("per-skip policies: accuracy of the finished runs, hardware of every policy", async () => {
+    const runs: DepthRun[] = [];
+    for (const r of plan.runs.filter((x) => x.config.method === "policy")) {
+      const id = runId(r.id);
+      const base: DepthRun = { id: r.id, net: id.net, run: r.id.slice(id.net.length + 1), method: r.config.method, reference: policyTeacherRun(id.net, id.policy!), state: "not started", epoch: 0, epochs: r.config.epochs };
+      runs.push(await evaluatePlanRun(src, invalid, plan, r, base));
+    }
+    const cache = new Map();
+    const nets = [...new Set(plan.runs.map((r) => runId(r.id).net))];
+    return nets.flatMap((net) => policyPoints(net, depth, runs, (id) => runId(id).policy!, hls, pe, cache));
+  });
+}
+
 /** Every run the accuracy claims read, evaluated once. */
 export async function accuracyEvidence(src: RunSources, specs: ClaimSpecs): Promise<AccuracyEvidence> {
   const invalid: string[] = [];
   const depth = await depthEvidence(src, invalid);
   const codesign = await codesignEvidence(src, specs, depth.runs, invalid);
   const short = await shortRunsEvidence(src);
+  const policy = await policyEvidence(src, specs, depth.runs, invalid);
   const part = PARTS[hlsReferenceConfig(CODESIGN_HLS_REFERENCE, specs.references[CODESIGN_HLS_REFERENCE]).part];
-  return { depth, codesign, short, invalid, part };
+  return { depth, policy, codesign, short, invalid, part };
 }

@@ -1,0 +1,203 @@
+/**
+ * The per-skip policy study (issue 27, item 4): every trained policy of data/policy-choice.json beside the pure
+ * policies (the depth study's SkipRemover and SkipShortener, both seeds where trained) and the teachers, each with its
+ * hardware at the hls4ml reference configuration and its test top-1; and the answer to the study's question, computed:
+ * does a mixed policy beat both pure ones (higher accuracy at no more BRAM18, or less BRAM18 at an accuracy no lower
+ * by more than the seed noise), where the seed noise is the largest top-1 difference between the two seeds of a pure
+ * student on the same network.
+ */
+import { formatRunId, policyTeacherRole, type Role } from "../experiment/index.js";
+import type { Hls4mlConfig, SimCache } from "../hw/hls4ml/index.js";
+import type { PeArrayConfig } from "../hw/pe-array/index.js";
+import { paretoFront } from "./codesign.js";
+import type { DepthRun } from "./depth.js";
+import { BASE_LAYOUT, caption, FIGURE_WIDTH, METHOD_COLOR, netName, stackedDomain, type Figure, type Trace } from "./plot-style.js";
+import { removedSkips } from "./policy-choice.js";
+import { costPolicy, policyNets } from "./policy-front.js";
+import { markdownTable } from "../util/table.js";
+
+/** what a point of the study is: a teacher, one of the paper's two (pure) methods, or a mixed policy */
+export type PolicyKind = "teacher" | "pure" | "mixed";
+
+export interface PolicyPoint {
+  net: string;
+  /** the run id */
+  id: string;
+  policy: string;
+  form: "plain" | "shortenable";
+  kind: PolicyKind;
+  seed: number;
+  removed: number;
+  bram18: number;
+  lut: number;
+  state: DepthRun["state"];
+  note?: string;
+  testTop1?: number;
+}
+
+/** The pure roles of the depth study with their policy letter (a teacher: every skip long). */
+const PURE: { role: Role; letter: "L" | "R" | "S"; form: "plain" | "shortenable" }[] = [
+  { role: "teacher", letter: "L", form: "plain" },
+  { role: "teacher-shortenable", letter: "L", form: "shortenable" },
+  { role: "remover", letter: "R", form: "plain" },
+  { role: "shortener", letter: "S", form: "shortenable" },
+];
+
+/**
+ * The study's points of one network: the depth study's runs of the pure roles (any seed) and the policy runs, each
+ * costed at `hls`. `skips`: the network's skip count; runs not in `depth` / `policies` are left out.
+ */
+export function policyPoints(net: string, depth: DepthRun[], policies: DepthRun[], policyOf: (id: string) => string, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache = new Map()): PolicyPoint[] {
+  const nets = policyNets(net);
+  const skips = nets.plain.blocks.filter((b) => b.hasSkip !== false).length;
+  const point = (r: DepthRun, policy: string, form: "plain" | "shortenable", kind: PolicyKind, seed: number): PolicyPoint => {
+    const c = costPolicy(nets, policy, hls, pe, cache, form);
+    return { net, id: r.id, policy, form, kind, seed, removed: removedSkips(policy), bram18: c.bram18, lut: c.lut, state: r.state, note: r.note, testTop1: r.testTop1 };
+  };
+  const out: PolicyPoint[] = [];
+  for (const p of PURE) {
+    for (const seed of [1, 2, 3]) {
+      const r = depth.find((x) => x.id === formatRunId({ net, role: p.role, seed }));
+      if (r) out.push(point(r, p.letter.repeat(skips), p.form, p.letter === "L" ? "teacher" : "pure", seed));
+    }
+  }
+  for (const r of policies.filter((x) => x.net === net)) {
+    const policy = policyOf(r.id);
+    out.push(point(r, policy, policy.includes("S") ? "shortenable" : "plain", "mixed", 1));
+  }
+  return out;
+}
+
+/** The largest test top-1 difference between seeds of the same pure student (null: no student has two done seeds). */
+export function seedNoise(points: PolicyPoint[]): number | null {
+  let noise: number | null = null;
+  for (const letter of ["R", "S"]) {
+    const done = points.filter((p) => p.kind === "pure" && p.policy[0] === letter && p.state === "done" && p.testTop1 !== undefined).map((p) => p.testTop1!);
+    if (done.length >= 2) noise = Math.max(noise ?? 0, Math.max(...done) - Math.min(...done));
+  }
+  return noise;
+}
+
+export interface PolicyVerdict {
+  id: string;
+  policy: string;
+  /** per pure policy (by its letter): does the mixed one beat it */
+  beats: Record<"R" | "S", boolean>;
+}
+
+/**
+ * For each finished mixed policy: does it beat each pure policy, read at the pure policy's seed-1 run? It beats one
+ * when it needs no more BRAM18 and is more accurate by more than the noise, or needs less BRAM18 and is no less
+ * accurate than the noise allows. Null when a pure run or the noise is missing (nothing to compare with).
+ */
+export function policyVerdicts(points: PolicyPoint[], noise: number | null): PolicyVerdict[] | null {
+  const pure = (l: "R" | "S") => points.find((p) => p.kind === "pure" && p.seed === 1 && p.policy[0] === l && p.state === "done" && p.testTop1 !== undefined);
+  const ref = { R: pure("R"), S: pure("S") };
+  if (!ref.R || !ref.S || noise === null) return null;
+  const beats = (m: PolicyPoint, q: PolicyPoint) => (m.bram18 <= q.bram18 && m.testTop1! - q.testTop1! > noise) || (m.bram18 < q.bram18 && m.testTop1! - q.testTop1! >= -noise);
+  return points
+    .filter((p) => p.kind === "mixed" && p.state === "done" && p.testTop1 !== undefined)
+    .map((m) => ({ id: m.id, policy: m.policy, beats: { R: beats(m, ref.R!), S: beats(m, ref.S!) } }));
+}
+
+const pct = (x: number | undefined) => (x === undefined ? "" : (100 * x).toFixed(2));
+
+export function policyTable(points: PolicyPoint[]): string {
+  return markdownTable(
+    ["network", "run", "kind", "policy", "removed skips", "BRAM18", "LUT", "test top-1 %", "state"],
+    points.map((p) => [netName(p.net), p.id, p.kind, p.policy, p.removed, p.bram18, Math.round(p.lut), pct(p.testTop1), p.state + (p.note ? `: ${p.note}` : "")]),
+  );
+}
+
+/** The answer in plain sentences, from the verdicts (what is not trained yet is said so). */
+export function policyAnswer(net: string, points: PolicyPoint[]): string {
+  const noise = seedNoise(points);
+  const mixed = points.filter((p) => p.kind === "mixed");
+  const done = mixed.filter((p) => p.state === "done");
+  const v = policyVerdicts(points, noise);
+  const name = netName(net);
+  if (!mixed.length) return `${name}: no mixed policy is planned.`;
+  if (!v) return `${name}: ${done.length} of ${mixed.length} mixed policies trained; the pure runs or their seed noise are missing, so nothing is compared yet.`;
+  const both = v.filter((x) => x.beats.R && x.beats.S);
+  const head = `${name}: ${done.length} of ${mixed.length} mixed policies trained (seed noise ${(100 * noise!).toFixed(2)} pp, the largest top-1 difference between seeds of a pure student).`;
+  if (!done.length) return `${head} Nothing to compare yet.`;
+  const list = (xs: PolicyVerdict[]) => xs.map((x) => x.policy).join(", ");
+  return both.length
+    ? `${head} Beats both pure policies: ${list(both)}.`
+    : `${head} None beats both pure policies${v.some((x) => x.beats.R || x.beats.S) ? `; beats one: ${v.filter((x) => x.beats.R || x.beats.S).map((x) => `${x.policy} (${x.beats.R ? "SkipRemover" : "SkipShortener"})`).join(", ")}` : ""}.`;
+}
+
+const KIND_STYLE: Record<string, { color: string; symbol: string; name: string }> = {
+  teacher: { color: METHOD_COLOR.teacher, symbol: "square", name: "teacher (every skip kept)" },
+  R: { color: METHOD_COLOR.remover, symbol: "circle", name: "SkipRemover (all removed)" },
+  S: { color: METHOD_COLOR.shortener, symbol: "circle", name: "SkipShortener (all shortened)" },
+  mixed: { color: "#2ca02c", symbol: "diamond", name: "mixed policy" },
+};
+
+const styleOf = (p: PolicyPoint) => KIND_STYLE[p.kind === "pure" ? p.policy[0] : p.kind];
+
+/** Test top-1 against BRAM18 (top) and LUT (bottom) for every finished point; the front of the finished points drawn. */
+export function policyFigure(net: string, points: PolicyPoint[], note = ""): Figure {
+  const done = points.filter((p) => p.state === "done" && p.testTop1 !== undefined);
+  const data: Trace[] = [];
+  const panels = [
+    { key: "bram18" as const, axis: "", title: "BRAM18 (hls4ml reference configuration)" },
+    { key: "lut" as const, axis: "2", title: "LUT (hls4ml reference configuration)" },
+  ];
+  for (const [i, panel] of panels.entries()) {
+    for (const [kind, s] of Object.entries(KIND_STYLE)) {
+      const ps = done.filter((p) => (p.kind === "pure" ? p.policy[0] : p.kind) === kind);
+      if (!ps.length) continue;
+      data.push({
+        type: "scatter",
+        mode: "markers",
+        name: s.name,
+        legendgroup: kind,
+        showlegend: i === 0,
+        x: ps.map((p) => p[panel.key]),
+        y: ps.map((p) => 100 * p.testTop1!),
+        xaxis: `x${panel.axis}`,
+        yaxis: `y${panel.axis}`,
+        marker: { color: s.color, symbol: ps.map((p) => (p.seed > 1 ? "triangle-up" : s.symbol)), size: 10 },
+        text: ps.map((p) => `${p.id}<br>policy ${p.policy}<br>${p.removed} removed<br>seed ${p.seed}`),
+        hovertemplate: "%{text}<br>%{x} " + panel.key + ", %{y:.2f}%<extra></extra>",
+      });
+    }
+    const front = paretoFront(done.map((p) => ({ cost: p[panel.key], acc: p.testTop1! })));
+    if (front.length > 1) {
+      data.push({
+        type: "scatter",
+        mode: "lines",
+        name: "front of the trained points",
+        legendgroup: "front",
+        showlegend: i === 0,
+        x: front.map((k) => done[k][panel.key]),
+        y: front.map((k) => 100 * done[k].testTop1!),
+        xaxis: `x${panel.axis}`,
+        yaxis: `y${panel.axis}`,
+        line: { color: "#999", dash: "dot", shape: "hv" },
+        hoverinfo: "skip",
+      });
+    }
+  }
+  const text = `Each point a trained network of ${netName(net)} (test top-1 of its best checkpoint; a triangle: a second seed). Hardware by the hls4ml model at the reference configuration. Not shown: runs not finished (${points.length - done.length}).${note ? ` ${note}` : ""}`;
+  return {
+    data,
+    layout: {
+      ...BASE_LAYOUT,
+      width: FIGURE_WIDTH,
+      height: 760,
+      title: { text: `${netName(net)}: per-skip policies, accuracy against hardware` },
+      margin: { t: 60, b: 130, l: 70, r: 20 },
+      legend: { x: 1, xanchor: "right", y: 1, yanchor: "top", bgcolor: "rgba(255,255,255,0.85)", font: { size: 11 } },
+      xaxis: { ...BASE_LAYOUT.xaxis, title: { text: panels[0].title }, anchor: "y" },
+      yaxis: { ...BASE_LAYOUT.yaxis, title: { text: "test top-1 %" }, domain: stackedDomain(0, 2, 0.16) },
+      xaxis2: { ...BASE_LAYOUT.xaxis, title: { text: panels[1].title }, anchor: "y2" },
+      yaxis2: { ...BASE_LAYOUT.yaxis, title: { text: "test top-1 %" }, domain: stackedDomain(1, 2, 0.16) },
+      annotations: [caption(text)],
+    },
+  };
+}
+
+/** the teacher a policy run is measured against, as a run id */
+export const policyTeacherRun = (net: string, policy: string): string => formatRunId({ net, role: policyTeacherRole(policy) });
