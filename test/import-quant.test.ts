@@ -153,6 +153,10 @@ describe("quantised ONNX round trip: our QONNX and QCDQ exports of the QAT runs,
 function qonnxModel(): onnx.ModelProto {
   return onnx.ModelProto.decode(exportQonnx(run("resnet8/qat4-shortener").ck).bytes);
 }
+/** the QCDQ export of the same run */
+function qcdqModel(): onnx.ModelProto {
+  return onnx.ModelProto.decode(exportQonnx(run("resnet8/qat4-shortener").ck, { format: "qcdq" }).bytes);
+}
 const encode = (m: onnx.ModelProto) => onnx.ModelProto.encode(m).finish();
 const scalarInit = (name: string, v: number) => onnx.TensorProto.create({ name, dataType: 1, dims: [], rawData: new Uint8Array(Float32Array.of(v).buffer) });
 const nodeOf = (m: onnx.ModelProto, name: string) => m.graph!.node!.find((n) => n.name === name)!;
@@ -229,6 +233,25 @@ describe("quantised ONNX outside our QAT's family: an error naming the node, not
         return encode(m);
       },
       /Quant node "s0b0\.u0\.conv\.weight_q\.quant" .*: scale .* puts the largest weight at code 4, not 7; expected the scale our weight quantiser derives/,
+    ],
+    [
+      "QCDQ: a weight Clip to [-8, 7] (signed, not narrow range)",
+      () => {
+        const m = qcdqModel();
+        m.graph!.initializer!.push(onnx.TensorProto.create({ name: "min_int8_-8", dataType: 3, dims: [], rawData: new Uint8Array(Int8Array.of(-8).buffer) }));
+        nodeOf(m, "s0b0.u0.conv.weight_q.clip").input![1] = "min_int8_-8";
+        return encode(m);
+      },
+      /QuantizeLinear node "s0b0\.u0\.conv\.weight_q\.quantize" .*: a signed-range weight quantiser; expected signed, narrow range/,
+    ],
+    [
+      "QCDQ: an int8 weight code of -128",
+      () => {
+        const m = qcdqModel();
+        m.graph!.initializer!.find((t) => t.name === "stem0.conv.weight_int8")!.rawData![5] = 0x80;
+        return encode(m);
+      },
+      /DequantizeLinear node "stem0\.conv\.weight_q\.dequantize" \(inputs stem0\.conv\.weight_int8, stem0\.conv\.weight_q\.scale, qcdq\.zero_int8\): code -128 at index 5 .*; expected the signed narrow range \[-127, 127\]/,
     ],
   ];
   for (const [what, make, message] of cases) {
