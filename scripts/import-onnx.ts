@@ -1,6 +1,7 @@
 /**
- * Import an ONNX file of a float ResNet-style CNN (src/import/onnx-import.ts) into a folder of our own: best.ckpt (the
- * network as a NetSpec, with its weights) and config.json (where it came from, its input normalisation). The folder
+ * Import an ONNX file of a ResNet-style CNN, float or quantised as our QAT quantises (QONNX Quant, or QCDQ:
+ * src/import/onnx-quant.ts), into a folder of our own (src/import/onnx-import.ts): best.ckpt (the network as a NetSpec,
+ * with its weights, and a quantised network's widths and activation scales) and config.json (where it came from, its input normalisation). The folder
  * is then a teacher like any other: npm run train -- --method remover --teacher DIR/best.ckpt ...
  *
  *   npm run import:onnx -- --model resnet20.onnx --out runs/my-resnet20 --mean 0.49,0.48,0.45 --std 0.25,0.24,0.26
@@ -10,11 +11,16 @@ import { parseCli } from "./cli.js";
 import type { Normalisation } from "../src/data/batches.js";
 import { ImportError, importOnnx, writeImport } from "../src/import/onnx-import.js";
 import { MAX_ONNX_BYTES } from "../src/import/onnx-decode.js";
+import { quantLabel } from "../src/train/quant-spec.js";
 
 const args = parseCli(
   "Usage: npm run import:onnx -- --model M.onnx --out DIR [--mean r,g,b --std r,g,b] [--name N]\n\n" +
-    "Reads a float ResNet-style CNN (Conv [+ BatchNormalization], Relu, Add skips with identity or 1x1 projections,\n" +
+    "Reads a ResNet-style CNN (Conv [+ BatchNormalization], Relu, Add skips with identity or 1x1 projections,\n" +
     "GlobalAveragePool or ReduceMean, MatMul + Add or Gemm) and writes DIR/best.ckpt and DIR/config.json.\n" +
+    "Quantised networks are read as our QAT quantises: QONNX Quant or QuantizeLinear -> [Clip] -> DequantizeLinear\n" +
+    "(int8 weight initializers too) with one per-tensor scale and zero point 0, on every conv's and dense layer's weight\n" +
+    "(signed, narrow range, one width; the first conv and last dense layer may have their own) and every Relu's output\n" +
+    "(unsigned, one width).\n" +
     "A graph outside that family is an error naming the node; nothing is written then.",
   {
     model: { type: "string", help: "the ONNX file" },
@@ -53,6 +59,7 @@ function main(): void {
   const net = imp.checkpoint.net;
   console.log(`imported ${args.model} (${imp.source.producer || "unknown producer"}, opset ${imp.source.opset}) as ${net.name}:`);
   console.log(`  ${net.stem.convs.length} stem conv(s), ${net.blocks.length} blocks of ${imp.match.unitsPerBlock} convs, ${net.blocks[0]?.form ?? "plain"} form (blocks delimited by ${imp.match.source})`);
+  if (imp.quantFormat) console.log(`  quantised (${imp.quantFormat.toUpperCase()}): ${quantLabel(imp.checkpoint.config)}; the eval forward pass quantises as the file does`);
   console.log(`  skips: ${net.blocks.map((b) => `${b.name} ${b.skip}${b.shortcut ? ` (${b.shortcut})` : ""}`).join(", ")}`);
   const altered = net.blocks.filter((b) => b.skip !== "long").length;
   if (altered) console.log(`  ${altered} skips altered: a student, not a teacher (predict and the exports take it; train --teacher wants every skip long)`);

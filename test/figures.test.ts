@@ -273,6 +273,11 @@ describe("figure HTML", () => {
     expect(checkNotebook({ cells: [{ cell_type: "code", outputs: [bundle] }] }, "a", 1)[0]).toMatch(/0 interactive plotly figures/);
     expect(checkNotebook({ cells: [{ cell_type: "code", outputs: [bundle, figure, { output_type: "error", ename: "TypeError", evalue: "x" }] }] }, "a", 1)[0]).toMatch(/TypeError/);
     expect(checkNotebook({ cells: [{ cell_type: "code", outputs: [bundle, figure, out('<script src="https://cdn.plot.ly/x.js"></script>')] }] }, "a", 1)[0]).toMatch(/cdn/);
+    // a notebook without figures: executed (some output), and no bundle to carry
+    const printed = { output_type: "stream", text: "resnet20: 9 blocks" };
+    expect(checkNotebook({ cells: [{ cell_type: "code", outputs: [printed] }, { cell_type: "code", outputs: [] }] }, "a", 0)).toEqual([]);
+    expect(checkNotebook({ cells: [{ cell_type: "code", outputs: [] }, { cell_type: "markdown" }] }, "a", 0)).toEqual(["a: no cell has output: not executed"]);
+    expect(checkNotebook({ cells: [{ cell_type: "code", outputs: [bundle, printed] }] }, "a", 0)[0]).toMatch(/embedded 1 times, expected never/);
   });
   it("executed code cells are numbered in order; markdown and blank cells are not", () => {
     const nb = { cells: [{ cell_type: "markdown", source: "# t" }, { cell_type: "code", source: ["a", "b"], execution_count: null }, { cell_type: "code", source: "  ", execution_count: null }, { cell_type: "code", source: "c", execution_count: null }] };

@@ -9,19 +9,18 @@ import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadNativeAddon } from "../src/backend/native-addon.js";
 import { NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
-import { parseBatch, TEST_FILE } from "../src/data/cifar10.js";
-import { fillBatch, type Normalisation } from "../src/data/batches.js";
+import type { Normalisation } from "../src/data/batches.js";
 import { exportQonnx } from "../src/export/qonnx.js";
 import { ImportError, importOnnx, writeImport } from "../src/import/onnx-import.js";
 import { modelFromCheckpoint, type Checkpoint } from "../src/train/checkpoint.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { predictNchw } from "../src/train/predict.js";
 import { decodeNpy, encodeNpy } from "../src/util/npy.js";
+import { cifarNchw, cifarTestBytes } from "./helpers/cifar-nchw.js";
 import { runCommand, runScript } from "./helpers/spawn.js";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNS = path.join(ROOT, "data", "runs", "depth");
-const DATA = path.join(ROOT, "data", "cifar10");
 const N = 200;
 let dir = "";
 let images: Uint8Array;
@@ -33,24 +32,12 @@ beforeAll(async () => {
   await tf.setBackend(NATIVE_BACKEND);
   await tf.ready();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-import-"));
-  // the CIFAR-10 cache, built as reproduce builds it when a fresh clone lacks it
-  if (!fs.existsSync(path.join(DATA, TEST_FILE))) {
-    const r = await runScript(path.join(ROOT, "scripts", "prepare-data.ts"), ["--out", DATA]);
-    if (r.status !== 0) throw new Error(`npm run prepare-data failed: ${r.stderr}`);
-  }
-  images = new Uint8Array(fs.readFileSync(path.join(DATA, TEST_FILE)));
+  images = await cifarTestBytes();
 }, 600_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** the first N test images, normalised as the run was trained, NCHW */
-function batchNchw(norm: Normalisation): Float32Array {
-  const set = parseBatch(images, TEST_FILE);
-  const nhwc = new Float32Array(N * 3072);
-  fillBatch(set, Int32Array.from({ length: N }, (_, i) => i), 0, N, norm, null, nhwc);
-  const out = new Float32Array(N * 3072);
-  for (let b = 0; b < N; b++) for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) out[b * 3072 + c * 1024 + p] = nhwc[b * 3072 + p * 3 + c];
-  return out;
-}
+const batchNchw = (norm: Normalisation) => cifarNchw(images, N, norm).x;
 
 async function ortLogits(bytes: Uint8Array, x: Float32Array): Promise<Float32Array> {
   const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: "disabled", intraOpNumThreads: 1 });

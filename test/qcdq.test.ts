@@ -16,13 +16,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { onnx } from "onnx-proto";
-import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadNativeAddon } from "../src/backend/native-addon.js";
 import { NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
 import type { Normalisation } from "../src/data/batches.js";
 import { convWeightOIHW } from "../src/export/onnx-layout.js";
-import { roundHalfEven } from "../src/export/qcdq-quant.js";
 import { exportQonnx } from "../src/export/qonnx.js";
 import type { ConvLayer } from "../src/net/index.js";
 import { modelFromCheckpoint } from "../src/train/checkpoint.js";
@@ -30,13 +28,12 @@ import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { predictNchw } from "../src/train/predict.js";
 import { quantSpecOf, quantWeight, weightBitsOf } from "../src/train/quant.js";
 import { cifarNchw, cifarTestBytes } from "./helpers/cifar-nchw.js";
+import { codesOff, compareLogits, floatsOf as floats, FLOAT_ORDER, int8sOf as int8s, ortRun as ortRun_, withQuantiserTaps } from "./helpers/ort-qcdq.js";
 import { runCommand } from "./helpers/spawn.js";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNS = path.join(ROOT, "data", "runs", "depth");
 const N = 200;
-/** the float exports' agreement with ORT (test/import-onnx.test.ts measured 8e-6 to 1.1e-5) */
-const FLOAT_ORDER = 1e-4;
 let dir = "";
 let cifar: Uint8Array;
 
@@ -53,53 +50,8 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const run = (id: string) => ({ ck: readCheckpointFile(path.join(RUNS, id, "best.ckpt")), norm: JSON.parse(fs.readFileSync(path.join(RUNS, id, "results.json"), "utf8")).normalisation as Normalisation });
 
-async function ortRun(bytes: Uint8Array, x: Float32Array, level: "disabled" | "all" = "disabled", outputs?: string[]): Promise<Record<string, ort.Tensor>> {
-  const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: level, intraOpNumThreads: 1 });
-  return s.run({ input: new ort.Tensor("float32", x, [N, 3, 32, 32]) }, outputs ?? s.outputNames);
-}
-
-/** per image: max |a - b| and whether the top-1 classes agree */
-function compare(a: Float32Array, b: Float32Array, classes: number): { maxAbs: number; exact: number; top1: number } {
-  let maxAbs = 0;
-  let exact = 0;
-  let top1 = 0;
-  const arg = (v: Float32Array, i: number) => {
-    let k = 0;
-    for (let j = 1; j < classes; j++) if (v[i * classes + j] > v[i * classes + k]) k = j;
-    return k;
-  };
-  for (let i = 0; i < a.length / classes; i++) {
-    let m = 0;
-    for (let j = 0; j < classes; j++) m = Math.max(m, Math.abs(a[i * classes + j] - b[i * classes + j]));
-    maxAbs = Math.max(maxAbs, m);
-    if (m < FLOAT_ORDER) exact++;
-    if (arg(a, i) === arg(b, i)) top1++;
-  }
-  return { maxAbs, exact, top1 };
-}
-
-const floats = (t: onnx.ITensorProto) => {
-  const b = Buffer.from(t.rawData!);
-  return Float32Array.from({ length: b.length / 4 }, (_, i) => b.readFloatLE(i * 4));
-};
-const int8s = (t: onnx.ITensorProto) => Int8Array.from(Buffer.from(t.rawData!));
-
-/** the model with every activation quantiser's float input and integer output as extra graph outputs */
-function withQuantiserTaps(bytes: Uint8Array): { bytes: Uint8Array; taps: { pre: string; codes: string; scale: number; qmax: number }[] } {
-  const m = onnx.ModelProto.decode(bytes);
-  const g = m.graph!;
-  const inits = new Map(g.initializer!.map((t) => [t.name!, t]));
-  const infos = new Map(g.valueInfo!.map((v) => [v.name!, v]));
-  const taps: { pre: string; codes: string; scale: number; qmax: number }[] = [];
-  for (const q of g.node!.filter((n) => n.opType === "QuantizeLinear" && !inits.has(n.input![0]))) {
-    const clip = g.node!.find((n) => n.opType === "Clip" && n.input![0] === q.output![0]);
-    const codes = clip ? clip.output![0] : q.output![0];
-    const qmax = clip ? (Buffer.from(inits.get(clip.input![2])!.rawData!)[0]) : 255;
-    taps.push({ pre: q.input![0], codes, scale: floats(inits.get(q.input![1])!)[0], qmax });
-    g.output!.push(infos.get(q.input![0])!, infos.get(codes)!);
-  }
-  return { bytes: onnx.ModelProto.encode(m).finish(), taps };
-}
+const ortRun = (bytes: Uint8Array, x: Float32Array, level: "disabled" | "all" = "disabled", outputs?: string[]) => ortRun_(bytes, x, N, level, outputs);
+const compare = compareLogits;
 
 const QAT_RUNS = ["resnet8/qat8-teacher", "resnet8/qat4-shortener", "resnet8/qat4-remover", "resnet20/qat8-shortener", "resnet20/qat4-teacher-shortenable"];
 const measured: string[] = [];
@@ -151,9 +103,7 @@ describe("QCDQ export of the committed QAT runs, run by ONNX Runtime", () => {
       for (const t of tapped.taps) {
         const pre = r[t.pre].data as Float32Array;
         const codes = r[t.codes].data as Uint8Array;
-        let off = 0;
-        for (let i = 0; i < pre.length; i++) if (codes[i] !== Math.min(t.qmax, Math.max(0, roundHalfEven(Math.fround(pre[i] / t.scale))))) off++;
-        expect(off, `${t.codes}: codes that are not round(x / s) clamped`).toBe(0);
+        expect(codesOff(pre, codes, t.scale, t.qmax), `${t.codes}: codes that are not round(x / s) clamped`).toBe(0);
         values += pre.length;
       }
 

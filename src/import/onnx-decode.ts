@@ -11,6 +11,8 @@ import { ImportError, type AttrValue, type OnnxModel, type OnnxNode, type OnnxTe
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
 const INT32 = onnx.TensorProto.DataType.INT32;
+const INT8 = onnx.TensorProto.DataType.INT8;
+const UINT8 = onnx.TensorProto.DataType.UINT8;
 
 /**
  * The largest ONNX file read: a protobuf message cannot exceed 2 GiB (the reason ONNX has external data), and the
@@ -58,7 +60,19 @@ function decodeTensor(t: onnx.ITensorProto, file: string, where: string): OnnxTe
     }
     return { name, dims, dataType, ints };
   }
-  // other types (float16, int8...) are kept without values: the graph matcher names them if a layer needs them
+  if (dataType === INT8 || dataType === UINT8) {
+    // a quantised network's integer codes, zero points and Clip bounds: raw bytes, or one value per int32_data entry
+    let ints: number[];
+    if (raw) {
+      if (raw.byteLength !== n) throw sizeError(raw.byteLength);
+      ints = Array.from({ length: n }, (_, i) => (dataType === INT8 ? raw.getInt8(i) : raw.getUint8(i)));
+    } else {
+      ints = (t.int32Data ?? []).map(int);
+      if (ints.length !== n) throw sizeError(ints.length);
+    }
+    return { name, dims, dataType, ints };
+  }
+  // other types (float16, int16...) are kept without values: the graph matcher names them if a layer needs them
   return { name, dims, dataType };
 }
 

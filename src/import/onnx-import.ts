@@ -1,8 +1,8 @@
 /**
- * An ONNX file of a float ResNet-style CNN as a run folder of our own: the NetSpec read from its graph, its weights in
+ * An ONNX file of a ResNet-style CNN, float or quantised (QONNX or QCDQ: onnx-quant.ts), as a run folder of our own: the NetSpec read from its graph, its weights in
  * a checkpoint (src/train/checkpoint-file.ts) that `train --teacher`, the exports and the evaluations read like any
  * best.ckpt, and a config.json saying where it came from. Decoding is onnx-decode.ts, graph matching onnx-walk.ts
- * and onnx-match.ts, the weights onnx-weights.ts; this module names the network and writes the folder, all or
+ * and onnx-match.ts, the weights onnx-weights.ts, a quantised file's widths and quantiser state onnx-quant-state.ts; this module names the network and writes the folder, all or
  * nothing.
  */
 import { createHash } from "node:crypto";
@@ -14,10 +14,13 @@ import { withAllSkips, type NetSpec } from "../net/index.js";
 import { checkCheckpoint, type Checkpoint } from "../train/checkpoint.js";
 import { writeCheckpointFile } from "../train/checkpoint-file.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../train/config.js";
+import { quantLabel } from "../train/quant-spec.js";
 import { buildNet } from "../train/tailor.js";
 import { makeDirs, outputDirProblem, writeFileAtomic } from "../util/fs.js";
 import type { Match } from "./onnx-match.js";
 import { readOnnxNet } from "./onnx-net.js";
+import type { QuantFormat } from "./onnx-quant.js";
+import { quantState } from "./onnx-quant-state.js";
 import { ImportError } from "./onnx-types.js";
 import { importWeights } from "./onnx-weights.js";
 
@@ -36,6 +39,8 @@ export interface Imported {
   builtin: Pick<TrainConfig, "net" | "form"> | null;
   normalisation: Normalisation | null;
   match: Match;
+  /** the quantisers' spelling in the file; null for a float network */
+  quantFormat: QuantFormat | null;
   source: { file: string; sha256: string; producer: string; opset: number; irVersion: number };
 }
 
@@ -64,29 +69,33 @@ function normalisationOf(meta: string | undefined): Normalisation | null {
 
 /** Import ONNX bytes (see the file comment); `file` names the file in errors. Pure: writes nothing. */
 export function importOnnx(bytes: Uint8Array, file: string, opts: ImportOptions = {}): Imported {
-  const { model, opset, walk, match } = readOnnxNet(bytes, file, opts.name);
+  const { model, quant, opset, walk, match } = readOnnxNet(bytes, file, opts.name);
   const builtin = builtinOf(match.net);
   // the built-in's name, so that train --teacher recognises it; an explicit --name wins
   if (!opts.name && builtin) match.net.name = buildNet({ net: builtin.net, form: builtin.form }).name;
+  const q = quantState(match, quant, file);
+  // the weights a quantised layer keeps (its codes must come back from our quantiser), in place of the graph's
+  for (const [name, v] of q?.weights ?? []) walk.consts.set(name, { ...walk.consts.get(name)!, floats: v });
   const weights = importWeights(match, walk.consts, file);
   const normalisation = opts.normalisation ?? normalisationOf(model.metadata["tailor.input_normalisation"]);
   const source = { file: path.resolve(file), sha256: createHash("sha256").update(bytes).digest("hex"), producer: model.producer, opset, irVersion: model.irVersion };
   // a teacher's config, never trained here: the network and form, the rest the defaults (no results exist)
-  const config: TrainConfig = { ...DEFAULT_CONFIG, method: "teacher", net: (builtin?.net ?? match.net.name) as NetName, form: match.net.blocks[0]?.form ?? "plain" };
+  // a quantised file's widths too: the eval forward pass then quantises as the file does
+  const config: TrainConfig = { ...DEFAULT_CONFIG, method: "teacher", net: (builtin?.net ?? match.net.name) as NetName, form: match.net.blocks[0]?.form ?? "plain", ...q?.fields };
   const checkpoint: Checkpoint = {
     net: match.net,
     config,
     epoch: -1,
     partial: null,
     params: weights.params,
-    stats: weights.stats,
+    stats: { ...weights.stats, ...q?.stats },
     optimizer: {},
     history: [],
     best: null,
     env: { importedFrom: source.file, importedSha256: source.sha256, importedProducer: source.producer, importedOpset: opset },
   };
   checkCheckpoint(checkpoint, file);
-  return { checkpoint, builtin, normalisation, match, source };
+  return { checkpoint, builtin, normalisation, match, quantFormat: quant.format, source };
 }
 
 /**
@@ -110,6 +119,8 @@ export function writeImport(dir: string, imp: Imported): string[] {
       net: c.net.name,
       builtin: imp.builtin,
       skipModes: c.net.blocks.map((b) => b.skip),
+      quant: quantLabel(c.config),
+      quantFormat: imp.quantFormat,
       unitsPerBlock: imp.match.unitsPerBlock,
       blocksFrom: imp.match.source,
       normalisation: imp.normalisation,

@@ -16,7 +16,7 @@
  */
 import { type BlockSpec, type ConvSpec, type NetSpec, type Shape, type SkipMode } from "../net/index.js";
 import type { ConvRef, DenseRef, Token, Walk } from "./onnx-walk.js";
-import { describeNode, ImportError, type OnnxModel } from "./onnx-types.js";
+import { describeNode, ImportError, type OnnxModel, type OnnxNode } from "./onnx-types.js";
 
 export interface NamedConv {
   /** the lowered layer's prefix: "stem0", "s1b0.u0", "s1b0.proj", "s1b0.u1.proj" (its conv is "<prefix>.conv") */
@@ -27,6 +27,8 @@ export interface NamedConv {
 export interface Match {
   net: NetSpec;
   convs: NamedConv[];
+  /** each Relu of the graph and the name the lowered NetSpec gives it ("stem0.relu", "s1b0.relu_in", "s1b0.u0.relu", "head.relu") */
+  relus: { layer: string; node: OnnxNode }[];
   dense: DenseRef;
   /** how the blocks were delimited, for the summary */
   unitsPerBlock: number;
@@ -112,11 +114,13 @@ export function matchNet(m: OnnxModel, walk: Walk, name: string): Match {
 
   const stemConvs = pool || body[2 * pairs]?.kind === "relu" ? pairs : ((pairs - 1) % K) + 1;
   const convs: NamedConv[] = [];
+  const relus: Match["relus"] = [];
   const stem: NetSpec["stem"] = { convs: [] };
   for (let i = 0; i < stemConvs; i++) {
     const u = (body[2 * i] as Extract<Token, { kind: "unit" }>).unit;
     stem.convs.push(convSpec(u));
     convs.push({ prefix: `stem${i}`, ref: u });
+    relus.push({ layer: `stem${i}.relu`, node: (body[2 * i + 1] as Extract<Token, { kind: "relu" }>).node });
   }
   let i = 2 * stemConvs;
   if (pool) {
@@ -127,7 +131,7 @@ export function matchNet(m: OnnxModel, walk: Walk, name: string): Match {
   }
 
   // blocks
-  const blocks: (Omit<BlockSpec, "name"> & { units: ConvSpec[]; refs: ConvRef[]; projs: (ConvRef | null)[]; inShape: Shape })[] = [];
+  const blocks: (Omit<BlockSpec, "name"> & { units: ConvSpec[]; refs: ConvRef[]; projs: (ConvRef | null)[]; inShape: Shape; relus: [string, OnnxNode][] })[] = [];
   const expect = (kind: Token["kind"], why: string): Token => {
     const k = body[i];
     if (k?.kind !== kind) fail(`${k ? nodeOf(k) : "the head's Relu"} where ${why}; expected ${kind === "unit" ? "a Conv" : kind === "relu" ? "a Relu" : kind === "add" ? "the Add closing the skip" : "a skip (a tensor read twice)"}`);
@@ -135,35 +139,38 @@ export function matchNet(m: OnnxModel, walk: Walk, name: string): Match {
     return k;
   };
   const unit = (why: string) => (expect("unit", why) as Extract<Token, { kind: "unit" }>).unit;
+  const relu = (why: string) => (expect("relu", why) as Extract<Token, { kind: "relu" }>).node;
   while (i < body.length) {
     const n = blocks.length;
     const where = `block ${n} (counting from 0) of the ${form} form`;
     if (form === "plain") {
       // the block's input ReLU, unless the stem's ReLU is right before (ReLU(ReLU(x)) = ReLU(x))
       // (or the stem's max pool of ReLU outputs, itself >= 0: torchvision's ImageNet ResNets)
-      if (!(n === 0 && (body[i - 1]?.kind === "relu" || body[i - 1]?.kind === "pool") && body[i]?.kind !== "relu")) expect("relu", `${where} should start with its input ReLU`);
+      const rs: [string, OnnxNode][] = [];
+      if (!(n === 0 && (body[i - 1]?.kind === "relu" || body[i - 1]?.kind === "pool") && body[i]?.kind !== "relu")) rs.push(["relu_in", relu(`${where} should start with its input ReLU`)]);
       const fork = body[i]?.kind === "fork" ? (body[i++] as Extract<Token, { kind: "fork" }>) : null;
       const refs: ConvRef[] = [];
       for (let j = 0; j < K; j++) {
-        if (j > 0) expect("relu", `${where} should have a Relu between its convolutions`);
+        if (j > 0) rs.push([`u${j - 1}.relu`, relu(`${where} should have a Relu between its convolutions`)]);
         refs.push(unit(`${where} should have ${K} convolutions`));
       }
       if (fork) {
         const a = expect("add", `${where} should add its skip after its last BatchNormalization`) as Extract<Token, { kind: "add" }>;
         if (a.id !== fork.id) fail(`${nodeOf(a)} closes another skip than the one ${where} opened`);
       }
-      blocks.push({ units: refs.map(convSpec), refs, form, skip: fork ? "long" : "removed", projs: [fork?.proj ?? null], inShape: refs[0].inShape });
+      blocks.push({ units: refs.map(convSpec), refs, form, skip: fork ? "long" : "removed", projs: [fork?.proj ?? null], inShape: refs[0].inShape, relus: rs });
     } else {
       const k0 = body[i];
       const closesAfterOne = k0?.kind === "fork" && body[i + 3]?.kind === "add" && (body[i + 3] as Extract<Token, { kind: "add" }>).id === k0.id;
       const mode: SkipMode = k0?.kind !== "fork" ? "removed" : K > 1 && closesAfterOne ? "shortened" : "long";
       const refs: ConvRef[] = [];
       const projs: (ConvRef | null)[] = [];
+      const rs: [string, OnnxNode][] = [];
       const fork = mode === "long" ? (body[i++] as Extract<Token, { kind: "fork" }>) : null;
       for (let j = 0; j < K; j++) {
         const f = mode === "shortened" ? (expect("fork", `${where} is shortened: each convolution should have its own skip`) as Extract<Token, { kind: "fork" }>) : null;
         refs.push(unit(`${where} should have ${K} convolutions`));
-        expect("relu", `${where} should end each convolution with a Relu`);
+        rs.push([`u${j}.relu`, relu(`${where} should end each convolution with a Relu`)]);
         if (f) {
           const a = expect("add", `${where} is shortened: each convolution's skip should close after its Relu`) as Extract<Token, { kind: "add" }>;
           if (a.id !== f.id) fail(`${nodeOf(a)} closes another skip than the one ${where} opened`);
@@ -175,7 +182,7 @@ export function matchNet(m: OnnxModel, walk: Walk, name: string): Match {
         if (a.id !== fork.id) fail(`${nodeOf(a)} closes another skip than the one ${where} opened`);
         projs.push(fork.proj);
       }
-      blocks.push({ units: refs.map(convSpec), refs, form, skip: mode, projs, inShape: refs[0].inShape });
+      blocks.push({ units: refs.map(convSpec), refs, form, skip: mode, projs, inShape: refs[0].inShape, relus: rs });
     }
   }
   if (hint && source !== "one-unit skips" && blocks.length !== hint) fail(`read ${blocks.length} blocks of ${K} convolutions, the file's metadata (tailor.skip_modes) lists ${hint}`);
@@ -196,6 +203,7 @@ export function matchNet(m: OnnxModel, walk: Walk, name: string): Match {
     const stride = b.units.reduce((p, u) => p * u.stride, 1);
     const spec: BlockSpec = { name: bname, units: b.units, form: b.form, skip: b.skip };
     b.refs.forEach((u, j) => convs.push({ prefix: `${bname}.u${j}`, ref: u }));
+    for (const [layer, node] of b.relus) relus.push({ layer: `${bname}.${layer}`, node });
     const checkProj = (p: ConvRef, s: number, shape: Shape) => {
       if (p.kernel !== 1 || p.stride !== s || p.padding === "same" || p.out !== shape.c) fail(`${describeNode(p.conv)}: a projection ${p.kernel}x${p.kernel}, stride ${p.stride}, ${p.out} channels; expected a 1x1 conv, stride ${s}, ${shape.c} channels, no padding (block ${bname})`);
     };
@@ -231,5 +239,6 @@ export function matchNet(m: OnnxModel, walk: Walk, name: string): Match {
     blocks: specs,
     head: { kind: "gap-dense", classes: dense.cout },
   };
-  return { net, convs, dense, unitsPerBlock: K, source };
+  relus.push({ layer: "head.relu", node: (r as Extract<Token, { kind: "relu" }>).node });
+  return { net, convs, relus, dense, unitsPerBlock: K, source };
 }

@@ -1,16 +1,20 @@
 /**
- * The network of an ONNX file, without its weights: decoded (onnx-decode.ts), its opset checked, its graph walked and
- * matched to a NetSpec (onnx-walk.ts, onnx-match.ts). The importer (onnx-import.ts) goes on to the weights and the
+ * The network of an ONNX file, without its weights: decoded (onnx-decode.ts), its opset checked, its quantisers taken
+ * out (onnx-quant.ts: QONNX or QCDQ), its graph walked and matched to a NetSpec (onnx-walk.ts, onnx-match.ts). The importer (onnx-import.ts) goes on to the weights and the
  * folder; the cost explorer page (web/) stops here, since the cost models read the network alone. Pure, and free of
  * Node's modules, so that the page bundles it.
  */
 import { decodeOnnx } from "./onnx-decode.js";
 import { matchNet, type Match } from "./onnx-match.js";
+import { stripQuantisers, type Quantisers } from "./onnx-quant.js";
 import { ImportError, type OnnxModel } from "./onnx-types.js";
 import { walkGraph, type Walk } from "./onnx-walk.js";
 
 export interface OnnxNet {
+  /** the float graph: the file's, its quantisers (if any) taken out */
   model: OnnxModel;
+  /** the quantisers taken out (none for a float file) */
+  quant: Quantisers;
   opset: number;
   walk: Walk;
   match: Match;
@@ -25,7 +29,8 @@ export function readOnnxNet(bytes: Uint8Array, file: string, name?: string): Onn
   const opset = model.opsets[""] ?? model.opsets["ai.onnx"];
   // opset 7 brought BatchNormalization without its "spatial" quirks; past 22 ops may change meaning unseen
   if (!(opset >= 7 && opset <= 22)) throw new ImportError(`${file}: ONNX opset ${opset ?? "(none for the default domain)"}; expected 7 to 22`);
-  const walk = walkGraph(model);
+  const stripped = stripQuantisers(model);
+  const walk = walkGraph(stripped.model);
   const provisional = name ?? model.metadata["tailor.net"] ?? (model.graphName || baseName(file));
-  return { model, opset, walk, match: matchNet(model, walk, provisional) };
+  return { model: stripped.model, quant: stripped.quant, opset, walk, match: matchNet(stripped.model, walk, provisional) };
 }

@@ -22,11 +22,11 @@ export interface OnnxNode {
 export interface OnnxTensor {
   name: string;
   dims: number[];
-  /** ONNX TensorProto.DataType: 1 FLOAT, 7 INT64 */
+  /** ONNX TensorProto.DataType: 1 FLOAT, 2 UINT8, 3 INT8, 6 INT32, 7 INT64 */
   dataType: number;
   /** FLOAT tensors */
   floats?: Float32Array;
-  /** INT64 / INT32 tensors (shapes and axes), as numbers */
+  /** INT64 / INT32 tensors (shapes and axes) and INT8 / UINT8 ones (quantised codes, zero points), as numbers */
   ints?: number[];
 }
 

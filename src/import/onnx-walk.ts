@@ -59,8 +59,7 @@ export function walkGraph(m: OnnxModel): Walk {
   };
   for (const n of m.nodes) {
     if ((n.domain !== "" && n.domain !== "ai.onnx") || !SUPPORTED_OPS.includes(n.op)) {
-      const quant = n.op === "Quant" || n.op === "QuantizeLinear" || n.op === "DequantizeLinear" ? " (quantised networks, QONNX or QCDQ, are not imported yet: export the float network)" : "";
-      fail(`${describeNode(n)}: op ${n.domain ? `${n.domain}:` : ""}${n.op} is not supported${quant}; the importer reads float ResNet-style CNNs made of ${SUPPORTED_OPS.filter((o) => o !== "Constant").join(", ")}`);
+      fail(`${describeNode(n)}: op ${n.domain ? `${n.domain}:` : ""}${n.op} is not supported; the importer reads ResNet-style CNNs made of ${SUPPORTED_OPS.filter((o) => o !== "Constant").join(", ")}, quantised by QONNX Quant or QuantizeLinear -> [Clip] -> DequantizeLinear`);
     }
   }
   const consts = new Map(m.initializers);

@@ -1,6 +1,7 @@
 /**
- * What an executed notebook must contain: no error output, plotly's bundle embedded exactly once (offline: no
- * script loaded from the network), and at least `minFigures` interactive plotly figures drawn from it.
+ * What an executed notebook must contain: outputs (a notebook never executed has none), no error output, plotly's
+ * bundle embedded exactly once (offline: no script loaded from the network), and at least `minFigures` interactive
+ * plotly figures drawn from it; a notebook that draws none (minFigures 0) embeds no bundle.
  */
 import { PLOTLY_BUNDLE_NAME } from "./plotly-html.js";
 
@@ -18,6 +19,8 @@ export const BUNDLE_MARK = "plotly.js (cartesian - minified)";
 export const FIGURE_MARK = "window.Plotly.newPlot(";
 
 export interface NotebookSummary {
+  /** code cells with any output */
+  executed: number;
   errors: string[];
   bundles: number;
   figures: number;
@@ -25,8 +28,9 @@ export interface NotebookSummary {
 }
 
 export function summariseNotebook(nb: { cells: { cell_type: string; outputs?: Output[] }[] }): NotebookSummary {
-  const s: NotebookSummary = { errors: [], bundles: 0, figures: 0, remoteScripts: [] };
+  const s: NotebookSummary = { executed: 0, errors: [], bundles: 0, figures: 0, remoteScripts: [] };
   nb.cells.forEach((c, i) => {
+    if ((c.outputs ?? []).length) s.executed++;
     for (const o of c.outputs ?? []) {
       if (o.output_type === "error") s.errors.push(`cell ${i}: ${o.ename}: ${o.evalue}`);
       const html = text(o.data?.["text/html"]);
@@ -43,7 +47,9 @@ export function summariseNotebook(nb: { cells: { cell_type: string; outputs?: Ou
 export function checkNotebook(nb: Parameters<typeof summariseNotebook>[0], name: string, minFigures = 1): string[] {
   const s = summariseNotebook(nb);
   const problems = s.errors.map((e) => `${name}: error output in ${e}`);
-  if (s.bundles !== 1) problems.push(`${name}: plotly's bundle (${PLOTLY_BUNDLE_NAME}) embedded ${s.bundles} times, expected once`);
+  if (!s.executed) problems.push(`${name}: no cell has output: not executed`);
+  const bundles = minFigures > 0 ? 1 : 0;
+  if (s.bundles !== bundles) problems.push(`${name}: plotly's bundle (${PLOTLY_BUNDLE_NAME}) embedded ${s.bundles} times, expected ${bundles ? "once" : "never (no figures)"}`);
   if (s.figures < minFigures) problems.push(`${name}: ${s.figures} interactive plotly figures, expected at least ${minFigures}`);
   for (const r of s.remoteScripts) problems.push(`${name}: a script loaded from ${r} (figures must work offline)`);
   return problems;
