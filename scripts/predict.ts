@@ -1,13 +1,14 @@
 /**
  * Logits of a batch of images: npm run predict -- --checkpoint C --input X.npy --out Y.npy. X is an N x C x H x W
  * float32 .npy, already normalised as the network was trained (an imported network's config.json records how); Y is
- * N x classes float32. The eval forward pass (BN running statistics) runs it, as evaluation and the exports do.
+ * N x classes float32. The inference path runs it (src/infer/: the eval forward pass, BN running statistics, folded
+ * into the convolutions), as evaluation does.
  */
 import * as fs from "node:fs";
 import { initBackend } from "../src/backend/index.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { modelFromCheckpoint } from "../src/train/checkpoint.js";
-import { predictNchw } from "../src/train/predict.js";
+import { predictInferNchw } from "../src/infer/index.js";
 import { writeFileAtomic, writeTargetProblem } from "../src/util/fs.js";
 import { decodeNpy, encodeNpy } from "../src/util/npy.js";
 import { parseCli, shareCoresWithCampaign } from "./cli.js";
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   await initBackend({ quiet: true });
   const m = modelFromCheckpoint(ck, args.checkpoint);
   const n = x.shape[0];
-  const logits = predictNchw(m, x.data, n);
+  const logits = predictInferNchw(m, x.data, n);
   writeFileAtomic(args.out, encodeNpy([n, ck.net.head.classes], logits));
   console.log(`wrote ${args.out}: logits of ${n} images, ${ck.net.head.classes} classes (${ck.net.name}, skips ${ck.net.blocks.map((b) => b.skip).join(",")})`);
 }

@@ -14,11 +14,12 @@ const ALLOWED: Record<string, string[]> = {
   data: ["util"],
   backend: ["util"],
   train: ["experiment", "net", "data", "backend", "util"],
+  infer: ["train", "experiment", "net", "data", "backend", "util"],
   export: ["train", "experiment", "net", "data", "backend", "util"],
-  import: ["export", "train", "experiment", "net", "data", "backend", "util"],
+  import: ["infer", "export", "train", "experiment", "net", "data", "backend", "util"],
   campaign: ["train", "experiment", "net", "data", "util"],
-  report: ["campaign", "export", "train", "hw", "experiment", "net", "data", "backend", "util"],
-  handoff: ["report", "hw", "export", "train", "experiment", "net", "data", "backend", "util"],
+  report: ["campaign", "infer", "export", "train", "hw", "experiment", "net", "data", "backend", "util"],
+  handoff: ["report", "hw", "infer", "export", "train", "experiment", "net", "data", "backend", "util"],
 };
 
 const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));

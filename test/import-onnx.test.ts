@@ -1,5 +1,6 @@
 // import:onnx and predict, checked against an independent executor: ONNX Runtime (onnxruntime-node) runs the ONNX
-// file, our eval forward pass runs the imported checkpoint, on real CIFAR-10 test images normalised as each run was.
+// file, our inference path (src/infer/) runs the imported checkpoint, on real CIFAR-10 test images normalised as each
+// run was; the original checkpoint's training-path eval forward is the second reference.
 import * as tf from "@tensorflow/tfjs";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,6 +15,7 @@ import { exportQonnx } from "../src/export/qonnx.js";
 import { ImportError, importOnnx, writeImport } from "../src/import/onnx-import.js";
 import { modelFromCheckpoint, type Checkpoint } from "../src/train/checkpoint.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
+import { predictInferNchw } from "../src/infer/index.js";
 import { predictNchw } from "../src/train/predict.js";
 import { decodeNpy, encodeNpy } from "../src/util/npy.js";
 import { cifarNchw, cifarTestBytes } from "./helpers/cifar-nchw.js";
@@ -63,7 +65,7 @@ describe("ONNX round trip: our export, imported, against ONNX Runtime", () => {
       expect(imp.normalisation).toEqual(norm);
       const x = batchNchw(norm);
       const ref = await ortLogits(bytes, x);
-      const ours = predictNchw(modelFromCheckpoint(imp.checkpoint, file), x, N);
+      const ours = predictInferNchw(modelFromCheckpoint(imp.checkpoint, file), x, N);
       const orig = predictNchw(modelFromCheckpoint(ck, id), x, N);
       const dOrt = maxAbs(ours, ref);
       const dOrig = maxAbs(ours, orig);
@@ -144,7 +146,7 @@ describe("ONNX import: the other spellings of the family, against ONNX Runtime",
     const norm = JSON.parse(fs.readFileSync(path.join(RUNS, "resnet8/teacher/results.json"), "utf8")).normalisation as Normalisation;
     const x = batchNchw(norm);
     const ref = await ortLogits(bytes, x);
-    const ours = predictNchw(modelFromCheckpoint(imp.checkpoint, file), x, N);
+    const ours = predictInferNchw(modelFromCheckpoint(imp.checkpoint, file), x, N);
     const orig = predictNchw(modelFromCheckpoint(ck, "teacher"), x, N);
     const d = maxAbs(ours, ref);
     measured["resnet8/teacher, folded BN + Gemm + ReduceMean + no first input ReLU"] = `vs ORT ${d.toExponential(2)}, vs checkpoint ${maxAbs(ours, orig).toExponential(2)}`;

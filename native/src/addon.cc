@@ -12,6 +12,7 @@
 #include "conv.h"
 #include "dnnl_conv.h"
 #include "elementwise.h"
+#include "infer.h"
 #include "peak.h"
 #include "quant.h"
 
@@ -268,6 +269,70 @@ napi_value implCall(napi_env env, napi_callback_info info) {
   return str(env, dnnlImplementations(geom(g)));
 }
 
+// The inference path's fused conv (infer.h). `post`: an Int32Array of InferPost codes.
+//   inferFilterSize(geom, post) -> floats of the prepared filter (0: HWIO as it is)
+//   inferPrepareFilter(geom, post, hwio, prepared)
+//   inferConv(geom, post, x, filter, bias, skip | null, y)
+//   inferImplementation(geom, post) -> oneDNN's implementation, or ""
+napi_value inferSizeCall(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  if (!args(env, info, 2, a)) return nullptr;
+  size_t np = 0;
+  auto* g = arrayArg<int32_t>(env, a[0]);
+  auto* p = arrayArg<int32_t>(env, a[1], &np);
+  if (!g || (!p && np)) return nullptr;  // an empty chain has no data pointer
+  napi_value v;
+  napi_create_double(env, (double)inferFilterSize(geom(g), p, (int)np), &v);
+  return v;
+}
+
+napi_value inferPrepareCall(napi_env env, napi_callback_info info) {
+  napi_value a[4];
+  if (!args(env, info, 4, a)) return nullptr;
+  size_t np = 0;
+  auto* g = arrayArg<int32_t>(env, a[0]);
+  auto* p = arrayArg<int32_t>(env, a[1], &np);
+  auto* w = arrayArg<float>(env, a[2]);
+  auto* o = arrayArg<float>(env, a[3]);
+  if (!g || (!p && np) || !w || !o) return nullptr;
+  inferPrepareFilter(geom(g), p, (int)np, w, o);
+  return nullptr;
+}
+
+napi_value inferConvCall(napi_env env, napi_callback_info info) {
+  napi_value a[7];
+  if (!args(env, info, 7, a)) return nullptr;
+  size_t np = 0;
+  auto* g = arrayArg<int32_t>(env, a[0]);
+  auto* p = arrayArg<int32_t>(env, a[1], &np);
+  auto* x = arrayArg<float>(env, a[2]);
+  auto* w = arrayArg<float>(env, a[3]);
+  auto* b = arrayArg<float>(env, a[4]);
+  auto* s = optionalArrayArg<float>(env, a[5]);
+  auto* y = arrayArg<float>(env, a[6]);
+  if (!g || (!p && np) || !x || !w || !b || !y) return nullptr;
+  for (size_t k = 0; k < np; k++)
+    if (p[k] == POST_ADD && !s) {
+      napi_throw_type_error(env, nullptr, "tailor_native: inferConv: an add in the chain needs a skip array");
+      return nullptr;
+    }
+  inferConv(geom(g), p, (int)np, x, w, b, s, y);
+  return nullptr;
+}
+
+napi_value inferImplCall(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  if (!args(env, info, 2, a)) return nullptr;
+  size_t np = 0;
+  auto* g = arrayArg<int32_t>(env, a[0]);
+  auto* p = arrayArg<int32_t>(env, a[1], &np);
+  if (!g || (!p && np)) return nullptr;  // an empty chain has no data pointer
+  const std::string s = inferImplementation(geom(g), p, (int)np);
+  napi_value v;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &v);
+  return v;
+}
+
 // fmaPeak(seconds): measured float32 FMA throughput of all threads, GFLOP/s
 napi_value peakCall(napi_env env, napi_callback_info info) {
   napi_value a[1];
@@ -302,6 +367,10 @@ napi_value init(napi_env env, napi_value exports) {
       {"setWinograd", nullptr, setWinogradCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convDeclined", nullptr, declinedCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convImplementations", nullptr, implCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inferFilterSize", nullptr, inferSizeCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inferPrepareFilter", nullptr, inferPrepareCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inferConv", nullptr, inferConvCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inferImplementation", nullptr, inferImplCall, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);
   defineQuantExports(env, exports);

@@ -17,6 +17,7 @@ import { elementwiseFamily } from "./native-elementwise.js";
 import { headFamily } from "./native-head.js";
 import { lossFamily } from "./native-loss.js";
 import { optimizerFamily } from "./native-optimizer.js";
+import { registerNativeInference } from "./native-infer.js";
 import { registerNativeQuant } from "./native-quant.js";
 import { unitFamily } from "./native-unit.js";
 import { registerTrainingOps } from "./training-ops.js";
@@ -43,4 +44,5 @@ export function registerNativeBackend(addon: NativeAddon): void {
   for (const f of families) if (f.ops) registerTrainingOps(NATIVE_BACKEND, f.ops);
   // on its own: an addon built before the quantisers existed has none, and the reference ops then stay
   registerNativeQuant(NATIVE_BACKEND, addon);
+  registerNativeInference(NATIVE_BACKEND, addon);
 }

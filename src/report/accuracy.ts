@@ -3,7 +3,7 @@ import { channelStats, splitTrainVal } from "../data/batches.js";
 import type { Cifar10 } from "../data/cifar10.js";
 import { modelFromCheckpoint, type Checkpoint } from "../train/checkpoint.js";
 import { splitSeedOf } from "../train/config.js";
-import { evaluate } from "../train/evaluate.js";
+import { compilePlan, disposePlan, evaluatePlan, INFER_BATCH } from "../infer/index.js";
 import { disposeModel } from "../train/model.js";
 
 export interface RunAccuracy {
@@ -24,11 +24,13 @@ export function checkpointAccuracy(run: string, ckpt: Checkpoint, file: string, 
   const split = splitTrainVal(data.train.count, c.valSize, splitSeedOf(c));
   const norm = channelStats(data.train, split.train);
   const m = modelFromCheckpoint(ckpt, file);
+  // the inference path (src/infer/), compiled once for both sets
+  const plan = compilePlan(m);
   try {
     const total = split.val.length + data.test.count;
     const tick = onBatch && ((n: number) => onBatch(n, total));
-    const val = evaluate(m, data.train, split.val, norm, 500, tick);
-    const test = evaluate(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm, 500, tick);
+    const val = evaluatePlan(plan, data.train, split.val, norm, INFER_BATCH, tick);
+    const test = evaluatePlan(plan, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm, INFER_BATCH, tick);
     return {
       run,
       method: c.method,
@@ -41,6 +43,7 @@ export function checkpointAccuracy(run: string, ckpt: Checkpoint, file: string, 
       testTop5: test.top5,
     };
   } finally {
+    disposePlan(plan);
     disposeModel(m);
   }
 }

@@ -18,10 +18,10 @@ import { channelStats, splitTrainVal } from "../data/batches.js";
 import type { Cifar10 } from "../data/cifar10.js";
 import { NETWORK_NAMES, parseRunId, referenceRole, runId, sibling, type ClaimSpecs } from "../experiment/index.js";
 import { PARTS } from "../hw/hls4ml/index.js";
+import { evaluateInfer, INFER_BATCH } from "../infer/index.js";
 import { modelFromCheckpoint, type EpochRecord } from "../train/checkpoint.js";
 import { readCheckpointFile, readCheckpointMeta } from "../train/checkpoint-file.js";
 import { splitSeedOf } from "../train/config.js";
-import { evaluate } from "../train/evaluate.js";
 import { disposeModel } from "../train/model.js";
 import { BEST, findCheckpoint, readFailure } from "../train/run-folder.js";
 import { eta, formatDuration } from "../util/progress.js";
@@ -108,7 +108,8 @@ async function evaluatePlanRun(src: RunSources, invalid: string[], plan: Plan, r
     const norm = channelStats(data.train, splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config)).train);
     const m = modelFromCheckpoint(ck, file);
     let seen = 0;
-    const test = evaluate(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm, ck.config.evalBatchSize ?? 500, (n) => {
+    // the inference path (src/infer/): the eval forward with batch norm folded and the unit fused, on large batches
+    const test = evaluateInfer(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm, INFER_BATCH, (n) => {
       seen += n;
       src.progress(`[reproduce] test accuracy of ${r.id}, ${seen}/${data.test.count} images`);
     });
