@@ -547,6 +547,36 @@ const notebooks: Record<string, Cell[]> = {
       'for (const k of Object.keys(q.checkpoint.stats).filter((k) => k.endsWith(".actmax")).slice(0, 3)) console.log(`${k}: imported ${q.checkpoint.stats[k].values[0]}, the run ${run.stats[k].values[0]}`);',
     ),
   ],
+  "06-per-skip-policies.ipynb": [
+    md(
+      "# 06 · Per-skip policies: a mode for each skip, chosen with the cost models",
+      "",
+      "The paper alters every skip the same way. A policy gives each skip its own mode, one letter from the input end:",
+      "L kept, S shortened, R removed (`SSSRSSRSS` for a ResNet-20). Tailor trains toward it as toward its two methods",
+      "(`npm run train -- --method policy --policy ...`). Which mixed policies we trained was fixed by a rule before any",
+      "trained (`docs/policy-rule.md`): per number of removed skips (the accuracy risk the depth study found), the policy",
+      "needing the least BRAM18, or the least LUT, at the hls4ml reference configuration.",
+    ),
+    setup('import { policyBudgetView } from "../dist/report/policy-views.js";'),
+    md(
+      "**Pick a budget.** Change the limits (quantities: bram18, lut, ff, dsp, dram, cycles) and run the cell: the policies",
+      "of the fronts that meet it, fewest removed skips first, each with its trained test top-1 where the study trained it.",
+    ),
+    code(
+      'const net = "resnet20";',
+      "const budget = { bram18: 170, lut: 76000 };",
+      'tslab.display.markdown(policyBudgetView(net, budget, "../figures"));',
+    ),
+    md(
+      "**What training says.** Every trained policy of the study beside SkipRemover, SkipShortener (both seeds) and the",
+      "teachers, and the front of the trained points; the answer to whether a mixed policy beats both pure ones heads the table.",
+    ),
+    code(
+      'show(savedFigure("../figures/policy-resnet20.html"), "the ResNet-20 policy figure");',
+      'show(savedFigure("../figures/policy-resnet56.html"), "the ResNet-56 policy figure");',
+      'tslab.display.markdown(savedTable("../figures", "policy-study.md"));',
+    ),
+  ],
 };
 
 for (const [name, cells] of Object.entries(notebooks)) {

@@ -89,3 +89,23 @@ describe("the points of the study", () => {
     expect(pts[3].state).toBe("in progress");
   });
 });
+
+describe("notebook 06's budget view", () => {
+  it("lists the front policies meeting the budget, fewest removed first, with the trained top-1 from policy-study.csv", async () => {
+    const { policyBudgetView } = await import("../src/report/policy-views.js");
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-view-"));
+    fs.writeFileSync(path.join(dir, "policy-study.csv"), "network,run,kind,policy,removed skips,BRAM18,LUT,test top-1 %,state\nResNet-8,resnet8/policy-srr,mixed,SRR,2,66,24890,88.10,done\n");
+    // ResNet-8 at the reference: the BRAM18 front SLL 68, SLR 67, SRR 66 (test/policy-choice.test.ts); LUT below 26000
+    // leaves the policies with at least one removed skip and few kept ones
+    const text = policyBudgetView("resnet8", { bram18: 67, lut: 26000 }, dir);
+    const rows = [...text.matchAll(/^\| ([LSR]+) \| (\d+) \| (\d+) \| (\d+) \| (.*) \|$/gm)].map((m) => ({ policy: m[1], removed: Number(m[2]), bram18: Number(m[3]), lut: Number(m[4]), trained: m[5] }));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.bram18 <= 67 && r.lut <= 26000).toBe(true);
+    expect(rows.map((r) => r.removed)).toEqual([...rows.map((r) => r.removed)].sort((a, b) => a - b));
+    expect(rows.find((r) => r.policy === "SRR")?.trained).toBe("88.10 (resnet8/policy-srr)");
+    expect(policyBudgetView("resnet8", { bram18: 1 }, dir)).toMatch(/^No policy of the fronts meets bram18 <= 1\. The cheapest by BRAM18:/);
+  });
+});

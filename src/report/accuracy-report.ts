@@ -2,7 +2,7 @@
  * The accuracy group (claims C7a, C7b, C8): the verdict of C7a, and the group's tables and figures from the evaluated
  * runs (run-evaluation.ts). C7b's verdict is in depth.ts (checkC7b), C8's in codesign.ts (checkC8). Pure.
  */
-import { policyAnswer, policyFigure, policyTable } from "./policy-study.js";
+import { POLICY_HEADERS, policyAnswer, policyFigure, policyRows, policyTable } from "./policy-study.js";
 import { claimSpec, methodLabel, networkLabel, TAILOR_METHODS, teacherRoleOf, type ClaimSpec, type ClaimSpecs, type Method } from "../experiment/index.js";
 import { csvTable, markdownTable } from "../util/table.js";
 import { accuracyFigure, depthFigure, trainingFigure, type Curve, type CurvePanel } from "./accuracy-figures.js";
@@ -131,7 +131,7 @@ function policyOutputs(ev: AccuracyEvidence): Outputs {
     "Hardware: the hls4ml model at the reference configuration. Test top-1 of each finished run's best checkpoint.\n\n" +
     nets.map((n) => `- ${policyAnswer(n, ev.policy.filter((p) => p.net === n))}`).join("\n") +
     "\n\n";
-  return { tables: { "policy-study.md": intro + policyTable(ev.policy) }, figures };
+  return { tables: { "policy-study.md": intro + policyTable(ev.policy), "policy-study.csv": csvTable(POLICY_HEADERS, policyRows(ev.policy)) }, figures };
 }
 
 /** The group's tables and figures: the depth study, the codesign view, the short-schedule runs, the policy study. */

@@ -102,12 +102,12 @@ export function policyVerdicts(points: PolicyPoint[], noise: number | null): Pol
 
 const pct = (x: number | undefined) => (x === undefined ? "" : (100 * x).toFixed(2));
 
-export function policyTable(points: PolicyPoint[]): string {
-  return markdownTable(
-    ["network", "run", "kind", "policy", "removed skips", "BRAM18", "LUT", "test top-1 %", "state"],
-    points.map((p) => [netName(p.net), p.id, p.kind, p.policy, p.removed, p.bram18, Math.round(p.lut), pct(p.testTop1), p.state + (p.note ? `: ${p.note}` : "")]),
-  );
-}
+export const POLICY_HEADERS = ["network", "run", "kind", "policy", "removed skips", "BRAM18", "LUT", "test top-1 %", "state"];
+
+export const policyRows = (points: PolicyPoint[]) =>
+  points.map((p) => [netName(p.net), p.id, p.kind, p.policy, p.removed, p.bram18, Math.round(p.lut), pct(p.testTop1), p.state + (p.note ? `: ${p.note}` : "")]);
+
+export const policyTable = (points: PolicyPoint[]): string => markdownTable(POLICY_HEADERS, policyRows(points));
 
 /** The answer in plain sentences, from the verdicts (what is not trained yet is said so). */
 export function policyAnswer(net: string, points: PolicyPoint[]): string {
