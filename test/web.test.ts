@@ -5,43 +5,45 @@
 // from committed runs), bad files showing the importer's message, out-of-range inputs, the link reproducing a design,
 // no request off the page's own files, no horizontal overflow at 1280x800 and 390 wide, and the time the page takes
 // to recompute ResNet-20 (printed; the bound asserted is loose: speed is not tested by timing on a shared machine).
+// The designs, the reading of the page, the library's numbers it must equal, the bad inputs and the ONNX files are in
+// test/helpers/explorer-page.ts, shared with the same checks in Firefox (test/web-firefox.test.ts).
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { onnx } from "onnx-proto";
 import { CHROMIUM, CHROMIUM_ARGS } from "../scripts/render.js";
-import { buildWeb } from "../scripts/web-build.js";
-import { loadClaimSpecs, network } from "../src/experiment/index.js";
-import { exportQonnx } from "../src/export/qonnx.js";
-import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { fifoDepthFile } from "../src/handoff/fifo-depths.js";
 import { handoffConfig } from "../src/handoff/hls4ml-config.js";
-import { buildDesign, hls4mlCost, simulate, type Hls4mlConfig } from "../src/hw/hls4ml/index.js";
-import { peArrayCost, type PeArrayConfig } from "../src/hw/pe-array/index.js";
-import { readOnnxNet } from "../src/import/onnx-net.js";
-import { lower, policyOf, withAllSkips, withPolicy, type NetSpec } from "../src/net/index.js";
-import { CODESIGN_PE_REFERENCE } from "../src/report/codesign.js";
-import { designHardware } from "../src/report/design-hardware.js";
+import type { Hls4mlConfig } from "../src/hw/hls4ml/index.js";
+import type { PeArrayConfig } from "../src/hw/pe-array/index.js";
+import { lower, policyOf, withPolicy, type NetSpec } from "../src/net/index.js";
 import { policyCosts, policyFront } from "../src/report/policy-front.js";
-import { peReferenceConfig } from "../src/report/hardware-claims.js";
-import { readCheckpointFile } from "../src/train/checkpoint-file.js";
+import {
+  buildExplorerSite,
+  dropFile,
+  expectLibraryNumbers,
+  explorerDesigns,
+  HLS_REF,
+  measureWidth,
+  onnxCases,
+  OUT_OF_RANGE,
+  PE_REF,
+  READY,
+  readExplorer,
+  VIEWPORTS,
+  WIDE_DESIGN,
+  type ExplorerSite,
+  type Step,
+} from "./helpers/explorer-page.js";
 
-const ROOT = path.resolve(__dirname, "..");
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-web-"));
-const site = path.join(tmp, "site");
-const pageUrl = `file://${path.join(site, "index.html")}`;
-const HLS_REF: Hls4mlConfig = loadCostConfig("reference", path.join(ROOT, "data", "claims.json"));
-const PE_REF: PeArrayConfig = peReferenceConfig(CODESIGN_PE_REFERENCE, loadClaimSpecs().references[CODESIGN_PE_REFERENCE]);
-
+let site: ExplorerSite;
 let browser: Browser;
 let context: BrowserContext;
 /** every URL the pages asked for */
 const requests: string[] = [];
 
 beforeAll(async () => {
-  await buildWeb(site);
+  site = await buildExplorerSite();
   expect(fs.existsSync(CHROMIUM), `${CHROMIUM}: apt-get install chromium (scripts/setup-system.sh)`).toBe(true);
   const { chromium } = await import("playwright-core");
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -55,7 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  site?.remove();
 });
 
 async function open(hash = "", viewport?: { width: number; height: number }): Promise<{ page: Page; errors: string[] }> {
@@ -63,8 +65,8 @@ async function open(hash = "", viewport?: { width: number; height: number }): Pr
   if (viewport) await page.setViewportSize(viewport);
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(pageUrl + hash);
-  await page.waitForSelector("#summary td[data-k='bram18.design']");
+  await page.goto(site.pageUrl + hash);
+  await page.waitForSelector(READY);
   return { page, errors };
 }
 
@@ -74,8 +76,6 @@ async function cell(page: Page, k: string): Promise<{ v: number; text: string }>
   return { v: Number(await e.getAttribute("data-v")), text: (await e.textContent()) ?? "" };
 }
 
-const fmtInt = (v: number) => Math.round(v).toLocaleString("en-US");
-
 /** the page's recompute is synchronous on each event; wait until the policy shown is the one expected */
 const policyShown = async (page: Page, policy: string) => expect.poll(() => page.textContent("#policy")).toBe(policy);
 
@@ -83,108 +83,30 @@ async function typeField(page: Page, id: string, value: string): Promise<void> {
   await page.fill(`[id='${id}']`, value);
 }
 
+/** a user's steps (test/helpers/explorer-page.ts) through playwright */
+async function play(page: Page, steps: Step[]): Promise<void> {
+  for (const s of steps) {
+    if ("select" in s) await page.selectOption(s.select[0], s.select[1]);
+    else if ("click" in s) await page.click(s.click);
+    else if ("fill" in s) await typeField(page, s.fill[0], s.fill[1]);
+    else await policyShown(page, s.policy);
+  }
+}
+
 /** Compare every number of the page with the library's for `net` at (hls, pe). */
 async function checkAgainstLibrary(page: Page, net: NetSpec, hls: Hls4mlConfig, pe: PeArrayConfig): Promise<void> {
-  const g = lower(net);
-  const teacher = lower(withAllSkips(net, "long"));
-  const d = designHardware(g, hls, pe);
-  const t = designHardware(teacher, hls, pe);
-  const H = hls4mlCost(g, hls);
-  const T = hls4mlCost(teacher, hls);
-  const P = peArrayCost(g, pe);
-  const expected: Record<string, [number, number]> = {
-    bram18: [d.bram18, t.bram18],
-    ff: [d.ff, t.ff],
-    lut: [d.lut, t.lut],
-    dsp: [d.dsp, t.dsp],
-    latency: [d.latencyCycles, t.latencyCycles],
-    interval: [H.totals.intervalCycles, T.totals.intervalCycles],
-    peCycles: [d.peCycles, t.peCycles],
-    peDram: [d.peDramBytes, t.peDramBytes],
-    peIps: [d.peInferencesPerSecond, t.peInferencesPerSecond],
-  };
-  for (const [k, [dv, tv]] of Object.entries(expected)) {
-    const a = await cell(page, `${k}.design`);
-    const b = await cell(page, `${k}.teacher`);
-    expect(a.v, `${net.name} ${k} design`).toBe(dv);
-    expect(b.v, `${net.name} ${k} teacher`).toBe(tv);
-    expect(a.text, `${k} design as shown`).toBe(fmtInt(dv));
-    if (k !== "peIps") {
-      const s = (await page.textContent(`[data-k='${k}.saving']`)) ?? "";
-      const pct = tv === 0 ? "-" : `${(100 * (tv - dv)) / tv > 0 ? "+" : ""}${((100 * (tv - dv)) / tv).toFixed(1)}%`;
-      expect(s, `${k} saving`).toBe(pct);
-    }
-  }
-  // the split into layers, main-path FIFOs and skip buffers
-  for (const q of ["bram18", "ff", "lut", "dsp"] as const) {
-    expect((await cell(page, `split.design.skip.${q}`)).v).toBe(H.skipFifo[q]);
-    expect((await cell(page, `split.design.fifos.${q}`)).v).toBe(H.fifo[q] - H.skipFifo[q]);
-    expect((await cell(page, `split.teacher.skip.${q}`)).v).toBe(T.skipFifo[q]);
-  }
-  // every FIFO's depth and simulated maximum occupancy
-  const sim = simulate(buildDesign(g, hls), H.streams.map(() => Infinity));
-  expect(await page.locator("#fifos tbody tr").count()).toBe(H.streams.length);
-  for (let i = 0; i < H.streams.length; i++) {
-    expect((await cell(page, `fifo.${i}.depth`)).v, H.streams[i].name).toBe(H.streams[i].depth);
-    expect((await cell(page, `fifo.${i}.max`)).v, H.streams[i].name).toBe(sim.maxOccupancy[i]);
-  }
-  expect(await page.locator("#fifos tbody tr.skip-row").count()).toBe(H.streams.filter((s) => s.skip).length);
-  // the PE array layer by layer
-  expect(await page.locator("#pe-layers tbody tr").count()).toBe(P.layers.length);
-  for (let i = 0; i < P.layers.length; i++) {
-    expect((await cell(page, `pe.${i}.cycles`)).v).toBe(P.layers[i].cycles);
-    expect((await cell(page, `pe.${i}.bytes`)).v).toBe(P.layers[i].bytes.total);
-  }
-  expect(await page.textContent("body")).not.toMatch(/NaN/);
+  expectLibraryNumbers(await page.evaluate(readExplorer), net, hls, pe);
 }
 
 describe("the cost explorer in Chromium, from file://", () => {
   it("three designs set by clicking and typing show the library's numbers; the link reproduces the last", async () => {
     const { page, errors } = await open();
-    // 1: ResNet-8, plain form, first and last skips removed by clicks, reuse factor 64 and the Latency strategy typed
-    await page.selectOption("#net", "resnet8");
-    await page.selectOption("#form", "plain");
-    await page.click("#preset-teacher");
-    await policyShown(page, "LLL");
-    await page.click("g.skip[data-skip='0']");
-    await page.click("g.skip[data-skip='2']");
-    await policyShown(page, "RLR");
-    await typeField(page, "f-hls.reuseFactor", "64");
-    await page.selectOption("[id='f-hls.strategy']", "Latency");
-    const hls1: Hls4mlConfig = { ...HLS_REF, reuseFactor: 64, strategy: "Latency" };
-    await checkAgainstLibrary(page, withPolicy(network("resnet8").build({ form: "plain" }), "RLR"), hls1, PE_REF);
-
-    // 2: ResNet-20, SkipShortener's policy, then skips 4 and 5 clicked on to removed (S -> R); 6-bit weights, the
-    // xcu250 at 200 MHz, a 16-row array
-    await page.selectOption("#net", "resnet20");
-    await page.click("#preset-shortener");
-    await policyShown(page, "SSSSSSSSS");
-    await page.click("g.skip[data-skip='3']");
-    await page.click("g.skip[data-skip='4']");
-    await policyShown(page, "SSSRRSSSS");
-    await typeField(page, "f-hls.weightBits", "6");
-    await page.selectOption("[id='f-hls.part']", "xcu250");
-    await typeField(page, "f-hls.clockMHz", "200");
-    await typeField(page, "f-pe.rows", "16");
-    const hls2: Hls4mlConfig = { ...hls1, weightBits: 6, part: "xcu250", clockMHz: 200 };
-    const pe2: PeArrayConfig = { ...PE_REF, rows: 16 };
-    await checkAgainstLibrary(page, withPolicy(network("resnet20").build({ form: "shortenable" }), "SSSRRSSSS"), hls2, pe2);
-
-    // 3: ResNet-20, SkipRemover's policy with the last skip clicked back to long; hls4ml's default FIFO depths,
-    // stock short skips without the ReLU merge, a separate add pass at 16 DRAM bytes a cycle
-    await page.click("#preset-remover");
-    await policyShown(page, "RRRRRRRRR");
-    await page.click("g.skip[data-skip='8']");
-    await policyShown(page, "RRRRRRRRL");
-    await page.selectOption("[id='f-hls.fifoDepth']", "default");
-    await page.selectOption("[id='f-hls.shortImpl']", "stock");
-    await page.selectOption("[id='f-hls.reluMerge']", "false");
-    await page.selectOption("[id='f-pe.addMode']", "separate");
-    await typeField(page, "f-pe.dramBytesPerCycle", "16");
-    const hls3: Hls4mlConfig = { ...hls2, fifoDepth: "default", shortImpl: "stock", reluMerge: false };
-    const pe3: PeArrayConfig = { ...pe2, addMode: "separate", dramBytesPerCycle: 16 };
-    const net3 = withPolicy(network("resnet20").build({ form: "plain" }), "RRRRRRRRL");
-    await checkAgainstLibrary(page, net3, hls3, pe3);
+    const designs = explorerDesigns();
+    for (const d of designs) {
+      await play(page, d.steps);
+      await checkAgainstLibrary(page, d.net, d.hls, d.pe);
+    }
+    const { net: net3, hls: hls3, pe: pe3 } = designs[designs.length - 1];
 
     // the hand-off's files, downloaded, are the library's for this design
     const [dl1] = await Promise.all([page.waitForEvent("download"), page.click("#dl-config")]);
@@ -199,8 +121,8 @@ describe("the cost explorer in Chromium, from file://", () => {
     expect(url).toContain("#");
     const again = await context.newPage();
     await again.goto(url);
-    await again.waitForSelector("#summary td[data-k='bram18.design']");
-    expect(await again.textContent("#policy")).toBe("RRRRRRRRL");
+    await again.waitForSelector(READY);
+    expect(await again.textContent("#policy")).toBe(policyOf(net3));
     await checkAgainstLibrary(again, net3, hls3, pe3);
     await again.close();
     expect(errors).toEqual([]);
@@ -209,14 +131,10 @@ describe("the cost explorer in Chromium, from file://", () => {
 
   it("an ONNX file chosen, and one dropped, becomes the design; a bad file shows the importer's message and the design stays", async () => {
     const { page, errors } = await open();
-    const files = path.join(tmp, "onnx");
-    fs.mkdirSync(files);
-    const exported = (run: string) => exportQonnx(readCheckpointFile(path.join(ROOT, "data", "runs", "depth", run, "best.ckpt"))).bytes;
+    const onnxFiles = onnxCases(path.join(site.tmp, "onnx"));
     // chosen: the ResNet-8 teacher exported from its committed run
-    const teacherFile = path.join(files, "resnet8-teacher.onnx");
-    fs.writeFileSync(teacherFile, exported("resnet8/teacher"));
-    await page.setInputFiles("#onnx-file", teacherFile);
-    const t = readOnnxNet(fs.readFileSync(teacherFile), "resnet8-teacher.onnx").match.net;
+    await page.setInputFiles("#onnx-file", onnxFiles.teacherFile);
+    const t = onnxFiles.teacher;
     await expect.poll(() => page.inputValue("#net")).toBe(`onnx:${t.name}`);
     await policyShown(page, policyOf(t));
     await checkAgainstLibrary(page, t, HLS_REF, PE_REF);
@@ -227,43 +145,17 @@ describe("the cost explorer in Chromium, from file://", () => {
     await checkAgainstLibrary(page, clicked, HLS_REF, PE_REF);
 
     // dropped (a real drop event with the file in its DataTransfer): the ResNet-20 SkipShortener student
-    const shortener = exported("resnet20/shortener");
-    const s = readOnnxNet(shortener, "resnet20-shortener.onnx").match.net;
-    await page.evaluate(
-      ([b64, name]) => {
-        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-        // the page's globals (this runs in the browser; the test is compiled without the DOM's types)
-        const w = globalThis as any;
-        const dt = new w.DataTransfer();
-        dt.items.add(new w.File([bytes], name));
-        const drop = w.document.getElementById("drop");
-        drop.dispatchEvent(new w.DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
-        drop.dispatchEvent(new w.DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
-      },
-      [Buffer.from(shortener).toString("base64"), "resnet20-shortener.onnx"],
-    );
+    const s = onnxFiles.shortener.net;
+    await page.evaluate(dropFile, [Buffer.from(onnxFiles.shortener.bytes).toString("base64"), onnxFiles.shortener.name] as [string, string]);
     await expect.poll(() => page.inputValue("#net")).toBe(`onnx:${s.name}`);
     await policyShown(page, policyOf(s));
     expect(policyOf(s)).toBe("SSSSSSSSS");
     await checkAgainstLibrary(page, s, HLS_REF, PE_REF);
     const before = await cell(page, "lut.design");
 
-    // bad files: not ONNX, and an unsupported graph (a Relu made a Sigmoid)
-    const notOnnx = path.join(files, "notes.onnx");
-    fs.writeFileSync(notOnnx, "these are not the bytes of an ONNX model\n".repeat(40));
-    const model = onnx.ModelProto.decode(exported("resnet8/teacher"));
-    model.graph!.node!.find((n) => n.opType === "Relu")!.opType = "Sigmoid";
-    const sigmoid = path.join(files, "sigmoid.onnx");
-    fs.writeFileSync(sigmoid, onnx.ModelProto.encode(model).finish());
-    for (const f of [notOnnx, sigmoid]) {
-      let message = "";
-      try {
-        readOnnxNet(fs.readFileSync(f), path.basename(f));
-      } catch (e) {
-        message = (e as Error).message;
-      }
-      expect(message, `${f} is refused by the importer`).not.toBe("");
-      await page.setInputFiles("#onnx-file", f);
+    // bad files: not ONNX, and an unsupported graph
+    for (const { file, message } of onnxFiles.bad) {
+      await page.setInputFiles("#onnx-file", file);
       await expect.poll(() => page.textContent("#import-message")).toBe(message);
       expect(await page.getAttribute("#import-message", "class")).toBe("error");
       // the design stays
@@ -298,14 +190,7 @@ describe("the cost explorer in Chromium, from file://", () => {
   it("out-of-range inputs name the field and its range, never a NaN, and the last design stays", async () => {
     const { page, errors } = await open();
     const before = await cell(page, "bram18.design");
-    const cases: [string, string, RegExp][] = [
-      ["f-hls.reuseFactor", "0", /^reuse factor: expected an integer from 1, got "0"$/],
-      ["f-hls.weightBits", "1", /^weight precision \(bits\): expected an integer from 2 to 32, got "1"$/],
-      ["f-hls.clockMHz", "0", /^clock \(MHz\): expected a number above 0, got "0"$/],
-      ["f-pe.rows", "-3", /^array rows: expected an integer from 1, got "-3"$/],
-      ["f-hls.actBits", "abc", /^activation precision \(bits\): expected an integer from 2 to 32, got "abc"$/],
-    ];
-    for (const [id, value, re] of cases) {
+    for (const [id, value, re] of OUT_OF_RANGE) {
       const good = await page.inputValue(`[id='${id}']`);
       await typeField(page, id, value);
       await expect.poll(() => page.textContent(`[id='e-${id.slice(2)}']`)).toMatch(re);
@@ -343,17 +228,11 @@ describe("the cost explorer in Chromium, from file://", () => {
     await page.close();
   }, 120_000);
 
-  for (const vp of [
-    { width: 1280, height: 800 },
-    { width: 390, height: 844 },
-  ]) {
+  for (const vp of VIEWPORTS) {
     it(`no horizontal overflow at ${vp.width}x${vp.height}`, async () => {
-      const { page, errors } = await open("#net=resnet56&form=shortenable&policy=" + "S".repeat(27), vp);
+      const { page, errors } = await open(WIDE_DESIGN, vp);
       await page.waitForSelector("#occ canvas");
-      const w = await page.evaluate(() => {
-        const e = (globalThis as any).document.documentElement;
-        return { scroll: e.scrollWidth as number, client: e.clientWidth as number };
-      });
+      const w = await page.evaluate(measureWidth);
       expect(w.scroll, `page ${w.scroll} px wide in a ${w.client} px viewport`).toBeLessThanOrEqual(w.client);
       expect(errors).toEqual([]);
       await page.close();
@@ -361,8 +240,7 @@ describe("the cost explorer in Chromium, from file://", () => {
   }
 
   it("asked for nothing but its own files", () => {
-    const own = new Set(["index.html", "explorer.js"].map((f) => `file://${path.join(site, f)}`));
-    const off = requests.filter((u) => !own.has(u.replace(/#.*$/, "")));
+    const off = requests.filter((u) => !site.ownUrls.has(u.replace(/#.*$/, "")));
     expect(requests.length).toBeGreaterThan(0);
     expect(off).toEqual([]);
   });
