@@ -33,9 +33,11 @@ describe("the answer, worked by hand", () => {
     pt("resnet20/shortener-seed2", "pure", "SSS", 177, 0.91),
   ];
 
-  it("the seed noise is the largest difference between a pure student's seeds", () => {
+  it("the seed noise is the largest difference between a pure student's seeds, within one network", () => {
     // remover 0.003, shortener 0.005
     expect(seedNoise(pure)).toBeCloseTo(0.005, 12);
+    // another network's SkipRemover, 2 points lower, is not a seed of ResNet-20's
+    expect(seedNoise([...pure, { ...pure[1], net: "resnet56", id: "resnet56/remover", testTop1: 0.88 }])).toBeCloseTo(0.005, 12);
   });
 
   it("a mixed policy beats a pure one with less BRAM18 at no lower accuracy beyond the noise, or more accuracy at no more BRAM18", () => {
@@ -56,7 +58,7 @@ describe("the answer, worked by hand", () => {
       { id: "resnet20/policy-lrr", policy: "LRR", beats: { R: false, S: false } },
     ]);
     expect(policyAnswer("resnet20", [...pure, ...mixed])).toBe(
-      "ResNet-20: 3 of 4 mixed policies trained (seed noise 0.50 pp, the largest top-1 difference between seeds of a pure student). Beats both pure policies: SRR.",
+      "ResNet-20: 3 of 4 mixed policies trained (seed noise 0.50 pp, the largest top-1 difference between two seeds of a pure student). Beats both pure policies: SRR.",
     );
     const f = policyFigure("resnet20", [...pure, ...mixed]);
     // per panel: teacher, R, S, mixed markers and the front; the unfinished run is counted in the caption

@@ -2,7 +2,7 @@
  * The accuracy group (claims C7a, C7b, C8): the verdict of C7a, and the group's tables and figures from the evaluated
  * runs (run-evaluation.ts). C7b's verdict is in depth.ts (checkC7b), C8's in codesign.ts (checkC8). Pure.
  */
-import { POLICY_HEADERS, policyAnswer, policyFigure, policyRows, policyTable } from "./policy-study.js";
+import { POLICY_HEADERS, policyAnswer, policyFigure, policyRows, policyTable, seedNoise } from "./policy-study.js";
 import { claimSpec, methodLabel, networkLabel, TAILOR_METHODS, teacherRoleOf, type ClaimSpec, type ClaimSpecs, type Method } from "../experiment/index.js";
 import { csvTable, markdownTable } from "../util/table.js";
 import { accuracyFigure, depthFigure, trainingFigure, type Curve, type CurvePanel } from "./accuracy-figures.js";
@@ -124,12 +124,14 @@ function shortRunOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
 /** Beyond the paper: the per-skip policies (docs/policy-rule.md) against the pure ones, per network. */
 function policyOutputs(ev: AccuracyEvidence): Outputs {
   const nets = [...new Set(ev.policy.map((p) => p.net))];
+  // one seed noise for the study: the largest over its networks (only ResNet-20's pure students have a second seed)
+  const noise = seedNoise(ev.policy);
   const figures: Outputs["figures"] = {};
   for (const net of nets) figures[`policy-${net}`] = policyFigure(net, ev.policy.filter((p) => p.net === net));
   const intro =
     "# Per-skip policies (issue 27): the mixed policies chosen by docs/policy-rule.md beside the pure ones and the teachers\n\n" +
     "Hardware: the hls4ml model at the reference configuration. Test top-1 of each finished run's best checkpoint.\n\n" +
-    nets.map((n) => `- ${policyAnswer(n, ev.policy.filter((p) => p.net === n))}`).join("\n") +
+    nets.map((n) => `- ${policyAnswer(n, ev.policy.filter((p) => p.net === n), noise)}`).join("\n") +
     "\n\n";
   return { tables: { "policy-study.md": intro + policyTable(ev.policy), "policy-study.csv": csvTable(POLICY_HEADERS, policyRows(ev.policy)) }, figures };
 }

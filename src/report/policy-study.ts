@@ -68,12 +68,14 @@ export function policyPoints(net: string, depth: DepthRun[], policies: DepthRun[
   return out;
 }
 
-/** The largest test top-1 difference between seeds of the same pure student (null: no student has two done seeds). */
+/** The largest test top-1 difference between seeds of the same pure student of the same network (null: none has two done seeds). */
 export function seedNoise(points: PolicyPoint[]): number | null {
   let noise: number | null = null;
-  for (const letter of ["R", "S"]) {
-    const done = points.filter((p) => p.kind === "pure" && p.policy[0] === letter && p.state === "done" && p.testTop1 !== undefined).map((p) => p.testTop1!);
-    if (done.length >= 2) noise = Math.max(noise ?? 0, Math.max(...done) - Math.min(...done));
+  for (const net of new Set(points.map((p) => p.net))) {
+    for (const letter of ["R", "S"]) {
+      const done = points.filter((p) => p.net === net && p.kind === "pure" && p.policy[0] === letter && p.state === "done" && p.testTop1 !== undefined).map((p) => p.testTop1!);
+      if (done.length >= 2) noise = Math.max(noise ?? 0, Math.max(...done) - Math.min(...done));
+    }
   }
   return noise;
 }
@@ -109,9 +111,12 @@ export const policyRows = (points: PolicyPoint[]) =>
 
 export const policyTable = (points: PolicyPoint[]): string => markdownTable(POLICY_HEADERS, policyRows(points));
 
-/** The answer in plain sentences, from the verdicts (what is not trained yet is said so). */
-export function policyAnswer(net: string, points: PolicyPoint[]): string {
-  const noise = seedNoise(points);
+/**
+ * The answer in plain sentences, from the verdicts (what is not trained yet is said so). `noise`: the seed noise to
+ * read differences against; by default this network's own (the study passes the largest over its networks: only
+ * ResNet-20's students have two seeds).
+ */
+export function policyAnswer(net: string, points: PolicyPoint[], noise: number | null = seedNoise(points)): string {
   const mixed = points.filter((p) => p.kind === "mixed");
   const done = mixed.filter((p) => p.state === "done");
   const v = policyVerdicts(points, noise);
@@ -119,7 +124,7 @@ export function policyAnswer(net: string, points: PolicyPoint[]): string {
   if (!mixed.length) return `${name}: no mixed policy is planned.`;
   if (!v) return `${name}: ${done.length} of ${mixed.length} mixed policies trained; the pure runs or their seed noise are missing, so nothing is compared yet.`;
   const both = v.filter((x) => x.beats.R && x.beats.S);
-  const head = `${name}: ${done.length} of ${mixed.length} mixed policies trained (seed noise ${(100 * noise!).toFixed(2)} pp, the largest top-1 difference between seeds of a pure student).`;
+  const head = `${name}: ${done.length} of ${mixed.length} mixed policies trained (seed noise ${(100 * noise!).toFixed(2)} pp, the largest top-1 difference between two seeds of a pure student).`;
   if (!done.length) return `${head} Nothing to compare yet.`;
   const list = (xs: PolicyVerdict[]) => xs.map((x) => x.policy).join(", ");
   return both.length
@@ -188,8 +193,9 @@ export function policyFigure(net: string, points: PolicyPoint[], note = ""): Fig
       width: FIGURE_WIDTH,
       height: 760,
       title: { text: `${netName(net)}: per-skip policies, accuracy against hardware` },
-      margin: { t: 60, b: 130, l: 70, r: 20 },
-      legend: { x: 1, xanchor: "right", y: 1, yanchor: "top", bgcolor: "rgba(255,255,255,0.85)", font: { size: 11 } },
+      // the legend between the title and the top panel: inside a panel it covers the teachers (top right)
+      margin: { t: 110, b: 130, l: 70, r: 20 },
+      legend: { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom", font: { size: 12 } },
       xaxis: { ...BASE_LAYOUT.xaxis, title: { text: panels[0].title }, anchor: "y" },
       yaxis: { ...BASE_LAYOUT.yaxis, title: { text: "test top-1 %" }, domain: stackedDomain(0, 2, 0.16) },
       xaxis2: { ...BASE_LAYOUT.xaxis, title: { text: panels[1].title }, anchor: "y2" },
