@@ -112,6 +112,12 @@ describe("the committed choice and its plan", () => {
     expect(r.config.teacher).toBe(path.join(runDir(depth, "resnet20/teacher"), "best.ckpt"));
   });
 
+  it("the plan's status.md names the command that continues it", async () => {
+    const { statusMarkdown } = await import("../src/campaign/status.js");
+    expect(statusMarkdown({ name: "policy", root: "x", runs: [] }, [], "now", "m")).toContain("Start or continue: `npm run campaign -- --plan policy`; stop: `npm run campaign -- --plan policy --stop`");
+    expect(statusMarkdown({ name: "depth", root: "x", runs: [] }, [], "now", "m")).toContain("Start or continue: `npm run campaign`; stop: `npm run campaign -- --stop`");
+  });
+
   it("policy run ids round-trip, and a malformed one is refused", () => {
     const id = formatRunId({ net: "resnet56", role: "policy", policy: "SRL", seed: 2 });
     expect(id).toBe("resnet56/policy-srl-seed2");

@@ -4,6 +4,8 @@ export const DEPTH_ROOT = "data/runs/depth";
 export const RECIPE_ROOT = "data/runs/recipe";
 /** the per-skip policies chosen by docs/policy-rule.md (src/campaign/policy-plan.ts) */
 export const POLICY_ROOT = "data/runs/policy";
+/** the names of the built-in plans (`npm run campaign -- --plan NAME`; depth is the default) */
+export const BUILT_IN_PLANS = ["depth", "recipe", "policy"];
 /** every built-in plan's root: a campaign of any of them shares the cores */
 export const PLAN_ROOTS = [DEPTH_ROOT, RECIPE_ROOT, POLICY_ROOT];
 /** the running campaign's pid, in its plan's root */

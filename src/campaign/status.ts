@@ -10,6 +10,7 @@ import { readCheckpointMeta } from "../train/checkpoint-file.js";
 import { BEST, FAILED, findCheckpoint, readFailure } from "../train/run-folder.js";
 import { markdownTable } from "../util/table.js";
 import { runDir, type Plan, type PlannedRun } from "./plan.js";
+import { BUILT_IN_PLANS } from "./paths.js";
 import { finishedRunProblem, type FinishedResults } from "./verify.js";
 
 export type RunState = "done" | "invalid" | "running" | "paused" | "ready" | "waiting" | "failed" | "blocked";
@@ -182,11 +183,14 @@ export function statusText(st: RunStatus[], extra?: { header: string; cells: Map
 
 export function statusMarkdown(plan: Plan, st: RunStatus[], when: string, machine: string, left = ""): string {
   const count = (x: RunState) => st.filter((s) => s.state === x).length;
+  // the command that continues this plan: the depth plan is the default; a plan file is named by its path
+  const flag = plan.name === "depth" ? "" : BUILT_IN_PLANS.includes(plan.name) ? ` --plan ${plan.name}` : " --plan <its plan file>";
+  const cmd = (more: string) => (flag || more ? `npm run campaign --${flag}${more}` : "npm run campaign");
   return (
     `# Campaign "${plan.name}" (${plan.root})\n\n` +
     `Updated ${when} on ${machine}. ${count("done")} of ${st.length} runs done, ${count("running")} running, ${count("paused")} paused.\n` +
     (left ? `${left}\n` : "") +
-    "Start or continue: `npm run campaign`; stop: `npm run campaign -- --stop` (README, Depth campaign).\n\n" +
+    `Start or continue: \`${cmd("")}\`; stop: \`${cmd(" --stop")}\` (README, Depth campaign).\n\n` +
     markdownTable(STATUS_HEADERS, statusRows(st))
   );
 }
