@@ -70,7 +70,8 @@ if (args.only && fs.existsSync(claimsJson)) {
 
 // the checks above ran before a second process is started with the heap settings (which repeats them)
 const launcherOnly = relaunchedWithHeapReuse();
-const progress = new ProgressLine();
+// in a log file one line per stage (its time); on a terminal the line redraws with each batch, rate and ETA
+const progress = new ProgressLine({ plainUpdates: false });
 const timings: Record<string, number> = {};
 const step: Step = async (name, f) => {
   const t0 = performance.now();

@@ -104,6 +104,39 @@ describe("fused conv (bias, ReLU, skip add) against tfjs's cpu backend", () => {
       }
     }, 120_000);
   }
+  it("on one thread the 64-channel 3x3 stride-1 layers run on oneDNN's Winograd kernels (blocked copies): every chain", () => {
+    const threads = addon.threads();
+    addon.setThreads(1);
+    try {
+      // 64 -> 64 at 8x8 as in ResNet-20/56's last stage; batch 4 (oneDNN takes its small-batch kernel at batch 1, which the path declines)
+      let seed = 500;
+      const winograd: string[] = [];
+      for (const post of CHAINS) {
+        const c = fusedCase([3, 1, [1, 1], 64, 64, 8, 8], post, (seed += 7));
+        const n = 4;
+        const size = n * 8 * 8 * 64;
+        const x = randomArray(size, seed + 2);
+        const skip = randomArray(size, seed + 3);
+        const ours = inferenceOps(NATIVE_BACKEND).fusedConv(c, n, x, post.includes("add") ? skip : null, new Float32Array(size));
+        if (/wino/.test(inferenceOps(NATIVE_BACKEND).describe(c, n))) winograd.push(post.join(","));
+        tf.setBackend("cpu");
+        const ref = referenceInferenceOps.fusedConv(c, n, x, skip, new Float32Array(size));
+        tf.setBackend(NATIVE_BACKEND);
+        // Winograd's transforms round otherwise than a direct sum of 576 products in [-1, 1]
+        expect(maxAbsDiff(ours, ref), `chain [${post}]`).toBeLessThan(1e-4);
+        if (post.at(-1) === "relu") expect(Math.min(...ours)).toBe(0);
+      }
+      // oneDNN's Winograd kernels need AVX-512; an addon without oneDNN runs every chain on the fallback (checked above)
+      const avx512 = fs.readFileSync("/proc/cpuinfo", "utf8").includes("avx512f");
+      // (the ResNet chains at least: the conv + ReLU of a unit, and the add + ReLU that closes it)
+      if (dnnlExpected() && avx512 && addon.winograd()) expect(winograd).toEqual(expect.arrayContaining(["relu", "add,relu"]));
+      else expect(winograd).toEqual([]);
+    } finally {
+      addon.setThreads(threads);
+      tf.setBackend(NATIVE_BACKEND);
+    }
+  }, 120_000);
+
   it("a chain that adds without a skip is an error naming it", () => {
     const c = fusedCase(GEOMETRIES[1], ["add"], 5);
     expect(() => inferenceOps(NATIVE_BACKEND).fusedConv(c, 1, randomArray(12 * 12 * 16, 6), null, new Float32Array(12 * 12 * 16))).toThrow(/adds a skip, and none was given/);

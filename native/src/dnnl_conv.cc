@@ -212,6 +212,7 @@ void dnnlSetWinograd(bool on) {
   winogradOn = on;
 }
 bool dnnlWinograd() { return winogradOn; }
+bool dnnlWinogradLayer(const ConvGeom& g) { return winogradLayer(g); }
 
 std::string dnnlVersion() {
   const dnnl_version_t* v = dnnl_version();
@@ -347,6 +348,7 @@ bool dnnlAvailable() { return false; }
 void dnnlForgetPrimitives() {}
 void dnnlSetWinograd(bool) {}
 bool dnnlWinograd() { return false; }
+bool dnnlWinogradLayer(const ConvGeom&) { return false; }
 std::string dnnlVersion() { return ""; }
 std::string dnnlLastError() { return "built without oneDNN"; }
 std::string dnnlImplementations(const ConvGeom&) { return ""; }

@@ -12,6 +12,8 @@ std::string dnnlVersion();
 // Winograd for the layers it is used on (dnnl_conv.cc: winogradLayer); on by default. Changing it drops the cache.
 void dnnlSetWinograd(bool on);
 bool dnnlWinograd();
+// whether this geometry is one of those layers (and Winograd is on): the inference path's choice too
+bool dnnlWinogradLayer(const ConvGeom& g);
 std::string dnnlLastError();
 // which oneDNN implementation runs each primitive built so far for this geometry (e.g. "brg:avx512_core")
 std::string dnnlImplementations(const ConvGeom& g);

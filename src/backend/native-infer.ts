@@ -36,12 +36,13 @@ export function registerNativeInference(backendName: string, addon: NativeAddon)
   // an addon built before infer.cc existed: the reference stays in place
   if (typeof a.inferConv !== "function" || typeof a.inferFilterSize !== "function" || typeof a.inferPrepareFilter !== "function") return;
   const ia = a as InferAddon;
-  // per layer: its filter as oneDNN wants it, per batch size and thread count (each may pick another layout)
+  // per layer: its filter as oneDNN wants it, per batch size, thread count, conv path and Winograd switch (each may pick another layout)
   const cache = new WeakMap<FusedConv, Map<string, Prepared>>();
   const prepared = (c: FusedConv, n: number): Prepared => {
     let byKey = cache.get(c);
     if (!byKey) cache.set(c, (byKey = new Map()));
-    const key = `${n}/${addon.threads()}/${addon.convPath()}`;
+    // Winograd's kernels want the filter in another layout than the direct ones
+    const key = `${n}/${addon.threads()}/${addon.convPath()}/${addon.winograd()}`;
     let p = byKey.get(key);
     if (!p) {
       const geom = geometry(c, n);

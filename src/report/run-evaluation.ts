@@ -24,7 +24,7 @@ import { readCheckpointFile, readCheckpointMeta } from "../train/checkpoint-file
 import { splitSeedOf } from "../train/config.js";
 import { disposeModel } from "../train/model.js";
 import { BEST, findCheckpoint, readFailure } from "../train/run-folder.js";
-import { eta, formatDuration } from "../util/progress.js";
+import { evalProgressLine, RateMeter } from "../util/progress.js";
 import { checkpointAccuracy, type RunAccuracy } from "./accuracy.js";
 import type { Curve } from "./accuracy-figures.js";
 import { CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE, codesignHardware, codesignRun, DESIGNS, PRECISIONS, type CodesignPoint } from "./codesign.js";
@@ -78,6 +78,34 @@ export interface AccuracyEvidence {
   part: (typeof PARTS)[string];
 }
 
+/** The progress line of a stage that evaluates `runs` runs, `images` images in all: its rate and ETA. */
+function stageProgress(src: RunSources, stage: string, runs: number, images: number) {
+  const meter = new RateMeter(images);
+  let index = 0;
+  return {
+    /** the next run: the callback of its batches */
+    run(item: string): (n: number) => void {
+      const i = ++index;
+      return (n) => src.progress(`[reproduce] ${evalProgressLine({ stage, item, index: i, items: runs, ...meter.add(n) })}`);
+    },
+  };
+}
+type StageProgress = ReturnType<typeof stageProgress>;
+
+/** How many of `runs` are finished and verify: the runs a stage evaluates (for its ETA). */
+function finishedCount(src: RunSources, plan: Plan, runs: PlannedRun[]): number {
+  return runs.filter((r) => {
+    const f = readFinished(plan, r, src.root);
+    return f !== null && f.problem === null;
+  }).length;
+}
+
+/** A stage's progress over the finished ones of `runs`, on the test set (CIFAR-10 loaded only when one is finished). */
+async function testStage(src: RunSources, stage: string, plan: Plan, runs: PlannedRun[]): Promise<StageProgress> {
+  const n = finishedCount(src, plan, runs);
+  return stageProgress(src, stage, n, n > 0 ? n * (await src.data()).test.count : 0);
+}
+
 /** Every epoch of a run: its log.jsonl when present (the best checkpoint's history stops at the best epoch). */
 function runHistory(dir: string, fallback: EpochRecord[]): EpochRecord[] {
   const log = path.join(dir, "log.jsonl");
@@ -89,7 +117,7 @@ function runHistory(dir: string, fallback: EpochRecord[]): EpochRecord[] {
  * A planned run as the report shows it: a finished run's best checkpoint evaluated on the test set, a run still
  * training as "in progress" (never a result); with `curves`, its training history is added for the figures.
  */
-async function evaluatePlanRun(src: RunSources, invalid: string[], plan: Plan, r: PlannedRun, base0: DepthRun, curves?: Map<string, Curve>): Promise<DepthRun> {
+async function evaluatePlanRun(src: RunSources, invalid: string[], plan: Plan, r: PlannedRun, base0: DepthRun, stage: StageProgress, curves?: Map<string, Curve>): Promise<DepthRun> {
   const dir = path.join(src.root, runDir(plan, r.id));
   const logFile = path.join(dir, "log.jsonl");
   const base: DepthRun = { ...base0, kernels: fs.existsSync(logFile) ? kernelsFromLog(fs.readFileSync(logFile, "utf8")) : undefined };
@@ -107,12 +135,8 @@ async function evaluatePlanRun(src: RunSources, invalid: string[], plan: Plan, r
     const data = await src.data();
     const norm = channelStats(data.train, splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config)).train);
     const m = modelFromCheckpoint(ck, file);
-    let seen = 0;
     // the inference path (src/infer/): the eval forward with batch norm folded and the unit fused, on large batches
-    const test = evaluateInfer(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm, INFER_BATCH, (n) => {
-      seen += n;
-      src.progress(`[reproduce] test accuracy of ${r.id}, ${seen}/${data.test.count} images`);
-    });
+    const test = evaluateInfer(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm, INFER_BATCH, stage.run(r.id));
     disposeModel(m);
     const contradiction = testRecordProblem(res, path.relative(src.root, fin.resultsFile), test.top1, data.test.count);
     if (contradiction) return markInvalid(contradiction);
@@ -145,7 +169,8 @@ async function depthEvidence(src: RunSources, invalid: string[]): Promise<DepthE
   const runs: DepthRun[] = [];
   const curves = new Map<string, Curve>();
   await src.step("depth study: accuracy of the finished runs", async () => {
-    for (const r of plan.runs) runs.push(await evaluatePlanRun(src, invalid, plan, r, depthRunBase(r), curves));
+    const stage = await testStage(src, "depth study", plan, plan.runs);
+    for (const r of plan.runs) runs.push(await evaluatePlanRun(src, invalid, plan, r, depthRunBase(r), stage, curves));
   });
   return { runs, curves };
 }
@@ -160,31 +185,33 @@ async function codesignEvidence(src: RunSources, specs: ClaimSpecs, depth: Depth
   const nets = NETWORK_NAMES.filter((n) => qat.has(n));
   const points: CodesignPoint[] = [];
   await src.step("codesign: QAT runs, and hardware at each trained precision", async () => {
+    // a second seed only where the plan has one (students of ResNet-20: float, and C8's own at 4 bits)
+    const cells = nets.flatMap((network) =>
+      PRECISIONS.flatMap((precision) =>
+        DESIGNS.flatMap((design) => [1, 2].map((seed) => ({ network, precision, design, seed, id: codesignRun(network, design, precision, seed) })))
+          .map((c) => ({ ...c, r: plan.runs.find((x) => x.id === c.id) }))
+          .filter((c) => c.seed === 1 || c.r),
+      ),
+    );
+    // the float runs are the depth study's, evaluated once (depthEvidence)
+    const own = (id: string) => !depth.some((x) => x.id === id);
+    const stage = await testStage(src, "codesign", plan, cells.flatMap((c) => (c.r && own(c.id) ? [c.r] : [])));
     const cache = new Map();
-    for (const network of nets) {
-      for (const precision of PRECISIONS) {
-        // a second seed only where the plan has one (students of ResNet-20: float, and C8's own at 4 bits)
-        for (const [design, seed] of DESIGNS.flatMap((d) => [1, 2].map((s) => [d, s] as const))) {
-          const id = codesignRun(network, design, precision, seed);
-          const r = plan.runs.find((x) => x.id === id);
-          if (seed !== 1 && !r) continue;
-          const base: DepthRun = { id, net: network, run: id.slice(network.length + 1), method: r?.config.method ?? "", state: "not started", epoch: 0, epochs: r?.config.epochs ?? 0 };
-          // the float runs are the depth study's, evaluated once (depthEvidence)
-          const st = !r ? base : (depth.find((x) => x.id === id) ?? (await evaluatePlanRun(src, invalid, plan, r, base)));
-          points.push({
-            network,
-            design,
-            precision,
-            run: id,
-            // what ran: the run's own config (the id's suffix only names it)
-            seed: r?.config.seed ?? seed,
-            state: st.state,
-            stateLabel: r ? stateLabel(st) : "not in the plan",
-            testTop1: st.state === "done" && st.testTop1 !== undefined ? st.testTop1 : null,
-            hw: codesignHardware(network, design, precision, hlsRef, peRef, cache),
-          });
-        }
-      }
+    for (const { network, precision, design, seed, id, r } of cells) {
+      const base: DepthRun = { id, net: network, run: id.slice(network.length + 1), method: r?.config.method ?? "", state: "not started", epoch: 0, epochs: r?.config.epochs ?? 0 };
+      const st = !r ? base : (depth.find((x) => x.id === id) ?? (await evaluatePlanRun(src, invalid, plan, r, base, stage)));
+      points.push({
+        network,
+        design,
+        precision,
+        run: id,
+        // what ran: the run's own config (the id's suffix only names it)
+        seed: r?.config.seed ?? seed,
+        state: st.state,
+        stateLabel: r ? stateLabel(st) : "not in the plan",
+        testTop1: st.state === "done" && st.testTop1 !== undefined ? st.testTop1 : null,
+        hw: codesignHardware(network, design, precision, hlsRef, peRef, cache),
+      });
     }
   });
   return points;
@@ -204,18 +231,10 @@ async function shortRunsEvidence(src: RunSources): Promise<ShortRunsEvidence> {
       src.log(`[reproduce] ${file}: missing (train it with npm run train:cifar)`);
       return [];
     });
-    const t0 = performance.now();
-    let images = 0;
-    present.forEach(({ run, file }, i) => {
-      runs.push(
-        checkpointAccuracy(run, readCheckpointFile(file), file, data, (n, total) => {
-          images += n;
-          const all = total * present.length;
-          const { rate, etaSeconds } = eta(images, all, (performance.now() - t0) / 1000);
-          src.progress(`[reproduce] accuracy: ${run} (${i + 1}/${present.length}), ${images}/${all} images, ${rate.toFixed(0)} img/s, ETA ${formatDuration(etaSeconds)}`);
-        }),
-      );
-    });
+    // each run's validation split and the test set
+    const images = present.reduce((s, { file }) => s + readCheckpointMeta(file).config.valSize + data.test.count, 0);
+    const stage = stageProgress(src, "ResNet-8 short runs", present.length, images);
+    for (const { run, file } of present) runs.push(checkpointAccuracy(run, readCheckpointFile(file), file, data, stage.run(run)));
   });
   const curves = new Map<string, Curve>();
   for (const run of names) {
@@ -238,10 +257,12 @@ async function policyEvidence(src: RunSources, specs: ClaimSpecs, depth: DepthRu
   const pe = peReferenceConfig(CODESIGN_PE_REFERENCE, specs.references[CODESIGN_PE_REFERENCE]);
   return src.step("per-skip policies: accuracy of the finished runs, hardware of every policy", async () => {
     const runs: DepthRun[] = [];
-    for (const r of plan.runs.filter((x) => x.config.method === "policy")) {
+    const policyRuns = plan.runs.filter((x) => x.config.method === "policy");
+    const stage = await testStage(src, "per-skip policies", plan, policyRuns);
+    for (const r of policyRuns) {
       const id = runId(r.id);
       const base: DepthRun = { id: r.id, net: id.net, run: r.id.slice(id.net.length + 1), method: r.config.method, reference: policyTeacherRun(id.net, id.policy!), state: "not started", epoch: 0, epochs: r.config.epochs };
-      runs.push(await evaluatePlanRun(src, invalid, plan, r, base));
+      runs.push(await evaluatePlanRun(src, invalid, plan, r, base, stage));
     }
     const cache = new Map();
     const nets = [...new Set(plan.runs.map((r) => runId(r.id).net))];

@@ -1,7 +1,8 @@
 /**
  * One progress line redrawn in place on a terminal ("\r" and erase-to-end-of-line), plain log lines when the
  * output is not a terminal (CI, a log file): there, an update is printed at most every `plainEveryMs`, so a log
- * keeps a trace of progress without a line per step. `log()` prints a permanent line above the progress line.
+ * keeps a trace of progress without a line per step, or never (`plainUpdates: false`: a log keeps only the done()
+ * lines, one per stage). `log()` prints a permanent line above the progress line.
  */
 
 export interface ProgressOptions {
@@ -10,6 +11,8 @@ export interface ProgressOptions {
   tty?: boolean;
   /** without a TTY: the least time between two printed updates (default 10 s) */
   plainEveryMs?: number;
+  /** without a TTY: print updates at all (default true); false leaves the done() and log() lines only */
+  plainUpdates?: boolean;
   /** on a TTY: the least time between two redraws (default 100 ms) */
   redrawEveryMs?: number;
   /** a clock, for tests */
@@ -41,10 +44,53 @@ export function eta(done: number, total: number, seconds: number): { rate: numbe
   return { rate, etaSeconds: rate > 0 ? (total - done) / rate : NaN };
 }
 
+/** Where an evaluation stage is: the item (a run) being evaluated, and the images of the whole stage. */
+export interface EvalProgress {
+  stage: string;
+  item: string;
+  /** 1-based */
+  index: number;
+  items: number;
+  done: number;
+  total: number;
+  /** images per second over the stage so far */
+  rate: number;
+  /** the images left at that rate (NaN before the first batch) */
+  etaSeconds: number;
+}
+
+/** "depth study: resnet20/teacher (3/14), 25000/140000 images, 2300 img/s, ETA 50 s" */
+export function evalProgressLine(p: EvalProgress): string {
+  return `${p.stage}: ${p.item} (${p.index}/${p.items}), ${p.done}/${p.total} images, ${p.rate.toFixed(0)} img/s, ETA ${formatDuration(p.etaSeconds)}`;
+}
+
+/**
+ * The images of a stage of known size, counted as they are evaluated: the rate is measured from the stage's start
+ * (loading and compiling each network included: what the ETA must cover too).
+ */
+export class RateMeter {
+  private done = 0;
+  private readonly t0: number;
+
+  constructor(
+    readonly total: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.t0 = now();
+  }
+
+  /** `n` more units done; the counts, the rate (per second) and the ETA */
+  add(n: number): { done: number; total: number; rate: number; etaSeconds: number } {
+    this.done += n;
+    return { done: this.done, total: this.total, ...eta(this.done, this.total, (this.now() - this.t0) / 1000) };
+  }
+}
+
 export class ProgressLine {
   private readonly stream: NodeJS.WriteStream;
   readonly tty: boolean;
   private readonly plainEveryMs: number;
+  private readonly plainUpdates: boolean;
   private readonly redrawEveryMs: number;
   private readonly now: () => number;
   private shown = "";
@@ -55,6 +101,7 @@ export class ProgressLine {
     this.stream = o.stream ?? process.stdout;
     this.tty = o.tty ?? (!!this.stream.isTTY && process.env.TERM !== "dumb" && !process.env.CI);
     this.plainEveryMs = o.plainEveryMs ?? 10_000;
+    this.plainUpdates = o.plainUpdates ?? true;
     this.redrawEveryMs = o.redrawEveryMs ?? 100;
     this.now = o.now ?? (() => Date.now());
   }
@@ -69,7 +116,7 @@ export class ProgressLine {
       this.shown = fitLine(text, this.stream.columns || 120);
       this.stream.write(`\r${this.shown}\x1b[K`);
     } else {
-      if (!force && t - this.lastDraw < this.plainEveryMs) return;
+      if (!this.plainUpdates || (!force && t - this.lastDraw < this.plainEveryMs)) return;
       this.lastDraw = t;
       this.stream.write(`${text}\n`);
     }
