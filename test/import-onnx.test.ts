@@ -1,15 +1,12 @@
 // import:onnx and predict, checked against an independent executor: ONNX Runtime (onnxruntime-node) runs the ONNX
 // file, our inference path (src/infer/) runs the imported checkpoint, on real CIFAR-10 test images normalised as each
 // run was; the original checkpoint's training-path eval forward is the second reference.
-import * as tf from "@tensorflow/tfjs";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { onnx } from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadNativeAddon } from "../src/backend/native-addon.js";
-import { NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
 import type { Normalisation } from "../src/data/batches.js";
 import { exportQonnx } from "../src/export/qonnx.js";
 import { ImportError, importOnnx, writeImport } from "../src/import/onnx-import.js";
@@ -20,6 +17,7 @@ import { predictNchw } from "../src/train/predict.js";
 import { decodeNpy, encodeNpy } from "../src/util/npy.js";
 import { cifarNchw, cifarTestBytes } from "./helpers/cifar-nchw.js";
 import { runCommand, runScript } from "./helpers/spawn.js";
+import { useNativeBackend } from "./helpers/native-backend.js";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNS = path.join(ROOT, "data", "runs", "depth");
@@ -28,11 +26,7 @@ let dir = "";
 let images: Uint8Array;
 
 beforeAll(async () => {
-  const addon = loadNativeAddon();
-  if (!addon) throw new Error("native addon not built: run npm run build:native");
-  registerNativeBackend(addon);
-  await tf.setBackend(NATIVE_BACKEND);
-  await tf.ready();
+  await useNativeBackend();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-import-"));
   images = await cifarTestBytes();
 }, 600_000);

@@ -17,8 +17,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { onnx } from "onnx-proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadNativeAddon } from "../src/backend/native-addon.js";
-import { NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
 import type { Normalisation } from "../src/data/batches.js";
 import { exportQonnx, type QuantFormat } from "../src/export/qonnx.js";
 import { ImportError, importOnnx } from "../src/import/onnx-import.js";
@@ -29,6 +27,7 @@ import { ACT_STAT, quantScale, quantWeight, unsignedMax } from "../src/train/qua
 import { cifarNchw, cifarTestBytes } from "./helpers/cifar-nchw.js";
 import { codesOff, compareLogits, ortRun, withQuantiserTaps } from "./helpers/ort-qcdq.js";
 import { runScript } from "./helpers/spawn.js";
+import { useNativeBackend } from "./helpers/native-backend.js";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNS = path.join(ROOT, "data", "runs", "depth");
@@ -37,11 +36,7 @@ let dir = "";
 let cifar: Uint8Array;
 
 beforeAll(async () => {
-  const addon = loadNativeAddon();
-  if (!addon) throw new Error("native addon not built: run npm run build:native");
-  registerNativeBackend(addon);
-  await tf.setBackend(NATIVE_BACKEND);
-  await tf.ready();
+  await useNativeBackend();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-import-quant-"));
   cifar = await cifarTestBytes();
 }, 600_000);

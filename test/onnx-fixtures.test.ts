@@ -5,14 +5,11 @@
 // python3-torch (scripts/setup-system.sh installs it) and fails, naming it, without. Each is imported
 // (src/import), and our eval forward pass on the imported checkpoint is compared with ONNX Runtime on the file:
 // real CIFAR-10 test images for the CIFAR nets, seeded random images for the 224x224 ones.
-import * as tf from "@tensorflow/tfjs";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadNativeAddon } from "../src/backend/native-addon.js";
-import { NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
 import { DEFAULT_PE_ARRAY } from "../src/hw/pe-array/config.js";
 import { peArrayCost } from "../src/hw/pe-array/model.js";
 import { hls4mlCost, MLPERF_TINY_HLS4ML } from "../src/hw/hls4ml/index.js";
@@ -24,6 +21,7 @@ import { predictNchw } from "../src/train/predict.js";
 import { mulberry32 } from "../src/util/random.js";
 import { cifarNchw, cifarTestBytes } from "./helpers/cifar-nchw.js";
 import { runCommand } from "./helpers/spawn.js";
+import { useNativeBackend } from "./helpers/native-backend.js";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURES = path.join(ROOT, "test", "fixtures", "onnx");
@@ -35,11 +33,7 @@ let dir = "";
 let cifar: Uint8Array;
 
 beforeAll(async () => {
-  const addon = loadNativeAddon();
-  if (!addon) throw new Error("native addon not built: run npm run build:native");
-  registerNativeBackend(addon);
-  await tf.setBackend(NATIVE_BACKEND);
-  await tf.ready();
+  await useNativeBackend();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-fixtures-"));
   cifar = await cifarTestBytes();
 }, 600_000);

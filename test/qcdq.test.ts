@@ -17,8 +17,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { onnx } from "onnx-proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadNativeAddon } from "../src/backend/native-addon.js";
-import { NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
 import type { Normalisation } from "../src/data/batches.js";
 import { convWeightOIHW } from "../src/export/onnx-layout.js";
 import { exportQonnx } from "../src/export/qonnx.js";
@@ -30,6 +28,7 @@ import { quantSpecOf, quantWeight, weightBitsOf } from "../src/train/quant.js";
 import { cifarNchw, cifarTestBytes } from "./helpers/cifar-nchw.js";
 import { codesOff, compareLogits, floatsOf as floats, FLOAT_ORDER, int8sOf as int8s, ortRun as ortRun_, withQuantiserTaps } from "./helpers/ort-qcdq.js";
 import { runCommand } from "./helpers/spawn.js";
+import { useNativeBackend } from "./helpers/native-backend.js";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNS = path.join(ROOT, "data", "runs", "depth");
@@ -38,11 +37,7 @@ let dir = "";
 let cifar: Uint8Array;
 
 beforeAll(async () => {
-  const addon = loadNativeAddon();
-  if (!addon) throw new Error("native addon not built: run npm run build:native");
-  registerNativeBackend(addon);
-  await tf.setBackend(NATIVE_BACKEND);
-  await tf.ready();
+  await useNativeBackend();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-qcdq-"));
   cifar = await cifarTestBytes();
 }, 600_000);

@@ -9,8 +9,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadNativeAddon } from "../src/backend/native-addon.js";
-import { NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
 import { concat, floatField, intField, packedIntsField, stringField, varint } from "../src/export/protobuf.js";
 import { exportQonnx, ExportError } from "../src/export/qonnx.js";
 import { lower, quartznet5x5, resnet8, withAllSkips, withSkip, type NetSpec } from "../src/net/index.js";
@@ -21,6 +19,7 @@ import { createModel, forward, setNet, updateRunningStats, type BatchStats, type
 import { ACT_STAT, quantScale, useQuant } from "../src/train/quant.js";
 import { mulberry32 } from "../src/util/random.js";
 import { runCommand, runScript } from "./helpers/spawn.js";
+import { useNativeBackend } from "./helpers/native-backend.js";
 
 const ROOT = path.resolve(__dirname, "..");
 const PY = "/usr/bin/python3";
@@ -29,11 +28,7 @@ const SCRIPT = path.join(ROOT, "scripts", "export-qonnx.ts");
 let dir = "";
 
 beforeAll(async () => {
-  const addon = loadNativeAddon();
-  if (!addon) throw new Error("native addon not built: run npm run build:native");
-  registerNativeBackend(addon);
-  await tf.setBackend(NATIVE_BACKEND);
-  await tf.ready();
+  await useNativeBackend();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-qonnx-"));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
