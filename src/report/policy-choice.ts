@@ -11,7 +11,7 @@
  */
 import type { Hls4mlConfig, SimCache } from "../hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../hw/pe-array/index.js";
-import { skipCount } from "../net/index.js";
+import { policyForm, skipCount } from "../net/index.js";
 import { costPolicy, MAX_EXHAUSTIVE_SKIPS, policyCosts, policyNets, type PolicyCost } from "./policy-front.js";
 
 /** how many mixed policies the rule trains per network (issue 27: at least 4 on ResNet-20 and 3 on ResNet-56) */
@@ -30,7 +30,7 @@ function better(a: PolicyCost, b: PolicyCost, o: FrontObjective): boolean {
   return a.altered < b.altered;
 }
 
-const inOwnForm = (c: PolicyCost) => c.form === (c.policy.includes("S") ? "shortenable" : "plain");
+const inOwnForm = (c: PolicyCost) => c.form === policyForm(c.policy);
 
 /**
  * For each number of removed skips r = 0..S, the policy of least `o` with exactly r removed (ties: `better`, then
@@ -76,10 +76,9 @@ export function chooseEvenly(mixed: PolicyCost[], count: number): PolicyCost[] {
  * costs, not the predictions, make the front. FIFO depths interact across skips, so it is not exact: its gap is
  * measured where the exhaustive front exists (searchGap).
  */
-export function additiveRemovalSearch(net: string, o: FrontObjective, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number, total: number) => void): PolicyCost[] {
+export function additiveRemovalSearch(net: string, o: FrontObjective, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number, total: number) => void, cache: SimCache = new Map()): PolicyCost[] {
   const nets = policyNets(net);
   const skips = skipCount(nets.plain);
-  const cache: SimCache = new Map();
   const total = 1 + 2 * skips + skips + 1;
   let done = 0;
   const cost = (p: string, form?: "plain" | "shortenable") => {
@@ -134,7 +133,9 @@ export function choosePolicies(net: string, hls: Hls4mlConfig, pe: PeArrayConfig
   if (!count) throw new Error(`${net}: the rule chooses policies for ${Object.keys(CHOSEN_COUNT).join(", ")} only`);
   const exhaustive = skipCount(policyNets(net).plain) <= MAX_EXHAUSTIVE_SKIPS;
   const all = exhaustive ? (costs ?? policyCosts(net, hls, pe, onProgress)) : null;
-  const front = (o: FrontObjective) => removalFront(all ?? additiveRemovalSearch(net, o, hls, pe, onProgress), o);
+  // the two objectives' searches simulate the same single-skip designs: one cache serves both
+  const cache: SimCache = new Map();
+  const front = (o: FrontObjective) => removalFront(all ?? additiveRemovalSearch(net, o, hls, pe, onProgress, cache), o);
   const fronts = { bram18: front("bram18"), lut: front("lut") };
   const mixed = candidates(fronts.bram18, fronts.lut);
   return { net, search: exhaustive ? "exhaustive" : "additive", fronts, candidates: mixed, chosen: chooseEvenly(mixed, count) };

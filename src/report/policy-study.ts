@@ -12,6 +12,7 @@ import type { PeArrayConfig } from "../hw/pe-array/index.js";
 import { paretoFront } from "./codesign.js";
 import type { DepthRun } from "./depth.js";
 import { BASE_LAYOUT, caption, FIGURE_WIDTH, METHOD_COLOR, netName, stackedDomain, type Figure, type Trace } from "./plot-style.js";
+import { policyForm, skipCount } from "../net/index.js";
 import { removedSkips } from "./policy-choice.js";
 import { costPolicy, policyNets } from "./policy-front.js";
 import { markdownTable } from "../util/table.js";
@@ -49,7 +50,7 @@ const PURE: { role: Role; letter: "L" | "R" | "S"; form: "plain" | "shortenable"
  */
 export function policyPoints(net: string, depth: DepthRun[], policies: DepthRun[], policyOf: (id: string) => string, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache = new Map()): PolicyPoint[] {
   const nets = policyNets(net);
-  const skips = nets.plain.blocks.filter((b) => b.hasSkip !== false).length;
+  const skips = skipCount(nets.plain);
   const point = (r: DepthRun, policy: string, form: "plain" | "shortenable", kind: PolicyKind, seed: number): PolicyPoint => {
     const c = costPolicy(nets, policy, hls, pe, cache, form);
     return { net, id: r.id, policy, form, kind, seed, removed: removedSkips(policy), bram18: c.bram18, lut: c.lut, state: r.state, note: r.note, testTop1: r.testTop1 };
@@ -63,7 +64,7 @@ export function policyPoints(net: string, depth: DepthRun[], policies: DepthRun[
   }
   for (const r of policies.filter((x) => x.net === net)) {
     const policy = policyOf(r.id);
-    out.push(point(r, policy, policy.includes("S") ? "shortenable" : "plain", "mixed", 1));
+    out.push(point(r, policy, policyForm(policy), "mixed", 1));
   }
   return out;
 }

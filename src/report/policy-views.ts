@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadClaimSpecs, type ClaimSpecs } from "../experiment/index.js";
+import type { SimCache } from "../hw/hls4ml/index.js";
 import { markdownTable } from "../util/table.js";
 import { CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE } from "./codesign.js";
 import { hlsReferenceConfig, peReferenceConfig } from "./hardware-claims.js";
@@ -36,7 +37,8 @@ export function policyBudgetView(net: string, budget: Budget, figuresDir: string
   const hls = hlsReferenceConfig(CODESIGN_HLS_REFERENCE, specs.references[CODESIGN_HLS_REFERENCE]);
   const pe = peReferenceConfig(CODESIGN_PE_REFERENCE, specs.references[CODESIGN_PE_REFERENCE]);
   const seen = new Map<string, PolicyCost>();
-  for (const o of ["bram18", "lut"] as const) for (const c of removalFront(additiveRemovalSearch(net, o, hls, pe), o)) seen.set(c.policy, c);
+  const cache: SimCache = new Map();
+  for (const o of ["bram18", "lut"] as const) for (const c of removalFront(additiveRemovalSearch(net, o, hls, pe, undefined, cache), o)) seen.set(c.policy, c);
   const all = [...seen.values()].sort((a, b) => removedSkips(a.policy) - removedSkips(b.policy) || a.bram18 - b.bram18 || a.lut - b.lut);
   const ok = all.filter((c) => meets(c, budget));
   const runs = trained(figuresDir, net);
