@@ -119,6 +119,17 @@ export function shareCoresWithCampaign(
   return pid;
 }
 
+/**
+ * The pid of the process that started this one and wants it to stop when it is gone (TAILOR_STOP_WITH_PARENT; 0:
+ * none). Taken out of the environment as this module loads, so that a process this one starts (reproduce's training
+ * smoke test) does not inherit a "parent" that is not its own: it is given its own, or none.
+ */
+export const stopWithParentPid: number = (() => {
+  const pid = Number(process.env.TAILOR_STOP_WITH_PARENT || 0);
+  delete process.env.TAILOR_STOP_WITH_PARENT;
+  return Number.isInteger(pid) && pid > 0 ? pid : 0;
+})();
+
 /** the signals a launcher passes on to the process it started (a stop request, a closed terminal) */
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP"];
 

@@ -17,8 +17,8 @@ export async function smokeTest(progress: ProgressLine, step: Step): Promise<voi
 /** Run a child (its output piped, so it prints plain lines), showing its last line on the progress line. */
 function runShowingProgress(progress: ProgressLine, cmd: string, argv: string[], what: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    // the trainer stops when its parent is gone (TAILOR_STOP_WITH_PARENT): that parent is this process, not the
-    // launcher of reproduce's heap-settings re-run, whose pid this process inherited in the same variable
+    // the trainer stops (with a checkpoint) if this process is gone (TAILOR_STOP_WITH_PARENT; cli.ts took the
+    // launcher's pid out of this process's environment)
     const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TAILOR_STOP_WITH_PARENT: String(process.pid) } });
     let stdout = "";
     let stderr = "";

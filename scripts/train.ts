@@ -28,7 +28,7 @@ import { acquireRunLock } from "../src/util/run-lock.js";
 import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { formatDuration, ProgressLine } from "../src/util/progress.js";
-import { relaunchedWithHeapReuse, shareCoresWithCampaign, givenFlags, num, parseCli, type FlagSpec } from "./cli.js";
+import { relaunchedWithHeapReuse, shareCoresWithCampaign, givenFlags, num, parseCli, stopWithParentPid, type FlagSpec } from "./cli.js";
 
 shareCoresWithCampaign();
 
@@ -181,9 +181,8 @@ async function main() {
   };
 
   // started by the campaign runner: stop (with a checkpoint) when it dies, so that no orphan keeps writing the folder
-  const parentPid = Number(process.env.TAILOR_STOP_WITH_PARENT || 0);
   const hooks = {
-    shouldStop: () => stopRequested || (parentPid > 0 && process.ppid !== parentPid),
+    shouldStop: () => stopRequested || (stopWithParentPid > 0 && process.ppid !== stopWithParentPid),
     onStop: (ckpt: () => Checkpoint, partial: unknown) => {
       if (partial) committer.commitPartial(stamp(ckpt()));
       const c = ckpt();

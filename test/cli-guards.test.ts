@@ -130,3 +130,15 @@ describe("the heap settings of a training process", () => {
     expect([env.MALLOC_MMAP_THRESHOLD_, env.MALLOC_TRIM_THRESHOLD_, env.MALLOC_TOP_PAD_]).toEqual([String(32 * 2 ** 20), "4294967296", String(256 * 2 ** 20)]);
   });
 });
+
+describe("TAILOR_STOP_WITH_PARENT", () => {
+  it("is read once by cli.ts and not passed on to the processes a script starts", () => {
+    // the script reads its launcher's pid, then starts a child that reports what it inherited
+    const probe = `const m = require(${JSON.stringify(path.join(root, "scripts", "cli.ts"))});
+      const child = require("node:child_process").spawnSync(process.execPath, ["-e", "console.log(process.env.TAILOR_STOP_WITH_PARENT ?? 'unset')"], { encoding: "utf8" });
+      console.log(m.stopWithParentPid, child.stdout.trim());`;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", probe], { cwd: root, encoding: "utf8", env: { ...process.env, TAILOR_STOP_WITH_PARENT: "4242" } });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("4242 unset");
+  });
+});

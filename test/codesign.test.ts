@@ -202,7 +202,7 @@ describe("the codesign figure", () => {
     const one = [pt("resnet20", "remover", 4, 0.8)];
     const title = (ps: CodesignPoint[]) => (codesignFigure(ps, "resnet20", "note").layout.title as { text: string }).text;
     expect(title(one)).toMatch(/<sub>note<\/sub>$/);
-    expect(title([...one, pt("resnet20", "remover", 4, 0.81, {}, 2)])).toMatch(/<sub>note; two markers of one kind: two training seeds of that student<\/sub>$/);
+    expect(title([...one, pt("resnet20", "remover", 4, 0.81, {}, 2)])).toMatch(/<sub>note; black outline: a second training seed of that student<\/sub>$/);
   });
   it("has no strip once every design is trained", () => {
     const fig = codesignFigure([pt("resnet8", "teacher", "float", 0.83, { bram18: 120 })], "resnet8");

@@ -1,8 +1,8 @@
 // Figures read where they are shown: every standalone figures/*.html page, and every committed notebook converted to
 // HTML (jupyter nbconvert, when it is installed), opened in Debian's Chromium at 1100 px (a notebook cell) and 1400 px
-// (a laptop screen). Within each plotly figure, the boxes of its title, axis titles, and annotations (subplot titles,
-// captions) that plotly drew must not overlap one another, must stay inside the figure, and the page must not scroll
-// sideways. The boxes are the browser's own (getBoundingClientRect of the drawn SVG text), so a fix is judged by what
+// (a laptop screen). Within each plotly figure, the boxes of its title, axis titles, annotations (subplot titles,
+// captions) and legend that plotly drew must not overlap one another nor cover a star (the point a value is read
+// from), must stay inside the figure, and the page must not scroll sideways. The boxes are the browser's own (getBoundingClientRect of the drawn SVG text), so a fix is judged by what
 // a reader sees. Chromium missing fails this test (scripts/setup-system.sh installs it); nbconvert missing is said.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,14 +11,15 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext } from "playwright-core";
 import { PLOTLY_BUNDLE_NAME } from "../src/report/plotly-html.js";
-import { overlappingBoxes, type TextBox } from "../src/report/layout-check.js";
-import { CHROMIUM, CHROMIUM_ARGS } from "../scripts/render.js";
+import { overlappingBoxes, textOverStars, type TextBox } from "../src/report/layout-check.js";
+import { offlineChromium } from "./helpers/offline-chromium.js";
 
 const ROOT = path.resolve(__dirname, "..");
 // TAILOR_FIGURES: another reproduce output to check before it is committed (default: the committed figures/)
 const FIGURES = path.resolve(process.env.TAILOR_FIGURES || path.join(ROOT, "figures"));
 const NOTEBOOKS = path.join(ROOT, "notebooks");
-const WIDTHS = [1100, 1400];
+// 1000: the width figures are laid out for (FIGURE_WIDTH: their PNGs, a notebook cell); 1100 and 1400: windows
+const WIDTHS = [1000, 1100, 1400];
 const pages = fs.readdirSync(FIGURES).filter((f) => f.endsWith(".html")).sort();
 const notebooks = fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort();
 const JUPYTER = process.env.JUPYTER || "/usr/bin/jupyter";
@@ -37,13 +38,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-layout-"));
 
 beforeAll(async () => {
   for (const f of [...pages, PLOTLY_BUNDLE_NAME]) fs.copyFileSync(path.join(FIGURES, f), path.join(tmp, f));
-  expect(fs.existsSync(CHROMIUM), `${CHROMIUM}: apt-get install chromium (scripts/setup-system.sh)`).toBe(true);
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  context = await browser.newContext();
-  await context.setOffline(true);
   // nbconvert's page asks for require.js and MathJax from a CDN: refused, the figures need neither
-  await context.route("**/*", (route) => (route.request().url().startsWith("file:") ? route.continue() : route.abort()));
+  ({ browser, context } = await offlineChromium());
 }, 60_000);
 
 afterAll(async () => {
@@ -52,7 +48,7 @@ afterAll(async () => {
 });
 
 interface Measured {
-  figures: { id: string; width: number; boxes: TextBox[] }[];
+  figures: { id: string; width: number; boxes: TextBox[]; stars: TextBox[] }[];
   scrollWidth: number;
   clientWidth: number;
 }
@@ -77,11 +73,23 @@ async function measure(file: string, width: number, figures: number): Promise<Me
         for (const e of gd.querySelectorAll("text.gtitle")) boxes.push(box(e, "title"));
         for (const e of gd.querySelectorAll(".infolayer g[class$='title'] > text")) if (!e.classList.contains("gtitle")) boxes.push(box(e, "axis title"));
         for (const e of gd.querySelectorAll(".infolayer g.annotation text.annotation-text")) boxes.push(box(e, "annotation"));
+        // the legend's drawn entries (its background box may be wider than what it shows)
+        for (const e of gd.querySelectorAll(".legend .scrollbox")) boxes.push({ ...box(e, "legend"), text: "legend" });
+        // star markers: each drawn trace's group carries plotly's calcdata, whose first entry holds the full trace
+        const stars: TextBox[] = [];
+        for (const g of gd.querySelectorAll(".scatterlayer g.trace")) {
+          const trace = g.__data__?.[0]?.trace;
+          const symbol = trace?.marker?.symbol;
+          g.querySelectorAll("path.point").forEach((pt: any, k: number) => {
+            const s = String(Array.isArray(symbol) ? symbol[k] : symbol);
+            if (s.startsWith("star") && pt.getBoundingClientRect().width > 0) stars.push({ ...box(pt, "star"), text: `star of "${String(trace?.name ?? "").slice(0, 50)}"` });
+          });
+        }
         const r = gd.getBoundingClientRect();
-        return { id: gd.id || `figure ${i + 1}`, width: r.width, boxes: boxes.filter((b) => b.text.trim() && b.right > b.left), frame: { left: r.left, right: r.right } };
+        return { id: gd.id || `figure ${i + 1}`, width: r.width, boxes: boxes.filter((b) => b.text.trim() && b.right > b.left), stars, frame: { left: r.left, right: r.right } };
       });
       return {
-        figures: figures.map((f: any) => ({ id: f.id, width: f.width, boxes: f.boxes.map((b: TextBox) => ({ ...b, outside: b.left < f.frame.left - 1 || b.right > f.frame.right + 1 })) })),
+        figures: figures.map((f: any) => ({ id: f.id, width: f.width, stars: f.stars, boxes: f.boxes.map((b: TextBox) => ({ ...b, outside: b.left < f.frame.left - 1 || b.right > f.frame.right + 1 })) })),
         scrollWidth: doc.documentElement.scrollWidth,
         clientWidth: doc.documentElement.clientWidth,
       };
@@ -97,6 +105,7 @@ function problems(m: Measured, where: string): string[] {
   if (m.scrollWidth > m.clientWidth + 1) out.push(`${where}: the page scrolls sideways (${m.scrollWidth} px wide in a ${m.clientWidth} px window)`);
   for (const f of m.figures) {
     for (const [a, b] of overlappingBoxes(f.boxes)) out.push(`${where} ${f.id}: ${a.kind} "${a.text}" overlaps ${b.kind} "${b.text}"`);
+    for (const [t, s] of textOverStars(f.boxes, f.stars)) out.push(`${where} ${f.id}: ${t.kind} "${t.text}" covers the ${s.text}`);
     for (const b of f.boxes as (TextBox & { outside?: boolean })[]) if (b.outside) out.push(`${where} ${f.id}: ${b.kind} "${b.text}" runs out of the figure`);
   }
   return out;

@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLOTLY_BUNDLE_NAME, specFromStandaloneHtml } from "../src/report/plotly-html.js";
-import { CHROMIUM, CHROMIUM_ARGS } from "../scripts/render.js";
+import { offlineChromium } from "./helpers/offline-chromium.js";
 import type { Browser, BrowserContext } from "playwright-core";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -18,21 +18,11 @@ const pages = fs.readdirSync(FIGURES).filter((f) => f.endsWith(".html")).sort();
 let browser: Browser;
 let context: BrowserContext;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-figures-"));
-const blocked: string[] = [];
+let blocked: string[] = [];
 
 beforeAll(async () => {
   for (const f of [...pages, PLOTLY_BUNDLE_NAME]) fs.copyFileSync(path.join(FIGURES, f), path.join(tmp, f));
-  expect(fs.existsSync(CHROMIUM), `${CHROMIUM}: apt-get install chromium (scripts/setup-system.sh)`).toBe(true);
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  context = await browser.newContext();
-  await context.setOffline(true);
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith("file:")) return route.continue();
-    blocked.push(url);
-    return route.abort();
-  });
+  ({ browser, context, blocked } = await offlineChromium());
 }, 60_000);
 
 afterAll(async () => {

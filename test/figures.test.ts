@@ -124,8 +124,13 @@ describe("accuracy figures", () => {
     const teacherOf = (r: RunTop1) => (r.method === "remover" ? "teacher" : r.method === "shortener" ? "teacher-shortenable" : undefined);
     for (const c7a of [spec("C7a"), altered(spec("C7a"))]) {
       const fig = accuracyFigure(rows, teacherOf, c7a, "t");
-      const rem = fig.data.find((t) => String(t.name).startsWith("SkipRemover"))!;
-      expect((rem.y as number[]).map((v) => +v.toFixed(6))).toEqual([-1.25, 0.31]);
+      // the second seed in a trace of its own, outlined, without a legend entry (the legend shows the first seed's marker)
+      const rem = fig.data.filter((t) => String(t.name).startsWith("SkipRemover"));
+      expect(rem.flatMap((t) => t.y as number[]).map((v) => +v.toFixed(6))).toEqual([-1.25, 0.31]);
+      expect(rem.map((t) => [t.showlegend, (t.marker as { line: { width: number[] } }).line.width])).toEqual([
+        [undefined, [0]],
+        [false, [2.5]],
+      ]);
       const sh = fig.data.find((t) => String(t.name).startsWith("SkipShortener"))!;
       expect((sh.y as number[]).map((v) => +v.toFixed(6))).toEqual([1]);
       expect(paperLines(fig).map((l) => l.y0)).toEqual([c7a.paper]);
@@ -159,8 +164,11 @@ describe("accuracy figures", () => {
     expect(student.x).toEqual([3, 4, 5, 6, 7]);
     // a teacher that ended at 0.001: the student's own start at 0.1 is a step too, between the two curves
     const fig2 = trainingFigure([{ title: "p", teacher: { run: "teacher", method: "teacher", history: [rec(0, 0.1, ["long", "long"]), rec(1, 0.001, ["long", "long"])] }, curves: [{ run: "remover", method: "remover", history: h, best: 3 }] }], "t");
-    const lr2 = (fig2.layout.shapes as { name: string; x0: number; label: { text: string } }[]).filter((x) => /learning-rate/.test(x.name));
-    expect(lr2.map((x) => [x.x0, x.label.text])).toEqual([
+    // the lines are shapes; their labels annotations at the panel's bottom (clear of the best-checkpoint stars)
+    expect((fig2.layout.shapes as { name: string; x0: number }[]).filter((x) => /learning-rate/.test(x.name)).map((x) => x.x0)).toEqual([1.5, 2.5, 4.5, 6.5]);
+    const lr2 = (fig2.layout.annotations as { text: string; x: number; y: number }[]).filter((a) => a.text.startsWith("lr "));
+    expect(lr2.every((a) => a.y === 0)).toBe(true);
+    expect(lr2.map((x) => [x.x, x.text])).toEqual([
       [1.5, "lr 0.001"],
       [2.5, "lr 0.1"],
       [4.5, "lr 0.01"],
@@ -196,7 +204,8 @@ describe("accuracy figures", () => {
       { ...base, id: "resnet8/remover", net: "resnet8", run: "remover", method: "remover", reference: "resnet8/teacher", state: "done", testTop1: 0.855 },
     ];
     const fig = depthFigure(runs, spec("C7a"));
-    const drawn = fig.data.flatMap((t) => t.y as number[]);
+    // (a legend-only trace draws no point: y [null])
+    const drawn = fig.data.flatMap((t) => t.y as (number | null)[]).filter((v): v is number => v !== null);
     expect(drawn.map((v) => +v.toFixed(6)).sort()).toEqual([-0.5, 85.5, 86].sort());
     const text = JSON.stringify(fig.layout.annotations);
     expect(text).toContain("resnet56/teacher in progress (epoch 8 of 40)");
@@ -236,7 +245,7 @@ describe("accuracy figures", () => {
     // points of one slot side by side: a method's group on the left, a network's on the right
     expect(fig.layout.scattermode).toBe("group");
     expect(new Set(left.map((t) => t.offsetgroup))).toEqual(new Set(["remover", "shortener", "noskip"]));
-    expect(fig.data.filter((t) => t.xaxis === "x2").map((t) => t.offsetgroup)).toEqual(["resnet8", "resnet20", "resnet56"]);
+    expect(fig.data.filter((t) => t.xaxis === "x2" && t.mode === "markers").map((t) => t.offsetgroup)).toEqual(["resnet8", "resnet20", "resnet56"]);
     // every finished student is drawn once: 3 remover + 1 seed-2, 3 shortener + 1 seed-2, 3 noskip
     expect(left.reduce((n, t) => n + (t.y as number[]).length, 0)).toBe(11);
     const text = JSON.stringify(fig.layout.annotations);

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS } from "../scripts/render.js";
+import { offlineChromium } from "./helpers/offline-chromium.js";
 import { fifoDepthFile } from "../src/handoff/fifo-depths.js";
 import { handoffConfig } from "../src/handoff/hls4ml-config.js";
 import type { Hls4mlConfig } from "../src/hw/hls4ml/index.js";
@@ -40,19 +40,12 @@ let site: ExplorerSite;
 let browser: Browser;
 let context: BrowserContext;
 /** every URL the pages asked for */
-const requests: string[] = [];
+let requests: string[] = [];
 
 beforeAll(async () => {
   site = await buildExplorerSite();
-  expect(fs.existsSync(CHROMIUM), `${CHROMIUM}: apt-get install chromium (scripts/setup-system.sh)`).toBe(true);
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    requests.push(url);
-    return url.startsWith("file:") ? route.continue() : route.abort();
-  });
+  // online context (the page's own fetches of file: URLs), every other URL refused and recorded
+  ({ browser, context, requests } = await offlineChromium({ viewport: { width: 1280, height: 800 }, acceptDownloads: true }, false));
 }, 120_000);
 
 afterAll(async () => {

@@ -7,6 +7,7 @@
 import type { EpochRecord } from "../train/checkpoint.js";
 import type { ClaimSpec } from "./claims.js";
 import { depthOf, gap, stateLabel, type DepthRun } from "./depth.js";
+import { DESIGN_SYMBOL, designSymbol, markerKey, runSymbol, seedOutline, splitLaterSeeds, STAR, VALIDATION_SYMBOL } from "./markers.js";
 import { BASE_LAYOUT, caption, captionChars, claimMarks, FIGURE_WIDTH, METHOD_COLOR, methodName, NET_COLOR, netName, stackedDomain, wrap, type Figure, type Trace } from "./plot-style.js";
 
 type Mark = Pick<ClaimSpec, "id" | "paper" | "tolerance" | "check" | "unit">;
@@ -54,7 +55,7 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
   const methods = ["remover", "shortener"].filter((m) => gaps.some((x) => x.s.method === m));
   methods.forEach((method, i) => {
     const g = gaps.filter((x) => x.s.method === method);
-    data.push({
+    const trace: Trace = {
       type: "scatter",
       mode: "markers+text",
       name: `${methodName(method)} minus its teacher (one marker per seed)`,
@@ -65,19 +66,20 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
       textposition: g.map((_, j) => (j === 0 && g.length > 1 ? "middle left" : "middle right")),
       textfont: { size: 11 },
       cliponaxis: false,
-      marker: { size: 12, color: METHOD_COLOR[method], line: { color: "black", width: 1 } },
+      marker: { size: 12, color: METHOD_COLOR[method], symbol: designSymbol(method), line: seedOutline(g.map((x) => x.s.seed)) },
       hovertext: g.map((x) => `${x.s.run} (seed ${x.s.seed}): test top-1 ${pct(x.s.testTop1)}<br>teacher ${x.t.run}: ${pct(x.t.testTop1)}<br>gap ${pp(x.gap)}`),
       hoverinfo: "text",
-    });
+    };
+    data.push(...splitLaterSeeds(trace, g.map((x) => x.s.seed)));
   });
   const [lo, hi] = gapRange(gaps.map((x) => x.gap), claim);
   const runs = rows.map((r) => r.run);
-  // validation as a dash, test as a dot: hollow markers mean "does not fit its part" in every figure
-  for (const [k, name, symbol] of [
-    ["valTop1", "validation top-1 (dash)", "line-ew-open"],
-    ["testTop1", "test top-1 (dot)", "circle"],
+  // validation as a dash, test as the run's design shape (markers.ts)
+  for (const [k, name] of [
+    ["valTop1", "validation top-1 (dash)"],
+    ["testTop1", "test top-1 (the design's shape)"],
   ] as const) {
-    data.push({
+    const trace: Trace = {
       type: "scatter",
       mode: "markers+text",
       name,
@@ -89,11 +91,21 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
       cliponaxis: false,
       xaxis: "x2",
       yaxis: "y2",
-      marker: { size: k === "valTop1" ? 14 : 10, symbol, color: rows.map((r) => METHOD_COLOR[r.method] ?? "#555"), line: { width: k === "valTop1" ? 3 : 0, color: rows.map((r) => METHOD_COLOR[r.method] ?? "#555") } },
+      marker:
+        k === "valTop1"
+          ? { size: 14, symbol: VALIDATION_SYMBOL, color: rows.map((r) => METHOD_COLOR[r.method] ?? "#555"), line: { width: 3, color: rows.map((r) => METHOD_COLOR[r.method] ?? "#555") } }
+          : { size: 10, symbol: rows.map((r) => runSymbol(r.run, r.method)), color: rows.map((r) => METHOD_COLOR[r.method] ?? "#555"), line: seedOutline(rows.map((r) => r.seed)) },
       hovertext: rows.map((r) => `${r.run} (${methodName(r.method)}, seed ${r.seed})<br>${name} ${pct(r[k])}`),
       hoverinfo: "text",
-    });
+    };
+    data.push(...(k === "testTop1" ? splitLaterSeeds(trace, rows.map((r) => r.seed)) : [trace]));
   }
+  const designs = [...new Set(rows.map((r) => r.run.replace(/-seed\d+$/, "")))].map((d) => (d in DESIGN_SYMBOL ? d : rows.find((r) => r.run === d)!.method));
+  const captionText =
+    "Best checkpoint of each run by validation loss (students: once every skip is altered), evaluated on the 10,000 CIFAR-10 test images. Shaded: where C7a holds (a student loses at most the tolerance). " +
+    `Bottom: a dash the validation split, the run's marker the test set. ${markerKey(designs, { seeds: rows.some((r) => r.seed > 1) })}`;
+  // the caption's lines and a little air, under the rotated run names
+  const captionPx = 17 * wrap(captionText, captionChars()).split("<br>").length + 10;
   return {
     data,
     layout: {
@@ -106,10 +118,10 @@ export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => strin
       xaxis2: { ...BASE_LAYOUT.xaxis, type: "category", anchor: "y2", tickangle: -30, range: [-0.8, runs.length - 0.2] },
       yaxis2: { ...BASE_LAYOUT.yaxis, anchor: "x2", domain: [0, 0.4], range: top1Range(rows.flatMap((r) => [100 * r.valTop1, 100 * r.testTop1])), title: { text: "top-1 (%)" } },
       shapes: claimMarks(claim, "x", "y", true, hi),
-      annotations: [caption("Best checkpoint of each run by validation loss (students: once every skip is altered), evaluated on the 10,000 CIFAR-10 test images. Shaded: where C7a holds (a student loses at most the tolerance). Bottom: dash = validation split, dot = test set.", captionChars(), -110)],
+      annotations: [caption(captionText, captionChars(), -110)],
       width: FIGURE_WIDTH,
-      height: 900,
-      margin: { t: 100, b: 170, l: 70, r: 30 },
+      height: 840 + captionPx,
+      margin: { t: 100, b: 110 + captionPx, l: 70, r: 30 },
     },
   };
 }
@@ -167,9 +179,10 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
     const marked = new Set<string>(); // one line per event and position in a panel (seeds share their schedule)
     const offset = p.teacher ? p.teacher.history.length : 0;
     const all = [...(p.teacher ? [{ c: p.teacher, off: 0 }] : []), ...p.curves.map((c) => ({ c, off: p.teacher && c !== p.teacher ? offset : 0 }))];
-    // an lr label closer than this to the previous one at the bottom goes to the top, so that two never overlap
+    // lr labels sit at the panel's bottom, where the curves have risen by the first step (the stars, the best
+    // checkpoints, sit near the top); a label closer than this to another in its row goes a row up
     const span = Math.max(1, ...all.map(({ c, off }) => c.history.length + off));
-    const lrLabelsAtBottom: number[] = [];
+    const lrRows: number[][] = [];
     for (const { c, off } of all) {
       const color = METHOD_COLOR[c.run.replace(/-seed\d+$/, "")] ?? METHOD_COLOR[c.method] ?? "#555";
       const x = c.history.map((h) => h.epoch + 1 + off);
@@ -184,7 +197,7 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
         xaxis: `x${ax}`,
         yaxis: `y${ax}`,
         line: { color, width: 2, dash: c.state ? "dash" : /-seed\d+$/.test(c.run) ? "dot" : "solid" },
-        marker: { size: 5, color },
+        marker: { size: 5, color, symbol: runSymbol(c.run, c.method) },
         hovertext: c.history.map((h) => `${c.run}, epoch ${h.epoch + 1}: val top-1 ${pct(h.valTop1)}, loss ${h.valLoss.toFixed(3)}, lr ${Number(h.lr.toPrecision(3))}<br>skips: ${h.skipModes.join(" ")}`),
         hoverinfo: "text",
       });
@@ -201,7 +214,7 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
           y: [100 * best.valTop1],
           xaxis: `x${ax}`,
           yaxis: `y${ax}`,
-          marker: { symbol: "star", size: 14, color, line: { color: "black", width: 1 } },
+          marker: { symbol: STAR, size: 14, color, line: { color: "black", width: 1 } },
           hovertext: [`${c.run}: best checkpoint, epoch ${best.epoch + 1}, val top-1 ${pct(best.valTop1)}`],
           hoverinfo: "text",
         });
@@ -236,8 +249,9 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
         if (marked.has(key)) continue;
         marked.add(key);
         const x = s.epoch + 0.5 + off;
-        const atBottom = lrLabelsAtBottom.every((b) => Math.abs(b - x) >= 0.1 * span);
-        if (atBottom) lrLabelsAtBottom.push(x);
+        let row = lrRows.findIndex((r) => r.every((b) => Math.abs(b - x) >= 0.1 * span));
+        if (row < 0) row = lrRows.push([]) - 1;
+        lrRows[row].push(x);
         shapes.push({
           type: "line",
           xref: `x${ax}`,
@@ -250,8 +264,8 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
           name: "learning-rate step",
           legendgroup: "lr",
           showlegend: !legendSeen.has("lr"),
-          label: { text: `lr ${Number(s.to.toPrecision(3))}`, textposition: atBottom ? "start" : "end", textangle: 0, xanchor: "left", yanchor: atBottom ? "bottom" : "top", padding: 2, font: { size: 10 } },
         });
+        annotations.push({ text: `lr ${Number(s.to.toPrecision(3))}`, xref: `x${ax}`, yref: `y${ax} domain`, x, y: 0, xanchor: "left", yanchor: "bottom", xshift: 2, yshift: 2 + 13 * row, showarrow: false, font: { size: 10 } });
         legendSeen.add("lr");
       }
     }
@@ -318,8 +332,8 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
         y: sel.map((p) => p.g),
         // side by side within a network's slot (scattermode "group"), so that close gaps stay apart
         offsetgroup: method,
-        // a second seed as a triangle (diamonds are SkipShortener's in the hardware figures)
-        marker: { size: 11, color: METHOD_COLOR[method], symbol: seed === undefined ? "circle" : "triangle-up" },
+        // a second seed outlined in black (markers.ts)
+        marker: { size: 11, color: METHOD_COLOR[method], symbol: designSymbol(method), line: seedOutline(sel.map(() => Number(seed ?? 1))) },
         ...(seed === undefined ? { line: { color: METHOD_COLOR[method], width: 1 } } : {}),
         hovertext: sel.map((p) => `${p.r.id}: gap ${pp(p.g)} to ${p.r.reference}`),
         hoverinfo: "text",
@@ -340,10 +354,14 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
       xaxis: "x2",
       yaxis: "y2",
       offsetgroup: net,
-      marker: { size: 10, color: NET_COLOR[net] },
+      // its legend entry is the colour swatch below: a marker there would show one run's shape for all of them
+      showlegend: false,
+      legendgroup: `net ${net}`,
+      marker: { size: 10, color: NET_COLOR[net], symbol: rs.map((r) => runSymbol(r.run, r.method)), line: seedOutline(rs.map((r) => Number(seedOf(r) ?? 1))) },
       hovertext: rs.map((r) => `${r.id}: test top-1 ${pct(r.testTop1!)} (best epoch ${(r.bestEpoch ?? 0) + 1})`),
       hoverinfo: "text",
     });
+    data.push({ type: "scatter", mode: "lines", name: `${netName(net)} test top-1 (colour)`, legendgroup: `net ${net}`, x: [null], y: [null], xaxis: "x2", yaxis: "y2", line: { color: NET_COLOR[net], width: 6 }, hoverinfo: "skip" });
   }
   // plotly draws no subplot that no trace refers to: an empty trace keeps the right panel's axes when nothing is done
   if (!data.some((t) => t.xaxis === "x2")) data.push({ type: "scatter", mode: "markers", x: [], y: [], xaxis: "x2", yaxis: "y2", showlegend: false, hoverinfo: "skip" });
@@ -373,7 +391,7 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
           : !gaps.length
             ? [{ text: "no student nor baseline has finished<br>with its reference: no gap yet", xref: "x domain", yref: "y domain", x: 0.5, y: 0.25, showarrow: false, font: { size: 16, color: "#888" } }]
             : []),
-        caption(`Best checkpoint by validation loss (students: once every skip is altered), 10,000 test images. Circle: the first seed, triangle: a second seed. Shaded: within ${claim.tolerance} ${claim.unit} of the teacher (C7a; C7b's shortener part).${missing}`, captionChars(), -100),
+        caption(`Best checkpoint by validation loss (students: once every skip is altered), 10,000 test images. ${markerKey([...new Set(done.map((r) => r.run.replace(/-seed\d+$/, "")))].filter((d) => d in DESIGN_SYMBOL), { seeds: done.some((r) => seedOf(r) !== undefined) })} Bottom: colour the network. Shaded: within ${claim.tolerance} ${claim.unit} of the teacher (C7a; C7b's shortener part).${missing}`, captionChars(), -100),
       ],
       width: FIGURE_WIDTH,
       height: 960,

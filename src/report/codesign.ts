@@ -23,6 +23,7 @@ import type { PeArrayConfig } from "../hw/pe-array/index.js";
 import { awaitingClaim, checkClaim, decided, distribution, signedPp, type ClaimResult, type ClaimSpec } from "./claims.js";
 import { isStuck, type RunOutcome } from "./depth.js";
 import type { Figure, Trace } from "./plot-style.js";
+import { designSymbol, seedOutline, splitLaterSeeds } from "./markers.js";
 import { fixed2, type Cell } from "../util/table.js";
 
 /** the references of data/claims.json the codesign view costs at */
@@ -143,8 +144,6 @@ export function codesignRows(points: CodesignPoint[]): Cell[][] {
   });
 }
 
-// hollow markers mean "does not fit its part" in the other figures: the shortenable teacher is a square
-const SYMBOL: Record<Design, string> = { teacher: "circle", "teacher-shortenable": "square", remover: "x", shortener: "diamond" };
 const COLOR: Record<string, string> = { float: "#1f77b4", "8-bit": "#2ca02c", "4-bit": "#d62728" };
 const PART_COLOR = "#999";
 
@@ -164,7 +163,7 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
       for (const d of DESIGNS) {
         const sel = pts.filter((x) => x.precision === p && x.design === d);
         if (!sel.length) continue;
-        data.push({
+        const trace: Trace = {
           type: "scatter",
           mode: "markers",
           name: `${d}, ${precisionLabel(p)}`,
@@ -172,13 +171,14 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
           showlegend: i === 0,
           x: sel.map((x) => x.hw[k]),
           y: sel.map((x) => 100 * x.testTop1!),
-          marker: { symbol: SYMBOL[d], size: 11, color: COLOR[precisionLabel(p)] },
+          marker: { symbol: designSymbol(d), size: 11, color: COLOR[precisionLabel(p)], line: seedOutline(sel.map((x) => x.seed)) },
           // the run names the point: a design can have two (a second seed)
           text: sel.map((x) => x.run),
           hovertemplate: `%{text}: %{y:.2f}%, ${k === "bram18" ? "BRAM18" : "LUT"} %{x}<extra></extra>`,
           xaxis: `x${axis}`,
           yaxis: `y${axis}`,
-        });
+        };
+        data.push(...splitLaterSeeds(trace, sel.map((x) => x.seed)));
       }
     }
     // the choices a designer has on the part: a design that does not fit is no trade at all
@@ -223,7 +223,7 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
           showlegend: false,
           x: sel.map((p) => p.hw[k]),
           y: sel.map(() => DESIGNS.indexOf(d)),
-          marker: { symbol: SYMBOL[d], size: 9, color: COLOR[precisionLabel(prec)] },
+          marker: { symbol: designSymbol(d), size: 9, color: COLOR[precisionLabel(prec)] },
           // its state (in progress, not started, or failed and why): the strip holds every design without a result
           text: sel.map((p) => `${p.run} ${p.stateLabel}`),
           hovertemplate: `%{text}, ${k === "bram18" ? "BRAM18" : "LUT"} %{x}<extra></extra>`,
@@ -244,7 +244,7 @@ export function codesignFigure(points: CodesignPoint[], network: string, note = 
   }
   const accDomain = pending.length ? [0, 0.74] : [0, 1];
   // two markers of one design and precision are two seeds: say so where the eye first looks for it
-  const seeds = pts.some((p) => p.seed !== 1) ? "two markers of one kind: two training seeds of that student" : "";
+  const seeds = pts.some((p) => p.seed !== 1) ? "black outline: a second training seed of that student" : "";
   const subtitle = [note, seeds].filter(Boolean).join("; ");
   const strip = (anchor: string, labels: boolean) => ({
     domain: [0.8, 1],

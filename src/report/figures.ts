@@ -8,6 +8,7 @@ import type { ClaimResult, ClaimSpec } from "./claims.js";
 import { hlsValue, peValue, type HlsQuantity, type PeQuantity } from "./hardware-claims.js";
 import type { HlsRow } from "./hls4ml-sweep.js";
 import type { PeRow } from "./pe-sweep.js";
+import { designSymbol, STAR } from "./markers.js";
 import { BASE_LAYOUT, caption, claimMarks, FIGURE_WIDTH, METHOD_COLOR, methodName, NET_COLOR, netName, stackedDomain, wrap, captionChars, type Figure, type Trace } from "./plot-style.js";
 
 export type { Figure } from "./plot-style.js";
@@ -63,7 +64,7 @@ export function hlsResourceFigure(rows: HlsRow[], precision: number, fifoDepth: 
           xaxis: `x${ax}`,
           yaxis: `y${ax}`,
           line: { color: NET_COLOR[net], dash: method === "remover" ? "solid" : "dot", width: 2 },
-          marker: { color: NET_COLOR[net], size: 8, symbol: pts.map((r) => (r.fits ? (method === "remover" ? "circle" : "diamond") : method === "remover" ? "circle-open" : "diamond-open")) },
+          marker: { color: NET_COLOR[net], size: 8, symbol: pts.map((r) => designSymbol(method, r.fits)) },
           hovertext: pts.map(
             (r) =>
               `${netName(net)} ${methodName(method)}, reuse factor ${r.reuseFactor} (${r.strategy})<br>${label} saving ${r1(-r.change[k])}%: ` +
@@ -83,7 +84,7 @@ export function hlsResourceFigure(rows: HlsRow[], precision: number, fifoDepth: 
     layout[`yaxis${ax}`] = { ...BASE_LAYOUT.yaxis, title: { text: `${label} saving (%)` }, rangemode: "tozero", zeroline: true, zerolinecolor: "#888", anchor: `x${ax}`, domain: stackedDomain(i, panels.length, 0.07) };
   });
   // a legend entry for the hollow markers (no data: only its symbol is drawn in the legend)
-  data.push({ type: "scatter", mode: "markers", name: `hollow: does not fit ${part}`, x: [null], y: [null], marker: { symbol: "circle-open", color: "#444", size: 8 }, hoverinfo: "skip" });
+  data.push({ type: "scatter", mode: "markers", name: `hollow: does not fit ${part}`, x: [null], y: [null], marker: { symbol: designSymbol("remover", false), color: "#444", size: 8 }, hoverinfo: "skip" });
   return {
     data,
     layout: {
@@ -162,7 +163,7 @@ export function peFigure(rows: PeRow[], network: string, ref: PeReference, claim
           xaxis: `x${ax}`,
           yaxis: `y${ax}`,
           line: { color: METHOD_COLOR[method], dash: add === "fused" ? "solid" : "dot", width: 2 },
-          marker: { color: METHOD_COLOR[method], size: 7 },
+          marker: { color: METHOD_COLOR[method], size: 7, symbol: designSymbol(method) },
           hovertext: pts.map(
             (r) =>
               `${netName(network)} ${methodName(method)}, ${add} add, ${r.config.dramBytesPerCycle} B/cycle<br>${axis.replace(" (%)", "")} ${r1(value(r, q))}%` +
@@ -182,7 +183,7 @@ export function peFigure(rows: PeRow[], network: string, ref: PeReference, claim
       y: refPts.map((r) => value(r, q)),
       xaxis: `x${ax}`,
       yaxis: `y${ax}`,
-      marker: { symbol: "star", size: 16, color: refPts.map((r) => METHOD_COLOR[r.method]), line: { color: "black", width: 1 } },
+      marker: { symbol: STAR, size: 16, color: refPts.map((r) => METHOD_COLOR[r.method]), line: { color: "black", width: 1 } },
       hovertext: refPts.map((r) => `reference "${ref.name}": ${netName(network)} ${methodName(r.method)} ${r1(value(r, q))}%<br>${refSettings}`),
       hoverinfo: "text",
     });
@@ -250,7 +251,7 @@ export function claimDistributionFigure(o: { result: ClaimResult; axis: string; 
       boxpoints: "all",
       jitter: 0.6,
       pointpos: 0,
-      marker: { size: 3, opacity: 0.45, color: METHOD_COLOR[method] },
+      marker: { size: 3, opacity: 0.45, color: METHOD_COLOR[method], symbol: designSymbol(method) },
       line: { color: METHOD_COLOR[method] },
       fillcolor: "rgba(0,0,0,0)",
       hovertext: pts.map((p) => `${netName(p.network)} ${methodName(p.method)}: ${r1(p.value)}${result.unit}${p.label ? `<br>${p.label}` : ""}`),
@@ -273,7 +274,7 @@ export function claimDistributionFigure(o: { result: ClaimResult; axis: string; 
         offsetgroup: method,
         x: pts.map((p) => netName(p.network)),
         y: pts.map((p) => p.value),
-        marker: fits ? { symbol: "star", size: 16, color: METHOD_COLOR[method], line: { color: "black", width: 1 } } : { symbol: "star-open", size: 14, color: "#555" },
+        marker: fits ? { symbol: STAR, size: 16, color: METHOD_COLOR[method], line: { color: "black", width: 1 } } : { symbol: `${STAR}-open`, size: 14, color: "#555" },
         hovertext: pts.map((p) => `reference "${o.referenceName}": ${netName(p.network)} ${methodName(p.method)} ${r1(p.value)}${result.unit}${fits ? "" : ", does not fit: not counted"}<br>${wrap(o.settings, 70)}`),
         hoverinfo: "text",
       });

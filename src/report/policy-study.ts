@@ -16,6 +16,7 @@ import { policyForm, skipCount } from "../net/index.js";
 import { removedSkips } from "./policy-choice.js";
 import { costPolicy, policyNets } from "./policy-front.js";
 import { markdownTable } from "../util/table.js";
+import { designSymbol, seedOutline, splitLaterSeeds } from "./markers.js";
 
 /** what a point of the study is: a teacher, one of the paper's two (pure) methods, or a mixed policy */
 export type PolicyKind = "teacher" | "pure" | "mixed";
@@ -134,13 +135,15 @@ export function policyAnswer(net: string, points: PolicyPoint[], noise: number |
 }
 
 const KIND_STYLE: Record<string, { color: string; symbol: string; name: string }> = {
-  teacher: { color: METHOD_COLOR.teacher, symbol: "square", name: "teacher (every skip kept)" },
-  R: { color: METHOD_COLOR.remover, symbol: "circle", name: "SkipRemover (all removed)" },
-  S: { color: METHOD_COLOR.shortener, symbol: "circle", name: "SkipShortener (all shortened)" },
-  mixed: { color: "#2ca02c", symbol: "diamond", name: "mixed policy" },
+  teacher: { color: METHOD_COLOR.teacher, symbol: designSymbol("teacher"), name: "teacher (every skip kept)" },
+  "teacher-shortenable": { color: METHOD_COLOR["teacher-shortenable"], symbol: designSymbol("teacher-shortenable"), name: "shortenable teacher (every skip kept)" },
+  R: { color: METHOD_COLOR.remover, symbol: designSymbol("remover"), name: "SkipRemover (all removed)" },
+  S: { color: METHOD_COLOR.shortener, symbol: designSymbol("shortener"), name: "SkipShortener (all shortened)" },
+  mixed: { color: "#2ca02c", symbol: designSymbol("policy"), name: "mixed policy" },
 };
 
-const styleOf = (p: PolicyPoint) => KIND_STYLE[p.kind === "pure" ? p.policy[0] : p.kind];
+/** a point's style: a teacher by its form, a pure student by its letter */
+const kindOf = (p: PolicyPoint): string => (p.kind === "pure" ? p.policy[0] : p.kind === "teacher" && p.form === "shortenable" ? "teacher-shortenable" : p.kind);
 
 /** Test top-1 against BRAM18 (top) and LUT (bottom) for every finished point; the front of the finished points drawn. */
 export function policyFigure(net: string, points: PolicyPoint[], note = ""): Figure {
@@ -152,9 +155,9 @@ export function policyFigure(net: string, points: PolicyPoint[], note = ""): Fig
   ];
   for (const [i, panel] of panels.entries()) {
     for (const [kind, s] of Object.entries(KIND_STYLE)) {
-      const ps = done.filter((p) => (p.kind === "pure" ? p.policy[0] : p.kind) === kind);
+      const ps = done.filter((p) => kindOf(p) === kind);
       if (!ps.length) continue;
-      data.push({
+      const trace: Trace = {
         type: "scatter",
         mode: "markers",
         name: s.name,
@@ -164,10 +167,11 @@ export function policyFigure(net: string, points: PolicyPoint[], note = ""): Fig
         y: ps.map((p) => 100 * p.testTop1!),
         xaxis: `x${panel.axis}`,
         yaxis: `y${panel.axis}`,
-        marker: { color: s.color, symbol: ps.map((p) => (p.seed > 1 ? "triangle-up" : s.symbol)), size: 10 },
+        marker: { color: s.color, symbol: s.symbol, size: 10, line: seedOutline(ps.map((p) => p.seed)) },
         text: ps.map((p) => `${p.id}<br>policy ${p.policy}<br>${p.removed} removed<br>seed ${p.seed}`),
         hovertemplate: "%{text}<br>%{x} " + panel.key + ", %{y:.2f}%<extra></extra>",
-      });
+      };
+      data.push(...splitLaterSeeds(trace, ps.map((p) => p.seed)));
     }
     const front = paretoFront(done.map((p) => ({ cost: p[panel.key], acc: p.testTop1! })));
     if (front.length > 1) {
@@ -186,7 +190,7 @@ export function policyFigure(net: string, points: PolicyPoint[], note = ""): Fig
       });
     }
   }
-  const text = `Each point a trained network of ${netName(net)} (test top-1 of its best checkpoint; a triangle: a second seed). Hardware by the hls4ml model at the reference configuration. Not shown: runs not finished (${points.length - done.length}).${note ? ` ${note}` : ""}`;
+  const text = `Each point a trained network of ${netName(net)} (test top-1 of its best checkpoint; a black outline: a second seed). Hardware by the hls4ml model at the reference configuration. Not shown: runs not finished (${points.length - done.length}).${note ? ` ${note}` : ""}`;
   return {
     data,
     layout: {
@@ -194,8 +198,9 @@ export function policyFigure(net: string, points: PolicyPoint[], note = ""): Fig
       width: FIGURE_WIDTH,
       height: 760,
       title: { text: `${netName(net)}: per-skip policies, accuracy against hardware` },
-      // the legend between the title and the top panel: inside a panel it covers the teachers (top right)
-      margin: { t: 110, b: 130, l: 70, r: 20 },
+      // the legend between the title and the top panel (inside a panel it covers the teachers, top right), in up
+      // to two rows
+      margin: { t: 150, b: 130, l: 70, r: 20 },
       legend: { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom", font: { size: 12 } },
       xaxis: { ...BASE_LAYOUT.xaxis, title: { text: panels[0].title }, anchor: "y" },
       yaxis: { ...BASE_LAYOUT.yaxis, title: { text: "test top-1 %" }, domain: stackedDomain(0, 2, 0.16) },

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadClaimSpecs, type ClaimSpecs } from "../experiment/index.js";
 import type { SimCache } from "../hw/hls4ml/index.js";
-import { markdownTable } from "../util/table.js";
+import { markdownTable, parseCsv } from "../util/table.js";
 import { CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE } from "./codesign.js";
 import { hlsReferenceConfig, peReferenceConfig } from "./hardware-claims.js";
 import { additiveRemovalSearch, removalFront, removedSkips } from "./policy-choice.js";
@@ -18,7 +18,7 @@ function trained(figuresDir: string, net: string): Map<string, string[]> {
   const file = path.join(figuresDir, "policy-study.csv");
   const out = new Map<string, string[]>();
   if (!fs.existsSync(file)) return out;
-  const [head, ...rows] = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => l.split(","));
+  const [head, ...rows] = parseCsv(fs.readFileSync(file, "utf8"), file);
   const col = (name: string) => head.indexOf(name);
   for (const r of rows) {
     if (!r[col("run")]?.startsWith(`${net}/`)) continue;

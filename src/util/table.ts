@@ -24,3 +24,37 @@ export function csvTable(headers: string[], rows: Cell[][]): string {
   const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   return [headers, ...rows.map((r) => r.map((c) => (typeof c === "number" ? String(c) : fmt(c))))].map((r) => r.map(esc).join(",")).join("\n") + "\n";
 }
+
+/**
+ * The rows of a CSV text as csvTable writes it (RFC 4180: a field in double quotes may hold commas, newlines and
+ * doubled quotes). `file` names the source in the error for an unclosed quote.
+ */
+export function parseCsv(text: string, file = "CSV"): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  const endField = () => {
+    row.push(field);
+    field = "";
+  };
+  const endRow = () => {
+    endField();
+    rows.push(row);
+    row = [];
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch !== '"') field += ch;
+      else if (text[i + 1] === '"') field += text[++i];
+      else quoted = false;
+    } else if (ch === '"' && field === "") quoted = true;
+    else if (ch === ",") endField();
+    else if (ch === "\n") endRow();
+    else if (ch !== "\r" || text[i + 1] !== "\n") field += ch;
+  }
+  if (quoted) throw new Error(`${file}: a quoted field is not closed`);
+  if (field !== "" || row.length) endRow();
+  return rows;
+}
