@@ -1,4 +1,8 @@
 #pragma once
+// The per-value expressions of ewRelu and channelAffine, shared with the inference epilogue (quant_epilogue.cc) so
+// that both compute the same floats. -std=c++17 keeps GCC from contracting x * scale + shift into an FMA.
+inline float reluOf(float a) { return a <= 0.f ? 0.f : a; }  // NaN stays NaN, as in tfjs
+inline float affineOf(float x, float scale, float shift) { return x * scale + shift; }
 void ewAdd(long n, const float* a, const float* b, float* o);
 void ewMul(long n, const float* a, const float* b, float* o);
 void ewRelu(long n, const float* a, float* o);
