@@ -3,7 +3,8 @@
  * forward_inference primitive with the bias and the chain as post-ops; without it (or where oneDNN declines) the
  * training path's convolution and one pass for bias and chain. oneDNN wants the filter in a blocked layout of its own
  * choice for each geometry, batch size and thread count: it is reordered once per layer and batch size and kept here.
- * The reference is src/backend/inference-ops.ts.
+ * A quantised network's conv (quantConv) is the training path's convolution followed by native/src/quant_epilogue.cc:
+ * nothing folded, every value the eval forward's. The reference is src/backend/inference-ops.ts.
  */
 import type { NativeAddon } from "./native-addon.js";
 import { inferenceAffine } from "./native-batchnorm.js";
