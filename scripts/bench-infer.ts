@@ -8,6 +8,11 @@
  * in the same case; ours also runs with oneDNN's direct kernels only (no Winograd layer), in turn with the rest.
  * Writes figures/bench-infer.json (not with --quick). Run it on a quiet machine.
  *
+ * `--qat`: the quantised (QAT) networks instead, committed checkpoints (`--runs`), each plan against the same model's
+ * layer-by-layer plan (every conv, batch norm, ReLU, add and quantiser its own tfjs op, as the eval forward runs
+ * them; compilePlan's quantSteps false), interleaved in the same way, at each thread count; no PyTorch peer. Writes
+ * figures/bench-infer-qat.json (not with --quick).
+ *
  * ResNet-50's large batch is 32, not 256: at 224x224 a batch of 32 already gives each layer more pixels than a batch
  * of 256 CIFAR images (32 x 112 x 112 = 401k at the first stage against 256 x 32 x 32 = 262k), so the kernels run
  * at their large-batch speed; at 256 one activation of the first stage is 822 MB (256 x 64 x 112 x 112 x 4 bytes),
@@ -24,23 +29,30 @@ import { BN_EPS } from "../src/backend/training-ops.js";
 import { runEnvironment } from "../src/backend/environment.js";
 import { NETWORK_NAMES, network, type NetworkName } from "../src/experiment/index.js";
 import { compilePlan, disposePlan, runPlan, type InferPlan } from "../src/infer/index.js";
+import { modelFromCheckpoint } from "../src/train/checkpoint.js";
+import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { createModel, disposeModel } from "../src/train/model.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 import { Rng } from "../src/util/random.js";
 import { num, parseCli, relaunchedWithHeapReuse } from "./cli.js";
 
 const DEFAULT_NETS: NetworkName[] = ["resnet8", "resnet20", "resnet56", "resnet50"];
+/** --qat's default: both depths and bit widths, a plain teacher and a shortened student (an add in every unit) */
+const QAT_RUNS = ["depth/resnet8/qat8-teacher", "depth/resnet20/qat8-teacher", "depth/resnet20/qat4-teacher", "depth/resnet20/qat4-shortener"];
+const FIGURES = path.resolve(__dirname, "..", "figures");
 const args = parseCli("Usage: npm run bench:infer -- [options]", {
   seconds: { type: "string", help: "time to measure each contender in each case (after warm-up)", default: "5" },
   nets: { type: "string", help: `comma-separated subset of ${NETWORK_NAMES.join(", ")}`, default: DEFAULT_NETS.join(",") },
   batches: { type: "string", help: "comma-separated batch sizes of the CIFAR networks (32x32 input)", default: "1,256" },
   "imagenet-batches": { type: "string", help: "comma-separated batch sizes of the ImageNet networks (224x224 input; the file's comment says why not 256)", default: "1,32" },
-  threads: { type: "string", help: "comma-separated thread counts, each used by ours and by PyTorch alike", default: "2" },
+  threads: { type: "string", help: "comma-separated thread counts, each used by ours and by PyTorch alike (default 2; with --qat 1,2)" },
   python: { type: "string", help: "Python with torch for the peer (bash scripts/setup-system.sh --bench installs it)", default: "/usr/bin/python3" },
   "no-torch": { type: "boolean", help: "ours only (Winograd and direct kernels), without the PyTorch peer: an A/B of our kernels" },
   rounds: { type: "string", help: "rounds of every case (all contenders in turn each round; the median is reported)", default: "1" },
   quick: { type: "boolean", help: "a check that it runs: 0.3 s a contender, ImageNet batches 1 and 4, nothing written" },
-  out: { type: "string", help: "result file", default: path.resolve(__dirname, "..", "figures", "bench-infer.json") },
+  qat: { type: "boolean", help: "the quantised networks of --runs: the inference path against the layer-by-layer plan (no PyTorch)" },
+  runs: { type: "string", help: "with --qat: comma-separated runs under data/runs (their best.ckpt)", default: QAT_RUNS.join(",") },
+  out: { type: "string", help: "result file (default figures/bench-infer.json; with --qat figures/bench-infer-qat.json)" },
 });
 const launcherOnly = relaunchedWithHeapReuse();
 
@@ -109,6 +121,50 @@ function implementations(addon: NativeAddon, plan: InferPlan, n: number): Record
   return counts;
 }
 
+/**
+ * --qat: each committed QAT checkpoint's inference plan (quantised conv steps) against its layer-by-layer plan, both
+ * exact (test/infer.test.ts), at every batch and thread count, interleaved in a rotating order; median of the rounds.
+ */
+function benchQat(addon: NativeAddon, quick: boolean, seconds: number, rounds: number, batches: number[], threadCounts: number[]) {
+  const runs = args.runs.split(",").map((r) => r.trim()).filter(Boolean);
+  if (runs.length === 0) throw new Error("--runs: empty list");
+  const rows = [];
+  let turn = 0;
+  for (const run of runs) {
+    const file = path.resolve(__dirname, "..", "data", "runs", run, "best.ckpt");
+    if (!fs.existsSync(file)) throw new Error(`--runs: ${file} does not exist (expected a run under data/runs with a best.ckpt)`);
+    const m = modelFromCheckpoint(readCheckpointFile(file), file);
+    if (!m.quant) throw new Error(`--runs: ${run} is not a quantised (QAT) network`);
+    const plans = { ours: compilePlan(m), layerByLayer: compilePlan(m, { quantSteps: false }) };
+    const { channels: c, height: h, width: w } = m.net.input;
+    try {
+      for (const batch of quick ? [1, 8] : batches)
+        for (const threads of threadCounts) {
+          const r = new Rng(7);
+          const x = Float32Array.from({ length: batch * h * w * c }, () => r.normal());
+          const ips: Record<string, number[]> = {};
+          const contenders = Object.entries(plans);
+          for (let round = 0; round < rounds; round++) {
+            for (let i = 0; i < contenders.length; i++) {
+              const [name, plan] = contenders[(i + turn) % contenders.length];
+              (ips[name] ??= []).push(ours(addon, plan, x, batch, seconds, threads, true));
+            }
+            turn++;
+          }
+          const [o, l] = [median(ips.ours), median(ips.layerByLayer)];
+          const row = { run, batch, threads, ours: +o.toFixed(1), layerByLayer: +l.toFixed(1), ratio: +(o / l).toFixed(3), rounds: ips };
+          console.log(`${run.padEnd(30)} batch ${String(batch).padStart(3)}, ${threads} thread${threads > 1 ? "s" : " "}: ours ${o.toFixed(0).padStart(6)} img/s, layer by layer ${l.toFixed(0).padStart(6)} img/s, x${row.ratio}`);
+          rows.push(row);
+        }
+    } finally {
+      disposePlan(plans.ours);
+      disposePlan(plans.layerByLayer);
+      disposeModel(m);
+    }
+  }
+  return rows;
+}
+
 async function main() {
   const quick = !!args.quick;
   const seconds = quick ? 0.3 : num("seconds", args.seconds, { min: 0.2 });
@@ -116,13 +172,19 @@ async function main() {
   const rounds = quick ? 1 : num("rounds", args.rounds, { int: true, min: 1 });
   const cifarBatches = list("batches", args.batches);
   const imagenetBatches = quick ? [1, 4] : list("imagenet-batches", args["imagenet-batches"]);
-  const threadCounts = list("threads", args.threads);
-  if (!args["no-torch"] && !fs.existsSync(args.python)) throw new Error(`--python: ${args.python} does not exist (bash scripts/setup-system.sh --bench installs python3-torch)`);
+  const threadCounts = list("threads", args.threads ?? (args.qat ? "1,2" : "2"));
+  if (!args.qat && !args["no-torch"] && !fs.existsSync(args.python)) throw new Error(`--python: ${args.python} does not exist (bash scripts/setup-system.sh --bench installs python3-torch)`);
   await initBackend({ force: NATIVE_BACKEND });
   const addon = loadNativeAddon()!;
   const convPath = nativeConvPath(addon);
   const hasDnnl = addon.dnnlVersion() !== "";
   console.log(`ours: ${convPath}; ${quick ? "--quick: a check that it runs, not a measurement" : `${seconds} s a contender`}`);
+  if (args.qat) {
+    const results = benchQat(addon, quick, seconds, rounds, cifarBatches, threadCounts);
+    const out = path.resolve(args.out ?? path.join(FIGURES, "bench-infer-qat.json"));
+    if (!quick) writeFileAtomic(out, JSON.stringify({ environment: runEnvironment(), convPath, seconds, results }, null, 2) + "\n");
+    return;
+  }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-infer-"));
   const rows = [];
   let turn = 0;
@@ -210,7 +272,7 @@ async function main() {
   }
   const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   console.log(`peak RSS of this process: ${peakRssMiB} MiB`);
-  if (!quick) writeFileAtomic(path.resolve(args.out), JSON.stringify({ environment: runEnvironment(), convPath, seconds, results: rows, peakRssMiB }, null, 2) + "\n");
+  if (!quick) writeFileAtomic(path.resolve(args.out ?? path.join(FIGURES, "bench-infer.json")), JSON.stringify({ environment: runEnvironment(), convPath, seconds, results: rows, peakRssMiB }, null, 2) + "\n");
 }
 
 if (!launcherOnly)

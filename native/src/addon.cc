@@ -15,6 +15,7 @@
 #include "infer.h"
 #include "peak.h"
 #include "quant.h"
+#include "quant_epilogue.h"
 
 namespace {
 template <typename T>
@@ -374,6 +375,7 @@ napi_value init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);
   defineQuantExports(env, exports);
+  defineQuantEpilogueExports(env, exports);
   return exports;
 }
 }  // namespace

@@ -20,7 +20,7 @@ void ewMul(long n, const float* a, const float* b, float* o) {
 
 void ewRelu(long n, const float* a, float* o) {
 #pragma omp parallel for schedule(static) if (n > PAR)
-  for (long i = 0; i < n; i++) o[i] = a[i] <= 0.f ? 0.f : a[i];  // NaN stays NaN, as in tfjs
+  for (long i = 0; i < n; i++) o[i] = reluOf(a[i]);
 }
 
 // tfjs Step(alpha = 0): 1 where x > 0, else 0 (NaN stays NaN)
@@ -64,5 +64,5 @@ void channelAffine(long n, int c, const float* x, const float* scale, const floa
   const long rows = n / c;
 #pragma omp parallel for schedule(static) if (n > PAR)
   for (long p = 0; p < rows; p++)
-    for (int k = 0; k < c; k++) y[p * c + k] = x[p * c + k] * scale[k] + shift[k];
+    for (int k = 0; k < c; k++) y[p * c + k] = affineOf(x[p * c + k], scale[k], shift[k]);
 }

@@ -12,11 +12,6 @@
 namespace {
 constexpr long PAR = 1 << 15;  // below this, threading costs more than it saves (as elementwise.cc)
 
-// std::nearbyint rounds in the current rounding mode, to nearest even by default: torch.round and tfjs's Round
-inline float quantStep(float x, float scale, float qmin, float qmax) {
-  float q = std::nearbyint(x / scale);
-  return q < qmin ? qmin : (q > qmax ? qmax : q);
-}
 }  // namespace
 
 // Each thread keeps 16 running maxima in one vector (a lane-wise compare and select: the scalar `if (a > m)` chain

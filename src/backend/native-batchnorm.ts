@@ -43,6 +43,22 @@ export function bnBackward(addon: NativeAddon, b: PooledCpuBackend, P: number, C
   return { dscale, doffset, dskip };
 }
 
+/**
+ * Batch norm in inference mode as one per-channel scale and shift, y = x * scale + shift (native channelAffine): how
+ * the FusedBatchNorm kernel below computes them, and the quantised inference path's epilogue (native-infer.ts) with
+ * it, so that both give the same floats. gamma and beta null: 1 and 0 (tfjs's batchNorm without scale or offset).
+ */
+export function inferenceAffine(mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, epsilon: number) {
+  const C = mean.length;
+  const scale = new Float32Array(C);
+  const shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    scale[c] = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + epsilon);
+    shift[c] = (beta ? beta[c] : 0) - mean[c] * scale[c];
+  }
+  return { scale, shift };
+}
+
 /** BN_TRAIN as a training op: y and the batch statistics (for the running averages) */
 function bnTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu: boolean, skip?: tf.Tensor4D): BatchNormResult {
   const inputs: tf.NamedTensorMap = skip ? { x, scale: gamma, offset: beta, skip } : { x, scale: gamma, offset: beta };
@@ -101,16 +117,7 @@ export function batchNormFamily(addon: NativeAddon): KernelFamily {
         const sameC = [mean, variance, offset, scale].every((t) => !t || (t.shape.length === 1 && t.shape[0] === C));
         if (x!.dtype !== "float32" || !sameC) return cpuBatchNorm.kernelFunc(args);
         const eps = (args.attrs as { varianceEpsilon: number }).varianceEpsilon;
-        const m = values(b, mean!);
-        const v = values(b, variance!);
-        const g = scale ? values(b, scale) : null;
-        const o = offset ? values(b, offset) : null;
-        const sc = new Float32Array(C);
-        const sh = new Float32Array(C);
-        for (let c = 0; c < C; c++) {
-          sc[c] = (g ? g[c] : 1) / Math.sqrt(v[c] + eps);
-          sh[c] = (o ? o[c] : 0) - m[c] * sc[c];
-        }
+        const { scale: sc, shift: sh } = inferenceAffine(values(b, mean!), values(b, variance!), scale ? values(b, scale) : null, offset ? values(b, offset) : null, eps);
         const out = b.alloc(tf.util.sizeFromShape(x!.shape));
         addon.channelAffine(values(b, x!), sc, sh, out);
         return b.makeTensorInfo(x!.shape, "float32", out);

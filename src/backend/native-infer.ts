@@ -3,10 +3,12 @@
  * forward_inference primitive with the bias and the chain as post-ops; without it (or where oneDNN declines) the
  * training path's convolution and one pass for bias and chain. oneDNN wants the filter in a blocked layout of its own
  * choice for each geometry, batch size and thread count: it is reordered once per layer and batch size and kept here.
- * The reference is src/backend/inference-ops.ts.
+ * A quantised network's conv (quantConv) is the training path's convolution followed by native/src/quant_epilogue.cc:
+ * nothing folded, every value the eval forward's. The reference is src/backend/inference-ops.ts.
  */
 import type { NativeAddon } from "./native-addon.js";
-import { registerInferenceOps, type FusedConv, type PostOp } from "./inference-ops.js";
+import { inferenceAffine } from "./native-batchnorm.js";
+import { registerInferenceOps, type ConvShape, type FusedConv, type PostOp, type QuantConv, type QuantStage } from "./inference-ops.js";
 
 /** the addon's inference entry points (native/src/addon.cc) */
 export interface InferAddon {
@@ -15,6 +17,15 @@ export interface InferAddon {
   inferConv(geom: Int32Array, post: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array, skip: Float32Array | null, y: Float32Array): void;
   inferImplementation(geom: Int32Array, post: Int32Array): string;
 }
+
+/** the addon's quantised epilogue (native/src/quant_epilogue.cc) */
+export interface QuantEpilogueAddon {
+  /** y[.., C] in place: the stages (codes and 3 params each) after y * scale[c] + shift[c] (scale, shift null: none) */
+  quantEpilogue(C: number, y: Float32Array, scale: Float32Array | null, shift: Float32Array | null, stages: Int32Array, param: Float32Array, skip: Float32Array | null): void;
+}
+
+/** native/src/quant_epilogue.h: QuantStage */
+const STAGE: Record<QuantStage["op"], number> = { relu: 1, add: 2, quant: 3 };
 
 /** native/src/infer.h: InferPost */
 const CODE: Record<PostOp, number> = { relu: 1, add: 2 };
@@ -26,8 +37,7 @@ interface Prepared {
 }
 
 /** the addon's geometry array (native/src/conv.h ConvGeom): the top and left padding; the far side follows from oh, ow */
-function geometry(c: FusedConv, n: number): Int32Array {
-  const s = c.shape;
+function geometry(s: Omit<ConvShape, "n">, n: number): Int32Array {
   return Int32Array.from([n, s.h, s.w, s.cin, s.kh, s.kw, s.cout, s.oh, s.ow, s.stride[0], s.stride[1], s.pad[0][0], s.pad[1][0], s.dilation[0], s.dilation[1]]);
 }
 
@@ -45,7 +55,7 @@ export function registerNativeInference(backendName: string, addon: NativeAddon)
     const key = `${n}/${addon.threads()}/${addon.convPath()}/${addon.winograd()}`;
     let p = byKey.get(key);
     if (!p) {
-      const geom = geometry(c, n);
+      const geom = geometry(c.shape, n);
       const post = Int32Array.from(c.post.map((o) => CODE[o]));
       const size = ia.inferFilterSize(geom, post);
       let filter = c.filter;
@@ -58,6 +68,7 @@ export function registerNativeInference(backendName: string, addon: NativeAddon)
     return p;
   };
   registerInferenceOps(backendName, {
+    ...quantConvOps(addon),
     fusedConv(c, n, x, skip, out) {
       const p = prepared(c, n);
       const s = c.shape;
@@ -71,4 +82,48 @@ export function registerNativeInference(backendName: string, addon: NativeAddon)
       return ia.inferImplementation(p.geom, p.post) || `${addon.convPath()} conv + epilogue`;
     },
   });
+}
+
+/**
+ * A quantised network's conv: the training path's own convolution (what tf.conv2d's Conv2D kernel calls, on the same
+ * arrays: the same floats), then the epilogue in one pass, with the batch norm's scale and shift computed as the
+ * FusedBatchNorm kernel computes them. None (the reference stays) for an addon built before quant_epilogue.cc.
+ */
+function quantConvOps(addon: NativeAddon): { quantConv?: (c: QuantConv, n: number, x: Float32Array, skip: Float32Array | null, out: Float32Array) => Float32Array } {
+  const q = addon as unknown as Partial<QuantEpilogueAddon>;
+  if (typeof q.quantEpilogue !== "function") return {};
+  const qa = q as QuantEpilogueAddon;
+  interface Epilogue {
+    scale: Float32Array | null;
+    shift: Float32Array | null;
+    stages: Int32Array;
+    param: Float32Array;
+    adds: boolean;
+  }
+  const epilogues = new WeakMap<QuantConv, Epilogue>();
+  const epilogueOf = (c: QuantConv): Epilogue => {
+    let e = epilogues.get(c);
+    if (!e) {
+      const bn = c.bn && inferenceAffine(c.bn.mean, c.bn.variance, c.bn.gamma, c.bn.beta, c.bn.epsilon);
+      const param = new Float32Array(3 * c.stages.length);
+      c.stages.forEach((t, i) => {
+        // fakeQuant takes its scale as a float32 (native-quant.ts), and so does the kernel
+        if (t.op === "quant") param.set([t.scale, t.qmin, t.qmax], 3 * i);
+      });
+      const stages = Int32Array.from(c.stages.map((t) => STAGE[t.op]));
+      epilogues.set(c, (e = { scale: bn ? bn.scale : null, shift: bn ? bn.shift : null, stages, param, adds: c.stages.some((t) => t.op === "add") }));
+    }
+    return e;
+  };
+  return {
+    quantConv(c, n, x, skip, out) {
+      const s = c.shape;
+      const e = epilogueOf(c);
+      if (e.adds && !skip) throw new Error("quantConv: a stage adds a skip, and none was given");
+      if (out.length !== n * s.oh * s.ow * s.cout) throw new Error(`quantConv: an output of ${out.length} values for [${n}, ${s.oh}, ${s.ow}, ${s.cout}]`);
+      addon.convForward(geometry(s, n), x, c.filter, out);
+      qa.quantEpilogue(s.cout, out, e.scale, e.shift, e.stages, e.param, e.adds ? skip : null);
+      return out;
+    },
+  };
 }

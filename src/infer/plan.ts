@@ -3,22 +3,27 @@
  * - A float network: each convolution becomes one fused step, its batch norm folded into filter and bias
  *   (fold.ts) and the ReLUs and the skip add that follow it in the graph (when nothing else reads the values in
  *   between) run as the step's chain (src/backend/inference-ops.ts: one oneDNN primitive with post-ops).
- * - A quantised network keeps every layer as the training path's eval forward runs it (model.ts), with the same
- *   ops and the same quantisers: folding would change the values the activation quantisers round, and with them
- *   some codes. Only the fake-quantised weights are computed once instead of once per batch.
- * Layers without a fused form (pooling, the head, a batch norm or ReLU that does not follow a conv) run through the
- * same ops as the eval forward.
+ * - A quantised network: nothing is folded (folding would change the values the activation quantisers round, and
+ *   with them some codes). Each convolution becomes one quantised step: the same convolution as the eval forward's,
+ *   then its batch norm, ReLUs, skip add and activation quantisers (the same chain rule as above) in one pass that
+ *   computes the same floats as the eval forward's ops (inference-ops.ts quantConv). A ReLU whose quantiser has no
+ *   stored statistic (it takes each batch's maximum) ends the chain before it and runs as a layer. The fake-quantised
+ *   weights are computed once instead of once per batch.
+ * Layers without a fused form (pooling, the head, a conv with a bias or groups, a batch norm or ReLU that does not
+ * follow a conv) run through the same ops as the eval forward.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { FusedConv, PostOp } from "../backend/index.js";
+import type { FusedConv, PostOp, QuantConv, QuantStage } from "../backend/index.js";
+import { BN_EPS } from "../backend/training-ops.js";
 import type { ConvLayer, Layer, LayerGraph } from "../net/index.js";
 import type { Model } from "../train/model.js";
-import { quantWeight } from "../train/quant.js";
+import { quantWeight, storedActScale, unsignedMax } from "../train/quant.js";
 import { foldBatchNorm } from "./fold.js";
 
 export type InferStep =
   /** `out` is the value of the chain's last layer */
   | { kind: "fused"; out: number; input: number; skip: number | null; conv: FusedConv; layers: number[] }
+  | { kind: "quant"; out: number; input: number; skip: number | null; conv: QuantConv; layers: number[] }
   | { kind: "layer"; out: number; layer: Layer };
 
 export interface InferPlan {
@@ -31,7 +36,7 @@ export interface InferPlan {
   weights: Map<string, tf.Tensor>;
   /** the weights above the plan made (and disposes) */
   owned: Set<tf.Tensor>;
-  /** true: every layer runs as the eval forward does (a quantised network) */
+  /** true: every value is the eval forward's, bit for bit (a quantised network: nothing folded) */
   exact: boolean;
 }
 
@@ -56,40 +61,64 @@ function convShape(l: ConvLayer, input: Layer): FusedConv["shape"] {
   };
 }
 
+export interface PlanOptions {
+  /** false: a quantised network's convs run layer by layer as the eval forward does (the benchmarks' peer) */
+  quantSteps?: boolean;
+}
+
 /** Compile the eval forward of `m` (its current graph and skip modes). Dispose the plan with disposePlan. */
-export function compilePlan(m: Model): InferPlan {
+export function compilePlan(m: Model, options: PlanOptions = {}): InferPlan {
   const g = m.graph;
   const exact = m.quant !== null;
+  const convSteps = !exact || options.quantSteps !== false;
   const p = (name: string) => m.params.get(name)!;
   const steps: { pos: number; step: InferStep }[] = [];
   const absorbed = new Set<number>();
   const weights = new Map<string, tf.Tensor>();
   const owned = new Set<tf.Tensor>();
+  // the one reader of a value, unless the value is the output or its reader already closes another conv's chain
+  const single = (id: number) => (id !== g.output && g.consumers[id].length === 1 && !absorbed.has(g.consumers[id][0]) ? g.layers[g.consumers[id][0]] : undefined);
   for (const l of g.layers) {
     if (absorbed.has(l.id)) continue;
-    if (!exact && l.op === "conv" && l.groups === 1) {
+    if (convSteps && l.op === "conv" && l.groups === 1 && (!exact || !l.bias)) {
       const layers = [l.id];
       let cur = l.id;
-      // the one reader of a value, unless the value is the output or its reader already closes another conv's chain
-      const single = (id: number) => (id !== g.output && g.consumers[id].length === 1 && !absorbed.has(g.consumers[id][0]) ? g.layers[g.consumers[id][0]] : undefined);
       const next = single(cur);
       const bn = next?.op === "bn" ? next : undefined;
       if (bn) layers.push((cur = bn.id));
       const post: PostOp[] = [];
+      const stages: QuantStage[] = [];
       let skip: number | null = null;
       for (let n = single(cur); n; n = single(cur)) {
-        if (n.op === "relu") post.push("relu");
-        else if (n.op === "add" && skip === null && n.inputs[0] !== n.inputs[1]) {
+        if (n.op === "relu") {
+          const quantised = exact && !!m.quant!.actBits;
+          const scale = quantised ? storedActScale(m, n) : null;
+          // a quantiser without a stored statistic reads the whole batch's maximum: not an element-wise stage
+          if (quantised && scale === null) break;
+          post.push("relu");
+          stages.push({ op: "relu" });
+          if (scale !== null) stages.push({ op: "quant", scale, qmin: 0, qmax: unsignedMax(m.quant!.actBits) });
+        } else if (n.op === "add" && skip === null && n.inputs[0] !== n.inputs[1]) {
           skip = n.inputs[0] === cur ? n.inputs[1] : n.inputs[0];
           post.push("add");
+          stages.push({ op: "add" });
         } else break;
         layers.push((cur = n.id));
       }
       const stat = (k: string) => array(m.stats.get(`${bn!.name}.${k}`)!);
       const stats = bn && { gamma: array(p(`${bn.name}.gamma`)), beta: array(p(`${bn.name}.beta`)), mean: stat("mean"), variance: stat("variance") };
-      const folded = foldBatchNorm(array(p(`${l.name}.weight`)), l.bias ? array(p(`${l.name}.bias`)) : null, l.cout, stats ?? null);
       for (const id of layers) absorbed.add(id);
-      steps.push({ pos: cur, step: { kind: "fused", out: cur, input: l.inputs[0], skip, conv: { shape: convShape(l, g.layers[l.inputs[0]]), ...folded, post }, layers } });
+      const shape = convShape(l, g.layers[l.inputs[0]]);
+      if (exact) {
+        const w = p(`${l.name}.weight`);
+        const q = quantWeight(m, l, w);
+        const filter = array(q);
+        if (q !== w) q.dispose();
+        steps.push({ pos: cur, step: { kind: "quant", out: cur, input: l.inputs[0], skip, conv: { shape, filter, bn: stats ? { ...stats, epsilon: BN_EPS } : null, stages }, layers } });
+      } else {
+        const folded = foldBatchNorm(array(p(`${l.name}.weight`)), l.bias ? array(p(`${l.name}.bias`)) : null, l.cout, stats ?? null);
+        steps.push({ pos: cur, step: { kind: "fused", out: cur, input: l.inputs[0], skip, conv: { shape, ...folded, post }, layers } });
+      }
       continue;
     }
     if (l.op === "conv" || l.op === "dense") {
@@ -105,7 +134,7 @@ export function compilePlan(m: Model): InferPlan {
   const ordered = steps.sort((a, b) => a.pos - b.pos).map((s) => s.step);
   const lastUse = new Array<number>(g.layers.length).fill(-1);
   ordered.forEach((s, i) => {
-    const reads = s.kind === "fused" ? [s.input, ...(s.skip === null ? [] : [s.skip])] : s.layer.inputs;
+    const reads = s.kind === "layer" ? s.layer.inputs : [s.input, ...(s.skip === null ? [] : [s.skip])];
     for (const r of reads) lastUse[r] = i;
   });
   return { model: m, graph: g, steps: ordered, lastUse, weights, owned, exact };

@@ -1,7 +1,7 @@
 /**
- * Running an inference plan (plan.ts) on a batch of NHWC images: the fused steps on plain arrays through the
- * backend's inference ops, the other layers through the same tfjs ops as the eval forward (model.ts), each value
- * dropped after the last step that reads it.
+ * Running an inference plan (plan.ts) on a batch of NHWC images: the fused and quantised conv steps on plain arrays
+ * through the backend's inference ops, the other layers through the same tfjs ops as the eval forward (model.ts),
+ * each value dropped after the last step that reads it.
  */
 import * as tf from "@tensorflow/tfjs";
 import { inferenceOps } from "../backend/index.js";
@@ -53,9 +53,9 @@ function poolOf(plan: InferPlan): Map<number, Float32Array[]> {
 }
 
 /**
- * Logits [n x classes] of n images, `x` NHWC float32 normalised as the network was trained. A fused step's value is
- * a plain array; a layer step's stays a tensor (a quantised plan passes tensors from layer to layer as the eval
- * forward does, without copies), made an array only when a fused step reads it.
+ * Logits [n x classes] of n images, `x` NHWC float32 normalised as the network was trained. A conv step's value is
+ * a plain array; a layer step's stays a tensor (consecutive layer steps pass tensors as the eval forward does,
+ * without copies), made an array only when a conv step reads it.
  */
 export function runPlan(plan: InferPlan, x: Float32Array, n: number): Float32Array {
   const g = plan.graph;
@@ -86,9 +86,10 @@ export function runPlan(plan: InferPlan, x: Float32Array, n: number): Float32Arr
   if (x.length !== inShape.reduce((a, b) => a * b, 1)) throw new Error(`runPlan: ${x.length} values for ${n} images of ${inShape.slice(1).join("x")}`);
   try {
     plan.steps.forEach((s, i) => {
-      if (s.kind === "fused") {
+      if (s.kind === "fused" || s.kind === "quant") {
         const c = s.conv.shape;
-        values[s.out] = ops.fusedConv(s.conv, n, asArray(values[s.input]!), s.skip === null ? null : asArray(values[s.skip]!), take(n * c.oh * c.ow * c.cout));
+        const [input, skip, out] = [asArray(values[s.input]!), s.skip === null ? null : asArray(values[s.skip]!), take(n * c.oh * c.ow * c.cout)];
+        values[s.out] = s.kind === "fused" ? ops.fusedConv(s.conv, n, input, skip, out) : ops.quantConv(s.conv, n, input, skip, out);
       } else {
         const l = s.layer;
         values[s.out] = tf.tidy(() => {
@@ -100,7 +101,7 @@ export function runPlan(plan: InferPlan, x: Float32Array, n: number): Float32Arr
           return runLayer(plan, l, ins, xt);
         });
       }
-      for (const r of s.kind === "fused" ? [s.input, s.skip] : s.layer.inputs)
+      for (const r of s.kind === "layer" ? s.layer.inputs : [s.input, s.skip])
         if (r !== null && plan.lastUse[r] === i && r !== g.output) {
           release(values[r]!);
           values[r] = undefined;

@@ -124,20 +124,27 @@ export function quantActivation<T extends tf.Tensor>(m: Pick<Quantisable, "quant
   const q = m.quant;
   if (!q || !q.actBits) return y;
   const ops = trainingOps();
+  const qmax = unsignedMax(q.actBits);
+  if (!update) return ops.fakeQuant(y, storedActScale(m, l) ?? quantScale(ops.absMax(y), qmax), 0, qmax, false) as T;
   const name = l.name + ACT_STAT;
   let stat = m.stats.get(name);
   const running = stat ? stat.dataSync()[0] : 0;
-  let s: number;
-  if (update) {
-    const batchMax = ops.absMax(y);
-    s = Math.fround(running > 0 ? (1 - ACT_STAT_MOMENTUM) * running + ACT_STAT_MOMENTUM * batchMax : batchMax);
-    if (!stat) m.stats.set(name, (stat = tf.variable(tf.zeros([1]), false)));
-    stat.assign(tf.tensor1d([s]));
-  } else {
-    s = running > 0 ? running : ops.absMax(y);
-  }
-  const qmax = unsignedMax(q.actBits);
+  const batchMax = ops.absMax(y);
+  const s = Math.fround(running > 0 ? (1 - ACT_STAT_MOMENTUM) * running + ACT_STAT_MOMENTUM * batchMax : batchMax);
+  if (!stat) m.stats.set(name, (stat = tf.variable(tf.zeros([1]), false)));
+  stat.assign(tf.tensor1d([s]));
   return ops.fakeQuant(y, quantScale(s, qmax), 0, qmax, false) as T;
+}
+
+/**
+ * The scale quantActivation gives a ReLU's output at evaluation when the model stores its statistic (then the same
+ * for every batch); null when the activations are float or the statistic is missing or 0 (each batch's maximum then).
+ */
+export function storedActScale(m: Pick<Quantisable, "quant" | "stats">, l: Layer): number | null {
+  const q = m.quant;
+  if (!q || !q.actBits) return null;
+  const running = m.stats.get(l.name + ACT_STAT)?.dataSync()[0] ?? 0;
+  return running > 0 ? quantScale(running, unsignedMax(q.actBits)) : null;
 }
 
 /** A KD teacher must be quantised as its student is (or be float when the student is). */
