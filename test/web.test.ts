@@ -18,6 +18,7 @@ import type { Hls4mlConfig } from "../src/hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../src/hw/pe-array/index.js";
 import { lower, policyOf, withPolicy, type NetSpec } from "../src/net/index.js";
 import { policyCosts, policyFront } from "../src/report/policy-front.js";
+import { additiveRemovalSearch, removalFront } from "../src/report/policy-choice.js";
 import {
   buildExplorerSite,
   dropFile,
@@ -160,7 +161,7 @@ describe("the cost explorer in Chromium, from file://", () => {
     await page.close();
   }, 240_000);
 
-  it("the searched front of ResNet-8 as presets: the library's front, and a click sets its policy", async () => {
+  it("the searched front as presets: ResNet-8's exhaustive front and ResNet-20's additive removal front are the library's, and a click sets a policy", async () => {
     const { page, errors } = await open("#net=resnet8&form=plain&policy=LLL");
     await page.selectOption("#front-objective", "lut");
     await page.click("#front-search");
@@ -173,12 +174,21 @@ describe("the cost explorer in Chromium, from file://", () => {
     await policyShown(page, last.policy);
     expect(await page.inputValue("#form")).toBe(last.form);
     expect((await cell(page, "lut.design")).v).toBe(last.lut);
-    // ResNet-20's 3^9 policies are left to npm run policy
+    // ResNet-20's 3^9 policies: the additive search's removal front, by BRAM18 or LUT only
     await page.selectOption("#net", "resnet20");
+    expect(await page.isDisabled("#front-search")).toBe(false);
+    expect(await page.textContent("#front-note")).toMatch(/9 skips, 3\^9 policies: the removal front by the additive search/);
+    await page.click("#front-search");
+    const removal = removalFront(additiveRemovalSearch("resnet20", "lut", HLS_REF, PE_REF), "lut");
+    await expect.poll(() => page.locator("#front button").count(), { timeout: 60_000 }).toBe(removal.length);
+    const shown20 = await page.locator("#front button").evaluateAll((bs) => bs.map((b) => [b.getAttribute("data-policy"), b.getAttribute("data-form")]));
+    expect(shown20).toEqual(removal.map((f) => [f.policy, f.form]));
+    await page.selectOption("#front-objective", "ff");
     expect(await page.isDisabled("#front-search")).toBe(true);
+    expect(await page.textContent("#front-note")).toMatch(/the additive search takes bram18 or lut/);
     expect(errors).toEqual([]);
     await page.close();
-  }, 120_000);
+  }, 180_000);
 
   it("out-of-range inputs name the field and its range, never a NaN, and the last design stays", async () => {
     const { page, errors } = await open();

@@ -2,6 +2,7 @@
  * The accuracy group (claims C7a, C7b, C8): the verdict of C7a, and the group's tables and figures from the evaluated
  * runs (run-evaluation.ts). C7b's verdict is in depth.ts (checkC7b), C8's in codesign.ts (checkC8). Pure.
  */
+import { RECIPE_HEADERS, recipeAnswer, recipeRows } from "./recipe-study.js";
 import { POLICY_HEADERS, policyAnswer, policyFigure, policyRows, policyTable, seedNoise } from "./policy-study.js";
 import { claimSpec, methodLabel, networkLabel, TAILOR_METHODS, teacherRoleOf, type ClaimSpec, type ClaimSpecs, type Method } from "../experiment/index.js";
 import { csvTable, markdownTable } from "../util/table.js";
@@ -136,8 +137,35 @@ function policyOutputs(ev: AccuracyEvidence): Outputs {
   return { tables: { "policy-study.md": intro + policyTable(ev.policy), "policy-study.csv": csvTable(POLICY_HEADERS, policyRows(ev.policy)) }, figures };
 }
 
-/** The group's tables and figures: the depth study, the codesign view, the short-schedule runs, the policy study. */
+/** The authors' 200-epoch ResNet-8 recipe (issue 28): its runs, the authors' released checkpoints, C7a at this schedule. */
+function recipeOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
+  const { runs, curves, released } = ev.recipe;
+  const done = runs.filter((r) => r.state === "done").length;
+  const intro =
+    `# The authors' 200-epoch ResNet-8 recipe (data/runs/recipe, ${done} of ${runs.length} runs finished)\n\n` +
+    "Their schedule (src/campaign/recipe-plan.ts: 200 epochs, batch 32, StepLR 30 x 0.1, a skip altered every 3 epochs, KD 0.35/0.65, the teacher's batch norm in " +
+    "batch statistics), the depth study's validation split and seeds. Best checkpoint by validation loss (students: once every skip is altered), test top-1 on the " +
+    "10,000 test images. The authors' released checkpoints (data/published/tailor-released-checkpoints.json) were selected on their own 10,000 validation images: " +
+    "the same number, other images.\n\n" +
+    recipeAnswer(runs, curves, released, ev.depth.runs, claimSpec(specs, "C7a"))
+      .map((s) => `- ${s}`)
+      .join("\n") +
+    "\n\n";
+  const c = (run: string) => curves.get(`resnet8/${run}`);
+  const some = (...xs: (Curve | undefined)[]) => xs.filter((x): x is Curve => !!x);
+  const panels: CurvePanel[] = [
+    { title: "plain form: teacher, then SkipRemover", teacher: c("teacher"), curves: some(c("remover")) },
+    { title: "shortenable form: teacher, then SkipShortener", teacher: c("teacher-shortenable"), curves: some(c("shortener")) },
+  ].filter((p) => p.teacher || p.curves.length);
+  const waiting = runs.filter((r) => r.state !== "done").map((r) => `${r.run} ${stateLabel(r)}`);
+  const figures: Outputs["figures"] = panels.length
+    ? { "training-recipe-resnet8": trainingFigure(panels, "ResNet-8, the authors' 200-epoch recipe (data/runs/recipe): validation top-1 per epoch", waiting.length ? `Not finished: ${waiting.join(", ")}; dashed curves are runs in progress, not results.` : "") }
+    : {};
+  return { tables: { "recipe.md": intro + markdownTable(RECIPE_HEADERS, recipeRows(runs, curves, released)), "recipe.csv": csvTable(RECIPE_HEADERS, recipeRows(runs, curves, released)) }, figures };
+}
+
+/** The group's tables and figures: the depth study, the codesign view, the short-schedule runs, the policy study, the recipe. */
 export function accuracyOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
-  const parts = [depthOutputs(ev, specs), codesignOutputs(ev, specs), shortRunOutputs(ev, specs), policyOutputs(ev)];
+  const parts = [depthOutputs(ev, specs), codesignOutputs(ev, specs), shortRunOutputs(ev, specs), policyOutputs(ev), recipeOutputs(ev, specs)];
   return { tables: Object.assign({}, ...parts.map((p) => p.tables)), figures: Object.assign({}, ...parts.map((p) => p.figures)) };
 }

@@ -10,6 +10,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { depthPlan } from "../campaign/depth-plan.js";
+import { recipePlan } from "../campaign/recipe-plan.js";
+import { loadReleasedCheckpoints, RELEASED_CHECKPOINTS_FILE, type ReleasedCheckpoint } from "./recipe-study.js";
 import { runDir, type Plan, type PlannedRun } from "../campaign/plan.js";
 import { campaignPlan } from "../campaign/qat-plan.js";
 import { readFinished } from "../campaign/status.js";
@@ -56,6 +58,11 @@ export interface DepthEvidence {
   curves: Map<string, Curve>;
 }
 
+export interface RecipeEvidence extends DepthEvidence {
+  /** the authors' released checkpoints its teachers are compared with */
+  released: ReleasedCheckpoint[];
+}
+
 export interface ShortRunsEvidence {
   /** the folder, relative to the repository */
   where: string;
@@ -68,6 +75,8 @@ export interface ShortRunsEvidence {
 
 export interface AccuracyEvidence {
   depth: DepthEvidence;
+  /** the authors' 200-epoch ResNet-8 recipe (src/campaign/recipe-plan.ts), beyond the claims' own runs */
+  recipe: RecipeEvidence;
   /** the per-skip policy study (issue 27): its networks' points, pure and mixed */
   policy: PolicyPoint[];
   codesign: CodesignPoint[];
@@ -270,6 +279,19 @@ async function policyEvidence(src: RunSources, specs: ClaimSpecs, depth: DepthRu
   });
 }
 
+/** The authors' 200-epoch recipe: every finished run's best checkpoint on the test set; a run still training shows as in progress. */
+async function recipeEvidence(src: RunSources, invalid: string[]): Promise<RecipeEvidence> {
+  const plan = recipePlan();
+  const released = loadReleasedCheckpoints(path.join(src.root, RELEASED_CHECKPOINTS_FILE));
+  const runs: DepthRun[] = [];
+  const curves = new Map<string, Curve>();
+  await src.step("the authors' 200-epoch recipe: accuracy of the finished runs", async () => {
+    const stage = await testStage(src, "recipe", plan, plan.runs);
+    for (const r of plan.runs) runs.push(await evaluatePlanRun(src, invalid, plan, r, depthRunBase(r), stage, curves));
+  });
+  return { runs, curves, released };
+}
+
 /** Every run the accuracy claims read, evaluated once. */
 export async function accuracyEvidence(src: RunSources, specs: ClaimSpecs): Promise<AccuracyEvidence> {
   const invalid: string[] = [];
@@ -277,6 +299,7 @@ export async function accuracyEvidence(src: RunSources, specs: ClaimSpecs): Prom
   const codesign = await codesignEvidence(src, specs, depth.runs, invalid);
   const short = await shortRunsEvidence(src);
   const policy = await policyEvidence(src, specs, depth.runs, invalid);
+  const recipe = await recipeEvidence(src, invalid);
   const part = PARTS[hlsReferenceConfig(CODESIGN_HLS_REFERENCE, specs.references[CODESIGN_HLS_REFERENCE]).part];
-  return { depth, policy, codesign, short, invalid, part };
+  return { depth, recipe, policy, codesign, short, invalid, part };
 }

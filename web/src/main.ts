@@ -10,7 +10,8 @@ import { handoffConfig } from "../../src/handoff/hls4ml-config.js";
 import { PARTS, type SimCache } from "../../src/hw/hls4ml/index.js";
 import { readOnnxNet } from "../../src/import/onnx-net.js";
 import { policyOf, skipBlocks, type NetSpec } from "../../src/net/index.js";
-import { OBJECTIVES, policyCosts, policyFront, type Objective } from "../../src/report/policy-front.js";
+import { OBJECTIVES, policyCosts, policyFront, type Objective, type PolicyCost } from "../../src/report/policy-front.js";
+import { additiveRemovalSearch, removalFront, type FrontObjective } from "../../src/report/policy-choice.js";
 import { baseNet, compute, savingPct, skipsOf, type Computed } from "./compute.js";
 import { explorerData, type RunEntry } from "./data.js";
 import { nextMode, drawNet } from "./draw-net.js";
@@ -350,18 +351,38 @@ function renderFrontButtons(): void {
   } catch {
     /* the network is not loaded: no search */
   }
-  const ok = !state.net.startsWith("onnx:") && n <= FRONT_MAX_SKIPS;
-  btn.disabled = !ok;
-  $("front-note").textContent = ok
+  const objective = $<HTMLSelectElement>("front-objective").value;
+  const builtIn = !state.net.startsWith("onnx:");
+  const exhaustive = builtIn && n <= FRONT_MAX_SKIPS;
+  // beyond that, the removal front by BRAM18 or LUT from the additive search (src/report/policy-choice.ts)
+  const additive = builtIn && !exhaustive && isRemovalObjective(objective);
+  btn.disabled = !exhaustive && !additive;
+  $("front-note").textContent = exhaustive
     ? `every one of the 3^${n} = ${3 ** n} policies, costed by both models at this configuration`
-    : `${n} skips: 3^${n} policies are too many for the page; npm run policy -- --net ${state.net} searches them (up to 10 skips)`;
+    : additive
+      ? `${n} skips, 3^${n} policies: the removal front by the additive search (each skip's change costed alone, the predicted policies in full; not exhaustive: docs/policy-rule.md), about ${3 * n + 2} designs costed`
+      : `${n} skips: 3^${n} policies are too many for the page; the additive search takes bram18 or lut (npm run policy -- --net ${state.net} --search additive)`;
 }
+
+const isRemovalObjective = (o: string): o is FrontObjective => o === "bram18" || o === "lut";
 
 function searchFront(): void {
   const objective = $<HTMLSelectElement>("front-objective").value as Objective;
   if (!last) return;
-  const costs = policyCosts(state.net, last.hls, last.pe);
-  const front = policyFront(costs, objective);
+  const { hls, pe } = last;
+  const exhaustive = skipsOf(state, imported) <= FRONT_MAX_SKIPS;
+  if (!exhaustive && !isRemovalObjective(objective)) return;
+  // the additive search of ResNet-56 takes seconds: say so before the page is busy with it
+  $("front").replaceChildren(h("span", { class: "note", id: "front-busy" }, "searching..."));
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      const front = exhaustive ? policyFront(policyCosts(state.net, hls, pe), objective) : removalFront(additiveRemovalSearch(state.net, objective as FrontObjective, hls, pe), objective as FrontObjective);
+      showFront(front, objective);
+    }, 0),
+  );
+}
+
+function showFront(front: PolicyCost[], objective: Objective): void {
   $("front").replaceChildren(
     ...front.map((p) => {
       const b = h("button", { type: "button", class: "preset", "data-policy": p.policy, "data-form": p.form }, `${p.policy} (${p.form}, ${objective} ${fmtInt(p[objective])})`);
@@ -392,6 +413,7 @@ function wire(): void {
   $("preset-shortener").addEventListener("click", () => setPolicy("shortenable", "S"));
   $("front-objective").replaceChildren(...OBJECTIVES.map((o) => h("option", { value: o }, o)));
   $("front-search").addEventListener("click", searchFront);
+  $("front-objective").addEventListener("change", renderFrontButtons);
   $("occ-skips").addEventListener("change", () => last && drawOccupancy($("occ"), last.occupancy, $("occ").clientWidth, $<HTMLInputElement>("occ-skips").checked));
   $("reset").addEventListener("click", () => setState({ ...defaultState(hlsRef, peRef, state.net, 0), net: state.net, form: state.form, policy: state.policy }));
   const file = $<HTMLInputElement>("onnx-file");
