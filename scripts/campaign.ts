@@ -24,7 +24,7 @@ import * as path from "node:path";
 import { campaignPlan } from "../src/campaign/qat-plan.js";
 import { recipePlan } from "../src/campaign/recipe-plan.js";
 import { policyPlan } from "../src/campaign/policy-plan.js";
-import { CAMPAIGN_PID } from "../src/campaign/paths.js";
+import { CAMPAIGN_PID, PLAN_ROOTS } from "../src/campaign/paths.js";
 import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
 import { timeLeft, timeLeftText } from "../src/campaign/time-left.js";
@@ -159,7 +159,27 @@ function trainCommand(r: PlannedRun): string[] {
   return [path.join(__dirname, "train.ts"), ...trainFlags(r.config), "--out", runDir(plan, r.id), "--resume-if-present", ...(args.data ? ["--data", args.data] : [])];
 }
 
-const threads = Math.max(1, Math.floor(os.cpus().length / lanes));
+/**
+ * Threads per run: cores / lanes, or 1 when another plan's campaign already trains on this machine. OpenMP's threads
+ * wait for each other by spinning, and a run of two threads on cores another campaign also uses spends its time
+ * waiting: measured 9-19 images/s for a ResNet-20 student on two threads beside the recipe's two lanes, against about
+ * 300 expected from a third of the machine (2026-12-07).
+ */
+let threadsMemo: number | undefined;
+function runThreads(): number {
+  return (threadsMemo ??= threadsBesideOthers());
+}
+function threadsBesideOthers(): number {
+  const own = Math.max(1, Math.floor(os.cpus().length / lanes));
+  if (own === 1 || args.scheduler === "slurm") return own;
+  const other = PLAN_ROOTS.map((root) => path.join(root, CAMPAIGN_PID))
+    .filter((f) => path.resolve(f) !== path.resolve(pidFile))
+    .map((f) => ({ f, pid: livePid(f) }))
+    .find((x) => x.pid !== null);
+  if (!other) return own;
+  console.error(`[campaign] another campaign is running (pid ${other.pid}, ${other.f}): each run on 1 thread beside it, not ${own} (stop it, or start this one after it, for ${own})`);
+  return 1;
+}
 
 /**
  * Every run reads the same CIFAR-10 cache: check it once before any run starts (a missing cache would otherwise fail
@@ -199,13 +219,13 @@ async function start(r: PlannedRun): Promise<number | null> {
   const out = fs.openSync(path.join(dir, "stdout.log"), "a");
   const child = spawn(process.execPath, [...process.execArgv, ...trainCommand(r)], {
     stdio: ["ignore", out, out],
-    env: { ...heapReuseEnv(), OMP_NUM_THREADS: String(threads), TAILOR_STOP_WITH_PARENT: String(process.pid) },
+    env: { ...heapReuseEnv(), OMP_NUM_THREADS: String(runThreads()), TAILOR_STOP_WITH_PARENT: String(process.pid) },
   });
   fs.closeSync(out);
   fs.writeFileSync(path.join(dir, "campaign-child.pid"), `${child.pid}\n`);
   running.set(r.id, child);
   if (stopping) child.kill("SIGTERM");
-  say(`start ${r.id} (pid ${child.pid}, ${threads} thread${threads > 1 ? "s" : ""}): log ${path.join(dir, "stdout.log")}`);
+  say(`start ${r.id} (pid ${child.pid}, ${runThreads()} thread${runThreads() > 1 ? "s" : ""}): log ${path.join(dir, "stdout.log")}`);
   return new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1))));
 }
 
@@ -310,7 +330,7 @@ async function main(): Promise<void> {
       const done = new Set(campaignStatus(plan, plan.runs).filter((s) => s.state === "done").map((s) => s.id));
       const ready = runs.filter((r) => !done.has(r.id) && r.deps.every((d) => done.has(d))).slice(0, lanes);
       const quote = (a: string) => (a === "" || /[^\w@%+=:,./-]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a);
-      for (const r of ready) console.log(`would start ${r.id}: OMP_NUM_THREADS=${threads} npx tsx ${path.relative(process.cwd(), trainCommand(r)[0])} ${trainCommand(r).slice(1).map(quote).join(" ")}`);
+      for (const r of ready) console.log(`would start ${r.id}: OMP_NUM_THREADS=${runThreads()} npx tsx ${path.relative(process.cwd(), trainCommand(r)[0])} ${trainCommand(r).slice(1).map(quote).join(" ")}`);
     }
     return;
   }
@@ -334,7 +354,7 @@ async function main(): Promise<void> {
   if (runs.some((r) => !doneIds.has(r.id))) ensureData();
   process.on("SIGTERM", () => requestStop("SIGTERM"));
   process.on("SIGINT", () => requestStop("SIGINT"));
-  say(`campaign ${plan.name}: ${runs.length} runs under ${plan.root}, ${lanes} lanes of ${threads} thread(s), nice ${os.getPriority(0)}, pid ${process.pid}`);
+  say(`campaign ${plan.name}: ${runs.length} runs under ${plan.root}, ${lanes} lanes of ${runThreads()} thread(s), nice ${os.getPriority(0)}, pid ${process.pid}`);
   for (const [id, why] of failed) say(`not starting ${id}, nor what needs it: ${why}`);
 
   const exits: Promise<void>[] = [];
