@@ -24,7 +24,7 @@ import * as path from "node:path";
 import { campaignPlan } from "../src/campaign/qat-plan.js";
 import { recipePlan } from "../src/campaign/recipe-plan.js";
 import { policyPlan } from "../src/campaign/policy-plan.js";
-import { CAMPAIGN_PID, PLAN_ROOTS } from "../src/campaign/paths.js";
+import { CAMPAIGN_PID } from "../src/campaign/paths.js";
 import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
 import { timeLeft, timeLeftText } from "../src/campaign/time-left.js";
@@ -38,7 +38,7 @@ import { checkTime, JOBS_FILE, SlurmError, timeSeconds } from "../src/campaign/s
 import * as slurm from "./campaign-slurm.js";
 import type { SlurmContext } from "./campaign-slurm.js";
 import { ensureCifarCache } from "./cifar-cache.js";
-import { heapReuseEnv, num, parseCli } from "./cli.js";
+import { campaignPidFiles, heapReuseEnv, liveCampaign, num, parseCli } from "./cli.js";
 
 const EXIT_STOPPED = 75; // scripts/train.ts: stopped on request, checkpoint written
 
@@ -172,12 +172,9 @@ function runThreads(): number {
 function threadsBesideOthers(): number {
   const own = Math.max(1, Math.floor(os.cpus().length / lanes));
   if (own === 1 || args.scheduler === "slurm") return own;
-  const other = PLAN_ROOTS.map((root) => path.join(root, CAMPAIGN_PID))
-    .filter((f) => path.resolve(f) !== path.resolve(pidFile))
-    .map((f) => ({ f, pid: livePid(f) }))
-    .find((x) => x.pid !== null);
+  const other = liveCampaign(campaignPidFiles(), (f) => f === path.resolve(pidFile));
   if (!other) return own;
-  console.error(`[campaign] another campaign is running (pid ${other.pid}, ${other.f}): each run on 1 thread beside it, not ${own} (stop it, or start this one after it, for ${own})`);
+  console.error(`[campaign] another campaign is running (pid ${other.pid}, ${other.pidFile}): each run on 1 thread beside it, not ${own} (stop it, or start this one after it, for ${own})`);
   return 1;
 }
 

@@ -106,17 +106,26 @@ export function heapReuseEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proc
  * of CPU), and on 1 thread it evaluated 10,000 ResNet-56 images in 2.5 minutes (this machine, 2026-11-26).
  * Unless OMP_NUM_THREADS says otherwise, compute on one thread then, and say so.
  */
-export function shareCoresWithCampaign(
-  pidFiles = PLAN_ROOTS.map((root) => path.resolve(__dirname, "..", root, CAMPAIGN_PID)),
-  env: NodeJS.ProcessEnv = process.env,
-): number | null {
+export function shareCoresWithCampaign(pidFiles = campaignPidFiles(), env: NodeJS.ProcessEnv = process.env): number | null {
   if (env.OMP_NUM_THREADS) return null;
-  const found = pidFiles.map((f) => ({ pidFile: f, pid: livePid(f) })).find(({ pid }) => pid !== null && pid !== process.pid && pid !== process.ppid);
+  const found = liveCampaign(pidFiles, (_, pid) => pid === process.pid || pid === process.ppid);
   if (!found) return null;
   const { pidFile, pid } = found;
   env.OMP_NUM_THREADS = "1";
   console.error(`[tailor] a training campaign is running (pid ${pid}, ${pidFile}): computing on 1 thread beside it (set OMP_NUM_THREADS to choose, or stop it: npm run campaign -- --stop)`);
   return pid;
+}
+
+/** the pid files of the built-in plans' campaigns, in this repository */
+export const campaignPidFiles = (): string[] => PLAN_ROOTS.map((root) => path.resolve(__dirname, "..", root, CAMPAIGN_PID));
+
+/** The first campaign among `pidFiles` whose process is alive, except those `skip` names; null when none. */
+export function liveCampaign(pidFiles: string[], skip: (pidFile: string, pid: number) => boolean = () => false): { pidFile: string; pid: number } | null {
+  for (const pidFile of pidFiles) {
+    const pid = livePid(pidFile);
+    if (pid !== null && !skip(pidFile, pid)) return { pidFile, pid };
+  }
+  return null;
 }
 
 /**

@@ -9,7 +9,7 @@ import { cifarResNet, resnet8, withSkip, type NetSpec } from "../src/net/index.j
 import { makeCheckpoint } from "../src/train/checkpoint.js";
 import { checkpointJsonV1 } from "./helpers/checkpoint-json.js";
 import { DEFAULT_CONFIG } from "../src/train/config.js";
-import { heapReuseEnv, shareCoresWithCampaign } from "../scripts/cli.js";
+import { heapReuseEnv, liveCampaign, shareCoresWithCampaign } from "../scripts/cli.js";
 import { createModel } from "../src/train/model.js";
 
 const root = path.resolve(__dirname, "..");
@@ -108,6 +108,11 @@ describe("beside a running campaign", () => {
       expect(env.OMP_NUM_THREADS).toBe("1");
       // any of the plans' pid files: the first one here names no campaign
       expect(shareCoresWithCampaign([path.join(dir, "other-plan.pid"), pidFile], {})).toBe(child.pid);
+      // a campaign looking for others passes over its own pid file (scripts/campaign.ts: one thread beside another)
+      const own = path.join(dir, "own.pid");
+      fs.writeFileSync(own, `${process.pid}\n`);
+      expect(liveCampaign([own, pidFile], (f) => f === own)).toEqual({ pidFile, pid: child.pid });
+      expect(liveCampaign([own], (f) => f === own)).toBeNull();
       const chosen: NodeJS.ProcessEnv = { OMP_NUM_THREADS: "2" };
       expect(shareCoresWithCampaign([pidFile], chosen)).toBeNull();
       expect(chosen.OMP_NUM_THREADS).toBe("2");
