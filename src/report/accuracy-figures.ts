@@ -197,7 +197,8 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
         xaxis: `x${ax}`,
         yaxis: `y${ax}`,
         line: { color, width: 2, dash: c.state ? "dash" : /-seed\d+$/.test(c.run) ? "dot" : "solid" },
-        marker: { size: 5, color, symbol: runSymbol(c.run, c.method) },
+        // large enough to tell the shapes apart (a hexagon from a circle) where the points are dense
+        marker: { size: 6, color, symbol: runSymbol(c.run, c.method) },
         hovertext: c.history.map((h) => `${c.run}, epoch ${h.epoch + 1}: val top-1 ${pct(h.valTop1)}, loss ${h.valLoss.toFixed(3)}, lr ${Number(h.lr.toPrecision(3))}<br>skips: ${h.skipModes.join(" ")}`),
         hoverinfo: "text",
       });
