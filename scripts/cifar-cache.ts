@@ -14,6 +14,9 @@ export function ensureCifarCache(dir: string, say: (msg: string) => void = conso
   const jpeg = path.resolve(__dirname, "..", "..", "shared", "data", "cifar10-jpeg.tar.gz");
   const flags = fs.existsSync(jpeg) ? [] : ["--download"];
   say(`${dir}: no CIFAR-10 cache yet; building it (npm run prepare-data${flags.length ? " -- --download" : ""})`);
-  const r = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "prepare-data.ts"), "--out", dir, ...flags], { stdio: "inherit" });
+  // through tsx's own CLI, not this process's flags: a caller that runs TypeScript another way (a vitest worker) has
+  // no loader in process.execArgv, and node alone cannot run a .ts file (a fresh clone's CI failed so)
+  const tsx = path.resolve(__dirname, "..", "node_modules", "tsx", "dist", "cli.mjs");
+  const r = spawnSync(process.execPath, [tsx, path.join(__dirname, "prepare-data.ts"), "--out", dir, ...flags], { stdio: "inherit" });
   if (r.status !== 0) throw new Error(`could not prepare CIFAR-10 in ${dir} (npm run prepare-data${flags.length ? " -- --download" : ""} exited ${r.status}; npm run prepare-data -- --help)`);
 }
