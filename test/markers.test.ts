@@ -51,7 +51,7 @@ describe("marker vocabulary", () => {
         if (!symbols.length || !drawsPoints(t)) continue;
         const m = t.marker as { symbol?: unknown } | undefined;
         if (m?.symbol === undefined) bad.push(`trace "${t.name}": no marker symbol (plotly's default circle means SkipRemover here)`);
-        for (const s of symbols) if (!(baseSymbol(s).base in MARKER_MEANING)) bad.push(`trace "${t.name}": symbol "${s}" is not in markers.ts`);
+        for (const s of symbols) if (!(baseSymbol(s) in MARKER_MEANING)) bad.push(`trace "${t.name}": symbol "${s}" is not in markers.ts`);
       }
       expect(bad).toEqual([]);
     });
@@ -62,7 +62,7 @@ describe("marker vocabulary", () => {
     for (const page of pages)
       for (const t of spec(page).data) {
         const name = String(t.name ?? "");
-        const symbols = traceSymbols(t).map((s) => baseSymbol(s).base);
+        const symbols = traceSymbols(t).map((s) => baseSymbol(s));
         if (!drawsPoints(t) || !symbols.length) continue;
         for (const [label, shape] of [
           ["SkipRemover", "circle"],

@@ -44,18 +44,19 @@ export const MARKER_MEANING: Record<string, string> = {
   [VALIDATION_SYMBOL]: "validation top-1",
 };
 
-/** The symbol of a design (a method or run role; "-seedN" and a QAT prefix are not part of it); hollow when it does not fit its part. */
+/** a design's bare role: without its network ("resnet20/"), QAT prefix ("qat4-") and seed ("-seed2") */
+const bareRole = (design: string) => design.replace(/^.*\//, "").replace(/-seed\d+$/, "").replace(/^qat\d+-/, "");
+
+/** The symbol of a design (a method or run role; network, seed and QAT prefix are not part of it); hollow when it does not fit its part. */
 export function designSymbol(design: string, fits = true): string {
-  const role = design.replace(/-seed\d+$/, "").replace(/^qat\d+-/, "");
-  const s = DESIGN_SYMBOL[role];
+  const s = DESIGN_SYMBOL[bareRole(design)];
   if (!s) throw new Error(`markers: no symbol for design "${design}" (known: ${Object.keys(DESIGN_SYMBOL).join(", ")})`);
   return fits ? s : `${s}-open`;
 }
 
 /** The symbol of a run: its role when that is a design ("teacher-shortenable", "remover-seed2"), else its method's. */
 export function runSymbol(run: string, method: string): string {
-  const role = run.replace(/^.*\//, "").replace(/-seed\d+$/, "").replace(/^qat\d+-/, "");
-  return designSymbol(role in DESIGN_SYMBOL ? role : method);
+  return designSymbol(bareRole(run) in DESIGN_SYMBOL ? run : method);
 }
 
 /** the outline of a marker: thick and black for a second or later seed, none otherwise */
@@ -63,19 +64,16 @@ export function seedOutline(seeds: number[]): { color: string; width: number[] }
   return { color: "black", width: seeds.map((s) => (s > 1 ? 2.5 : 0)) };
 }
 
-/** The symbol with its hollow suffix taken off, and whether it had one. */
-export function baseSymbol(symbol: string): { base: string; open: boolean } {
-  // a line symbol is drawn open whatever it is called: the validation dash is "line-ew-open" itself
-  const open = symbol.endsWith("-open") && !(symbol in MARKER_MEANING);
-  return { base: open ? symbol.slice(0, -"-open".length) : symbol, open };
+/** The symbol with its hollow suffix taken off (a line symbol is drawn open whatever it is called: the validation dash is "line-ew-open" itself). */
+export function baseSymbol(symbol: string): string {
+  return symbol.endsWith("-open") && !(symbol in MARKER_MEANING) ? symbol.slice(0, -"-open".length) : symbol;
 }
 
 /** A caption sentence naming the shapes a figure uses (in the order given), and the modifiers that apply. */
-export function markerKey(designs: string[], o: { hollow?: boolean; seeds?: boolean; star?: string } = {}): string {
+export function markerKey(designs: string[], o: { hollow?: boolean; seeds?: boolean } = {}): string {
   const parts = [...new Set(designs.map((d) => designSymbol(d)))].map((s) => `${s} ${MARKER_MEANING[s]}`);
   if (o.hollow) parts.push("hollow: does not fit its part");
   if (o.seeds) parts.push("black outline: a second seed");
-  if (o.star) parts.push(`star: ${o.star}`);
   return `Markers: ${parts.join("; ")}.`;
 }
 
