@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { formatRunId, loadClaimSpecs, parseRunId } from "../src/experiment/index.js";
 import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { depthPlan } from "../src/campaign/depth-plan.js";
-import { loadPolicyChoice, policyPlan } from "../src/campaign/policy-plan.js";
+import { loadPolicyChoice, policyPlan, SECOND_SEEDS } from "../src/campaign/policy-plan.js";
 import { runDir } from "../src/campaign/plan.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { additiveRemovalSearch, candidates, chooseEvenly, removalFront, removedSkips, searchGap } from "../src/report/policy-choice.js";
@@ -96,7 +96,7 @@ describe("the committed choice and its plan", () => {
   });
 
   it("each policy trains from the depth study's teacher of its form, on the depth students' schedule", () => {
-    const plan = policyPlan({ networks: [{ net: "resnet20", chosen: ["SSSRSSRSS", "LRRRRRRRR"] }] });
+    const plan = policyPlan({ networks: [{ net: "resnet20", chosen: ["SSSRSSRSS", "LRRRRRRRR"] }] }, undefined, []);
     const depth = depthPlan();
     expect(plan.runs.map((r) => r.id)).toEqual(["resnet20/teacher-shortenable", "resnet20/teacher", "resnet20/policy-sssrssrss", "resnet20/policy-lrrrrrrrr"]);
     // the teachers are the depth study's runs, in the depth study's folders
@@ -110,6 +110,28 @@ describe("the committed choice and its plan", () => {
     const r = plan.runs.find((x) => x.id === "resnet20/policy-lrrrrrrrr")!;
     expect(r.config.form).toBe("plain");
     expect(r.config.teacher).toBe(path.join(runDir(depth, "resnet20/teacher"), "best.ckpt"));
+  });
+
+  it("a second seed trains from its first seed's teacher with its config but the seed, after the network's first seeds", () => {
+    const choice = { networks: [{ net: "resnet20" as const, chosen: ["SSSLSSLSS", "LRRRRRRRR"] }, { net: "resnet56" as const, chosen: ["S".repeat(27)] }] };
+    const plan = policyPlan(choice, undefined, [{ net: "resnet20", policy: "SSSLSSLSS", why: "test" }]);
+    expect(plan.runs.map((r) => r.id).filter((id) => id.includes("policy"))).toEqual([
+      "resnet20/policy-ssslsslss",
+      "resnet20/policy-lrrrrrrrr",
+      "resnet20/policy-ssslsslss-seed2",
+      `resnet56/policy-${"s".repeat(27)}`,
+    ]);
+    const [first, second] = ["resnet20/policy-ssslsslss", "resnet20/policy-ssslsslss-seed2"].map((id) => plan.runs.find((r) => r.id === id)!);
+    expect(second.deps).toEqual(first.deps);
+    expect(second.config).toEqual({ ...first.config, seed: 2 });
+    expect(first.config.seed).toBe(1);
+    expect(runDir(plan, second.id)).toBe(path.join("data/runs/policy/resnet20/policy-ssslsslss-seed2"));
+    expect(() => policyPlan(choice, undefined, [{ net: "resnet20", policy: "SSSRSSRSS", why: "test" }])).toThrow(/second seed of resnet20 policy SSSRSSRSS, which data\/policy-choice.json does not choose/);
+  });
+
+  it("the committed plan gives every second seed a run", () => {
+    const ids = policyPlan().runs.map((r) => r.id);
+    for (const s of SECOND_SEEDS) expect(ids).toContain(formatRunId({ net: s.net, role: "policy", policy: s.policy, seed: 2 }));
   });
 
   it("the plan's status.md names the command that continues it", async () => {

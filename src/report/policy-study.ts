@@ -3,10 +3,10 @@
  * policies (the depth study's SkipRemover and SkipShortener, both seeds where trained) and the teachers, each with its
  * hardware at the hls4ml reference configuration and its test top-1; and the answer to the study's question, computed:
  * does a mixed policy beat both pure ones (higher accuracy at no more BRAM18, or less BRAM18 at an accuracy no lower
- * by more than the seed noise), where the seed noise is the largest top-1 difference between the two seeds of a pure
- * student on the same network.
+ * by more than the seed noise), each policy read at the mean test top-1 of its finished seeds, where the seed noise is
+ * the largest top-1 difference between two seeds of one student policy (pure or mixed) on the same network.
  */
-import { formatRunId, policyTeacherRole, type Role } from "../experiment/index.js";
+import { formatRunId, parseRunId, policyTeacherRole, type Role } from "../experiment/index.js";
 import type { Hls4mlConfig, SimCache } from "../hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../hw/pe-array/index.js";
 import { paretoFront } from "./codesign.js";
@@ -46,10 +46,10 @@ const PURE: { role: Role; letter: "L" | "R" | "S"; form: "plain" | "shortenable"
 ];
 
 /**
- * The study's points of one network: the depth study's runs of the pure roles (any seed) and the policy runs, each
- * costed at `hls`. `skips`: the network's skip count; runs not in `depth` / `policies` are left out.
+ * The study's points of one network: the depth study's runs of the pure roles (any seed) and the policy runs (any
+ * seed; policy and seed read from the run id), each costed at `hls`. Runs not in `depth` / `policies` are left out.
  */
-export function policyPoints(net: string, depth: DepthRun[], policies: DepthRun[], policyOf: (id: string) => string, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache = new Map()): PolicyPoint[] {
+export function policyPoints(net: string, depth: DepthRun[], policies: DepthRun[], hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache = new Map()): PolicyPoint[] {
   const nets = policyNets(net);
   const skips = skipCount(nets.plain);
   const point = (r: DepthRun, policy: string, form: "plain" | "shortenable", kind: PolicyKind, seed: number): PolicyPoint => {
@@ -64,44 +64,69 @@ export function policyPoints(net: string, depth: DepthRun[], policies: DepthRun[
     }
   }
   for (const r of policies.filter((x) => x.net === net)) {
-    const policy = policyOf(r.id);
-    out.push(point(r, policy, policyForm(policy), "mixed", 1));
+    const id = parseRunId(r.id);
+    if (id?.policy === undefined) throw new Error(`policy study: run ${r.id} is not a policy run (expected <net>/policy-<letters>[-seed<s>])`);
+    out.push(point(r, id.policy, policyForm(id.policy), "mixed", id.seed));
   }
   return out;
 }
 
-/** The largest test top-1 difference between seeds of the same pure student of the same network (null: none has two done seeds). */
+/** a trained student policy: its points' network, kind, form and policy string (every seed of one policy shares it) */
+const policyKey = (p: PolicyPoint) => `${p.net} ${p.kind} ${p.form} ${p.policy}`;
+
+/** the finished points of `points`, grouped by policy (seeds together), in first-seen order */
+function finishedBySeeds(points: PolicyPoint[]): PolicyPoint[][] {
+  const groups = new Map<string, PolicyPoint[]>();
+  for (const p of points) {
+    if (p.state !== "done" || p.testTop1 === undefined) continue;
+    groups.set(policyKey(p), [...(groups.get(policyKey(p)) ?? []), p]);
+  }
+  return [...groups.values()];
+}
+
+const meanTop1 = (ps: PolicyPoint[]) => ps.reduce((a, p) => a + p.testTop1!, 0) / ps.length;
+
+/**
+ * The largest test top-1 difference between two seeds of the same student policy (pure or mixed) of the same network
+ * (null: none has two finished seeds).
+ */
 export function seedNoise(points: PolicyPoint[]): number | null {
   let noise: number | null = null;
-  for (const net of new Set(points.map((p) => p.net))) {
-    for (const letter of ["R", "S"]) {
-      const done = points.filter((p) => p.net === net && p.kind === "pure" && p.policy[0] === letter && p.state === "done" && p.testTop1 !== undefined).map((p) => p.testTop1!);
-      if (done.length >= 2) noise = Math.max(noise ?? 0, Math.max(...done) - Math.min(...done));
-    }
+  for (const seeds of finishedBySeeds(points.filter((p) => p.kind !== "teacher"))) {
+    if (seeds.length < 2) continue;
+    const t = seeds.map((p) => p.testTop1!);
+    noise = Math.max(noise ?? 0, Math.max(...t) - Math.min(...t));
   }
   return noise;
 }
 
 export interface PolicyVerdict {
-  id: string;
   policy: string;
+  /** the run ids of its finished seeds */
+  ids: string[];
+  /** mean test top-1 of those seeds */
+  top1: number;
   /** per pure policy (by its letter): does the mixed one beat it */
   beats: Record<"R" | "S", boolean>;
 }
 
 /**
- * For each finished mixed policy: does it beat each pure policy, read at the pure policy's seed-1 run? It beats one
- * when it needs no more BRAM18 and is more accurate by more than the noise, or needs less BRAM18 and is no less
- * accurate than the noise allows. Null when a pure run or the noise is missing (nothing to compare with).
+ * For each finished mixed policy: does it beat each pure policy? Both read at the mean test top-1 of their finished
+ * seeds. It beats one when it needs no more BRAM18 and is more accurate by more than the noise, or needs less BRAM18
+ * and is no less accurate than the noise allows. Null when a pure policy or the noise is missing (nothing to compare with).
  */
 export function policyVerdicts(points: PolicyPoint[], noise: number | null): PolicyVerdict[] | null {
-  const pure = (l: "R" | "S") => points.find((p) => p.kind === "pure" && p.seed === 1 && p.policy[0] === l && p.state === "done" && p.testTop1 !== undefined);
+  const groups = finishedBySeeds(points);
+  const pure = (l: "R" | "S") => groups.find((g) => g[0].kind === "pure" && g[0].policy[0] === l);
   const ref = { R: pure("R"), S: pure("S") };
   if (!ref.R || !ref.S || noise === null) return null;
-  const beats = (m: PolicyPoint, q: PolicyPoint) => (m.bram18 <= q.bram18 && m.testTop1! - q.testTop1! > noise) || (m.bram18 < q.bram18 && m.testTop1! - q.testTop1! >= -noise);
-  return points
-    .filter((p) => p.kind === "mixed" && p.state === "done" && p.testTop1 !== undefined)
-    .map((m) => ({ id: m.id, policy: m.policy, beats: { R: beats(m, ref.R!), S: beats(m, ref.S!) } }));
+  const beats = (m: PolicyPoint[], q: PolicyPoint[]) => {
+    const d = meanTop1(m) - meanTop1(q);
+    return (m[0].bram18 <= q[0].bram18 && d > noise) || (m[0].bram18 < q[0].bram18 && d >= -noise);
+  };
+  return groups
+    .filter((g) => g[0].kind === "mixed")
+    .map((m) => ({ policy: m[0].policy, ids: m.map((p) => p.id), top1: meanTop1(m), beats: { R: beats(m, ref.R!), S: beats(m, ref.S!) } }));
 }
 
 const pct = (x: number | undefined) => (x === undefined ? "" : (100 * x).toFixed(2));
@@ -124,14 +149,15 @@ export function policyAnswer(net: string, points: PolicyPoint[], noise: number |
   const v = policyVerdicts(points, noise);
   const name = netName(net);
   if (!mixed.length) return `${name}: no mixed policy is planned.`;
-  if (!v) return `${name}: ${done.length} of ${mixed.length} mixed policies trained; the pure runs or their seed noise are missing, so nothing is compared yet.`;
+  if (!v) return `${name}: ${done.length} of ${mixed.length} mixed policy runs trained; the pure runs or their seed noise are missing, so nothing is compared yet.`;
   const both = v.filter((x) => x.beats.R && x.beats.S);
-  const head = `${name}: ${done.length} of ${mixed.length} mixed policies trained (seed noise ${(100 * noise!).toFixed(2)} pp, the largest top-1 difference between two seeds of a pure student).`;
+  const head = `${name}: ${done.length} of ${mixed.length} mixed policy runs trained (seed noise ${(100 * noise!).toFixed(2)} pp, the largest top-1 difference between two seeds of one student policy; each policy read at the mean of its seeds).`;
   if (!done.length) return `${head} Nothing to compare yet.`;
-  const list = (xs: PolicyVerdict[]) => xs.map((x) => x.policy).join(", ");
+  const seeds = (x: PolicyVerdict) => (x.ids.length > 1 ? `, ${x.ids.length} seeds` : "");
+  const list = (xs: PolicyVerdict[]) => xs.map((x) => `${x.policy} (${(100 * x.top1).toFixed(2)}%${seeds(x)})`).join(", ");
   return both.length
     ? `${head} Beats both pure policies: ${list(both)}.`
-    : `${head} None beats both pure policies${v.some((x) => x.beats.R || x.beats.S) ? `; beats one: ${v.filter((x) => x.beats.R || x.beats.S).map((x) => `${x.policy} (${x.beats.R ? "SkipRemover" : "SkipShortener"})`).join(", ")}` : ""}.`;
+    : `${head} None beats both pure policies${v.some((x) => x.beats.R || x.beats.S) ? `; beats one: ${v.filter((x) => x.beats.R || x.beats.S).map((x) => `${x.policy} (${(100 * x.top1).toFixed(2)}%${seeds(x)}: ${x.beats.R ? "SkipRemover" : "SkipShortener"})`).join(", ")}` : ""}.`;
 }
 
 const KIND_STYLE: Record<string, { color: string; symbol: string; name: string }> = {

@@ -275,7 +275,7 @@ async function policyEvidence(src: RunSources, specs: ClaimSpecs, depth: DepthRu
     }
     const cache = new Map();
     const nets = [...new Set(plan.runs.map((r) => runId(r.id).net))];
-    return nets.flatMap((net) => policyPoints(net, depth, runs, (id) => runId(id).policy!, hls, pe, cache));
+    return nets.flatMap((net) => policyPoints(net, depth, runs, hls, pe, cache));
   });
 }
 
