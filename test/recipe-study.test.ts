@@ -51,10 +51,10 @@ describe("the recipe study", () => {
     const runs = [run("teacher", "teacher", { state: "in progress", epoch: 114 }), run("teacher-shortenable", "teacher", { state: "in progress", epoch: 114 }), run("remover", "remover"), run("shortener", "shortener")];
     const curves = new Map<string, Curve>([["resnet8/teacher", { run: "teacher", method: "teacher", history: [rec(94, 0.6, 0.84), rec(95, 0.55, 0.8411)] }]]);
     const rows = recipeRows(runs, curves, released);
-    expect(rows[0]).toEqual(["resnet8/teacher", "in progress (epoch 114 of 200)", "96 so far", "84.11 so far", "", "", "87.00 (148)"]);
+    expect(rows[0]).toEqual(["resnet8/teacher", "in progress (epoch 114 of 200)", "96 so far", "84.11 so far", "", "", "87 (149)"]);
     expect(rows[1][2]).toBe("");
     const text = recipeAnswer(runs, curves, released, [], C7A);
-    expect(text[0]).toBe("resnet8/teacher: in progress (epoch 114 of 200), best so far 84.11% validation top-1 at epoch 96; the authors' released checkpoint: 87.00% at epoch 148 (from 0).");
+    expect(text[0]).toBe("resnet8/teacher: in progress (epoch 114 of 200), best so far 84.11% validation top-1 at epoch 96; the authors' released checkpoint: 87% (rounded to two digits in its file name: 86.5-87.5%) at epoch 149 (148 in its file name, which counts from 0).");
     expect(text[2]).toMatch(/^C7a at this schedule: not yet \(resnet8\/remover not started, resnet8\/shortener not started\)\.$/);
   });
 
@@ -75,7 +75,7 @@ describe("the recipe study", () => {
     expect(rows.map((r) => r[5])).toEqual(["", "", "-1.45", "0.11"]);
     expect(rows[0].slice(2, 5)).toEqual(["151", "86.80", "87.00"]);
     const text = recipeAnswer(runs, new Map(), released, depth, C7A);
-    expect(text[0]).toBe("resnet8/teacher: validation top-1 86.80% at epoch 151 of 200, test top-1 87.00%; the authors' released checkpoint: 87.00% at epoch 148 (from 0).");
+    expect(text[0]).toBe("resnet8/teacher: validation top-1 86.80% at epoch 151 of 200, test top-1 87.00%; the authors' released checkpoint: 87% (rounded to two digits in its file name: 86.5-87.5%) at epoch 149 (148 in its file name, which counts from 0).");
     // -1.45 is below 0 - 1 (C7a: at least 0 pp, tolerance 1): fails; the depth study's ResNet-8 remover: 82.70 - 83.00 = -0.30
     expect(text[2]).toBe(
       "C7a at this schedule: SkipRemover -1.45 pp, SkipShortener +0.11 pp against their own teachers (test top-1); the worst, -1.45 pp, fails the claim's 0 pp with our tolerance of 1 pp. The depth study's 40-epoch students of the same network: SkipRemover -0.30 pp.",

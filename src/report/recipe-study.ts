@@ -50,7 +50,15 @@ export function bestSoFar(c: Curve | undefined): { epoch: number; valTop1: numbe
 
 const pct = (v: number | undefined) => (v === undefined ? "" : fixed2(100 * v));
 
-export const RECIPE_HEADERS = ["run", "state", "best epoch", "val top-1 %", "test top-1 %", "gap to its teacher (pp)", "authors' released: val top-1 % (epoch, from 0)"];
+export const RECIPE_HEADERS = ["run", "state", "best epoch", "val top-1 %", "test top-1 %", "gap to its teacher (pp)", "authors' released: val top-1 % (epoch)"];
+
+/**
+ * A released checkpoint as its file name states it, in this table's conventions: epochs counted from 1 as ours are
+ * (Lightning's name counts from 0), top-1 in whole percent (the name rounds to two digits: 0.87 is 86.5-87.5%).
+ */
+const releasedCell = (c: ReleasedCheckpoint) => `${(100 * c.valTop1).toFixed(0)} (${c.epoch + 1})`;
+const releasedSentence = (c: ReleasedCheckpoint) =>
+  `the authors' released checkpoint: ${(100 * c.valTop1).toFixed(0)}% (rounded to two digits in its file name: ${(100 * c.valTop1 - 0.5).toFixed(1)}-${(100 * c.valTop1 + 0.5).toFixed(1)}%) at epoch ${c.epoch + 1} (${c.epoch} in its file name, which counts from 0)`;
 
 /** A row per recipe run; an unfinished run shows the checkpoint it would keep so far (lowest validation loss), marked so. */
 export function recipeRows(runs: DepthRun[], curves: Map<string, Curve>, released: ReleasedCheckpoint[]): Cell[][] {
@@ -59,7 +67,7 @@ export function recipeRows(runs: DepthRun[], curves: Map<string, Curve>, release
     const so = r.state === "done" ? null : bestSoFar(curves.get(r.id));
     const epoch = r.state === "done" && r.bestEpoch !== undefined ? String(r.bestEpoch + 1) : so ? `${so.epoch + 1} so far` : "";
     const val = r.state === "done" ? pct(r.valTop1) : so ? `${pct(so.valTop1)} so far` : "";
-    return [r.id, stateLabel(r), epoch, val, pct(r.testTop1), fixed2(gap(r, runs)), rel ? `${pct(rel.valTop1)} (${rel.epoch})` : ""];
+    return [r.id, stateLabel(r), epoch, val, pct(r.testTop1), fixed2(gap(r, runs)), rel ? releasedCell(rel) : ""];
   });
 }
 
@@ -72,7 +80,7 @@ export function recipeAnswer(runs: DepthRun[], curves: Map<string, Curve>, relea
   const out: string[] = [];
   for (const r of runs.filter((x) => x.method === "teacher")) {
     const rel = released.find((c) => c.net === r.net && c.role === r.run);
-    const authors = rel ? `; the authors' released checkpoint: ${pct(rel.valTop1)}% at epoch ${rel.epoch} (from 0)` : "";
+    const authors = rel ? `; ${releasedSentence(rel)}` : "";
     if (r.state === "done") out.push(`${r.id}: validation top-1 ${pct(r.valTop1)}% at epoch ${r.bestEpoch! + 1} of ${r.epochs}, test top-1 ${pct(r.testTop1)}%${authors}.`);
     else {
       const so = bestSoFar(curves.get(r.id));
