@@ -6,7 +6,9 @@
  * memory format and in channels_last; each ratio is against the faster PyTorch of the two at the same thread count.
  * One thread is how the training campaign runs (one process per core). Also: each convolution of ResNet-8 (batch 32) forward and both
  * gradients in GFLOP/s and as a fraction of the machine's FMA peak measured in the same run, a kernel profile of one
- * ResNet-8 step, and peak memory. Writes figures/bench-train.json. Run it on a quiet machine.
+ * ResNet-8 step, and peak memory; and for every case the convolutions' own time in a step (each layer timed alone on
+ * the addon) and the ratio to PyTorch that would follow if nothing but the convolutions took time: the ceiling of
+ * everything but faster convolutions. Writes figures/bench-train.json. Run it on a quiet machine.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -91,6 +93,47 @@ function geometry(l: ConvLayer, n: number, inH: number, inW: number): Int32Array
   return Int32Array.from([n, inH, inW, l.cin, l.kernel[0], l.kernel[1], l.cout, l.shape.h, l.shape.w, l.stride[0], l.stride[1], l.pad[0], l.pad[1], 1, 1]);
 }
 
+/** mean ms of `fn` over at least `minMs` (and 5 calls), after 3 calls of warm-up */
+function timeMs(fn: () => void, minMs = 150): number {
+  for (let i = 0; i < 3; i++) fn();
+  let reps = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < minMs || reps < 5) (fn(), reps++);
+  return (performance.now() - t0) / reps;
+}
+
+/**
+ * The convolutions' share of one training step, measured: every conv layer of `net` at `batch` on `threads`, timed on
+ * the addon directly on the path training runs (Winograd where training uses it), forward, backward-weights, and
+ * backward-data for every layer but the first (the images need no gradient: training skips it). Layers of the same
+ * geometry are timed once. The sum is the step's time if everything but the convolutions took none.
+ */
+function convMsPerStep(addon: NativeAddon, net: Net, batch: number, threads: number): number {
+  addon.setThreads(threads);
+  const g = lower(spec(net));
+  const seen = new Map<string, { fwd: number; data: number; weights: number }>();
+  let total = 0;
+  let first = true;
+  for (const l of g.layers) {
+    if (l.op !== "conv") continue;
+    const src = g.layers[l.inputs[0]].shape;
+    const geom = geometry(l, batch, src.h, src.w);
+    const key = geom.join(",");
+    let t = seen.get(key);
+    if (!t) {
+      const r = new Rng(5);
+      const rand = (n: number) => Float32Array.from({ length: n }, () => r.normal());
+      const x = rand(batch * src.h * src.w * l.cin), f = rand(l.kernel[0] * l.kernel[1] * l.cin * l.cout), y = rand(batch * l.shape.h * l.shape.w * l.cout);
+      const dx = new Float32Array(x.length), df = new Float32Array(f.length), out = new Float32Array(y.length);
+      t = { fwd: timeMs(() => addon.convForward(geom, x, f, out), 60), data: timeMs(() => addon.convBackInput(geom, y, f, dx), 60), weights: timeMs(() => addon.convBackFilter(geom, x, y, df), 60) };
+      seen.set(key, t);
+    }
+    total += t.fwd + t.weights + (first ? 0 : t.data);
+    first = false;
+  }
+  return total;
+}
+
 /** Each convolution of ResNet-8 at batch 32, forward and both gradients, timed on the addon directly. */
 function convLayers(addon: NativeAddon, peak: number) {
   const g = lower(resnet8());
@@ -104,13 +147,7 @@ function convLayers(addon: NativeAddon, peak: number) {
     const x = rand(32 * src.h * src.w * l.cin), f = rand(l.kernel[0] * l.kernel[1] * l.cin * l.cout), y = rand(32 * l.shape.h * l.shape.w * l.cout);
     const dx = new Float32Array(x.length), df = new Float32Array(f.length), out = new Float32Array(y.length);
     const flop = 2 * 32 * l.shape.h * l.shape.w * l.cout * l.kernel[0] * l.kernel[1] * l.cin;
-    const time = (fn: () => void) => {
-      for (let i = 0; i < 3; i++) fn();
-      let reps = 0;
-      const t0 = performance.now();
-      while (performance.now() - t0 < 150 || reps < 5) (fn(), reps++);
-      return (performance.now() - t0) / reps;
-    };
+    const time = (fn: () => void) => timeMs(fn);
     const row: Record<string, string | number> = { layer: l.name, shape: `${l.cin}->${l.cout} ${l.kernel[0]}x${l.kernel[1]} s${l.stride[0]} @${src.h}x${src.w}` };
     for (const p of ["onednn", "gemm"] as ConvPath[]) {
       if (!addon.setConvPath(p)) continue;
@@ -212,6 +249,10 @@ async function main() {
         const bestLayout = ipsOf(got.torchNchw) >= ipsOf(got.torchChannelsLast) ? "nchw" : "channels_last";
         const fmt = (v: number) => (Number.isFinite(v) ? Math.round(v) : null);
         const ratio = (v: number) => (Number.isFinite(v) && Number.isFinite(best) ? +(v / best).toFixed(3) : null);
+        // where the step's time goes: the convolutions (oneDNN path, as training runs them) and the rest; the ratio
+        // to PyTorch this path could reach if the rest took no time at all
+        const convMs = hasDnnl ? convMsPerStep(addon, net, batch, threads) : NaN;
+        const stepMs = (1000 * batch) / ipsOf(got.onednn);
         const row = {
           net,
           batch,
@@ -225,12 +266,16 @@ async function main() {
           ratioOnednn: ratio(ipsOf(got.onednn)),
           ratioOnednnDirect: ratio(ipsOf(got.onednnDirect)),
           ratioGemm: ratio(ipsOf(got.gemm)),
+          stepMs: Number.isFinite(stepMs) ? +stepMs.toFixed(2) : null,
+          convMs: Number.isFinite(convMs) ? +convMs.toFixed(2) : null,
+          convShare: Number.isFinite(convMs / stepMs) ? +(convMs / stepMs).toFixed(3) : null,
+          ratioIfOnlyConvs: ratio((1000 * batch) / convMs),
           torchVersion: (got.torchNchw as TorchResult | null)?.torch ?? null,
           torchPeakRssMiB: Math.max((got.torchNchw as TorchResult | null)?.peakRssMiB ?? 0, (got.torchChannelsLast as TorchResult | null)?.peakRssMiB ?? 0) || null,
         };
         console.log(
           `${net} batch ${batch}, ${threads} thread${threads > 1 ? "s" : ""}: oneDNN ${row.onednn ?? "n/a"} img/s (x${row.ratioOnednn ?? "n/a"}; direct kernels only ${row.onednnDirect ?? "n/a"}), GEMM ${row.gemm} (x${row.ratioGemm ?? "n/a"}), ` +
-            `PyTorch NCHW ${row.torchNchw ?? "n/a"}, channels_last ${row.torchChannelsLast ?? "n/a"}`,
+            `PyTorch NCHW ${row.torchNchw ?? "n/a"}, channels_last ${row.torchChannelsLast ?? "n/a"}; convolutions ${row.convMs ?? "n/a"} of ${row.stepMs ?? "n/a"} ms a step (x${row.ratioIfOnlyConvs ?? "n/a"} if nothing else took time)`,
         );
         rows.push(row);
       }
