@@ -15,7 +15,7 @@ import { BASE_LAYOUT, caption, FIGURE_WIDTH, METHOD_COLOR, netName, stackedDomai
 import { policyForm, skipCount } from "../net/index.js";
 import { removedSkips } from "./policy-choice.js";
 import { costPolicy, policyNets } from "./policy-front.js";
-import { markdownTable } from "../util/table.js";
+import { markdownTable, percent2 } from "../util/table.js";
 import { designSymbol, seedOutline, splitLaterSeeds } from "./markers.js";
 
 /** what a point of the study is: a teacher, one of the paper's two (pure) methods, or a mixed policy */
@@ -129,12 +129,11 @@ export function policyVerdicts(points: PolicyPoint[], noise: number | null): Pol
     .map((m) => ({ policy: m[0].policy, ids: m.map((p) => p.id), top1: meanTop1(m), beats: { R: beats(m, ref.R!), S: beats(m, ref.S!) } }));
 }
 
-const pct = (x: number | undefined) => (x === undefined ? "" : (100 * x).toFixed(2));
 
 export const POLICY_HEADERS = ["network", "run", "kind", "policy", "removed skips", "BRAM18", "LUT", "test top-1 %", "state"];
 
 export const policyRows = (points: PolicyPoint[]) =>
-  points.map((p) => [netName(p.net), p.id, p.kind, p.policy, p.removed, p.bram18, Math.round(p.lut), pct(p.testTop1), p.state + (p.note ? `: ${p.note}` : "")]);
+  points.map((p) => [netName(p.net), p.id, p.kind, p.policy, p.removed, p.bram18, Math.round(p.lut), percent2(p.testTop1), p.state + (p.note ? `: ${p.note}` : "")]);
 
 export const policyTable = (points: PolicyPoint[]): string => markdownTable(POLICY_HEADERS, policyRows(points));
 

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import { methodLabel, type ClaimSpec } from "../experiment/index.js";
-import { fixed2, type Cell } from "../util/table.js";
+import { fixed2, percent2, type Cell } from "../util/table.js";
 import type { Curve } from "./accuracy-figures.js";
 import { signedPp, within } from "./claims.js";
 import { gap, stateLabel, type DepthRun } from "./depth.js";
@@ -48,7 +48,6 @@ export function bestSoFar(c: Curve | undefined): { epoch: number; valTop1: numbe
   return { epoch: b.epoch, valTop1: b.valTop1 };
 }
 
-const pct = (v: number | undefined) => (v === undefined ? "" : fixed2(100 * v));
 
 export const RECIPE_HEADERS = ["run", "state", "best epoch", "val top-1 %", "test top-1 %", "gap to its teacher (pp)", "authors' released: val top-1 % (epoch)"];
 
@@ -66,8 +65,8 @@ export function recipeRows(runs: DepthRun[], curves: Map<string, Curve>, release
     const rel = released.find((c) => c.net === r.net && c.role === r.run);
     const so = r.state === "done" ? null : bestSoFar(curves.get(r.id));
     const epoch = r.state === "done" && r.bestEpoch !== undefined ? String(r.bestEpoch + 1) : so ? `${so.epoch + 1} so far` : "";
-    const val = r.state === "done" ? pct(r.valTop1) : so ? `${pct(so.valTop1)} so far` : "";
-    return [r.id, stateLabel(r), epoch, val, pct(r.testTop1), fixed2(gap(r, runs)), rel ? releasedCell(rel) : ""];
+    const val = r.state === "done" ? percent2(r.valTop1) : so ? `${percent2(so.valTop1)} so far` : "";
+    return [r.id, stateLabel(r), epoch, val, percent2(r.testTop1), fixed2(gap(r, runs)), rel ? releasedCell(rel) : ""];
   });
 }
 
@@ -81,10 +80,10 @@ export function recipeAnswer(runs: DepthRun[], curves: Map<string, Curve>, relea
   for (const r of runs.filter((x) => x.method === "teacher")) {
     const rel = released.find((c) => c.net === r.net && c.role === r.run);
     const authors = rel ? `; ${releasedSentence(rel)}` : "";
-    if (r.state === "done") out.push(`${r.id}: validation top-1 ${pct(r.valTop1)}% at epoch ${r.bestEpoch! + 1} of ${r.epochs}, test top-1 ${pct(r.testTop1)}%${authors}.`);
+    if (r.state === "done") out.push(`${r.id}: validation top-1 ${percent2(r.valTop1)}% at epoch ${r.bestEpoch! + 1} of ${r.epochs}, test top-1 ${percent2(r.testTop1)}%${authors}.`);
     else {
       const so = bestSoFar(curves.get(r.id));
-      out.push(`${r.id}: ${stateLabel(r)}${so ? `, best so far ${pct(so.valTop1)}% validation top-1 at epoch ${so.epoch + 1}` : ""}${authors}.`);
+      out.push(`${r.id}: ${stateLabel(r)}${so ? `, best so far ${percent2(so.valTop1)}% validation top-1 at epoch ${so.epoch + 1}` : ""}${authors}.`);
     }
   }
   const students = runs.filter((x) => x.reference && x.method !== "teacher");

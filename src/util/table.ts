@@ -13,6 +13,9 @@ export const toFixedNoNegZero = (v: number, digits: number): string => {
  */
 export const fixed2 = (v: number | null | undefined): string => (v === null || v === undefined ? "" : toFixedNoNegZero(v, 2));
 
+/** a fraction (0.8618) as a percentage to 2 decimals ("86.18"); undefined gives an empty cell */
+export const percent2 = (v: number | undefined): string => (v === undefined ? "" : fixed2(100 * v));
+
 const fmt = (v: Cell): string => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : toFixedNoNegZero(v, 2)) : v === null || v === undefined ? "" : String(v));
 
 export function markdownTable(headers: string[], rows: Cell[][]): string {
