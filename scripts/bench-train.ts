@@ -6,7 +6,7 @@
  * memory format and in channels_last; each ratio is against the faster PyTorch of the two at the same thread count.
  * One thread is how the training campaign runs (one process per core). Also: each convolution of ResNet-8 (batch 32) forward and both
  * gradients in GFLOP/s and as a fraction of the machine's FMA peak measured in the same run, a kernel profile of one
- * ResNet-8 step, and peak memory; and for every case the convolutions' own time in a step (each layer timed alone on
+ * ResNet-8 step and of the campaign's case (ResNet-20, batch 32, one thread), and peak memory; and for every case the convolutions' own time in a step (each layer timed alone on
  * the addon) and the ratio to PyTorch that would follow if nothing but the convolutions took time: the ceiling of
  * everything but faster convolutions. Writes figures/bench-train.json. Run it on a quiet machine.
  */
@@ -164,8 +164,8 @@ function convLayers(addon: NativeAddon, peak: number) {
   return rows;
 }
 
-/** Wall time per kernel over `steps` ResNet-8 steps, by wrapping every kernel of the backend in a timer. */
-function kernelProfile(backendName: string, batch: number, steps: number) {
+/** Wall time per kernel over `steps` steps of `net`, by wrapping every kernel of the backend in a timer. */
+function kernelProfile(backendName: string, net: Net, batch: number, threads: number, steps: number) {
   const acc = new Map<string, { ms: number; calls: number }>();
   const originals = tf.getKernelsForBackend(backendName);
   for (const k of originals) {
@@ -183,7 +183,7 @@ function kernelProfile(backendName: string, batch: number, steps: number) {
       },
     });
   }
-  const m = createModel(resnet8(), 1);
+  const m = createModel(spec(net), 1);
   const opt = new Sgd({ lr: 0.01, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
   const b = randomBatch(batch, 3);
   for (let i = 0; i < 5; i++) trainStep(m, opt, b, 0.01);
@@ -200,7 +200,7 @@ function kernelProfile(backendName: string, batch: number, steps: number) {
   const kernels = [...acc].map(([name, e]) => ({ name, msPerStep: +(e.ms / steps).toFixed(2), callsPerStep: e.calls / steps })).sort((x, y) => y.msPerStep - x.msPerStep);
   const inKernels = kernels.reduce((s, k) => s + k.msPerStep, 0);
   const calls = kernels.reduce((s, k) => s + k.callsPerStep, 0);
-  return { batch, stepMs: +stepMs.toFixed(2), kernelMs: +inKernels.toFixed(2), outsideKernelsMs: +(stepMs - inKernels).toFixed(2), kernelCallsPerStep: calls, kernels: kernels.slice(0, 14) };
+  return { net, batch, threads, stepMs: +stepMs.toFixed(2), kernelMs: +inKernels.toFixed(2), outsideKernelsMs: +(stepMs - inKernels).toFixed(2), kernelCallsPerStep: calls, kernels: kernels.slice(0, 14) };
 }
 
 function list<T extends string>(flag: string, v: string, allowed?: readonly T[]): T[] {
@@ -280,10 +280,22 @@ async function main() {
         rows.push(row);
       }
   addon.setConvPath(hasDnnl ? "onednn" : "gemm");
+  // ResNet-8 on the first thread count, and the campaign's case (ResNet-20, batch 32, one thread: one process per
+  // core), each with its convolutions' own time, so that what the fused kernels spend beyond them shows
+  const profiles = [
+    { net: "resnet8" as Net, batch: 32, threads: threadCounts[0] },
+    { net: "resnet20" as Net, batch: 32, threads: 1 },
+  ].map((c) => {
+    addon.setThreads(c.threads);
+    const p = kernelProfile(backend.name, c.net, c.batch, c.threads, 30);
+    const convMs = hasDnnl ? convMsPerStep(addon, c.net, c.batch, c.threads) : NaN;
+    return { ...p, convMs: Number.isFinite(convMs) ? +convMs.toFixed(2) : null };
+  });
   addon.setThreads(threadCounts[0]);
-  const profile = kernelProfile(backend.name, 32, 30);
-  console.log(`ResNet-8 batch 32 step (${hasDnnl ? "oneDNN" : "GEMM"}): ${profile.stepMs} ms, ${profile.kernelMs} ms in ${profile.kernelCallsPerStep} kernel calls:`);
-  for (const k of profile.kernels) console.log(`  ${k.name.padEnd(28)} ${k.msPerStep.toFixed(2).padStart(6)} ms  x${k.callsPerStep}`);
+  for (const p of profiles) {
+    console.log(`${p.net} batch ${p.batch} step on ${p.threads} thread(s) (${hasDnnl ? "oneDNN" : "GEMM"}): ${p.stepMs} ms, ${p.kernelMs} ms in ${p.kernelCallsPerStep} kernel calls, of which the convolutions alone ${p.convMs ?? "n/a"} ms:`);
+    for (const k of p.kernels) console.log(`  ${k.name.padEnd(28)} ${k.msPerStep.toFixed(2).padStart(6)} ms  x${k.callsPerStep}`);
+  }
   const layers = convLayers(addon, peak);
   addon.setConvPath(hasDnnl ? "onednn" : "gemm");
   console.log("ResNet-8 convolutions, batch 32, GFLOP/s (fraction of the measured peak), forward / backward-data / backward-weights:");
@@ -293,7 +305,7 @@ async function main() {
   }
   const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   console.log(`peak RSS of this process (every tfjs case): ${peakRssMiB} MiB`);
-  const out = { environment: runEnvironment(), fmaPeakGflops: +peak.toFixed(1), peakThreads: threadCounts[0], seconds, results: rows, profile, convLayers: layers, peakRssMiB };
+  const out = { environment: runEnvironment(), fmaPeakGflops: +peak.toFixed(1), peakThreads: threadCounts[0], seconds, results: rows, profiles, convLayers: layers, peakRssMiB };
   writeFileAtomic(path.resolve(args.out), JSON.stringify(out, null, 2) + "\n");
 }
 
