@@ -77,6 +77,9 @@ describe("run ids", () => {
       ["resnet8/teacher-shortenable", { net: "resnet8", role: "teacher-shortenable", precision: "float", seed: 1 }],
       ["resnet56/noskip", { net: "resnet56", role: "noskip", precision: "float", seed: 1 }],
       ["resnet8/qat8-teacher", { net: "resnet8", role: "teacher", precision: 8, seed: 1 }],
+      ["resnet8/teacher-batch128", { net: "resnet8", role: "teacher", precision: "float", seed: 1, batch: 128 }],
+      ["resnet8/teacher-shortenable-batch128-seed2", { net: "resnet8", role: "teacher-shortenable", precision: "float", seed: 2, batch: 128 }],
+      ["resnet20/policy-srl-batch64", { net: "resnet20", role: "policy", precision: "float", seed: 1, policy: "SRL", batch: 64 }],
     ] as const;
     for (const [id, parts] of cases) {
       expect(parseRunId(id)).toEqual(parts);
@@ -84,7 +87,9 @@ describe("run ids", () => {
     }
   });
   it("refuses what is not an id: an unknown network or role, a seed 1 written out", () => {
-    for (const bad of ["resnet9/teacher", "resnet8/student", "resnet8/remover-seed1", "resnet8", "resnet8/teacher/x", "Resnet8/teacher"]) expect(parseRunId(bad), bad).toBeNull();
-    expect(() => runId("resnet8/student")).toThrow(/run id "resnet8\/student": expected "<net>\/\[qat<bits>-\]<role>\[-seed<s>\]"/);
+    for (const bad of ["resnet9/teacher", "resnet8/student", "resnet8/remover-seed1", "resnet8", "resnet8/teacher/x", "Resnet8/teacher", "resnet8/teacher-batch0", "resnet8/teacher-batch032", "resnet8/teacher-seed2-batch128"])
+      expect(parseRunId(bad), bad).toBeNull();
+    expect(() => runId("resnet8/student")).toThrow(/run id "resnet8\/student": expected "<net>\/\[qat<bits>-\]<role>\[-batch<b>\]\[-seed<s>\]"/);
+    expect(() => formatRunId({ net: "resnet8", role: "teacher", batch: 0 })).toThrow(/batch 0 is not a whole number >= 1/);
   });
 });

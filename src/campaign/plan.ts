@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../train/config.js";
 import { BEST } from "../train/run-folder.js";
+import { parseRunId } from "../experiment/index.js";
 
 export interface PlannedRun {
   /** "<net>/<run>", unique in the plan; also the folder under the plan's root */
@@ -61,6 +62,8 @@ export function validatePlan(plan: Plan, source: string): Plan {
     } catch (e) {
       throw new PlanError(`${source}: run "${r.id}": ${(e as ConfigError).message}`);
     }
+    const named = parseRunId(r.id)?.batch;
+    if (named !== undefined && named !== r.config.batchSize) throw new PlanError(`${source}: run "${r.id}": its id names batch ${named}, its config trains at batch ${r.config.batchSize}`);
     if (r.config.teacher && !r.deps.some((d) => path.normalize(bestCheckpointOf(plan, d)) === path.normalize(r.config.teacher))) {
       throw new PlanError(`${source}: run "${r.id}": teacher ${r.config.teacher} is not the best checkpoint of one of its deps (${r.deps.join(", ") || "none"})`);
     }
