@@ -3,6 +3,9 @@
  * runs (run-evaluation.ts). C7b's verdict is in depth.ts (checkC7b), C8's in codesign.ts (checkC8). Pure.
  */
 import { RECIPE_HEADERS, recipeAnswer, recipeRows } from "./recipe-study.js";
+import { GAP_HEADERS, gapAnswer, gapRows } from "./recipe-gap.js";
+import { DEPTH_COMMON } from "../campaign/depth-plan.js";
+import { GAP_BATCH } from "../campaign/recipe-gap-plan.js";
 import { POLICY_HEADERS, policyAnswer, policyFigure, policyRows, policyTable, seedNoise } from "./policy-study.js";
 import { claimSpec, methodLabel, networkLabel, TAILOR_METHODS, teacherRoleOf, type ClaimSpec, type ClaimSpecs, type Method } from "../experiment/index.js";
 import { csvTable, markdownTable } from "../util/table.js";
@@ -161,7 +164,14 @@ function recipeOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
   const figures: Outputs["figures"] = panels.length
     ? { "training-recipe-resnet8": trainingFigure(panels, "ResNet-8, the authors' 200-epoch recipe (data/runs/recipe): validation top-1 per epoch", waiting.length ? `Not finished: ${waiting.join(", ")}; dashed curves are runs in progress, not results.` : "") }
     : {};
-  return { tables: { "recipe.md": intro + markdownTable(RECIPE_HEADERS, recipeRows(runs, curves, released)), "recipe.csv": csvTable(RECIPE_HEADERS, recipeRows(runs, curves, released)) }, figures };
+  const DEPTH_BATCH = DEPTH_COMMON.batchSize!;
+  const gapSection =
+    "\n## Why our teachers are below the authors': does the batch explain it? (data/runs/recipe-gap)\n\n" +
+    `The authors' teacher scripts train with ${DEPTH_BATCH} images per GPU on every GPU of the machine (Lightning DDP) at lr 0.1: with N GPUs, ${DEPTH_BATCH}N images a step. ` +
+    `Tested on the depth study's 40-epoch ResNet-8 teacher (src/campaign/recipe-gap-plan.ts): at batch ${GAP_BATCH} (N = ${GAP_BATCH / DEPTH_BATCH}; batch norm over all ${GAP_BATCH} images) against two seeds at batch ${DEPTH_BATCH}.\n\n` +
+    `- ${gapAnswer(ev.recipe.gap, DEPTH_BATCH)}\n\n` +
+    markdownTable(GAP_HEADERS, gapRows(ev.recipe.gap, DEPTH_BATCH));
+  return { tables: { "recipe.md": intro + markdownTable(RECIPE_HEADERS, recipeRows(runs, curves, released)) + gapSection, "recipe.csv": csvTable(RECIPE_HEADERS, recipeRows(runs, curves, released)) }, figures };
 }
 
 /** The group's tables and figures: the depth study, the codesign view, the short-schedule runs, the policy study, the recipe. */

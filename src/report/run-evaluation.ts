@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { depthPlan } from "../campaign/depth-plan.js";
 import { recipePlan } from "../campaign/recipe-plan.js";
+import { recipeGapPlan } from "../campaign/recipe-gap-plan.js";
 import { loadReleasedCheckpoints, RELEASED_CHECKPOINTS_FILE, type ReleasedCheckpoint } from "./recipe-study.js";
 import { runDir, type Plan, type PlannedRun } from "../campaign/plan.js";
 import { campaignPlan } from "../campaign/qat-plan.js";
@@ -61,6 +62,8 @@ export interface DepthEvidence {
 export interface RecipeEvidence extends DepthEvidence {
   /** the authors' released checkpoints its teachers are compared with */
   released: ReleasedCheckpoint[];
+  /** the tests of why its teachers stay below the authors' (src/campaign/recipe-gap-plan.ts), the depth study's run first */
+  gap: DepthRun[];
 }
 
 export interface ShortRunsEvidence {
@@ -280,7 +283,7 @@ async function policyEvidence(src: RunSources, specs: ClaimSpecs, depth: DepthRu
 }
 
 /** The authors' 200-epoch recipe: every finished run's best checkpoint on the test set; a run still training shows as in progress. */
-async function recipeEvidence(src: RunSources, invalid: string[]): Promise<RecipeEvidence> {
+async function recipeEvidence(src: RunSources, invalid: string[], depth: DepthRun[]): Promise<RecipeEvidence> {
   const plan = recipePlan();
   const released = loadReleasedCheckpoints(path.join(src.root, RELEASED_CHECKPOINTS_FILE));
   const runs: DepthRun[] = [];
@@ -289,7 +292,15 @@ async function recipeEvidence(src: RunSources, invalid: string[]): Promise<Recip
     const stage = await testStage(src, "recipe", plan, plan.runs);
     for (const r of plan.runs) runs.push(await evaluatePlanRun(src, invalid, plan, r, depthRunBase(r), stage, curves));
   });
-  return { runs, curves, released };
+  // the gap tests' own runs; the depth study's run they are read against is evaluated there already
+  const gapPlan = recipeGapPlan();
+  const gap: DepthRun[] = [];
+  const fromDepth = (r: PlannedRun) => (r.dir !== undefined ? depth.find((d) => d.id === r.id) : undefined);
+  await src.step("why the recipe's teachers stay below the authors': the test runs", async () => {
+    const stage = await testStage(src, "recipe gap", gapPlan, gapPlan.runs.filter((r) => !fromDepth(r)));
+    for (const r of gapPlan.runs) gap.push(fromDepth(r) ?? (await evaluatePlanRun(src, invalid, gapPlan, r, depthRunBase(r), stage)));
+  });
+  return { runs, curves, released, gap };
 }
 
 /** Every run the accuracy claims read, evaluated once. */
@@ -299,7 +310,7 @@ export async function accuracyEvidence(src: RunSources, specs: ClaimSpecs): Prom
   const codesign = await codesignEvidence(src, specs, depth.runs, invalid);
   const short = await shortRunsEvidence(src);
   const policy = await policyEvidence(src, specs, depth.runs, invalid);
-  const recipe = await recipeEvidence(src, invalid);
+  const recipe = await recipeEvidence(src, invalid, depth.runs);
   const part = PARTS[hlsReferenceConfig(CODESIGN_HLS_REFERENCE, specs.references[CODESIGN_HLS_REFERENCE]).part];
   return { depth, recipe, policy, codesign, short, invalid, part };
 }
