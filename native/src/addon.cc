@@ -14,6 +14,7 @@
 #include "elementwise.h"
 #include "infer.h"
 #include "peak.h"
+#include "pool.h"
 #include "quant.h"
 #include "quant_epilogue.h"
 
@@ -334,6 +335,28 @@ napi_value inferImplCall(napi_env env, napi_callback_info info) {
   return v;
 }
 
+// maxPool(geom: Int32Array(12) as PoolGeom, x, y): the sizes are checked, for a wrong geometry would read past x
+napi_value maxPoolCall(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (!args(env, info, 3, a)) return nullptr;
+  size_t ng = 0, nx = 0, ny = 0;
+  auto* d = arrayArg<int32_t>(env, a[0], &ng);
+  auto* x = arrayArg<float>(env, a[1], &nx);
+  auto* y = arrayArg<float>(env, a[2], &ny);
+  if (!d || !x || !y) return nullptr;
+  if (ng != 12) {
+    napi_throw_range_error(env, nullptr, "tailor_native: maxPool: geometry must hold 12 integers");
+    return nullptr;
+  }
+  const PoolGeom g{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11]};
+  if (nx != (size_t)g.n * g.h * g.w * g.c || ny != (size_t)g.n * g.oh * g.ow * g.c) {
+    napi_throw_range_error(env, nullptr, "tailor_native: maxPool: x or y does not match the geometry's size");
+    return nullptr;
+  }
+  maxPoolForward(g, x, y);
+  return nullptr;
+}
+
 // fmaPeak(seconds): measured float32 FMA throughput of all threads, GFLOP/s
 napi_value peakCall(napi_env env, napi_callback_info info) {
   napi_value a[1];
@@ -372,6 +395,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"inferPrepareFilter", nullptr, inferPrepareCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"inferConv", nullptr, inferConvCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"inferImplementation", nullptr, inferImplCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool", nullptr, maxPoolCall, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);
   defineQuantExports(env, exports);

@@ -45,6 +45,11 @@ export interface NativeAddon {
   /** every parameter's torch.optim.SGD step in one call; params[i] and bufs[i] are updated in place */
   sgdStepMany(params: Float32Array[], grads: Float32Array[], bufs: Float32Array[], first: Int32Array, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
   channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array): void;
+  /**
+   * y = max pooling of x (NHWC float32) over geom = [n, h, w, c, kh, kw, oh, ow, sh, sw, padTop, padLeft], as
+   * tfjs-backend-cpu's MaxPool computes it (native/src/pool.h); absent from an addon built before pool.cc
+   */
+  maxPool?(geom: Int32Array, x: Float32Array, y: Float32Array): void;
   threads(): number;
   /** the threads every later kernel runs on (OMP_NUM_THREADS sets it at start) */
   setThreads(n: number): void;

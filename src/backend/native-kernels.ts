@@ -1,12 +1,12 @@
 /**
  * The "tailor-native" tfjs backend: tfjs's own CPU backend (every kernel it has) with the heavy training kernels
  * replaced by the project's C++ ones (native/): Conv2D and both of its gradients (oneDNN, or im2col + GEMM), batch
- * norm in training mode fused with the ReLU and skip add after it, and the element-wise ops; plus its
+ * norm in training mode fused with the ReLU and skip add after it, the element-wise ops and max pooling; plus its
  * implementations of the training ops (src/backend/training-ops.ts). Tensors stay plain Float32Arrays in JS memory,
  * which the C++ code reads and writes in place.
  * Each family of kernels is its own module (native-conv.ts, native-batchnorm.ts, native-unit.ts,
- * native-elementwise.ts, native-head.ts, native-loss.ts, native-optimizer.ts, native-quant.ts); this one registers
- * them.
+ * native-elementwise.ts, native-pool.ts, native-head.ts, native-loss.ts, native-optimizer.ts, native-quant.ts); this
+ * one registers them.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "./native-addon.js";
@@ -17,6 +17,7 @@ import { elementwiseFamily } from "./native-elementwise.js";
 import { headFamily } from "./native-head.js";
 import { lossFamily } from "./native-loss.js";
 import { optimizerFamily } from "./native-optimizer.js";
+import { poolFamily } from "./native-pool.js";
 import { registerNativeInference } from "./native-infer.js";
 import { registerNativeQuant } from "./native-quant.js";
 import { unitFamily } from "./native-unit.js";
@@ -32,7 +33,7 @@ export { LOSS } from "./native-loss.js";
 export function registerNativeBackend(addon: NativeAddon): void {
   if (tf.findBackend(NATIVE_BACKEND)) return;
   tf.registerBackend(NATIVE_BACKEND, () => new PooledCpuBackend(), 1);
-  const families: KernelFamily[] = [convFamily(addon), batchNormFamily(addon), unitFamily(addon), elementwiseFamily(addon), headFamily(addon), lossFamily(), optimizerFamily(addon)];
+  const families: KernelFamily[] = [convFamily(addon), batchNormFamily(addon), unitFamily(addon), elementwiseFamily(addon), poolFamily(addon), headFamily(addon), lossFamily(), optimizerFamily(addon)];
   const ours = families.flatMap((f) => f.kernels);
   // every CPU kernel we do not replace, registered under our name (tfjs warns when a kernel is registered twice)
   const replaced = new Set(ours.map((k) => k.kernelName));
