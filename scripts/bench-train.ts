@@ -109,6 +109,9 @@ function timeMs(fn: () => void, minMs = 150): number {
  * geometry are timed once. The sum is the step's time if everything but the convolutions took none.
  */
 function convMsPerStep(addon: NativeAddon, net: Net, batch: number, threads: number): number {
+  // the contenders leave the addon on whichever path ran last (GEMM, or oneDNN without Winograd)
+  addon.setConvPath("onednn");
+  addon.setWinograd(true);
   addon.setThreads(threads);
   const g = lower(spec(net));
   const seen = new Map<string, { fwd: number; data: number; weights: number }>();

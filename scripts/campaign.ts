@@ -25,7 +25,7 @@ import { campaignPlan } from "../src/campaign/qat-plan.js";
 import { recipePlan } from "../src/campaign/recipe-plan.js";
 import { recipeGapPlan } from "../src/campaign/recipe-gap-plan.js";
 import { policyPlan } from "../src/campaign/policy-plan.js";
-import { CAMPAIGN_PID } from "../src/campaign/paths.js";
+import { BUILT_IN_PLAN_INFO, CAMPAIGN_PID, type BuiltInPlan } from "../src/campaign/paths.js";
 import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
 import { timeLeft, timeLeftText } from "../src/campaign/time-left.js";
@@ -44,7 +44,7 @@ import { campaignPidFiles, heapReuseEnv, liveCampaign, num, parseCli } from "./c
 const EXIT_STOPPED = 75; // scripts/train.ts: stopped on request, checkpoint written
 
 const args = parseCli("Usage: npm run campaign -- [options]", {
-  plan: { type: "string", help: "depth (the depth study, src/campaign/depth-plan.ts, then the QAT runs, src/campaign/qat-plan.ts), recipe (the authors' 200-epoch ResNet-8 recipe, src/campaign/recipe-plan.ts), policy (the per-skip policies of docs/policy-rule.md, src/campaign/policy-plan.ts), recipe-gap (tests of why the recipe's teachers stay below the authors', src/campaign/recipe-gap-plan.ts) or a plan .json file", default: "depth" },
+  plan: { type: "string", help: `${Object.entries(BUILT_IN_PLAN_INFO).map(([name, p]) => `${name} (${p.about})`).join(", ")}, or a plan .json file`, default: "depth" },
   lanes: { type: "string", help: "training processes at once (each on cores/lanes threads)", default: "2" },
   only: { type: "string", help: "comma-separated run ids or nets (resnet8/teacher, resnet20); their deps must be done or included" },
   data: { type: "string", help: "CIFAR-10 binary directory passed to every run (default: data/cifar10, built from ../shared/data when absent)" },
@@ -70,7 +70,7 @@ if (args.partition !== undefined && args.partition.trim() === "") {
   console.error('error: --partition: expected a partition name (or leave the flag out for the cluster\'s default), got ""');
   process.exit(2);
 }
-const BUILT_IN: Record<string, () => Plan> = { depth: campaignPlan, recipe: recipePlan, policy: () => policyPlan(), "recipe-gap": () => recipeGapPlan() };
+const BUILT_IN: Record<BuiltInPlan, () => Plan> = { depth: campaignPlan, recipe: recipePlan, policy: () => policyPlan(), "recipe-gap": () => recipeGapPlan() };
 /** a bad plan file or --only is one line naming it, not a stack trace (issue 32) */
 function orExit<T>(f: () => T): T {
   try {
@@ -80,7 +80,7 @@ function orExit<T>(f: () => T): T {
     return process.exit(2);
   }
 }
-const plan: Plan = orExit(() => (BUILT_IN[args.plan] ? BUILT_IN[args.plan]() : loadPlanFile(args.plan)));
+const plan: Plan = orExit(() => (Object.hasOwn(BUILT_IN, args.plan) ? BUILT_IN[args.plan as BuiltInPlan]() : loadPlanFile(args.plan)));
 const runs = orExit(() => selectRuns(plan, args.only));
 const lanes = num("lanes", args.lanes, { int: true, min: 1 });
 // Linux nice values run from -20 to 19 (setpriority(2)); checked before anything starts, not when it is applied

@@ -17,7 +17,7 @@ const depth = (id: string, method: string, testTop1: number | undefined, state: 
 };
 const SHORT = [short("teacher", "teacher", 0.8), short("remover", "remover", 0.795), short("remover-seed2", "remover", 0.79), short("teacher-shortenable", "teacher", 0.81), short("shortener", "shortener", 0.812)];
 const DEPTH = [depth("resnet8/teacher", "teacher", 0.83), depth("resnet8/remover", "remover", 0.826), depth("resnet20/teacher-shortenable", "teacher", 0.86), depth("resnet20/shortener", "shortener", 0.855)];
-const ev = (s: RunAccuracy[], d: DepthRun[]): AccuracyEvidence => ({ short: { where: "data/runs/x", runs: s, seeded: [], curves: new Map() }, depth: { runs: d, curves: new Map() }, recipe: { runs: [], curves: new Map(), released: [], gap: [] }, codesign: [], policy: [], invalid: [], part: undefined as never });
+const ev = (s: RunAccuracy[], d: DepthRun[]): AccuracyEvidence => ({ short: { where: "data/runs/x", runs: s, seeded: [], curves: new Map() }, depth: { runs: d, curves: new Map() }, recipe: { runs: [], curves: new Map(), released: [], gap: [], gapEpochs: 40 }, codesign: [], policy: [], invalid: [], part: undefined as never });
 
 describe("claim C7a", () => {
   it("is the worst student's gap, each against its own teacher, named with its seed", () => {

@@ -8,6 +8,7 @@ import {
   NETWORK_NAMES,
   NETWORKS,
   parseRunId,
+  sibling,
   referenceRole,
   roleNet,
   roleOf,
@@ -91,5 +92,9 @@ describe("run ids", () => {
       expect(parseRunId(bad), bad).toBeNull();
     expect(() => runId("resnet8/student")).toThrow(/run id "resnet8\/student": expected "<net>\/\[qat<bits>-\]<role>\[-batch<b>\]\[-seed<s>\]"/);
     expect(() => formatRunId({ net: "resnet8", role: "teacher", batch: 0 })).toThrow(/batch 0 is not a whole number >= 1/);
+  });
+  it("a student's sibling teacher keeps its precision and batch, at seed 1", () => {
+    expect(sibling(runId("resnet8/qat4-remover-batch128-seed2"), "teacher")).toBe("resnet8/qat4-teacher-batch128");
+    expect(sibling(runId("resnet20/shortener-seed2"), "teacher-shortenable")).toBe("resnet20/teacher-shortenable");
   });
 });

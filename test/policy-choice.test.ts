@@ -114,7 +114,7 @@ describe("the committed choice and its plan", () => {
 
   it("a second seed trains from its first seed's teacher with its config but the seed, after the network's first seeds", () => {
     const choice = { networks: [{ net: "resnet20" as const, chosen: ["SSSLSSLSS", "LRRRRRRRR"] }, { net: "resnet56" as const, chosen: ["S".repeat(27)] }] };
-    const plan = policyPlan(choice, undefined, [{ net: "resnet20", policy: "SSSLSSLSS", why: "test" }]);
+    const plan = policyPlan(choice, undefined, [{ net: "resnet20", policy: "SSSLSSLSS" }]);
     expect(plan.runs.map((r) => r.id).filter((id) => id.includes("policy"))).toEqual([
       "resnet20/policy-ssslsslss",
       "resnet20/policy-lrrrrrrrr",
@@ -126,7 +126,7 @@ describe("the committed choice and its plan", () => {
     expect(second.config).toEqual({ ...first.config, seed: 2 });
     expect(first.config.seed).toBe(1);
     expect(runDir(plan, second.id)).toBe(path.join("data/runs/policy/resnet20/policy-ssslsslss-seed2"));
-    expect(() => policyPlan(choice, undefined, [{ net: "resnet20", policy: "SSSRSSRSS", why: "test" }])).toThrow(/second seed of resnet20 policy SSSRSSRSS, which data\/policy-choice.json does not choose/);
+    expect(() => policyPlan(choice, undefined, [{ net: "resnet20", policy: "SSSRSSRSS" }])).toThrow(/second seed of resnet20 policy SSSRSSRSS, which data\/policy-choice.json does not choose/);
   });
 
   it("the committed plan gives every second seed a run", () => {

@@ -42,7 +42,7 @@ describe("the answer, worked by hand", () => {
     const sls = [pt("resnet20/policy-sls", "mixed", "SLS", 168, 0.906), pt("resnet20/policy-sls-seed2", "mixed", "SLS", 168, 0.899, 2)];
     expect(seedNoise([...pure, ...sls])).toBeCloseTo(0.007, 12);
     expect(seedNoise([...pure, sls[0], pt("resnet20/policy-lrr", "mixed", "LRR", 170, 0.85)])).toBeCloseTo(0.005, 12);
-    // the two teachers (every skip long, two forms) are not seeds of one policy
+    // teachers are not students: the two teachers (every skip long, two forms) give no seed noise
     expect(seedNoise([pt("resnet20/teacher", "teacher", "LLL", 184, 0.92), { ...pt("resnet20/teacher-shortenable", "teacher", "LLL", 184, 0.9), form: "shortenable" }])).toBeNull();
   });
 
@@ -108,6 +108,9 @@ describe("the points of the study", () => {
       ["resnet8/policy-srl-seed2", "mixed", "SRL", "shortenable", 2],
     ]);
     expect(() => policyPoints("resnet8", depth, [run("resnet8/remover")], hls, pe)).toThrow(/run resnet8\/remover is not a policy run/);
+    // a quantised or batch variant of a policy is not one of its seeds
+    expect(() => policyPoints("resnet8", depth, [run("resnet8/qat4-policy-srl-seed2")], hls, pe)).toThrow(/run resnet8\/qat4-policy-srl-seed2 is a quantised variant/);
+    expect(() => policyPoints("resnet8", depth, [run("resnet8/policy-srl-batch128")], hls, pe)).toThrow(/run resnet8\/policy-srl-batch128 is a batch variant/);
     const nets = policyNets("resnet8");
     expect(pts[3].bram18).toBe(costPolicy(nets, "SRL", hls, pe, new Map()).bram18);
     expect(pts[1].lut).toBe(costPolicy(nets, "RRR", hls, pe, new Map()).lut);

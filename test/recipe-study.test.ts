@@ -37,6 +37,8 @@ describe("the recipe study", () => {
     const bad = path.join(dir, "r.json");
     fs.writeFileSync(bad, JSON.stringify({ checkpoints: [{ role: "teacher", net: "resnet8", epoch: 148, valTop1: 87 }] }));
     expect(() => loadReleasedCheckpoints(bad)).toThrow(`${bad}: checkpoints[0].valTop1: expected a fraction in (0, 1], got 87`);
+    fs.writeFileSync(bad, JSON.stringify({ checkpoints: [{ role: "teacher", net: "resnet8", epoch: 148, valTop1: 0.875 }] }));
+    expect(() => loadReleasedCheckpoints(bad)).toThrow(`${bad}: checkpoints[0].valTop1: expected two digits, as a checkpoint's file name gives them (0.87), got 0.875`);
     fs.writeFileSync(bad, "{");
     expect(() => loadReleasedCheckpoints(bad)).toThrow(new RegExp(`^${bad}: `));
   });

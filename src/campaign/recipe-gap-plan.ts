@@ -13,8 +13,14 @@ import { depthPlan } from "./depth-plan.js";
 import { RECIPE_GAP_ROOT } from "./paths.js";
 import { runDir, validatePlan, type Plan } from "./plan.js";
 
-/** the batch the test trains at: DDP's effective batch on four GPUs of 32 images each */
-export const GAP_BATCH = 128;
+/**
+ * The authors' batch per GPU: `--batch_size 32` in their teacher script (oliviaweng/tailor
+ * scripts/resnet_cifar10_teacher_local.sh), which trainer_main.py runs with Lightning's DDPStrategy on `--num_gpu`
+ * GPUs, default -1: all of the machine's.
+ */
+export const AUTHORS_BATCH_PER_GPU = 32;
+/** the batch the test trains at: DDP's effective batch on four GPUs (the GPU count is not stated anywhere) */
+export const GAP_BATCH = 4 * AUTHORS_BATCH_PER_GPU;
 
 export function recipeGapPlan(root = RECIPE_GAP_ROOT): Plan {
   const depth = depthPlan();

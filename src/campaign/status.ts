@@ -184,7 +184,7 @@ export function statusText(st: RunStatus[], extra?: { header: string; cells: Map
 export function statusMarkdown(plan: Plan, st: RunStatus[], when: string, machine: string, left = ""): string {
   const count = (x: RunState) => st.filter((s) => s.state === x).length;
   // the command that continues this plan: the depth plan is the default; a plan file is named by its path
-  const flag = plan.name === "depth" ? "" : BUILT_IN_PLANS.includes(plan.name) ? ` --plan ${plan.name}` : " --plan <its plan file>";
+  const flag = plan.name === "depth" ? "" : (BUILT_IN_PLANS as string[]).includes(plan.name) ? ` --plan ${plan.name}` : " --plan <its plan file>";
   const cmd = (more: string) => (flag || more ? `npm run campaign --${flag}${more}` : "npm run campaign");
   return (
     `# Campaign "${plan.name}" (${plan.root})\n\n` +

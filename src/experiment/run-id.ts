@@ -53,5 +53,8 @@ export function runId(id: string): RunId {
   return r;
 }
 
-/** The id of the run a role at the same network, precision and seed 1 has: a student's teacher, for instance. */
-export const sibling = (r: RunId, role: Role): string => formatRunId({ ...r, role, seed: 1, policy: undefined, batch: undefined });
+/**
+ * The id of the run a role at the same network, precision and batch, seed 1, has: a student's teacher, for instance
+ * (a batch variant's teacher is the same batch's).
+ */
+export const sibling = (r: RunId, role: Role): string => formatRunId({ ...r, role, seed: 1, policy: undefined });

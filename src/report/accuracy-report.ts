@@ -5,7 +5,7 @@
 import { RECIPE_HEADERS, recipeAnswer, recipeRows } from "./recipe-study.js";
 import { GAP_HEADERS, gapAnswer, gapRows } from "./recipe-gap.js";
 import { DEPTH_COMMON } from "../campaign/depth-plan.js";
-import { GAP_BATCH } from "../campaign/recipe-gap-plan.js";
+import { AUTHORS_BATCH_PER_GPU, GAP_BATCH } from "../campaign/recipe-gap-plan.js";
 import { POLICY_HEADERS, policyAnswer, policyFigure, policyRows, policyTable, seedNoise } from "./policy-study.js";
 import { claimSpec, methodLabel, networkLabel, TAILOR_METHODS, teacherRoleOf, type ClaimSpec, type ClaimSpecs, type Method } from "../experiment/index.js";
 import { csvTable, markdownTable } from "../util/table.js";
@@ -128,7 +128,7 @@ function shortRunOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
 /** Beyond the paper: the per-skip policies (docs/policy-rule.md) against the pure ones, per network. */
 function policyOutputs(ev: AccuracyEvidence): Outputs {
   const nets = [...new Set(ev.policy.map((p) => p.net))];
-  // one seed noise for the study: the largest over its networks (only ResNet-20's pure students have a second seed)
+  // one seed noise for the study: the largest over its networks (ResNet-20's students are the ones with second seeds)
   const noise = seedNoise(ev.policy);
   const figures: Outputs["figures"] = {};
   for (const net of nets) figures[`policy-${net}`] = policyFigure(net, ev.policy.filter((p) => p.net === net));
@@ -148,8 +148,9 @@ function recipeOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
     `# The authors' 200-epoch ResNet-8 recipe (data/runs/recipe, ${done} of ${runs.length} runs finished)\n\n` +
     "Their schedule (src/campaign/recipe-plan.ts: 200 epochs, batch 32, StepLR 30 x 0.1, a skip altered every 3 epochs, KD 0.35/0.65, the teacher's batch norm in " +
     "batch statistics), the depth study's validation split and seeds. Best checkpoint by validation loss (students: once every skip is altered), test top-1 on the " +
-    "10,000 test images. The authors' released checkpoints (data/published/tailor-released-checkpoints.json) were selected on their own 10,000 validation images: " +
-    "the same number, other images.\n\n" +
+    "10,000 test images. The authors' released checkpoints (data/published/tailor-released-checkpoints.json) were selected on their own validation images, other than ours: " +
+    "10,000 on one GPU; under DDP on N GPUs, the validation loss that picks the checkpoint and the top-1 in its name are rank 0's share, 10,000/N images " +
+    "(oliviaweng/tailor tailor.py logs them with sync_dist=False, rank_zero_only=True), so the named top-1 is read on the images that chose it.\n\n" +
     recipeAnswer(runs, curves, released, ev.depth.runs, claimSpec(specs, "C7a"))
       .map((s) => `- ${s}`)
       .join("\n") +
@@ -164,14 +165,21 @@ function recipeOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
   const figures: Outputs["figures"] = panels.length
     ? { "training-recipe-resnet8": trainingFigure(panels, "ResNet-8, the authors' 200-epoch recipe (data/runs/recipe): validation top-1 per epoch", waiting.length ? `Not finished: ${waiting.join(", ")}; dashed curves are runs in progress, not results.` : "") }
     : {};
-  const DEPTH_BATCH = DEPTH_COMMON.batchSize!;
+  const base = DEPTH_COMMON.batchSize!;
   const gapSection =
     "\n## Why our teachers are below the authors': does the batch explain it? (data/runs/recipe-gap)\n\n" +
-    `The authors' teacher scripts train with ${DEPTH_BATCH} images per GPU on every GPU of the machine (Lightning DDP) at lr 0.1: with N GPUs, ${DEPTH_BATCH}N images a step. ` +
-    `Tested on the depth study's 40-epoch ResNet-8 teacher (src/campaign/recipe-gap-plan.ts): at batch ${GAP_BATCH} (N = ${GAP_BATCH / DEPTH_BATCH}; batch norm over all ${GAP_BATCH} images) against two seeds at batch ${DEPTH_BATCH}.\n\n` +
-    `- ${gapAnswer(ev.recipe.gap, DEPTH_BATCH)}\n\n` +
-    markdownTable(GAP_HEADERS, gapRows(ev.recipe.gap, DEPTH_BATCH));
-  return { tables: { "recipe.md": intro + markdownTable(RECIPE_HEADERS, recipeRows(runs, curves, released)) + gapSection, "recipe.csv": csvTable(RECIPE_HEADERS, recipeRows(runs, curves, released)) }, figures };
+    `The authors' teacher scripts train with ${AUTHORS_BATCH_PER_GPU} images per GPU on every GPU of the machine (Lightning DDP), at our learning rate: with N GPUs, ${AUTHORS_BATCH_PER_GPU}N images a step (N is not stated). ` +
+    `Tested on the depth study's ${ev.recipe.gapEpochs}-epoch ResNet-8 teacher (src/campaign/recipe-gap-plan.ts): at batch ${GAP_BATCH} (batch norm over all ${GAP_BATCH} images, where DDP's is over each GPU's ${AUTHORS_BATCH_PER_GPU}) against two seeds at batch ${base}.\n\n` +
+    `- ${gapAnswer(ev.recipe.gap, base, ev.recipe.gapEpochs)}\n\n` +
+    markdownTable(GAP_HEADERS, gapRows(ev.recipe.gap));
+  return {
+    tables: {
+      "recipe.md": intro + markdownTable(RECIPE_HEADERS, recipeRows(runs, curves, released)) + gapSection,
+      "recipe.csv": csvTable(RECIPE_HEADERS, recipeRows(runs, curves, released)),
+      "recipe-gap.csv": csvTable(GAP_HEADERS, gapRows(ev.recipe.gap)),
+    },
+    figures,
+  };
 }
 
 /** The group's tables and figures: the depth study, the codesign view, the short-schedule runs, the policy study, the recipe. */

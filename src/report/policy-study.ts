@@ -66,6 +66,9 @@ export function policyPoints(net: string, depth: DepthRun[], policies: DepthRun[
   for (const r of policies.filter((x) => x.net === net)) {
     const id = parseRunId(r.id);
     if (id?.policy === undefined) throw new Error(`policy study: run ${r.id} is not a policy run (expected <net>/policy-<letters>[-seed<s>])`);
+    // the study's points are float runs on the depth study's schedule; seeds of one policy are averaged, so a variant
+    // (another precision or batch) must never pass for a seed
+    if (id.precision !== "float" || id.batch !== undefined) throw new Error(`policy study: run ${r.id} is a ${id.precision !== "float" ? "quantised" : "batch"} variant; the study compares float runs at the depth study's batch`);
     out.push(point(r, id.policy, policyForm(id.policy), "mixed", id.seed));
   }
   return out;

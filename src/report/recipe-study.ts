@@ -36,6 +36,8 @@ export function loadReleasedCheckpoints(file: string): ReleasedCheckpoint[] {
     for (const k of ["role", "net"]) if (typeof o?.[k] !== "string" || !o[k]) throw new Error(`${at}.${k}: expected a non-empty string, got ${JSON.stringify(o?.[k])}`);
     if (!Number.isInteger(o.epoch) || (o.epoch as number) < 0) throw new Error(`${at}.epoch: expected an integer >= 0, got ${JSON.stringify(o.epoch)}`);
     if (typeof o.valTop1 !== "number" || !(o.valTop1 > 0 && o.valTop1 <= 1)) throw new Error(`${at}.valTop1: expected a fraction in (0, 1], got ${JSON.stringify(o.valTop1)}`);
+    // the file names round to two digits, and the report shows the range that rounding leaves (releasedSentence)
+    if (Math.abs(100 * o.valTop1 - Math.round(100 * o.valTop1)) > 1e-9) throw new Error(`${at}.valTop1: expected two digits, as a checkpoint's file name gives them (0.87), got ${o.valTop1}`);
     return { role: o.role as string, net: o.net as string, epoch: o.epoch as number, valTop1: o.valTop1 as number };
   });
 }
@@ -49,7 +51,7 @@ export function bestSoFar(c: Curve | undefined): { epoch: number; valTop1: numbe
 }
 
 
-export const RECIPE_HEADERS = ["run", "state", "best epoch", "val top-1 %", "test top-1 %", "gap to its teacher (pp)", "authors' released: val top-1 % (epoch)"];
+export const RECIPE_HEADERS = ["run", "state", "best epoch", "val top-1 %", "test top-1 %", "gap to its teacher (pp)", "authors' released: val top-1 % as named, whole (epoch, from 1)"];
 
 /**
  * A released checkpoint as its file name states it, in this table's conventions: epochs counted from 1 as ours are

@@ -13,6 +13,7 @@ import { depthPlan } from "../campaign/depth-plan.js";
 import { recipePlan } from "../campaign/recipe-plan.js";
 import { recipeGapPlan } from "../campaign/recipe-gap-plan.js";
 import { loadReleasedCheckpoints, RELEASED_CHECKPOINTS_FILE, type ReleasedCheckpoint } from "./recipe-study.js";
+import type { GapRun } from "./recipe-gap.js";
 import { runDir, type Plan, type PlannedRun } from "../campaign/plan.js";
 import { campaignPlan } from "../campaign/qat-plan.js";
 import { readFinished } from "../campaign/status.js";
@@ -63,7 +64,9 @@ export interface RecipeEvidence extends DepthEvidence {
   /** the authors' released checkpoints its teachers are compared with */
   released: ReleasedCheckpoint[];
   /** the tests of why its teachers stay below the authors' (src/campaign/recipe-gap-plan.ts), the depth study's run first */
-  gap: DepthRun[];
+  gap: GapRun[];
+  /** the schedule those tests train on, in epochs */
+  gapEpochs: number;
 }
 
 export interface ShortRunsEvidence {
@@ -294,13 +297,16 @@ async function recipeEvidence(src: RunSources, invalid: string[], depth: DepthRu
   });
   // the gap tests' own runs; the depth study's run they are read against is evaluated there already
   const gapPlan = recipeGapPlan();
-  const gap: DepthRun[] = [];
+  const gap: GapRun[] = [];
   const fromDepth = (r: PlannedRun) => (r.dir !== undefined ? depth.find((d) => d.id === r.id) : undefined);
   await src.step("why the recipe's teachers stay below the authors': the test runs", async () => {
     const stage = await testStage(src, "recipe gap", gapPlan, gapPlan.runs.filter((r) => !fromDepth(r)));
-    for (const r of gapPlan.runs) gap.push(fromDepth(r) ?? (await evaluatePlanRun(src, invalid, gapPlan, r, depthRunBase(r), stage)));
+    for (const r of gapPlan.runs) {
+      const run = fromDepth(r) ?? (await evaluatePlanRun(src, invalid, gapPlan, r, depthRunBase(r), stage));
+      gap.push({ ...run, batch: r.config.batchSize, seed: r.config.seed });
+    }
   });
-  return { runs, curves, released, gap };
+  return { runs, curves, released, gap, gapEpochs: gapPlan.runs[0].config.epochs };
 }
 
 /** Every run the accuracy claims read, evaluated once. */
