@@ -68,7 +68,11 @@ describe("the answer, worked by hand", () => {
     );
     const f = policyFigure("resnet20", [...pure, ...mixed]);
     // per panel: teacher, R, S, mixed markers and the front; the unfinished run is counted in the caption
-    expect(f.data.filter((t) => t.mode === "markers")).toHaveLength(8);
+    expect(f.data.filter((t) => t.mode === "markers" || t.mode === "markers+text")).toHaveLength(8);
+    // a mixed point is labelled with its policy (a static image cannot hover), the others are not labelled
+    const labelled = f.data.filter((t) => t.mode === "markers+text");
+    expect(labelled.map((t) => t.name)).toEqual(["mixed policy", "mixed policy"]);
+    expect(labelled[0].text).toEqual(mixed.filter((p) => p.state === "done").map((p) => p.policy));
     expect(JSON.stringify(f.layout.annotations)).toContain("Not shown: runs not finished (1)");
   });
 
