@@ -29,6 +29,7 @@ import { BUILT_IN_PLAN_INFO, CAMPAIGN_PID, type BuiltInPlan } from "../src/campa
 import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
 import { timeLeft, timeLeftText } from "../src/campaign/time-left.js";
+import { runnerLanes, runnerStartLine } from "../src/campaign/runner-log.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { LAST } from "../src/train/run-folder.js";
 import { livePid, processAlive } from "../src/util/process.js";
@@ -45,7 +46,7 @@ const EXIT_STOPPED = 75; // scripts/train.ts: stopped on request, checkpoint wri
 
 const args = parseCli("Usage: npm run campaign -- [options]", {
   plan: { type: "string", help: `${Object.entries(BUILT_IN_PLAN_INFO).map(([name, p]) => `${name} (${p.about})`).join(", ")}, or a plan .json file`, default: "depth" },
-  lanes: { type: "string", help: "training processes at once (each on cores/lanes threads)", default: "2" },
+  lanes: { type: "string", help: "training processes at once (each on cores/lanes threads; default 2; --status: the live runner's)" },
   only: { type: "string", help: "comma-separated run ids or nets (resnet8/teacher, resnet20); their deps must be done or included" },
   data: { type: "string", help: "CIFAR-10 binary directory passed to every run (default: data/cifar10, built from ../shared/data when absent)" },
   nice: { type: "string", help: "process priority (nice value) of the runner and its runs", default: "10" },
@@ -82,7 +83,7 @@ function orExit<T>(f: () => T): T {
 }
 const plan: Plan = orExit(() => (Object.hasOwn(BUILT_IN, args.plan) ? BUILT_IN[args.plan as BuiltInPlan]() : loadPlanFile(args.plan)));
 const runs = orExit(() => selectRuns(plan, args.only));
-const lanes = num("lanes", args.lanes, { int: true, min: 1 });
+const lanes = num("lanes", args.lanes ?? "2", { int: true, min: 1 });
 // Linux nice values run from -20 to 19 (setpriority(2)); checked before anything starts, not when it is applied
 const niceFlag = num("nice", args.nice, { int: true, min: -20, max: 19 });
 const refresh = num("refresh", args.refresh, { min: 1 });
@@ -138,13 +139,13 @@ const failed = new Map<string, string>();
 const live = () => ({ running: new Set(running.keys()), failed });
 
 /** The estimate of what is left, from every run's log.jsonl (src/campaign/time-left.ts). */
-function leftText(st: RunStatus[]): string {
+function leftText(st: RunStatus[], onLanes = lanes): string {
   const logs = new Map<string, string>();
   for (const r of runs) {
     const f = path.join(runDir(plan, r.id), "log.jsonl");
     if (fs.existsSync(f)) logs.set(r.id, fs.readFileSync(f, "utf8"));
   }
-  return timeLeftText(timeLeft(runs, st, logs), lanes);
+  return timeLeftText(timeLeft(runs, st, logs), onLanes);
 }
 
 /** Rewrites status.md; returns a signature of epochs and states (the log gets the table only when that changes). */
@@ -323,7 +324,10 @@ async function main(): Promise<void> {
     // another process's children: a run is training now when a live process holds its run.lock
     const training = new Set(runs.filter((r) => lockHolder(runDir(plan, r.id)) !== null).map((r) => r.id));
     const st = campaignStatus(plan, runs, { running: training, failed: new Map() });
-    console.log(statusText(st) + `\n${leftText(st)}` + (other ? `\n(campaign running: pid ${other}, log ${logFile})` : ""));
+    // while a runner trains, the estimate is for its lanes unless --lanes asks for another count
+    const runnerOn = other && fs.existsSync(logFile) ? runnerLanes(fs.readFileSync(logFile, "utf8"), other) : null;
+    const on = runnerOn === null ? "" : ` on ${runnerOn} lane${runnerOn === 1 ? "" : "s"}`;
+    console.log(statusText(st) + `\n${leftText(st, args.lanes === undefined ? (runnerOn ?? lanes) : lanes)}` + (other ? `\n(campaign running: pid ${other}${on}, log ${logFile})` : ""));
     if (args["dry-run"]) {
       const done = new Set(campaignStatus(plan, plan.runs).filter((s) => s.state === "done").map((s) => s.id));
       const ready = runs.filter((r) => !done.has(r.id) && r.deps.every((d) => done.has(d))).slice(0, lanes);
@@ -352,7 +356,7 @@ async function main(): Promise<void> {
   if (runs.some((r) => !doneIds.has(r.id))) ensureData();
   process.on("SIGTERM", () => requestStop("SIGTERM"));
   process.on("SIGINT", () => requestStop("SIGINT"));
-  say(`campaign ${plan.name}: ${runs.length} runs under ${plan.root}, ${lanes} lanes of ${runThreads()} thread(s), nice ${os.getPriority(0)}, pid ${process.pid}`);
+  say(runnerStartLine(plan.name, runs.length, plan.root, lanes, runThreads(), os.getPriority(0), process.pid));
   for (const [id, why] of failed) say(`not starting ${id}, nor what needs it: ${why}`);
 
   const exits: Promise<void>[] = [];
