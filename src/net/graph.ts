@@ -108,7 +108,7 @@ class Builder {
 
   add(op: LayerOp, name: string, inputs: number[], shape: Shape, block?: string, role?: PathRole): number {
     const id = this.layers.length;
-    this.layers.push({ ...op, id, name, inputs, shape, block, role } as Layer);
+    this.layers.push(Object.assign({}, op, { id, name, inputs, shape, block, role }) as Layer);
     return id;
   }
 

@@ -22,16 +22,20 @@ export interface Pass {
  */
 export function applyPass(m: ModelGraph, pass: Pass, c: Hls4mlConfig): ModelGraph {
   if (pass.enabled && !pass.enabled(c)) return m;
-  const toVisit = new Set(m.nodes.map((n) => n.id));
+  // by node id (small integers); a node a pass inserts has a larger id than every node here, so reads as visited.
+  // A flag array, not a Set: the scan from the start after every rewrite tests every node again.
+  const toVisit = new Uint8Array(Math.max(-1, ...m.nodes.map((n) => n.id)) + 1);
+  for (const n of m.nodes) toVisit[n.id] = 1;
   let out = m;
   // a rewrite only inserts and removes nodes, never reorders them: after one, the first unvisited node from the
   // start is the next in graph order
   for (let i = 0; i < out.nodes.length; ) {
     const n = out.nodes[i];
-    if (!toVisit.delete(n.id)) {
+    if (toVisit[n.id] !== 1) {
       i++;
       continue;
     }
+    toVisit[n.id] = 0;
     if (pass.match(out, n, c)) {
       out = pass.transform(out, n, c);
       i = 0;
