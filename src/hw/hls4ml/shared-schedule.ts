@@ -64,6 +64,8 @@ class Generations<V> {
 }
 
 export class SharedSchedule {
+  /** process runs simulated, and taken from an earlier design */
+  readonly counts = { simulated: 0, reused: 0 };
   private readonly names = new Map<string, number>();
   private readonly runs: Generations<Run>;
   /** `limit`: runs kept per generation (a ResNet-20 policy has about 70 processes) */
@@ -94,7 +96,8 @@ export class SharedSchedule {
         if (!r || p.outputs.some((s) => r.writes.length > d.streams[s].pixels)) return simulate(d, d.streams.map(() => Infinity));
         run = { ...r, occupancy: inputs.map((w) => maxOccupancy(w, r.reads)) };
         this.runs.set(id, run);
-      }
+        this.counts.simulated++;
+      } else this.counts.reused++;
       ids[pid] = id;
       runs[pid] = run;
     }
