@@ -7,6 +7,7 @@ import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { loadClaimSpecs } from "../src/experiment/index.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { allPolicies, costPolicy, costPolicyShared, policyCosts, policyNets, prefixOrder } from "../src/report/policy-front.js";
+import { policyCostsParallel } from "../src/report/policy-front-parallel.js";
 import { lower, policyForm, withPolicy } from "../src/net/index.js";
 import { Rng } from "../src/util/random.js";
 
@@ -71,4 +72,15 @@ describe("the shared schedule on ResNet-20", () => {
     expect(shared.counts.reused).toBeGreaterThan(0);
     expect(policyForm("LLLLLLLLS")).toBe("shortenable");
   });
+});
+
+describe("policyCostsParallel", () => {
+  it("gives policyCosts' list on 2 and 3 threads (uneven slices), and refuses a bad thread count", async () => {
+    const one = policyCosts("resnet8", hlsRef, peRef);
+    const seen: number[] = [];
+    expect(await policyCostsParallel("resnet8", hlsRef, peRef, 2, (done) => seen.push(done))).toEqual(one);
+    expect(seen[seen.length - 1]).toBe(28);
+    expect(await policyCostsParallel("resnet8", hlsRef, peRef, 3)).toEqual(one);
+    await expect(policyCostsParallel("resnet8", hlsRef, peRef, 0)).rejects.toThrow("threads 0: expected a whole number >= 1");
+  }, 60_000);
 });

@@ -53,7 +53,7 @@ export interface PolicyNets {
 
 export const policyNets = (net: string): PolicyNets => ({ plain: network(net).build({ form: "plain" }), shortenable: network(net).build({ form: "shortenable" }) });
 
-type Form = PolicyCost["form"];
+export type Form = PolicyCost["form"];
 
 /** Both models' cost of one policy, in the form it runs in (`form` overrides: the shortenable teacher). */
 export function costPolicy(nets: PolicyNets, policy: string, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache, form = policyForm(policy)): PolicyCost {
@@ -85,21 +85,35 @@ function policyCost(policy: string, form: Form, hw: ReturnType<typeof designHard
   };
 }
 
-/** Both models' cost of every policy of `net` (`onProgress(done, total)` for a progress line). */
-export function policyCosts(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number, total: number) => void): PolicyCost[] {
+/** The designs an exhaustive search costs: every policy in its form, then the shortenable teacher (all long, the other form). */
+export function policyDesigns(net: string): { nets: PolicyNets; designs: [string, Form][]; order: number[] } {
   const nets = policyNets(net);
   const skips = skipCount(nets.plain);
   if (skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`${net}: ${skips} skips, 3^${skips} policies; the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS} skips (src/report/policy-choice.ts searches deeper ones on an additive model)`);
-  const shared = new SharedSchedule();
-  // every policy in its form, and the shortenable teacher too (the all-long policy of the other form)
   const designs: [string, Form][] = [...allPolicies(skips).map((p) => [p, policyForm(p)] as [string, Form]), ["L".repeat(skips), "shortenable"]];
-  const costs: PolicyCost[] = new Array(designs.length);
   // costed in prefix order (the skip nearest the input changing slowest), so that consecutive policies share the
-  // longest part of their designs, while the result keeps allPolicies' order
-  [...prefixOrder(skips), designs.length - 1].forEach((i, done) => {
-    costs[i] = costPolicyShared(nets, designs[i][0], hls, pe, shared, designs[i][1]);
-    onProgress?.(done + 1, designs.length);
+  // longest part of their designs
+  return { nets, designs, order: [...prefixOrder(skips), designs.length - 1] };
+}
+
+/** The costs of `designs[i]` for each i of `indices`, in that order, through one shared schedule. */
+export function costDesigns(nets: PolicyNets, designs: [string, Form][], indices: number[], hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number) => void): PolicyCost[] {
+  const shared = new SharedSchedule();
+  return indices.map((i, done) => {
+    const c = costPolicyShared(nets, designs[i][0], hls, pe, shared, designs[i][1]);
+    onProgress?.(done + 1);
+    return c;
   });
+}
+
+/**
+ * Both models' cost of every policy of `net`, in allPolicies' order and then the shortenable teacher
+ * (`onProgress(done, total)` for a progress line). policy-front-parallel.ts splits the same work over threads.
+ */
+export function policyCosts(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number, total: number) => void): PolicyCost[] {
+  const { nets, designs, order } = policyDesigns(net);
+  const costs: PolicyCost[] = new Array(designs.length);
+  costDesigns(nets, designs, order, hls, pe, (done) => onProgress?.(done, designs.length)).forEach((c, k) => (costs[order[k]] = c));
   return costs;
 }
 
