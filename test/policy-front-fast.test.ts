@@ -72,6 +72,14 @@ describe("the shared schedule on ResNet-20", () => {
     expect(shared.counts.reused).toBeGreaterThan(0);
     expect(policyForm("LLLLLLLLS")).toBe("shortenable");
   });
+
+  it("falls back to simulate() for a design that starves (an input a row short): the same deadlock report", () => {
+    const d = buildDesign(lower(withPolicy(policyNets("resnet8").plain, "LRL")), hlsRef);
+    const short = { ...d, processes: d.processes.map((p) => (p.kind === "input" ? { ...p, h: p.h - 1 } : p)) };
+    const sim = simulate(short, short.streams.map(() => Infinity));
+    expect(sim.deadlock).toBe(true);
+    expect(new SharedSchedule().simulate(short)).toEqual(sim);
+  });
 });
 
 describe("policyCostsParallel", () => {
