@@ -10,12 +10,14 @@
 import { loadClaimSpecs, TRAINABLE_NETS } from "../src/experiment/index.js";
 import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
-import { MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, parseBudget, policyCosts, policyFront, policyNets, withinBudget, type Objective, type PolicyCost } from "../src/report/policy-front.js";
+import { policyCostsParallel } from "../src/report/policy-front-parallel.js";
+import { MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, parseBudget, policyFront, policyNets, withinBudget, type Objective, type PolicyCost } from "../src/report/policy-front.js";
 import { additiveRemovalSearch, removalFront, removedSkips } from "../src/report/policy-choice.js";
 import { skipCount } from "../src/net/index.js";
 import { markdownTable } from "../src/util/table.js";
 import { ProgressLine } from "../src/util/progress.js";
 import { parseCli } from "./cli.js";
+import { availableParallelism } from "node:os";
 
 const args = parseCli("Usage: npm run policy -- --net N [--objective bram18|lut|ff|dram|cycles] [--budget q=limit,...] [--config reference|FILE.json]", {
   net: { type: "string", help: `network: ${TRAINABLE_NETS.join(", ")} (exhaustive up to 10 skips: resnet8, resnet20; deeper: the additive search)` },
@@ -23,19 +25,22 @@ const args = parseCli("Usage: npm run policy -- --net N [--objective bram18|lut|
   objective: { type: "string", default: "bram18", help: `what the front minimises: ${OBJECTIVES.join(", ")} (dram, cycles: the PE array's)` },
   budget: { type: "string", help: "limits, e.g. bram18=80,lut=30000 (quantities: bram18, lut, ff, dsp, dram, cycles)" },
   config: { type: "string", default: "reference", help: 'hls4ml configuration: "reference" (data/claims.json) or a JSON file of fields over the defaults' },
+  threads: { type: "string", default: String(Math.min(availableParallelism(), 2)), help: "threads costing the exhaustive search (the same result on any number)" },
 });
 
 const PE_REFERENCE = "pe-scalesim-cgra4ml";
 const HEAD = ["policy", "form", "altered skips", "BRAM18", "LUT", "FF", "DSP", "fits", "PE DRAM bytes", "PE cycles"];
 const row = (c: PolicyCost) => [c.policy, c.form, c.altered, c.bram18, Math.round(c.lut), Math.round(c.ff), c.dsp, c.fits ? "yes" : "no", c.dram, c.cycles];
 
-function main(): number {
+async function main(): Promise<number> {
   if (!args.net) throw new Error(`--net: give a network (${TRAINABLE_NETS.join(", ")})`);
   if (!OBJECTIVES.includes(args.objective as Objective)) throw new Error(`--objective ${args.objective}: expected one of ${OBJECTIVES.join(", ")}`);
   const objective = args.objective as Objective;
   const budget = args.budget ? parseBudget(args.budget) : null;
   if (!["auto", "exhaustive", "additive"].includes(args.search)) throw new Error(`--search ${args.search}: expected auto, exhaustive or additive`);
   if (!TRAINABLE_NETS.includes(args.net as never)) throw new Error(`--net ${args.net}: expected one of ${TRAINABLE_NETS.join(", ")}`);
+  const threads = Number(args.threads);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads ${args.threads}: expected a whole number >= 1`);
   const skips = skipCount(policyNets(args.net).plain);
   if (args.search === "exhaustive" && skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`--search exhaustive: ${args.net} has ${skips} skips (3^${skips} policies); the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS}: use --search additive`);
   if (args.search === "additive" || (args.search === "auto" && skips > MAX_EXHAUSTIVE_SKIPS)) return additive(objective, budget);
@@ -44,8 +49,8 @@ function main(): number {
   const pe = peReferenceConfig(PE_REFERENCE, specs.references[PE_REFERENCE]);
   const progress = new ProgressLine();
   const t0 = performance.now();
-  const costs = policyCosts(args.net, hls, pe, (done, total) => progress.update(`costing policies: ${done}/${total}`));
-  progress.done(`${costs.length} policies of ${args.net} costed in ${((performance.now() - t0) / 1000).toFixed(1)} s (hls4ml: ${args.config}; PE array: ${PE_REFERENCE})`);
+  const costs = await policyCostsParallel(args.net, hls, pe, threads, (done, total) => progress.update(`costing policies: ${done}/${total}`));
+  progress.done(`${costs.length} policies of ${args.net} costed in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${threads} thread${threads > 1 ? "s" : ""} (hls4ml: ${args.config}; PE array: ${PE_REFERENCE})`);
   console.log(`\nThe cheapest policy by ${objective} for each number of altered skips, kept where it saves more than fewer alterations do (a policy that shortens a skip runs in the shortenable form: read its saving against that form's teacher, ${costs[costs.length - 1].policy} shortenable, ${costs[costs.length - 1][objective]} ${objective}):\n`);
   console.log(markdownTable(HEAD, policyFront(costs, objective).map(row)));
   if (!budget) return 0;
@@ -75,9 +80,10 @@ function additive(objective: Objective, budget: ReturnType<typeof parseBudget> |
   return 0;
 }
 
-try {
-  process.exitCode = main();
-} catch (e) {
-  console.error(`error: ${(e as Error).message}`);
-  process.exitCode = 2;
-}
+main().then(
+  (code) => (process.exitCode = code),
+  (e) => {
+    console.error(`error: ${(e as Error).message}`);
+    process.exitCode = 2;
+  },
+);

@@ -10,9 +10,9 @@
  * the same form (the table shows the form).
  */
 import { network } from "../experiment/networks.js";
-import type { Hls4mlConfig, SimCache } from "../hw/hls4ml/index.js";
-import type { PeArrayConfig } from "../hw/pe-array/index.js";
-import { designHardware } from "./design-hardware.js";
+import { hls4mlCost, SharedSchedule, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
+import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
+import { designHardware, hardwareOf } from "./design-hardware.js";
 import { lower, policyForm, skipCount, withPolicy, type NetSpec } from "../net/index.js";
 
 export interface PolicyCost {
@@ -53,9 +53,23 @@ export interface PolicyNets {
 
 export const policyNets = (net: string): PolicyNets => ({ plain: network(net).build({ form: "plain" }), shortenable: network(net).build({ form: "shortenable" }) });
 
+export type Form = PolicyCost["form"];
+
 /** Both models' cost of one policy, in the form it runs in (`form` overrides: the shortenable teacher). */
 export function costPolicy(nets: PolicyNets, policy: string, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache, form = policyForm(policy)): PolicyCost {
-  const hw = designHardware(lower(withPolicy(nets[form], policy)), hls, pe, cache);
+  return policyCost(policy, form, designHardware(lower(withPolicy(nets[form], policy)), hls, pe, cache));
+}
+
+/**
+ * costPolicy with the hls4ml schedule taken from `shared`, which simulates the part of the design a policy shares
+ * with those costed before it once (hw/hls4ml/shared-schedule.ts); the same cost, bit for bit.
+ */
+export function costPolicyShared(nets: PolicyNets, policy: string, hls: Hls4mlConfig, pe: PeArrayConfig, shared: SharedSchedule, form = policyForm(policy)): PolicyCost {
+  const g = lower(withPolicy(nets[form], policy));
+  return policyCost(policy, form, hardwareOf({ hls: hls4mlCost(g, hls, undefined, (d) => shared.simulate(d)), pe: peArrayCost(g, pe) }));
+}
+
+function policyCost(policy: string, form: Form, hw: ReturnType<typeof designHardware>): PolicyCost {
   return {
     policy,
     form,
@@ -71,19 +85,48 @@ export function costPolicy(nets: PolicyNets, policy: string, hls: Hls4mlConfig, 
   };
 }
 
-/** Both models' cost of every policy of `net` (`onProgress(done, total)` for a progress line). */
-export function policyCosts(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number, total: number) => void): PolicyCost[] {
+/** The designs an exhaustive search costs: every policy in its form, then the shortenable teacher (all long, the other form). */
+export function policyDesigns(net: string): { nets: PolicyNets; designs: [string, Form][]; order: number[] } {
   const nets = policyNets(net);
   const skips = skipCount(nets.plain);
   if (skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`${net}: ${skips} skips, 3^${skips} policies; the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS} skips (src/report/policy-choice.ts searches deeper ones on an additive model)`);
-  const cache: SimCache = new Map();
-  // every policy in its form, and the shortenable teacher too (the all-long policy of the other form)
-  const designs: [string, "plain" | "shortenable"][] = [...allPolicies(skips).map((p) => [p, policyForm(p)] as [string, "plain" | "shortenable"]), ["L".repeat(skips), "shortenable"]];
-  return designs.map(([policy, form], i) => {
-    const c = costPolicy(nets, policy, hls, pe, cache, form);
-    onProgress?.(i + 1, designs.length);
+  const designs: [string, Form][] = [...allPolicies(skips).map((p) => [p, policyForm(p)] as [string, Form]), ["L".repeat(skips), "shortenable"]];
+  // costed in prefix order (the skip nearest the input changing slowest), so that consecutive policies share the
+  // longest part of their designs
+  return { nets, designs, order: [...prefixOrder(skips), designs.length - 1] };
+}
+
+/** The costs of `designs[i]` for each i of `indices`, in that order, through one shared schedule. */
+export function costDesigns(nets: PolicyNets, designs: [string, Form][], indices: number[], hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number) => void): PolicyCost[] {
+  const shared = new SharedSchedule();
+  return indices.map((i, done) => {
+    const c = costPolicyShared(nets, designs[i][0], hls, pe, shared, designs[i][1]);
+    onProgress?.(done + 1);
     return c;
   });
+}
+
+/**
+ * Both models' cost of every policy of `net`, in allPolicies' order and then the shortenable teacher
+ * (`onProgress(done, total)` for a progress line). policy-front-parallel.ts splits the same work over threads.
+ */
+export function policyCosts(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number, total: number) => void): PolicyCost[] {
+  const { nets, designs, order } = policyDesigns(net);
+  const costs: PolicyCost[] = new Array(designs.length);
+  costDesigns(nets, designs, order, hls, pe, (done) => onProgress?.(done, designs.length)).forEach((c, k) => (costs[order[k]] = c));
+  return costs;
+}
+
+/** The indices into allPolicies(skips) of its policies sorted by their letters from the input end. */
+export function prefixOrder(skips: number): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < 3 ** skips; j++) {
+    // letter k of the j-th policy in prefix order is digit (skips - 1 - k) of j; allPolicies puts it at digit k
+    let i = 0;
+    for (let k = 0; k < skips; k++) i += (Math.floor(j / 3 ** (skips - 1 - k)) % 3) * 3 ** k;
+    out.push(i);
+  }
+  return out;
 }
 
 /**

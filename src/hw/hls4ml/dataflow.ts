@@ -13,34 +13,38 @@ const base = { h: 0, w: 0, k: 1, stride: 1, pad: 0, cin: 0, cout: 0, rf: 1, role
 
 type ProcessFields = Omit<Process, "id" | "inputs" | "outputs">;
 
-/** A node's process. `input` is the map it reads (for a conv, padded by its ZeroPadding if it has one). */
+/**
+ * A node's process. `input` is the map it reads (for a conv, padded by its ZeroPadding if it has one). Built with
+ * Object.assign rather than spreads: the same object, key order included, and several times faster in V8 over the
+ * many object shapes here (a policy search builds thousands of designs).
+ */
 function processOf(n: Node, input: Shape): ProcessFields {
   const { name } = n;
-  if (n.kind === "output") return { ...base, name, kind: "output", h: input.h, w: input.w, cin: input.c };
-  if (n.kind === "clone") return { ...base, name, kind: "clone", role: "skip", h: n.shape.h, w: n.shape.w, cin: n.shape.c, cout: n.shape.c, block: n.block };
-  const geo = { ...base, h: input.h, w: input.w, cin: input.c, cout: n.shape.c, block: n.block, role: n.role };
+  if (n.kind === "output") return Object.assign({}, base, { name, kind: "output" as const, h: input.h, w: input.w, cin: input.c });
+  if (n.kind === "clone") return Object.assign({}, base, { name, kind: "clone" as const, role: "skip" as const, h: n.shape.h, w: n.shape.w, cin: n.shape.c, cout: n.shape.c, block: n.block });
+  const geo = Object.assign({}, base, { h: input.h, w: input.w, cin: input.c, cout: n.shape.c, block: n.block, role: n.role });
   const l = n.layer;
   switch (n.kind) {
     case "input":
-      return { ...geo, name, kind: "input", h: n.shape.h, w: n.shape.w, cin: n.shape.c };
+      return Object.assign(geo, { name, kind: "input" as const, h: n.shape.h, w: n.shape.w, cin: n.shape.c });
     case "zeropad":
-      return { ...geo, name, kind: "zeropad", pad: Math.max(...n.pads!), pads: n.pads, cout: input.c };
+      return Object.assign(geo, { name, kind: "zeropad" as const, pad: Math.max(...n.pads!), pads: n.pads, cout: input.c });
     case "conv":
     case "maxpool": {
       if (l?.op !== "conv" && l?.op !== "maxpool") break;
       const [k, stride] = l.op === "conv" ? [l.kernel[1], l.stride[1]] : [l.kernel, l.stride];
-      return { ...geo, name, kind: n.kind, k, stride, rf: n.rf ?? 1, mergedRelu: n.mergedRelu, fusedSkip: n.fusedSkip };
+      return Object.assign(geo, { name, kind: n.kind, k, stride, rf: n.rf ?? 1, mergedRelu: n.mergedRelu, fusedSkip: n.fusedSkip });
     }
     case "relu":
     case "bn":
     case "pool":
-      return { ...geo, name, kind: n.kind };
+      return Object.assign(geo, { name, kind: n.kind });
     case "add":
-      return { ...geo, name, kind: "add", h: n.shape.h, w: n.shape.w };
+      return Object.assign(geo, { name, kind: "add" as const, h: n.shape.h, w: n.shape.w });
     case "dense":
       // after a Flatten it reads the map's h x w words (nnet_dense_stream.h, DataPrepare), else one
       if (l?.op !== "dense") break;
-      return { ...geo, name, kind: "dense", cin: l.cin, rf: n.rf ?? 1, mergedRelu: n.mergedRelu };
+      return Object.assign(geo, { name, kind: "dense" as const, cin: l.cin, rf: n.rf ?? 1, mergedRelu: n.mergedRelu });
   }
   throw new Error(`hls4ml model: ${n.name} (${n.kind}) cannot be a process`);
 }
@@ -52,7 +56,7 @@ export function toDataflow(m: ModelGraph, c: Hls4mlConfig): { processes: Process
   const readers = new Map<number, { to: Node; port: Port }[]>(m.nodes.map((n) => [n.id, []]));
   for (const n of m.nodes) for (const p of n.inputs) readers.get(p.from)!.push({ to: n, port: p });
   const shapeIn = (n: Node) => (n.inputs.length ? node(n.inputs[0].from).shape : n.shape);
-  const processes: Process[] = m.nodes.map((n, id) => ({ ...processOf(n, shapeIn(n)), id, inputs: [], outputs: [] }));
+  const processes: Process[] = m.nodes.map((n, id) => Object.assign(processOf(n, shapeIn(n)), { id, inputs: [] as number[], outputs: [] as number[] }));
   // a layer's result precision (hls4ml's per-layer `Precision: result`); a ZeroPadding or Clone passes its input's on
   const bits = (n: Node): number => (n.layer ? (c.layerActBits?.[n.layer.name] ?? c.actBits) : n.inputs.length ? bits(node(n.inputs[0].from)) : c.actBits);
   const streams: Stream[] = [];

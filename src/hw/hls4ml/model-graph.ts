@@ -2,7 +2,9 @@
  * The graph hls4ml's passes rewrite, reduced to what the cost model needs: hls4ml's ModelGraph (model/graph.py, v1.3.0
  * ef92ebd), whose converter makes one node per Keras layer. Ours starts as one node per layer of the LayerGraph plus
  * the network's output; every pass (passes/) returns a new graph, and dataflow.ts numbers the last one's nodes as
- * processes and its edges as streams. All functions here are pure: a graph is never changed in place.
+ * processes and its edges as streams. All functions here are pure: a graph is never changed in place. They are written
+ * as plain loops and Object.assign (the same objects as maps and spreads would give): an exhaustive policy search
+ * builds thousands of designs, and V8 runs these several times faster over the many node shapes.
  */
 import type { Layer, LayerGraph, Shape } from "../../net/graph.js";
 import type { AppliedOptimisations, Process, ProcessKind } from "./design-types.js";
@@ -81,9 +83,8 @@ export function fromLayers(g: LayerGraph): ModelGraph {
 }
 
 export function nodeOf(m: ModelGraph, id: number): Node {
-  const n = m.nodes.find((x) => x.id === id);
-  if (!n) throw new Error(`hls4ml model graph: no node ${id}`);
-  return n;
+  for (const n of m.nodes) if (n.id === id) return n;
+  throw new Error(`hls4ml model graph: no node ${id}`);
 }
 
 /** the node a node reads on its first (for most, only) input */
@@ -101,7 +102,9 @@ export function readersOf(m: ModelGraph, id: number): { node: Node; port: number
 export const nextId = (m: ModelGraph): number => Math.max(...m.nodes.map((n) => n.id)) + 1;
 
 export function withNode(m: ModelGraph, id: number, patch: Partial<Omit<Node, "id">>): ModelGraph {
-  return { ...m, nodes: m.nodes.map((n) => (n.id === id ? { ...n, ...patch } : n)) };
+  const nodes = m.nodes.slice();
+  for (let i = 0; i < nodes.length; i++) if (nodes[i].id === id) nodes[i] = Object.assign({}, nodes[i], patch);
+  return { ...m, nodes };
 }
 
 /**
@@ -110,7 +113,14 @@ export function withNode(m: ModelGraph, id: number, patch: Partial<Omit<Node, "i
  */
 export function without(m: ModelGraph, id: number, into: Port = nodeOf(m, id).inputs[0]): ModelGraph {
   const rewire = (p: Port): Port => (p.from === id ? { ...into } : p);
-  return { ...m, nodes: m.nodes.filter((n) => n.id !== id).map((n) => (n.inputs.some((p) => p.from === id) ? { ...n, inputs: n.inputs.map(rewire) } : n)) };
+  const nodes: Node[] = [];
+  for (const n of m.nodes) {
+    if (n.id === id) continue;
+    let reads = false;
+    for (const p of n.inputs) if (p.from === id) reads = true;
+    nodes.push(reads ? Object.assign({}, n, { inputs: n.inputs.map(rewire) }) : n);
+  }
+  return { ...m, nodes };
 }
 
 export function insertBefore(m: ModelGraph, beforeId: number, node: Node): ModelGraph {

@@ -68,7 +68,11 @@ export function fifoDepths(d: Design, c: Hls4mlConfig, sim: SimResult = simulate
   return { depths, sim };
 }
 
-export function hls4mlCost(g: LayerGraph, config: Hls4mlConfig, cache?: SimCache): Hls4mlReport {
+/**
+ * `unbounded`: how to get the design's unbounded-FIFO schedule, simulate() by default; a search over many related
+ * designs passes a SharedSchedule's (shared-schedule.ts), which returns the same result.
+ */
+export function hls4mlCost(g: LayerGraph, config: Hls4mlConfig, cache?: SimCache, unbounded: (d: Design) => SimResult = (d) => simulate(d, d.streams.map(() => Infinity))): Hls4mlReport {
   const c = validateHls4mlConfig(config);
   if (g.net.dims !== 2) throw new Hls4mlConfigError(`hls4ml model: ${g.net.name} is a 1D network; only 2D networks are modelled`);
   const key = scheduleKey(g, c);
@@ -83,7 +87,7 @@ export function hls4mlCost(g: LayerGraph, config: Hls4mlConfig, cache?: SimCache
   }
   let schedule = cache?.get(key) as SimResult | undefined;
   if (!schedule) {
-    schedule = simulate(d, d.streams.map(() => Infinity));
+    schedule = unbounded(d);
     cache?.set(key, schedule);
   }
   const { depths, sim } = fifoDepths(d, c, schedule);

@@ -45,7 +45,7 @@ const enum Fire {
   Sink,
 }
 
-interface Pattern {
+export interface Pattern {
   fire: Fire;
   firings: number;
   ii: number;
@@ -65,7 +65,7 @@ interface Pattern {
   whole: boolean;
 }
 
-function pattern(p: Process, strategy: Strategy, wrapper: Wrapper): Pattern {
+export function pattern(p: Process, strategy: Strategy, wrapper: Wrapper): Pattern {
   const [pt, pb, pl, pr] = p.pads ?? [p.pad, p.pad, p.pad, p.pad];
   // the wrapper's copy loops move one value (one channel) per AXI beat (config.ts, Wrapper); without a wrapper the
   // top function's stream port carries a pixel a cycle
@@ -297,7 +297,76 @@ export function simulateTrace(d: Design, depths: number[]): SimTrace {
   return { deadlock, blockedOn, latency, interval, maxOccupancy, writes: writes.map((w, s) => w.subarray(0, nw[s])), reads: reads.map((r, s) => r.subarray(0, nr[s])) };
 }
 
-function topologicalOrder(d: Design): number[] {
+/** One process's every firing with unbounded FIFOs: the times it read its inputs and wrote its outputs, and its busy cycles. */
+export interface ProcessRun {
+  /** the cycle of each firing that read (one token from every input at once) */
+  reads: Float64Array;
+  /** the cycle each token was written (the same token time on every output) */
+  writes: Float64Array;
+  busy: number;
+}
+
+/**
+ * The firings of one process whose producers have all finished, with unbounded output FIFOs: simulateTrace's inner
+ * loop for depth Infinity (a write never waits, so only the inputs' write times matter), kept beside it so the two
+ * read alike. `inputs[i]` holds every token written to input i. Null when an input runs out of tokens before the
+ * process finishes (simulateTrace then reports a deadlock: the caller must use it).
+ */
+export function runUnbounded(pt: Pattern, inputs: Float64Array[]): ProcessRun | null {
+  const reads = new Float64Array(pt.fire === Fire.Source ? 0 : pt.firings);
+  const writes = new Float64Array(pt.firings);
+  let nr = 0;
+  let nw = 0;
+  let prev = -Infinity;
+  let lastCost = 0;
+  let busy = 0;
+  for (let f = 0; f < pt.firings; f++) {
+    let t = prev + lastCost;
+    if (t < 0) t = 0;
+    let rd = true;
+    let wr = true;
+    switch (pt.fire) {
+      case Fire.Source:
+        rd = false;
+        break;
+      case Fire.Pad: {
+        const r = (f / pt.w) | 0;
+        const c = f - r * pt.w;
+        rd = r >= pt.padTop && r < pt.rowEnd && c >= pt.padLeft && c < pt.colEnd;
+        break;
+      }
+      case Fire.Window: {
+        const r = ((f / pt.w) | 0) - (pt.k - 1);
+        const c = (f % pt.w) - (pt.k - 1);
+        wr = r >= 0 && c >= 0 && r % pt.stride === 0 && c % pt.stride === 0;
+        break;
+      }
+      case Fire.Reduce:
+        wr = f === pt.firings - 1;
+        break;
+      case Fire.Sink:
+        wr = false;
+        break;
+    }
+    if (rd) {
+      for (let i = 0; i < inputs.length; i++) {
+        if (nr >= inputs[i].length) return null;
+        const w = inputs[i][nr] + 1;
+        if (w > t) t = w;
+      }
+      reads[nr++] = t;
+    }
+    if (wr) writes[nw++] = (pt.whole ? Math.max(t, (pt.firings - 1) * pt.ii) : t) + pt.latency;
+    prev = t;
+    const cost = wr ? pt.ii : pt.iiIdle;
+    lastCost = cost;
+    busy += cost;
+  }
+  return { reads: reads.slice(0, nr), writes: writes.slice(0, nw), busy };
+}
+
+/** Producers before consumers. */
+export function topologicalOrder(d: Design): number[] {
   const indeg = d.processes.map((p) => p.inputs.length);
   const queue = d.processes.filter((p) => p.inputs.length === 0).map((p) => p.id);
   const order: number[] = [];
