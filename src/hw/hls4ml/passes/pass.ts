@@ -22,28 +22,19 @@ export interface Pass {
  */
 export function applyPass(m: ModelGraph, pass: Pass, c: Hls4mlConfig): ModelGraph {
   if (pass.enabled && !pass.enabled(c)) return m;
-  // 1: a node of `m` not visited yet, 0: visited; by node id (small integers). A node a pass inserts has a larger id
-  // than every node of `m` (nextId), so it lies outside and is never visited.
-  const toVisit = new Uint8Array(Math.max(-1, ...m.nodes.map((n) => n.id)) + 1);
-  for (const n of m.nodes) toVisit[n.id] = 1;
-  const visitedOriginal = (n: Node) => n.id < toVisit.length && toVisit[n.id] === 0;
+  const toVisit = new Set(m.nodes.map((n) => n.id));
   let out = m;
-  // Each step visits the first unvisited node in graph order, so every visited node of `m` comes before every
-  // unvisited one; a rewrite only inserts and removes nodes, never reorders them, so that stays true after it. The
-  // next node to visit is therefore the first unvisited one after any visited node of `m` that survived the rewrite:
-  // the scan resumes just after the last such node at or before the rewritten position, not from the start.
+  // a rewrite only inserts and removes nodes, never reorders them: after one, the first unvisited node from the
+  // start is the next in graph order
   for (let i = 0; i < out.nodes.length; ) {
     const n = out.nodes[i];
-    if (toVisit[n.id] !== 1) {
+    if (!toVisit.delete(n.id)) {
       i++;
       continue;
     }
-    toVisit[n.id] = 0;
     if (pass.match(out, n, c)) {
       out = pass.transform(out, n, c);
-      let q = Math.min(i, out.nodes.length - 1);
-      while (q >= 0 && !visitedOriginal(out.nodes[q])) q--;
-      i = q + 1;
+      i = 0;
     } else i++;
   }
   return out;
