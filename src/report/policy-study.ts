@@ -185,7 +185,8 @@ export function policyFigure(net: string, points: PolicyPoint[], note = ""): Fig
     for (const [kind, s] of Object.entries(KIND_STYLE)) {
       const ps = done.filter((p) => kindOf(p) === kind);
       if (!ps.length) continue;
-      // a mixed point is labelled with its policy: in a static image the colour alone does not say which it is
+      // a mixed point is labelled with its policy (in a static image the colour alone does not say which it is),
+      // below it: the front of the trained points leaves a point to its right
       const labelled = kind === "mixed";
       const trace: Trace = {
         type: "scatter",
@@ -198,7 +199,7 @@ export function policyFigure(net: string, points: PolicyPoint[], note = ""): Fig
         xaxis: `x${panel.axis}`,
         yaxis: `y${panel.axis}`,
         marker: { color: s.color, symbol: s.symbol, size: 10, line: seedOutline(ps.map((p) => p.seed)) },
-        ...(labelled ? { text: ps.map((p) => p.policy), textposition: "middle right", textfont: { size: 10, color: s.color } } : {}),
+        ...(labelled ? { text: ps.map((p) => p.policy), textposition: "bottom right", textfont: { size: 10, color: s.color } } : {}),
         hovertext: ps.map((p) => `${p.id}<br>policy ${p.policy}<br>${p.removed} removed<br>seed ${p.seed}`),
         hovertemplate: "%{hovertext}<br>%{x} " + panel.key + ", %{y:.2f}%<extra></extra>",
       };
