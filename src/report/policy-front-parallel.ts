@@ -36,11 +36,15 @@ export async function policyCostsParallel(net: string, hls: Hls4mlConfig, pe: Pe
   const slices = Array.from({ length: threads }, (_, k) => order.slice(k * size, (k + 1) * size)).filter((s) => s.length);
   const done = slices.map(() => 0);
   const costs: PolicyCost[] = new Array(designs.length);
+  const workers: Worker[] = [];
+  // one thread failing ends the others: the error is the answer, and they would only keep the process busy
+  const stopAll = () => workers.forEach((w) => void w.terminate());
   await Promise.all(
     slices.map(
       (indices, k) =>
         new Promise<void>((resolve, reject) => {
           const w = startWorker({ net, hls, pe, indices });
+          workers.push(w);
           w.on("message", (m: { done?: number; costs?: PolicyCost[] }) => {
             if (m.done !== undefined) {
               done[k] = m.done;
@@ -55,7 +59,10 @@ export async function policyCostsParallel(net: string, hls: Hls4mlConfig, pe: Pe
           w.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`policy costing thread ${k + 1}: exited with code ${code}`))));
         }),
     ),
-  );
+  ).catch((e) => {
+    stopAll();
+    throw e;
+  });
   const missing = costs.length - costs.filter(Boolean).length;
   if (missing) throw new Error(`policy costing threads: ${missing} of ${designs.length} designs were not costed`);
   onProgress?.(designs.length, designs.length);
