@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { accuracyFigure, curveEvents, depthFigure, trainingFigure, type RunTop1 } from "../src/report/accuracy-figures.js";
+import { accuracyFigure, curveEvents, depthFigure, trainingFigure, lrText, type RunTop1 } from "../src/report/accuracy-figures.js";
 import type { ClaimResult, ClaimSpec } from "../src/report/claims.js";
 import { checkClaim } from "../src/report/claims.js";
 import { claimsTerminalTable } from "../src/report/claims-table.js";
@@ -34,6 +34,12 @@ const altered = <T extends ClaimSpec>(s: T): T => ({ ...s, paper: s.paper + 3.7,
 
 const hlsRows = hls4mlSweep();
 const peRows = peSweep();
+
+describe("learning-rate labels", () => {
+  it("decimals down to 0.001, then one exponent form", () => {
+    expect([0.1, 0.01, 0.001, 1e-4, 1e-5, 1e-6, 1e-7, 0.0025, 2.5e-5, 0].map(lrText)).toEqual(["0.1", "0.01", "0.001", "1e-4", "1e-5", "1e-6", "1e-7", "0.0025", "2.5e-5", "0"]);
+  });
+});
 
 describe("claim figures carry the paper's value and our tolerance from data/claims.json", () => {
   for (const s of specs.filter((x) => x.group === "hls4ml" || x.group === "pe-array")) {

@@ -44,6 +44,15 @@ export interface RunTop1 {
  * paper value and tolerance. Right: absolute validation and test top-1 of every run (a dot plot on the data's
  * range, values printed). `teacherOf` names the teacher run of a student.
  */
+/**
+ * A learning rate as a label: 0.1, 0.01, 0.001, then 1e-4, 1e-5 (JavaScript alone writes 1e-6 as 0.000001 but 1e-7 as
+ * 1e-7, so a long schedule's labels mixed the two forms)
+ */
+export const lrText = (lr: number): string => {
+  const x = Number(lr.toPrecision(3));
+  return x >= 1e-3 || x === 0 ? String(x) : x.toExponential();
+};
+
 export function accuracyFigure(rows: RunTop1[], teacherOf: (r: RunTop1) => string | undefined, claim: Mark, title: string): Figure {
   const students = rows.filter((r) => r.method === "remover" || r.method === "shortener");
   const gaps = students.flatMap((s) => {
@@ -266,7 +275,7 @@ export function trainingFigure(panels: CurvePanel[], title: string, note = ""): 
           legendgroup: "lr",
           showlegend: !legendSeen.has("lr"),
         });
-        annotations.push({ text: `lr ${Number(s.to.toPrecision(3))}`, xref: `x${ax}`, yref: `y${ax} domain`, x, y: 0, xanchor: "left", yanchor: "bottom", xshift: 2, yshift: 2 + 13 * row, showarrow: false, font: { size: 10 } });
+        annotations.push({ text: `lr ${lrText(s.to)}`, xref: `x${ax}`, yref: `y${ax} domain`, x, y: 0, xanchor: "left", yanchor: "bottom", xshift: 2, yshift: 2 + 13 * row, showarrow: false, font: { size: 10 } });
         legendSeen.add("lr");
       }
     }
