@@ -73,6 +73,11 @@ describe("the answer, worked by hand", () => {
     const labelled = f.data.filter((t) => t.mode === "markers+text");
     expect(labelled.map((t) => t.name)).toEqual(["mixed policy", "mixed policy"]);
     expect(labelled[0].text).toEqual(mixed.filter((p) => p.state === "done").map((p) => p.policy));
+    // a policy's second seed is not labelled again
+    const seeded = policyFigure("resnet20", [...pure, ...mixed, { ...mixed[0], id: "resnet20/policy-sls-seed2", seed: 2, testTop1: 0.915 }]);
+    const texts = seeded.data.filter((t) => t.mode === "markers+text" && t.xaxis === "x").flatMap((t) => t.text as string[]);
+    expect(texts.filter((t) => t === "SLS")).toHaveLength(1);
+    expect(texts.filter((t) => t === "")).toHaveLength(1);
     expect(JSON.stringify(f.layout.annotations)).toContain("Not shown: runs not finished (1)");
   });
 

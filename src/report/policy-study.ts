@@ -199,7 +199,8 @@ export function policyFigure(net: string, points: PolicyPoint[], note = ""): Fig
         xaxis: `x${panel.axis}`,
         yaxis: `y${panel.axis}`,
         marker: { color: s.color, symbol: s.symbol, size: 10, line: seedOutline(ps.map((p) => p.seed)) },
-        ...(labelled ? { text: ps.map((p) => p.policy), textposition: "bottom right", textfont: { size: 10, color: s.color } } : {}),
+        // one label a policy: its second seed sits at the same BRAM18 and LUT, a few tenths of a point away
+        ...(labelled ? { text: ps.map((p, i) => (ps.findIndex((q) => q.policy === p.policy) === i ? p.policy : "")), textposition: "bottom right", textfont: { size: 10, color: s.color } } : {}),
         hovertext: ps.map((p) => `${p.id}<br>policy ${p.policy}<br>${p.removed} removed<br>seed ${p.seed}`),
         hovertemplate: "%{hovertext}<br>%{x} " + panel.key + ", %{y:.2f}%<extra></extra>",
       };
