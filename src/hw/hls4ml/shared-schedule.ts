@@ -13,30 +13,11 @@
  * tokens, i.e. a deadlock, or writes more tokens than its stream holds) is simulated the plain way.
  */
 import type { Design } from "./design.js";
-import { pattern, runUnbounded, simulate, topologicalOrder, type ProcessRun, type SimResult } from "./simulate.js";
+import { maxOccupancy, pattern, runUnbounded, simulate, sinkLatency, topologicalOrder, type ProcessRun, type SimResult } from "./simulate.js";
 
 interface Run extends ProcessRun {
   /** max occupancy of each input stream (written by its producer, read by this process), in input order */
   occupancy: number[];
-}
-
-/** max occupancy of one FIFO: a token occupies it from its write until its read; at equal times the write counts first */
-function maxOccupancy(w: Float64Array, r: Float64Array): number {
-  let i = 0;
-  let j = 0;
-  let occ = 0;
-  let max = 0;
-  while (i < w.length) {
-    if (j < r.length && r[j] < w[i]) {
-      occ--;
-      j++;
-    } else {
-      occ++;
-      i++;
-      if (occ > max) max = occ;
-    }
-  }
-  return max;
 }
 
 /**
@@ -109,7 +90,7 @@ export class SharedSchedule {
     const last = (a: Float64Array) => (a.length ? a[a.length - 1] : 0);
     const lastWrite = Math.max(...sink.inputs.map((s) => last(runs[d.streams[s].from].writes)));
     const lastRead = Math.max(...sink.inputs.map(() => last(runs[sinkId].reads)));
-    const latency = wrapper === "axi_master" ? lastWrite + sinkPat.firings * sinkPat.ii : Math.max(lastWrite + 1, lastRead + sinkPat.ii - 1);
+    const latency = sinkLatency(wrapper, sinkPat, lastWrite, lastRead);
     const interval = wrapper === "axi_master" ? latency : Math.max(...runs.map((r) => r.busy));
     return { deadlock: false, blockedOn: [], latency, interval, maxOccupancy: maxOcc };
   }

@@ -126,6 +126,60 @@ export function pattern(p: Process, strategy: Strategy, wrapper: Wrapper): Patte
   return { fire, firings, ii, iiIdle, latency, w, h: p.h, padTop: pt, padLeft: pl, rowEnd: pt + p.h, colEnd: pl + p.w, k: p.k, stride: p.stride, whole };
 }
 
+const READS = 1;
+const WRITES = 2;
+
+/** Whether firing `f` of a process reads a token from every input (READS) and writes one to every output (WRITES). */
+function firing(pt: Pattern, f: number): number {
+  switch (pt.fire) {
+    case Fire.Source:
+      return WRITES;
+    case Fire.Pad: {
+      const r = (f / pt.w) | 0;
+      const c = f - r * pt.w;
+      return (r >= pt.padTop && r < pt.rowEnd && c >= pt.padLeft && c < pt.colEnd ? READS : 0) | WRITES;
+    }
+    case Fire.Window: {
+      const r = ((f / pt.w) | 0) - (pt.k - 1);
+      const c = (f % pt.w) - (pt.k - 1);
+      return READS | (r >= 0 && c >= 0 && r % pt.stride === 0 && c % pt.stride === 0 ? WRITES : 0);
+    }
+    case Fire.Reduce:
+      return READS | (f === pt.firings - 1 ? WRITES : 0);
+    case Fire.Sink:
+      return READS;
+    default:
+      return READS | WRITES;
+  }
+}
+
+/** A FIFO's maximum occupancy: a token occupies it from its write until its read; at equal times the write counts first. */
+export function maxOccupancy(w: Float64Array, r: Float64Array): number {
+  let i = 0;
+  let j = 0;
+  let occ = 0;
+  let max = 0;
+  while (i < w.length) {
+    if (j < r.length && r[j] < w[i]) {
+      occ--;
+      j++;
+    } else {
+      occ++;
+      i++;
+      if (occ > max) max = occ;
+    }
+  }
+  return max;
+}
+
+/**
+ * When the last output value leaves the design: when the sink has read the last pixel and moved its beats out;
+ * without a wrapper (one beat a pixel) the cycle after the last write. With axi_master the copy-out loop runs only
+ * after the network has finished: every pixel's beats after the last write.
+ */
+export const sinkLatency = (wrapper: Wrapper, sink: Pattern, lastWrite: number, lastRead: number): number =>
+  wrapper === "axi_master" ? lastWrite + sink.firings * sink.ii : Math.max(lastWrite + 1, lastRead + sink.ii - 1);
+
 /** A simulation with every token's times: what the cost explorer page draws as occupancy over time. */
 export interface SimTrace extends SimResult {
   /** per stream, the cycle each token was written and read (as many as were, in order) */
@@ -183,31 +237,9 @@ export function simulateTrace(d: Design, depths: number[]): SimTrace {
         }
         let t = prev + lastCost[pid];
         if (t < 0) t = 0;
-        let rd = true;
-        let wr = true;
-        switch (pt.fire) {
-          case Fire.Source:
-            rd = false;
-            break;
-          case Fire.Pad: {
-            const r = (f / pt.w) | 0;
-            const c = f - r * pt.w;
-            rd = r >= pt.padTop && r < pt.rowEnd && c >= pt.padLeft && c < pt.colEnd;
-            break;
-          }
-          case Fire.Window: {
-            const r = ((f / pt.w) | 0) - (pt.k - 1);
-            const c = (f % pt.w) - (pt.k - 1);
-            wr = r >= 0 && c >= 0 && r % pt.stride === 0 && c % pt.stride === 0;
-            break;
-          }
-          case Fire.Reduce:
-            wr = f === pt.firings - 1;
-            break;
-          case Fire.Sink:
-            wr = false;
-            break;
-        }
+        const io = firing(pt, f);
+        const rd = (io & READS) !== 0;
+        const wr = (io & WRITES) !== 0;
         let ready = true;
         if (rd) {
           for (let i = 0; i < ins.length; i++) {
@@ -256,28 +288,10 @@ export function simulateTrace(d: Design, depths: number[]): SimTrace {
       last[pid] = prev;
     }
   }
-  const maxOccupancy = d.streams.map((st, s) => {
-    const w = writes[s];
-    const r = reads[s];
-    const n = nw[s];
-    const m = nr[s];
-    let i = 0;
-    let j = 0;
-    let occ = 0;
-    let max = 0;
-    // a token occupies the FIFO from its write until its read; at equal times count the write first
-    while (i < n) {
-      if (j < m && r[j] < w[i]) {
-        occ--;
-        j++;
-      } else {
-        occ++;
-        i++;
-        if (occ > max) max = occ;
-      }
-    }
-    return max;
-  });
+  // the tokens each stream carried, as written and read
+  const written = writes.map((w, s) => w.subarray(0, nw[s]));
+  const read = reads.map((r, s) => r.subarray(0, nr[s]));
+  const occupancy = written.map((w, s) => maxOccupancy(w, read[s]));
   const deadlock = remaining > 0;
   const blockedOn = deadlock
     ? d.streams.filter((s) => nw[s.id] - nr[s.id] >= depths[s.id] && nw[s.id] < s.pixels).map((s) => `${s.name} (depth ${depths[s.id]})`)
@@ -285,16 +299,13 @@ export function simulateTrace(d: Design, depths: number[]): SimTrace {
   const sinkId = d.processes.findIndex((p) => p.kind === "output");
   const sink = d.processes[sinkId];
   const sinkPat = pats[sinkId];
-  // the last output value leaves the design: when the sink has read the last pixel and moved its beats out; without a
-  // wrapper (one beat a pixel) the cycle after the last write. With axi_master the copy-out loop runs only after the
-  // network has finished: every pixel's beats after the last write.
   const lastWrite = Math.max(...sink.inputs.map((s) => (nw[s] ? writes[s][nw[s] - 1] : 0)));
   const lastRead = Math.max(...sink.inputs.map((s) => (nr[s] ? reads[s][nr[s] - 1] : 0)));
-  const latency = deadlock ? Infinity : wrapper === "axi_master" ? lastWrite + sinkPat.firings * sinkPat.ii : Math.max(lastWrite + 1, lastRead + sinkPat.ii - 1);
+  const latency = deadlock ? Infinity : sinkLatency(wrapper, sinkPat, lastWrite, lastRead);
   // the busiest process's cycles per inference (a deadlocked run did not finish: its busiest process's full count);
   // with axi_master the wrapper is not a dataflow region: one inference ends before the next starts
   const interval = deadlock ? Math.max(...pats.map((p) => p.firings * p.ii)) : wrapper === "axi_master" ? latency : Math.max(...busy);
-  return { deadlock, blockedOn, latency, interval, maxOccupancy, writes: writes.map((w, s) => w.subarray(0, nw[s])), reads: reads.map((r, s) => r.subarray(0, nr[s])) };
+  return { deadlock, blockedOn, latency, interval, maxOccupancy: occupancy, writes: written, reads: read };
 }
 
 /** One process's every firing with unbounded FIFOs: the times it read its inputs and wrote its outputs, and its busy cycles. */
@@ -323,31 +334,9 @@ export function runUnbounded(pt: Pattern, inputs: Float64Array[]): ProcessRun | 
   for (let f = 0; f < pt.firings; f++) {
     let t = prev + lastCost;
     if (t < 0) t = 0;
-    let rd = true;
-    let wr = true;
-    switch (pt.fire) {
-      case Fire.Source:
-        rd = false;
-        break;
-      case Fire.Pad: {
-        const r = (f / pt.w) | 0;
-        const c = f - r * pt.w;
-        rd = r >= pt.padTop && r < pt.rowEnd && c >= pt.padLeft && c < pt.colEnd;
-        break;
-      }
-      case Fire.Window: {
-        const r = ((f / pt.w) | 0) - (pt.k - 1);
-        const c = (f % pt.w) - (pt.k - 1);
-        wr = r >= 0 && c >= 0 && r % pt.stride === 0 && c % pt.stride === 0;
-        break;
-      }
-      case Fire.Reduce:
-        wr = f === pt.firings - 1;
-        break;
-      case Fire.Sink:
-        wr = false;
-        break;
-    }
+    const io = firing(pt, f);
+    const rd = (io & READS) !== 0;
+    const wr = (io & WRITES) !== 0;
     if (rd) {
       for (let i = 0; i < inputs.length; i++) {
         if (nr >= inputs[i].length) return null;
