@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { hls4mlSweep } from "../src/report/hls4ml-sweep.js";
 import { peSweep } from "../src/report/pe-sweep.js";
 import { allPolicies, costPolicy, policyCosts, policyNets } from "../src/report/policy-front.js";
-import { policyCostsParallel } from "../src/report/policy-front-parallel.js";
+import { DEFAULT_POLICY_THREADS, policyCostsParallel } from "../src/report/policy-front-parallel.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { loadClaimSpecs } from "../src/experiment/index.js";
 import { loadCostConfig } from "../src/handoff/cost-config.js";
@@ -18,21 +18,14 @@ import { policyForm, skipCount } from "../src/net/index.js";
 import type { SimCache } from "../src/hw/hls4ml/index.js";
 import { runEnvironment } from "../src/backend/environment.js";
 import { writeFileAtomic } from "../src/util/fs.js";
-import { parseCli } from "./cli.js";
-import { availableParallelism } from "node:os";
+import { num, parseCli } from "./cli.js";
 
 const args = parseCli("Usage: npx tsx scripts/bench-cost.ts [--old-every N] [--threads N]", {
   "old-every": { type: "string", default: "40", help: "time the straightforward policy costing on every N-th ResNet-20 policy (1: all of them, minutes)" },
-  threads: { type: "string", default: String(Math.min(availableParallelism(), 2)), help: "threads of the parallel policy costing (npm run policy's default)" },
+  threads: { type: "string", default: String(DEFAULT_POLICY_THREADS), help: "threads of the parallel policy costing (npm run policy's default)" },
 });
-const oldEvery = Number(args["old-every"]);
-const threads = Number(args.threads);
-for (const [flag, v] of [["--old-every", oldEvery], ["--threads", threads]] as const) {
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`error: ${flag} ${args[flag.slice(2) as "threads"]}: expected a whole number >= 1`);
-    process.exit(2);
-  }
-}
+const oldEvery = num("old-every", args["old-every"], { int: true, min: 1 });
+const threads = num("threads", args.threads, { int: true, min: 1 });
 
 const time = (f: () => unknown[]) => {
   f(); // warm-up (JIT)

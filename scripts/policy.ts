@@ -10,14 +10,13 @@
 import { loadClaimSpecs, TRAINABLE_NETS } from "../src/experiment/index.js";
 import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
-import { policyCostsParallel } from "../src/report/policy-front-parallel.js";
+import { DEFAULT_POLICY_THREADS, policyCostsParallel } from "../src/report/policy-front-parallel.js";
 import { MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, parseBudget, policyFront, policyNets, withinBudget, type Objective, type PolicyCost } from "../src/report/policy-front.js";
 import { additiveRemovalSearch, removalFront, removedSkips } from "../src/report/policy-choice.js";
 import { skipCount } from "../src/net/index.js";
 import { markdownTable } from "../src/util/table.js";
 import { ProgressLine } from "../src/util/progress.js";
-import { parseCli } from "./cli.js";
-import { availableParallelism } from "node:os";
+import { num, parseCli } from "./cli.js";
 
 const args = parseCli("Usage: npm run policy -- --net N [--objective bram18|lut|ff|dram|cycles] [--budget q=limit,...] [--config reference|FILE.json]", {
   net: { type: "string", help: `network: ${TRAINABLE_NETS.join(", ")} (exhaustive up to 10 skips: resnet8, resnet20; deeper: the additive search)` },
@@ -25,7 +24,7 @@ const args = parseCli("Usage: npm run policy -- --net N [--objective bram18|lut|
   objective: { type: "string", default: "bram18", help: `what the front minimises: ${OBJECTIVES.join(", ")} (dram, cycles: the PE array's)` },
   budget: { type: "string", help: "limits, e.g. bram18=80,lut=30000 (quantities: bram18, lut, ff, dsp, dram, cycles)" },
   config: { type: "string", default: "reference", help: 'hls4ml configuration: "reference" (data/claims.json) or a JSON file of fields over the defaults' },
-  threads: { type: "string", default: String(Math.min(availableParallelism(), 2)), help: "threads costing the exhaustive search (the same result on any number)" },
+  threads: { type: "string", default: String(DEFAULT_POLICY_THREADS), help: "threads costing the exhaustive search (the same result on any number)" },
 });
 
 const PE_REFERENCE = "pe-scalesim-cgra4ml";
@@ -39,8 +38,7 @@ async function main(): Promise<number> {
   const budget = args.budget ? parseBudget(args.budget) : null;
   if (!["auto", "exhaustive", "additive"].includes(args.search)) throw new Error(`--search ${args.search}: expected auto, exhaustive or additive`);
   if (!TRAINABLE_NETS.includes(args.net as never)) throw new Error(`--net ${args.net}: expected one of ${TRAINABLE_NETS.join(", ")}`);
-  const threads = Number(args.threads);
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads ${args.threads}: expected a whole number >= 1`);
+  const threads = num("threads", args.threads, { int: true, min: 1 });
   const skips = skipCount(policyNets(args.net).plain);
   if (args.search === "exhaustive" && skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`--search exhaustive: ${args.net} has ${skips} skips (3^${skips} policies); the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS}: use --search additive`);
   if (args.search === "additive" || (args.search === "auto" && skips > MAX_EXHAUSTIVE_SKIPS)) return additive(objective, budget);

@@ -27,8 +27,11 @@ function startWorker(work: PolicyWork): Worker {
   return new Worker(`require("tsx/cjs/api").register(); require(${JSON.stringify(file)});`, { eval: true, workerData: work });
 }
 
-/** policyCosts on `threads` threads (default: one a core, at most 2 here); 1 thread costs in this one */
-export async function policyCostsParallel(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, threads = Math.min(os.availableParallelism(), 2), onProgress?: (done: number, total: number) => void): Promise<PolicyCost[]> {
+/** threads a policy search uses unless told: one a core, at most 2 */
+export const DEFAULT_POLICY_THREADS = Math.min(os.availableParallelism(), 2);
+
+/** policyCosts on `threads` threads; 1 thread costs in this one */
+export async function policyCostsParallel(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, threads = DEFAULT_POLICY_THREADS, onProgress?: (done: number, total: number) => void): Promise<PolicyCost[]> {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads ${threads}: expected a whole number >= 1`);
   if (threads === 1) return policyCosts(net, hls, pe, onProgress);
   const { designs, order } = policyDesigns(net);
