@@ -7,6 +7,8 @@ import type { LayerGraph } from "../net/index.js";
 import { hls4mlCost, type Hls4mlConfig, type Hls4mlReport, type SimCache } from "../hw/hls4ml/index.js";
 import { peArrayCost, type PeArrayConfig, type PeArrayReport } from "../hw/pe-array/index.js";
 
+type Unbounded = Parameters<typeof hls4mlCost>[3];
+
 export interface CodesignHardware {
   bram18: number;
   lut: number;
@@ -25,7 +27,11 @@ export interface DesignReports {
   pe: PeArrayReport;
 }
 
-export const designReports = (g: LayerGraph, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache = new Map()): DesignReports => ({ hls: hls4mlCost(g, hls, cache), pe: peArrayCost(g, pe) });
+/** `unbounded`: where hls4ml's unbounded-FIFO schedule comes from (hls4mlCost's default: simulate()) */
+export const designReports = (g: LayerGraph, hls: Hls4mlConfig, pe: PeArrayConfig, cache?: SimCache, unbounded?: Unbounded): DesignReports => ({
+  hls: hls4mlCost(g, hls, cache, unbounded),
+  pe: peArrayCost(g, pe),
+});
 
 /** The numbers a design is compared by, from its reports; fits: every hls4ml resource within the part. */
 export function hardwareOf({ hls: h, pe: a }: DesignReports): CodesignHardware & { peCycles: number } {
@@ -43,5 +49,5 @@ export function hardwareOf({ hls: h, pe: a }: DesignReports): CodesignHardware &
 }
 
 /** Both models' cost of one network: what the codesign view and the per-skip policy search both read. */
-export const designHardware = (g: LayerGraph, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache = new Map()): CodesignHardware & { peCycles: number } =>
-  hardwareOf(designReports(g, hls, pe, cache));
+export const designHardware = (g: LayerGraph, hls: Hls4mlConfig, pe: PeArrayConfig, cache?: SimCache, unbounded?: Unbounded): CodesignHardware & { peCycles: number } =>
+  hardwareOf(designReports(g, hls, pe, cache, unbounded));

@@ -10,9 +10,9 @@
  * the same form (the table shows the form).
  */
 import { network } from "../experiment/networks.js";
-import { hls4mlCost, SharedSchedule, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
-import { peArrayCost, type PeArrayConfig } from "../hw/pe-array/index.js";
-import { designHardware, hardwareOf } from "./design-hardware.js";
+import { SharedSchedule, type Hls4mlConfig, type SimCache } from "../hw/hls4ml/index.js";
+import type { PeArrayConfig } from "../hw/pe-array/index.js";
+import { designHardware } from "./design-hardware.js";
 import { lower, policyForm, skipCount, withPolicy, type NetSpec } from "../net/index.js";
 
 export interface PolicyCost {
@@ -65,8 +65,7 @@ export function costPolicy(nets: PolicyNets, policy: string, hls: Hls4mlConfig, 
  * with those costed before it once (hw/hls4ml/shared-schedule.ts); the same cost, bit for bit.
  */
 export function costPolicyShared(nets: PolicyNets, policy: string, hls: Hls4mlConfig, pe: PeArrayConfig, shared: SharedSchedule, form = policyForm(policy)): PolicyCost {
-  const g = lower(withPolicy(nets[form], policy));
-  return policyCost(policy, form, hardwareOf({ hls: hls4mlCost(g, hls, undefined, (d) => shared.simulate(d)), pe: peArrayCost(g, pe) }));
+  return policyCost(policy, form, designHardware(lower(withPolicy(nets[form], policy)), hls, pe, undefined, (d) => shared.simulate(d)));
 }
 
 function policyCost(policy: string, form: Form, hw: ReturnType<typeof designHardware>): PolicyCost {
