@@ -8,8 +8,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { modelDigest, readCheckpointFile, readCheckpointMeta } from "../src/train/checkpoint-file.js";
+import { readCheckpointMeta } from "../src/train/checkpoint-file.js";
 import { runScript, TSX } from "./helpers/spawn.js";
+import { runOutcome } from "./helpers/run-outcome.js";
 import { writeSyntheticCifar } from "./helpers/synthetic-cifar.js";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -50,30 +51,7 @@ const logOf = (d: string, id: string) => {
 };
 const exited = (c: ReturnType<typeof spawn>) => new Promise<number | null>((r) => c.on("exit", (code) => r(code)));
 
-/** what must be identical: the best model of every run, its results and the per-epoch validation losses */
-function outcome(d: string) {
-  return RUNS.map((id) => {
-    const dir = path.join(d, "runs", id);
-    const results = JSON.parse(fs.readFileSync(path.join(dir, "results.json"), "utf8"));
-    const epochs = fs
-      .readFileSync(path.join(dir, "log.jsonl"), "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l))
-      .filter((e) => e.event === "epoch");
-    // a run resumed after kill -9 repeats the epochs after its last checkpoint: the last record of each counts
-    const valLoss = new Map<number, number>(epochs.map((e) => [e.epoch, e.valLoss]));
-    return {
-      id,
-      best: modelDigest(readCheckpointFile(path.join(dir, "best.ckpt"))),
-      bestEpoch: results.bestEpoch,
-      bestMetrics: results.best,
-      lastMetrics: results.last,
-      valLoss: [...valLoss].sort((a, b) => a[0] - b[0]),
-      lastDeleted: !fs.existsSync(path.join(dir, "last.ckpt")),
-    };
-  });
-}
+const outcome = (d: string) => runOutcome(d, RUNS);
 
 let reference: ReturnType<typeof outcome>;
 

@@ -10,9 +10,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { modelDigest, readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { runCommand, runScript } from "./helpers/spawn.js";
 import { REFUSED_NAME, startSlurmCluster, type SlurmCluster } from "./helpers/slurm-cluster.js";
+import { runOutcome } from "./helpers/run-outcome.js";
 import { writeSyntheticCifar } from "./helpers/synthetic-cifar.js";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -66,30 +66,7 @@ async function until(f: () => boolean | Promise<boolean>, what: string, ms = 600
   }
 }
 
-/** what must be identical: the best model of every run, its results and the per-epoch validation losses */
-function outcome(d: string, ids = RUNS) {
-  return ids.map((id) => {
-    const dir = path.join(d, "runs", id);
-    const results = JSON.parse(fs.readFileSync(path.join(dir, "results.json"), "utf8"));
-    const epochs = fs
-      .readFileSync(path.join(dir, "log.jsonl"), "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l))
-      .filter((e) => e.event === "epoch");
-    // a run resumed from an epoch's checkpoint repeats nothing, one killed between checkpoints repeats: the last counts
-    const valLoss = new Map<number, number>(epochs.map((e) => [e.epoch, e.valLoss]));
-    return {
-      id,
-      best: modelDigest(readCheckpointFile(path.join(dir, "best.ckpt"))),
-      bestEpoch: results.bestEpoch,
-      bestMetrics: results.best,
-      lastMetrics: results.last,
-      valLoss: [...valLoss].sort((a, b) => a[0] - b[0]),
-      lastDeleted: !fs.existsSync(path.join(dir, "last.ckpt")),
-    };
-  });
-}
+const outcome = (d: string, ids = RUNS) => runOutcome(d, ids);
 
 let reference: ReturnType<typeof outcome>;
 
