@@ -59,6 +59,10 @@ describe("scripts/train.ts refuses bad input before reading data", () => {
       [["--method", "remover", "--teacher", shortenable], /--method remover \(SkipRemover\) needs a teacher of the plain block form/],
       [["--method", "noskip-kd", "--teacher", student], /student.ckpt.json: 1 of its 3 skips are altered/],
       [["--method", "teacher", "--teacher", r20], /error: --teacher: --method teacher does not use a teacher/],
+      // a policy is checked against the teacher's network (ResNet-20's 9 skips), not --net's default (resnet8's 3)
+      [["--method", "policy", "--policy", "RRLLLLLL", "--teacher", r20], /error: --policy: RRLLLLLL: expected 9 letters .*got 8 \(resnet20 has 9 skips\)/],
+      [["--method", "policy", "--policy", "LSLLLLLLL", "--teacher", r20], /error: --teacher .*r20.ckpt.json: --method policy .* needs a teacher of the shortenable block form: --policy LSLLLLLLL shortens the skip at position 2, this one has the plain form/],
+      [["--method", "policy", "--policy", "RRLLLLLLL", "--teacher", r20, "--epochs", "20", "--out", path.join(dir, "policy-r20")], /error: [^\n]*no-data[/\\]data_batch_1.bin: missing/],
       [["--out", outFile], /a-file: exists and is not a directory/],
       [["--out", live], new RegExp(`${live}: in use by process ${process.pid}`)],
       [["--out", stale], new RegExp(`taking over the lock of process ${dead}[^]*data_batch_1.bin: missing`)],

@@ -67,9 +67,26 @@ describe("a policy in the config", () => {
     expect(err({ policy: "SXL" })).toMatch(/^policy: SXL: position 2 is "X", expected L \(long\), S \(shortened\) or R \(removed\)/);
     expect(err({ policy: "SRL", form: "plain" })).toMatch(/^form: policy SRL runs in the shortenable form/);
     expect(err({ policy: "RRL", form: "shortenable" })).toMatch(/^form: policy RRL runs in the plain form/);
-    expect(err({ policy: "LLL", form: "plain" })).toMatch(/^policy LLL: alters no skip/);
+    expect(err({ policy: "LLL", form: "plain" })).toMatch(/^policy: LLL alters no skip/);
     expect(err({ policy: "" })).toMatch(/^policy: expected one letter per skip/);
     expect(err({ method: "remover", policy: "RRR", form: "plain" })).toMatch(/^policy: only --method policy takes a policy/);
+  });
+
+  it("before its teacher is read (schedule: false), the network is not known: the letters are checked, not the length", () => {
+    // a ResNet-20 policy on the default net (resnet8): its teacher decides the network, read after this check
+    const early = (o: Partial<TrainConfig>) => {
+      try {
+        validateConfig({ ...base, ...o }, { schedule: false });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return null;
+    };
+    expect(early({ policy: "SSSLSSLSS" })).toBeNull();
+    expect(early({ policy: "SSSLSSLSX" })).toMatch(/^policy: SSSLSSLSX: position 9 is "X"/);
+    expect(early({ policy: "LLLLLLLLL", form: "plain" })).toMatch(/^policy: LLLLLLLLL alters no skip/);
+    // once the network is known, the length is
+    expect(err({ policy: "SSSLSSLSS" })).toMatch(/^policy: SSSLSSLSS: expected 3 letters .*got 9 \(resnet8 has 3 skips\)/);
   });
 
   it("needs the epochs to alter the skips its policy alters, and only those (worked by hand)", () => {

@@ -4,7 +4,7 @@
  */
 import { isMethod, isNetworkName, method, METHODS, needsTeacher, network, NETWORKS, tailorTargets, TRAINABLE_NETS, type Method, type NetName } from "../experiment/index.js";
 import { RECORDS_PER_FILE, TRAIN_FILES } from "../data/cifar10.js";
-import { policyForm, skipCount } from "../net/index.js";
+import { policyForm, policyModes, skipCount } from "../net/index.js";
 import { alterationSchedule, lastAlterationEpoch } from "./schedule.js";
 
 export interface TrainConfig {
@@ -150,8 +150,9 @@ export const MAX_SEED = 2 ** 32 - 1;
 export const TRAIN_IMAGES = TRAIN_FILES.length * RECORDS_PER_FILE;
 
 /**
- * Validate a full config; throws a ConfigError naming the key. `schedule: false` leaves out the check that a Tailor
- * run alters all its skips (for a config whose network its teacher decides, not read yet: check it again after).
+ * Validate a full config; throws a ConfigError naming the key. `schedule: false` leaves out the checks that need the
+ * network: that a Tailor run alters all its skips, and a policy's length (for a config whose network its teacher
+ * decides, not read yet: check it again after).
  */
 export function validateConfig(c: TrainConfig, opts: { schedule?: boolean } = {}): TrainConfig {
   const posInt = (k: keyof TrainConfig, min = 1) => {
@@ -171,11 +172,13 @@ export function validateConfig(c: TrainConfig, opts: { schedule?: boolean } = {}
   if (method(c.method).perSkip) {
     const skips = skipCount(network(c.net).build({ form: c.form }));
     try {
-      tailorTargets(c.method, skips, c.policy);
+      // before the teacher is read the network is not known: the letters alone
+      if (opts.schedule === false) policyModes(c.policy, "policy");
+      else tailorTargets(c.method, skips, c.policy);
     } catch (e) {
-      throw new ConfigError(`policy: ${(e as Error).message.replace(/^policy:? ?/, "")} (${c.net} has ${skips} skips)`);
+      throw new ConfigError(`policy: ${(e as Error).message.replace(/^policy:? ?/, "")}${opts.schedule === false ? "" : ` (${c.net} has ${skips} skips)`}`);
     }
-    if (!/[SR]/.test(c.policy)) throw new ConfigError(`policy ${c.policy}: alters no skip (every letter L); that is the teacher itself`);
+    if (!/[SR]/.test(c.policy)) throw new ConfigError(`policy: ${c.policy} alters no skip (every letter L); that is the teacher itself`);
     if (c.form !== policyForm(c.policy)) {
       throw new ConfigError(`form: policy ${c.policy} runs in the ${policyForm(c.policy)} form (${policyForm(c.policy) === "shortenable" ? "it shortens a skip" : "it shortens no skip, as SkipRemover"}), got "${c.form}"`);
     }

@@ -37,8 +37,10 @@ export function configFromTeacher(c: TrainConfig, teacher: NetSpec, file: string
   const need = m.perSkip ? policyForm(c.policy) : m.target ? m.form : null;
   if (need && id.form !== need) {
     const who = m.label;
+    // a policy: which of its letters asks for that form (1 = the skip nearest the input)
+    const why = m.perSkip ? (need === "shortenable" ? `: --policy ${c.policy} shortens the skip at position ${c.policy.indexOf("S") + 1}` : `: --policy ${c.policy} shortens no skip`) : "";
     throw new ConfigError(
-      `--teacher ${file}: --method ${c.method} (${who}) needs a teacher of the ${need} block form, this one has the ${id.form} form ` +
+      `--teacher ${file}: --method ${c.method} (${who}) needs a teacher of the ${need} block form${why}, this one has the ${id.form} form ` +
         `(train one with --method teacher --form ${need})`,
     );
   }
