@@ -4,32 +4,36 @@
  * number of altered skips; for a budget, the policies that meet it with the fewest altered skips. A network of more
  * skips than the exhaustive search takes (ResNet-56), or --search additive, gets the removal front of the additive
  * search instead (src/report/policy-choice.ts: per number of removed skips, not exhaustive; its gap on ResNet-20 is in
- * data/policy-choice.json).
+ * data/policy-choice.json; --swap-check bounds it from below on any network, src/report/front-swap-check.ts).
  *   npm run policy -- --net resnet8 [--objective bram18] [--budget bram18=80,lut=30000] [--config reference|FILE.json]
  */
 import { loadClaimSpecs, TRAINABLE_NETS } from "../src/experiment/index.js";
 import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { DEFAULT_POLICY_THREADS, policyCostsParallel } from "../src/report/policy-front-parallel.js";
-import { MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, parseBudget, policyFront, policyNets, withinBudget, type Objective, type PolicyCost } from "../src/report/policy-front.js";
-import { additiveRemovalSearch, removalFront, removedSkips } from "../src/report/policy-choice.js";
+import { MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, parseBudget, policyFront, policyNets, withinBudget, type Budget, type Objective, type PolicyCost } from "../src/report/policy-front.js";
+import { additiveRemovalSearch, removalFront, removedSkips, type FrontObjective } from "../src/report/policy-choice.js";
+import { frontSwapCheck } from "../src/report/front-swap-check.js";
+import type { Hls4mlConfig, SimCache } from "../src/hw/hls4ml/index.js";
+import type { PeArrayConfig } from "../src/hw/pe-array/index.js";
 import { skipCount } from "../src/net/index.js";
 import { markdownTable } from "../src/util/table.js";
 import { ProgressLine } from "../src/util/progress.js";
 import { num, parseCli } from "./cli.js";
 
-const args = parseCli("Usage: npm run policy -- --net N [--objective bram18|lut|ff|dram|cycles] [--budget q=limit,...] [--config reference|FILE.json]", {
+const args = parseCli(`Usage: npm run policy -- --net N [--objective ${OBJECTIVES.join("|")}] [--budget q=limit,...] [--config reference|FILE.json] [--swap-check]`, {
   net: { type: "string", help: `network: ${TRAINABLE_NETS.join(", ")} (exhaustive up to 10 skips: resnet8, resnet20; deeper: the additive search)` },
   search: { type: "string", default: "auto", help: "exhaustive | additive (the removal front, per number of removed skips; objective bram18 or lut) | auto (exhaustive when it can)" },
-  objective: { type: "string", default: "bram18", help: `what the front minimises: ${OBJECTIVES.join(", ")} (dram, cycles: the PE array's)` },
-  budget: { type: "string", help: "limits, e.g. bram18=80,lut=30000 (quantities: bram18, lut, ff, dsp, dram, cycles)" },
+  objective: { type: "string", default: "bram18", help: `what the front minimises: ${OBJECTIVES.join(", ")} (latency: the hls4ml design's, in clock cycles; dram, cycles: the PE array's)` },
+  budget: { type: "string", help: `limits, e.g. bram18=80,lut=30000 (quantities: ${[...OBJECTIVES, "dsp"].join(", ")})` },
   config: { type: "string", default: "reference", help: 'hls4ml configuration: "reference" (data/claims.json) or a JSON file of fields over the defaults' },
   threads: { type: "string", default: String(DEFAULT_POLICY_THREADS), help: "threads costing the exhaustive search (the same result on any number)" },
+  "swap-check": { type: "boolean", help: "additive search: cost every policy one swap from each front point (a lower bound on what the search missed; ResNet-56 about 3,000 designs, minutes)" },
 });
 
 const PE_REFERENCE = "pe-scalesim-cgra4ml";
-const HEAD = ["policy", "form", "altered skips", "BRAM18", "LUT", "FF", "DSP", "fits", "PE DRAM bytes", "PE cycles"];
-const row = (c: PolicyCost) => [c.policy, c.form, c.altered, c.bram18, Math.round(c.lut), Math.round(c.ff), c.dsp, c.fits ? "yes" : "no", c.dram, c.cycles];
+const HEAD = ["policy", "form", "altered skips", "BRAM18", "LUT", "FF", "DSP", "latency (cycles)", "fits", "PE DRAM bytes", "PE cycles"];
+const row = (c: PolicyCost) => [c.policy, c.form, c.altered, c.bram18, Math.round(c.lut), Math.round(c.ff), c.dsp, c.latency, c.fits ? "yes" : "no", c.dram, c.cycles];
 
 async function main(): Promise<number> {
   if (!args.net) throw new Error(`--net: give a network (${TRAINABLE_NETS.join(", ")})`);
@@ -41,7 +45,9 @@ async function main(): Promise<number> {
   const threads = num("threads", args.threads, { int: true, min: 1 });
   const skips = skipCount(policyNets(args.net).plain);
   if (args.search === "exhaustive" && skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`--search exhaustive: ${args.net} has ${skips} skips (3^${skips} policies); the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS}: use --search additive`);
-  if (args.search === "additive" || (args.search === "auto" && skips > MAX_EXHAUSTIVE_SKIPS)) return additive(objective, budget);
+  const isAdditive = args.search === "additive" || (args.search === "auto" && skips > MAX_EXHAUSTIVE_SKIPS);
+  if (args["swap-check"] && !isAdditive) throw new Error("--swap-check: checks the additive search's front (the exhaustive front needs no check); add --search additive");
+  if (isAdditive) return additive(objective, budget);
   const hls = loadCostConfig(args.config);
   const specs = loadClaimSpecs();
   const pe = peReferenceConfig(PE_REFERENCE, specs.references[PE_REFERENCE]);
@@ -64,18 +70,60 @@ async function main(): Promise<number> {
 }
 
 /** The additive search's removal front (per number of removed skips: the accuracy risk the depth study found). */
-function additive(objective: Objective, budget: ReturnType<typeof parseBudget> | null): number {
+function additive(objective: Objective, budget: Budget | null): number {
   if (objective !== "bram18" && objective !== "lut") throw new Error(`--objective ${objective}: the additive search minimises bram18 or lut`);
-  if (budget) throw new Error("--budget: needs the exhaustive search (--search exhaustive, at most 10 skips)");
   const hls = loadCostConfig(args.config);
   const pe = peReferenceConfig(PE_REFERENCE, loadClaimSpecs().references[PE_REFERENCE]);
+  const cache: SimCache = new Map();
+  const search = (o: FrontObjective) => {
+    const progress = new ProgressLine();
+    const t0 = performance.now();
+    const searched = additiveRemovalSearch(args.net!, o, hls, pe, (done, total) => progress.update(`additive search by ${o}: ${done}/${total} designs`), cache);
+    progress.done(`additive search of ${args.net} by ${o} in ${((performance.now() - t0) / 1000).toFixed(1)} s (hls4ml: ${args.config}; not exhaustive: on ResNet-20 it found the exhaustive front but one LUT point, data/policy-choice.json)`);
+    return searched;
+  };
+  const searched = search(objective);
+  const front = removalFront(searched, objective);
+  console.log(`\nThe policy of least ${objective} for each number of removed skips, kept where it needs less than fewer removals:\n`);
+  console.log(markdownTable(["removed skips", ...HEAD], front.map((c) => [removedSkips(c.policy), ...row(c)])));
+  if (args["swap-check"]) swapCheck(front, objective, hls, pe, cache);
+  if (!budget) return 0;
+  // the budget is read among the policies both searches costed in full: not every policy, so a budget met by none of
+  // them may still be met by one they did not reach
+  const other = objective === "bram18" ? "lut" : "bram18";
+  const pool = [...new Map([...searched, ...search(other)].map((c) => [c.policy, c])).values()];
+  const ok = withinBudget(pool, budget, objective, (c) => removedSkips(c.policy));
+  if (!ok.length) {
+    const cheapest = [...pool].sort((a, b) => a[objective] - b[objective])[0];
+    console.log(`\nNo policy the additive searches costed (${pool.length}) meets ${args.budget}; the search is not exhaustive, so another may. The cheapest they found by ${objective}:\n\n${markdownTable(HEAD, [row(cheapest)])}`);
+    return 1;
+  }
+  console.log(`\nOf the ${pool.length} policies the additive searches by bram18 and lut costed, those meeting ${args.budget} with the fewest removed skips (${removedSkips(ok[0].policy)}), cheapest by ${objective} first:\n`);
+  console.log(markdownTable(HEAD, ok.slice(0, 20).map(row)) + (ok.length > 20 ? `\n(${ok.length - 20} more)` : ""));
+  return 0;
+}
+
+/** Every policy one swap from each front point, costed: what the search missed at least (front-swap-check.ts). */
+function swapCheck(front: PolicyCost[], o: FrontObjective, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache): void {
   const progress = new ProgressLine();
   const t0 = performance.now();
-  const searched = additiveRemovalSearch(args.net!, objective, hls, pe, (done, total) => progress.update(`costing designs: ${done}/${total}`));
-  progress.done(`additive search of ${args.net} in ${((performance.now() - t0) / 1000).toFixed(1)} s (hls4ml: ${args.config}; not exhaustive: on ResNet-20 it found the exhaustive front but one LUT point, data/policy-choice.json)`);
-  console.log(`\nThe policy of least ${objective} for each number of removed skips, kept where it needs less than fewer removals:\n`);
-  console.log(markdownTable(["removed skips", ...HEAD], removalFront(searched, objective).map((c) => [removedSkips(c.policy), ...row(c)])));
-  return 0;
+  const checks = frontSwapCheck(args.net!, front, o, hls, pe, (done, total) => progress.update(`swap check: ${done}/${total} designs`), cache);
+  const costed = checks.reduce((a, c) => a + c.neighbours, 0);
+  progress.done(`swap check: ${costed} designs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const fmt = (v: number) => String(Math.round(v));
+  console.log(`\nEach front point against the cheapest policy one swap away with as many removed skips (a removed skip kept and a kept one removed, or a kept skip switched between long and shortened):\n`);
+  console.log(
+    markdownTable(
+      ["removed skips", "front policy", o, "neighbours", "cheapest neighbour", `its ${o}`, "missed"],
+      checks.map((c) => [removedSkips(c.point.policy), c.point.policy, fmt(c.point[o]), c.neighbours, c.best?.policy ?? "-", c.best ? fmt(c.best[o]) : "-", fmt(c.missed)]),
+    ),
+  );
+  const missed = checks.filter((c) => c.missed > 0);
+  console.log(
+    missed.length
+      ? `\nThe search missed at least ${fmt(Math.max(...missed.map((c) => c.missed)))} ${o} at ${missed.length} of ${checks.length} front points (a lower bound on its gap: a policy further away may be cheaper still).`
+      : `\nNo front point has a cheaper swap neighbour: each is a local optimum of this neighbourhood. That bounds nothing: a policy two or more swaps away may still be cheaper.`,
+  );
 }
 
 main().then(

@@ -11,7 +11,7 @@ import { loadPolicyChoice, policyPlan, SECOND_SEEDS } from "../src/campaign/poli
 import { runDir } from "../src/campaign/plan.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { additiveRemovalSearch, candidates, chooseEvenly, removalFront, removedSkips, searchGap } from "../src/report/policy-choice.js";
-import { policyCosts, type PolicyCost } from "../src/report/policy-front.js";
+import { policyCosts, withinBudget, type PolicyCost } from "../src/report/policy-front.js";
 import { runScript } from "./helpers/spawn.js";
 
 const cost = (policy: string, bram18: number, lut: number, form?: "plain" | "shortenable"): PolicyCost => ({
@@ -22,7 +22,7 @@ const cost = (policy: string, bram18: number, lut: number, form?: "plain" | "sho
   lut,
   ff: 0,
   dsp: 0,
-  latencyCycles: 0,
+  latency: 0,
   fits: true,
   dram: 0,
   cycles: 0,
@@ -81,6 +81,25 @@ describe("the additive search against the exhaustive front (ResNet-8)", () => {
     const deep = await runScript("scripts/policy.ts", ["--net", "resnet56", "--search", "exhaustive"]);
     expect(deep.status).toBe(2);
     expect(deep.stderr).toMatch(/--search exhaustive: resnet56 has 27 skips .* use --search additive/);
+  });
+
+  it("--search additive --budget answers among the policies both searches costed, fewest removed first; none: exit 1 and the cheapest", async () => {
+    const cache = new Map();
+    const pool = [...new Map([...additiveRemovalSearch("resnet8", "bram18", hls, pe, undefined, cache), ...additiveRemovalSearch("resnet8", "lut", hls, pe, undefined, cache)].map((c) => [c.policy, c])).values()];
+    // a LUT limit between the pool's cheapest and dearest, so that some policies meet it and some do not
+    const luts = pool.map((c) => Math.round(c.lut)).sort((a, b) => a - b);
+    const limit = luts[Math.floor(luts.length / 2)];
+    const expected = withinBudget(pool, { lut: limit }, "bram18", (c) => removedSkips(c.policy));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(pool.length);
+    const r = await runScript("scripts/policy.ts", ["--net", "resnet8", "--search", "additive", "--budget", `lut=${limit}`]);
+    expect(r.status, r.stderr).toBe(0);
+    const answer = r.stdout.slice(r.stdout.indexOf("with the fewest removed skips"));
+    expect([...answer.matchAll(/^\| ([LSR]+) \|/gm)].map((m) => m[1])).toEqual(expected.map((c) => c.policy));
+    const none = await runScript("scripts/policy.ts", ["--net", "resnet8", "--search", "additive", "--budget", `lut=${luts[0] - 1}`]);
+    expect(none.status).toBe(1);
+    const cheapest = [...pool].sort((a, b) => a.bram18 - b.bram18)[0];
+    expect(none.stdout).toMatch(new RegExp(`No policy the additive searches costed \\(${pool.length}\\) meets lut=${luts[0] - 1}[^]*\\| ${cheapest.policy} \\|`));
   });
 });
 

@@ -59,7 +59,7 @@ describe("the policy front (src/report/policy-front.ts)", async () => {
     expect(costs.some((c) => meets(c, { bram18: limit }) && c.altered < ok[0].altered)).toBe(false);
     expect(withinBudget(costs, { bram18: all[0] - 1 }, "bram18")).toEqual([]);
     expect(parseBudget("bram18=80, lut=3e4")).toEqual({ bram18: 80, lut: 30000 });
-    expect(() => parseBudget("bram=1")).toThrow(/--budget bram=1: "bram" is not one of bram18, lut, ff, dram, cycles, dsp/);
+    expect(() => parseBudget("bram=1")).toThrow(/--budget bram=1: "bram" is not one of bram18, lut, ff, latency, dram, cycles, dsp/);
     expect(() => parseBudget("lut=-1")).toThrow(/lut needs a number >= 0, got "-1"/);
   });
 });

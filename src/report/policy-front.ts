@@ -25,14 +25,16 @@ export interface PolicyCost {
   lut: number;
   ff: number;
   dsp: number;
-  latencyCycles: number;
+  /** the hls4ml design's latency, clock cycles */
+  latency: number;
   fits: boolean;
   /** the PE array: DRAM bytes and cycles per inference */
   dram: number;
   cycles: number;
 }
 
-export const OBJECTIVES = ["bram18", "lut", "ff", "dram", "cycles"] as const;
+/** what a front minimises: hls4ml resources and latency, then the PE array's DRAM bytes and cycles */
+export const OBJECTIVES = ["bram18", "lut", "ff", "latency", "dram", "cycles"] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
 /** the most skips an exhaustive search takes here (3^10 = 59,049 designs, minutes) */
@@ -77,7 +79,7 @@ function policyCost(policy: string, form: Form, hw: ReturnType<typeof designHard
     lut: hw.lut,
     ff: hw.ff,
     dsp: hw.dsp,
-    latencyCycles: hw.latencyCycles,
+    latency: hw.latencyCycles,
     fits: hw.fits,
     dram: hw.peDramBytes,
     cycles: hw.peCycles,
@@ -162,10 +164,13 @@ export function parseBudget(text: string, flag = "--budget"): Budget {
 
 export const meets = (c: PolicyCost, b: Budget) => (Object.keys(b) as (keyof Budget)[]).every((k) => c[k] <= b[k]!);
 
-/** The policies that meet the budget with the fewest altered skips, cheapest by the objective first; [] when none does. */
-export function withinBudget(costs: PolicyCost[], budget: Budget, objective: Objective): PolicyCost[] {
+/**
+ * The policies that meet the budget at the least accuracy risk, cheapest by the objective first; [] when none does.
+ * The risk is the number of altered skips unless told (the additive search reads it as removed skips).
+ */
+export function withinBudget(costs: PolicyCost[], budget: Budget, objective: Objective, risk: (c: PolicyCost) => number = (c) => c.altered): PolicyCost[] {
   const ok = costs.filter((c) => meets(c, budget));
   if (!ok.length) return [];
-  const fewest = Math.min(...ok.map((c) => c.altered));
-  return ok.filter((c) => c.altered === fewest).sort((a, b) => a[objective] - b[objective]);
+  const least = Math.min(...ok.map(risk));
+  return ok.filter((c) => risk(c) === least).sort((a, b) => a[objective] - b[objective]);
 }
