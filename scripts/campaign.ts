@@ -292,8 +292,12 @@ async function ownSession(nice: number): Promise<boolean> {
 /** --scheduler slurm: submit, --status or --stop through SLURM (scripts/campaign-slurm.ts); nothing trains here. */
 async function mainSlurm(): Promise<void> {
   const warnSeconds = 120;
-  const time = args.time === undefined ? undefined : checkTime(args.time);
-  if (time !== undefined && timeSeconds(time) <= warnSeconds) throw new SlurmError(`--time ${time}: a run is asked to stop ${warnSeconds} s before its time limit, so the limit must be longer`);
+  // a bad --time is a bad flag, exit 2 as every other (sbatch failing later is exit 1)
+  const time = orExit(() => {
+    const t = args.time === undefined ? undefined : checkTime(args.time);
+    if (t !== undefined && timeSeconds(t) <= warnSeconds) throw new SlurmError(`--time ${t}: a run is asked to stop ${warnSeconds} s before its time limit, so the limit must be longer`);
+    return t;
+  });
   const ctx: SlurmContext = {
     plan,
     runs,

@@ -257,7 +257,7 @@ describe("campaign --scheduler slurm (a real SLURM: munged, slurmctld, slurmd)",
     expect(part.stderr).toMatch(/--partition nosuch: Partition nosuch not found \(partitions: debug\)/);
 
     const time = await slurmCampaign(d, ["--time", "01:00"]);
-    expect(time.status).toBe(1);
+    expect(time.status).toBe(2);
     expect(time.stderr).toMatch(/--time 01:00: a run is asked to stop 120 s before its time limit/);
 
     // the plan's root under a regular file: no folder can be made there
