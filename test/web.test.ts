@@ -5,6 +5,9 @@
 // from committed runs), bad files showing the importer's message, out-of-range inputs, the link reproducing a design,
 // no request off the page's own files, no horizontal overflow at 1280x800 and 390 wide, and the time the page takes
 // to recompute ResNet-20 (printed; the bound asserted is loose: speed is not tested by timing on a shared machine).
+// The searched front: ResNet-8's and ResNet-32's (additive) fronts; ResNet-20's exhaustive front searched in the page's
+// Web Workers equal to policyFront(policyCosts(...)) by bram18 and cycles, its time printed; Cancel; a change during a
+// search cancelling it with no stale front shown; a worker's error shown in the page.
 // The designs, the reading of the page, the library's numbers it must equal, the bad inputs and the ONNX files are in
 // test/helpers/explorer-page.ts, shared with the same checks in Firefox (test/web-firefox.test.ts).
 import * as fs from "node:fs";

@@ -55,7 +55,14 @@ export function searchCosts(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, o
       reject(new Error(`policy costing worker ${k + 1} of ${slices.length}: ${message}`));
     };
     slices.forEach((indices, k) => {
-      const w = new Worker(scriptUrl());
+      if (over) return;
+      let w: Worker;
+      try {
+        w = new Worker(scriptUrl());
+      } catch (err) {
+        // refused by the browser: the workers started before it are ended with the search
+        return fail(k, (err as Error).message);
+      }
       workers.push(w);
       w.onmessage = (e: MessageEvent<SliceMessage>) => {
         if (over) return;

@@ -1,7 +1,8 @@
 /**
  * The cost explorer page: a network (built-in or a dropped ONNX file), a mode per skip, both cost models'
  * configurations; on every change the design and its teacher are costed again (compute.ts) and shown. The state is the
- * URL's hash (state.ts). Everything is in this bundle: the page fetches nothing.
+ * URL's hash (state.ts). Everything is in this bundle: the page fetches nothing. The exhaustive policy search runs in
+ * Web Workers (front-search.ts), so the page stays responsive while it costs ResNet-20's 19,684 designs.
  */
 import { NETWORK_NAMES, networkLabel } from "../../src/experiment/networks.js";
 import { APPLY_SCRIPT } from "../../src/handoff/apply-script.js";
