@@ -1,7 +1,8 @@
 /**
  * Builds the cost explorer (web/) into a folder that works from anywhere, offline: index.html (its style inlined),
  * explorer.js (the page and the cost models of src/, bundled by esbuild as one classic script, so that it also runs
- * from file://, where browsers refuse ES modules). The reference configurations
+ * from file://, where browsers refuse ES modules; the policy search's Web Worker is bundled apart and carried inside it
+ * as text). The reference configurations
  * of data/claims.json and an index of the committed runs' results go into the bundle: the page fetches nothing.
  * Used by build-web.ts, explore.ts and test/web.test.ts.
  */
@@ -55,21 +56,17 @@ export interface WebBuild {
  */
 export async function buildWeb(out: string, opts: { minify?: boolean } = {}): Promise<WebBuild> {
   const data = explorerBuildData();
+  const common = { bundle: true, format: "iife", platform: "browser", target: "es2020", minify: opts.minify ?? true, write: false, logLevel: "silent", legalComments: "none", metafile: true } as const;
+  // the exhaustive search's Web Worker first: its bundle goes into the page's as text, started from a Blob URL
+  // (web/src/front-search.ts), because a page opened from file:// may not start a worker from a file: URL
+  const worker = await build({ ...common, entryPoints: [path.join(WEB, "src", "front-worker.ts")] });
   const result = await build({
+    ...common,
     entryPoints: [path.join(WEB, "src", "main.ts")],
-    bundle: true,
-    format: "iife",
-    platform: "browser",
-    target: "es2020",
-    minify: opts.minify ?? true,
-    write: false,
-    logLevel: "silent",
-    legalComments: "none",
-    metafile: true,
-    define: { __EXPLORER_DATA__: JSON.stringify(data) },
+    define: { __EXPLORER_DATA__: JSON.stringify(data), __FRONT_WORKER_JS__: JSON.stringify(worker.outputFiles[0].text) },
   });
   // the page runs the cost models, not training: a module that pulls tfjs in is a wrong import (docs/ARCHITECTURE.md)
-  const tfjs = Object.keys(result.metafile.inputs).filter((f) => f.includes("@tensorflow"));
+  const tfjs = [result, worker].flatMap((r) => Object.keys(r.metafile.inputs)).filter((f) => f.includes("@tensorflow"));
   if (tfjs.length) throw new Error(`the page's bundle would include tfjs (${tfjs[0]}, ...): import the pure module instead of the one that trains`);
   const js = result.outputFiles[0].text;
   const css = fs.readFileSync(path.join(WEB, "style.css"), "utf8");

@@ -6,8 +6,9 @@ import { DEFAULT_PE_ARRAY } from "../src/hw/pe-array/index.js";
 import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { loadClaimSpecs } from "../src/experiment/index.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
-import { allPolicies, costPolicy, costPolicyShared, policyCosts, policyNets, prefixOrder } from "../src/report/policy-front.js";
+import { allPolicies, costPolicy, costPolicyShared, policyCosts, policyDesigns, policyNets, prefixOrder } from "../src/report/policy-front.js";
 import { policyCostsParallel } from "../src/report/policy-front-parallel.js";
+import { assembleSlices, costSlice, policySlices } from "../src/report/policy-slices.js";
 import { lower, policyForm, withPolicy } from "../src/net/index.js";
 import { Rng } from "../src/util/random.js";
 
@@ -91,4 +92,26 @@ describe("policyCostsParallel", () => {
     expect(await policyCostsParallel("resnet8", hlsRef, peRef, 3)).toEqual(one);
     await expect(policyCostsParallel("resnet8", hlsRef, peRef, 0)).rejects.toThrow("threads 0: expected a whole number >= 1");
   }, 60_000);
+});
+
+describe("policy slices (shared by Node's threads and the page's Web Workers)", () => {
+  it("cut the prefix order into contiguous slices and put their costs back as policyCosts' list", () => {
+    const { order, designs } = policyDesigns("resnet8");
+    const one = policyCosts("resnet8", hlsRef, peRef);
+    for (const threads of [1, 2, 3, 5, 40]) {
+      const slices = policySlices(order, threads);
+      expect(slices.flat(), `${threads} threads`).toEqual(order);
+      expect(slices.length).toBe(Math.min(threads, order.length));
+      const costs = slices.map((indices) => costSlice({ net: "resnet8", hls: hlsRef, pe: peRef, indices }));
+      expect(assembleSlices(designs.length, slices, costs)).toEqual(one);
+    }
+    expect(() => policySlices(order, 0)).toThrow("threads 0: expected a whole number >= 1");
+  });
+
+  it("refuse a slice whose costs are missing", () => {
+    const { order, designs } = policyDesigns("resnet8");
+    const slices = policySlices(order, 2);
+    const costs = slices.map((indices) => costSlice({ net: "resnet8", hls: hlsRef, pe: peRef, indices }));
+    expect(() => assembleSlices(designs.length, slices, [costs[0], costs[1].slice(1)])).toThrow(`policy costing thread 2: ${slices[1].length - 1} costs for ${slices[1].length} designs`);
+  });
 });

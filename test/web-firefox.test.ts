@@ -5,12 +5,13 @@
 // an ONNX file chosen and one dropped are costed as the library costs the imported network, and a bad file shows the
 // importer's message with the design kept; out-of-range inputs show the field and range and never a NaN; no
 // horizontal overflow at either size; no request other than the page's own files; the recompute time of ResNet-20
-// (printed, loosely bounded).
+// (printed, loosely bounded); ResNet-20's exhaustive front searched in the page's Web Workers (started from a Blob
+// URL, which Firefox must allow from file:// too) equal to the library's by cycles and by bram18, and Cancel.
 //
 // Checked in Chromium only (test/web.test.ts), and why:
-// - the searched front of ResNet-8 as presets: the library's search run in the page's JavaScript, whose buttons are
-//   clicked like the presets checked here; nothing Firefox could lay out or handle differently (the recompute time is
-//   printed here too, as in Chromium);
+// - ResNet-8's front and ResNet-32's additive front as presets, and the cancelling of a search by a change of
+//   configuration, network or objective: the page's own logic, which runs the same in any browser once its workers do
+//   (checked here);
 // - that the page's own two files are the requests made: Firefox reports no network event for a file:// load (neither
 //   to BiDi nor in the page's performance.getEntriesByType("resource")), so here every request seen must be a data:
 //   URL (no fetch: Firefox's own stylesheet loads its list-bullet font as one), and a fetch of an http:// address
@@ -26,6 +27,7 @@ import { lower, policyOf, withPolicy } from "../src/net/index.js";
 import {
   buildExplorerSite,
   dropFile,
+  expectFront,
   expectLibraryNumbers,
   explorerDesigns,
   HLS_REF,
@@ -33,8 +35,11 @@ import {
   onnxCases,
   OUT_OF_RANGE,
   PE_REF,
+  PROGRESS,
   READY,
   readExplorer,
+  readFront,
+  resnet20Costs,
   VIEWPORTS,
   WIDE_DESIGN,
   type ExplorerSite,
@@ -203,6 +208,38 @@ describe("the cost explorer in Firefox (firefox-esr, WebDriver BiDi), from file:
     expect(median(totals)).toBeLessThan(5_000);
     await page.close();
   }, 120_000);
+
+  it("ResNet-20's exhaustive front, searched in Web Workers, is the library's by cycles and by bram18; Cancel ends a search", async () => {
+    const costs = resnet20Costs();
+    const { page, errors } = await open("#net=resnet20&form=shortenable&policy=SSSSSSSSS");
+    await page.select("#front-objective", "cycles");
+    await page.click("#front-search");
+    await expect.poll(() => text(page, "#front-status"), { timeout: 60_000 }).toMatch(PROGRESS);
+    const fronts = () => page.$$eval("#front button", (bs) => bs.length);
+    await expect.poll(fronts, { timeout: 180_000 }).toBeGreaterThan(0);
+    expectFront(await page.evaluate(readFront), costs, "cycles");
+    const ms = Number(await page.$eval("#front-status", (e) => e.getAttribute("data-ms")));
+    console.log(`[web] ResNet-20's exhaustive search in Firefox (shared machine, beside training): ${(ms / 1000).toFixed(1)} s; the page says: ${await text(page, "#front-status")}`);
+    expect(Number.isFinite(ms) && ms > 0).toBe(true);
+    await page.select("#front-objective", "bram18");
+    expect(await fronts()).toBe(0);
+    await page.click("#front-search");
+    await expect.poll(fronts).toBeGreaterThan(0);
+    expectFront(await page.evaluate(readFront), costs, "bram18");
+    // Cancel, on a fresh page (no costs from before)
+    const fresh = await open("#net=resnet20&form=plain&policy=LLLLLLLLL");
+    await fresh.page.click("#front-search");
+    await expect.poll(() => text(fresh.page, "#front-status"), { timeout: 60_000 }).toMatch(PROGRESS);
+    await fresh.page.click("#front-cancel");
+    expect(await text(fresh.page, "#front-status")).toBe("search cancelled");
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await text(fresh.page, "#front-status")).toBe("search cancelled");
+    expect(await fresh.page.$$eval("#front button", (bs) => bs.length)).toBe(0);
+    expect(await fresh.page.$eval("#front-search", (e) => (e as unknown as { disabled: boolean }).disabled)).toBe(false);
+    expect([...errors, ...fresh.errors]).toEqual([]);
+    await fresh.page.close();
+    await page.close();
+  }, 400_000);
 
   for (const vp of VIEWPORTS) {
     it(`no horizontal overflow at ${vp.width}x${vp.height}`, async () => {

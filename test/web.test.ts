@@ -5,6 +5,9 @@
 // from committed runs), bad files showing the importer's message, out-of-range inputs, the link reproducing a design,
 // no request off the page's own files, no horizontal overflow at 1280x800 and 390 wide, and the time the page takes
 // to recompute ResNet-20 (printed; the bound asserted is loose: speed is not tested by timing on a shared machine).
+// The searched front: ResNet-8's and ResNet-32's (additive) fronts; ResNet-20's exhaustive front searched in the page's
+// Web Workers equal to policyFront(policyCosts(...)) by bram18 and cycles, its time printed; Cancel; a change during a
+// search cancelling it with no stale front shown; a worker's error shown in the page.
 // The designs, the reading of the page, the library's numbers it must equal, the bad inputs and the ONNX files are in
 // test/helpers/explorer-page.ts, shared with the same checks in Firefox (test/web-firefox.test.ts).
 import * as fs from "node:fs";
@@ -22,6 +25,7 @@ import { additiveRemovalSearch, removalFront } from "../src/report/policy-choice
 import {
   buildExplorerSite,
   dropFile,
+  expectFront,
   expectLibraryNumbers,
   explorerDesigns,
   HLS_REF,
@@ -29,8 +33,11 @@ import {
   onnxCases,
   OUT_OF_RANGE,
   PE_REF,
+  PROGRESS,
   READY,
   readExplorer,
+  readFront,
+  resnet20Costs,
   VIEWPORTS,
   WIDE_DESIGN,
   type ExplorerSite,
@@ -161,7 +168,7 @@ describe("the cost explorer in Chromium, from file://", () => {
     await page.close();
   }, 240_000);
 
-  it("the searched front as presets: ResNet-8's exhaustive front and ResNet-20's additive removal front are the library's, and a click sets a policy", async () => {
+  it("the searched front as presets: ResNet-8's exhaustive front and ResNet-32's additive removal front are the library's, and a click sets a policy", async () => {
     const { page, errors } = await open("#net=resnet8&form=plain&policy=LLL");
     await page.selectOption("#front-objective", "lut");
     await page.click("#front-search");
@@ -174,21 +181,134 @@ describe("the cost explorer in Chromium, from file://", () => {
     await policyShown(page, last.policy);
     expect(await page.inputValue("#form")).toBe(last.form);
     expect((await cell(page, "lut.design")).v).toBe(last.lut);
-    // ResNet-20's 3^9 policies: the additive search's removal front, by BRAM18 or LUT only
-    await page.selectOption("#net", "resnet20");
+    // a policy set from the front leaves the front (it depends on the network and configuration only), marked pressed
+    expect(await page.getAttribute(`#front button[data-policy='${last.policy}'][data-form='${last.form}']`, "aria-pressed")).toBe("true");
+    // ResNet-32's 15 skips are beyond the exhaustive search: the additive search's removal front, by BRAM18 or LUT only
+    await page.selectOption("#net", "resnet32");
+    expect(await page.locator("#front button").count()).toBe(0);
     expect(await page.isDisabled("#front-search")).toBe(false);
-    expect(await page.textContent("#front-note")).toMatch(/9 skips, 3\^9 policies: the removal front by the additive search/);
+    expect(await page.textContent("#front-note")).toMatch(/15 skips, 3\^15 policies: the removal front by the additive search/);
     await page.click("#front-search");
-    const removal = removalFront(additiveRemovalSearch("resnet20", "lut", HLS_REF, PE_REF), "lut");
+    const removal = removalFront(additiveRemovalSearch("resnet32", "lut", HLS_REF, PE_REF), "lut");
     await expect.poll(() => page.locator("#front button").count(), { timeout: 60_000 }).toBe(removal.length);
-    const shown20 = await page.locator("#front button").evaluateAll((bs) => bs.map((b) => [b.getAttribute("data-policy"), b.getAttribute("data-form")]));
-    expect(shown20).toEqual(removal.map((f) => [f.policy, f.form]));
+    const shown32 = await page.locator("#front button").evaluateAll((bs) => bs.map((b) => [b.getAttribute("data-policy"), b.getAttribute("data-form")]));
+    expect(shown32).toEqual(removal.map((f) => [f.policy, f.form]));
     await page.selectOption("#front-objective", "ff");
     expect(await page.isDisabled("#front-search")).toBe(true);
     expect(await page.textContent("#front-note")).toMatch(/the additive search takes bram18 or lut/);
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it("ResNet-20's exhaustive front, searched in Web Workers with progress while the page stays responsive, is the library's by bram18 and by cycles; the time is printed", async () => {
+    const costs = resnet20Costs();
+    const { page, errors } = await open("#net=resnet20&form=shortenable&policy=SSSSSSSSS");
+    expect(await page.textContent("#front-note")).toMatch(/every one of the 3\^9 = 19,683 policies/);
+    await page.selectOption("#front-objective", "bram18");
+    await page.click("#front-search");
+    await expect.poll(() => page.textContent("#front-status"), { timeout: 60_000 }).toMatch(PROGRESS);
+    expect(await page.isVisible("#front-cancel")).toBe(true);
+    expect(await page.isDisabled("#front-search")).toBe(true);
+    // responsive: a click on a skip is costed and drawn while the workers cost, and does not end the search
+    await page.click("g.skip[data-skip='0']");
+    await policyShown(page, "RSSSSSSSS");
+    expect(await page.textContent("#front-status")).toMatch(PROGRESS);
+    await expect.poll(() => page.locator("#front button").count(), { timeout: 180_000 }).toBeGreaterThan(0);
+    expectFront(await page.evaluate(readFront), costs, "bram18");
+    expect(await page.isVisible("#front-cancel")).toBe(false);
+    const ms = Number(await page.getAttribute("#front-status", "data-ms"));
+    console.log(`[web] ResNet-20's exhaustive search in Chromium (shared machine, beside training): ${(ms / 1000).toFixed(1)} s; the page says: ${await page.textContent("#front-status")}`);
+    expect(Number.isFinite(ms) && ms > 0).toBe(true);
+    // another objective: the front it showed goes; its search takes the costs of the last one at this configuration
+    await page.selectOption("#front-objective", "cycles");
+    expect(await page.locator("#front button").count()).toBe(0);
+    await page.click("#front-search");
+    await expect.poll(() => page.locator("#front button").count()).toBeGreaterThan(0);
+    expectFront(await page.evaluate(readFront), costs, "cycles");
+    // a configuration changed: the front of the old one is taken off the page
+    await typeField(page, "f-hls.reuseFactor", "64");
+    await expect.poll(() => page.locator("#front button").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 400_000);
+
+  it("Cancel ends a search: no front appears, the search button comes back", async () => {
+    const { page, errors } = await open("#net=resnet20&form=plain&policy=LLLLLLLLL");
+    await page.click("#front-search");
+    await expect.poll(() => page.textContent("#front-status"), { timeout: 60_000 }).toMatch(PROGRESS);
+    await page.click("#front-cancel");
+    expect(await page.textContent("#front-status")).toBe("search cancelled");
+    expect(await page.isVisible("#front-cancel")).toBe(false);
+    expect(await page.isDisabled("#front-search")).toBe(false);
+    // the workers are ended: no progress and no front after the cancel
+    await page.waitForTimeout(3_000);
+    expect(await page.textContent("#front-status")).toBe("search cancelled");
+    expect(await page.locator("#front button").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("a change of configuration, network or objective during a search cancels it: no stale front is shown", async () => {
+    const { page, errors } = await open("#net=resnet20&form=plain&policy=LLLLLLLLL");
+    const cancelled = "search cancelled: the network, configuration or objective changed";
+    await page.selectOption("#front-objective", "lut");
+    await page.click("#front-search");
+    await expect.poll(() => page.textContent("#front-status"), { timeout: 60_000 }).toMatch(PROGRESS);
+    await typeField(page, "f-hls.reuseFactor", "64");
+    await expect.poll(() => page.textContent("#front-status")).toBe(cancelled);
+    expect(await page.isDisabled("#front-search")).toBe(false);
+    // the objective, during the search at the new configuration
+    await page.click("#front-search");
+    await expect.poll(() => page.textContent("#front-status"), { timeout: 60_000 }).toMatch(PROGRESS);
+    await page.selectOption("#front-objective", "ff");
+    await expect.poll(() => page.textContent("#front-status")).toBe(cancelled);
+    // the network: ResNet-8's search at the new configuration gives its front, not one of the searches cancelled
+    await page.click("#front-search");
+    await expect.poll(() => page.textContent("#front-status"), { timeout: 60_000 }).toMatch(PROGRESS);
+    await page.selectOption("#net", "resnet8");
+    await expect.poll(() => page.textContent("#front-status")).toBe(cancelled);
+    await page.waitForTimeout(2_000);
+    expect(await page.locator("#front button").count()).toBe(0);
+    await page.click("#front-search");
+    await expect.poll(() => page.locator("#front button").count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    const resnet8 = policyCosts("resnet8", { ...HLS_REF, reuseFactor: 64 }, PE_REF);
+    expectFront(await page.evaluate(readFront), resnet8, "ff");
+    // and it stays: the cancelled ResNet-20 searches, had they run on, would have finished within these seconds (about
+    // 10 s for a whole search here, beside the training campaign)
+    await page.waitForTimeout(15_000);
+    expectFront(await page.evaluate(readFront), resnet8, "ff");
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 240_000);
+
+  it("an error in a search's worker is shown in the page, whether the worker reports it or fails outright", async () => {
+    const { page, errors } = await open("#net=resnet8&form=plain&policy=LLL");
+    // the page's workers replaced by ones whose script reports an error, then by ones whose script throws
+    for (const [script, shown] of [
+      ["onmessage = () => postMessage({ error: 'the costing failed here' })", /^the search failed: policy costing worker \d of \d: the costing failed here$/],
+      ["throw new Error('the script broke')", /^the search failed: policy costing worker \d of \d: .*the script broke/],
+    ] as const) {
+      await page.evaluate((text) => {
+        const w = globalThis as any;
+        // the browser's own Worker, kept from the first replacement
+        const Native = (w.nativeWorker ??= w.Worker);
+        const url = w.URL.createObjectURL(new w.Blob([text], { type: "text/javascript" }));
+        w.Worker = class extends Native {
+          constructor() {
+            super(url);
+          }
+        };
+      }, script);
+      await page.click("#front-search");
+      await expect.poll(() => page.textContent("#front-status")).toMatch(shown);
+      expect(await page.getAttribute("#front-status", "class")).toBe("error");
+      expect(await page.isDisabled("#front-search")).toBe(false);
+      expect(await page.isVisible("#front-cancel")).toBe(false);
+      expect(await page.locator("#front button").count()).toBe(0);
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 
   it("out-of-range inputs name the field and its range, never a NaN, and the last design stays", async () => {
     const { page, errors } = await open();

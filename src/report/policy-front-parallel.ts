@@ -1,8 +1,7 @@
 /**
- * policyCosts over worker threads (Node only: the cost explorer page keeps policy-front.ts). The designs in prefix
- * order are cut into contiguous slices, one a thread, each costed through the thread's own shared schedule; a
- * design's cost does not depend on what was costed before it (test/policy-front-fast.test.ts), so the result, put
- * back in allPolicies' order, is policyCosts' whatever the number of threads.
+ * policyCosts over Node's worker threads (the cost explorer page runs the same slices in Web Workers:
+ * web/src/front-search.ts). Slicing and reassembly are policy-slices.ts's, shared with the page; here only the
+ * threads' mechanics.
  */
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,14 +9,7 @@ import { Worker } from "node:worker_threads";
 import type { Hls4mlConfig } from "../hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../hw/pe-array/index.js";
 import { policyCosts, policyDesigns, type PolicyCost } from "./policy-front.js";
-
-/** what one thread costs: designs[i] of policyDesigns(net) for each i of `indices` */
-export interface PolicyWork {
-  net: string;
-  hls: Hls4mlConfig;
-  pe: PeArrayConfig;
-  indices: number[];
-}
+import { assembleSlices, MAX_POLICY_THREADS, policySlices, type PolicyWork, type SliceMessage } from "./policy-slices.js";
 
 /** a thread running policy-front-worker, compiled (dist/) or as TypeScript under tsx or vitest (tsx's require hook) */
 function startWorker(work: PolicyWork): Worker {
@@ -27,18 +19,17 @@ function startWorker(work: PolicyWork): Worker {
   return new Worker(`require("tsx/cjs/api").register(); require(${JSON.stringify(file)});`, { eval: true, workerData: work });
 }
 
-/** threads a policy search uses unless told: one a core, at most 2 */
-export const DEFAULT_POLICY_THREADS = Math.min(os.availableParallelism(), 2);
+/** threads a policy search uses unless told: one a core, at most MAX_POLICY_THREADS */
+export const DEFAULT_POLICY_THREADS = Math.min(os.availableParallelism(), MAX_POLICY_THREADS);
 
 /** policyCosts on `threads` threads; 1 thread costs in this one */
 export async function policyCostsParallel(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, threads = DEFAULT_POLICY_THREADS, onProgress?: (done: number, total: number) => void): Promise<PolicyCost[]> {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads ${threads}: expected a whole number >= 1`);
   if (threads === 1) return policyCosts(net, hls, pe, onProgress);
   const { designs, order } = policyDesigns(net);
-  const size = Math.ceil(order.length / threads);
-  const slices = Array.from({ length: threads }, (_, k) => order.slice(k * size, (k + 1) * size)).filter((s) => s.length);
+  const slices = policySlices(order, threads);
   const done = slices.map(() => 0);
-  const costs: PolicyCost[] = new Array(designs.length);
+  const results: PolicyCost[][] = slices.map(() => []);
   const workers: Worker[] = [];
   // one thread failing ends the others: the error is the answer, and they would only keep the process busy
   const stopAll = () => workers.forEach((w) => void w.terminate());
@@ -48,15 +39,14 @@ export async function policyCostsParallel(net: string, hls: Hls4mlConfig, pe: Pe
         new Promise<void>((resolve, reject) => {
           const w = startWorker({ net, hls, pe, indices });
           workers.push(w);
-          w.on("message", (m: { done?: number; costs?: PolicyCost[] }) => {
-            if (m.done !== undefined) {
+          w.on("message", (m: SliceMessage) => {
+            if ("done" in m) {
               done[k] = m.done;
               onProgress?.(done.reduce((a, b) => a + b, 0), designs.length);
-            }
-            if (m.costs) {
-              m.costs.forEach((c, j) => (costs[indices[j]] = c));
+            } else if ("costs" in m) {
+              results[k] = m.costs;
               resolve();
-            }
+            } else reject(new Error(`policy costing thread ${k + 1}: ${m.error}`));
           });
           w.on("error", reject);
           w.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`policy costing thread ${k + 1}: exited with code ${code}`))));
@@ -66,8 +56,7 @@ export async function policyCostsParallel(net: string, hls: Hls4mlConfig, pe: Pe
     stopAll();
     throw e;
   });
-  const missing = costs.length - costs.filter(Boolean).length;
-  if (missing) throw new Error(`policy costing threads: ${missing} of ${designs.length} designs were not costed`);
+  const costs = assembleSlices(designs.length, slices, results);
   onProgress?.(designs.length, designs.length);
   return costs;
 }

@@ -20,6 +20,7 @@ import { readOnnxNet } from "../../src/import/onnx-net.js";
 import { lower, withAllSkips, withPolicy, type NetSpec } from "../../src/net/index.js";
 import { CODESIGN_PE_REFERENCE } from "../../src/report/codesign.js";
 import { designHardware } from "../../src/report/design-hardware.js";
+import { policyCosts, policyDesigns, policyFront, type Objective, type PolicyCost } from "../../src/report/policy-front.js";
 import { peReferenceConfig } from "../../src/report/hardware-claims.js";
 import { readCheckpointFile } from "../../src/train/checkpoint-file.js";
 
@@ -299,3 +300,31 @@ export function onnxCases(dir: string): OnnxCases {
   });
   return { teacherFile, teacher, shortener, bad };
 }
+
+/** the network whose exhaustive front the browser tests search in the page's Web Workers (3^9 policies) */
+export const FRONT_NET = "resnet20";
+
+let frontCosts: PolicyCost[] | undefined;
+/** The library's cost of every ResNet-20 policy at the reference configuration, computed once for the whole file. */
+export function resnet20Costs(): PolicyCost[] {
+  return (frontCosts ??= policyCosts(FRONT_NET, HLS_REF, PE_REF));
+}
+
+/** a front's button as the page shows it: its policy, form and the objective's exact value */
+export type FrontButton = [policy: string, form: string, value: string];
+
+/** Runs in the page: the searched front's buttons, in order. */
+export function readFront(): FrontButton[] {
+  const bs = (globalThis as any).document.querySelectorAll("#front button");
+  return [...bs].map((b: any) => [b.getAttribute("data-policy"), b.getAttribute("data-form"), b.getAttribute("data-v")] as FrontButton);
+}
+
+/** The page's front is policyFront(costs, objective): every policy, form and objective value, in order. */
+export function expectFront(shown: FrontButton[], costs: PolicyCost[], objective: Objective): void {
+  const front = policyFront(costs, objective);
+  expect(front.length, `the ${objective} front has points`).toBeGreaterThan(1);
+  expect(shown).toEqual(front.map((f): FrontButton => [f.policy, f.form, String(f[objective])]));
+}
+
+/** the page's progress line while ResNet-20's search runs: "costed N of M designs", M every policy and the teacher */
+export const PROGRESS = new RegExp(`^costed [\\d,]+ of ${fmtInt(policyDesigns(FRONT_NET).designs.length)} designs`);

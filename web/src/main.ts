@@ -1,7 +1,8 @@
 /**
  * The cost explorer page: a network (built-in or a dropped ONNX file), a mode per skip, both cost models'
  * configurations; on every change the design and its teacher are costed again (compute.ts) and shown. The state is the
- * URL's hash (state.ts). Everything is in this bundle: the page fetches nothing.
+ * URL's hash (state.ts). Everything is in this bundle: the page fetches nothing. The exhaustive policy search runs in
+ * Web Workers (front-search.ts), so the page stays responsive while it costs ResNet-20's 19,684 designs.
  */
 import { NETWORK_NAMES, networkLabel } from "../../src/experiment/networks.js";
 import { APPLY_SCRIPT } from "../../src/handoff/apply-script.js";
@@ -10,10 +11,11 @@ import { handoffConfig } from "../../src/handoff/hls4ml-config.js";
 import { PARTS, type SimCache } from "../../src/hw/hls4ml/index.js";
 import { readOnnxNet } from "../../src/import/onnx-net.js";
 import { policyOf, skipBlocks, type NetSpec } from "../../src/net/index.js";
-import { OBJECTIVES, policyCosts, policyFront, type Objective, type PolicyCost } from "../../src/report/policy-front.js";
+import { MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, policyFront, type Objective, type PolicyCost } from "../../src/report/policy-front.js";
 import { additiveRemovalSearch, removalFront, type FrontObjective } from "../../src/report/policy-choice.js";
 import { baseNet, compute, savingPct, skipsOf, type Computed } from "./compute.js";
 import { explorerData, type RunEntry } from "./data.js";
+import { searchCosts, type FrontSearch } from "./front-search.js";
 import { nextMode, drawNet } from "./draw-net.js";
 import { drawOccupancy } from "./occupancy-chart.js";
 import { HLS_SPECS, PE_SPECS, rangeText, type FieldSpec } from "./fields.js";
@@ -24,8 +26,6 @@ const hlsRef = data.references.hls.config;
 const peRef = data.references.pe.config;
 const imported = new Map<string, NetSpec>();
 const cache: SimCache = new Map();
-/** the largest network whose every policy the page costs on request (3^5 = 243 designs) */
-const FRONT_MAX_SKIPS = 5;
 
 let state: State = fromHash(location.hash, defaultState(hlsRef, peRef));
 let last: Computed | null = null;
@@ -302,7 +302,9 @@ function recompute(): void {
   const t0 = performance.now();
   for (const e of document.querySelectorAll(".field-error")) e.textContent = "";
   for (const e of document.querySelectorAll(".field.invalid")) e.classList.remove("invalid");
+  frontStillValid();
   const out = compute(state, imported, hlsRef, peRef, cache);
+  inputsValid = out.ok;
   const errors = $("errors");
   if (!out.ok) {
     errors.replaceChildren(...out.errors.map((e) => h("li", {}, e.message)));
@@ -313,6 +315,8 @@ function recompute(): void {
       $(`f-${e.field}`).parentElement!.classList.add("invalid");
     }
     $("results").classList.add("stale");
+    // the search would cost the last valid configuration, not the one the inputs show
+    renderFrontButtons();
     $("stale-note").hidden = last === null;
     if (last === null) $("results").hidden = true;
     return;
@@ -337,10 +341,62 @@ function recompute(): void {
   renderFrontButtons();
 }
 
-// ---- presets: the paper's two policies and the searched front
+// ---- presets: the paper's two policies
 function setPolicy(form: State["form"], letter: "L" | "S" | "R"): void {
   const s = withNet(state.net, state.net.startsWith("onnx:") ? state.form : form);
   setState({ ...s, policy: letter.repeat(skipsOf(s, imported)) });
+}
+
+// ---- the searched front: every policy (in Web Workers: front-search.ts) up to MAX_EXHAUSTIVE_SKIPS skips, the CLI's
+// limit; beyond it the removal front of the additive search (src/report/policy-choice.ts), on this thread
+const isRemovalObjective = (o: string): o is FrontObjective => o === "bram18" || o === "lut";
+const frontObjective = () => $<HTMLSelectElement>("front-objective").value as Objective;
+/** what the costs depend on: the network and both configurations (not the policy or the form: a search costs them all) */
+const costKey = () => JSON.stringify([state.net, state.hls, state.pe]);
+/** what a front depends on */
+const frontKey = () => `${costKey()} ${frontObjective()}`;
+
+/** the exhaustive search under way, for the front of `key` */
+let running: { key: string; search: FrontSearch } | null = null;
+/** the costs of the last exhaustive search that finished: another objective at the same configuration needs no new one */
+let costed: { key: string; costs: PolicyCost[]; ms: number; threads: number } | null = null;
+/** the front shown is of this key (null: none shown) */
+let shownFront: string | null = null;
+/** the inputs are valid: the search would cost what they show */
+let inputsValid = true;
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function frontStatus(text: string, cls = "note", ms?: number): void {
+  const e = $("front-status");
+  e.textContent = text;
+  e.className = cls;
+  if (ms === undefined) delete e.dataset.ms;
+  else e.dataset.ms = String(ms);
+}
+
+/**
+ * Called on every change: a search for another network, configuration or objective than the inputs' is ended, and a
+ * front of them taken off the page, so that no front of a configuration no longer shown is ever on it.
+ */
+function frontStillValid(): void {
+  const key = frontKey();
+  if (shownFront !== null && shownFront !== key) {
+    $("front").replaceChildren();
+    shownFront = null;
+    frontStatus("");
+  }
+  if (running && running.key !== key) cancelSearch("search cancelled: the network, configuration or objective changed");
+  markCurrent();
+}
+
+function cancelSearch(message: string): void {
+  if (!running) return;
+  running.search.cancel();
+  running = null;
+  frontStatus(message);
+  renderFrontButtons();
 }
 
 function renderFrontButtons(): void {
@@ -351,45 +407,99 @@ function renderFrontButtons(): void {
   } catch {
     /* the network is not loaded: no search */
   }
-  const objective = $<HTMLSelectElement>("front-objective").value;
+  const objective = frontObjective();
   const builtIn = !state.net.startsWith("onnx:");
-  const exhaustive = builtIn && n <= FRONT_MAX_SKIPS;
+  const exhaustive = builtIn && n <= MAX_EXHAUSTIVE_SKIPS;
   // beyond that, the removal front by BRAM18 or LUT from the additive search (src/report/policy-choice.ts)
   const additive = builtIn && !exhaustive && isRemovalObjective(objective);
-  btn.disabled = !exhaustive && !additive;
+  btn.disabled = running !== null || !inputsValid || (!exhaustive && !additive);
+  $("front-cancel").hidden = running === null;
   $("front-note").textContent = exhaustive
-    ? `every one of the 3^${n} = ${3 ** n} policies, costed by both models at this configuration`
+    ? `every one of the 3^${n} = ${fmtInt(3 ** n)} policies and the shortenable teacher, costed by both models at this configuration`
     : additive
       ? `${n} skips, 3^${n} policies: the removal front by the additive search (each skip's change costed alone, the predicted policies in full; not exhaustive: docs/policy-rule.md), about ${3 * n + 2} designs costed`
-      : `${n} skips: 3^${n} policies are too many for the page; the additive search takes bram18 or lut (npm run policy -- --net ${state.net} --search additive)`;
+      : builtIn
+        ? `${n} skips: 3^${n} policies are too many to cost them all (the limit is ${MAX_EXHAUSTIVE_SKIPS} skips); the additive search takes bram18 or lut (npm run policy -- --net ${state.net} --search additive)`
+        : "the search takes the built-in networks only";
 }
 
-const isRemovalObjective = (o: string): o is FrontObjective => o === "bram18" || o === "lut";
-
 function searchFront(): void {
-  const objective = $<HTMLSelectElement>("front-objective").value as Objective;
-  if (!last) return;
+  if (!last || running || !inputsValid) return;
+  const objective = frontObjective();
   const { hls, pe } = last;
-  const exhaustive = skipsOf(state, imported) <= FRONT_MAX_SKIPS;
-  if (!exhaustive && !isRemovalObjective(objective)) return;
-  // the additive search of ResNet-56 takes seconds: say so before the page is busy with it
-  $("front").replaceChildren(h("span", { class: "note", id: "front-busy" }, "searching..."));
+  const net = state.net;
+  const key = frontKey();
+  const ck = costKey();
+  $("front").replaceChildren();
+  shownFront = null;
+  const label = networkLabel(net);
+  if (skipsOf(state, imported) <= MAX_EXHAUSTIVE_SKIPS) {
+    if (costed?.key === ck) {
+      showFront(policyFront(costed.costs, objective), objective, key);
+      frontStatus(`${label}: from the ${fmtInt(costed.costs.length)} designs costed at this configuration (in ${seconds(costed.ms)} on ${plural(costed.threads, "Web Worker")})`, "note", costed.ms);
+      return;
+    }
+    const t0 = performance.now();
+    let search: FrontSearch;
+    try {
+      search = searchCosts(net, hls, pe, (done, total) => frontStatus(`costed ${fmtInt(done)} of ${fmtInt(total)} designs (${seconds(performance.now() - t0)})`));
+    } catch (e) {
+      frontStatus(`the search could not start: ${(e as Error).message}`, "error");
+      return;
+    }
+    running = { key, search };
+    frontStatus(`costing ${fmtInt(search.total)} designs on ${plural(search.threads, "Web Worker")}...`);
+    renderFrontButtons();
+    const over = () => {
+      // a cancelled search (or one replaced since) says nothing more
+      if (running?.search !== search) return false;
+      running = null;
+      renderFrontButtons();
+      return true;
+    };
+    search.costs.then(
+      (costs) => {
+        if (!over() || !costs) return;
+        const ms = performance.now() - t0;
+        costed = { key: ck, costs, ms, threads: search.threads };
+        showFront(policyFront(costs, objective), objective, key);
+        frontStatus(`${label}: ${fmtInt(costs.length)} designs costed in ${seconds(ms)} on ${plural(search.threads, "Web Worker")}`, "note", ms);
+      },
+      (e: Error) => over() && frontStatus(`the search failed: ${e.message}`, "error"),
+    );
+    return;
+  }
+  if (!isRemovalObjective(objective)) return;
+  // the additive search of ResNet-56 takes seconds on this thread: say so before the page is busy with it
+  frontStatus(`searching (the additive search, on the page's own thread)...`);
   requestAnimationFrame(() =>
     setTimeout(() => {
-      const front = exhaustive ? policyFront(policyCosts(state.net, hls, pe), objective) : removalFront(additiveRemovalSearch(state.net, objective as FrontObjective, hls, pe), objective as FrontObjective);
-      showFront(front, objective);
+      if (frontKey() !== key) return frontStatus("search cancelled: the network, configuration or objective changed");
+      const t0 = performance.now();
+      const front = removalFront(additiveRemovalSearch(net, objective, hls, pe), objective);
+      const ms = performance.now() - t0;
+      showFront(front, objective, key);
+      frontStatus(`${label}: the additive search in ${seconds(ms)}`, "note", ms);
     }, 0),
   );
 }
 
-function showFront(front: PolicyCost[], objective: Objective): void {
+function showFront(front: PolicyCost[], objective: Objective, key: string): void {
+  shownFront = key;
   $("front").replaceChildren(
+    h("span", { class: "note" }, `the cheapest by ${objective} for each number of altered skips (a click sets it):`),
     ...front.map((p) => {
-      const b = h("button", { type: "button", class: "preset", "data-policy": p.policy, "data-form": p.form }, `${p.policy} (${p.form}, ${objective} ${fmtInt(p[objective])})`);
+      const b = h("button", { type: "button", class: "preset", "data-policy": p.policy, "data-form": p.form, "data-v": String(p[objective]) }, `${p.policy} (${p.altered} altered, ${p.form}, ${objective} ${fmtInt(p[objective])})`);
       b.addEventListener("click", () => setState({ ...withNet(state.net, p.form), policy: p.policy }));
       return b;
     }),
   );
+  markCurrent();
+}
+
+/** the front's policy that is the design on the page, if one is, shown pressed */
+function markCurrent(): void {
+  for (const b of document.querySelectorAll<HTMLButtonElement>("#front button")) b.setAttribute("aria-pressed", String(b.dataset.policy === state.policy && b.dataset.form === state.form));
 }
 
 // ---- downloads: the hand-off's configuration and FIFO depths
@@ -413,7 +523,11 @@ function wire(): void {
   $("preset-shortener").addEventListener("click", () => setPolicy("shortenable", "S"));
   $("front-objective").replaceChildren(...OBJECTIVES.map((o) => h("option", { value: o }, o)));
   $("front-search").addEventListener("click", searchFront);
-  $("front-objective").addEventListener("change", renderFrontButtons);
+  $("front-cancel").addEventListener("click", () => cancelSearch("search cancelled"));
+  $("front-objective").addEventListener("change", () => {
+    frontStillValid();
+    renderFrontButtons();
+  });
   $("occ-skips").addEventListener("change", () => last && drawOccupancy($("occ"), last.occupancy, $("occ").clientWidth, $<HTMLInputElement>("occ-skips").checked));
   $("reset").addEventListener("click", () => setState({ ...defaultState(hlsRef, peRef, state.net, 0), net: state.net, form: state.form, policy: state.policy }));
   const file = $<HTMLInputElement>("onnx-file");
