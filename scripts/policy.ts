@@ -58,13 +58,21 @@ async function main(): Promise<number> {
   console.log(`\nThe cheapest policy by ${objective} for each number of altered skips, kept where it saves more than fewer alterations do (a policy that shortens a skip runs in the shortenable form: read its saving against that form's teacher, ${costs[costs.length - 1].policy} shortenable, ${costs[costs.length - 1][objective]} ${objective}):\n`);
   console.log(markdownTable(HEAD, policyFront(costs, objective).map(row)));
   if (!budget) return 0;
-  const ok = withinBudget(costs, budget, objective);
+  return budgetAnswer(costs, budget, objective, (c) => c.altered, {
+    none: `No policy meets ${args.budget}. The cheapest by ${objective}:`,
+    some: (least) => `Policies meeting ${args.budget} with the fewest altered skips (${least}), cheapest by ${objective} first:`,
+  });
+}
+
+/** The policies of `pool` that meet the budget at the least risk (exit 0), or the cheapest of all when none does (exit 1). */
+function budgetAnswer(pool: PolicyCost[], budget: Budget, objective: Objective, risk: (c: PolicyCost) => number, text: { none: string; some: (least: number) => string }): number {
+  const ok = withinBudget(pool, budget, objective, risk);
   if (!ok.length) {
-    const cheapest = [...costs].sort((a, b) => a[objective] - b[objective])[0];
-    console.log(`\nNo policy meets ${args.budget}. The cheapest by ${objective}:\n\n${markdownTable(HEAD, [row(cheapest)])}`);
+    const cheapest = [...pool].sort((a, b) => a[objective] - b[objective])[0];
+    console.log(`\n${text.none}\n\n${markdownTable(HEAD, [row(cheapest)])}`);
     return 1;
   }
-  console.log(`\nPolicies meeting ${args.budget} with the fewest altered skips (${ok[0].altered}), cheapest by ${objective} first:\n`);
+  console.log(`\n${text.some(risk(ok[0]))}\n`);
   console.log(markdownTable(HEAD, ok.slice(0, 20).map(row)) + (ok.length > 20 ? `\n(${ok.length - 20} more)` : ""));
   return 0;
 }
@@ -92,15 +100,10 @@ function additive(objective: Objective, budget: Budget | null): number {
   // them may still be met by one they did not reach
   const other = objective === "bram18" ? "lut" : "bram18";
   const pool = [...new Map([...searched, ...search(other)].map((c) => [c.policy, c])).values()];
-  const ok = withinBudget(pool, budget, objective, (c) => removedSkips(c.policy));
-  if (!ok.length) {
-    const cheapest = [...pool].sort((a, b) => a[objective] - b[objective])[0];
-    console.log(`\nNo policy the additive searches costed (${pool.length}) meets ${args.budget}; the search is not exhaustive, so another may. The cheapest they found by ${objective}:\n\n${markdownTable(HEAD, [row(cheapest)])}`);
-    return 1;
-  }
-  console.log(`\nOf the ${pool.length} policies the additive searches by bram18 and lut costed, those meeting ${args.budget} with the fewest removed skips (${removedSkips(ok[0].policy)}), cheapest by ${objective} first:\n`);
-  console.log(markdownTable(HEAD, ok.slice(0, 20).map(row)) + (ok.length > 20 ? `\n(${ok.length - 20} more)` : ""));
-  return 0;
+  return budgetAnswer(pool, budget, objective, (c) => removedSkips(c.policy), {
+    none: `No policy the additive searches costed (${pool.length}) meets ${args.budget}; the search is not exhaustive, so another may. The cheapest they found by ${objective}:`,
+    some: (least) => `Of the ${pool.length} policies the additive searches by bram18 and lut costed, those meeting ${args.budget} with the fewest removed skips (${least}), cheapest by ${objective} first:`,
+  });
 }
 
 /** Every policy one swap from each front point, costed: what the search missed at least (front-swap-check.ts). */
