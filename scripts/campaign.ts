@@ -1,9 +1,11 @@
 /**
  * A resumable training campaign (default: the depth study, src/campaign/depth-plan.ts). Starts every run whose
  * dependencies are done, up to --lanes at once, each a scripts/train.ts process on cores/lanes threads (two
- * one-thread processes train more images per second on two cores than one two-thread process); resumes every
- * unfinished run from its last checkpoint; prints one status table and writes <root>/status.md; logs to
- * <root>/campaign.log; runs at low priority (nice 10).
+ * one-thread processes train more images per second on two cores than one two-thread process); when fewer runs than
+ * lanes can train (the tail of a plan, a student waiting for its teacher), those that do share all the cores, and a
+ * run already training on fewer threads is stopped after its step and resumed on more; resumes every unfinished run
+ * from its last checkpoint; prints one status table and writes <root>/status.md; logs to <root>/campaign.log; runs
+ * at low priority (nice 10).
  *
  * SIGTERM / SIGINT (or `--stop`): every child stops after its current optimisation step and writes a checkpoint of
  * that step (last.ckpt), then the runner exits; `npm run campaign` again continues bit-identically. A finished
@@ -46,7 +48,7 @@ const EXIT_STOPPED = 75; // scripts/train.ts: stopped on request, checkpoint wri
 
 const args = parseCli("Usage: npm run campaign -- [options]", {
   plan: { type: "string", help: `${Object.entries(BUILT_IN_PLAN_INFO).map(([name, p]) => `${name} (${p.about})`).join(", ")}, or a plan .json file`, default: "depth" },
-  lanes: { type: "string", help: "training processes at once (each on cores/lanes threads; default 2; --status: the live runner's)" },
+  lanes: { type: "string", help: "training processes at once (each on cores/lanes threads, or more when fewer runs can train; default 2; --status: the live runner's)" },
   only: { type: "string", help: "comma-separated run ids or nets (resnet8/teacher, resnet20); their deps must be done or included" },
   data: { type: "string", help: "CIFAR-10 binary directory passed to every run (default: data/cifar10, built from ../shared/data when absent)" },
   nice: { type: "string", help: "process priority (nice value) of the runner and its runs", default: "10" },
@@ -135,6 +137,9 @@ function say(msg: string): void {
 }
 
 const running = new Map<string, ChildProcess>();
+/** the threads each running run was started on, and the runs stopped to be resumed on another count */
+const threadsOf = new Map<string, number>();
+const restarting = new Set<string>();
 const failed = new Map<string, string>();
 const live = () => ({ running: new Set(running.keys()), failed });
 
@@ -162,21 +167,21 @@ function trainCommand(r: PlannedRun): string[] {
 }
 
 /**
- * Threads per run: cores / lanes, or 1 when another plan's campaign already trains on this machine. OpenMP's threads
+ * Threads of each run when `n` runs train at once: the cores shared among them, so that a run training alone (the
+ * last of a plan) does not leave a lane's cores idle (ResNet-56, batch 32: 210 images/s on 2 threads against 122 on
+ * 1, figures/bench-train.json); or 1 when another plan's campaign already trains on this machine. OpenMP's threads
  * wait for each other by spinning, and a run of two threads on cores another campaign also uses spends its time
  * waiting: measured 9-19 images/s for a ResNet-20 student on two threads beside the recipe's two lanes, against about
  * 300 expected from a third of the machine (2026-12-07).
  */
-let threadsMemo: number | undefined;
-function runThreads(): number {
-  return (threadsMemo ??= threadsBesideOthers());
-}
-function threadsBesideOthers(): number {
-  const own = Math.max(1, Math.floor(os.cpus().length / lanes));
+let warnedOther = false;
+function threadsFor(n: number): number {
+  const own = Math.max(1, Math.floor(os.cpus().length / Math.max(1, n)));
   if (own === 1 || args.scheduler === "slurm") return own;
   const other = liveCampaign(campaignPidFiles(), (f) => f === path.resolve(pidFile));
   if (!other) return own;
-  console.error(`[campaign] another campaign is running (pid ${other.pid}, ${other.pidFile}): each run on 1 thread beside it, not ${own} (stop it, or start this one after it, for ${own})`);
+  if (!warnedOther) console.error(`[campaign] another campaign is running (pid ${other.pid}, ${other.pidFile}): each run on 1 thread beside it, not ${own} (stop it, or start this one after it, for ${own})`);
+  warnedOther = true;
   return 1;
 }
 
@@ -208,7 +213,7 @@ async function waitForOrphan(dir: string): Promise<void> {
   while (isTrain()) await new Promise((res) => setTimeout(res, 250));
 }
 
-async function start(r: PlannedRun): Promise<number | null> {
+async function start(r: PlannedRun, threads: number): Promise<number | null> {
   const dir = runDir(plan, r.id);
   fs.mkdirSync(dir, { recursive: true });
   await waitForOrphan(dir);
@@ -218,13 +223,14 @@ async function start(r: PlannedRun): Promise<number | null> {
   const out = fs.openSync(path.join(dir, "stdout.log"), "a");
   const child = spawn(process.execPath, [...process.execArgv, ...trainCommand(r)], {
     stdio: ["ignore", out, out],
-    env: { ...heapReuseEnv(), OMP_NUM_THREADS: String(runThreads()), TAILOR_STOP_WITH_PARENT: String(process.pid) },
+    env: { ...heapReuseEnv(), OMP_NUM_THREADS: String(threads), TAILOR_STOP_WITH_PARENT: String(process.pid) },
   });
   fs.closeSync(out);
   fs.writeFileSync(path.join(dir, "campaign-child.pid"), `${child.pid}\n`);
   running.set(r.id, child);
+  threadsOf.set(r.id, threads);
   if (stopping) child.kill("SIGTERM");
-  say(`start ${r.id} (pid ${child.pid}, ${runThreads()} thread${runThreads() > 1 ? "s" : ""}): log ${path.join(dir, "stdout.log")}`);
+  say(`start ${r.id} (pid ${child.pid}, ${threads} thread${threads > 1 ? "s" : ""}): log ${path.join(dir, "stdout.log")}`);
   return new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1))));
 }
 
@@ -335,8 +341,9 @@ async function main(): Promise<void> {
     if (args["dry-run"]) {
       const done = new Set(campaignStatus(plan, plan.runs).filter((s) => s.state === "done").map((s) => s.id));
       const ready = runs.filter((r) => !done.has(r.id) && r.deps.every((d) => done.has(d))).slice(0, lanes);
+      const threads = threadsFor(ready.length);
       const quote = (a: string) => (a === "" || /[^\w@%+=:,./-]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a);
-      for (const r of ready) console.log(`would start ${r.id}: OMP_NUM_THREADS=${runThreads()} npx tsx ${path.relative(process.cwd(), trainCommand(r)[0])} ${trainCommand(r).slice(1).map(quote).join(" ")}`);
+      for (const r of ready) console.log(`would start ${r.id}: OMP_NUM_THREADS=${threads} npx tsx ${path.relative(process.cwd(), trainCommand(r)[0])} ${trainCommand(r).slice(1).map(quote).join(" ")}`);
     }
     return;
   }
@@ -360,26 +367,31 @@ async function main(): Promise<void> {
   if (runs.some((r) => !doneIds.has(r.id))) ensureData();
   process.on("SIGTERM", () => requestStop("SIGTERM"));
   process.on("SIGINT", () => requestStop("SIGINT"));
-  say(runnerStartLine(plan.name, runs.length, plan.root, lanes, runThreads(), os.getPriority(0), process.pid));
+  say(runnerStartLine(plan.name, runs.length, plan.root, lanes, threadsFor(lanes), os.getPriority(0), process.pid));
   for (const [id, why] of failed) say(`not starting ${id}, nor what needs it: ${why}`);
 
   const exits: Promise<void>[] = [];
   const pendingIds = new Set(runs.filter((r) => !doneIds.has(r.id)).map((r) => r.id));
   let last = writeStatus(true);
+  const wake: { fn: () => void } = { fn: () => {} };
   const timer = setInterval(() => {
     const now = writeStatus(false);
     if (now !== last) last = writeStatus(true);
+    wake.fn(); // the loop looks again at the thread counts: another plan's campaign may have started
   }, refresh * 1000);
-  const wake: { fn: () => void } = { fn: () => {} };
   try {
     for (;;) {
       if (!stopping) {
-        for (const r of runs) {
-          if (running.size >= lanes) break;
-          if (!pendingIds.has(r.id) || running.has(r.id) || failed.has(r.id) || !r.deps.every((d) => doneIds.has(d))) continue;
+        const ready = runs
+          .filter((r) => pendingIds.has(r.id) && !running.has(r.id) && !failed.has(r.id) && r.deps.every((d) => doneIds.has(d)))
+          .slice(0, Math.max(0, lanes - running.size));
+        const threads = threadsFor(running.size + ready.length);
+        for (const r of ready) {
           running.set(r.id, null as unknown as ChildProcess); // taken: start() replaces it with the child
-          const p = start(r).then((code) => {
+          const p = start(r, threads).then((code) => {
             running.delete(r.id);
+            threadsOf.delete(r.id);
+            const restart = restarting.delete(r.id);
             fs.rmSync(path.join(runDir(plan, r.id), "campaign-child.pid"), { force: true });
             const results = path.join(runDir(plan, r.id), "results.json");
             if (code === 0 && fs.existsSync(results)) {
@@ -389,7 +401,7 @@ async function main(): Promise<void> {
               pendingIds.delete(r.id);
               say(`done ${r.id}`);
             } else if (code === EXIT_STOPPED) {
-              say(`stopped ${r.id} (checkpoint written)`);
+              say(`stopped ${r.id} (checkpoint written)${restart && !stopping ? "; it resumes on the new thread count" : ""}`);
             } else {
               failed.set(r.id, `exit ${code}, see ${path.join(runDir(plan, r.id), "stdout.log")}`);
               say(`FAILED ${r.id}: exit ${code}; see ${path.join(runDir(plan, r.id), "stdout.log")}`);
@@ -397,6 +409,15 @@ async function main(): Promise<void> {
             wake.fn();
           });
           exits.push(p);
+        }
+        // a run on another thread count than its share (a lane fell idle, or another campaign started): stop it after
+        // its current step; the loop resumes it from that checkpoint on `threads` (its log records the change)
+        for (const [id, child] of running) {
+          const had = threadsOf.get(id);
+          if (!child || had === undefined || had === threads || restarting.has(id)) continue;
+          restarting.add(id);
+          say(`${id}: its share of the ${os.cpus().length} cores is now ${threads} thread${threads === 1 ? "" : "s"}, not ${had}; stopping it after its current step to resume it on them`);
+          child.kill("SIGTERM");
         }
       }
       if (!running.size) break;

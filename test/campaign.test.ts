@@ -1,7 +1,8 @@
 /**
  * The campaign runner end to end on a tiny plan (ResNet-8 teacher and SkipRemover student, a few hundred random
  * images): a campaign stopped by SIGTERM, resumed, killed with kill -9, and resumed again ends bit-identical to an
- * uninterrupted one (same best models, same results, same validation losses per epoch).
+ * uninterrupted one (same best models, same results, same validation losses per epoch); a run left training alone is
+ * resumed on the idle lane's cores.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCheckpointMeta } from "../src/train/checkpoint-file.js";
 import { runScript, TSX } from "./helpers/spawn.js";
 import { runOutcome } from "./helpers/run-outcome.js";
+import { campaignPidFiles, liveCampaign } from "../scripts/cli.js";
 import { writeSyntheticCifar } from "./helpers/synthetic-cifar.js";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -134,6 +136,50 @@ describe("campaign runner", () => {
     expect(fs.readFileSync(path.join(d, "runs", "campaign.log"), "utf8").match(/campaign tiny: /g)).toHaveLength(1);
     expect(outcome(d)).toEqual(reference);
     expect(fs.existsSync(pidFile)).toBe(false);
+  }, 600_000);
+
+  it("a run left training alone when the other lane falls idle is stopped after its step and resumed on all the cores; its log records the change", async () => {
+    const d = path.join(tmp, "widen");
+    fs.mkdirSync(d, { recursive: true });
+    // two independent runs: the short one finishes while the long one trains
+    const two = {
+      name: "two",
+      root: "runs",
+      runs: [
+        { id: "resnet8/short", config: { ...common, epochs: 1 } },
+        { id: "resnet8/long", config: { ...common, epochs: 30, lrMilestones: [20] } },
+      ],
+    };
+    fs.writeFileSync(path.join(d, "plan.json"), JSON.stringify(two));
+    const r = await runScript(CAMPAIGN, argv, { cwd: d });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const cores = os.cpus().length;
+    // beside a campaign of this repository (a developer's machine), every run trains on one thread (scripts/campaign.ts)
+    const beside = liveCampaign(campaignPidFiles()) !== null;
+    const [shared, alone] = beside ? [1, 1] : [Math.max(1, Math.floor(cores / 2)), cores];
+    const log = fs.readFileSync(path.join(d, "runs", "campaign.log"), "utf8");
+    const events = fs
+      .readFileSync(path.join(d, "runs", "resnet8", "long", "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const threadsOfEvents = events.filter((e) => e.event === "start" || e.event === "resume").map((e) => e.env.backendThreads);
+    expect(log).toMatch(new RegExp(`start resnet8/long \\(pid \\d+, ${shared} threads?\\)`));
+    if (alone === shared) {
+      // one core, or another campaign: nothing to gain, nothing restarted
+      expect(log).not.toMatch(/its share of the/);
+      expect(threadsOfEvents).toEqual([shared]);
+    } else {
+      expect(log).toMatch(new RegExp(`resnet8/long: its share of the ${cores} cores is now ${alone} threads, not ${shared}; stopping it after its current step`));
+      expect(log).toMatch(/stopped resnet8\/long \(checkpoint written\); it resumes on the new thread count/);
+      // the short run's end comes before the long run's restart, and the restart is on every core
+      expect(log.indexOf("done resnet8/short")).toBeLessThan(log.indexOf("resnet8/long: its share"));
+      expect(threadsOfEvents).toEqual([shared, alone]);
+      expect(fs.readFileSync(path.join(d, "runs", "resnet8", "long", "stdout.log"), "utf8")).toContain(`note: resuming with backendThreads ${alone} (the run started with ${shared}): not bit-identical`);
+    }
+    // it finished every epoch once
+    expect(events.filter((e) => e.event === "epoch").map((e) => e.epoch)).toEqual([...Array(30).keys()]);
+    expect(log).toMatch(/all 2 runs done under runs/);
   }, 600_000);
 
   it("stopped by SIGTERM mid-epoch, resumed, killed with kill -9, resumed: ends bit-identical to the uninterrupted campaign", async () => {
