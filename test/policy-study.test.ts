@@ -59,12 +59,14 @@ describe("the answer, worked by hand", () => {
     ];
     const v = policyVerdicts([...pure, ...mixed], seedNoise(pure));
     expect(v).toEqual([
-      { policy: "SLS", ids: ["resnet20/policy-sls"], top1: 0.912, beats: { R: false, S: true } },
-      { policy: "SRR", ids: ["resnet20/policy-srr"], top1: 0.911, beats: { R: true, S: true } },
-      { policy: "LRR", ids: ["resnet20/policy-lrr"], top1: 0.905, beats: { R: false, S: false } },
+      { policy: "SLS", ids: ["resnet20/policy-sls"], top1: 0.912, beats: { R: false, S: true }, undecided: [] },
+      // SRR's one seed moved down by the noise: 0.906 - 0.9015 = 0.0045, not above 0.005, so it would no longer beat R
+      { policy: "SRR", ids: ["resnet20/policy-srr"], top1: 0.911, beats: { R: true, S: true }, undecided: ["mixed"] },
+      { policy: "LRR", ids: ["resnet20/policy-lrr"], top1: 0.905, beats: { R: false, S: false }, undecided: [] },
     ]);
     expect(policyAnswer("resnet20", [...pure, ...mixed])).toBe(
-      "ResNet-20: 3 of 4 mixed policy runs trained (seed noise 0.50 pp, the largest top-1 difference between two seeds of one student policy; each policy read at the mean of its seeds). Beats both pure policies: SRR (91.10%).",
+      "ResNet-20: 3 of 4 mixed policy runs trained (seed noise 0.50 pp, the largest top-1 difference between two seeds of one student policy; each policy read at the mean of its seeds). Beats both pure policies: SRR (91.10%). " +
+        "Not settled: SRR beats both, but would not if a one-seed result moved by the seed noise (a second seed of SRR decides).",
     );
     const f = policyFigure("resnet20", [...pure, ...mixed]);
     // per panel: teacher, R, S, mixed markers and the front; the unfinished run is counted in the caption
@@ -86,7 +88,7 @@ describe("the answer, worked by hand", () => {
     // At 0.900 the mean 0.9055 is 0.004 above R: within the noise, and SRR (166 BRAM18, as R) no longer beats R, nor S
     // (0.007 below it). The noise is then SRR's own 0.011, within which SRR, with less BRAM18, beats S again
     const srr = (top2: number) => [pt("resnet20/policy-srr", "mixed", "SRR", 166, 0.911), pt("resnet20/policy-srr-seed2", "mixed", "SRR", 166, top2, 2)];
-    expect(policyVerdicts([...pure, ...srr(0.906)], 0.005)![0]).toEqual({ policy: "SRR", ids: ["resnet20/policy-srr", "resnet20/policy-srr-seed2"], top1: expect.closeTo(0.9085, 12), beats: { R: true, S: true } });
+    expect(policyVerdicts([...pure, ...srr(0.906)], 0.005)![0]).toEqual({ policy: "SRR", ids: ["resnet20/policy-srr", "resnet20/policy-srr-seed2"], top1: expect.closeTo(0.9085, 12), beats: { R: true, S: true }, undecided: [] });
     expect(policyVerdicts([...pure, ...srr(0.9)], 0.005)![0].beats).toEqual({ R: false, S: false });
     expect(seedNoise([...pure, ...srr(0.9)])).toBeCloseTo(0.011, 12);
     expect(policyAnswer("resnet20", [...pure, ...srr(0.9)])).toBe(
@@ -94,6 +96,29 @@ describe("the answer, worked by hand", () => {
     );
     // the pure policies too are read at their mean: without R's seed 2 (0.903), R is 0.900 and SRR's mean 0.9055 beats it
     expect(policyVerdicts([...pure.filter((p) => p.id !== "resnet20/remover-seed2"), ...srr(0.9)], 0.005)![0].beats.R).toBe(true);
+  });
+
+  it("names the one-seed results that decide the answer (the issue's second seeds), and only while the answer is open", () => {
+    // noise 0.005. R and S with one seed each: R 0.900 (166 BRAM18), S 0.915 (177)
+    const single = [pt("resnet20/remover", "pure", "RRR", 166, 0.9), pt("resnet20/shortener", "pure", "SSS", 177, 0.915)];
+    const v = (mixed: PolicyPoint[]) => policyVerdicts([...single, ...mixed], 0.005)!;
+    // SRR (166, one seed) at 0.908: 0.008 above R (beats it), 0.007 below S (does not beat it). Moved in its favour (SRR
+    // 0.913, R 0.895, S 0.910): 0.018 above R and 0.003 below S, within the noise: it would beat both. Moved against it
+    // (SRR 0.903, R 0.905, S 0.920): below R. Each comparison flips with the moves, so all three one-seed results decide
+    expect(v([pt("resnet20/policy-srr", "mixed", "SRR", 166, 0.908)])[0]).toMatchObject({ beats: { R: true, S: false }, undecided: ["mixed", "R", "S"] });
+    // SRR at 0.925: 0.025 above R, 0.010 above S: it beats both on every move of 0.005 each (0.015 and 0.000 >= -0.005)
+    expect(v([pt("resnet20/policy-srr", "mixed", "SRR", 166, 0.925)])[0]).toMatchObject({ beats: { R: true, S: true }, undecided: [] });
+    // LRR needs more BRAM18 than R: it never beats R, whatever moves, so nothing it has decides
+    expect(v([pt("resnet20/policy-lrr", "mixed", "LRR", 170, 0.93)])[0]).toMatchObject({ beats: { R: false, S: true }, undecided: [] });
+    // far below both: settled without more seeds
+    expect(v([pt("resnet20/policy-srr", "mixed", "SRR", 166, 0.85)])[0]).toMatchObject({ beats: { R: false, S: false }, undecided: [] });
+    // the sentence: an open verdict is named with the seeds that decide it...
+    expect(policyAnswer("resnet20", [...single, pt("resnet20/policy-srr", "mixed", "SRR", 166, 0.908)], 0.005)).toMatch(
+      /None beats both pure policies; beats one: SRR \(90\.80%: SkipRemover\)\. Not settled: SRR would beat both if a one-seed result moved by the seed noise \(a second seed of SRR and of SkipRemover and of SkipShortener decides\)\.$/,
+    );
+    // ...unless another policy beats both on every move: the answer is then settled, and the open one is not named
+    const settled = policyAnswer("resnet20", [...single, pt("resnet20/policy-srr", "mixed", "SRR", 166, 0.908), pt("resnet20/policy-rsr", "mixed", "RSR", 166, 0.925)], 0.005);
+    expect(settled).toMatch(/Beats both pure policies: RSR \(92\.50%\)\.$/);
   });
 
   it("says so when the pure runs are missing", () => {

@@ -111,27 +111,46 @@ export interface PolicyVerdict {
   top1: number;
   /** per pure policy (by its letter): does the mixed one beat it */
   beats: Record<"R" | "S", boolean>;
+  /**
+   * The policies with one finished seed whose result decides whether this one beats both pure ones: moving the mean
+   * top-1 of each one-seed policy of a comparison by the seed noise, up or down, changes that. Empty when no such move
+   * changes it (the verdict stands on the seeds trained). The pure ones named by their letter.
+   */
+  undecided: ("mixed" | "R" | "S")[];
 }
+
+/** the mixed policy beats a pure one `d` more accurate (a fraction), needing `mine` BRAM18 against the pure one's `theirs` */
+const beatsAt = (mine: number, theirs: number, d: number, noise: number) => (mine <= theirs && d > noise) || (mine < theirs && d >= -noise);
 
 /**
  * For each finished mixed policy: does it beat each pure policy? Both read at the mean test top-1 of their finished
  * seeds. It beats one when it needs no more BRAM18 and is more accurate by more than the noise, or needs less BRAM18
  * and is no less accurate than the noise allows. Null when a pure policy or the noise is missing (nothing to compare with).
+ * A verdict rests on one seed when a policy compared has only one and the verdict on beating both flips if that seed's
+ * top-1 moves by the noise: the issue's "a second seed for any policy whose result decides the conclusion" (`undecided`).
  */
 export function policyVerdicts(points: PolicyPoint[], noise: number | null): PolicyVerdict[] | null {
   const groups = finishedBySeeds(points);
   const pure = (l: "R" | "S") => groups.find((g) => g[0].kind === "pure" && g[0].policy[0] === l);
   const ref = { R: pure("R"), S: pure("S") };
   if (!ref.R || !ref.S || noise === null) return null;
-  const beats = (m: PolicyPoint[], q: PolicyPoint[]) => {
-    const d = meanTop1(m) - meanTop1(q);
-    return (m[0].bram18 <= q[0].bram18 && d > noise) || (m[0].bram18 < q[0].bram18 && d >= -noise);
-  };
   return groups
     .filter((g) => g[0].kind === "mixed")
-    .map((m) => ({ policy: m[0].policy, ids: m.map((p) => p.id), top1: meanTop1(m), beats: { R: beats(m, ref.R!), S: beats(m, ref.S!) } }));
+    .map((m) => {
+      // the mean of a one-seed policy moved by `shift` times the noise (-1, 0 or 1); two seeds or more stay where they are
+      const top1 = (g: PolicyPoint[], shift: number) => meanTop1(g) + (g.length === 1 ? shift * noise : 0);
+      const against = (l: "R" | "S", mine: number, theirs: number) => beatsAt(m[0].bram18, ref[l]![0].bram18, top1(m, mine) - top1(ref[l]!, theirs), noise);
+      const both = (mine: number, r: number, s: number) => against("R", mine, r) && against("S", mine, s);
+      // the most and the least favourable moves for the mixed policy: it up and the pure ones down, and the reverse
+      const open = both(1, -1, -1) !== both(-1, 1, 1);
+      const undecided: PolicyVerdict["undecided"] = [];
+      if (open) {
+        if (m.length === 1) undecided.push("mixed");
+        for (const l of ["R", "S"] as const) if (ref[l]!.length === 1 && against(l, 1, -1) !== against(l, -1, 1)) undecided.push(l);
+      }
+      return { policy: m[0].policy, ids: m.map((p) => p.id), top1: meanTop1(m), beats: { R: against("R", 0, 0), S: against("S", 0, 0) }, undecided };
+    });
 }
-
 
 export const POLICY_HEADERS = ["network", "run", "kind", "policy", "removed skips", "BRAM18", "LUT", "test top-1 %", "state"];
 
@@ -157,9 +176,17 @@ export function policyAnswer(net: string, points: PolicyPoint[], noise: number |
   if (!done.length) return `${head} Nothing to compare yet.`;
   const seeds = (x: PolicyVerdict) => (x.ids.length > 1 ? `, ${x.ids.length} seeds` : "");
   const list = (xs: PolicyVerdict[]) => xs.map((x) => `${x.policy} (${(100 * x.top1).toFixed(2)}%${seeds(x)})`).join(", ");
-  return both.length
+  const answer = both.length
     ? `${head} Beats both pure policies: ${list(both)}.`
     : `${head} None beats both pure policies${v.some((x) => x.beats.R || x.beats.S) ? `; beats one: ${v.filter((x) => x.beats.R || x.beats.S).map((x) => `${x.policy} (${(100 * x.top1).toFixed(2)}%${seeds(x)}: ${x.beats.R ? "SkipRemover" : "SkipShortener"})`).join(", ")}` : ""}.`;
+  // the answer stands unless a verdict that could change it rests on one seed: a policy that beats both on one seed
+  // when no other beats both on every move, or one that would on a move when none does
+  const settled = both.some((x) => !x.undecided.length);
+  const open = settled ? [] : v.filter((x) => x.undecided.length);
+  if (!open.length) return answer;
+  const who = (x: PolicyVerdict) => x.undecided.map((u) => (u === "mixed" ? x.policy : u === "R" ? "SkipRemover" : "SkipShortener"));
+  const why = (x: PolicyVerdict) => (x.beats.R && x.beats.S ? `${x.policy} beats both, but would not if a one-seed result moved by the seed noise` : `${x.policy} would beat both if a one-seed result moved by the seed noise`);
+  return `${answer} Not settled: ${open.map((x) => `${why(x)} (a second seed of ${who(x).join(" and of ")} decides)`).join("; ")}.`;
 }
 
 const KIND_STYLE: Record<string, { color: string; symbol: string; name: string }> = {
