@@ -5,24 +5,30 @@
  * skips than the exhaustive search takes (ResNet-56), or --search additive, gets the removal front of the additive
  * search instead (src/report/policy-choice.ts: per number of removed skips, not exhaustive; its gap on ResNet-20 is in
  * data/policy-choice.json; --swap-check bounds it from below on any network, src/report/front-swap-check.ts).
+ * --checkpoint searches a loaded network instead (a run's or an imported model's), in its own block form.
  *   npm run policy -- --net resnet8 [--objective bram18] [--budget bram18=80,lut=30000] [--config reference|FILE.json]
+ *   npm run policy -- --checkpoint imported/best.ckpt [--objective lut]
  */
+import * as fs from "node:fs";
 import { loadClaimSpecs, TRAINABLE_NETS } from "../src/experiment/index.js";
 import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { DEFAULT_POLICY_THREADS, policyCostsParallel } from "../src/report/policy-front-parallel.js";
-import { MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, parseBudget, policyFront, policyNets, withinBudget, type Budget, type Objective, type PolicyCost } from "../src/report/policy-front.js";
+import { formOfNet, MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, parseBudget, policyFront, policyNets, withinBudget, type Budget, type Objective, type PolicyCost, type PolicySource } from "../src/report/policy-front.js";
 import { additiveRemovalSearch, removalFront, removedSkips, type FrontObjective } from "../src/report/policy-choice.js";
 import { frontSwapCheck } from "../src/report/front-swap-check.js";
 import type { Hls4mlConfig, SimCache } from "../src/hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../src/hw/pe-array/index.js";
-import { skipCount } from "../src/net/index.js";
+import { policyOf, skipCount, withAllSkips, type NetSpec } from "../src/net/index.js";
+import { readCheckpointMeta } from "../src/train/checkpoint-file.js";
+import { identifyNet } from "../src/train/teacher-check.js";
 import { markdownTable } from "../src/util/table.js";
 import { ProgressLine } from "../src/util/progress.js";
 import { num, parseCli } from "./cli.js";
 
-const args = parseCli(`Usage: npm run policy -- --net N [--objective ${OBJECTIVES.join("|")}] [--budget q=limit,...] [--config reference|FILE.json] [--swap-check]`, {
+const args = parseCli(`Usage: npm run policy -- (--net N | --checkpoint FILE) [--objective ${OBJECTIVES.join("|")}] [--budget q=limit,...] [--config reference|FILE.json] [--swap-check]`, {
   net: { type: "string", help: `network: ${TRAINABLE_NETS.join(", ")} (exhaustive up to 10 skips: resnet8, resnet20; deeper: the additive search)` },
+  checkpoint: { type: "string", help: "or a checkpoint's network (a run's best.ckpt, or an imported model's: npm run import:onnx), every skip long, in its own block form: plain, its L and R policies; shortenable, those that shorten a skip (exhaustive search only)" },
   search: { type: "string", default: "auto", help: "exhaustive | additive (the removal front, per number of removed skips; objective bram18 or lut) | auto (exhaustive when it can)" },
   objective: { type: "string", default: "bram18", help: `what the front minimises: ${OBJECTIVES.join(", ")} (latency: the hls4ml design's, in clock cycles; dram, cycles: the PE array's)` },
   budget: { type: "string", help: `limits, e.g. bram18=80,lut=30000 (quantities: ${[...OBJECTIVES, "dsp"].join(", ")})` },
@@ -35,33 +41,74 @@ const PE_REFERENCE = "pe-scalesim-cgra4ml";
 const HEAD = ["policy", "form", "altered skips", "BRAM18", "LUT", "FF", "DSP", "latency (cycles)", "fits", "PE DRAM bytes", "PE cycles"];
 const row = (c: PolicyCost) => [c.policy, c.form, c.altered, c.bram18, Math.round(c.lut), Math.round(c.ff), c.dsp, c.latency, c.fits ? "yes" : "no", c.dram, c.cycles];
 
+/** The network of --checkpoint with every skip long (a student's checkpoint names its network all the same). */
+function loadedNetwork(file: string) {
+  if (!fs.existsSync(file)) throw new Error(`--checkpoint ${file}: file not found`);
+  const net = readCheckpointMeta(file).net;
+  formOfNet(net); // one block form, or the error naming it
+  const altered = policyOf(net).replace(/L/g, "");
+  if (altered) console.log(`note: ${file} has ${altered.length} altered skip(s) (${policyOf(net)}); the search is of its network with every skip long, and a policy trains from its teacher`);
+  return withAllSkips(net, "long");
+}
+
 async function main(): Promise<number> {
-  if (!args.net) throw new Error(`--net: give a network (${TRAINABLE_NETS.join(", ")})`);
+  if (!args.net && !args.checkpoint) throw new Error(`--net or --checkpoint: give a network (${TRAINABLE_NETS.join(", ")}) or a checkpoint`);
+  if (args.net && args.checkpoint) throw new Error("--net and --checkpoint: give one of them");
   if (!OBJECTIVES.includes(args.objective as Objective)) throw new Error(`--objective ${args.objective}: expected one of ${OBJECTIVES.join(", ")}`);
   const objective = args.objective as Objective;
   const budget = args.budget ? parseBudget(args.budget) : null;
   if (!["auto", "exhaustive", "additive"].includes(args.search)) throw new Error(`--search ${args.search}: expected auto, exhaustive or additive`);
-  if (!TRAINABLE_NETS.includes(args.net as never)) throw new Error(`--net ${args.net}: expected one of ${TRAINABLE_NETS.join(", ")}`);
   const threads = num("threads", args.threads, { int: true, min: 1 });
-  const skips = skipCount(policyNets(args.net).plain);
+  if (args.checkpoint) {
+    if (args.search === "additive" || args["swap-check"]) throw new Error(`--search additive and --swap-check take a built-in network (--net); a checkpoint's network is searched exhaustively`);
+    return exhaustive(loadedNetwork(args.checkpoint), args.checkpoint, objective, budget, threads);
+  }
+  if (!TRAINABLE_NETS.includes(args.net as never)) throw new Error(`--net ${args.net}: expected one of ${TRAINABLE_NETS.join(", ")}`);
+  const skips = skipCount(policyNets(args.net!).plain);
   if (args.search === "exhaustive" && skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`--search exhaustive: ${args.net} has ${skips} skips (3^${skips} policies); the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS}: use --search additive`);
   const isAdditive = args.search === "additive" || (args.search === "auto" && skips > MAX_EXHAUSTIVE_SKIPS);
   if (args["swap-check"] && !isAdditive) throw new Error("--swap-check: checks the additive search's front (the exhaustive front needs no check); add --search additive");
   if (isAdditive) return additive(objective, budget);
+  return exhaustive(args.net!, args.net!, objective, budget, threads);
+}
+
+/** Every policy of `source` costed (on `threads` threads), its front by the objective, and the budget's answer. */
+async function exhaustive(source: PolicySource, name: string, objective: Objective, budget: Budget | null, threads: number): Promise<number> {
   const hls = loadCostConfig(args.config);
   const specs = loadClaimSpecs();
   const pe = peReferenceConfig(PE_REFERENCE, specs.references[PE_REFERENCE]);
   const progress = new ProgressLine();
   const t0 = performance.now();
-  const costs = await policyCostsParallel(args.net, hls, pe, threads, (done, total) => progress.update(`costing policies: ${done}/${total}`));
-  progress.done(`${costs.length} policies of ${args.net} costed in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${threads} thread${threads > 1 ? "s" : ""} (hls4ml: ${args.config}; PE array: ${PE_REFERENCE})`);
-  console.log(`\nThe cheapest policy by ${objective} for each number of altered skips, kept where it saves more than fewer alterations do (a policy that shortens a skip runs in the shortenable form: read its saving against that form's teacher, ${costs[costs.length - 1].policy} shortenable, ${costs[costs.length - 1][objective]} ${objective}):\n`);
-  console.log(markdownTable(HEAD, policyFront(costs, objective).map(row)));
+  const costs = await policyCostsParallel(source, hls, pe, threads, (done, total) => progress.update(`costing policies: ${done}/${total}`));
+  progress.done(`${costs.length} policies of ${name} costed in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${threads} thread${threads > 1 ? "s" : ""} (hls4ml: ${args.config}; PE array: ${PE_REFERENCE})`);
+  // the design every saving is read against: a built-in's shortenable teacher comes last (its plain one is the
+  // all-long policy, first); a loaded network's own design, every skip long
+  const teacher = costs.find((c) => c.altered === 0 && (typeof source === "string" ? c.form === "shortenable" : true))!;
+  const against =
+    typeof source === "string"
+      ? `a policy that shortens a skip runs in the shortenable form: read its saving against that form's teacher, ${teacher.policy} shortenable, ${teacher[objective]} ${objective}`
+      : `every policy in the network's own ${teacher.form} form${teacher.form === "plain" ? " (shortening a skip needs the shortenable form)" : " (one that only removes skips runs in the plain form, from a plain teacher)"}: read its saving against the network itself, ${teacher.policy}, ${teacher[objective]} ${objective}`;
+  console.log(`\nThe cheapest policy by ${objective} for each number of altered skips, kept where it saves more than fewer alterations do (${against}):\n`);
+  const front = policyFront(costs, objective);
+  console.log(markdownTable(HEAD, front.map(row)));
+  if (typeof source !== "string") trainHint(source, args.checkpoint!, front);
   if (!budget) return 0;
   return budgetAnswer(costs, budget, objective, (c) => c.altered, {
     none: `No policy meets ${args.budget}. The cheapest by ${objective}:`,
     some: (least) => `Policies meeting ${args.budget} with the fewest altered skips (${least}), cheapest by ${objective} first:`,
   });
+}
+
+/** How to train a front policy from the checkpoint, or why it cannot be trained here. */
+function trainHint(net: NetSpec, file: string, front: PolicyCost[]): void {
+  const example = front.find((c) => c.altered > 0);
+  if (!example) return;
+  const id = identifyNet(net);
+  console.log(
+    id
+      ? `\nTrain one from the checkpoint (its network is ${id.net}, ${id.form} form; the checkpoint must be a teacher, every skip long): npm run train -- --method policy --policy ${example.policy} --teacher ${file}`
+      : `\nIts network is none of the ones the trainer builds (${TRAINABLE_NETS.join(", ")}), so Tailor cannot fine-tune it here; the costs stand for its design.`,
+  );
 }
 
 /** The policies of `pool` that meet the budget at the least risk (exit 0), or the cheapest of all when none does (exit 1). */

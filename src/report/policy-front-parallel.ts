@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Hls4mlConfig } from "../hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../hw/pe-array/index.js";
-import { policyCosts, policyDesigns, type PolicyCost } from "./policy-front.js";
+import { policyCosts, policyDesigns, type PolicyCost, type PolicySource } from "./policy-front.js";
 import { assembleSlices, MAX_POLICY_THREADS, policySlices, type PolicyWork, type SliceMessage } from "./policy-slices.js";
 
 /** a thread running policy-front-worker, compiled (dist/) or as TypeScript under tsx or vitest (tsx's require hook) */
@@ -23,7 +23,7 @@ function startWorker(work: PolicyWork): Worker {
 export const DEFAULT_POLICY_THREADS = Math.min(os.availableParallelism(), MAX_POLICY_THREADS);
 
 /** policyCosts on `threads` threads; 1 thread costs in this one */
-export async function policyCostsParallel(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, threads = DEFAULT_POLICY_THREADS, onProgress?: (done: number, total: number) => void): Promise<PolicyCost[]> {
+export async function policyCostsParallel(net: PolicySource, hls: Hls4mlConfig, pe: PeArrayConfig, threads = DEFAULT_POLICY_THREADS, onProgress?: (done: number, total: number) => void): Promise<PolicyCost[]> {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads ${threads}: expected a whole number >= 1`);
   if (threads === 1) return policyCosts(net, hls, pe, onProgress);
   const { designs, order } = policyDesigns(net);

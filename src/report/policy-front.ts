@@ -40,10 +40,11 @@ export type Objective = (typeof OBJECTIVES)[number];
 /** the most skips an exhaustive search takes here (3^10 = 59,049 designs, minutes) */
 export const MAX_EXHAUSTIVE_SKIPS = 10;
 
-/** Every policy string of `skips` letters, all-long first. */
-export function allPolicies(skips: number): string[] {
+/** Every policy string of `skips` letters from `letters` (L, S, R; a plain network's own: L, R), all-long first. */
+export function allPolicies(skips: number, letters = "LSR"): string[] {
+  const b = letters.length;
   const out: string[] = [];
-  for (let i = 0; i < 3 ** skips; i++) out.push(Array.from({ length: skips }, (_, k) => "LSR"[Math.floor(i / 3 ** k) % 3]).join(""));
+  for (let i = 0; i < b ** skips; i++) out.push(Array.from({ length: skips }, (_, k) => letters[Math.floor(i / b ** k) % b]).join(""));
   return out;
 }
 
@@ -56,6 +57,24 @@ export interface PolicyNets {
 export const policyNets = (net: string): PolicyNets => ({ plain: network(net).build({ form: "plain" }), shortenable: network(net).build({ form: "shortenable" }) });
 
 export type Form = PolicyCost["form"];
+
+/**
+ * What a search is of: a built-in network by name (both block forms: every policy in the form it runs in, and the
+ * shortenable teacher), or a loaded network (a checkpoint's, an imported model's: `npm run policy -- --checkpoint`)
+ * with every skip long, which has one form, so its search takes the policies that run in that form: a plain
+ * network's L and R policies, a shortenable network's policies that shorten a skip, and itself (all long).
+ */
+export type PolicySource = string | NetSpec;
+
+/** the block form of every block of a loaded network; a network of both forms is an error */
+export function formOfNet(net: NetSpec): Form {
+  const forms = [...new Set(net.blocks.map((b) => b.form))];
+  if (forms.length !== 1) throw new Error(`network "${net.name}": ${forms.length ? `blocks of both forms (${forms.join(", ")})` : "no blocks"}; a policy search takes a network of one block form`);
+  return forms[0];
+}
+
+/** the most designs an exhaustive search costs: 3^MAX_EXHAUSTIVE_SKIPS (a plain loaded network of 15 skips: 2^15) */
+export const MAX_EXHAUSTIVE_DESIGNS = 3 ** MAX_EXHAUSTIVE_SKIPS;
 
 /** Both models' cost of one policy, in the form it runs in (`form` overrides: the shortenable teacher). */
 export function costPolicy(nets: PolicyNets, policy: string, hls: Hls4mlConfig, pe: PeArrayConfig, cache: SimCache, form = policyForm(policy)): PolicyCost {
@@ -86,8 +105,13 @@ function policyCost(policy: string, form: Form, hw: ReturnType<typeof designHard
   };
 }
 
-/** The designs an exhaustive search costs: every policy in its form, then the shortenable teacher (all long, the other form). */
-export function policyDesigns(net: string): { nets: PolicyNets; designs: [string, Form][]; order: number[] } {
+/**
+ * The designs an exhaustive search costs: of a built-in network, every policy in its form, then the shortenable teacher
+ * (all long, the other form); of a loaded network, the policies of its form (PolicySource).
+ */
+export function policyDesigns(source: PolicySource): { nets: PolicyNets; designs: [string, Form][]; order: number[] } {
+  if (typeof source !== "string") return loadedDesigns(source);
+  const net = source;
   const nets = policyNets(net);
   const skips = skipCount(nets.plain);
   if (skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`${net}: ${skips} skips, 3^${skips} policies; the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS} skips (src/report/policy-choice.ts searches deeper ones on an additive model)`);
@@ -95,6 +119,29 @@ export function policyDesigns(net: string): { nets: PolicyNets; designs: [string
   // costed in prefix order (the skip nearest the input changing slowest), so that consecutive policies share the
   // longest part of their designs
   return { nets, designs, order: [...prefixOrder(skips), designs.length - 1] };
+}
+
+/** policyDesigns of a loaded network: its own form's policies, costed in it (both entries of `nets` are the network). */
+function loadedDesigns(net: NetSpec): { nets: PolicyNets; designs: [string, Form][]; order: number[] } {
+  const form = formOfNet(net);
+  const skips = skipCount(net);
+  if (form === "plain") {
+    if (2 ** skips > MAX_EXHAUSTIVE_DESIGNS) throw new Error(`network "${net.name}": ${skips} skips, 2^${skips} policies; the exhaustive search takes at most ${MAX_EXHAUSTIVE_DESIGNS} designs`);
+    return { nets: { plain: net, shortenable: net }, designs: allPolicies(skips, "LR").map((p) => [p, form]), order: prefixOrder(skips, 2) };
+  }
+  if (skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`network "${net.name}": ${skips} skips, 3^${skips} policies; the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS} skips`);
+  // the policies that shorten a skip, then the network itself (every skip long), in prefix order
+  const all = allPolicies(skips);
+  const index = new Map<number, number>();
+  const designs: [string, Form][] = [];
+  all.forEach((p, i) => {
+    if (policyForm(p) !== "shortenable") return;
+    index.set(i, designs.length);
+    designs.push([p, form]);
+  });
+  designs.push(["L".repeat(skips), form]);
+  const order = prefixOrder(skips).flatMap((i) => (index.has(i) ? [index.get(i)!] : []));
+  return { nets: { plain: net, shortenable: net }, designs, order: [...order, designs.length - 1] };
 }
 
 /** The costs of `designs[i]` for each i of `indices`, in that order, through one shared schedule. */
@@ -111,20 +158,20 @@ export function costDesigns(nets: PolicyNets, designs: [string, Form][], indices
  * Both models' cost of every policy of `net`, in allPolicies' order and then the shortenable teacher
  * (`onProgress(done, total)` for a progress line). policy-front-parallel.ts splits the same work over threads.
  */
-export function policyCosts(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number, total: number) => void): PolicyCost[] {
+export function policyCosts(net: PolicySource, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number, total: number) => void): PolicyCost[] {
   const { nets, designs, order } = policyDesigns(net);
   const costs: PolicyCost[] = new Array(designs.length);
   costDesigns(nets, designs, order, hls, pe, (done) => onProgress?.(done, designs.length)).forEach((c, k) => (costs[order[k]] = c));
   return costs;
 }
 
-/** The indices into allPolicies(skips) of its policies sorted by their letters from the input end. */
-export function prefixOrder(skips: number): number[] {
+/** The indices into allPolicies(skips) (of `base` letters) of its policies sorted by their letters from the input end. */
+export function prefixOrder(skips: number, base = 3): number[] {
   const out: number[] = [];
-  for (let j = 0; j < 3 ** skips; j++) {
+  for (let j = 0; j < base ** skips; j++) {
     // letter k of the j-th policy in prefix order is digit (skips - 1 - k) of j; allPolicies puts it at digit k
     let i = 0;
-    for (let k = 0; k < skips; k++) i += (Math.floor(j / 3 ** (skips - 1 - k)) % 3) * 3 ** k;
+    for (let k = 0; k < skips; k++) i += (Math.floor(j / base ** (skips - 1 - k)) % base) * base ** k;
     out.push(i);
   }
   return out;

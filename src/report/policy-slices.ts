@@ -8,11 +8,11 @@
  */
 import type { Hls4mlConfig } from "../hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../hw/pe-array/index.js";
-import { costDesigns, policyDesigns, type PolicyCost } from "./policy-front.js";
+import { costDesigns, policyDesigns, type PolicyCost, type PolicySource } from "./policy-front.js";
 
-/** what one thread costs: designs[i] of policyDesigns(net) for each i of `indices` */
+/** what one thread costs: designs[i] of policyDesigns(net) for each i of `indices` (a loaded network is sent whole) */
 export interface PolicyWork {
-  net: string;
+  net: PolicySource;
   hls: Hls4mlConfig;
   pe: PeArrayConfig;
   indices: number[];

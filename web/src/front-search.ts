@@ -7,7 +7,7 @@
  */
 import type { Hls4mlConfig } from "../../src/hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../../src/hw/pe-array/index.js";
-import { policyDesigns, type PolicyCost } from "../../src/report/policy-front.js";
+import { policyDesigns, type PolicyCost, type PolicySource } from "../../src/report/policy-front.js";
 import { assembleSlices, MAX_POLICY_THREADS, policySlices, type SliceMessage } from "../../src/report/policy-slices.js";
 
 declare const __FRONT_WORKER_JS__: string;
@@ -29,8 +29,8 @@ const scriptUrl = () => (workerUrl ??= URL.createObjectURL(new Blob([__FRONT_WOR
 /** workers a search uses: one a core the browser reports, at most MAX_POLICY_THREADS (the CLI's default) */
 export const searchThreads = () => Math.max(1, Math.min(navigator.hardwareConcurrency || 1, MAX_POLICY_THREADS));
 
-/** Start costing every policy of `net` at (hls, pe); `onProgress(done, total)` as the workers report. */
-export function searchCosts(net: string, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress: (done: number, total: number) => void, threads = searchThreads()): FrontSearch {
+/** Start costing every policy of `net` (a built-in's name or an imported network) at (hls, pe); `onProgress(done, total)` as the workers report. */
+export function searchCosts(net: PolicySource, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress: (done: number, total: number) => void, threads = searchThreads()): FrontSearch {
   const { designs, order } = policyDesigns(net);
   const slices = policySlices(order, threads);
   const workers: Worker[] = [];
