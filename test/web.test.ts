@@ -19,7 +19,7 @@ import { fifoDepthFile } from "../src/handoff/fifo-depths.js";
 import { handoffConfig } from "../src/handoff/hls4ml-config.js";
 import type { Hls4mlConfig } from "../src/hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../src/hw/pe-array/index.js";
-import { lower, policyOf, withPolicy, type NetSpec } from "../src/net/index.js";
+import { lower, policyOf, withAllSkips, withPolicy, type NetSpec } from "../src/net/index.js";
 import { policyCosts, policyFront } from "../src/report/policy-front.js";
 import { additiveRemovalSearch, removalFront } from "../src/report/policy-choice.js";
 import {
@@ -139,6 +139,21 @@ describe("the cost explorer in Chromium, from file://", () => {
     await expect.poll(() => page.inputValue("#net")).toBe(`onnx:${t.name}`);
     await policyShown(page, policyOf(t));
     await checkAgainstLibrary(page, t, HLS_REF, PE_REF);
+    // its front, searched in the page's workers: the policies of its own (plain) form, as the library costs them
+    await page.selectOption("#front-objective", "lut");
+    expect(await page.textContent("#front-note")).toContain("every one of the 8 designs of the imported network's own plain form (its 2^3 L and R policies)");
+    await page.click("#front-search");
+    const ownCosts = policyCosts(withAllSkips(t, "long"), HLS_REF, PE_REF);
+    await expect.poll(() => page.locator("#front button").count()).toBe(policyFront(ownCosts, "lut").length);
+    expectFront(await page.evaluate(readFront), ownCosts, "lut");
+    expect(await page.textContent("#front-status")).toMatch(new RegExp(`^${t.name} \\(ONNX file\\): 8 designs costed in`));
+    // a click on a front point sets its policy on the imported network
+    const point = policyFront(ownCosts, "lut")[1];
+    await page.click(`#front button[data-policy='${point.policy}']`);
+    await policyShown(page, point.policy);
+    await checkAgainstLibrary(page, withPolicy(t, point.policy), HLS_REF, PE_REF);
+    await page.click(`#front button[data-policy='${policyOf(t)}']`);
+    await policyShown(page, policyOf(t));
     // a skip of the imported network clicked: it is costed like any other
     await page.click("g.skip[data-skip='1']");
     const clicked = withPolicy(t, policyOf(t).slice(0, 1) + (t.blocks[1].form === "shortenable" ? "S" : "R") + policyOf(t).slice(2));

@@ -121,12 +121,18 @@ export function policyDesigns(source: PolicySource): { nets: PolicyNets; designs
   return { nets, designs, order: [...prefixOrder(skips), designs.length - 1] };
 }
 
+/** how many designs policyDesigns gives a loaded network: plain 2^S; shortenable 3^S - 2^S policies and itself */
+export function loadedDesignCount(net: NetSpec): number {
+  const skips = skipCount(net);
+  return formOfNet(net) === "plain" ? 2 ** skips : 3 ** skips - 2 ** skips + 1;
+}
+
 /** policyDesigns of a loaded network: its own form's policies, costed in it (both entries of `nets` are the network). */
 function loadedDesigns(net: NetSpec): { nets: PolicyNets; designs: [string, Form][]; order: number[] } {
   const form = formOfNet(net);
   const skips = skipCount(net);
   if (form === "plain") {
-    if (2 ** skips > MAX_EXHAUSTIVE_DESIGNS) throw new Error(`network "${net.name}": ${skips} skips, 2^${skips} policies; the exhaustive search takes at most ${MAX_EXHAUSTIVE_DESIGNS} designs`);
+    if (loadedDesignCount(net) > MAX_EXHAUSTIVE_DESIGNS) throw new Error(`network "${net.name}": ${skips} skips, 2^${skips} policies; the exhaustive search takes at most ${MAX_EXHAUSTIVE_DESIGNS} designs`);
     return { nets: { plain: net, shortenable: net }, designs: allPolicies(skips, "LR").map((p) => [p, form]), order: prefixOrder(skips, 2) };
   }
   if (skips > MAX_EXHAUSTIVE_SKIPS) throw new Error(`network "${net.name}": ${skips} skips, 3^${skips} policies; the exhaustive search takes at most ${MAX_EXHAUSTIVE_SKIPS} skips`);

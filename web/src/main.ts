@@ -10,8 +10,8 @@ import { fifoDepthFile } from "../../src/handoff/fifo-depths.js";
 import { handoffConfig } from "../../src/handoff/hls4ml-config.js";
 import { PARTS, type SimCache } from "../../src/hw/hls4ml/index.js";
 import { readOnnxNet } from "../../src/import/onnx-net.js";
-import { policyOf, skipBlocks, type NetSpec } from "../../src/net/index.js";
-import { MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, policyFront, type Objective, type PolicyCost } from "../../src/report/policy-front.js";
+import { policyOf, skipBlocks, withAllSkips, type NetSpec } from "../../src/net/index.js";
+import { formOfNet, loadedDesignCount, MAX_EXHAUSTIVE_DESIGNS, MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, policyFront, type Objective, type PolicyCost, type PolicySource } from "../../src/report/policy-front.js";
 import { additiveRemovalSearch, removalFront, type FrontObjective } from "../../src/report/policy-choice.js";
 import { baseNet, compute, savingPct, skipsOf, type Computed } from "./compute.js";
 import { explorerData, type RunEntry } from "./data.js";
@@ -351,8 +351,16 @@ function setPolicy(form: State["form"], letter: "L" | "S" | "R"): void {
 // limit; beyond it the removal front of the additive search (src/report/policy-choice.ts), on this thread
 const isRemovalObjective = (o: string): o is FrontObjective => o === "bram18" || o === "lut";
 const frontObjective = () => $<HTMLSelectElement>("front-objective").value as Objective;
-/** what the costs depend on: the network and both configurations (not the policy or the form: a search costs them all) */
-const costKey = () => JSON.stringify([state.net, state.hls, state.pe]);
+/**
+ * What a search costs: a built-in network by name, or an imported one, every skip long, in its own form (the
+ * policies that form runs: src/report/policy-front.ts, PolicySource).
+ */
+const searchSource = (): PolicySource => (state.net.startsWith("onnx:") ? withAllSkips(baseNet(state, imported), "long") : state.net);
+/**
+ * what the costs depend on: the network and both configurations (not the policy or the form: a search costs them
+ * all); an imported network by its contents, so that another file of the same name is never read from this cache
+ */
+const costKey = () => JSON.stringify([state.net.startsWith("onnx:") ? searchSource() : state.net, state.hls, state.pe]);
 /** what a front depends on */
 const frontKey = () => `${costKey()} ${frontObjective()}`;
 
@@ -409,18 +417,32 @@ function renderFrontButtons(): void {
   }
   const objective = frontObjective();
   const builtIn = !state.net.startsWith("onnx:");
-  const exhaustive = builtIn && n <= MAX_EXHAUSTIVE_SKIPS;
+  // an imported network: the policies of its own form (plain: L and R; shortenable: those that shorten a skip)
+  let own: { form: string; count: number } | null = null;
+  if (!builtIn) {
+    try {
+      const net = searchSource() as NetSpec;
+      own = { form: formOfNet(net), count: loadedDesignCount(net) };
+    } catch {
+      /* not one form, or not loaded: no search */
+    }
+  }
+  const exhaustive = builtIn ? n <= MAX_EXHAUSTIVE_SKIPS : own !== null && own.count <= MAX_EXHAUSTIVE_DESIGNS;
   // beyond that, the removal front by BRAM18 or LUT from the additive search (src/report/policy-choice.ts)
   const additive = builtIn && !exhaustive && isRemovalObjective(objective);
   btn.disabled = running !== null || !inputsValid || (!exhaustive && !additive);
   $("front-cancel").hidden = running === null;
-  $("front-note").textContent = exhaustive
-    ? `every one of the 3^${n} = ${fmtInt(3 ** n)} policies and the shortenable teacher, costed by both models at this configuration`
-    : additive
-      ? `${n} skips, 3^${n} policies: the removal front by the additive search (each skip's change costed alone, the predicted policies in full; not exhaustive: docs/policy-rule.md), about ${3 * n + 2} designs costed`
-      : builtIn
-        ? `${n} skips: 3^${n} policies are too many to cost them all (the limit is ${MAX_EXHAUSTIVE_SKIPS} skips); the additive search takes bram18 or lut (npm run policy -- --net ${state.net} --search additive)`
-        : "the search takes the built-in networks only";
+  $("front-note").textContent = !builtIn
+    ? own === null
+      ? "the search takes a network of one block form"
+      : exhaustive
+        ? `every one of the ${fmtInt(own.count)} designs of the imported network's own ${own.form} form (${own.form === "plain" ? `its 2^${n} L and R policies` : "its policies that shorten a skip, and itself"}), costed by both models at this configuration`
+        : `${fmtInt(own.count)} designs of its ${own.form} form are too many to cost them all (the limit is ${fmtInt(MAX_EXHAUSTIVE_DESIGNS)})`
+    : exhaustive
+      ? `every one of the 3^${n} = ${fmtInt(3 ** n)} policies and the shortenable teacher, costed by both models at this configuration`
+      : additive
+        ? `${n} skips, 3^${n} policies: the removal front by the additive search (each skip's change costed alone, the predicted policies in full; not exhaustive: docs/policy-rule.md), about ${3 * n + 2} designs costed`
+        : `${n} skips: 3^${n} policies are too many to cost them all (the limit is ${MAX_EXHAUSTIVE_SKIPS} skips); the additive search takes bram18 or lut (npm run policy -- --net ${state.net} --search additive)`;
 }
 
 function searchFront(): void {
@@ -432,8 +454,9 @@ function searchFront(): void {
   const ck = costKey();
   $("front").replaceChildren();
   shownFront = null;
-  const label = networkLabel(net);
-  if (skipsOf(state, imported) <= MAX_EXHAUSTIVE_SKIPS) {
+  const label = net.startsWith("onnx:") ? `${net.slice(5)} (ONNX file)` : networkLabel(net);
+  // an imported network is searched exhaustively or not at all (policyDesigns says why: the search could not start)
+  if (net.startsWith("onnx:") || skipsOf(state, imported) <= MAX_EXHAUSTIVE_SKIPS) {
     if (costed?.key === ck) {
       showFront(policyFront(costed.costs, objective), objective, key);
       frontStatus(`${label}: from the ${fmtInt(costed.costs.length)} designs costed at this configuration (in ${seconds(costed.ms)} on ${plural(costed.threads, "Web Worker")})`, "note", costed.ms);
@@ -442,7 +465,7 @@ function searchFront(): void {
     const t0 = performance.now();
     let search: FrontSearch;
     try {
-      search = searchCosts(net, hls, pe, (done, total) => frontStatus(`costed ${fmtInt(done)} of ${fmtInt(total)} designs (${seconds(performance.now() - t0)})`));
+      search = searchCosts(searchSource(), hls, pe, (done, total) => frontStatus(`costed ${fmtInt(done)} of ${fmtInt(total)} designs (${seconds(performance.now() - t0)})`));
     } catch (e) {
       frontStatus(`the search could not start: ${(e as Error).message}`, "error");
       return;
