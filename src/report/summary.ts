@@ -22,13 +22,15 @@ export function hlsSaving(rows: HlsRow[], key: "bram18" | "ff" | "lut"): Extreme
   };
 }
 
+/** The largest latency change (either way) among the designs that fit their part, as hlsSaving reads its savings. */
 export function hlsLatency(rows: HlsRow[]): Extreme {
-  const best = rows.reduce((m, r) => (Math.abs(r.change.latency) > Math.abs(m.change.latency) ? r : m));
+  const fit = rows.filter((r) => r.fits);
+  const best = fit.reduce<HlsRow | null>((m, r) => (m === null || Math.abs(r.change.latency) > Math.abs(m.change.latency) ? r : m), null);
   return {
-    value: Math.abs(best.change.latency),
-    where: `${best.network} ${best.method}${best.method === "shortener" ? ` (${best.shortImpl})` : ""}, ${best.label}`,
-    median: median(rows.map((r) => Math.abs(r.change.latency))),
-    count: rows.length,
+    value: best ? Math.abs(best.change.latency) : NaN,
+    where: best ? `${best.network} ${best.method}${best.method === "shortener" ? ` (${best.shortImpl})` : ""}, ${best.label}` : "no design fits",
+    median: median(fit.map((r) => Math.abs(r.change.latency))),
+    count: fit.length,
   };
 }
 
