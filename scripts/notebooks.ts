@@ -530,8 +530,18 @@ const notebooks: Record<string, Cell[]> = {
       'tslab.display.markdown(["| quantity | teacher (all skips) | SkipRemover (no skips) | change |", "|---|---:|---:|---:|", ...rows].join("\\n"));',
     ),
     md(
+      "**Which skips to alter.** Between all skips kept and all removed lie 2^9 policies of this plain network (a letter a",
+      "skip from the input end, L kept, R removed; shortening needs the shortenable form). All costed by both hardware models,",
+      "the cheapest by BRAM18 for each number of removed skips; from the shell, `npm run policy -- --checkpoint <folder>/best.ckpt`.",
+    ),
+    code(
+      'import { loadedFrontView } from "../dist/report/policy-views.js";',
+      'tslab.display.markdown(loadedFrontView(net, "bram18"));',
+    ),
+    md(
       "**Tailor.** Training runs from the shell (minutes to hours): `npm run train -- --method remover --teacher <folder>/best.ckpt`",
-      "on CIFAR-10; `test/tailor-imported.test.ts` runs it briefly on this very file.",
+      "on CIFAR-10, or toward one of those policies with `--method policy --policy RLLRLLLLL`; `test/tailor-imported.test.ts` runs",
+      "it briefly on this very file.",
       "",
       "**Hand-off.** The folder `npm run export:hls4ml` writes: the network, hls4ml's configuration, the FIFO depths, the report.",
     ),

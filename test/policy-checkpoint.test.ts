@@ -10,9 +10,9 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadClaimSpecs } from "../src/experiment/index.js";
 import { loadCostConfig } from "../src/handoff/cost-config.js";
-import { resnet8, type NetSpec } from "../src/net/index.js";
+import { resnet8, withPolicy, type NetSpec } from "../src/net/index.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
-import { allPolicies, costPolicy, policyCosts, policyDesigns, policyNets, prefixOrder } from "../src/report/policy-front.js";
+import { allPolicies, costPolicy, policyCosts, policyDesigns, policyFront, policyNets, prefixOrder } from "../src/report/policy-front.js";
 import { policyCostsParallel } from "../src/report/policy-front-parallel.js";
 import { makeCheckpoint } from "../src/train/checkpoint.js";
 import { writeCheckpointFile } from "../src/train/checkpoint-file.js";
@@ -64,6 +64,23 @@ describe("the policies of a loaded network", () => {
     expect(() => policyDesigns(mixed)).toThrow('network "resnet8": blocks of both forms (shortenable, plain); a policy search takes a network of one block form');
     const deep: NetSpec = { ...resnet8(), blocks: Array.from({ length: 16 }, (_, i) => ({ ...resnet8().blocks[2], name: `b${i}`, units: resnet8().blocks[2].units.map((u) => ({ ...u, stride: 1 })) })) };
     expect(() => policyDesigns(deep)).toThrow('network "resnet8": 16 skips, 2^16 policies; the exhaustive search takes at most 59049 designs');
+  });
+});
+
+describe("notebook 05's front of a loaded network", () => {
+  it("the front's rows, as policyFront(policyCosts(...)) gives them at the reference configurations", async () => {
+    const { loadedFrontView } = await import("../src/report/policy-views.js");
+    const { CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE } = await import("../src/report/codesign.js");
+    const { hlsReferenceConfig } = await import("../src/report/hardware-claims.js");
+    const specs = loadClaimSpecs();
+    const h = hlsReferenceConfig(CODESIGN_HLS_REFERENCE, specs.references[CODESIGN_HLS_REFERENCE]);
+    const p = peReferenceConfig(CODESIGN_PE_REFERENCE, specs.references[CODESIGN_PE_REFERENCE]);
+    // a student's network (every skip removed) is searched with its skips long
+    const view = loadedFrontView(withPolicy(resnet8(), "RRR"), "lut", specs);
+    const front = policyFront(policyCosts(resnet8(), h, p), "lut");
+    expect(view.split("\n")[0]).toBe("8 designs of resnet8 in its plain form; the cheapest by lut for each number of altered skips:");
+    const rows = view.split("\n").filter((l) => /^\| [LR]{3} \|/.test(l));
+    expect(rows.map((l) => l.split("|").map((x) => x.trim()).slice(1, 5))).toEqual(front.map((c) => [c.policy, String(c.altered), String(c.bram18), String(Math.round(c.lut))]));
   });
 });
 

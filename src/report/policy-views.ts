@@ -11,7 +11,8 @@ import { markdownTable, parseCsv } from "../util/table.js";
 import { CODESIGN_HLS_REFERENCE, CODESIGN_PE_REFERENCE } from "./codesign.js";
 import { hlsReferenceConfig, peReferenceConfig } from "./hardware-claims.js";
 import { additiveRemovalSearch, removalFront, removedSkips } from "./policy-choice.js";
-import { meets, type Budget, type PolicyCost } from "./policy-front.js";
+import { formOfNet, meets, policyCosts, policyFront, type Budget, type Objective, type PolicyCost } from "./policy-front.js";
+import { withAllSkips, type NetSpec } from "../net/index.js";
 
 /** policy -> "top-1 % (run id)" for the network's trained runs in figures/policy-study.csv (seed 1 and up, all listed) */
 function trained(figuresDir: string, net: string): Map<string, string[]> {
@@ -50,4 +51,18 @@ export function policyBudgetView(net: string, budget: Budget, figuresDir: string
     return `No policy of the fronts meets ${limits}. The cheapest by BRAM18:\n\n${markdownTable(head, [row(cheapest)])}`;
   }
   return `Policies of the removal fronts meeting ${limits}, fewest removed skips first:\n\n${markdownTable(head, ok.map(row))}`;
+}
+
+/**
+ * Notebook 05's front: every policy of a loaded network (yours, imported) in its own block form, costed at the
+ * reference configurations, and the cheapest by `objective` for each number of altered skips, as
+ * `npm run policy -- --checkpoint` prints it.
+ */
+export function loadedFrontView(net: NetSpec, objective: Objective, specs: ClaimSpecs = loadClaimSpecs()): string {
+  const hls = hlsReferenceConfig(CODESIGN_HLS_REFERENCE, specs.references[CODESIGN_HLS_REFERENCE]);
+  const pe = peReferenceConfig(CODESIGN_PE_REFERENCE, specs.references[CODESIGN_PE_REFERENCE]);
+  const costs = policyCosts(withAllSkips(net, "long"), hls, pe);
+  const head = ["policy", "altered skips", "BRAM18", "LUT", "FF", "latency (cycles)", "PE DRAM bytes", "PE cycles"];
+  const rows = policyFront(costs, objective).map((c) => [c.policy, c.altered, c.bram18, Math.round(c.lut), Math.round(c.ff), c.latency, c.dram, c.cycles]);
+  return `${costs.length} designs of ${net.name} in its ${formOfNet(net)} form; the cheapest by ${objective} for each number of altered skips:\n\n${markdownTable(head, rows)}`;
 }
