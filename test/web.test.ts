@@ -5,7 +5,7 @@
 // from committed runs), bad files showing the importer's message, out-of-range inputs, the link reproducing a design,
 // no request off the page's own files, no horizontal overflow at 1280x800 and 390 wide, and the time the page takes
 // to recompute ResNet-20 (printed; the bound asserted is loose: speed is not tested by timing on a shared machine).
-// The searched front: ResNet-8's and ResNet-32's (additive) fronts; ResNet-20's exhaustive front searched in the page's
+// The searched front: ResNet-8's and ResNet-32's (additive, in a Web Worker) fronts; ResNet-20's exhaustive front searched in the page's
 // Web Workers equal to policyFront(policyCosts(...)) by bram18 and cycles, its time printed; Cancel; a change during a
 // search cancelling it with no stale front shown; a worker's error shown in the page.
 // The designs, the reading of the page, the library's numbers it must equal, the bad inputs and the ONNX files are in
@@ -208,6 +208,8 @@ describe("the cost explorer in Chromium, from file://", () => {
     await expect.poll(() => page.locator("#front button").count(), { timeout: 60_000 }).toBe(removal.length);
     const shown32 = await page.locator("#front button").evaluateAll((bs) => bs.map((b) => [b.getAttribute("data-policy"), b.getAttribute("data-form")]));
     expect(shown32).toEqual(removal.map((f) => [f.policy, f.form]));
+    // searched in a Web Worker, as the exhaustive search is: its 3 x 15 + 2 designs
+    expect(await page.textContent("#front-status")).toMatch(/^ResNet-32: the additive search in [\d.]+ s \(47 designs in a Web Worker\)$/);
     await page.selectOption("#front-objective", "ff");
     expect(await page.isDisabled("#front-search")).toBe(true);
     expect(await page.textContent("#front-note")).toMatch(/the additive search takes bram18 or lut/);

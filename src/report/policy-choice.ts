@@ -76,10 +76,13 @@ export function chooseEvenly(mixed: PolicyCost[], count: number): PolicyCost[] {
  * costs, not the predictions, make the front. FIFO depths interact across skips, so it is not exact: its gap is
  * measured where the exhaustive front exists (searchGap).
  */
+/** the designs the additive search costs: the shortenable teacher, each skip shortened and removed alone, each predicted policy, the plain teacher */
+export const additiveDesignCount = (skips: number): number => 1 + 2 * skips + skips + 1;
+
 export function additiveRemovalSearch(net: string, o: FrontObjective, hls: Hls4mlConfig, pe: PeArrayConfig, onProgress?: (done: number, total: number) => void, cache: SimCache = new Map()): PolicyCost[] {
   const nets = policyNets(net);
   const skips = skipCount(nets.plain);
-  const total = 1 + 2 * skips + skips + 1;
+  const total = additiveDesignCount(skips);
   let done = 0;
   const cost = (p: string, form?: "plain" | "shortenable") => {
     const c = costPolicy(nets, p, hls, pe, cache, form);

@@ -12,10 +12,10 @@ import { PARTS, type SimCache } from "../../src/hw/hls4ml/index.js";
 import { readOnnxNet } from "../../src/import/onnx-net.js";
 import { policyOf, skipBlocks, withAllSkips, type NetSpec } from "../../src/net/index.js";
 import { formOfNet, loadedDesignCount, MAX_EXHAUSTIVE_DESIGNS, MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, policyFront, type Objective, type PolicyCost, type PolicySource } from "../../src/report/policy-front.js";
-import { additiveRemovalSearch, removalFront, type FrontObjective } from "../../src/report/policy-choice.js";
+import { removalFront, type FrontObjective } from "../../src/report/policy-choice.js";
 import { baseNet, compute, savingPct, skipsOf, type Computed } from "./compute.js";
 import { explorerData, type RunEntry } from "./data.js";
-import { searchCosts, type FrontSearch } from "./front-search.js";
+import { searchAdditive, searchCosts, type FrontSearch } from "./front-search.js";
 import { nextMode, drawNet } from "./draw-net.js";
 import { drawOccupancy } from "./occupancy-chart.js";
 import { HLS_SPECS, PE_SPECS, rangeText, type FieldSpec } from "./fields.js";
@@ -348,7 +348,7 @@ function setPolicy(form: State["form"], letter: "L" | "S" | "R"): void {
 }
 
 // ---- the searched front: every policy (in Web Workers: front-search.ts) up to MAX_EXHAUSTIVE_SKIPS skips, the CLI's
-// limit; beyond it the removal front of the additive search (src/report/policy-choice.ts), on this thread
+// limit; beyond it the removal front of the additive search (src/report/policy-choice.ts), in a Web Worker too
 const isRemovalObjective = (o: string): o is FrontObjective => o === "bram18" || o === "lut";
 const frontObjective = () => $<HTMLSelectElement>("front-objective").value as Objective;
 /**
@@ -364,7 +364,7 @@ const costKey = () => JSON.stringify([state.net.startsWith("onnx:") ? searchSour
 /** what a front depends on */
 const frontKey = () => `${costKey()} ${frontObjective()}`;
 
-/** the exhaustive search under way, for the front of `key` */
+/** the search under way (exhaustive or additive), for the front of `key` */
 let running: { key: string; search: FrontSearch } | null = null;
 /** the costs of the last exhaustive search that finished: another objective at the same configuration needs no new one */
 let costed: { key: string; costs: PolicyCost[]; ms: number; threads: number } | null = null;
@@ -456,54 +456,47 @@ function searchFront(): void {
   shownFront = null;
   const label = net.startsWith("onnx:") ? `${net.slice(5)} (ONNX file)` : networkLabel(net);
   // an imported network is searched exhaustively or not at all (policyDesigns says why: the search could not start)
-  if (net.startsWith("onnx:") || skipsOf(state, imported) <= MAX_EXHAUSTIVE_SKIPS) {
-    if (costed?.key === ck) {
-      showFront(policyFront(costed.costs, objective), objective, key);
-      frontStatus(`${label}: from the ${fmtInt(costed.costs.length)} designs costed at this configuration (in ${seconds(costed.ms)} on ${plural(costed.threads, "Web Worker")})`, "note", costed.ms);
-      return;
-    }
-    const t0 = performance.now();
-    let search: FrontSearch;
-    try {
-      search = searchCosts(searchSource(), hls, pe, (done, total) => frontStatus(`costed ${fmtInt(done)} of ${fmtInt(total)} designs (${seconds(performance.now() - t0)})`));
-    } catch (e) {
-      frontStatus(`the search could not start: ${(e as Error).message}`, "error");
-      return;
-    }
-    running = { key, search };
-    frontStatus(`costing ${fmtInt(search.total)} designs on ${plural(search.threads, "Web Worker")}...`);
-    renderFrontButtons();
-    const over = () => {
-      // a cancelled search (or one replaced since) says nothing more
-      if (running?.search !== search) return false;
-      running = null;
-      renderFrontButtons();
-      return true;
-    };
-    search.costs.then(
-      (costs) => {
-        if (!over() || !costs) return;
-        const ms = performance.now() - t0;
-        costed = { key: ck, costs, ms, threads: search.threads };
-        showFront(policyFront(costs, objective), objective, key);
-        frontStatus(`${label}: ${fmtInt(costs.length)} designs costed in ${seconds(ms)} on ${plural(search.threads, "Web Worker")}`, "note", ms);
-      },
-      (e: Error) => over() && frontStatus(`the search failed: ${e.message}`, "error"),
-    );
+  const exhaustive = net.startsWith("onnx:") || skipsOf(state, imported) <= MAX_EXHAUSTIVE_SKIPS;
+  if (!exhaustive && !isRemovalObjective(objective)) return;
+  if (exhaustive && costed?.key === ck) {
+    showFront(policyFront(costed.costs, objective), objective, key);
+    frontStatus(`${label}: from the ${fmtInt(costed.costs.length)} designs costed at this configuration (in ${seconds(costed.ms)} on ${plural(costed.threads, "Web Worker")})`, "note", costed.ms);
     return;
   }
-  if (!isRemovalObjective(objective)) return;
-  // the additive search of ResNet-56 takes seconds on this thread: say so before the page is busy with it
-  frontStatus(`searching (the additive search, on the page's own thread)...`);
-  requestAnimationFrame(() =>
-    setTimeout(() => {
-      if (frontKey() !== key) return frontStatus("search cancelled: the network, configuration or objective changed");
-      const t0 = performance.now();
-      const front = removalFront(additiveRemovalSearch(net, objective, hls, pe), objective);
+  const t0 = performance.now();
+  const progress = (done: number, total: number) => frontStatus(`costed ${fmtInt(done)} of ${fmtInt(total)} designs (${seconds(performance.now() - t0)})`);
+  let search: FrontSearch;
+  try {
+    // beyond the exhaustive search, the removal front of the additive search (src/report/policy-choice.ts), in a worker too
+    search = exhaustive ? searchCosts(searchSource(), hls, pe, progress) : searchAdditive(net, objective as FrontObjective, hls, pe, progress);
+  } catch (e) {
+    frontStatus(`the search could not start: ${(e as Error).message}`, "error");
+    return;
+  }
+  running = { key, search };
+  frontStatus(exhaustive ? `costing ${fmtInt(search.total)} designs on ${plural(search.threads, "Web Worker")}...` : `the additive search: about ${fmtInt(search.total)} designs in a Web Worker...`);
+  renderFrontButtons();
+  const over = () => {
+    // a cancelled search (or one replaced since) says nothing more
+    if (running?.search !== search) return false;
+    running = null;
+    renderFrontButtons();
+    return true;
+  };
+  search.costs.then(
+    (costs) => {
+      if (!over() || !costs) return;
       const ms = performance.now() - t0;
-      showFront(front, objective, key);
-      frontStatus(`${label}: the additive search in ${seconds(ms)}`, "note", ms);
-    }, 0),
+      if (!exhaustive) {
+        showFront(removalFront(costs, objective as FrontObjective), objective, key);
+        frontStatus(`${label}: the additive search in ${seconds(ms)} (${fmtInt(search.total)} designs in a Web Worker)`, "note", ms);
+        return;
+      }
+      costed = { key: ck, costs, ms, threads: search.threads };
+      showFront(policyFront(costs, objective), objective, key);
+      frontStatus(`${label}: ${fmtInt(costs.length)} designs costed in ${seconds(ms)} on ${plural(search.threads, "Web Worker")}`, "note", ms);
+    },
+    (e: Error) => over() && frontStatus(`the search failed: ${e.message}`, "error"),
   );
 }
 
