@@ -46,6 +46,7 @@ const row = (c: PolicyCost) => [c.policy, c.form, c.altered, c.bram18, Math.roun
 /** The network of --checkpoint with every skip long (a student's checkpoint names its network all the same). */
 function loadedNetwork(file: string) {
   if (!fs.existsSync(file)) throw new Error(`--checkpoint ${file}: file not found`);
+  if (!fs.statSync(file).isFile()) throw new Error(`--checkpoint ${file}: a directory; expected a checkpoint file (a run's best.ckpt)`);
   const meta = readCheckpointMeta(file);
   const net = meta.net;
   formOfNet(net); // one block form, or the error naming it

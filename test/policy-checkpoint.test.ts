@@ -124,6 +124,8 @@ describe("npm run policy -- --checkpoint", () => {
     expect([both.status, both.stderr.trim()]).toEqual([2, "error: --net and --checkpoint: give one of them"]);
     const missing = await runScript(POLICY, ["--checkpoint", path.join(tmp, "none.ckpt")]);
     expect([missing.status, missing.stderr.trim()]).toEqual([2, `error: --checkpoint ${path.join(tmp, "none.ckpt")}: file not found`]);
+    const folder = await runScript(POLICY, ["--checkpoint", tmp]);
+    expect([folder.status, folder.stderr.trim()]).toEqual([2, `error: --checkpoint ${tmp}: a directory; expected a checkpoint file (a run's best.ckpt)`]);
     const additive = await runScript(POLICY, ["--checkpoint", ckpt, "--search", "additive"]);
     expect(additive.status).toBe(2);
     expect(additive.stderr).toContain("--search additive and --swap-check take a built-in network (--net)");
