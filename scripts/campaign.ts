@@ -45,6 +45,8 @@ import { ensureCifarCache } from "./cifar-cache.js";
 import { campaignPidFiles, heapReuseEnv, liveCampaign, num, parseCli } from "./cli.js";
 
 const EXIT_STOPPED = 75; // scripts/train.ts: stopped on request, checkpoint written
+/** the exit code start() gives a child killed by SIGTERM's default action (before train.ts listens for it) */
+const KILLED_BY_SIGTERM = 128 + os.constants.signals.SIGTERM;
 
 const args = parseCli("Usage: npm run campaign -- [options]", {
   plan: { type: "string", help: `${Object.entries(BUILT_IN_PLAN_INFO).map(([name, p]) => `${name} (${p.about})`).join(", ")}, or a plan .json file`, default: "depth" },
@@ -242,7 +244,9 @@ function requestStop(sig: string): void {
   }
   stopping = true;
   say(`${sig}: stopping; each run stops after its current step and writes its checkpoint`);
-  for (const c of running.values()) c?.kill("SIGTERM");
+  // a run already stopping for a restart is left alone: a second SIGTERM makes train.ts exit at once, without the
+  // checkpoint of its step (the work since its last epoch lost, and the run counted as failed)
+  for (const [id, c] of running) if (!restarting.has(id)) c?.kill("SIGTERM");
 }
 
 async function stopOther(): Promise<void> {
@@ -402,6 +406,9 @@ async function main(): Promise<void> {
               say(`done ${r.id}`);
             } else if (code === EXIT_STOPPED) {
               say(`stopped ${r.id} (checkpoint written)${restart && !stopping ? "; it resumes on the new thread count" : ""}`);
+            } else if (code === KILLED_BY_SIGTERM && (restart || stopping)) {
+              // our SIGTERM reached it before train.ts listens for one (while it loads): it had not begun training
+              say(`stopped ${r.id} before it began training${restart && !stopping ? "; it starts again on the new thread count" : ""}`);
             } else {
               failed.set(r.id, `exit ${code}, see ${path.join(runDir(plan, r.id), "stdout.log")}`);
               say(`FAILED ${r.id}: exit ${code}; see ${path.join(runDir(plan, r.id), "stdout.log")}`);

@@ -21,6 +21,8 @@ import type { Hls4mlConfig, SimCache } from "../src/hw/hls4ml/index.js";
 import type { PeArrayConfig } from "../src/hw/pe-array/index.js";
 import { policyOf, skipCount, withAllSkips, type NetSpec } from "../src/net/index.js";
 import { readCheckpointMeta } from "../src/train/checkpoint-file.js";
+import { recordedConfig } from "../src/train/config-compare.js";
+import { quantSpecOf } from "../src/train/quant.js";
 import { identifyNet } from "../src/train/teacher-check.js";
 import { markdownTable } from "../src/util/table.js";
 import { ProgressLine } from "../src/util/progress.js";
@@ -44,11 +46,13 @@ const row = (c: PolicyCost) => [c.policy, c.form, c.altered, c.bram18, Math.roun
 /** The network of --checkpoint with every skip long (a student's checkpoint names its network all the same). */
 function loadedNetwork(file: string) {
   if (!fs.existsSync(file)) throw new Error(`--checkpoint ${file}: file not found`);
-  const net = readCheckpointMeta(file).net;
+  if (!fs.statSync(file).isFile()) throw new Error(`--checkpoint ${file}: a directory; expected a checkpoint file (a run's best.ckpt)`);
+  const meta = readCheckpointMeta(file);
+  const net = meta.net;
   formOfNet(net); // one block form, or the error naming it
   const altered = policyOf(net).replace(/L/g, "");
   if (altered) console.log(`note: ${file} has ${altered.length} altered skip(s) (${policyOf(net)}); the search is of its network with every skip long, and a policy trains from its teacher`);
-  return withAllSkips(net, "long");
+  return { net: withAllSkips(net, "long"), isTeacher: !altered, config: recordedConfig(meta.config) };
 }
 
 async function main(): Promise<number> {
@@ -61,7 +65,8 @@ async function main(): Promise<number> {
   const threads = num("threads", args.threads, { int: true, min: 1 });
   if (args.checkpoint) {
     if (args.search === "additive" || args["swap-check"]) throw new Error(`--search additive and --swap-check take a built-in network (--net); a checkpoint's network is searched exhaustively`);
-    return exhaustive(loadedNetwork(args.checkpoint), args.checkpoint, objective, budget, threads);
+    const loaded = loadedNetwork(args.checkpoint);
+    return exhaustive(loaded.net, args.checkpoint, objective, budget, threads, loaded);
   }
   if (!TRAINABLE_NETS.includes(args.net as never)) throw new Error(`--net ${args.net}: expected one of ${TRAINABLE_NETS.join(", ")}`);
   const skips = skipCount(policyNets(args.net!).plain);
@@ -73,7 +78,7 @@ async function main(): Promise<number> {
 }
 
 /** Every policy of `source` costed (on `threads` threads), its front by the objective, and the budget's answer. */
-async function exhaustive(source: PolicySource, name: string, objective: Objective, budget: Budget | null, threads: number): Promise<number> {
+async function exhaustive(source: PolicySource, name: string, objective: Objective, budget: Budget | null, threads: number, loaded?: ReturnType<typeof loadedNetwork>): Promise<number> {
   const hls = loadCostConfig(args.config);
   const specs = loadClaimSpecs();
   const pe = peReferenceConfig(PE_REFERENCE, specs.references[PE_REFERENCE]);
@@ -91,7 +96,7 @@ async function exhaustive(source: PolicySource, name: string, objective: Objecti
   console.log(`\nThe cheapest policy by ${objective} for each number of altered skips, kept where it saves more than fewer alterations do (${against}):\n`);
   const front = policyFront(costs, objective);
   console.log(markdownTable(HEAD, front.map(row)));
-  if (typeof source !== "string") trainHint(source, args.checkpoint!, front);
+  if (loaded) trainHint(loaded, args.checkpoint!, front);
   if (!budget) return 0;
   return budgetAnswer(costs, budget, objective, (c) => c.altered, {
     none: `No policy meets ${args.budget}. The cheapest by ${objective}:`,
@@ -99,15 +104,23 @@ async function exhaustive(source: PolicySource, name: string, objective: Objecti
   });
 }
 
-/** How to train a front policy from the checkpoint, or why it cannot be trained here. */
-function trainHint(net: NetSpec, file: string, front: PolicyCost[]): void {
+/**
+ * How to train a front policy from the checkpoint, or why it cannot be trained here. The command is one train.ts
+ * accepts (src/train/teacher-check.ts): a student's checkpoint is no teacher, so its teacher is asked for; a quantised
+ * teacher's student is quantised as it is (teacherQuantMismatch), so its bits are passed.
+ */
+function trainHint(loaded: ReturnType<typeof loadedNetwork>, file: string, front: PolicyCost[]): void {
   const example = front.find((c) => c.altered > 0);
   if (!example) return;
-  const id = identifyNet(net);
+  const id = identifyNet(loaded.net);
+  if (!id) return void console.log(`\nIts network is none of the ones the trainer builds (${TRAINABLE_NETS.join(", ")}), so Tailor cannot fine-tune it here; the costs stand for its design.`);
+  const q = quantSpecOf(loaded.config);
+  const quant = q ? ` --quant-weight-bits ${q.weightBits} --quant-act-bits ${q.actBits} --quant-edge-bits ${q.edgeBits}` : "";
+  const command = (teacher: string) => `npm run train -- --method policy --policy ${example.policy} --teacher ${teacher}${quant}`;
   console.log(
-    id
-      ? `\nTrain one from the checkpoint (its network is ${id.net}, ${id.form} form; the checkpoint must be a teacher, every skip long): npm run train -- --method policy --policy ${example.policy} --teacher ${file}`
-      : `\nIts network is none of the ones the trainer builds (${TRAINABLE_NETS.join(", ")}), so Tailor cannot fine-tune it here; the costs stand for its design.`,
+    loaded.isTeacher
+      ? `\nTrain one from the checkpoint (its network is ${id.net}, ${id.form} form): ${command(file)}`
+      : `\nTrain one from its teacher (the checkpoint is a student; its network is ${id.net}, ${id.form} form${loaded.config.teacher ? `; it was trained from ${loaded.config.teacher}` : ""}): ${command("TEACHER.ckpt")}`,
   );
 }
 

@@ -182,6 +182,44 @@ describe("campaign runner", () => {
     expect(log).toMatch(/all 2 runs done under runs/);
   }, 600_000);
 
+  it("a run stopped for a restart before it began training (killed by the SIGTERM) is resumed, not failed", async () => {
+    const d = path.join(tmp, "widen-at-start");
+    const dir = (id: string) => path.join(d, "runs", id);
+    fs.mkdirSync(dir("resnet8/bad"), { recursive: true });
+    fs.mkdirSync(dir("resnet8/long"), { recursive: true });
+    // "bad" fails within a second of its start (a best checkpoint and nothing to resume: train.ts refuses to start
+    // over it). "long" is held before train.ts listens for SIGTERM: an unreadable run.lock dated in the future makes
+    // it wait (src/util/run-lock.ts: 2 s at most), so the widening SIGTERM always finds it there, and kills it
+    fs.writeFileSync(path.join(dir("resnet8/bad"), "best.ckpt"), "not a checkpoint");
+    const lock = path.join(dir("resnet8/long"), "run.lock");
+    fs.writeFileSync(lock, "");
+    const future = new Date(Date.now() + 3_600_000);
+    fs.utimesSync(lock, future, future);
+    const two = {
+      name: "two",
+      root: "runs",
+      runs: [
+        { id: "resnet8/bad", config: { ...common, epochs: 1 } },
+        { id: "resnet8/long", config: { ...common, epochs: 2 } },
+      ],
+    };
+    fs.writeFileSync(path.join(d, "plan.json"), JSON.stringify(two));
+    const logFile = path.join(d, "runs", "campaign.log");
+    const logText = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "");
+    const run = runScript(CAMPAIGN, argv, { cwd: d });
+    // once the runner has sent its SIGTERM, the lock is let go: the resumed run takes it at once
+    await until(() => /resnet8\/long: its share of the/.test(logText()) || /all 2 runs done|run\(s\) failed/.test(logText()), "the widening of resnet8/long");
+    fs.rmSync(lock, { force: true });
+    const r = await run;
+    const log = logText();
+    expect(log).toMatch(/resnet8\/long: its share of the \d+ cores is now \d+ threads, not 1/);
+    expect(r.status, log).toBe(1);
+    expect(log).toMatch(/FAILED resnet8\/bad: exit/);
+    expect(log).not.toMatch(/FAILED resnet8\/long/);
+    expect(log).toMatch(/done resnet8\/long/);
+    expect(log).toMatch(/1 run\(s\) failed: resnet8\/bad$/m);
+  }, 600_000);
+
   it("stopped by SIGTERM mid-epoch, resumed, killed with kill -9, resumed: ends bit-identical to the uninterrupted campaign", async () => {
     const d = folder("interrupted");
     // 1. SIGTERM to the runner inside the teacher's second epoch: the teacher checkpoints the step it is at

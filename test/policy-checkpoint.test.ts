@@ -96,6 +96,32 @@ describe("npm run policy -- --checkpoint", () => {
     expect(r.stdout).toMatch(new RegExp(`npm run train -- --method policy --policy [LR]{3} --teacher ${ckpt.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`));
   });
 
+  it("the printed command is one train.ts accepts: a quantised teacher's bits are passed; a student's checkpoint is not given as the teacher", async () => {
+    const train = path.join(ROOT, "scripts", "train.ts");
+    const noData = path.join(tmp, "no-cifar");
+    // train.ts checks the teacher and the flags before it reads the data: a missing data file is the first error past them
+    const accepted = async (command: string, out: string) => {
+      const flags = command.replace(/^npm run train -- /, "").split(" ");
+      const t = await runScript(train, [...flags, "--out", path.join(tmp, out), "--data", noData]);
+      return t.stderr;
+    };
+    const qat = path.join(ROOT, "data", "runs", "depth", "resnet8", "qat4-teacher-shortenable", "best.ckpt");
+    const r = await runScript(POLICY, ["--checkpoint", qat, "--threads", "1"]);
+    expect(r.status, r.stderr).toBe(0);
+    const command = r.stdout.match(/npm run train -- .*$/m)![0];
+    expect(command).toMatch(/--policy [LSR]*S[LSR]* --teacher /);
+    expect(await accepted(command, "qat")).toContain(`${path.join(noData, "data_batch_1.bin")}: missing`);
+    const student = path.join(ROOT, "data", "runs", "depth", "resnet8", "remover", "best.ckpt");
+    const s = await runScript(POLICY, ["--checkpoint", student, "--threads", "1"]);
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stdout).toContain("has 3 altered skip(s) (RRR)");
+    expect(s.stdout).not.toContain(`--teacher ${student}`);
+    expect(s.stdout).toMatch(/Train one from its teacher \(the checkpoint is a student.*--teacher TEACHER\.ckpt$/m);
+    // its teacher in place of TEACHER.ckpt is accepted
+    const teacher = path.join(ROOT, "data", "runs", "depth", "resnet8", "teacher", "best.ckpt");
+    expect(await accepted(s.stdout.match(/npm run train -- .*$/m)![0].replace("TEACHER.ckpt", teacher), "student")).toContain(`${path.join(noData, "data_batch_1.bin")}: missing`);
+  }, 120_000);
+
   it("a network the trainer does not build (ResNet-8 of 12 classes): the costs, and why it cannot be trained here", async () => {
     const net: NetSpec = { ...resnet8(), name: "mine", head: { kind: "gap-dense", classes: 12 } };
     const file = path.join(tmp, "mine.ckpt");
@@ -115,6 +141,8 @@ describe("npm run policy -- --checkpoint", () => {
     expect([both.status, both.stderr.trim()]).toEqual([2, "error: --net and --checkpoint: give one of them"]);
     const missing = await runScript(POLICY, ["--checkpoint", path.join(tmp, "none.ckpt")]);
     expect([missing.status, missing.stderr.trim()]).toEqual([2, `error: --checkpoint ${path.join(tmp, "none.ckpt")}: file not found`]);
+    const folder = await runScript(POLICY, ["--checkpoint", tmp]);
+    expect([folder.status, folder.stderr.trim()]).toEqual([2, `error: --checkpoint ${tmp}: a directory; expected a checkpoint file (a run's best.ckpt)`]);
     const additive = await runScript(POLICY, ["--checkpoint", ckpt, "--search", "additive"]);
     expect(additive.status).toBe(2);
     expect(additive.stderr).toContain("--search additive and --swap-check take a built-in network (--net)");

@@ -183,6 +183,18 @@ describe("the cost explorer in Chromium, from file://", () => {
     await page.close();
   }, 240_000);
 
+  it("a link to an ONNX file this page has not loaded (the page reloaded after an import) says to drop it again, and throws nothing", async () => {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(site.pageUrl + "#net=onnx%3Amine&form=plain&policy=LLL");
+    await expect.poll(() => page.textContent("#errors")).toContain("network onnx:mine: the ONNX file is not loaded in this page; drop it again");
+    expect(errors).toEqual([]);
+    expect(await page.isDisabled("#front-search")).toBe(true);
+    expect(await page.textContent("#front-note")).toBe("no search: network onnx:mine: the ONNX file is not loaded in this page; drop it again (a link cannot carry the file)");
+    await page.close();
+  });
+
   it("the searched front as presets: ResNet-8's exhaustive front and ResNet-32's additive removal front are the library's, and a click sets a policy", async () => {
     const { page, errors } = await open("#net=resnet8&form=plain&policy=LLL");
     await page.selectOption("#front-objective", "lut");

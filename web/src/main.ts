@@ -360,7 +360,7 @@ const searchSource = (): PolicySource => (state.net.startsWith("onnx:") ? withAl
  * what the costs depend on: the network and both configurations (not the policy or the form: a search costs them
  * all); an imported network by its contents, so that another file of the same name is never read from this cache
  */
-const costKey = () => JSON.stringify([state.net.startsWith("onnx:") ? searchSource() : state.net, state.hls, state.pe]);
+const costKey = () => JSON.stringify([state.net.startsWith("onnx:") && imported.has(state.net.slice(5)) ? searchSource() : state.net, state.hls, state.pe]);
 /** what a front depends on */
 const frontKey = () => `${costKey()} ${frontObjective()}`;
 
@@ -419,12 +419,13 @@ function renderFrontButtons(): void {
   const builtIn = !state.net.startsWith("onnx:");
   // an imported network: the policies of its own form (plain: L and R; shortenable: those that shorten a skip)
   let own: { form: string; count: number } | null = null;
+  let why = "";
   if (!builtIn) {
     try {
       const net = searchSource() as NetSpec;
       own = { form: formOfNet(net), count: loadedDesignCount(net) };
-    } catch {
-      /* not one form, or not loaded: no search */
+    } catch (e) {
+      why = (e as Error).message; // not one block form, or the file not loaded (a link): no search, and why
     }
   }
   const exhaustive = builtIn ? n <= MAX_EXHAUSTIVE_SKIPS : own !== null && own.count <= MAX_EXHAUSTIVE_DESIGNS;
@@ -434,7 +435,7 @@ function renderFrontButtons(): void {
   $("front-cancel").hidden = running === null;
   $("front-note").textContent = !builtIn
     ? own === null
-      ? "the search takes a network of one block form"
+      ? `no search: ${why}`
       : exhaustive
         ? `every one of the ${fmtInt(own.count)} designs of the imported network's own ${own.form} form (${own.form === "plain" ? `its 2^${n} L and R policies` : "its policies that shorten a skip, and itself"}), costed by both models at this configuration`
         : `${fmtInt(own.count)} designs of its ${own.form} form are too many to cost them all (the limit is ${fmtInt(MAX_EXHAUSTIVE_DESIGNS)})`
