@@ -51,6 +51,7 @@ const KILLED_BY_SIGTERM = 128 + os.constants.signals.SIGTERM;
 const args = parseCli("Usage: npm run campaign -- [options]", {
   plan: { type: "string", help: `${Object.entries(BUILT_IN_PLAN_INFO).map(([name, p]) => `${name} (${p.about})`).join(", ")}, or a plan .json file`, default: "depth" },
   lanes: { type: "string", help: "training processes at once (each on cores/lanes threads, or more when fewer runs can train; default 2; --status: the live runner's)" },
+  threads: { type: "string", help: "training threads of every run, fixed (default: the cores shared among the runs training, all of them for a run alone); a fixed count keeps a run's arithmetic the same whatever else trains, e.g. to compare with a SLURM run of --cpus-per-run 1" },
   only: { type: "string", help: "comma-separated run ids or nets (resnet8/teacher, resnet20); their deps must be done or included" },
   data: { type: "string", help: "CIFAR-10 binary directory passed to every run (default: data/cifar10, built from ../shared/data when absent)" },
   nice: { type: "string", help: "process priority (nice value) of the runner and its runs", default: "10" },
@@ -88,6 +89,11 @@ function orExit<T>(f: () => T): T {
 const plan: Plan = orExit(() => (Object.hasOwn(BUILT_IN, args.plan) ? BUILT_IN[args.plan as BuiltInPlan]() : loadPlanFile(args.plan)));
 const runs = orExit(() => selectRuns(plan, args.only));
 const lanes = num("lanes", args.lanes ?? "2", { int: true, min: 1 });
+if (args.threads !== undefined && args.scheduler === "slurm") {
+  console.error("error: --threads: the local runner's; with --scheduler slurm each job's threads are its --cpus-per-run");
+  process.exit(2);
+}
+const fixedThreads = args.threads === undefined ? undefined : num("threads", args.threads, { int: true, min: 1 });
 // Linux nice values run from -20 to 19 (setpriority(2)); checked before anything starts, not when it is applied
 const niceFlag = num("nice", args.nice, { int: true, min: -20, max: 19 });
 const refresh = num("refresh", args.refresh, { min: 1 });
@@ -178,6 +184,7 @@ function trainCommand(r: PlannedRun): string[] {
  */
 let warnedOther = false;
 function threadsFor(n: number): number {
+  if (fixedThreads !== undefined) return fixedThreads;
   const own = Math.max(1, Math.floor(os.cpus().length / Math.max(1, n)));
   if (own === 1 || args.scheduler === "slurm") return own;
   const other = liveCampaign(campaignPidFiles(), (f) => f === path.resolve(pidFile));

@@ -182,6 +182,19 @@ describe("campaign runner", () => {
     expect(log).toMatch(/all 2 runs done under runs/);
   }, 600_000);
 
+  it("--threads fixes every run's threads (--dry-run shows them); with --scheduler slurm it is an error naming --cpus-per-run", async () => {
+    const d = folder("threads");
+    const fixed = await runScript(CAMPAIGN, [...argv, "--threads", "3", "--dry-run"], { cwd: d });
+    expect(fixed.status, fixed.stderr).toBe(0);
+    // the teacher alone is ready: on 3 threads as asked, whatever the cores or other campaigns
+    expect(fixed.stdout).toMatch(/would start resnet8\/teacher: OMP_NUM_THREADS=3 /);
+    const bad = await runScript(CAMPAIGN, [...argv, "--threads", "0", "--dry-run"], { cwd: d });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--threads/);
+    const slurm = await runScript(CAMPAIGN, [...argv, "--threads", "1", "--scheduler", "slurm", "--status"], { cwd: d });
+    expect([slurm.status, slurm.stderr.trim()]).toEqual([2, "error: --threads: the local runner's; with --scheduler slurm each job's threads are its --cpus-per-run"]);
+  });
+
   it("a run stopped for a restart before it began training (killed by the SIGTERM) is resumed, not failed", async () => {
     const d = path.join(tmp, "widen-at-start");
     const dir = (id: string) => path.join(d, "runs", id);

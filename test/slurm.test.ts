@@ -75,7 +75,8 @@ beforeAll(async () => {
   cluster = await startSlurmCluster();
   writeSyntheticCifar(data);
   const a = folder("local");
-  const r = await campaign(a, ["--lanes", "2", "--refresh", "600"]);
+  // one thread a run, as each SLURM job's one CPU: a run training alone would otherwise take both cores
+  const r = await campaign(a, ["--lanes", "2", "--threads", "1", "--refresh", "600"]);
   expect(r.status, r.stdout + r.stderr).toBe(0);
   reference = outcome(a);
 }, 900_000);
