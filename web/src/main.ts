@@ -12,7 +12,7 @@ import { PARTS, type SimCache } from "../../src/hw/hls4ml/index.js";
 import { readOnnxNet } from "../../src/import/onnx-net.js";
 import { policyOf, skipBlocks, withAllSkips, type NetSpec } from "../../src/net/index.js";
 import { formOfNet, loadedDesignCount, MAX_EXHAUSTIVE_DESIGNS, MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, policyFront, type Objective, type PolicyCost, type PolicySource } from "../../src/report/policy-front.js";
-import { removalFront, type FrontObjective } from "../../src/report/policy-choice.js";
+import { additiveDesignCount, removalFront, type FrontObjective } from "../../src/report/policy-choice.js";
 import { baseNet, compute, savingPct, skipsOf, type Computed } from "./compute.js";
 import { explorerData, type RunEntry } from "./data.js";
 import { searchAdditive, searchCosts, type FrontSearch } from "./front-search.js";
@@ -25,6 +25,8 @@ const data = explorerData();
 const hlsRef = data.references.hls.config;
 const peRef = data.references.pe.config;
 const imported = new Map<string, NetSpec>();
+/** a network's name on the page: a built-in's label, an imported one's name and where it came from */
+const netLabel = (net: string) => (net.startsWith("onnx:") ? `${net.slice(5)} (ONNX file)` : networkLabel(net));
 const cache: SimCache = new Map();
 
 let state: State = fromHash(location.hash, defaultState(hlsRef, peRef));
@@ -51,7 +53,7 @@ const num = (k: string, v: number, text = fmtInt(v)) => h("td", { "data-k": k, "
 // ---- the static page
 function buildControls(): void {
   const netSel = $<HTMLSelectElement>("net");
-  netSel.replaceChildren(...NETWORK_NAMES.map((n) => h("option", { value: n }, networkLabel(n))), ...[...imported.keys()].map((n) => h("option", { value: `onnx:${n}` }, `${n} (ONNX file)`)));
+  netSel.replaceChildren(...NETWORK_NAMES.map((n) => h("option", { value: n }, networkLabel(n))), ...[...imported.keys()].map((n) => h("option", { value: `onnx:${n}` }, netLabel(`onnx:${n}`))));
   for (const [group, fields, specs] of [
     ["hls", HLS_FIELDS, HLS_SPECS],
     ["pe", PE_FIELDS, PE_SPECS],
@@ -442,7 +444,7 @@ function renderFrontButtons(): void {
     : exhaustive
       ? `every one of the 3^${n} = ${fmtInt(3 ** n)} policies and the shortenable teacher, costed by both models at this configuration`
       : additive
-        ? `${n} skips, 3^${n} policies: the removal front by the additive search (each skip's change costed alone, the predicted policies in full; not exhaustive: docs/policy-rule.md), about ${3 * n + 2} designs costed`
+        ? `${n} skips, 3^${n} policies: the removal front by the additive search (each skip's change costed alone, the predicted policies in full; not exhaustive: docs/policy-rule.md), about ${additiveDesignCount(n)} designs costed`
         : `${n} skips: 3^${n} policies are too many to cost them all (the limit is ${MAX_EXHAUSTIVE_SKIPS} skips); the additive search takes bram18 or lut (npm run policy -- --net ${state.net} --search additive)`;
 }
 
@@ -455,7 +457,7 @@ function searchFront(): void {
   const ck = costKey();
   $("front").replaceChildren();
   shownFront = null;
-  const label = net.startsWith("onnx:") ? `${net.slice(5)} (ONNX file)` : networkLabel(net);
+  const label = netLabel(net);
   // an imported network is searched exhaustively or not at all (policyDesigns says why: the search could not start)
   const exhaustive = net.startsWith("onnx:") || skipsOf(state, imported) <= MAX_EXHAUSTIVE_SKIPS;
   if (!exhaustive && !isRemovalObjective(objective)) return;
