@@ -28,8 +28,8 @@ import { recipePlan } from "../src/campaign/recipe-plan.js";
 import { recipeGapPlan } from "../src/campaign/recipe-gap-plan.js";
 import { policyPlan } from "../src/campaign/policy-plan.js";
 import { BUILT_IN_PLAN_INFO, CAMPAIGN_PID, type BuiltInPlan } from "../src/campaign/paths.js";
-import { loadPlanFile, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
-import { campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
+import { loadPlanFile, planFolders, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
+import { campaignCommand, campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
 import { timeLeft, timeLeftText } from "../src/campaign/time-left.js";
 import { runnerLanes, runnerStartLine } from "../src/campaign/runner-log.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
@@ -266,7 +266,7 @@ async function stopOther(): Promise<void> {
   console.log(`sent SIGTERM to the campaign (pid ${pid}); waiting for its runs to checkpoint...`);
   const t0 = Date.now();
   while (processAlive(pid)) await new Promise((r) => setTimeout(r, 250));
-  console.log(`stopped after ${((Date.now() - t0) / 1000).toFixed(1)} s; commit with: git add ${plan.root} && git commit -m "campaign: progress"`);
+  console.log(`stopped after ${((Date.now() - t0) / 1000).toFixed(1)} s; commit with: git add ${planFolders(plan).join(" ")} && git commit -m "campaign: progress"`);
 }
 
 /**
@@ -443,7 +443,7 @@ async function main(): Promise<void> {
     lock.release();
   }
   const left = runs.filter((r) => pendingIds.has(r.id));
-  if (stopping) say(`stopped: ${left.length} runs to go; continue with npm run campaign`);
+  if (stopping) say(`stopped: ${left.length} runs to go; continue with ${campaignCommand(plan)}`);
   else if (failed.size) {
     say(`${failed.size} run(s) failed: ${[...failed.keys()].join(", ")}`);
     process.exitCode = 1;

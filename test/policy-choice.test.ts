@@ -6,9 +6,9 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatRunId, loadClaimSpecs, parseRunId } from "../src/experiment/index.js";
 import { loadCostConfig } from "../src/handoff/cost-config.js";
-import { depthPlan } from "../src/campaign/depth-plan.js";
+import { depthPlan, SECOND_SEED_NETS } from "../src/campaign/depth-plan.js";
 import { loadPolicyChoice, policyPlan, SECOND_SEEDS } from "../src/campaign/policy-plan.js";
-import { runDir } from "../src/campaign/plan.js";
+import { planFolders, runDir } from "../src/campaign/plan.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { additiveRemovalSearch, candidates, chooseEvenly, removalFront, removedSkips, searchGap } from "../src/report/policy-choice.js";
 import { policyCosts, withinBudget, type PolicyCost } from "../src/report/policy-front.js";
@@ -117,7 +117,18 @@ describe("the committed choice and its plan", () => {
   it("each policy trains from the depth study's teacher of its form, on the depth students' schedule", () => {
     const plan = policyPlan({ networks: [{ net: "resnet20", chosen: ["SSSRSSRSS", "LRRRRRRRR"] }] }, undefined, []);
     const depth = depthPlan();
-    expect(plan.runs.map((r) => r.id)).toEqual(["resnet20/teacher-shortenable", "resnet20/teacher", "resnet20/policy-sssrssrss", "resnet20/policy-lrrrrrrrr"]);
+    expect(plan.runs.map((r) => r.id)).toEqual([
+      "resnet20/teacher-shortenable",
+      "resnet20/teacher",
+      "resnet20/policy-sssrssrss",
+      "resnet20/policy-lrrrrrrrr",
+      // the pure policies they are compared with: the depth study's students, every seed, in its folders
+      ...["remover", "shortener", "remover-seed2", "shortener-seed2"].map((r) => `resnet20/${r}`),
+    ]);
+    for (const id of ["resnet20/remover", "resnet20/shortener-seed2"]) {
+      expect(runDir(plan, id)).toBe(runDir(depth, id));
+      expect(plan.runs.find((r) => r.id === id)!.config).toEqual(depth.runs.find((r) => r.id === id)!.config);
+    }
     // the teachers are the depth study's runs, in the depth study's folders
     expect(runDir(plan, "resnet20/teacher")).toBe(runDir(depth, "resnet20/teacher"));
     const s = plan.runs.find((r) => r.id === "resnet20/policy-sssrssrss")!;
@@ -151,12 +162,20 @@ describe("the committed choice and its plan", () => {
   it("the committed plan gives every second seed a run", () => {
     const ids = policyPlan().runs.map((r) => r.id);
     for (const s of SECOND_SEEDS) expect(ids).toContain(formatRunId({ net: s.net, role: "policy", policy: s.policy, seed: 2 }));
+    // and trains the pure policies' second seeds of every network the depth study gives them
+    for (const net of SECOND_SEED_NETS) for (const role of ["remover", "shortener"] as const) expect(ids).toContain(formatRunId({ net, role, seed: 2 }));
   });
 
   it("the plan's status.md names the command that continues it", async () => {
     const { statusMarkdown } = await import("../src/campaign/status.js");
     expect(statusMarkdown({ name: "policy", root: "x", runs: [] }, [], "now", "m")).toContain("Start or continue: `npm run campaign -- --plan policy`; stop: `npm run campaign -- --plan policy --stop`");
     expect(statusMarkdown({ name: "depth", root: "x", runs: [] }, [], "now", "m")).toContain("Start or continue: `npm run campaign`; stop: `npm run campaign -- --stop`");
+  });
+
+  it("a progress commit adds the depth study's folder too, where the plan trains the pure policies' seeds", () => {
+    expect(planFolders(policyPlan())).toEqual(["data/runs/policy", "data/runs/depth"]);
+    expect(planFolders(depthPlan())).toEqual(["data/runs/depth"]);
+    expect(planFolders({ name: "x", root: "a", runs: [{ id: "resnet8/teacher", deps: [], config: {} as never, dir: "b/t" }] })).toEqual(["a", "b/t"]);
   });
 
   it("policy run ids round-trip, and a malformed one is refused", () => {

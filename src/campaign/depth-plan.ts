@@ -9,7 +9,7 @@
  *   remover, shortener             from their teacher with KD, one skip altered per epoch (everyEpochs 1) from the
  *                                  input end; lr 0.1 until the last alteration, then 0.01 for 5 epochs and 0.001
  *                                  for 5 epochs: S skips -> S + 11 epochs (ResNet-8 14, ResNet-20 20, ResNet-56 38)
- *   remover-seed2, shortener-seed2 a second seed of ResNet-20's students (same teachers), right after them
+ *   remover-seed2, shortener-seed2 a second seed of the students of SECOND_SEED_NETS (same teachers), right after them
  *
  * The authors alter a skip every 3 epochs over 200 epochs; every-3 on ResNet-56's 27 skips would alter the last skip only after 82
  * epochs per student (about 90 with the fine-tuning), hence one skip per epoch at every depth (ARTIFACT.md).
@@ -24,6 +24,14 @@ import { DEPTH_ROOT } from "./paths.js";
 import { bestCheckpointOf, validatePlan, type Plan, type PlannedRun } from "./plan.js";
 
 export const DEPTH_NETS: NetName[] = ["resnet56", "resnet20", "resnet8"];
+
+/**
+ * The networks whose SkipRemover and SkipShortener train a second seed. ResNet-20: the seed noise C7a is read
+ * against, planned with the study. ResNet-56: added on 2026-12-07 for the per-skip policy study (issue 27), whose
+ * every ResNet-56 comparison stands on these two one-seed runs (docs/policy-rule.md); added before any ResNet-56
+ * policy run had finished, so no result chose them. C7b still reads the first seeds, as it was defined.
+ */
+export const SECOND_SEED_NETS: NetName[] = ["resnet20", "resnet56"];
 export { DEPTH_ROOT };
 
 /** what every run of the study shares */
@@ -75,7 +83,7 @@ export function depthPlan(root = DEPTH_ROOT): Plan {
         config: cfg({ net, method, form: formOf(method), teacher: bestCheckpointOf(plan, t), seed, ...studentSchedule(skips) }),
       };
     };
-    const seeds2 = net === "resnet20" ? [student("remover", 2), student("shortener", 2)] : [];
+    const seeds2 = SECOND_SEED_NETS.includes(net) ? [student("remover", 2), student("shortener", 2)] : [];
     students.unshift(student("remover", 1), student("shortener", 1), ...seeds2);
     baselines.push({ id: id("noskip"), deps: [], config: cfg({ net, method: "noskip", form: "plain", ...TEACHER_SCHEDULE }) });
   }

@@ -38,6 +38,17 @@ export class PlanError extends Error {}
 
 export const runDir = (plan: Plan, id: string) =>
   plan.runs.find((r) => r.id === id)?.dir ?? path.join(plan.root, ...(plan.folders === "flat" ? id.split("/").slice(1) : id.split("/")));
+/**
+ * The folders a plan writes: its root, and the root of any run it keeps elsewhere (a run of another plan it trains,
+ * in that plan's folder: its dir less the id's segments). What a campaign's progress commit adds.
+ */
+export function planFolders(plan: Plan): string[] {
+  const rootOf = (r: { id: string; dir: string }) => {
+    const tail = path.join(...r.id.split("/"));
+    return r.dir.endsWith(path.sep + tail) ? r.dir.slice(0, -tail.length - 1) : r.dir;
+  };
+  return [...new Set([plan.root, ...plan.runs.filter((r): r is PlannedRun & { dir: string } => r.dir !== undefined).map(rootOf)])];
+}
 export const bestCheckpointOf = (plan: Plan, id: string) => path.join(runDir(plan, id), BEST);
 
 /** Check ids, dependencies (known, acyclic, teacher paths pointing at them) and every config. */

@@ -4,6 +4,8 @@
  * from the depth study's teacher of its block form, so that it differs from the depth study's SkipRemover and
  * SkipShortener in its skips alone. The teachers are the depth study's own runs (their folders under
  * data/runs/depth: read, never retrained while they verify); the policies train under data/runs/policy.
+ * The pure policies' runs are the depth study's too, every seed (src/campaign/depth-plan.ts: SECOND_SEED_NETS), in its
+ * folders; this plan trains any of them not finished.
  * Order: ResNet-20's first (about an hour each on a core), then the second seeds, then ResNet-56's (hours each).
  */
 import * as fs from "node:fs";
@@ -13,6 +15,9 @@ import { buildNet } from "../train/tailor.js";
 import { depthPlan, studentSchedule } from "./depth-plan.js";
 import { POLICY_ROOT } from "./paths.js";
 import { bestCheckpointOf, PlanError, runDir, validatePlan, type Plan, type PlannedRun } from "./plan.js";
+
+/** the paper's two methods: the all-removed and all-shortened policies */
+const PURE_METHODS: string[] = ["remover", "shortener"];
 
 export const POLICY_CHOICE_FILE = "data/policy-choice.json";
 
@@ -67,6 +72,12 @@ export function policyPlan(choice: PolicyChoiceFile = loadPolicyChoice(), root =
       const first = students.find((r) => r.id === formatRunId({ net, role: "policy", policy: s.policy }));
       if (!first) throw new PlanError(`policy plan: a second seed of ${net} policy ${s.policy}, which ${POLICY_CHOICE_FILE} does not choose`);
       students.push({ id: formatRunId({ net, role: "policy", policy: s.policy, seed: 2 }), deps: first.deps, config: { ...first.config, seed: 2 } });
+    }
+    // the pure policies a mixed one is compared with are the depth study's SkipRemover and SkipShortener, every seed:
+    // in this plan (in their own folders, like the teachers) so that this campaign trains any the depth study has not
+    for (const pure of depth.runs.filter((r) => r.config.net === net && PURE_METHODS.includes(r.config.method))) {
+      for (const t of pure.deps) if (!plan.runs.some((r) => r.id === t)) plan.runs.push({ ...depth.runs.find((r) => r.id === t)!, dir: runDir(depth, t) });
+      students.push({ ...pure, dir: runDir(depth, pure.id) });
     }
   }
   plan.runs.push(...students);

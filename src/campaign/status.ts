@@ -181,11 +181,15 @@ export function statusText(st: RunStatus[], extra?: { header: string; cells: Map
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
 }
 
+/** The command that continues `plan` with `more` flags: the depth plan is the default; a plan file is named by its path. */
+export function campaignCommand(plan: Plan, more = ""): string {
+  const flag = plan.name === "depth" ? "" : (BUILT_IN_PLANS as string[]).includes(plan.name) ? ` --plan ${plan.name}` : " --plan <its plan file>";
+  return flag || more ? `npm run campaign --${flag}${more}` : "npm run campaign";
+}
+
 export function statusMarkdown(plan: Plan, st: RunStatus[], when: string, machine: string, left = ""): string {
   const count = (x: RunState) => st.filter((s) => s.state === x).length;
-  // the command that continues this plan: the depth plan is the default; a plan file is named by its path
-  const flag = plan.name === "depth" ? "" : (BUILT_IN_PLANS as string[]).includes(plan.name) ? ` --plan ${plan.name}` : " --plan <its plan file>";
-  const cmd = (more: string) => (flag || more ? `npm run campaign --${flag}${more}` : "npm run campaign");
+  const cmd = (more: string) => campaignCommand(plan, more);
   return (
     `# Campaign "${plan.name}" (${plan.root})\n\n` +
     `Updated ${when} on ${machine}. ${count("done")} of ${st.length} runs done, ${count("running")} running, ${count("paused")} paused.\n` +
