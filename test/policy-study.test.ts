@@ -116,6 +116,12 @@ describe("the answer, worked by hand", () => {
     expect(policyAnswer("resnet20", [...single, pt("resnet20/policy-srr", "mixed", "SRR", 166, 0.908)], 0.005)).toMatch(
       /None beats both pure policies; beats one: SRR \(90\.80%: SkipRemover\)\. Not settled: SRR would beat both if a one-seed result moved by the seed noise \(a second seed of SRR and of SkipRemover and of SkipShortener decides\)\.$/,
     );
+    // ...and with those of them planned already, with their state (a second seed of SkipRemover training, SkipShortener's
+    // waiting; SkipRemover's first seed alone decides nothing new, and an unfinished run of another policy is not named)
+    const planned = [pt("resnet20/remover-seed2", "pure", "RRR", 166, undefined, 2, "in progress"), pt("resnet20/shortener-seed2", "pure", "SSS", 177, undefined, 2, "not started"), pt("resnet20/policy-lrr", "mixed", "LRR", 170, undefined, 1, "in progress")];
+    expect(policyAnswer("resnet20", [...single, ...planned, pt("resnet20/policy-srr", "mixed", "SRR", 166, 0.908)], 0.005)).toMatch(
+      /\(a second seed of SRR and of SkipRemover and of SkipShortener decides; planned: resnet20\/remover-seed2 in progress, resnet20\/shortener-seed2 not started\)\.$/,
+    );
     // ...unless another policy beats both on every move: the answer is then settled, and the open one is not named
     const settled = policyAnswer("resnet20", [...single, pt("resnet20/policy-srr", "mixed", "SRR", 166, 0.908), pt("resnet20/policy-rsr", "mixed", "RSR", 166, 0.925)], 0.005);
     expect(settled).toMatch(/Beats both pure policies: RSR \(92\.50%\)\.$/);

@@ -161,8 +161,7 @@ export const policyTable = (points: PolicyPoint[]): string => markdownTable(POLI
 
 /**
  * The answer in plain sentences, from the verdicts (what is not trained yet is said so). `noise`: the seed noise to
- * read differences against; by default this network's own (the study passes the largest over its networks: only
- * ResNet-20's students have two seeds).
+ * read differences against; by default this network's own (the study passes the largest over its networks).
  */
 export function policyAnswer(net: string, points: PolicyPoint[], noise: number | null = seedNoise(points)): string {
   const mixed = points.filter((p) => p.kind === "mixed");
@@ -185,8 +184,15 @@ export function policyAnswer(net: string, points: PolicyPoint[], noise: number |
   const open = settled ? [] : v.filter((x) => x.undecided.length);
   if (!open.length) return answer;
   const who = (x: PolicyVerdict) => x.undecided.map((u) => (u === "mixed" ? x.policy : u === "R" ? "SkipRemover" : "SkipShortener"));
+  // the seeds that decide it and are planned already (training or waiting), named with their state
+  const planned = (x: PolicyVerdict) =>
+    x.undecided.flatMap((u) => points.filter((p) => p.state !== "done" && (u === "mixed" ? p.kind === "mixed" && p.policy === x.policy : p.kind === "pure" && p.policy[0] === u)));
+  const plannedText = (x: PolicyVerdict) => {
+    const ps = planned(x);
+    return ps.length ? `; planned: ${ps.map((p) => `${p.id} ${p.state}`).join(", ")}` : "";
+  };
   const why = (x: PolicyVerdict) => (x.beats.R && x.beats.S ? `${x.policy} beats both, but would not if a one-seed result moved by the seed noise` : `${x.policy} would beat both if a one-seed result moved by the seed noise`);
-  return `${answer} Not settled: ${open.map((x) => `${why(x)} (a second seed of ${who(x).join(" and of ")} decides)`).join("; ")}.`;
+  return `${answer} Not settled: ${open.map((x) => `${why(x)} (a second seed of ${who(x).join(" and of ")} decides${plannedText(x)})`).join("; ")}.`;
 }
 
 const KIND_STYLE: Record<string, { color: string; symbol: string; name: string }> = {
