@@ -30,7 +30,7 @@ import { policyPlan } from "../src/campaign/policy-plan.js";
 import { BUILT_IN_PLAN_INFO, CAMPAIGN_PID, type BuiltInPlan } from "../src/campaign/paths.js";
 import { loadPlanFile, planFolders, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignCommand, campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
-import { timeLeft, timeLeftText } from "../src/campaign/time-left.js";
+import { scheduleSeconds, timeLeft, timeLeftText } from "../src/campaign/time-left.js";
 import { runnerLanes, runnerStartLine } from "../src/campaign/runner-log.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { LAST } from "../src/train/run-folder.js";
@@ -158,7 +158,8 @@ function leftText(st: RunStatus[], onLanes = lanes): string {
     const f = path.join(runDir(plan, r.id), "log.jsonl");
     if (fs.existsSync(f)) logs.set(r.id, fs.readFileSync(f, "utf8"));
   }
-  return timeLeftText(timeLeft(runs, st, logs), onLanes);
+  const t = timeLeft(runs, st, logs);
+  return timeLeftText(t, onLanes, scheduleSeconds(runs, st, t.runSeconds, onLanes));
 }
 
 /** Rewrites status.md; returns a signature of epochs and states (the log gets the table only when that changes). */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { PlannedRun } from "../src/campaign/plan.js";
 import type { RunStatus } from "../src/campaign/status.js";
-import { epochWallSeconds, timeLeft, timeLeftText } from "../src/campaign/time-left.js";
+import { epochWallSeconds, scheduleSeconds, timeLeft, timeLeftText } from "../src/campaign/time-left.js";
 import type { NetName } from "../src/experiment/index.js";
 import { DEFAULT_CONFIG, type TrainConfig } from "../src/train/config.js";
 
@@ -59,5 +59,21 @@ describe("time left", () => {
     expect(t.scaled).toEqual(["r56/remover"]);
     expect(t.unknown).toEqual(["r8/qat"]);
     expect(timeLeftText(t, 2)).toMatch(/^Left: about 2\.8 h on 2 lanes \(5\.6 lane-hours, .*; 1 scaled from .*\), not counting 1 run of a kind not measured yet \(r8\/qat\)\.$/);
+  });
+
+  it("the wall time: runs training keep their lanes, a free lane takes the first run in plan order whose dependencies are done", () => {
+    const r = (id: string, deps: string[] = []): PlannedRun => ({ ...run(id, "resnet8", "teacher", 10), deps });
+    const plan = [r("a"), r("b"), r("c"), r("d", ["a"]), r("e", ["c"]), r("f", ["x"]), r("x"), r("g")];
+    const states = [st("a", "running", 0, 10), st("b", "running", 0, 10), st("c", "ready", 0, 10), st("d", "waiting", 0, 10), st("e", "waiting", 0, 10), st("f", "blocked", 0, 10), st("x", "failed", 0, 10), st("g", "done", 10, 10)];
+    const secs = new Map([["a", 100], ["b", 300], ["c", 200], ["d", 50], ["e", 10]]);
+    // 2 lanes: a and b from 0; a ends at 100 and c (first ready) starts, ending at 300 with b; then d (300-350) and
+    // e (300-310); f waits on the failed x and never starts
+    expect(scheduleSeconds(plan, states, secs, 2)).toBe(350);
+    // 1 lane: a and b are training already (both run on); at 300 c (to 500), then d (550), then e (560)
+    expect(scheduleSeconds(plan, states, secs, 1)).toBe(560);
+    // 3 lanes: c starts at 0 too, e at 200 (210), d at 100 (150): b's 300 is the end
+    expect(scheduleSeconds(plan, states, secs, 3)).toBe(300);
+    const t = { laneSeconds: 660, runSeconds: secs, scaled: [], unknown: [] };
+    expect(timeLeftText(t, 2, 350 * 36)).toMatch(/^Left: about 3\.5 h on 2 lanes, the runs taken in plan order as their dependencies finish, each at one lane's speed \(0\.2 lane-hours, /);
   });
 });

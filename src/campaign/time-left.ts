@@ -41,6 +41,8 @@ export const speedKind = (r: PlannedRun) => `${r.config.net} ${modeOf(r)}`;
 export interface TimeLeft {
   /** summed over the runs still to train, in seconds of one lane */
   laneSeconds: number;
+  /** each run still to train (and estimated), in seconds of one lane */
+  runSeconds: Map<string, number>;
   /** runs estimated from their network's other mode times that mode's ratio measured on another network */
   scaled: string[];
   /** runs that will train but have no measured epoch of their kind yet, nor a ratio to scale one */
@@ -79,6 +81,7 @@ export function timeLeft(runs: PlannedRun[], st: RunStatus[], logs: Map<string, 
     return base === null ? null : base * median(ratios);
   };
   let laneSeconds = 0;
+  const runSeconds = new Map<string, number>();
   const scaled: string[] = [];
   const unknown: string[] = [];
   for (const r of runs) {
@@ -94,16 +97,52 @@ export function timeLeft(runs: PlannedRun[], st: RunStatus[], logs: Map<string, 
       continue;
     }
     const inEpoch = s.step !== undefined && s.steps ? s.step / s.steps : 0;
-    laneSeconds += Math.max(0, s.total - s.epochs - inEpoch) * perEpoch;
+    const seconds = Math.max(0, s.total - s.epochs - inEpoch) * perEpoch;
+    runSeconds.set(r.id, seconds);
+    laneSeconds += seconds;
   }
-  return { laneSeconds, scaled, unknown };
+  return { laneSeconds, runSeconds, scaled, unknown };
 }
 
-/** one line for the status: hours of the machine on `lanes` lanes, and what the estimate leaves out */
-export function timeLeftText(t: TimeLeft, lanes: number): string {
+/**
+ * Wall seconds until the last run finishes on `lanes` lanes, as the runner schedules: the runs training now keep their
+ * lanes; a free lane takes the first run in plan order that is not done and whose dependencies are; each run takes
+ * its `runSeconds` (a run not in it, not estimated, takes none). Runs that can never start (a dependency failed or
+ * invalid) are left out. A lane-speed model: a run left alone is widened to every core by the runner, which this
+ * does not count, so the tail is estimated long.
+ */
+export function scheduleSeconds(runs: PlannedRun[], st: RunStatus[], runSeconds: Map<string, number>, lanes: number): number {
+  const state = new Map(st.map((s) => [s.id, s.state]));
+  const finished = new Set(runs.filter((r) => state.get(r.id) === "done").map((r) => r.id));
+  const pending = runs.filter((r) => !finished.has(r.id) && state.get(r.id) !== "invalid" && state.get(r.id) !== "failed" && state.get(r.id) !== "blocked");
+  // training now: [end time, id], first on the lanes
+  const busy: [number, string][] = pending.filter((r) => state.get(r.id) === "running").map((r) => [runSeconds.get(r.id) ?? 0, r.id]);
+  const queued = pending.filter((r) => state.get(r.id) !== "running");
+  let now = 0;
+  for (;;) {
+    while (busy.length < lanes) {
+      const i = queued.findIndex((r) => r.deps.every((d) => finished.has(d)));
+      if (i < 0) break;
+      const [r] = queued.splice(i, 1);
+      busy.push([now + (runSeconds.get(r.id) ?? 0), r.id]);
+    }
+    if (!busy.length) return now;
+    busy.sort((a, b) => a[0] - b[0]);
+    const [end, id] = busy.shift()!;
+    now = end;
+    finished.add(id);
+  }
+}
+
+/**
+ * One line for the status: hours until the last run ends on `lanes` lanes (`wallSeconds`, from scheduleSeconds; without
+ * it, the lane-hours shared evenly), the lane-hours, and what the estimate leaves out.
+ */
+export function timeLeftText(t: TimeLeft, lanes: number, wallSeconds?: number): string {
   const h = (s: number) => (s / 3600).toFixed(1);
+  const wall = wallSeconds === undefined ? `about ${h(t.laneSeconds / lanes)} h on ${lanes} lane${lanes === 1 ? "" : "s"} (` : `about ${h(wallSeconds)} h on ${lanes} lane${lanes === 1 ? "" : "s"}, the runs taken in plan order as their dependencies finish, each at one lane's speed (`;
   return (
-    `Left: about ${h(t.laneSeconds / lanes)} h on ${lanes} lane${lanes === 1 ? "" : "s"} (${h(t.laneSeconds)} lane-hours, each run at the measured wall time per epoch of its own or its kind's epochs` +
+    `Left: ${wall}${h(t.laneSeconds)} lane-hours, each run at the measured wall time per epoch of its own or its kind's epochs` +
     (t.scaled.length ? `; ${t.scaled.length} scaled from their network's other runs by a ratio measured on another network` : "") +
     ")" +
     (t.unknown.length ? `, not counting ${t.unknown.length} run${t.unknown.length === 1 ? "" : "s"} of a kind not measured yet (${t.unknown.join(", ")})` : "") +
