@@ -60,7 +60,8 @@ async function main(): Promise<number> {
   if (args.net && args.checkpoint) throw new Error("--net and --checkpoint: give one of them");
   if (!OBJECTIVES.includes(args.objective as Objective)) throw new Error(`--objective ${args.objective}: expected one of ${OBJECTIVES.join(", ")}`);
   const objective = args.objective as Objective;
-  const budget = args.budget ? parseBudget(args.budget) : null;
+  // an empty --budget is an error (parseBudget), not the same as no budget
+  const budget = args.budget !== undefined ? parseBudget(args.budget) : null;
   if (!["auto", "exhaustive", "additive"].includes(args.search)) throw new Error(`--search ${args.search}: expected auto, exhaustive or additive`);
   const threads = num("threads", args.threads, { int: true, min: 1 });
   if (args.checkpoint) {

@@ -61,5 +61,9 @@ describe("the policy front (src/report/policy-front.ts)", async () => {
     expect(parseBudget("bram18=80, lut=3e4")).toEqual({ bram18: 80, lut: 30000 });
     expect(() => parseBudget("bram=1")).toThrow(/--budget bram=1: "bram" is not one of bram18, lut, ff, latency, dram, cycles, dsp/);
     expect(() => parseBudget("lut=-1")).toThrow(/lut needs a number >= 0, got "-1"/);
+    // a quantity twice, a limit with a second "=", an empty flag: errors, never a silently chosen limit
+    expect(() => parseBudget("bram18=80,bram18=90")).toThrow(/--budget bram18=80,bram18=90: bram18 is given twice/);
+    expect(() => parseBudget("bram18=80=90")).toThrow(/bram18 needs a number >= 0, got "80=90"/);
+    expect(() => parseBudget("")).toThrow(/--budget: expected quantity=limit pairs/);
   });
 });

@@ -202,11 +202,13 @@ export type Budget = Partial<Record<Objective | "dsp", number>>;
 export function parseBudget(text: string, flag = "--budget"): Budget {
   const out: Budget = {};
   for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const [k, v] = part.split("=");
+    const [k, v, ...rest] = part.split("=");
     const keys = [...OBJECTIVES, "dsp"];
     if (!keys.includes(k)) throw new Error(`${flag} ${text}: "${k}" is not one of ${keys.join(", ")}`);
+    // a quantity given twice would keep the last limit silently, and the answer would name both ("meeting bram18=80,bram18=90")
+    if (k in out) throw new Error(`${flag} ${text}: ${k} is given twice; give each quantity one limit`);
     const n = Number(v);
-    if (v === undefined || v.trim() === "" || !Number.isFinite(n) || n < 0) throw new Error(`${flag} ${text}: ${k} needs a number >= 0, got "${v ?? ""}"`);
+    if (v === undefined || v.trim() === "" || rest.length || !Number.isFinite(n) || n < 0) throw new Error(`${flag} ${text}: ${k} needs a number >= 0, got "${[v ?? "", ...rest].join("=")}"`);
     out[k as keyof Budget] = n;
   }
   if (!Object.keys(out).length) throw new Error(`${flag}: expected quantity=limit pairs, e.g. bram18=120,lut=50000`);
