@@ -73,6 +73,10 @@ describe("time left", () => {
     expect(scheduleSeconds(plan, states, secs, 1)).toBe(560);
     // 3 lanes: c starts at 0 too, e at 200 (210), d at 100 (150): b's 300 is the end
     expect(scheduleSeconds(plan, states, secs, 3)).toBe(300);
+    // a selection (--only) whose runs depend on a run outside it, done (the runner checks): they are scheduled, not
+    // left out (c and e alone on 2 lanes: c 0-200, then e 200-210; on 1 lane the same)
+    const only = [r("c", ["t"]), r("e", ["c"])];
+    expect(scheduleSeconds(only, [st("c", "ready", 0, 10), st("e", "waiting", 0, 10)], secs, 2)).toBe(210);
     const t = { laneSeconds: 660, runSeconds: secs, scaled: [], unknown: [] };
     expect(timeLeftText(t, 2, 350 * 36)).toMatch(/^Left: about 3\.5 h on 2 lanes, the runs taken in plan order as their dependencies finish, each at one lane's speed \(0\.2 lane-hours, /);
   });

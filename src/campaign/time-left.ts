@@ -113,7 +113,10 @@ export function timeLeft(runs: PlannedRun[], st: RunStatus[], logs: Map<string, 
  */
 export function scheduleSeconds(runs: PlannedRun[], st: RunStatus[], runSeconds: Map<string, number>, lanes: number): number {
   const state = new Map(st.map((s) => [s.id, s.state]));
-  const finished = new Set(runs.filter((r) => state.get(r.id) === "done").map((r) => r.id));
+  // a dependency outside `runs` (a selection, --only) is done: the runner refuses to start otherwise
+  const ids = new Set(runs.map((r) => r.id));
+  const outside = runs.flatMap((r) => r.deps.filter((d) => !ids.has(d)));
+  const finished = new Set([...runs.filter((r) => state.get(r.id) === "done").map((r) => r.id), ...outside]);
   const pending = runs.filter((r) => !finished.has(r.id) && state.get(r.id) !== "invalid" && state.get(r.id) !== "failed" && state.get(r.id) !== "blocked");
   // training now: [end time, id], first on the lanes
   const busy: [number, string][] = pending.filter((r) => state.get(r.id) === "running").map((r) => [runSeconds.get(r.id) ?? 0, r.id]);
