@@ -40,6 +40,8 @@ export interface SlurmContext {
   /** node, its flags (tsx's loader) and scripts/train.ts: the start of every run's command */
   trainCommand: string[];
   say: (msg: string) => void;
+  /** this plan's campaign command with more flags (`--plan` named unless it is the depth plan) */
+  again: (more?: string) => string;
 }
 
 interface Result {
@@ -230,7 +232,7 @@ export async function stop(ctx: SlurmContext): Promise<void> {
     if (!left.length) break;
     await new Promise((res) => setTimeout(res, delay));
   }
-  console.log(`stopped after ${((Date.now() - t0) / 1000).toFixed(1)} s; submit again with npm run campaign -- --scheduler slurm`);
+  console.log(`stopped after ${((Date.now() - t0) / 1000).toFixed(1)} s; submit again with ${ctx.again(" --scheduler slurm")}`);
 }
 
 /** The local runner refuses a plan whose runs are queued on SLURM: both would write the same run folders. */

@@ -38,7 +38,7 @@ import { livePid, processAlive } from "../src/util/process.js";
 import { lockHolder } from "../src/util/run-lock.js";
 import { acquirePidLock } from "../src/util/pid-lock.js";
 import { writeFileAtomic } from "../src/util/fs.js";
-import { checkTime, JOBS_FILE, SlurmError, timeSeconds } from "../src/campaign/slurm.js";
+import { checkTime, JOBS_FILE, shellQuote, SlurmError, timeSeconds } from "../src/campaign/slurm.js";
 import * as slurm from "./campaign-slurm.js";
 import type { SlurmContext } from "./campaign-slurm.js";
 import { ensureCifarCache } from "./cifar-cache.js";
@@ -87,6 +87,8 @@ function orExit<T>(f: () => T): T {
   }
 }
 const plan: Plan = orExit(() => (Object.hasOwn(BUILT_IN, args.plan) ? BUILT_IN[args.plan as BuiltInPlan]() : loadPlanFile(args.plan)));
+/** the command of this plan with `more` flags (a bare `npm run campaign` is the depth plan: every other plan names itself) */
+const again = (more = "") => campaignCommand(plan, more, Object.hasOwn(BUILT_IN, args.plan) ? undefined : shellQuote(args.plan));
 const runs = orExit(() => selectRuns(plan, args.only));
 const lanes = num("lanes", args.lanes ?? "2", { int: true, min: 1 });
 if (args.threads !== undefined && args.scheduler === "slurm") {
@@ -124,7 +126,7 @@ function lockPlan() {
   return acquirePidLock(pidFile, {
     isHolder: isCampaign,
     inheritFrom: parent > 0 ? parent : undefined,
-    heldBy: (pid) => `${path.resolve(pidFile)}: a campaign of this plan is already running (pid ${pid}); stop it with npm run campaign -- --stop`,
+    heldBy: (pid) => `${path.resolve(pidFile)}: a campaign of this plan is already running (pid ${pid}); stop it with ${again(" --stop")}`,
   });
 }
 
@@ -323,6 +325,7 @@ async function mainSlurm(): Promise<void> {
     data: args.data,
     trainCommand: [process.execPath, ...process.execArgv, path.join(__dirname, "train.ts")],
     say,
+    again,
   };
   if (args.stop) return slurm.stop(ctx);
   if (args.status) return void console.log(slurm.status(ctx));
@@ -363,7 +366,7 @@ async function main(): Promise<void> {
   const queued = slurmJobsOfPlan();
   if (queued.length) {
     lock.release();
-    throw new Error(`runs of plan ${plan.name} are queued or running on SLURM: ${queued.join(", ")}; cancel them first (npm run campaign -- --scheduler slurm --stop)`);
+    throw new Error(`runs of plan ${plan.name} are queued or running on SLURM: ${queued.join(", ")}; cancel them first (${again(" --scheduler slurm --stop")})`);
   }
   // a run outside --only that a selected run needs must be done already
   const selected = new Set(runs.map((r) => r.id));
@@ -444,7 +447,7 @@ async function main(): Promise<void> {
     lock.release();
   }
   const left = runs.filter((r) => pendingIds.has(r.id));
-  if (stopping) say(`stopped: ${left.length} runs to go; continue with ${campaignCommand(plan)}`);
+  if (stopping) say(`stopped: ${left.length} runs to go; continue with ${again()}`);
   else if (failed.size) {
     say(`${failed.size} run(s) failed: ${[...failed.keys()].join(", ")}`);
     process.exitCode = 1;

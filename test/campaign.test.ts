@@ -127,7 +127,7 @@ describe("campaign runner", () => {
     expect(codes, a.stderr + "\n---\n" + b.stderr).toEqual([0, 1]);
     const loser = a.status === 1 ? a : b;
     const pidFile = path.join(d, "runs", "campaign.pid");
-    expect(loser.stderr).toMatch(new RegExp(`error: ${pidFile}: a campaign of this plan is already running \\(pid \\d+\\); stop it with npm run campaign -- --stop`));
+    expect(loser.stderr).toMatch(new RegExp(`error: ${pidFile}: a campaign of this plan is already running \\(pid \\d+\\); stop it with npm run campaign -- --plan plan.json --stop`));
     expect(teacherFiles()).toEqual(before);
     // the student trained once, from its start to its end (one start event, no resume), as the uninterrupted one
     const events = fs.readFileSync(path.join(d, "runs", "resnet8", "remover", "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).event);

@@ -170,6 +170,10 @@ describe("the committed choice and its plan", () => {
     const { statusMarkdown } = await import("../src/campaign/status.js");
     expect(statusMarkdown({ name: "policy", root: "x", runs: [] }, [], "now", "m")).toContain("Start or continue: `npm run campaign -- --plan policy`; stop: `npm run campaign -- --plan policy --stop`");
     expect(statusMarkdown({ name: "depth", root: "x", runs: [] }, [], "now", "m")).toContain("Start or continue: `npm run campaign`; stop: `npm run campaign -- --stop`");
+    // the runner's own messages (stop, continue, SLURM): a plan file by the path it was given, never the depth plan's bare command
+    const { campaignCommand } = await import("../src/campaign/status.js");
+    expect(campaignCommand({ name: "tiny", root: "x", runs: [] }, " --scheduler slurm --stop", "my/plan.json")).toBe("npm run campaign -- --plan my/plan.json --scheduler slurm --stop");
+    expect(campaignCommand({ name: "policy", root: "x", runs: [] }, " --scheduler slurm", "ignored.json")).toBe("npm run campaign -- --plan policy --scheduler slurm");
   });
 
   it("a progress commit adds the depth study's folder too, where the plan trains the pure policies' seeds", () => {

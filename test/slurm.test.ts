@@ -135,7 +135,7 @@ describe("campaign --scheduler slurm (a real SLURM: munged, slurmctld, slurmd)",
     // the local runner refuses the plan while its jobs are queued: both would write the same run folders
     const local = await campaign(d, ["--lanes", "1"]);
     expect(local.status, local.stdout + local.stderr).toBe(1);
-    expect(local.stderr).toMatch(/runs of plan tiny are queued or running on SLURM: resnet8\/teacher \(job \d+, \w+\).*; cancel them first \(npm run campaign -- --scheduler slurm --stop\)/);
+    expect(local.stderr).toMatch(/runs of plan tiny are queued or running on SLURM: resnet8\/teacher \(job \d+, \w+\).*; cancel them first \(npm run campaign -- --plan plan\.json --scheduler slurm --stop\)/);
 
     const states = () => Promise.all(RUNS.map(async (r) => `${r}: ${JSON.stringify(await job(jobs[r].jobId))}\n--- log\n${logOf(d, r)}`)).then((x) => x.join("\n"));
     let detail = "";

@@ -181,9 +181,13 @@ export function statusText(st: RunStatus[], extra?: { header: string; cells: Map
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
 }
 
-/** The command that continues `plan` with `more` flags: the depth plan is the default; a plan file is named by its path. */
-export function campaignCommand(plan: Plan, more = ""): string {
-  const flag = plan.name === "depth" ? "" : (BUILT_IN_PLANS as string[]).includes(plan.name) ? ` --plan ${plan.name}` : " --plan <its plan file>";
+/**
+ * The command that continues `plan` with `more` flags: the depth plan is the default; a plan file is named by its path
+ * (`file`, as the user gave it; without it, a placeholder).
+ */
+export function campaignCommand(plan: Plan, more = "", file?: string): string {
+  const builtIn = (BUILT_IN_PLANS as string[]).includes(plan.name);
+  const flag = plan.name === "depth" ? "" : builtIn ? ` --plan ${plan.name}` : ` --plan ${file ?? "<its plan file>"}`;
   return flag || more ? `npm run campaign --${flag}${more}` : "npm run campaign";
 }
 
