@@ -228,7 +228,7 @@ describe("accuracy figures", () => {
   });
 
   it("the depth figure with every run done: lines by depth, seed-2 students as markers of their own, no waiting list", () => {
-    // the whole plan, done (as the audit's fig.ts: the plan's order ends with ResNet-20's seed-2 students)
+    // the whole plan, done (the seed-2 students of ResNet-20 and, since issue 27, ResNet-56: SECOND_SEED_NETS)
     const runs: DepthRun[] = depthPlan().runs.map((r, i) => {
       const [net, run] = r.id.split("/");
       const m = r.config.method;
@@ -245,19 +245,19 @@ describe("accuracy figures", () => {
     }
     const seed2 = left.filter((t) => /seed 2/.test(t.name as string));
     expect(seed2.map((t) => [t.name, t.mode, t.x, t.showlegend])).toEqual([
-      ["SkipRemover minus the plain teacher, seed 2", "markers", ["ResNet-20"], undefined],
-      ["SkipShortener minus its shortenable teacher, seed 2", "markers", ["ResNet-20"], undefined],
+      ["SkipRemover minus the plain teacher, seed 2", "markers", ["ResNet-20", "ResNet-56"], undefined],
+      ["SkipShortener minus its shortenable teacher, seed 2", "markers", ["ResNet-20", "ResNet-56"], undefined],
     ]);
     // points of one slot side by side: a method's group on the left, a network's on the right
     expect(fig.layout.scattermode).toBe("group");
     expect(new Set(left.map((t) => t.offsetgroup))).toEqual(new Set(["remover", "shortener", "noskip"]));
     expect(fig.data.filter((t) => t.xaxis === "x2" && t.mode === "markers").map((t) => t.offsetgroup)).toEqual(["resnet8", "resnet20", "resnet56"]);
-    // every finished student is drawn once: 3 remover + 1 seed-2, 3 shortener + 1 seed-2, 3 noskip
-    expect(left.reduce((n, t) => n + (t.y as number[]).length, 0)).toBe(11);
+    // every finished student is drawn once: 3 remover + 2 seed-2, 3 shortener + 2 seed-2, 3 noskip
+    expect(left.reduce((n, t) => n + (t.y as number[]).length, 0)).toBe(13);
     const text = JSON.stringify(fig.layout.annotations);
     expect(text).not.toContain("Not drawn");
     expect(text).not.toContain("none in progress");
-    expect(JSON.stringify(fig.layout.title)).toContain("17 of 17 runs finished");
+    expect(JSON.stringify(fig.layout.title)).toContain("19 of 19 runs finished");
     // a run that failed is named with why, not summed up as "none in progress"
     const failed = depthFigure(runs.map((r) => (r.id === "resnet56/noskip" ? { ...r, state: "failed" as const, note: "diverged at step 7" } : r)), spec("C7a"));
     expect(JSON.stringify(failed.layout.annotations).replace(/<br>/g, " ")).toContain("Not drawn, not finished: resnet56/noskip failed: diverged at step 7.");

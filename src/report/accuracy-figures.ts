@@ -329,7 +329,7 @@ export function depthFigure(runs: DepthRun[], claim: Mark): Figure {
       .sort((a, b) => depthOf(a.r.net) - depthOf(b.r.net));
     gaps.push(...pts.map((p) => p.g));
     const name = `${methodName(method)} minus ${method === "shortener" ? "its shortenable teacher" : "the plain teacher"}`;
-    // the first seed, one line from the shallowest network to the deepest; other seeds (ResNet-20's seed-2 students)
+    // the first seed, one line from the shallowest network to the deepest; other seeds (the seed-2 students of SECOND_SEED_NETS)
     // are markers of their own, with a legend entry, never joined to the line (it would run back from ResNet-56)
     const bySeed = new Map<string | undefined, typeof pts>();
     for (const p of pts) bySeed.set(seedOf(p.r), [...(bySeed.get(seedOf(p.r)) ?? []), p]);

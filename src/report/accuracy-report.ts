@@ -128,7 +128,7 @@ function shortRunOutputs(ev: AccuracyEvidence, specs: ClaimSpecs): Outputs {
 /** Beyond the paper: the per-skip policies (docs/policy-rule.md) against the pure ones, per network. */
 function policyOutputs(ev: AccuracyEvidence): Outputs {
   const nets = [...new Set(ev.policy.map((p) => p.net))];
-  // one seed noise for the study: the largest over its networks (ResNet-20's students are the ones with second seeds)
+  // one seed noise for the study: the largest over its networks (a network with no policy of two finished seeds reads another's)
   const noise = seedNoise(ev.policy);
   const figures: Outputs["figures"] = {};
   for (const net of nets) figures[`policy-${net}`] = policyFigure(net, ev.policy.filter((p) => p.net === net));
