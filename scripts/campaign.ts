@@ -29,7 +29,7 @@ import { recipeGapPlan } from "../src/campaign/recipe-gap-plan.js";
 import { policyPlan } from "../src/campaign/policy-plan.js";
 import { BUILT_IN_PLAN_INFO, CAMPAIGN_PID, type BuiltInPlan } from "../src/campaign/paths.js";
 import { loadPlanFile, planFolders, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
-import { campaignCommand, campaignStatus, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
+import { campaignCommand, campaignStatus, readFinished, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
 import { scheduleSeconds, timeLeft, timeLeftText } from "../src/campaign/time-left.js";
 import { runnerLanes, runnerStartLine } from "../src/campaign/runner-log.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
@@ -386,6 +386,8 @@ async function main(): Promise<void> {
   for (const [id, why] of failed) say(`not starting ${id}, nor what needs it: ${why}`);
 
   const exits: Promise<void>[] = [];
+  /** another process (not a child of ours) trains the run now: it holds the run's run.lock */
+  const elsewhere = (r: PlannedRun) => !running.has(r.id) && lockHolder(runDir(plan, r.id)) !== null;
   const pendingIds = new Set(runs.filter((r) => !doneIds.has(r.id)).map((r) => r.id));
   let last = writeStatus(true);
   const wake: { fn: () => void } = { fn: () => {} };
@@ -397,8 +399,19 @@ async function main(): Promise<void> {
   try {
     for (;;) {
       if (!stopping) {
+        // two plans can share a run (the policy plan trains depth-study runs): one another campaign finished is done
+        // here too, and one it is training (its run.lock held by a live process not ours) is left to it, not waited on
+        for (const r of runs) {
+          if (!pendingIds.has(r.id) || running.has(r.id) || failed.has(r.id)) continue;
+          const fin = readFinished(plan, r);
+          if (fin && fin.problem === null) {
+            doneIds.add(r.id);
+            pendingIds.delete(r.id);
+            say(`done ${r.id} (finished by another campaign)`);
+          }
+        }
         const ready = runs
-          .filter((r) => pendingIds.has(r.id) && !running.has(r.id) && !failed.has(r.id) && r.deps.every((d) => doneIds.has(d)))
+          .filter((r) => pendingIds.has(r.id) && !running.has(r.id) && !failed.has(r.id) && r.deps.every((d) => doneIds.has(d)) && !elsewhere(r))
           .slice(0, Math.max(0, lanes - running.size));
         const threads = threadsFor(running.size + ready.length);
         for (const r of ready) {
@@ -438,7 +451,8 @@ async function main(): Promise<void> {
           child.kill("SIGTERM");
         }
       }
-      if (!running.size) break;
+      // nothing of ours training: done, unless another campaign trains a run we wait for (the timer wakes us)
+      if (!running.size && (stopping || !runs.some((r) => pendingIds.has(r.id) && !failed.has(r.id) && elsewhere(r)))) break;
       await new Promise<void>((resolve) => (wake.fn = resolve));
     }
   } finally {

@@ -182,6 +182,33 @@ describe("campaign runner", () => {
     expect(log).toMatch(/all 2 runs done under runs/);
   }, 600_000);
 
+  it("a run two plans share is trained once: the second campaign leaves it to the first, and takes it as done when the first finishes it", async () => {
+    const d = path.join(tmp, "shared");
+    fs.mkdirSync(d, { recursive: true });
+    // one folder, runs/resnet8/shared, in both plans: the first's by-net folders under runs, the second's flat ones
+    // under runs/resnet8 (as the policy plan trains the depth study's runs in their folders); two roots, two runners
+    const shared = { id: "resnet8/shared", config: { ...common, epochs: 8 } };
+    fs.writeFileSync(path.join(d, "first.json"), JSON.stringify({ name: "first", root: "runs", runs: [shared] }));
+    fs.writeFileSync(path.join(d, "second.json"), JSON.stringify({ name: "second", root: "runs/resnet8", folders: "flat", runs: [shared, { id: "resnet8/own", config: { ...common, epochs: 1 } }] }));
+    const opts = (planFile: string) => ["--plan", planFile, "--data", data, "--lanes", "2", "--refresh", "1"];
+    const first = runScript(CAMPAIGN, opts("first.json"), { cwd: d });
+    await until(() => /epoch 1\/8/.test(logOf(d, "resnet8/shared")), "the first campaign's run training");
+    const second = await runScript(CAMPAIGN, opts("second.json"), { cwd: d });
+    const one = await first;
+    expect(one.status, one.stdout + one.stderr).toBe(0);
+    const log = fs.readFileSync(path.join(d, "runs", "resnet8", "campaign.log"), "utf8");
+    expect(second.status, log + second.stderr).toBe(0);
+    expect(log).not.toMatch(/start resnet8\/shared|FAILED/);
+    expect(log).toMatch(/done resnet8\/own/);
+    expect(log).toMatch(/all 2 runs done under runs\/resnet8/);
+    // trained once, from start to end, by the first campaign
+    const events = fs.readFileSync(path.join(d, "runs", "resnet8", "shared", "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
+    expect(events.filter((e) => e === "start")).toHaveLength(1);
+    expect(events).not.toContain("resume");
+    // the second campaign was there while the first trained it (it finished its own one-epoch run first)
+    expect(log).toMatch(/done resnet8\/shared \(finished by another campaign\)/);
+  }, 600_000);
+
   it("--threads fixes every run's threads (--dry-run shows them); with --scheduler slurm it is an error naming --cpus-per-run", async () => {
     const d = folder("threads");
     const fixed = await runScript(CAMPAIGN, [...argv, "--threads", "3", "--dry-run"], { cwd: d });
