@@ -116,6 +116,22 @@ describe("the depth report", () => {
     expect(checkC7b(spec, [...base, done("resnet56/remover", "remover", 0.875, "resnet56/teacher"), done("resnet56/shortener", "shortener", 0.93, "resnet56/teacher-shortenable")]).status).toBe("reproduced at reference");
   });
 
+  it("C7b's value is the first seeds'; a second seed of the deep students is printed beside it, finished or not", () => {
+    const first = [...base, done("resnet56/remover", "remover", 0.88, "resnet56/teacher"), done("resnet56/shortener", "shortener", 0.895, "resnet56/teacher-shortenable")];
+    // seed 2: remover 1.0 below its teacher (gap -1.00, loss 1.50 against ResNet-8's +0.50), shortener +0.30
+    const seed2 = [done("resnet56/remover-seed2", "remover", 0.89, "resnet56/teacher"), done("resnet56/shortener-seed2", "shortener", 0.903, "resnet56/teacher-shortenable")];
+    const r = checkC7b(spec, [...first, ...seed2]);
+    expect(r).toMatchObject({ status: "reproduced at reference", ours: expect.closeTo(2.5, 6), andOurs: expect.closeTo(-0.5, 6) });
+    expect(r.configuration).toMatch(/; another seed of the ResNet-56 students \(not in the value\): resnet56\/remover-seed2 SkipRemover gap -1\.00 pp \(loss 1\.50 pp against ResNet-8's first seed\), resnet56\/shortener-seed2 SkipShortener gap \+0\.30 pp$/);
+    // one still training: named with its epoch, and the value is the same
+    const training: DepthRun = { ...seed2[1], state: "in progress", epoch: 3, epochs: 38, testTop1: undefined };
+    const r2 = checkC7b(spec, [...first, seed2[0], training]);
+    expect(r2.ours).toBeCloseTo(2.5, 6);
+    expect(r2.configuration).toMatch(/resnet56\/remover-seed2 SkipRemover gap -1\.00 pp \(loss 1\.50 pp against ResNet-8's first seed\); another seed not finished: resnet56\/shortener-seed2 in progress \(epoch 3 of 38\)$/);
+    // without them, nothing is added
+    expect(checkC7b(spec, first).configuration).not.toMatch(/another seed/);
+  });
+
   it("a run in progress is shown as such, never as a result, and C7b waits for it", () => {
     const running: DepthRun = { id: "resnet56/remover", net: "resnet56", run: "remover", method: "remover", reference: "resnet56/teacher", state: "in progress", epoch: 12, epochs: 38, testTop1: 0.5 };
     const runs = [...base, running, done("resnet56/shortener", "shortener", 0.895, "resnet56/teacher-shortenable")];

@@ -121,7 +121,17 @@ export function checkC7b(spec: ClaimSpec, runs: DepthRun[]): ClaimResult {
   const shortener = checkClaim({ ...spec, ...and }, sDeep, "", () => "");
   const holds = remover.atReference === true && shortener.atReference === true;
   const [S, D] = [networkLabel(shallow), networkLabel(deep)];
-  const configuration = `SkipRemover gap ${S} ${fmtGap(rShallow)}, ${D} ${fmtGap(rDeep)} (loss ${loss.toFixed(2)} pp); SkipShortener gap ${D} ${fmtGap(sDeep)} (test top-1 vs own teacher; data/runs/depth)`;
+  // the claim's value is the first seeds' (fixed before the runs); a later seed of the deep students is reported beside it
+  const later = [2, 3].flatMap((seed) => (["remover", "shortener"] as const).flatMap((role) => find(runs, formatRunId({ net: deep, role, seed })) ?? []));
+  const laterDone = later.filter((r) => r.state === "done" && gap(r, runs) !== null);
+  const laterText = (r: DepthRun) => {
+    const g = gap(r, runs)!;
+    return r.method === "remover" ? `${r.id} SkipRemover gap ${fmtGap(g)} (loss ${(rShallow - g).toFixed(2)} pp against ${S}'s first seed)` : `${r.id} SkipShortener gap ${fmtGap(g)}`;
+  };
+  const configuration =
+    `SkipRemover gap ${S} ${fmtGap(rShallow)}, ${D} ${fmtGap(rDeep)} (loss ${loss.toFixed(2)} pp); SkipShortener gap ${D} ${fmtGap(sDeep)} (test top-1 vs own teacher; data/runs/depth)` +
+    (laterDone.length ? `; another seed of the ${D} students (not in the value): ${laterDone.map(laterText).join(", ")}` : "") +
+    (later.length > laterDone.length ? `; another seed not finished: ${later.filter((r) => !laterDone.includes(r)).map((r) => `${r.id} ${stateLabel(r)}`).join(", ")}` : "");
   const why = [
     remover.atReference ? "" : `SkipRemover loses ${loss.toFixed(2)} pp from ${S} to ${D}, not more than ${spec.tolerance} pp`,
     shortener.atReference ? "" : `SkipShortener's gap on ${D} is ${fmtGap(sDeep)}, below ${and.paper - and.tolerance} pp`,
