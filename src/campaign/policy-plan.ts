@@ -9,15 +9,12 @@
  * Order: ResNet-20's first (about an hour each on a core), then the second seeds, then ResNet-56's (hours each).
  */
 import * as fs from "node:fs";
-import { formatRunId, policyTeacherRole, type NetName } from "../experiment/index.js";
+import { formatRunId, policyTeacherRole, TAILOR_METHODS, type NetName } from "../experiment/index.js";
 import { policyForm, skipCount } from "../net/index.js";
 import { buildNet } from "../train/tailor.js";
 import { depthPlan, studentSchedule } from "./depth-plan.js";
 import { POLICY_ROOT } from "./paths.js";
 import { bestCheckpointOf, PlanError, runDir, validatePlan, type Plan, type PlannedRun } from "./plan.js";
-
-/** the paper's two methods: the all-removed and all-shortened policies */
-const PURE_METHODS: string[] = ["remover", "shortener"];
 
 export const POLICY_CHOICE_FILE = "data/policy-choice.json";
 
@@ -73,9 +70,10 @@ export function policyPlan(choice: PolicyChoiceFile = loadPolicyChoice(), root =
       if (!first) throw new PlanError(`policy plan: a second seed of ${net} policy ${s.policy}, which ${POLICY_CHOICE_FILE} does not choose`);
       students.push({ id: formatRunId({ net, role: "policy", policy: s.policy, seed: 2 }), deps: first.deps, config: { ...first.config, seed: 2 } });
     }
-    // the pure policies a mixed one is compared with are the depth study's SkipRemover and SkipShortener, every seed:
+    // the pure policies a mixed one is compared with (the paper's two methods: all removed, all shortened) are the depth
+    // study's SkipRemover and SkipShortener, every seed:
     // in this plan (in their own folders, like the teachers) so that this campaign trains any the depth study has not
-    for (const pure of depth.runs.filter((r) => r.config.net === net && PURE_METHODS.includes(r.config.method))) {
+    for (const pure of depth.runs.filter((r) => r.config.net === net && (TAILOR_METHODS as string[]).includes(r.config.method))) {
       for (const t of pure.deps) if (!plan.runs.some((r) => r.id === t)) plan.runs.push({ ...depth.runs.find((r) => r.id === t)!, dir: runDir(depth, t) });
       students.push({ ...pure, dir: runDir(depth, pure.id) });
     }
