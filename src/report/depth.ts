@@ -122,7 +122,7 @@ export function checkC7b(spec: ClaimSpec, runs: DepthRun[]): ClaimResult {
   const holds = remover.atReference === true && shortener.atReference === true;
   const [S, D] = [networkLabel(shallow), networkLabel(deep)];
   // the claim's value is the first seeds' (fixed before the runs); a later seed of the deep students is reported beside it
-  const later = [2, 3].flatMap((seed) => (["remover", "shortener"] as const).flatMap((role) => find(runs, formatRunId({ net: deep, role, seed })) ?? []));
+  const later = [2, 3].flatMap((seed) => TAILOR_METHODS.flatMap((role) => find(runs, formatRunId({ net: deep, role, seed })) ?? []));
   const laterDone = later.filter((r) => r.state === "done" && gap(r, runs) !== null);
   const laterText = (r: DepthRun) => {
     const g = gap(r, runs)!;
