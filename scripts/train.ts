@@ -15,7 +15,7 @@ import { initBackend } from "../src/backend/index.js";
 import { isMethod, method, runForm, type Method } from "../src/experiment/index.js";
 import type { BlockForm } from "../src/net/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
-import { CONFIG_HELP, ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
+import { CONFIG_HELP, ConfigError, DEFAULT_CONFIG, tailorEpochsNeeded, validateConfig, type TrainConfig } from "../src/train/config.js";
 import { CheckpointError, modelFromCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
 import { modelDigest, readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { describeConfigMismatch, recordedConfig } from "../src/train/config-compare.js";
@@ -49,7 +49,7 @@ const flagSpecs: Record<string, FlagSpec> = {
   "resume-if-present": { type: "boolean", help: "continue from <out>/last.ckpt when it exists, else start (the campaign runner's mode)" },
   quick: {
     type: "boolean",
-    help: "tiny run: 2 epochs on 1,000 images, evaluated on 500, a skip altered every epoch (--epochs, --limit-train, --limit-eval, --every-epochs, --log-every given explicitly win)",
+    help: "tiny run: 2 epochs on 1,000 images, evaluated on 500, a skip altered every epoch (a Tailor method: as many epochs as it needs to alter its skips, plus one; --epochs, --limit-train, --limit-eval, --every-epochs, --log-every given explicitly win)",
   },
 };
 const args = parseCli(
@@ -100,6 +100,18 @@ function configFromArgs(): TrainConfig {
 }
 
 
+/**
+ * --quick without --epochs for a Tailor method: 2 epochs cannot alter the skips (one an epoch) and then validate the
+ * final network, so the run gets the fewest epochs that do; known once the teacher has given the network.
+ */
+function quickEpochs(c: TrainConfig): TrainConfig {
+  if (!args.quick || givenKeys.has("epochs")) return c;
+  const need = tailorEpochsNeeded(c);
+  if (need === null || need <= c.epochs) return c;
+  say(`--quick: ${need} epochs, not ${c.epochs}: ${method(c.method).label} alters its skips of ${c.net} one every ${c.everyEpochs} epoch(s), then the final network trains one more`);
+  return { ...c, epochs: need };
+}
+
 /** exit code of a run stopped on request with its checkpoint written (sysexits EX_TEMPFAIL: try again later) */
 const EXIT_STOPPED = 75;
 
@@ -117,7 +129,7 @@ async function main() {
   const plan = method(config.method);
   if (config.teacher && !plan.kd && !plan.fromTeacher) throw new ConfigError(`--teacher: --method ${config.method} does not use a teacher`);
   const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
-  if (teacherCkpt) config = validateFlags(configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys));
+  if (teacherCkpt) config = validateFlags(quickEpochs(configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys)));
   const quantMismatch = teacherCkpt && plan.kd ? teacherQuantMismatch(config, recordedConfig(teacherCkpt.config)) : null;
   if (quantMismatch) throw new ConfigError(`--teacher ${config.teacher}: ${quantMismatch}`);
   const out = path.resolve(args.out ?? path.join("runs", `${config.net}-${config.method}${config.method === "teacher" && config.form === "shortenable" ? "-shortenable" : ""}`));
