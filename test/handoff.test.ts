@@ -180,6 +180,17 @@ describe("CLIs: bad input is a clear error and nothing is written", () => {
     expect(files["model.qcdq.onnx"]).toBeDefined();
     expect(handoffFolder(ck, { ...reference, fifoDepth: "optimised" }, published)["model.qcdq.onnx"]).toBeUndefined();
   });
+  it("apply_fifo_depths.py where hls4ml or qonnx is missing: a one-line error naming them, exit 1, no traceback", () => {
+    const py = ["python3", "/usr/bin/python3"].find((p) => spawnSync(p, ["-c", "0"]).status === 0);
+    if (!py || spawnSync(py, ["-c", "import hls4ml, qonnx"]).status === 0) return; // no Python, or both installed
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, "apply_fifo_depths.py"), handoffFolder(ck, { ...reference, fifoDepth: "optimised" }, published)["apply_fifo_depths.py"]);
+    const r = spawnSync(py, [path.join(dir, "apply_fifo_depths.py"), "--out", path.join(dir, "prj")], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^error: apply_fifo_depths.py needs hls4ml \(>= 1.1\) and qonnx in this Python \(.*\): No module named '(hls4ml|qonnx)'$/);
+    expect(r.stderr).not.toMatch(/Traceback/);
+    expect(fs.readdirSync(dir)).toEqual(["apply_fifo_depths.py"]);
+  });
   it("cost prints the report without writing", () => {
     const r = run("scripts/cost.ts", ["--net", "resnet8", "--form", "shortenable", "--skips", "shortened"]);
     expect(r.status, r.stderr).toBe(0);
