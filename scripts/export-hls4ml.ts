@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseCli } from "./cli.js";
 import { handoffFolder, HANDOFF_FILES } from "../src/handoff/handoff.js";
-import { loadCostConfig } from "../src/handoff/cost-config.js";
+import { loadCostConfig, trainedWidthNote } from "../src/handoff/cost-config.js";
 import type { PublishedSet } from "../src/report/published-hls4ml.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { makeDirs, nonRegularKind, writeTargetProblem } from "../src/util/fs.js";
@@ -51,6 +51,8 @@ function main(): void {
   console.log(`wrote ${args.out}/: ${Object.keys(files).join(", ")}`);
   console.log(`  ${ck.net.name}, skips ${ck.net.blocks.map((b) => b.skip).join(",")}; ${depths.length} FIFO depths; configuration ${args.config}`);
   console.log(`  then, where hls4ml and qonnx are installed: python3 ${path.join(args.out, "apply_fifo_depths.py")} --out prj --write`);
+  const note = trainedWidthNote(config, ck.config, args.checkpoint);
+  if (note) console.error(note);
 }
 
 try {

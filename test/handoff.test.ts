@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { loadClaimSpecs } from "../src/experiment/index.js";
 import { costReport } from "../src/handoff/cost-report.js";
 import { fifoDepthFile } from "../src/handoff/fifo-depths.js";
-import { loadCostConfig } from "../src/handoff/cost-config.js";
+import { loadCostConfig, trainedWidthNote } from "../src/handoff/cost-config.js";
 import { handoffConfig, PART_NUMBERS } from "../src/handoff/hls4ml-config.js";
 import { handoffFolder } from "../src/handoff/handoff.js";
 import { buildDesign, DEFAULT_HLS4ML, fifoDepths, hls4mlCost, type Hls4mlConfig } from "../src/hw/hls4ml/index.js";
@@ -191,6 +191,21 @@ describe("CLIs: bad input is a clear error and nothing is written", () => {
     expect(r.stderr).not.toMatch(/Traceback/);
     expect(fs.readdirSync(dir)).toEqual(["apply_fifo_depths.py"]);
   });
+  it("a quantised checkpoint costed at other widths than its own says so (the widths come from --config)", () => {
+    const w4 = { quantWeightBits: 4, quantActBits: 4, quantEdgeBits: 8 };
+    // the reference is 8-bit weights, 10-bit activations: a w4a4 run differs in both, a w8a10 run in neither
+    expect(trainedWidthNote(reference, w4, "q.ckpt")).toMatch(/^note: q.ckpt was trained w4a4 \(edges 8\), .* weights 8 b, activations 10 b; .*"weightBits": 4, "actBits": 4, "accBits": 8 /);
+    expect(trainedWidthNote(reference, { quantWeightBits: 8, quantActBits: 10 }, "q.ckpt")).toBeNull();
+    expect(trainedWidthNote(reference, { quantWeightBits: 8, quantActBits: 8 }, "q.ckpt")).toMatch(/"weightBits": 8, "actBits": 8, "accBits": 16/);
+    expect(trainedWidthNote(reference, {}, "float.ckpt")).toBeNull();
+    expect(trainedWidthNote({ ...reference, weightBits: 4, actBits: 4 }, w4, "q.ckpt")).toBeNull();
+    // the CLI: on stderr, the report on stdout unchanged; nothing for a float run
+    const q = run("scripts/cost.ts", ["--checkpoint", "data/runs/depth/resnet8/qat4-teacher/best.ckpt"]);
+    expect(q.status, q.stderr).toBe(0);
+    expect(q.stderr).toMatch(/note: .*qat4-teacher\/best.ckpt was trained w4a4/);
+    expect(q.stdout).toMatch(/^# hls4ml cost/);
+    expect(run("scripts/cost.ts", ["--checkpoint", CKPT]).stderr).toBe("");
+  }, 60_000);
   it("cost prints the report without writing", () => {
     const r = run("scripts/cost.ts", ["--net", "resnet8", "--form", "shortenable", "--skips", "shortened"]);
     expect(r.status, r.stderr).toBe(0);
