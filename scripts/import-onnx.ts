@@ -15,7 +15,7 @@ import { quantLabel } from "../src/train/quant-spec.js";
 
 const args = parseCli(
   "Usage: npm run import:onnx -- --model M.onnx --out DIR [--mean r,g,b --std r,g,b] [--name N]\n\n" +
-    "Reads a ResNet-style CNN (Conv [+ BatchNormalization], Relu, Add skips with identity or 1x1 projections,\n" +
+    "Reads a ResNet-style CNN (Conv [+ BatchNormalization], Relu, a MaxPool ending the stem, Add skips with identity or 1x1 projections,\n" +
     "GlobalAveragePool or ReduceMean, MatMul + Add or Gemm) and writes DIR/best.ckpt and DIR/config.json.\n" +
     "Quantised networks are read as our QAT quantises: QONNX Quant or QuantizeLinear -> [Clip] -> DequantizeLinear\n" +
     "(int8 weight initializers too) with one per-tensor scale and zero point 0, on every conv's and dense layer's weight\n" +
@@ -36,6 +36,8 @@ class UsageError extends Error {}
 function triple(flag: string, v: string, positive: boolean): [number, number, number] {
   const a = v.split(",").map(Number);
   if (a.length !== 3 || !a.every((x) => Number.isFinite(x) && (!positive || x > 0))) throw new UsageError(`--${flag} ${v}: expected three ${positive ? "positive " : ""}numbers r,g,b`);
+  // pixel / 255 lies in [0, 1], so its mean does too: 123.7 or 0.5 * 255 is a mean of raw pixel values
+  if (flag === "mean" && !a.every((x) => x >= 0 && x <= 1)) throw new UsageError(`--mean ${v}: expected means of pixel / 255, each in [0, 1] (divide means of 0-255 pixel values by 255)`);
   return a as [number, number, number];
 }
 
