@@ -22,7 +22,9 @@ import { describeConfigMismatch, recordedConfig } from "../src/train/config-comp
 import { teacherQuantMismatch } from "../src/train/quant.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
 import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, removeRunTemps, startOverProblem, verifyBestOnResume } from "../src/train/run-folder.js";
-import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import { newOptimizer, resumeTailorSteps, runNormalisation, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import type { Normalisation } from "../src/data/batches.js";
+import { importedNormalisation } from "../src/import/onnx-import.js";
 import { configFromTeacher } from "../src/train/teacher-check.js";
 import { acquireRunLock } from "../src/util/run-lock.js";
 import { runEnvironment } from "../src/backend/environment.js";
@@ -112,6 +114,23 @@ function quickEpochs(c: TrainConfig): TrainConfig {
   return { ...c, epochs: need };
 }
 
+/**
+ * An imported teacher was trained on inputs normalised its own way (recorded by import:onnx), but a run normalises
+ * every image, the teacher's included, by its train split's statistics: say both, so that a teacher trained with
+ * another normalisation (0.5/0.5, ImageNet's) is not distilled from silently on inputs unlike its training's.
+ */
+function teacherNormalisationNote(c: TrainConfig, data: TailorData): void {
+  const recorded = importedNormalisation(c.teacher);
+  if (recorded === undefined) return;
+  const ours = runNormalisation(c, data);
+  const fmt = (n: Normalisation) => `mean ${n.mean.map((v) => v.toFixed(4)).join(",")}, std ${n.std.map((v) => v.toFixed(4)).join(",")}`;
+  const theirs = recorded ? `was trained on inputs normalised with ${fmt(recorded)} (its config.json)` : "has no recorded input normalisation (its config.json: imported without --mean/--std)";
+  say(
+    `note: the teacher ${c.teacher} ${theirs}; this run normalises every image, the teacher's too, ` +
+      `with the training split's own statistics, ${fmt(ours)} (an imported network's normalisation is not applied yet)`,
+  );
+}
+
 /** exit code of a run stopped on request with its checkpoint written (sysexits EX_TEMPFAIL: try again later) */
 const EXIT_STOPPED = 75;
 
@@ -185,6 +204,7 @@ async function main() {
   const t0 = Date.now();
   const raw = loadCifar10(args.data);
   const data: TailorData = { train: raw.train, test: raw.test };
+  if (config.teacher) teacherNormalisationNote(config, data);
 
   const committer = new CheckpointCommitter(out, ck);
   const stamp = (c: Checkpoint) => {
