@@ -206,6 +206,43 @@ describe("CLIs: bad input is a clear error and nothing is written", () => {
     expect(q.stdout).toMatch(/^# hls4ml cost/);
     expect(run("scripts/cost.ts", ["--checkpoint", CKPT]).stderr).toBe("");
   }, 60_000);
+  it("model.onnx records the input normalisation: a run's results.json, an import's config.json (it was 'unknown')", () => {
+    const metaOf = (dir: string) => decodeOnnx(fs.readFileSync(path.join(dir, "model.onnx")), "m").metadata["tailor.input_normalisation"];
+    const dir = tmp();
+    const trained = run("scripts/export-hls4ml.ts", ["--checkpoint", CKPT, "--out", path.join(dir, "trained")]);
+    expect(trained.status, trained.stderr).toBe(0);
+    const results = JSON.parse(fs.readFileSync(path.join(path.dirname(CKPT), "results.json"), "utf8")).normalisation;
+    expect(JSON.parse(metaOf(path.join(dir, "trained")))).toEqual(results);
+    expect(trained.stdout).toContain(`(from ${path.join(path.dirname(CKPT), "results.json")}; in the model's metadata)`);
+    // an import:onnx folder: best.ckpt and config.json, no results.json
+    const norm = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
+    const imported = (name: string, normalisation: unknown) => {
+      const d = path.join(dir, name);
+      fs.mkdirSync(d);
+      fs.copyFileSync(CKPT, path.join(d, "best.ckpt"));
+      fs.writeFileSync(path.join(d, "config.json"), JSON.stringify({ imported: { normalisation } }));
+      return path.join(d, "best.ckpt");
+    };
+    const known = run("scripts/export-hls4ml.ts", ["--checkpoint", imported("imp", norm), "--out", path.join(dir, "h-imp")]);
+    expect(known.status, known.stderr).toBe(0);
+    expect(JSON.parse(metaOf(path.join(dir, "h-imp")))).toEqual(norm);
+    const q = run("scripts/export-qonnx.ts", ["--checkpoint", path.join(dir, "imp", "best.ckpt"), "--out", path.join(dir, "imp.onnx")]);
+    expect(q.status, q.stderr).toBe(0);
+    expect(JSON.parse(decodeOnnx(fs.readFileSync(path.join(dir, "imp.onnx")), "m").metadata["tailor.input_normalisation"])).toEqual(norm);
+    const unknown = run("scripts/export-hls4ml.ts", ["--checkpoint", imported("imp-null", null), "--out", path.join(dir, "h-null")]);
+    expect(unknown.status, unknown.stderr).toBe(0);
+    expect(metaOf(path.join(dir, "h-null"))).toBe("unknown");
+    expect(unknown.stdout).toMatch(/not recorded: .*imp-null\/config.json \(imported without --mean\/--std\)/);
+    // a results.json without a normalisation: an error naming it, and no folder
+    const bad = path.join(dir, "bad");
+    fs.mkdirSync(bad);
+    fs.copyFileSync(CKPT, path.join(bad, "best.ckpt"));
+    fs.writeFileSync(path.join(bad, "results.json"), "{}");
+    const b = run("scripts/export-hls4ml.ts", ["--checkpoint", path.join(bad, "best.ckpt"), "--out", path.join(dir, "h-bad")]);
+    expect(b.status).toBe(2);
+    expect(b.stderr.trim()).toMatch(/^error: .*bad\/results.json: expected "normalisation"/);
+    expect(fs.existsSync(path.join(dir, "h-bad"))).toBe(false);
+  }, 120_000);
   it("cost prints the report without writing", () => {
     const r = run("scripts/cost.ts", ["--net", "resnet8", "--form", "shortenable", "--skips", "shortened"]);
     expect(r.status, r.stderr).toBe(0);
