@@ -51,7 +51,7 @@ function main(): void {
     throw e;
   }
   const depths = JSON.parse(files["max_depth.json"] as string) as unknown[];
-  console.log(`wrote ${args.out}/: ${Object.keys(files).join(", ")}`);
+  console.log(`wrote ${path.join(args.out, "/")}: ${Object.keys(files).join(", ")}`);
   console.log(`  ${ck.net.name}, skips ${ck.net.blocks.map((b) => b.skip).join(",")}; ${depths.length} FIFO depths; configuration ${args.config}`);
   console.log(normalisationLine(recorded, ""));
   console.log(`  then, where hls4ml and qonnx are installed: python3 ${path.join(args.out, "apply_fifo_depths.py")} --out prj --write`);

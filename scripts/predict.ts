@@ -27,6 +27,11 @@ async function main(): Promise<void> {
   for (const k of ["checkpoint", "input", "out"] as const) if (!args[k]) throw new UsageError(`--${k}: required (npm run predict -- --help)`);
   const outProblem = writeTargetProblem(args.out);
   if (outProblem) throw new UsageError(`--out ${outProblem}`);
+  // the logits would replace the images they were computed from
+  const sameFile = (a: fs.Stats, b: fs.Stats) => a.dev === b.dev && a.ino === b.ino; // a path, ./path or a hard link
+  if (fs.existsSync(args.out) && fs.existsSync(args.input) && sameFile(fs.statSync(args.out), fs.statSync(args.input))) {
+    throw new UsageError(`--out ${args.out}: is the --input file; give another file for the logits (the input is kept)`);
+  }
   const ck = readCheckpointFile(args.checkpoint);
   const { channels: c, height: h, width: w } = ck.net.input;
   let buf: Buffer;
