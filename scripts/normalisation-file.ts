@@ -41,7 +41,7 @@ export function checkpointNormalisation(checkpoint: string, results?: string): {
   if (fromResults || results !== undefined) return { normalisation: fromResults, from: resultsFile };
   const imported = importedNormalisation(checkpoint);
   if (imported) return { normalisation: imported, from: path.join(dir, "config.json") };
-  return { normalisation: null, from: imported === null ? `${path.join(dir, "config.json")} (imported without --mean/--std)` : `no results.json beside the checkpoint` };
+  return { normalisation: null, from: imported === null ? `${path.join(dir, "config.json")}: imported without --mean/--std` : `no results.json beside the checkpoint` };
 }
 
 /** the line the exports print about the input */

@@ -232,7 +232,7 @@ describe("CLIs: bad input is a clear error and nothing is written", () => {
     const unknown = run("scripts/export-hls4ml.ts", ["--checkpoint", imported("imp-null", null), "--out", path.join(dir, "h-null")]);
     expect(unknown.status, unknown.stderr).toBe(0);
     expect(metaOf(path.join(dir, "h-null"))).toBe("unknown");
-    expect(unknown.stdout).toMatch(/not recorded: .*imp-null\/config.json \(imported without --mean\/--std\)/);
+    expect(unknown.stdout).toMatch(/not recorded: .*imp-null\/config.json: imported without --mean\/--std\)$/m);
     // a results.json without a normalisation: an error naming it, and no folder
     const bad = path.join(dir, "bad");
     fs.mkdirSync(bad);
