@@ -11,7 +11,7 @@ import { parseCli } from "./cli.js";
 import type { Normalisation } from "../src/data/batches.js";
 import { ImportError, importOnnx, writeImport } from "../src/import/onnx-import.js";
 import { MAX_ONNX_BYTES } from "../src/import/onnx-decode.js";
-import { quantLabel } from "../src/train/quant-spec.js";
+import { quantLabel, quantSpecOf } from "../src/train/quant-spec.js";
 
 const args = parseCli(
   "Usage: npm run import:onnx -- --model M.onnx --out DIR [--mean r,g,b --std r,g,b] [--name N]\n\n" +
@@ -65,7 +65,12 @@ function main(): void {
   console.log(`  skips: ${net.blocks.map((b) => `${b.name} ${b.skip}${b.shortcut ? ` (${b.shortcut})` : ""}`).join(", ")}`);
   const altered = net.blocks.filter((b) => b.skip !== "long").length;
   if (altered) console.log(`  ${altered} skips altered: a student, not a teacher (predict and the exports take it; train --teacher wants every skip long)`);
-  else console.log(imp.builtin ? `  equals the built-in ${imp.builtin.net} (${imp.builtin.form} form): npm run train -- --method ${imp.builtin.form === "plain" ? "remover" : "shortener"} --teacher ${files[0]}` : `  not one of the built-in networks: train --teacher does not take it yet (predict and the exports do)`);
+  else {
+    // a quantised teacher's students are quantised as it is (train refuses a KD teacher of other widths): its flags
+    const q = quantSpecOf(imp.checkpoint.config);
+    const quant = q ? ` --quant-weight-bits ${q.weightBits} --quant-act-bits ${q.actBits} --quant-edge-bits ${q.edgeBits}` : "";
+    console.log(imp.builtin ? `  equals the built-in ${imp.builtin.net} (${imp.builtin.form} form): npm run train -- --method ${imp.builtin.form === "plain" ? "remover" : "shortener"} --teacher ${files[0]}${quant}` : `  not one of the built-in networks: train --teacher does not take it yet (predict and the exports do)`);
+  }
   console.log(imp.normalisation ? `  input: NCHW, (pixel / 255 - mean) / std, mean ${imp.normalisation.mean.join(",")}, std ${imp.normalisation.std.join(",")}` : `  input normalisation unknown (give --mean and --std to record it)`);
   console.log(`wrote ${files.join(", ")}`);
 }

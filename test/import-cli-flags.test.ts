@@ -1,8 +1,11 @@
-// scripts/import-onnx.ts on a wrong normalisation: a one-line error naming the flag, exit 2, nothing written.
+// scripts/import-onnx.ts on a wrong normalisation: a one-line error naming the flag, exit 2, nothing written. The train
+// command it prints for a quantised network is one train.ts accepts.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { exportQonnx } from "../src/export/qonnx.js";
+import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { runScript } from "./helpers/spawn.js";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -30,4 +33,24 @@ describe("import:onnx --mean / --std", () => {
     expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(dir, "ok", "config.json"), "utf8")).imported.normalisation).toEqual({ mean: [0, 0, 1], std: [1, 1, 1] });
   }, 60_000);
+});
+
+describe("import:onnx's train command", () => {
+  it("a quantised network: the command carries its --quant-* flags, and train.ts takes it (it refused the bare one)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "import-train-"));
+    const file = path.join(dir, "w4.qcdq.onnx");
+    fs.writeFileSync(file, exportQonnx(readCheckpointFile(path.join(ROOT, "data", "runs", "depth", "resnet8", "qat4-teacher", "best.ckpt")), { format: "qcdq" }).bytes);
+    const r = await runScript(path.join(ROOT, "scripts", "import-onnx.ts"), ["--model", file, "--out", path.join(dir, "imp")]);
+    expect(r.status, r.stderr).toBe(0);
+    const command = r.stdout.match(/npm run train -- .*$/m)![0];
+    expect(command).toMatch(/ --quant-weight-bits 4 --quant-act-bits 4 --quant-edge-bits 8$/);
+    // train.ts checks the teacher and the flags before it reads the data: a missing data file is the first error past them
+    const noData = path.join(dir, "no-cifar");
+    const flags = command.replace(/^npm run train -- /, "").split(" ");
+    const t = await runScript(path.join(ROOT, "scripts", "train.ts"), [...flags, "--out", path.join(dir, "run"), "--data", noData], { env: { TAILOR_NO_REEXEC: "1" } });
+    expect(t.stderr).toContain(`${path.join(noData, "data_batch_1.bin")}: missing`);
+    const bare = command.replace(/ --quant-.*$/, "").replace(/^npm run train -- /, "").split(" ");
+    const b = await runScript(path.join(ROOT, "scripts", "train.ts"), [...bare, "--out", path.join(dir, "run2"), "--data", noData], { env: { TAILOR_NO_REEXEC: "1" } });
+    expect(b.stderr).toMatch(/the teacher was trained w4a4 \(edges 8\), this run is float/);
+  }, 120_000);
 });
