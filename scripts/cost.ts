@@ -8,7 +8,7 @@ import { parseCli } from "./cli.js";
 import { network } from "../src/experiment/index.js";
 import { costMarkdown, costReport } from "../src/handoff/cost-report.js";
 import { fifoDepthFile } from "../src/handoff/fifo-depths.js";
-import { loadCostConfig } from "../src/handoff/cost-config.js";
+import { loadCostConfig, trainedWidthNote } from "../src/handoff/cost-config.js";
 import { lower, withAllSkips, withPolicy, type BlockForm, type NetSpec, type SkipMode } from "../src/net/index.js";
 import type { PublishedSet } from "../src/report/published-hls4ml.js";
 import { readCheckpointMeta } from "../src/train/checkpoint-file.js";
@@ -66,6 +66,8 @@ function main(): void {
   // the hls4ml names of the FIFOs (the depth file's), for the per-FIFO table
   const names = fifoDepthFile(g, config, trainConfig).names;
   process.stdout.write(costMarkdown(costReport(g, config, published, names), title));
+  const note = trainedWidthNote(config, trainConfig as Record<string, number>, title);
+  if (note) console.error(note);
 }
 
 try {

@@ -8,8 +8,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseCli } from "./cli.js";
+import { checkpointNormalisation, normalisationLine, NormalisationFileError } from "./normalisation-file.js";
 import { handoffFolder, HANDOFF_FILES } from "../src/handoff/handoff.js";
-import { loadCostConfig } from "../src/handoff/cost-config.js";
+import { loadCostConfig, trainedWidthNote } from "../src/handoff/cost-config.js";
 import type { PublishedSet } from "../src/report/published-hls4ml.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { makeDirs, nonRegularKind, writeTargetProblem } from "../src/util/fs.js";
@@ -36,7 +37,9 @@ function main(): void {
   const config = loadCostConfig(args.config);
   const ck = readCheckpointFile(args.checkpoint);
   const published = JSON.parse(fs.readFileSync(PUBLISHED, "utf8")) as PublishedSet;
-  const files = handoffFolder(ck, { ...config, fifoDepth: "optimised" }, published, { source: args.checkpoint });
+  // model.onnx takes normalised inputs: record how (a run's results.json, an import's config.json), as export:qonnx does
+  const recorded = checkpointNormalisation(args.checkpoint);
+  const files = handoffFolder(ck, { ...config, fifoDepth: "optimised" }, published, { source: args.checkpoint, normalisation: recorded.normalisation });
   const tmp = path.join(path.dirname(path.resolve(args.out)), `.${path.basename(args.out)}.${process.pid}.tmp`);
   makeDirs(path.dirname(tmp));
   fs.mkdirSync(tmp);
@@ -48,14 +51,17 @@ function main(): void {
     throw e;
   }
   const depths = JSON.parse(files["max_depth.json"] as string) as unknown[];
-  console.log(`wrote ${args.out}/: ${Object.keys(files).join(", ")}`);
+  console.log(`wrote ${path.join(args.out, "/")}: ${Object.keys(files).join(", ")}`);
   console.log(`  ${ck.net.name}, skips ${ck.net.blocks.map((b) => b.skip).join(",")}; ${depths.length} FIFO depths; configuration ${args.config}`);
+  console.log(normalisationLine(recorded, ""));
   console.log(`  then, where hls4ml and qonnx are installed: python3 ${path.join(args.out, "apply_fifo_depths.py")} --out prj --write`);
+  const note = trainedWidthNote(config, ck.config, args.checkpoint);
+  if (note) console.error(note);
 }
 
 try {
   main();
 } catch (e) {
   console.error(`error: ${(e as Error).message}`);
-  process.exit(e instanceof UsageError ? 2 : 1);
+  process.exit(e instanceof UsageError || e instanceof NormalisationFileError ? 2 : 1);
 }

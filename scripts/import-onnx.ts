@@ -11,11 +11,11 @@ import { parseCli } from "./cli.js";
 import type { Normalisation } from "../src/data/batches.js";
 import { ImportError, importOnnx, writeImport } from "../src/import/onnx-import.js";
 import { MAX_ONNX_BYTES } from "../src/import/onnx-decode.js";
-import { quantLabel } from "../src/train/quant-spec.js";
+import { quantLabel, quantSpecOf } from "../src/train/quant-spec.js";
 
 const args = parseCli(
   "Usage: npm run import:onnx -- --model M.onnx --out DIR [--mean r,g,b --std r,g,b] [--name N]\n\n" +
-    "Reads a ResNet-style CNN (Conv [+ BatchNormalization], Relu, Add skips with identity or 1x1 projections,\n" +
+    "Reads a ResNet-style CNN (Conv [+ BatchNormalization], Relu, a MaxPool ending the stem, Add skips with identity or 1x1 projections,\n" +
     "GlobalAveragePool or ReduceMean, MatMul + Add or Gemm) and writes DIR/best.ckpt and DIR/config.json.\n" +
     "Quantised networks are read as our QAT quantises: QONNX Quant or QuantizeLinear -> [Clip] -> DequantizeLinear\n" +
     "(int8 weight initializers too) with one per-tensor scale and zero point 0, on every conv's and dense layer's weight\n" +
@@ -36,6 +36,8 @@ class UsageError extends Error {}
 function triple(flag: string, v: string, positive: boolean): [number, number, number] {
   const a = v.split(",").map(Number);
   if (a.length !== 3 || !a.every((x) => Number.isFinite(x) && (!positive || x > 0))) throw new UsageError(`--${flag} ${v}: expected three ${positive ? "positive " : ""}numbers r,g,b`);
+  // pixel / 255 lies in [0, 1], so its mean does too: 123.7 or 0.5 * 255 is a mean of raw pixel values
+  if (flag === "mean" && !a.every((x) => x >= 0 && x <= 1)) throw new UsageError(`--mean ${v}: expected means of pixel / 255, each in [0, 1] (divide means of 0-255 pixel values by 255)`);
   return a as [number, number, number];
 }
 
@@ -63,7 +65,12 @@ function main(): void {
   console.log(`  skips: ${net.blocks.map((b) => `${b.name} ${b.skip}${b.shortcut ? ` (${b.shortcut})` : ""}`).join(", ")}`);
   const altered = net.blocks.filter((b) => b.skip !== "long").length;
   if (altered) console.log(`  ${altered} skips altered: a student, not a teacher (predict and the exports take it; train --teacher wants every skip long)`);
-  else console.log(imp.builtin ? `  equals the built-in ${imp.builtin.net} (${imp.builtin.form} form): npm run train -- --method ${imp.builtin.form === "plain" ? "remover" : "shortener"} --teacher ${files[0]}` : `  not one of the built-in networks: train --teacher does not take it yet (predict and the exports do)`);
+  else {
+    // a quantised teacher's students are quantised as it is (train refuses a KD teacher of other widths): its flags
+    const q = quantSpecOf(imp.checkpoint.config);
+    const quant = q ? ` --quant-weight-bits ${q.weightBits} --quant-act-bits ${q.actBits} --quant-edge-bits ${q.edgeBits}` : "";
+    console.log(imp.builtin ? `  equals the built-in ${imp.builtin.net} (${imp.builtin.form} form): npm run train -- --method ${imp.builtin.form === "plain" ? "remover" : "shortener"} --teacher ${files[0]}${quant}` : `  not one of the built-in networks: train --teacher does not take it yet (predict and the exports do)`);
+  }
   console.log(imp.normalisation ? `  input: NCHW, (pixel / 255 - mean) / std, mean ${imp.normalisation.mean.join(",")}, std ${imp.normalisation.std.join(",")}` : `  input normalisation unknown (give --mean and --std to record it)`);
   console.log(`wrote ${files.join(", ")}`);
 }

@@ -11,7 +11,7 @@
  */
 import * as fs from "node:fs";
 import { loadClaimSpecs, TRAINABLE_NETS } from "../src/experiment/index.js";
-import { loadCostConfig } from "../src/handoff/cost-config.js";
+import { loadCostConfig, trainedWidthNote } from "../src/handoff/cost-config.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { DEFAULT_POLICY_THREADS, policyCostsParallel } from "../src/report/policy-front-parallel.js";
 import { formOfNet, MAX_EXHAUSTIVE_SKIPS, OBJECTIVES, parseBudget, policyFront, policyNets, withinBudget, type Budget, type Objective, type PolicyCost, type PolicySource } from "../src/report/policy-front.js";
@@ -98,6 +98,8 @@ async function exhaustive(source: PolicySource, name: string, objective: Objecti
   const front = policyFront(costs, objective);
   console.log(markdownTable(HEAD, front.map(row)));
   if (loaded) trainHint(loaded, args.checkpoint!, front);
+  const note = loaded ? trainedWidthNote(hls, loaded.config, args.checkpoint!) : null;
+  if (note) console.error(`\n${note}`);
   if (!budget) return 0;
   return budgetAnswer(costs, budget, objective, (c) => c.altered, {
     none: `No policy meets ${args.budget}. The cheapest by ${objective}:`,

@@ -15,14 +15,16 @@ import { initBackend } from "../src/backend/index.js";
 import { isMethod, method, runForm, type Method } from "../src/experiment/index.js";
 import type { BlockForm } from "../src/net/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
-import { CONFIG_HELP, ConfigError, DEFAULT_CONFIG, validateConfig, type TrainConfig } from "../src/train/config.js";
+import { CONFIG_HELP, ConfigError, DEFAULT_CONFIG, tailorEpochsNeeded, validateConfig, type TrainConfig } from "../src/train/config.js";
 import { CheckpointError, modelFromCheckpoint, restoreOptimizer, type Checkpoint, type EpochRecord } from "../src/train/checkpoint.js";
 import { modelDigest, readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { describeConfigMismatch, recordedConfig } from "../src/train/config-compare.js";
 import { teacherQuantMismatch } from "../src/train/quant.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
 import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, removeRunTemps, startOverProblem, verifyBestOnResume } from "../src/train/run-folder.js";
-import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import { newOptimizer, resumeTailorSteps, runNormalisation, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import type { Normalisation } from "../src/data/batches.js";
+import { importedNormalisation } from "../src/import/onnx-import.js";
 import { configFromTeacher } from "../src/train/teacher-check.js";
 import { acquireRunLock } from "../src/util/run-lock.js";
 import { runEnvironment } from "../src/backend/environment.js";
@@ -49,7 +51,7 @@ const flagSpecs: Record<string, FlagSpec> = {
   "resume-if-present": { type: "boolean", help: "continue from <out>/last.ckpt when it exists, else start (the campaign runner's mode)" },
   quick: {
     type: "boolean",
-    help: "tiny run: 2 epochs on 1,000 images, evaluated on 500, a skip altered every epoch (--epochs, --limit-train, --limit-eval, --every-epochs, --log-every given explicitly win)",
+    help: "tiny run: 2 epochs on 1,000 images, evaluated on 500, a skip altered every epoch (a Tailor method: as many epochs as it needs to alter its skips, plus one; --epochs, --limit-train, --limit-eval, --every-epochs, --log-every given explicitly win)",
   },
 };
 const args = parseCli(
@@ -100,6 +102,35 @@ function configFromArgs(): TrainConfig {
 }
 
 
+/**
+ * --quick without --epochs for a Tailor method: 2 epochs cannot alter the skips (one an epoch) and then validate the
+ * final network, so the run gets the fewest epochs that do; known once the teacher has given the network.
+ */
+function quickEpochs(c: TrainConfig): TrainConfig {
+  if (!args.quick || givenKeys.has("epochs")) return c;
+  const need = tailorEpochsNeeded(c);
+  if (need === null || need <= c.epochs) return c;
+  say(`--quick: ${need} epochs, not ${c.epochs}: ${method(c.method).label} alters its skips of ${c.net} one every ${c.everyEpochs} epoch(s), then the final network trains one more`);
+  return { ...c, epochs: need };
+}
+
+/**
+ * An imported teacher was trained on inputs normalised its own way (recorded by import:onnx), but a run normalises
+ * every image, the teacher's included, by its train split's statistics: say both, so that a teacher trained with
+ * another normalisation (0.5/0.5, ImageNet's) is not distilled from silently on inputs unlike its training's.
+ */
+function teacherNormalisationNote(c: TrainConfig, data: TailorData): void {
+  const recorded = importedNormalisation(c.teacher);
+  if (recorded === undefined) return;
+  const ours = runNormalisation(c, data);
+  const fmt = (n: Normalisation) => `mean ${n.mean.map((v) => v.toFixed(4)).join(",")}, std ${n.std.map((v) => v.toFixed(4)).join(",")}`;
+  const theirs = recorded ? `was trained on inputs normalised with ${fmt(recorded)} (its config.json)` : "has no recorded input normalisation (its config.json: imported without --mean/--std)";
+  say(
+    `note: the teacher ${c.teacher} ${theirs}; this run normalises every image, the teacher's too, ` +
+      `with the training split's own statistics, ${fmt(ours)} (an imported network's normalisation is not applied yet)`,
+  );
+}
+
 /** exit code of a run stopped on request with its checkpoint written (sysexits EX_TEMPFAIL: try again later) */
 const EXIT_STOPPED = 75;
 
@@ -117,7 +148,7 @@ async function main() {
   const plan = method(config.method);
   if (config.teacher && !plan.kd && !plan.fromTeacher) throw new ConfigError(`--teacher: --method ${config.method} does not use a teacher`);
   const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
-  if (teacherCkpt) config = validateFlags(configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys));
+  if (teacherCkpt) config = validateFlags(quickEpochs(configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys)));
   const quantMismatch = teacherCkpt && plan.kd ? teacherQuantMismatch(config, recordedConfig(teacherCkpt.config)) : null;
   if (quantMismatch) throw new ConfigError(`--teacher ${config.teacher}: ${quantMismatch}`);
   const out = path.resolve(args.out ?? path.join("runs", `${config.net}-${config.method}${config.method === "teacher" && config.form === "shortenable" ? "-shortenable" : ""}`));
@@ -173,6 +204,7 @@ async function main() {
   const t0 = Date.now();
   const raw = loadCifar10(args.data);
   const data: TailorData = { train: raw.train, test: raw.test };
+  if (config.teacher) teacherNormalisationNote(config, data);
 
   const committer = new CheckpointCommitter(out, ck);
   const stamp = (c: Checkpoint) => {

@@ -61,6 +61,19 @@ describe("binary checkpoints", () => {
     expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 8), "run/last.ckpt")).toThrow(/run\/last.ckpt: .* data bytes, the header lists .*truncated or corrupt/);
     expect(() => decodeCheckpoint(bytes.subarray(0, 40), "run/last.ckpt")).toThrow(/run\/last.ckpt: header of \d+ bytes runs past the end/);
     expect(() => readCheckpointFile(path.join(ROOT, "data"))).toThrow(/data: is a directory, expected a checkpoint file/);
+    // the header-only reader (cost, policy) said "EISDIR: illegal operation on a directory, read", naming nothing
+    expect(() => readCheckpointMeta(path.join(ROOT, "data"))).toThrow(/data: is a directory, expected a checkpoint file/);
+    expect(() => readCheckpointMeta(path.join(ROOT, "no-such.ckpt"))).toThrow(/no-such.ckpt: checkpoint not found/);
+  });
+
+  it("an ONNX file given as a checkpoint says to import it first (it said: not valid JSON)", () => {
+    const onnx = path.join(ROOT, "test", "fixtures", "onnx", "resnet8-plain.onnx");
+    const importFirst = /resnet8-plain.onnx: an ONNX model, not a tailor-ts checkpoint; import it first \(npm run import:onnx -- --model .*resnet8-plain.onnx --out DIR\)/;
+    expect(() => readCheckpointFile(onnx)).toThrow(importFirst);
+    expect(() => readCheckpointMeta(onnx)).toThrow(importFirst);
+    // recognised by its bytes under another name too; a JSON text that is no checkpoint keeps the JSON error
+    expect(() => decodeCheckpoint(fs.readFileSync(onnx), "teacher.ckpt")).toThrow(/teacher.ckpt: an ONNX model, not a tailor-ts checkpoint/);
+    expect(() => decodeCheckpoint(Buffer.from("[1, 2"), "teacher.ckpt")).toThrow(/teacher.ckpt: not valid JSON .*corrupt or truncated checkpoint/);
   });
 
   it("NaN, Inf or a negative BN variance is an error naming the file and tensor, on load and before writing (the old file stays)", () => {

@@ -63,6 +63,11 @@ describe("scripts/train.ts refuses bad input before reading data", () => {
       [["--method", "policy", "--policy", "RRLLLLLL", "--teacher", r20], /error: --policy: RRLLLLLL: expected 9 letters .*got 8 \(resnet20 has 9 skips\)/],
       [["--method", "policy", "--policy", "LSLLLLLLL", "--teacher", r20], /error: --teacher .*r20.ckpt.json: --method policy .* needs a teacher of the shortenable block form: --policy LSLLLLLLL shortens the skip at position 2, this one has the plain form/],
       [["--method", "policy", "--policy", "RRLLLLLLL", "--teacher", r20, "--epochs", "20", "--out", path.join(dir, "policy-r20")], /error: [^\n]*no-data[/\\]data_batch_1.bin: missing/],
+      // --quick (2 epochs) cannot alter ResNet-20's 9 skips one an epoch: it takes the 10 epochs the schedule needs
+      // (9 alterations after epochs 1..9, then one epoch of the final network); an explicit --epochs still wins
+      [["--quick", "--method", "remover", "--teacher", r20, "--out", path.join(dir, "quick-r20")], /--quick: 10 epochs, not 2: SkipRemover alters[^]*data_batch_1.bin: missing/],
+      [["--quick", "--method", "policy", "--policy", "RLLRLLLLL", "--teacher", r20, "--out", path.join(dir, "quick-policy")], /--quick: 3 epochs, not 2[^]*data_batch_1.bin: missing/],
+      [["--quick", "--epochs", "2", "--method", "remover", "--teacher", r20], /error: --epochs: SkipRemover alters the 9 skips of resnet20 .*it needs at least 10 epochs, got 2/],
       [["--out", outFile], /a-file: exists and is not a directory/],
       [["--out", live], new RegExp(`${live}: in use by process ${process.pid}`)],
       [["--out", stale], new RegExp(`taking over the lock of process ${dead}[^]*data_batch_1.bin: missing`)],

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { loadClaimSpecs } from "../src/experiment/index.js";
 import { costReport } from "../src/handoff/cost-report.js";
 import { fifoDepthFile } from "../src/handoff/fifo-depths.js";
-import { loadCostConfig } from "../src/handoff/cost-config.js";
+import { loadCostConfig, trainedWidthNote } from "../src/handoff/cost-config.js";
 import { handoffConfig, PART_NUMBERS } from "../src/handoff/hls4ml-config.js";
 import { handoffFolder } from "../src/handoff/handoff.js";
 import { buildDesign, DEFAULT_HLS4ML, fifoDepths, hls4mlCost, type Hls4mlConfig } from "../src/hw/hls4ml/index.js";
@@ -180,6 +180,69 @@ describe("CLIs: bad input is a clear error and nothing is written", () => {
     expect(files["model.qcdq.onnx"]).toBeDefined();
     expect(handoffFolder(ck, { ...reference, fifoDepth: "optimised" }, published)["model.qcdq.onnx"]).toBeUndefined();
   });
+  it("apply_fifo_depths.py where hls4ml or qonnx is missing: a one-line error naming them, exit 1, no traceback", () => {
+    const py = ["python3", "/usr/bin/python3"].find((p) => spawnSync(p, ["-c", "0"]).status === 0);
+    if (!py || spawnSync(py, ["-c", "import hls4ml, qonnx"]).status === 0) return; // no Python, or both installed
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, "apply_fifo_depths.py"), handoffFolder(ck, { ...reference, fifoDepth: "optimised" }, published)["apply_fifo_depths.py"]);
+    const r = spawnSync(py, [path.join(dir, "apply_fifo_depths.py"), "--out", path.join(dir, "prj")], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^error: apply_fifo_depths.py needs hls4ml \(>= 1.1\) and qonnx in this Python \(.*\): No module named '(hls4ml|qonnx)'$/);
+    expect(r.stderr).not.toMatch(/Traceback/);
+    expect(fs.readdirSync(dir)).toEqual(["apply_fifo_depths.py"]);
+  });
+  it("a quantised checkpoint costed at other widths than its own says so (the widths come from --config)", () => {
+    const w4 = { quantWeightBits: 4, quantActBits: 4, quantEdgeBits: 8 };
+    // the reference is 8-bit weights, 10-bit activations: a w4a4 run differs in both, a w8a10 run in neither
+    expect(trainedWidthNote(reference, w4, "q.ckpt")).toMatch(/^note: q.ckpt was trained w4a4 \(edges 8\), .* weights 8 b, activations 10 b; .*"weightBits": 4, "actBits": 4, "accBits": 8 /);
+    expect(trainedWidthNote(reference, { quantWeightBits: 8, quantActBits: 10 }, "q.ckpt")).toBeNull();
+    expect(trainedWidthNote(reference, { quantWeightBits: 8, quantActBits: 8 }, "q.ckpt")).toMatch(/"weightBits": 8, "actBits": 8, "accBits": 16/);
+    expect(trainedWidthNote(reference, {}, "float.ckpt")).toBeNull();
+    expect(trainedWidthNote({ ...reference, weightBits: 4, actBits: 4 }, w4, "q.ckpt")).toBeNull();
+    // the CLI: on stderr, the report on stdout unchanged; nothing for a float run
+    const q = run("scripts/cost.ts", ["--checkpoint", "data/runs/depth/resnet8/qat4-teacher/best.ckpt"]);
+    expect(q.status, q.stderr).toBe(0);
+    expect(q.stderr).toMatch(/note: .*qat4-teacher\/best.ckpt was trained w4a4/);
+    expect(q.stdout).toMatch(/^# hls4ml cost/);
+    expect(run("scripts/cost.ts", ["--checkpoint", CKPT]).stderr).toBe("");
+  }, 60_000);
+  it("model.onnx records the input normalisation: a run's results.json, an import's config.json (it was 'unknown')", () => {
+    const metaOf = (dir: string) => decodeOnnx(fs.readFileSync(path.join(dir, "model.onnx")), "m").metadata["tailor.input_normalisation"];
+    const dir = tmp();
+    const trained = run("scripts/export-hls4ml.ts", ["--checkpoint", CKPT, "--out", path.join(dir, "trained")]);
+    expect(trained.status, trained.stderr).toBe(0);
+    const results = JSON.parse(fs.readFileSync(path.join(path.dirname(CKPT), "results.json"), "utf8")).normalisation;
+    expect(JSON.parse(metaOf(path.join(dir, "trained")))).toEqual(results);
+    expect(trained.stdout).toContain(`(from ${path.join(path.dirname(CKPT), "results.json")}; in the model's metadata)`);
+    // an import:onnx folder: best.ckpt and config.json, no results.json
+    const norm = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
+    const imported = (name: string, normalisation: unknown) => {
+      const d = path.join(dir, name);
+      fs.mkdirSync(d);
+      fs.copyFileSync(CKPT, path.join(d, "best.ckpt"));
+      fs.writeFileSync(path.join(d, "config.json"), JSON.stringify({ imported: { normalisation } }));
+      return path.join(d, "best.ckpt");
+    };
+    const known = run("scripts/export-hls4ml.ts", ["--checkpoint", imported("imp", norm), "--out", path.join(dir, "h-imp")]);
+    expect(known.status, known.stderr).toBe(0);
+    expect(JSON.parse(metaOf(path.join(dir, "h-imp")))).toEqual(norm);
+    const q = run("scripts/export-qonnx.ts", ["--checkpoint", path.join(dir, "imp", "best.ckpt"), "--out", path.join(dir, "imp.onnx")]);
+    expect(q.status, q.stderr).toBe(0);
+    expect(JSON.parse(decodeOnnx(fs.readFileSync(path.join(dir, "imp.onnx")), "m").metadata["tailor.input_normalisation"])).toEqual(norm);
+    const unknown = run("scripts/export-hls4ml.ts", ["--checkpoint", imported("imp-null", null), "--out", path.join(dir, "h-null")]);
+    expect(unknown.status, unknown.stderr).toBe(0);
+    expect(metaOf(path.join(dir, "h-null"))).toBe("unknown");
+    expect(unknown.stdout).toMatch(/not recorded: .*imp-null\/config.json: imported without --mean\/--std\)$/m);
+    // a results.json without a normalisation: an error naming it, and no folder
+    const bad = path.join(dir, "bad");
+    fs.mkdirSync(bad);
+    fs.copyFileSync(CKPT, path.join(bad, "best.ckpt"));
+    fs.writeFileSync(path.join(bad, "results.json"), "{}");
+    const b = run("scripts/export-hls4ml.ts", ["--checkpoint", path.join(bad, "best.ckpt"), "--out", path.join(dir, "h-bad")]);
+    expect(b.status).toBe(2);
+    expect(b.stderr.trim()).toMatch(/^error: .*bad\/results.json: expected "normalisation"/);
+    expect(fs.existsSync(path.join(dir, "h-bad"))).toBe(false);
+  }, 120_000);
   it("cost prints the report without writing", () => {
     const r = run("scripts/cost.ts", ["--net", "resnet8", "--form", "shortenable", "--skips", "shortened"]);
     expect(r.status, r.stderr).toBe(0);

@@ -284,5 +284,10 @@ describe("the quantisation config", () => {
     expect(teacherQuantMismatch(DEFAULT_CONFIG, DEFAULT_CONFIG)).toBeNull();
     expect(teacherQuantMismatch(qat(), DEFAULT_CONFIG)).toMatch(/teacher was trained float, this run is w4a4 \(edges 8\)/);
     expect(teacherQuantMismatch(qat({ quantWeightBits: 8, quantActBits: 8 }), qat())).toMatch(/w4a4.*w8a8/);
+    // a float teacher: fine-tune one; a quantised teacher: its own flags (it said "fine-tune" to a float run too)
+    expect(teacherQuantMismatch(qat(), DEFAULT_CONFIG)).toMatch(/\(fine-tune the teacher at this run's precision with --method finetune first\)$/);
+    expect(teacherQuantMismatch(DEFAULT_CONFIG, qat({ quantEdgeBits: 6 }))).toMatch(
+      /teacher was trained w4a4 \(edges 6\), this run is float: .*\(give its flags, --quant-weight-bits 4 --quant-act-bits 4 --quant-edge-bits 6, or fine-tune/,
+    );
   });
 });

@@ -48,6 +48,12 @@ describe("Tailor from an imported PyTorch teacher", () => {
       expect(student.net.blocks.map((b) => b.skip)).toEqual(Array(c.skips).fill(c.mode));
       expect(student.net.blocks.map((b) => b.form)).toEqual(teacher.net.blocks.map((b) => b.form));
       expect(student.config.teacher).toBe(path.join(imported, "best.ckpt"));
+      // the note shows the imported normalisation (the --mean/--std above) beside the one the run applied, which
+      // results.json records: the run does not apply the imported one (yet), and says so
+      const f4 = (v: number[]) => v.map((x) => x.toFixed(4)).join(",");
+      const note = r.stdout.split("\n").find((l) => l.startsWith("note: the teacher"));
+      expect(note).toContain("was trained on inputs normalised with mean 0.4914,0.4822,0.4465, std 0.2470,0.2435,0.2616 (its config.json)");
+      expect(note).toContain(`with the training split's own statistics, mean ${f4(results.normalisation.mean)}, std ${f4(results.normalisation.std)}`);
     }, 600_000);
   }
 });

@@ -24,12 +24,15 @@ ap.add_argument('--out', default='prj', help='hls4ml output_dir')
 ap.add_argument('--write', action='store_true', help='write the HLS project after setting the depths')
 args = ap.parse_args()
 
-import hls4ml
-from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.transformation.infer_shapes import InferShapes
-from qonnx.transformation.fold_constants import FoldConstants
-from qonnx.transformation.general import RemoveUnusedTensors, RemoveStaticGraphInputs
-from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
+try:
+    import hls4ml
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.infer_shapes import InferShapes
+    from qonnx.transformation.fold_constants import FoldConstants
+    from qonnx.transformation.general import RemoveUnusedTensors, RemoveStaticGraphInputs
+    from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
+except ImportError as e:
+    sys.exit('error: apply_fifo_depths.py needs hls4ml (>= 1.1) and qonnx in this Python (%s): %s' % (sys.executable, e))
 
 cfg = json.load(open(os.path.join(here, 'hls4ml_config.json')))
 depths = json.load(open(os.path.join(here, 'max_depth.json')))

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import { DEFAULT_HLS4ML, validateHls4mlConfig, type Hls4mlConfig } from "../hw/hls4ml/index.js";
 import { loadClaimSpecs } from "../experiment/index.js";
 import { hlsReferenceConfig } from "../report/hardware-claims.js";
+import { quantLabel, quantSpecOf, type QuantFields } from "../train/quant-spec.js";
 
 export class HandoffConfigError extends Error {}
 
@@ -41,4 +42,22 @@ export function loadCostConfig(arg: string, claimsFile = "data/claims.json"): Hl
   } catch (e) {
     throw new HandoffConfigError(`--config ${arg}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * A note when a quantised checkpoint is costed at widths other than its own: the cost configuration's weightBits and
+ * actBits decide the costs and hls4ml_config.json's precisions, never the checkpoint's (a w4a4 network was costed and
+ * handed off as 8-bit weights, 10-bit activations without a word). null for a float checkpoint or matching widths.
+ */
+export function trainedWidthNote(c: Pick<Hls4mlConfig, "weightBits" | "actBits">, trained: Partial<QuantFields>, file: string): string | null {
+  const q = quantSpecOf(trained);
+  if (!q) return null;
+  const w = q.weightBits || c.weightBits;
+  const a = q.actBits || c.actBits;
+  if (w === c.weightBits && a === c.actBits) return null;
+  return (
+    `note: ${file} was trained ${quantLabel(trained)}, but the costs (and hls4ml_config.json's precisions) use the configuration's ` +
+    `weights ${c.weightBits} b, activations ${c.actBits} b; for its own widths give --config a JSON file with "weightBits": ${w}, "actBits": ${a}, "accBits": ${w + a} ` +
+    `(the reference's accumulator rule) and the reference's other fields (data/claims.json, ${REFERENCE}: a file's fields go over the model's defaults)`
+  );
 }

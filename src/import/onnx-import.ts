@@ -140,3 +140,18 @@ export function writeImport(dir: string, imp: Imported): string[] {
   }
   return names.map((n) => path.join(dir, n));
 }
+
+/**
+ * The input normalisation import:onnx recorded beside a checkpoint (its folder's config.json, `imported.normalisation`):
+ * undefined when the checkpoint is no import, null when the import did not know it (no --mean/--std).
+ */
+export function importedNormalisation(checkpointFile: string): Normalisation | null | undefined {
+  const file = path.join(path.dirname(checkpointFile), "config.json");
+  let c: { imported?: { normalisation?: Normalisation | null } };
+  try {
+    c = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    return undefined; // no config.json (or not ours): nothing recorded
+  }
+  return c.imported ? (c.imported.normalisation ?? null) : undefined;
+}

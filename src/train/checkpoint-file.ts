@@ -104,7 +104,11 @@ function readHeader(buf: Buffer, file: string): { header: Header; start: number 
 
 /** Decode a checkpoint file's bytes, binary or the first JSON format; checks structure, digests and values. */
 export function decodeCheckpoint(buf: Buffer, file: string): Checkpoint {
-  if (!isBinaryCheckpoint(buf)) return parseCheckpoint(buf.toString("utf8"), file);
+  if (!isBinaryCheckpoint(buf)) {
+    // a user's own network passed as it is: say what to do instead of "not valid JSON"
+    if (looksLikeOnnx(buf, file)) throw new CheckpointError(onnxNotCheckpoint(file));
+    return parseCheckpoint(buf.toString("utf8"), file);
+  }
   const { header, start } = readHeader(buf, file);
   const bytes = buf.length - start;
   if (bytes !== header.values * 4) {
@@ -131,24 +135,50 @@ export function decodeCheckpoint(buf: Buffer, file: string): Checkpoint {
   return checkCheckpoint({ ...meta, ...out } as Checkpoint, file);
 }
 
+/**
+ * An ONNX file (a ModelProto: protobuf, whose first field, ir_version, is written as the tag byte 0x08; or named
+ * .onnx) where a checkpoint was expected: neither checkpoint format starts so (binary: "TAILORCK", JSON: "{").
+ */
+function looksLikeOnnx(buf: Uint8Array, file: string): boolean {
+  return /\.onnx$/i.test(file) || (buf.length > 0 && buf[0] === 0x08);
+}
+
+const onnxNotCheckpoint = (file: string) =>
+  `${file}: an ONNX model, not a tailor-ts checkpoint; import it first (npm run import:onnx -- --model ${file} --out DIR) and give DIR/best.ckpt`;
+
+/** The error of a checkpoint file that cannot be read: missing, a folder, or the system's reason. */
+function readError(e: unknown, file: string): CheckpointError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new CheckpointError(code === "ENOENT" ? `${file}: checkpoint not found` : code === "EISDIR" ? `${file}: is a directory, expected a checkpoint file` : `${file}: ${(e as Error).message}`);
+}
+
 /** Read and check a checkpoint file (either format). */
 export function readCheckpointFile(file: string): Checkpoint {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(code === "ENOENT" ? `${file}: checkpoint not found` : code === "EISDIR" ? `${file}: is a directory, expected a checkpoint file` : `${file}: ${(e as Error).message}`);
+    throw readError(e, file);
   }
   return decodeCheckpoint(buf, file);
 }
 
 /** Only the header of a binary checkpoint (epoch, history, best...): cheap, for status tables. JSON files are read whole. */
 export function readCheckpointMeta(file: string): Omit<Checkpoint, Group> & { modelDigest?: string } {
-  const fd = fs.openSync(file, "r");
+  let fd: number;
+  const head = Buffer.alloc(12);
   try {
-    const head = Buffer.alloc(12);
-    fs.readSync(fd, head, 0, 12, 0);
+    fd = fs.openSync(file, "r");
+  } catch (e) {
+    throw readError(e, file);
+  }
+  try {
+    // a folder opens on Linux; its read fails with EISDIR (then the same error as readCheckpointFile's)
+    try {
+      fs.readSync(fd, head, 0, 12, 0);
+    } catch (e) {
+      throw readError(e, file);
+    }
     if (!isBinaryCheckpoint(head)) {
       const { params: _p, stats: _s, optimizer: _o, ...meta } = readCheckpointFile(file);
       return meta;

@@ -151,5 +151,12 @@ export function storedActScale(m: Pick<Quantisable, "quant" | "stats">, l: Layer
 export function teacherQuantMismatch(student: Partial<QuantFields>, teacher: Partial<QuantFields>): string | null {
   const a = quantLabel(student);
   const b = quantLabel(teacher);
-  return a === b ? null : `the teacher was trained ${b}, this run is ${a}: a Tailor student distils from a teacher quantised as it is (fine-tune the teacher with --method finetune first)`;
+  if (a === b) return null;
+  // a quantised teacher (an imported QAT network, say): the flags that make this run its precision; a float one:
+  // only a teacher fine-tuned at the run's precision will do
+  const t = quantSpecOf(teacher);
+  const how = t
+    ? `give its flags, --quant-weight-bits ${t.weightBits} --quant-act-bits ${t.actBits} --quant-edge-bits ${t.edgeBits}, or fine-tune a teacher at this run's precision with --method finetune`
+    : "fine-tune the teacher at this run's precision with --method finetune first";
+  return `the teacher was trained ${b}, this run is ${a}: a Tailor student distils from a teacher quantised as it is (${how})`;
 }

@@ -95,13 +95,21 @@ const limit = (a: Int32Array, n: number) => (n > 0 && n < a.length ? a.slice(0, 
  * The seeded train/val split (valSize held out; the authors' data module holds out 10,000 of the 50,000, see
  * config.ts), the test indices, and the normalisation of the train split.
  */
+/**
+ * The normalisation a run applies to every image, the student's and (under KD) the teacher's: the per-channel
+ * statistics of its train split (before --limit-train), whatever normalisation the teacher was trained with.
+ */
+export function runNormalisation(c: TrainConfig, data: Pick<TailorData, "train">): Normalisation {
+  return channelStats(data.train, splitTrainVal(data.train.count, c.valSize, splitSeedOf(c)).train);
+}
+
 function prepareData(c: TrainConfig, data: TailorData) {
   const split = splitTrainVal(data.train.count, c.valSize, splitSeedOf(c));
   // a limited test set is a seeded random subset (files may be ordered by class), kept in file order
   const test = Int32Array.from({ length: data.test.count }, (_, i) => i);
   if (c.limitEval > 0 && c.limitEval < test.length) new Rng(c.seed + 17).shuffle(test);
   return {
-    norm: channelStats(data.train, split.train),
+    norm: runNormalisation(c, data),
     split: {
       train: limit(split.train, c.limitTrain),
       val: limit(split.val, c.limitEval),
