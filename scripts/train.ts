@@ -22,7 +22,7 @@ import { describeConfigMismatch, recordedConfig } from "../src/train/config-comp
 import { teacherQuantMismatch } from "../src/train/quant.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
 import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, removeRunTemps, startOverProblem, verifyBestOnResume } from "../src/train/run-folder.js";
-import { newOptimizer, resumeTailorSteps, runNormalisation, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
 import type { Normalisation } from "../src/data/batches.js";
 import { importedNormalisation } from "../src/import/onnx-import.js";
 import { configFromTeacher } from "../src/train/teacher-check.js";
@@ -91,7 +91,7 @@ function configFromArgs(): TrainConfig {
         process.exit(2);
       }
       c[k] = v === "true";
-    } else if (Array.isArray(d)) c[k] = v === "" ? [] : v.split(",").map((x) => num(kebab(k), x, { int: true, min: 1 }));
+    } else if (Array.isArray(d)) c[k] = v === "" ? [] : v.split(",").map((x) => num(kebab(k), x, k === "inputNorm" ? {} : { int: true, min: 1 }));
     else c[k] = v;
   }
   if (args.quick) for (const [k, v] of Object.entries(QUICK)) if (!givenKeys.has(k as keyof TrainConfig)) c[k] = v;
@@ -115,20 +115,25 @@ function quickEpochs(c: TrainConfig): TrainConfig {
 }
 
 /**
- * An imported teacher was trained on inputs normalised its own way (recorded by import:onnx), but a run normalises
- * every image, the teacher's included, by its train split's statistics: say both, so that a teacher trained with
- * another normalisation (0.5/0.5, ImageNet's) is not distilled from silently on inputs unlike its training's.
+ * An imported teacher was trained on inputs normalised its own way (import:onnx --mean --std, in its config.json): its
+ * students and its KD targets need the same inputs, so a run from it takes that normalisation unless --input-norm is
+ * given. Said either way; and when the import recorded none, that the train split's statistics stand in for it.
  */
-function teacherNormalisationNote(c: TrainConfig, data: TailorData): void {
+function normaliseAsTeacher(c: TrainConfig): TrainConfig {
   const recorded = importedNormalisation(c.teacher);
-  if (recorded === undefined) return;
-  const ours = runNormalisation(c, data);
+  if (recorded === undefined) return c;
   const fmt = (n: Normalisation) => `mean ${n.mean.map((v) => v.toFixed(4)).join(",")}, std ${n.std.map((v) => v.toFixed(4)).join(",")}`;
-  const theirs = recorded ? `was trained on inputs normalised with ${fmt(recorded)} (its config.json)` : "has no recorded input normalisation (its config.json: imported without --mean/--std)";
-  say(
-    `note: the teacher ${c.teacher} ${theirs}; this run normalises every image, the teacher's too, ` +
-      `with the training split's own statistics, ${fmt(ours)} (an imported network's normalisation is not applied yet)`,
-  );
+  if (recorded === null) {
+    say(`note: the teacher ${c.teacher} was imported without --mean/--std: this run normalises with ${c.inputNorm.length ? "--input-norm" : "the training split's own statistics"}; if the network was trained with another normalisation, give it (--input-norm mean r,g,b,std r,g,b)`);
+    return c;
+  }
+  if (givenKeys.has("inputNorm")) {
+    const same = c.inputNorm.join(",") === [...recorded.mean, ...recorded.std].join(",");
+    if (!same) say(`note: --input-norm ${c.inputNorm.length ? c.inputNorm.join(",") : '""'} given; the teacher ${c.teacher} was imported with ${fmt(recorded)} (its config.json)`);
+    return c;
+  }
+  say(`input normalisation: the teacher's, ${fmt(recorded)} (its import's config.json; --input-norm to give another)`);
+  return { ...c, inputNorm: [...recorded.mean, ...recorded.std] };
 }
 
 /** exit code of a run stopped on request with its checkpoint written (sysexits EX_TEMPFAIL: try again later) */
@@ -148,7 +153,7 @@ async function main() {
   const plan = method(config.method);
   if (config.teacher && !plan.kd && !plan.fromTeacher) throw new ConfigError(`--teacher: --method ${config.method} does not use a teacher`);
   const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
-  if (teacherCkpt) config = validateFlags(quickEpochs(configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys)));
+  if (teacherCkpt) config = validateFlags(normaliseAsTeacher(quickEpochs(configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys))));
   const quantMismatch = teacherCkpt && plan.kd ? teacherQuantMismatch(config, recordedConfig(teacherCkpt.config)) : null;
   if (quantMismatch) throw new ConfigError(`--teacher ${config.teacher}: ${quantMismatch}`);
   const out = path.resolve(args.out ?? path.join("runs", `${config.net}-${config.method}${config.method === "teacher" && config.form === "shortenable" ? "-shortenable" : ""}`));
@@ -204,7 +209,6 @@ async function main() {
   const t0 = Date.now();
   const raw = loadCifar10(args.data);
   const data: TailorData = { train: raw.train, test: raw.test };
-  if (config.teacher) teacherNormalisationNote(config, data);
 
   const committer = new CheckpointCommitter(out, ck);
   const stamp = (c: Checkpoint) => {

@@ -48,12 +48,23 @@ describe("Tailor from an imported PyTorch teacher", () => {
       expect(student.net.blocks.map((b) => b.skip)).toEqual(Array(c.skips).fill(c.mode));
       expect(student.net.blocks.map((b) => b.form)).toEqual(teacher.net.blocks.map((b) => b.form));
       expect(student.config.teacher).toBe(path.join(imported, "best.ckpt"));
-      // the note shows the imported normalisation (the --mean/--std above) beside the one the run applied, which
-      // results.json records: the run does not apply the imported one (yet), and says so
-      const f4 = (v: number[]) => v.map((x) => x.toFixed(4)).join(",");
-      const note = r.stdout.split("\n").find((l) => l.startsWith("note: the teacher"));
-      expect(note).toContain("was trained on inputs normalised with mean 0.4914,0.4822,0.4465, std 0.2470,0.2435,0.2616 (its config.json)");
-      expect(note).toContain(`with the training split's own statistics, mean ${f4(results.normalisation.mean)}, std ${f4(results.normalisation.std)}`);
+      // the run normalises as the teacher was trained (the import's --mean/--std above), records it in its config
+      // and results.json (what the exports read), and says so
+      expect(results.normalisation).toEqual({ mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] });
+      expect(student.config.inputNorm).toEqual([0.4914, 0.4822, 0.4465, 0.247, 0.2435, 0.2616]);
+      expect(r.stdout).toContain("input normalisation: the teacher's, mean 0.4914,0.4822,0.4465, std 0.2470,0.2435,0.2616 (its import's config.json");
+      if (c.fixture !== "resnet8-plain") return;
+      // --input-norm "" asks for the train split's own statistics instead: applied, and the difference said
+      const own = path.join(dir, `${c.fixture}-${c.method}-split-norm`);
+      const r2 = await runScript(
+        path.join(ROOT, "scripts", "train.ts"),
+        ["--method", c.method, "--teacher", path.join(imported, "best.ckpt"), "--input-norm", "", "--epochs", epochs, "--every-epochs", "1", "--limit-train", "64", "--limit-eval", "32", "--val-size", "64", "--eval-batch-size", "32", "--log-every", "1000", "--out", own],
+        { env: { OMP_NUM_THREADS: "1", TAILOR_NO_REEXEC: "1" } },
+      );
+      expect(r2.status, r2.stderr.slice(-2000)).toBe(0);
+      const results2 = JSON.parse(fs.readFileSync(path.join(own, "results.json"), "utf8"));
+      expect(results2.normalisation.mean).not.toEqual(results.normalisation.mean);
+      expect(r2.stdout).toContain(`note: --input-norm "" given; the teacher ${path.join(imported, "best.ckpt")} was imported with mean 0.4914,0.4822,0.4465, std 0.2470,0.2435,0.2616`);
     }, 600_000);
   }
 });

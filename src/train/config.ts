@@ -76,6 +76,13 @@ export interface TrainConfig {
   quantWeightBits: number;
   quantActBits: number;
   quantEdgeBits: number;
+  /**
+   * the input normalisation, (pixel / 255 - mean) / std per channel, as mean r,g,b then std r,g,b; [] = the train
+   * split's own per-channel statistics (every run before this option). A network imported with its own normalisation
+   * (import:onnx --mean --std) was trained on inputs so normalised: its students and its KD targets need them too
+   * (scripts/train.ts takes them from an imported teacher's config.json unless given)
+   */
+  inputNorm: number[];
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -107,6 +114,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   quantWeightBits: 0,
   quantActBits: 0,
   quantEdgeBits: 8,
+  inputNorm: [],
 };
 
 /** One-line description of every key, for --help. */
@@ -139,6 +147,7 @@ export const CONFIG_HELP: Record<keyof TrainConfig, string> = {
   quantWeightBits: "QAT: bits of the conv and dense weights (signed integers, per-tensor scale; 0 = float)",
   quantActBits: "QAT: bits of every ReLU output (unsigned integers, running scale; 0 = float)",
   quantEdgeBits: "QAT: bits of the first conv's and the last dense layer's weights (when --quant-weight-bits is set)",
+  inputNorm: "input normalisation (pixel / 255 - mean) / std as mean r,g,b,std r,g,b (6 numbers; empty: the train split's statistics; default for an imported teacher: the one its import recorded)",
 };
 
 export class ConfigError extends Error {}
@@ -221,6 +230,9 @@ export function validateConfig(c: TrainConfig, opts: { schedule?: boolean } = {}
   bits("quantActBits", 1);
   bits("quantEdgeBits", 2);
   for (const m of c.lrMilestones) if (!Number.isInteger(m) || m < 1) throw new ConfigError(`lrMilestones: expected positive integers, got ${c.lrMilestones.join(",")}`);
+  if (!Array.isArray(c.inputNorm) || (c.inputNorm.length !== 0 && c.inputNorm.length !== 6) || !c.inputNorm.every((v, i) => Number.isFinite(v) && (i < 3 ? v >= 0 && v <= 1 : v > 0))) {
+    throw new ConfigError(`inputNorm: expected nothing (the train split's statistics) or 6 numbers, mean r,g,b of pixel / 255 (each in [0, 1]) then std r,g,b (each > 0), got ${Array.isArray(c.inputNorm) ? c.inputNorm.join(",") : JSON.stringify(c.inputNorm)}`);
+  }
   // issue 32: KD weights were accepted and ignored by a run that distils from nothing. The defaults are let through:
   // a plan passes every field, a teacher's included (src/campaign/plan.ts trainFlags)
   const kdSet = (["kdMse", "kdCe"] as const).filter((k) => c[k] !== DEFAULT_CONFIG[k]);

@@ -92,17 +92,19 @@ export async function runToEndAsync(g: TailorSteps): Promise<TailorResult> {
 const limit = (a: Int32Array, n: number) => (n > 0 && n < a.length ? a.slice(0, n) : a);
 
 /**
- * The seeded train/val split (valSize held out; the authors' data module holds out 10,000 of the 50,000, see
- * config.ts), the test indices, and the normalisation of the train split.
- */
-/**
- * The normalisation a run applies to every image, the student's and (under KD) the teacher's: the per-channel
- * statistics of its train split (before --limit-train), whatever normalisation the teacher was trained with.
+ * The normalisation a run applies to every image, the student's and (under KD) the teacher's: its config's inputNorm
+ * when given (an imported network's own), else the per-channel statistics of its train split (before --limit-train).
  */
 export function runNormalisation(c: TrainConfig, data: Pick<TailorData, "train">): Normalisation {
+  const [r, g, b, sr, sg, sb] = c.inputNorm;
+  if (c.inputNorm.length === 6) return { mean: [r, g, b], std: [sr, sg, sb] };
   return channelStats(data.train, splitTrainVal(data.train.count, c.valSize, splitSeedOf(c)).train);
 }
 
+/**
+ * The seeded train/val split (valSize held out; the authors' data module holds out 10,000 of the 50,000, see
+ * config.ts), the test indices, and the run's normalisation.
+ */
 function prepareData(c: TrainConfig, data: TailorData) {
   const split = splitTrainVal(data.train.count, c.valSize, splitSeedOf(c));
   // a limited test set is a seeded random subset (files may be ordered by class), kept in file order

@@ -49,6 +49,14 @@ describe("validateConfig: the validation split, the batch, Tailor's schedule", (
     expect(() => validateConfig({ ...DEFAULT_CONFIG, valSize: TRAIN_IMAGES - 1, batchSize: 1 })).not.toThrow();
   });
 
+  it("inputNorm: nothing (the split's statistics) or 6 numbers, means of pixel / 255 in [0, 1], stds above 0", () => {
+    expect(() => validateConfig({ ...DEFAULT_CONFIG, inputNorm: [] })).not.toThrow();
+    expect(() => validateConfig({ ...DEFAULT_CONFIG, inputNorm: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5] })).not.toThrow();
+    for (const bad of [[0.5, 0.5, 0.5], [123.7, 116.3, 103.5, 58.4, 57.1, 57.4], [0.5, 0.5, 0.5, 0.5, 0, 0.5], [0.5, 0.5, NaN, 0.5, 0.5, 0.5]]) {
+      expect(() => validateConfig({ ...DEFAULT_CONFIG, inputNorm: bad })).toThrow(/^inputNorm: expected nothing \(the train split's statistics\) or 6 numbers/);
+    }
+  });
+
   it("batchSize at most the training images after the split and the limit", () => {
     expect(() => validateConfig({ ...DEFAULT_CONFIG, valSize: 10_000, batchSize: 40_000 })).not.toThrow();
     expect(() => validateConfig({ ...DEFAULT_CONFIG, valSize: 10_000, batchSize: 40_001 })).toThrow(/^batchSize: expected an integer from 1 to 40000/);
