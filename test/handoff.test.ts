@@ -194,7 +194,16 @@ describe("CLIs: bad input is a clear error and nothing is written", () => {
   it("a quantised checkpoint costed at other widths than its own says so (the widths come from --config)", () => {
     const w4 = { quantWeightBits: 4, quantActBits: 4, quantEdgeBits: 8 };
     // the reference is 8-bit weights, 10-bit activations: a w4a4 run differs in both, a w8a10 run in neither
-    expect(trainedWidthNote(reference, w4, "q.ckpt")).toMatch(/^note: q.ckpt was trained w4a4 \(edges 8\), .* weights 8 b, activations 10 b; .*"weightBits": 4, "actBits": 4, "accBits": 8 /);
+    const note = trainedWidthNote(reference, w4, "q.ckpt");
+    expect(note).toMatch(/^note: q.ckpt was trained w4a4 \(edges 8\), .* weights 8 b, activations 10 b; .*\{"base": "reference", "weightBits": 4, "actBits": 4, "accBits": 8\}/);
+    // the file it suggests is the reference at the run's widths, and costing with it leaves nothing to note
+    const file = path.join(tmp(), "w4a4.json");
+    fs.writeFileSync(file, /\{"base".*\}/.exec(note!)![0]);
+    const own = loadCostConfig(file);
+    expect(own).toEqual({ ...reference, weightBits: 4, actBits: 4, accBits: 8 });
+    expect(trainedWidthNote(own, w4, "q.ckpt")).toBeNull();
+    fs.writeFileSync(file, JSON.stringify({ base: "defaults", weightBits: 4 }));
+    expect(() => loadCostConfig(file)).toThrow(/--config .*w4a4.json: base: expected "reference" .*got "defaults"/);
     expect(trainedWidthNote(reference, { quantWeightBits: 8, quantActBits: 10 }, "q.ckpt")).toBeNull();
     expect(trainedWidthNote(reference, { quantWeightBits: 8, quantActBits: 8 }, "q.ckpt")).toMatch(/"weightBits": 8, "actBits": 8, "accBits": 16/);
     expect(trainedWidthNote(reference, {}, "float.ckpt")).toBeNull();

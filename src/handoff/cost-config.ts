@@ -15,15 +15,17 @@ export const REFERENCE = "hls4ml-mlperf-tiny";
 
 /**
  * The cost configuration named by `--config`: "reference" (data/claims.json's REFERENCE, through the claims' own
- * loader), or a JSON file of fields over DEFAULT_HLS4ML. Errors name the file and the field.
+ * loader), or a JSON file of fields over DEFAULT_HLS4ML, or over the reference when it has "base": "reference" (the
+ * reference at other widths without copying its every field). Errors name the file and the field.
  */
 export function loadCostConfig(arg: string, claimsFile = "data/claims.json"): Hls4mlConfig {
-  if (arg === "reference") {
+  const reference = () => {
     const specs = loadClaimSpecs(claimsFile);
     const ref = specs.references[REFERENCE];
     if (!ref) throw new HandoffConfigError(`${claimsFile}: no reference "${REFERENCE}"`);
     return hlsReferenceConfig(REFERENCE, ref);
-  }
+  };
+  if (arg === "reference") return reference();
   if (!fs.existsSync(arg)) throw new HandoffConfigError(`--config ${arg}: file not found (give "reference" or a JSON file of hls4ml cost-model fields)`);
   let over: unknown;
   try {
@@ -32,13 +34,16 @@ export function loadCostConfig(arg: string, claimsFile = "data/claims.json"): Hl
     throw new HandoffConfigError(`--config ${arg}: not valid JSON (${(e as Error).message})`);
   }
   if (typeof over !== "object" || over === null || Array.isArray(over)) throw new HandoffConfigError(`--config ${arg}: expected a JSON object of fields over the defaults`);
-  for (const k of Object.keys(over)) {
+  const { base, ...fields } = over as Record<string, unknown>;
+  if (base !== undefined && base !== "reference") throw new HandoffConfigError(`--config ${arg}: base: expected "reference" (the fields go over data/claims.json's ${REFERENCE}) or no base (over the model's defaults), got ${JSON.stringify(base)}`);
+  over = fields;
+  for (const k of Object.keys(fields)) {
     if (!(k in DEFAULT_HLS4ML) && k !== "layerReuse" && k !== "layerActBits") {
       throw new HandoffConfigError(`--config ${arg}: unknown field "${k}" (known: ${[...Object.keys(DEFAULT_HLS4ML), "layerReuse", "layerActBits"].join(", ")})`);
     }
   }
   try {
-    return validateHls4mlConfig({ ...DEFAULT_HLS4ML, ...(over as Partial<Hls4mlConfig>) });
+    return validateHls4mlConfig({ ...(base === "reference" ? reference() : DEFAULT_HLS4ML), ...(over as Partial<Hls4mlConfig>) });
   } catch (e) {
     throw new HandoffConfigError(`--config ${arg}: ${(e as Error).message}`);
   }
@@ -57,7 +62,7 @@ export function trainedWidthNote(c: Pick<Hls4mlConfig, "weightBits" | "actBits">
   if (w === c.weightBits && a === c.actBits) return null;
   return (
     `note: ${file} was trained ${quantLabel(trained)}, but the costs (and hls4ml_config.json's precisions) use the configuration's ` +
-    `weights ${c.weightBits} b, activations ${c.actBits} b; for its own widths give --config a JSON file with "weightBits": ${w}, "actBits": ${a}, "accBits": ${w + a} ` +
-    `(the reference's accumulator rule) and the reference's other fields (data/claims.json, ${REFERENCE}: a file's fields go over the model's defaults)`
+    `weights ${c.weightBits} b, activations ${c.actBits} b; for its own widths give --config a JSON file ` +
+    `{"base": "reference", "weightBits": ${w}, "actBits": ${a}, "accBits": ${w + a}} (the reference's other fields; its accumulator rule, weights + activations)`
   );
 }
