@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { CAMPAIGN_PID, PLAN_ROOTS } from "../src/campaign/paths.js";
+import { BUILT_IN_PLAN_INFO, CAMPAIGN_PID, PLAN_ROOTS } from "../src/campaign/paths.js";
 import { livePid } from "../src/util/process.js";
 
 export interface FlagSpec {
@@ -112,8 +112,14 @@ export function shareCoresWithCampaign(pidFiles = campaignPidFiles(), env: NodeJ
   if (!found) return null;
   const { pidFile, pid } = found;
   env.OMP_NUM_THREADS = "1";
-  console.error(`[tailor] a training campaign is running (pid ${pid}, ${pidFile}): computing on 1 thread beside it (set OMP_NUM_THREADS to choose, or stop it: npm run campaign -- --stop)`);
+  console.error(`[tailor] a training campaign is running (pid ${pid}, ${pidFile}): computing on 1 thread beside it (set OMP_NUM_THREADS to choose, or stop it: ${stopCommand(pidFile)})`);
   return pid;
+}
+
+/** the command that stops the campaign of a built-in plan's pid file (the depth plan's needs no --plan) */
+export function stopCommand(pidFile: string): string {
+  const plan = Object.entries(BUILT_IN_PLAN_INFO).find(([, p]) => path.resolve(__dirname, "..", p.root, CAMPAIGN_PID) === path.resolve(pidFile))?.[0];
+  return plan === undefined || plan === "depth" ? "npm run campaign -- --stop" : `npm run campaign -- --plan ${plan} --stop`;
 }
 
 /** the pid files of the built-in plans' campaigns, in this repository */

@@ -9,7 +9,7 @@ import { cifarResNet, resnet8, withSkip, type NetSpec } from "../src/net/index.j
 import { makeCheckpoint } from "../src/train/checkpoint.js";
 import { checkpointJsonV1 } from "./helpers/checkpoint-json.js";
 import { DEFAULT_CONFIG } from "../src/train/config.js";
-import { heapReuseEnv, liveCampaign, shareCoresWithCampaign } from "../scripts/cli.js";
+import { campaignPidFiles, heapReuseEnv, liveCampaign, shareCoresWithCampaign, stopCommand } from "../scripts/cli.js";
 import { createModel } from "../src/train/model.js";
 
 const root = path.resolve(__dirname, "..");
@@ -103,6 +103,12 @@ describe("a wrong backend setting stops the run instead of falling back to a slo
 });
 
 describe("beside a running campaign", () => {
+  it("the message names the command that stops that campaign: its plan's, the depth plan's without --plan", () => {
+    const [depth, recipe, policy] = campaignPidFiles();
+    expect([depth, recipe, policy].map(stopCommand)).toEqual(["npm run campaign -- --stop", "npm run campaign -- --plan recipe --stop", "npm run campaign -- --plan policy --stop"]);
+    expect(stopCommand("/elsewhere/campaign.pid")).toBe("npm run campaign -- --stop");
+  });
+
   it("a script computes on one thread unless OMP_NUM_THREADS says otherwise; a stale pid file changes nothing", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tailor-share-"));
     const pidFile = path.join(dir, "campaign.pid");
