@@ -115,12 +115,18 @@ function quickEpochs(c: TrainConfig): TrainConfig {
 }
 
 /**
- * An imported teacher was trained on inputs normalised its own way (import:onnx --mean --std, in its config.json): its
- * students and its KD targets need the same inputs, so a run from it takes that normalisation unless --input-norm is
- * given. Said either way; and when the import recorded none, that the train split's statistics stand in for it.
+ * A teacher was trained on inputs normalised its own way: an import's by what import:onnx recorded (--mean --std, in
+ * its config.json), a teacher trained here with --input-norm by its checkpoint's config. Its students and its KD
+ * targets need the same inputs, so a run from it takes that normalisation unless --input-norm is given. Said either
+ * way; and when an import recorded none, that the train split's statistics stand in for it.
  */
-function normaliseAsTeacher(c: TrainConfig): TrainConfig {
-  const recorded = importedNormalisation(c.teacher);
+function normaliseAsTeacher(c: TrainConfig, teacher: Checkpoint): TrainConfig {
+  const imported = importedNormalisation(c.teacher);
+  // the teacher's own config wins over its folder's config.json: it is in the checkpoint, checked by its digest, and
+  // goes with the file wherever it is copied (a teacher's config from before inputNorm: the train split's statistics)
+  const own = recordedConfig(teacher.config).inputNorm;
+  const fromCkpt = Array.isArray(own) && own.length === 6;
+  const recorded: Normalisation | null | undefined = fromCkpt ? { mean: [own[0], own[1], own[2]], std: [own[3], own[4], own[5]] } : imported;
   if (recorded === undefined) return c;
   const fmt = (n: Normalisation) => `mean ${n.mean.map((v) => v.toFixed(4)).join(",")}, std ${n.std.map((v) => v.toFixed(4)).join(",")}`;
   if (recorded === null) {
@@ -129,10 +135,10 @@ function normaliseAsTeacher(c: TrainConfig): TrainConfig {
   }
   if (givenKeys.has("inputNorm")) {
     const same = c.inputNorm.join(",") === [...recorded.mean, ...recorded.std].join(",");
-    if (!same) say(`note: --input-norm ${c.inputNorm.length ? c.inputNorm.join(",") : '""'} given; the teacher ${c.teacher} was imported with ${fmt(recorded)} (its config.json)`);
+    if (!same) say(`note: --input-norm ${c.inputNorm.length ? c.inputNorm.join(",") : '""'} given; the teacher ${c.teacher} ${fromCkpt ? "was trained with" : "was imported with"} ${fmt(recorded)} (${fromCkpt ? "its checkpoint's config" : "its config.json"})`);
     return c;
   }
-  say(`input normalisation: the teacher's, ${fmt(recorded)} (its import's config.json; --input-norm to give another)`);
+  say(`input normalisation: the teacher's, ${fmt(recorded)} (${fromCkpt ? "its checkpoint's config: it was trained with --input-norm" : "its import's config.json"}; --input-norm to give another)`);
   return { ...c, inputNorm: [...recorded.mean, ...recorded.std] };
 }
 
@@ -153,7 +159,7 @@ async function main() {
   const plan = method(config.method);
   if (config.teacher && !plan.kd && !plan.fromTeacher) throw new ConfigError(`--teacher: --method ${config.method} does not use a teacher`);
   const teacherCkpt = config.teacher ? readCheckpointFile(config.teacher) : undefined;
-  if (teacherCkpt) config = validateFlags(normaliseAsTeacher(quickEpochs(configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys))));
+  if (teacherCkpt) config = validateFlags(normaliseAsTeacher(quickEpochs(configFromTeacher(config, teacherCkpt.net, config.teacher, givenKeys)), teacherCkpt));
   const quantMismatch = teacherCkpt && plan.kd ? teacherQuantMismatch(config, recordedConfig(teacherCkpt.config)) : null;
   if (quantMismatch) throw new ConfigError(`--teacher ${config.teacher}: ${quantMismatch}`);
   const out = path.resolve(args.out ?? path.join("runs", `${config.net}-${config.method}${config.method === "teacher" && config.form === "shortenable" ? "-shortenable" : ""}`));

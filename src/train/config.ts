@@ -147,7 +147,7 @@ export const CONFIG_HELP: Record<keyof TrainConfig, string> = {
   quantWeightBits: "QAT: bits of the conv and dense weights (signed integers, per-tensor scale; 0 = float)",
   quantActBits: "QAT: bits of every ReLU output (unsigned integers, running scale; 0 = float)",
   quantEdgeBits: "QAT: bits of the first conv's and the last dense layer's weights (when --quant-weight-bits is set)",
-  inputNorm: "input normalisation (pixel / 255 - mean) / std as mean r,g,b,std r,g,b (6 numbers; empty: the train split's statistics; default for an imported teacher: the one its import recorded)",
+  inputNorm: "input normalisation (pixel / 255 - mean) / std as mean r,g,b,std r,g,b (6 numbers; empty: the train split's statistics; default with --teacher: the teacher's, as its import recorded (--mean/--std) or as it was trained (--input-norm))",
 };
 
 export class ConfigError extends Error {}
