@@ -8,7 +8,8 @@
 import * as fs from "node:fs";
 import { initBackend } from "../src/backend/index.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
-import { channelStats, splitTrainVal } from "../src/data/batches.js";
+import { splitTrainVal } from "../src/data/batches.js";
+import { recordedRunNormalisation } from "../src/train/tailor.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { modelFromCheckpoint } from "../src/train/checkpoint.js";
 import { splitSeedOf } from "../src/train/config.js";
@@ -37,7 +38,8 @@ async function main(): Promise<void> {
   for (const file of files) {
     const ck = readCheckpointFile(file);
     const split = splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config));
-    const norm = channelStats(data.train, split.train);
+    // as the run normalised (its inputNorm, else its train split's statistics)
+    const norm = recordedRunNormalisation(ck.config, data);
     // whole batches only: a short last batch would be normalised by a handful of images
     const wanted = Math.min(images, split.val.length);
     const n = wanted - (wanted % batch);

@@ -1,10 +1,11 @@
 /** Accuracy of trained checkpoints on the validation split and the test set (the authors' protocol: best checkpoint by validation loss, and the test set). */
-import { channelStats, splitTrainVal } from "../data/batches.js";
+import { splitTrainVal } from "../data/batches.js";
 import type { Cifar10 } from "../data/cifar10.js";
 import { modelFromCheckpoint, type Checkpoint } from "../train/checkpoint.js";
 import { splitSeedOf } from "../train/config.js";
 import { compilePlan, disposePlan, evaluatePlan, INFER_BATCH } from "../infer/index.js";
 import { disposeModel } from "../train/model.js";
+import { recordedRunNormalisation } from "../train/tailor.js";
 
 export interface RunAccuracy {
   run: string;
@@ -22,7 +23,8 @@ export interface RunAccuracy {
 export function checkpointAccuracy(run: string, ckpt: Checkpoint, file: string, data: Cifar10, onBatch?: (n: number, total: number) => void): RunAccuracy {
   const c = ckpt.config;
   const split = splitTrainVal(data.train.count, c.valSize, splitSeedOf(c));
-  const norm = channelStats(data.train, split.train);
+  // as the run normalised (its inputNorm, else its train split's statistics)
+  const norm = recordedRunNormalisation(c, data);
   const m = modelFromCheckpoint(ckpt, file);
   // the inference path (src/infer/), compiled once for both sets
   const plan = compilePlan(m);

@@ -18,14 +18,13 @@ import { runDir, type Plan, type PlannedRun } from "../campaign/plan.js";
 import { campaignPlan } from "../campaign/qat-plan.js";
 import { readFinished } from "../campaign/status.js";
 import { testRecordProblem } from "../campaign/verify.js";
-import { channelStats, splitTrainVal } from "../data/batches.js";
 import type { Cifar10 } from "../data/cifar10.js";
 import { NETWORK_NAMES, parseRunId, referenceRole, runId, sibling, type ClaimSpecs } from "../experiment/index.js";
 import { PARTS } from "../hw/hls4ml/index.js";
 import { evaluateInfer, INFER_BATCH } from "../infer/index.js";
 import { modelFromCheckpoint, type EpochRecord } from "../train/checkpoint.js";
 import { readCheckpointFile, readCheckpointMeta } from "../train/checkpoint-file.js";
-import { splitSeedOf } from "../train/config.js";
+import { recordedRunNormalisation } from "../train/tailor.js";
 import { disposeModel } from "../train/model.js";
 import { BEST, findCheckpoint, readFailure } from "../train/run-folder.js";
 import { evalProgressLine, RateMeter } from "../util/progress.js";
@@ -148,7 +147,8 @@ async function evaluatePlanRun(src: RunSources, invalid: string[], plan: Plan, r
     const file = path.join(dir, BEST);
     const ck = readCheckpointFile(file);
     const data = await src.data();
-    const norm = channelStats(data.train, splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config)).train);
+    // as the run normalised (its inputNorm, else its train split's statistics)
+    const norm = recordedRunNormalisation(ck.config, data);
     const m = modelFromCheckpoint(ck, file);
     // the inference path (src/infer/): the eval forward with batch norm folded and the unit fused, on large batches
     const test = evaluateInfer(m, data.test, Int32Array.from({ length: data.test.count }, (_, i) => i), norm, INFER_BATCH, stage.run(r.id));

@@ -11,6 +11,7 @@ import { method, network, tailorTargets } from "../experiment/index.js";
 import { skipCount, skipModes, withAllSkips, withSkip, type NetSpec, type SkipMode } from "../net/index.js";
 import { Rng } from "../util/random.js";
 import { splitSeedOf, type TrainConfig } from "./config.js";
+import { recordedConfig } from "./config-compare.js";
 import { evaluateSteps, type EvalResult } from "./evaluate.js";
 import { cloneModel, createModel, setNet, type Model } from "./model.js";
 import { Sgd } from "./optimizer.js";
@@ -99,6 +100,15 @@ export function runNormalisation(c: TrainConfig, data: Pick<TailorData, "train">
   const [r, g, b, sr, sg, sb] = c.inputNorm;
   if (c.inputNorm.length === 6) return { mean: [r, g, b], std: [sr, sg, sb] };
   return channelStats(data.train, splitTrainVal(data.train.count, c.valSize, splitSeedOf(c)).train);
+}
+
+/**
+ * The normalisation a checkpoint's run applied, from the config it recorded (one written before inputNorm existed:
+ * the train split's statistics). What evaluates a checkpoint later (reproduce, bn-check) uses this, not the split's
+ * statistics, which an --input-norm run never saw.
+ */
+export function recordedRunNormalisation(saved: Partial<TrainConfig>, data: Pick<TailorData, "train">): Normalisation {
+  return runNormalisation(recordedConfig(saved), data);
 }
 
 /**

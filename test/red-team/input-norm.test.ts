@@ -6,7 +6,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../../src/backend/index.js";
+import { channelStats, splitTrainVal } from "../../src/data/batches.js";
+import { defaultDataDir, loadCifar10, type Cifar10 } from "../../src/data/cifar10.js";
+import { evaluateInfer } from "../../src/infer/index.js";
+import { checkpointAccuracy } from "../../src/report/accuracy.js";
+import { modelFromCheckpoint } from "../../src/train/checkpoint.js";
 import { readCheckpointFile } from "../../src/train/checkpoint-file.js";
+import { DEFAULT_CONFIG, splitSeedOf } from "../../src/train/config.js";
+import { disposeModel } from "../../src/train/model.js";
+import { recordedRunNormalisation } from "../../src/train/tailor.js";
 import { cifarTestBytes } from "../helpers/cifar-nchw.js";
 import { runScript } from "../helpers/spawn.js";
 
@@ -49,5 +58,43 @@ describe("a teacher trained here with --input-norm", () => {
     expect(results.config.inputNorm).toEqual([]);
     expect(results.normalisation.mean[0]).not.toBe(0.5);
     expect(r.stdout).toContain(`note: --input-norm "" given; the teacher ${teacher} was trained with mean 0.5000,0.5000,0.5000, std 0.2500,0.2500,0.2500 (its checkpoint's config)`);
+  }, 600_000);
+});
+
+describe("re-evaluating a checkpoint normalises as its run did", () => {
+  let data: Cifar10;
+  beforeAll(async () => {
+    await initBackend({ quiet: true });
+    const all = loadCifar10(defaultDataDir());
+    // the first 500 test images: enough for the two normalisations to score apart, quick on one thread
+    data = { train: all.train, test: { images: all.test.images.subarray(0, 500 * 3072), labels: all.test.labels.subarray(0, 500), count: 500 } };
+  }, 600_000);
+
+  it("recordedRunNormalisation: the run's inputNorm; without one (every run before it, [] or no field), the split's statistics", () => {
+    expect(recordedRunNormalisation({ ...DEFAULT_CONFIG, valSize: 64, inputNorm: NORM }, data)).toEqual({ mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+    // the split's statistics computed here, from the split itself
+    const c = { ...DEFAULT_CONFIG, valSize: 64, splitSeed: 1 };
+    const own = channelStats(data.train, splitTrainVal(data.train.count, 64, splitSeedOf(c)).train);
+    expect(recordedRunNormalisation(c, data)).toEqual(own);
+    const { inputNorm: _, ...old } = c; // a config recorded before the field existed
+    expect(recordedRunNormalisation(old, data)).toEqual(own);
+  });
+
+  it("checkpointAccuracy (reproduce's evaluation) scores an --input-norm run as it was trained, not on the split's statistics", () => {
+    const ck = readCheckpointFile(teacher);
+    const m = modelFromCheckpoint(ck, teacher);
+    const testIdx = Int32Array.from({ length: 500 }, (_, i) => i);
+    const valIdx = splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config)).val;
+    const at = (norm: { mean: [number, number, number]; std: [number, number, number] }) => {
+      const v = evaluateInfer(m, data.train, valIdx, norm);
+      const t = evaluateInfer(m, data.test, testIdx, norm);
+      return [v.top1, v.top5, t.top1, t.top5];
+    };
+    const trained = at({ mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+    const split = at(channelStats(data.train, splitTrainVal(data.train.count, ck.config.valSize, splitSeedOf(ck.config)).train));
+    disposeModel(m);
+    expect(split).not.toEqual(trained); // else this test could not tell them apart
+    const a = checkpointAccuracy("teacher", ck, teacher, data);
+    expect([a.valTop1, a.valTop5, a.testTop1, a.testTop5]).toEqual(trained);
   }, 600_000);
 });
