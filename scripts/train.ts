@@ -22,7 +22,7 @@ import { describeConfigMismatch, recordedConfig } from "../src/train/config-comp
 import { teacherQuantMismatch } from "../src/train/quant.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
 import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, removeRunTemps, startOverProblem, verifyBestOnResume } from "../src/train/run-folder.js";
-import { newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
+import { inputNormOf, newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
 import type { Normalisation } from "../src/data/batches.js";
 import { importedNormalisation } from "../src/import/onnx-import.js";
 import { configFromTeacher } from "../src/train/teacher-check.js";
@@ -124,9 +124,9 @@ function normaliseAsTeacher(c: TrainConfig, teacher: Checkpoint): TrainConfig {
   const imported = importedNormalisation(c.teacher);
   // the teacher's own config wins over its folder's config.json: it is in the checkpoint, checked by its digest, and
   // goes with the file wherever it is copied (a teacher's config from before inputNorm: the train split's statistics)
-  const own = recordedConfig(teacher.config).inputNorm;
-  const fromCkpt = Array.isArray(own) && own.length === 6;
-  const recorded: Normalisation | null | undefined = fromCkpt ? { mean: [own[0], own[1], own[2]], std: [own[3], own[4], own[5]] } : imported;
+  const own = inputNormOf(recordedConfig(teacher.config));
+  const fromCkpt = own !== null;
+  const recorded: Normalisation | null | undefined = own ?? imported;
   if (recorded === undefined) return c;
   const fmt = (n: Normalisation) => `mean ${n.mean.map((v) => v.toFixed(4)).join(",")}, std ${n.std.map((v) => v.toFixed(4)).join(",")}`;
   if (recorded === null) {

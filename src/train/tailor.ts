@@ -97,9 +97,15 @@ const limit = (a: Int32Array, n: number) => (n > 0 && n < a.length ? a.slice(0, 
  * when given (an imported network's own), else the per-channel statistics of its train split (before --limit-train).
  */
 export function runNormalisation(c: TrainConfig, data: Pick<TailorData, "train">): Normalisation {
+  return inputNormOf(c) ?? channelStats(data.train, splitTrainVal(data.train.count, c.valSize, splitSeedOf(c)).train);
+}
+
+/** A config's inputNorm as a Normalisation; null when it gives none (the run takes its train split's statistics). */
+export function inputNormOf(c: Pick<TrainConfig, "inputNorm">): Normalisation | null {
+  // a recorded config is read as written: anything but an array of 6 gives none
+  if (!Array.isArray(c.inputNorm) || c.inputNorm.length !== 6) return null;
   const [r, g, b, sr, sg, sb] = c.inputNorm;
-  if (c.inputNorm.length === 6) return { mean: [r, g, b], std: [sr, sg, sb] };
-  return channelStats(data.train, splitTrainVal(data.train.count, c.valSize, splitSeedOf(c)).train);
+  return { mean: [r, g, b], std: [sr, sg, sb] };
 }
 
 /**
@@ -121,7 +127,8 @@ function prepareData(c: TrainConfig, data: TailorData) {
   const test = Int32Array.from({ length: data.test.count }, (_, i) => i);
   if (c.limitEval > 0 && c.limitEval < test.length) new Rng(c.seed + 17).shuffle(test);
   return {
-    norm: runNormalisation(c, data),
+    // runNormalisation's, on the split made here
+    norm: inputNormOf(c) ?? channelStats(data.train, split.train),
     split: {
       train: limit(split.train, c.limitTrain),
       val: limit(split.val, c.limitEval),
