@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Normalisation } from "../src/data/batches.js";
+import { normalisationText, type Normalisation } from "../src/data/batches.js";
 import { importedNormalisation } from "../src/import/onnx-import.js";
 
 export class NormalisationFileError extends Error {}
@@ -48,6 +48,6 @@ export function checkpointNormalisation(checkpoint: string, results?: string): {
 export function normalisationLine(r: ReturnType<typeof checkpointNormalisation>, hint: string): string {
   const n = r.normalisation;
   return n
-    ? `  input: NCHW, normalise first: (pixel / 255 - mean) / std, mean ${n.mean.map((v) => v.toFixed(4)).join(",")}, std ${n.std.map((v) => v.toFixed(4)).join(",")} (from ${r.from}; in the model's metadata)`
+    ? `  input: NCHW, normalise first: (pixel / 255 - mean) / std, ${normalisationText(n)} (from ${r.from}; in the model's metadata)`
     : `  input: NCHW, normalise first: (pixel / 255 - mean) / std as the network was trained (not recorded: ${r.from}${hint})`;
 }

@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
-import { fillBatch } from "../src/data/batches.js";
+import { fillBatch, normalisationText } from "../src/data/batches.js";
 import { defaultDataDir, parseBatch, TEST_FILE } from "../src/data/cifar10.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
 import { modelFromCheckpoint } from "../src/train/checkpoint.js";
@@ -48,8 +48,7 @@ function cifarTest(n: number): { x: Float32Array; labels: Int32Array; how: strin
   const labels = fillBatch(set, Int32Array.from({ length: n }, (_, i) => i), 0, n, norm, null, nhwc);
   const x = new Float32Array(n * 3072);
   for (let b = 0; b < n; b++) for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) x[b * 3072 + c * 1024 + p] = nhwc[b * 3072 + p * 3 + c];
-  const f4 = (v: number[]) => v.map((u) => u.toFixed(4)).join(",");
-  return { x, labels, how: `normalised with mean ${f4(norm.mean)}, std ${f4(norm.std)} (${from})` };
+  return { x, labels, how: `normalised with ${normalisationText(norm)} (${from})` };
 }
 
 function readInput(c: number, h: number, w: number, name: string): { x: Float32Array; n: number } {

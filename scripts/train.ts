@@ -23,7 +23,7 @@ import { teacherQuantMismatch } from "../src/train/quant.js";
 import { evaluateSteps, type EvalResult } from "../src/train/evaluate.js";
 import { CheckpointCommitter, clearFailure, findCheckpoint, recordFailure, removeRunTemps, startOverProblem, verifyBestOnResume } from "../src/train/run-folder.js";
 import { inputNormOf, newOptimizer, resumeTailorSteps, runToEndAsync, startTailor, type Progress, type TailorData, type TailorResult } from "../src/train/tailor.js";
-import type { Normalisation } from "../src/data/batches.js";
+import { normalisationText, type Normalisation } from "../src/data/batches.js";
 import { importedNormalisation } from "../src/import/onnx-import.js";
 import { configFromTeacher } from "../src/train/teacher-check.js";
 import { acquireRunLock } from "../src/util/run-lock.js";
@@ -128,17 +128,16 @@ function normaliseAsTeacher(c: TrainConfig, teacher: Checkpoint): TrainConfig {
   const fromCkpt = own !== null;
   const recorded: Normalisation | null | undefined = own ?? imported;
   if (recorded === undefined) return c;
-  const fmt = (n: Normalisation) => `mean ${n.mean.map((v) => v.toFixed(4)).join(",")}, std ${n.std.map((v) => v.toFixed(4)).join(",")}`;
   if (recorded === null) {
     say(`note: the teacher ${c.teacher} was imported without --mean/--std: this run normalises with ${c.inputNorm.length ? "--input-norm" : "the training split's own statistics"}; if the network was trained with another normalisation, give it (--input-norm mean r,g,b,std r,g,b)`);
     return c;
   }
   if (givenKeys.has("inputNorm")) {
     const same = c.inputNorm.join(",") === [...recorded.mean, ...recorded.std].join(",");
-    if (!same) say(`note: --input-norm ${c.inputNorm.length ? c.inputNorm.join(",") : '""'} given; the teacher ${c.teacher} ${fromCkpt ? "was trained with" : "was imported with"} ${fmt(recorded)} (${fromCkpt ? "its checkpoint's config" : "its config.json"})`);
+    if (!same) say(`note: --input-norm ${c.inputNorm.length ? c.inputNorm.join(",") : '""'} given; the teacher ${c.teacher} ${fromCkpt ? "was trained with" : "was imported with"} ${normalisationText(recorded)} (${fromCkpt ? "its checkpoint's config" : "its config.json"})`);
     return c;
   }
-  say(`input normalisation: the teacher's, ${fmt(recorded)} (${fromCkpt ? "its checkpoint's config: it was trained with --input-norm" : "its import's config.json"}; --input-norm to give another)`);
+  say(`input normalisation: the teacher's, ${normalisationText(recorded)} (${fromCkpt ? "its checkpoint's config: it was trained with --input-norm" : "its import's config.json"}; --input-norm to give another)`);
   return { ...c, inputNorm: [...recorded.mean, ...recorded.std] };
 }
 

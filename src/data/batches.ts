@@ -25,6 +25,9 @@ export interface Normalisation {
   std: [number, number, number];
 }
 
+/** "mean r,g,b, std r,g,b" to 4 decimals: how the CLIs print a normalisation */
+export const normalisationText = (n: Normalisation): string => `mean ${n.mean.map((v) => v.toFixed(4)).join(",")}, std ${n.std.map((v) => v.toFixed(4)).join(",")}`;
+
 /** Per-channel mean and standard deviation of pixel/255 over the given images (the training split). */
 export function channelStats(set: ImageSet, indices: Int32Array): Normalisation {
   const sum = [0, 0, 0];
