@@ -38,7 +38,7 @@ function main(): void {
   const ck = readCheckpointFile(args.checkpoint);
   const published = JSON.parse(fs.readFileSync(PUBLISHED, "utf8")) as PublishedSet;
   // model.onnx takes normalised inputs: record how (a run's results.json, an import's config.json), as export:qonnx does
-  const recorded = checkpointNormalisation(args.checkpoint);
+  const recorded = checkpointNormalisation(args.checkpoint, ck.config);
   const files = handoffFolder(ck, { ...config, fifoDepth: "optimised" }, published, { source: args.checkpoint, normalisation: recorded.normalisation });
   const tmp = path.join(path.dirname(path.resolve(args.out)), `.${path.basename(args.out)}.${process.pid}.tmp`);
   makeDirs(path.dirname(tmp));

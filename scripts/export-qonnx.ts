@@ -29,7 +29,7 @@ function main(): void {
   if (outProblem) throw new UsageError(`--out ${outProblem}`);
   if (!QUANT_FORMATS.includes(args.format as QuantFormat)) throw new UsageError(`--format ${args.format}: expected ${QUANT_FORMATS.join(" or ")}`);
   const ck = readCheckpointFile(args.checkpoint);
-  const recorded = checkpointNormalisation(args.checkpoint, args.results);
+  const recorded = checkpointNormalisation(args.checkpoint, ck.config, args.results);
   const normalisation = recorded.normalisation;
   const { bytes, summary } = exportQonnx(ck, { source: args.checkpoint, normalisation, format: args.format as QuantFormat });
   writeFileAtomic(args.out, bytes);

@@ -1,6 +1,6 @@
 /**
- * The input normalisation a checkpoint's network expects, from the files beside it, for the ONNX exports' metadata:
- * a run's results.json (the train split's statistics it trained with) or, for an import:onnx folder, the
+ * The input normalisation a checkpoint's network expects, for the ONNX exports' metadata and predict: its own config's
+ * inputNorm, a run's results.json (the train split's statistics it trained with) or, for an import:onnx folder, the
  * normalisation its config.json recorded (--mean/--std). The exported graph takes normalised inputs, so a hand-off
  * without it leaves the user to guess.
  */
@@ -8,6 +8,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { normalisationText, type Normalisation } from "../src/data/batches.js";
 import { importedNormalisation } from "../src/import/onnx-import.js";
+import type { TrainConfig } from "../src/train/config.js";
+import { recordedConfig } from "../src/train/config-compare.js";
+import { inputNormOf } from "../src/train/tailor.js";
 
 export class NormalisationFileError extends Error {}
 
@@ -31,14 +34,19 @@ export function normalisationFrom(file: string, given: boolean, flag = "--result
 }
 
 /**
- * The normalisation of `checkpoint`'s network and the file it came from: `results` when given, else the results.json
- * beside the checkpoint, else an import's config.json; null (from: what was looked for) when none records it.
+ * The normalisation of `checkpoint`'s network and where it was read: `results` when given, else the checkpoint's own
+ * config (a run trained with --input-norm, an import with --mean/--std: it goes with the file wherever it is copied),
+ * else the results.json beside the checkpoint, else an import's config.json; null (from: what was looked for) when
+ * none records it.
  */
-export function checkpointNormalisation(checkpoint: string, results?: string): { normalisation: Normalisation | null; from: string } {
+export function checkpointNormalisation(checkpoint: string, config: Partial<TrainConfig>, results?: string): { normalisation: Normalisation | null; from: string } {
   const dir = path.dirname(checkpoint);
   const resultsFile = results ?? path.join(dir, "results.json");
-  const fromResults = normalisationFrom(resultsFile, results !== undefined);
-  if (fromResults || results !== undefined) return { normalisation: fromResults, from: resultsFile };
+  if (results !== undefined) return { normalisation: normalisationFrom(resultsFile, true), from: resultsFile };
+  const own = inputNormOf(recordedConfig(config));
+  if (own) return { normalisation: own, from: `${checkpoint}'s config` };
+  const fromResults = normalisationFrom(resultsFile, false);
+  if (fromResults) return { normalisation: fromResults, from: resultsFile };
   const imported = importedNormalisation(checkpoint);
   if (imported) return { normalisation: imported, from: path.join(dir, "config.json") };
   return { normalisation: null, from: imported === null ? `${path.join(dir, "config.json")}: imported without --mean/--std` : `no results.json beside the checkpoint` };

@@ -4,23 +4,25 @@
  * N x classes float32. The inference path runs it (src/infer/: the eval forward pass, BN running statistics, folded
  * into the convolutions), as evaluation does.
  *
- * --cifar10-test takes CIFAR-10's test images instead, normalised as recorded beside the checkpoint (a run's
- * results.json, an import's config.json), and prints top-1 and top-5; --onnx FILE also runs FILE in ONNX Runtime on
+ * --cifar10-test takes CIFAR-10's test images instead, normalised as the checkpoint's network was trained (its config,
+ * a run's results.json, an import's config.json; a run's train split's statistics computed again), and prints top-1 and top-5; --onnx FILE also runs FILE in ONNX Runtime on
  * the same inputs and prints how far its logits are from ours: the check of an imported network against its file.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/index.js";
-import { fillBatch, normalisationText } from "../src/data/batches.js";
-import { defaultDataDir, parseBatch, TEST_FILE } from "../src/data/cifar10.js";
+import { fillBatch, normalisationText, type Normalisation } from "../src/data/batches.js";
+import { defaultDataDir, loadCifar10, parseBatch, TEST_FILE } from "../src/data/cifar10.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
-import { modelFromCheckpoint } from "../src/train/checkpoint.js";
+import { modelFromCheckpoint, type Checkpoint } from "../src/train/checkpoint.js";
+import { recordedRunNormalisation } from "../src/train/tailor.js";
+import { importedNormalisation } from "../src/import/onnx-import.js";
 import { predictInferNchw, scoreLogits } from "../src/infer/index.js";
 import { writeFileAtomic, writeTargetProblem } from "../src/util/fs.js";
 import { decodeNpy, encodeNpy } from "../src/util/npy.js";
 import { num, parseCli, shareCoresWithCampaign } from "./cli.js";
 import { checkpointNormalisation, NormalisationFileError } from "./normalisation-file.js";
-import { compareLogits, OnnxRunError, ortLogits } from "./onnx-runtime-check.js";
+import { compareLogits, disagreement, OnnxRunError, ortLogits } from "./onnx-runtime-check.js";
 
 shareCoresWithCampaign();
 
@@ -28,7 +30,7 @@ const args = parseCli("Usage: npm run predict -- --checkpoint C (--input X.npy -
   checkpoint: { type: "string", help: "checkpoint (best.ckpt of a run, or of an import:onnx folder)" },
   input: { type: "string", help: "N x C x H x W float32 .npy, normalised as in training" },
   out: { type: "string", help: ".npy file to write: N x classes float32 logits (optional with --cifar10-test)" },
-  "cifar10-test": { type: "boolean", help: "instead of --input: CIFAR-10's test images, normalised as results.json or the import's config.json beside the checkpoint records; prints top-1 and top-5" },
+  "cifar10-test": { type: "boolean", help: "instead of --input: CIFAR-10's test images, normalised as the network was trained (its checkpoint's config, results.json or an import's config.json beside it, else a run's train split's statistics); prints top-1 and top-5" },
   images: { type: "string", default: "10000", help: "with --cifar10-test: the first N test images" },
   data: { type: "string", help: `with --cifar10-test: CIFAR-10 binary directory (default: ${defaultDataDir()})` },
   onnx: { type: "string", help: "an ONNX file to run in ONNX Runtime (graph optimisations off) on the same inputs (the one imported): prints the largest logit difference and the top-1 agreement" },
@@ -36,13 +38,26 @@ const args = parseCli("Usage: npm run predict -- --checkpoint C (--input X.npy -
 
 class UsageError extends Error {}
 
+/**
+ * How the checkpoint's network normalises its inputs: as recorded (its config, results.json, an import's config.json),
+ * else, for a run trained here, its train split's statistics, computed again as the run did (a best.ckpt copied away
+ * from its results.json). An import that recorded none cannot be guessed.
+ */
+function normalisationOf(ck: Checkpoint, dir: string): { norm: Normalisation; from: string } {
+  const { normalisation, from } = checkpointNormalisation(args.checkpoint, ck.config);
+  if (normalisation) return { norm: normalisation, from };
+  const isImport = ck.env.importedFrom !== undefined || importedNormalisation(args.checkpoint) !== undefined;
+  if (isImport) throw new UsageError(`--cifar10-test: the input normalisation of ${args.checkpoint} is not recorded (${from}); import it again with --mean and --std`);
+  const norm = recordedRunNormalisation(ck.config, { train: loadCifar10(dir).train });
+  return { norm, from: `${from}: its train split's statistics, computed again from ${dir} as the run did` };
+}
+
 /** CIFAR-10's first n test images, NCHW float32, normalised as the checkpoint's network was trained; and their labels */
-function cifarTest(n: number): { x: Float32Array; labels: Int32Array; how: string } {
-  const { normalisation: norm, from } = checkpointNormalisation(args.checkpoint);
-  if (!norm) throw new UsageError(`--cifar10-test: the input normalisation of ${args.checkpoint} is not recorded (${from}); import it again with --mean and --std`);
+function cifarTest(ck: Checkpoint, n: number): { x: Float32Array; labels: Int32Array; how: string } {
   const dir = args.data ?? defaultDataDir();
   const file = path.join(dir, TEST_FILE);
   if (!fs.existsSync(file)) throw new UsageError(`--data ${dir}: no ${TEST_FILE} (npm run prepare-data writes it)`);
+  const { norm, from } = normalisationOf(ck, dir);
   const set = parseBatch(new Uint8Array(fs.readFileSync(file)), file);
   const nhwc = new Float32Array(n * 3072);
   const labels = fillBatch(set, Int32Array.from({ length: n }, (_, i) => i), 0, n, norm, null, nhwc);
@@ -88,7 +103,7 @@ async function main(): Promise<void> {
   if (cifar && (c !== 3 || h !== 32 || w !== 32 || classes !== 10)) {
     throw new UsageError(`--cifar10-test: ${ck.net.name} takes ${c}x${h}x${w} inputs into ${classes} classes; CIFAR-10 is 3x32x32 into 10`);
   }
-  const input = cifar ? cifarTest(images) : { ...readInput(c, h, w, ck.net.name), labels: null, how: "" };
+  const input = cifar ? cifarTest(ck, images) : { ...readInput(c, h, w, ck.net.name), labels: null, how: "" };
   const n = cifar ? images : input.x.length / (c * h * w);
   await initBackend({ quiet: true });
   const m = modelFromCheckpoint(ck, args.checkpoint);
@@ -107,6 +122,9 @@ async function main(): Promise<void> {
     const d = compareLogits(logits, theirs, n, classes);
     const ortTop1 = input.labels ? `; ONNX Runtime's top-1 ${((100 * scoreLogits(theirs, input.labels, n, classes)[1]) / n).toFixed(2)}%` : "";
     console.log(`ONNX Runtime on ${args.onnx}: largest |logit difference| ${d.maxAbs.toExponential(2)}, top-1 class the same on ${d.top1Agree} of ${n} images${ortTop1}`);
+    const wrong = disagreement(d, n, args.onnx);
+    // a check that failed, not a usage error: exit 1
+    if (wrong) throw new Error(wrong);
   }
 }
 

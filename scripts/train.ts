@@ -115,29 +115,31 @@ function quickEpochs(c: TrainConfig): TrainConfig {
 }
 
 /**
- * A teacher was trained on inputs normalised its own way: an import's by what import:onnx recorded (--mean --std, in
- * its config.json), a teacher trained here with --input-norm by its checkpoint's config. Its students and its KD
- * targets need the same inputs, so a run from it takes that normalisation unless --input-norm is given. Said either
- * way; and when an import recorded none, that the train split's statistics stand in for it.
+ * A teacher was trained on inputs normalised its own way: an import's as import:onnx recorded (--mean --std, in its
+ * checkpoint's config and its folder's config.json), a teacher trained here with --input-norm as its checkpoint's
+ * config says. Its students and its KD targets need the same inputs, so a run from it takes that normalisation unless
+ * --input-norm is given. Said either way; and when an import recorded none, that the train split's statistics stand
+ * in for it.
  */
 function normaliseAsTeacher(c: TrainConfig, teacher: Checkpoint): TrainConfig {
-  const imported = importedNormalisation(c.teacher);
-  // the teacher's own config wins over its folder's config.json: it is in the checkpoint, checked by its digest, and
-  // goes with the file wherever it is copied (a teacher's config from before inputNorm: the train split's statistics)
+  // the checkpoint's own config wins over its folder's config.json: it is checked by its digest and goes with the file
+  // wherever it is copied (an import before session 18, or a teacher's config from before inputNorm, carries none)
   const own = inputNormOf(recordedConfig(teacher.config));
-  const fromCkpt = own !== null;
-  const recorded: Normalisation | null | undefined = own ?? imported;
+  const imported = importedNormalisation(c.teacher);
+  const isImport = imported !== undefined || teacher.env.importedFrom !== undefined;
+  const recorded: Normalisation | null | undefined = own ?? imported ?? (isImport ? null : undefined);
   if (recorded === undefined) return c;
   if (recorded === null) {
     say(`note: the teacher ${c.teacher} was imported without --mean/--std: this run normalises with ${c.inputNorm.length ? "--input-norm" : "the training split's own statistics"}; if the network was trained with another normalisation, give it (--input-norm mean r,g,b,std r,g,b)`);
     return c;
   }
+  const where = own ? (isImport ? "its checkpoint's config, as its import recorded (--mean/--std)" : "its checkpoint's config: it was trained with --input-norm") : "its import's config.json";
   if (givenKeys.has("inputNorm")) {
     const same = c.inputNorm.join(",") === [...recorded.mean, ...recorded.std].join(",");
-    if (!same) say(`note: --input-norm ${c.inputNorm.length ? c.inputNorm.join(",") : '""'} given; the teacher ${c.teacher} ${fromCkpt ? "was trained with" : "was imported with"} ${normalisationText(recorded)} (${fromCkpt ? "its checkpoint's config" : "its config.json"})`);
+    if (!same) say(`note: --input-norm ${c.inputNorm.length ? c.inputNorm.join(",") : '""'} given; the teacher ${c.teacher} ${isImport ? "was imported with" : "was trained with"} ${normalisationText(recorded)} (${where})`);
     return c;
   }
-  say(`input normalisation: the teacher's, ${normalisationText(recorded)} (${fromCkpt ? "its checkpoint's config: it was trained with --input-norm" : "its import's config.json"}; --input-norm to give another)`);
+  say(`input normalisation: the teacher's, ${normalisationText(recorded)} (${where}; --input-norm to give another)`);
   return { ...c, inputNorm: [...recorded.mean, ...recorded.std] };
 }
 
@@ -329,5 +331,6 @@ async function main() {
 if (!launcherOnly) main().catch((e) => {
   console.error(`error: ${(e as Error).message}`);
   if (runFolder) recordFailure(runFolder, (e as Error).message);
-  process.exit(1);
+  // a flag, file or config the run cannot take exits 2, as the other scripts' usage errors do; a run that failed, 1
+  process.exit(e instanceof ConfigError ? 2 : 1);
 });

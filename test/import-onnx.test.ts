@@ -57,6 +57,8 @@ describe("ONNX round trip: our export, imported, against ONNX Runtime", () => {
       expect(imp.checkpoint.net).toEqual(ck.net);
       expect(JSON.stringify(imp.checkpoint.net)).toBe(JSON.stringify(ck.net)); // key order too: train --teacher compares JSON
       expect(imp.normalisation).toEqual(norm);
+      // and in the checkpoint's own config, which goes with best.ckpt wherever it is copied
+      expect(imp.checkpoint.config.inputNorm).toEqual([...norm.mean, ...norm.std]);
       const x = batchNchw(norm);
       const ref = await ortLogits(bytes, x);
       const ours = predictInferNchw(modelFromCheckpoint(imp.checkpoint, file), x, N);
@@ -212,6 +214,16 @@ describe("ONNX import: bad input is a clear error, and nothing is written", () =
         return encode(model);
       },
       /Add node "s0b0\.add" \(inputs s0b0\.u1\.bn, s0b0\.u1\.bn\) reads the same tensor twice/,
+    ],
+    [
+      "an input normalisation in the metadata on the 0-255 scale",
+      () => {
+        const { model } = teacherModel();
+        const p = model.metadataProps!.find((x) => x.key === "tailor.input_normalisation")!;
+        p.value = JSON.stringify({ mean: [125.3, 123, 113.9], std: [63, 62.1, 66.7] });
+        return encode(model);
+      },
+      /metadata tailor\.input_normalisation is .*125\.3.*; expected \{"mean": \[3 numbers in \[0, 1\]\], "std": \[3 positive numbers\]\} or "unknown" \(give --mean and --std to override it\)/,
     ],
   ];
   for (const [what, make, message] of cases) {

@@ -74,6 +74,41 @@ describe("predict --cifar10-test and --onnx", () => {
     expect(r.stdout).toContain(`largest |logit difference| ${maxAbs.toExponential(2)}, top-1 class the same on ${agree} of ${n} images; ONNX Runtime's top-1 ${((100 * ortTop1) / n).toFixed(2)}%`);
   }, 120_000);
 
+  it("a best.ckpt copied away from its folder still normalises as it was trained: a run's from its train split, an import's from its own config", async () => {
+    await cifarTestBytes();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "predict-alone-"));
+    const alone = path.join(dir, "run.ckpt");
+    fs.copyFileSync(CKPT, alone);
+    const r = await runScript(PREDICT, ["--checkpoint", alone, "--cifar10-test"], { env: { OMP_NUM_THREADS: "1" } });
+    expect(r.status, r.stderr).toBe(0);
+    const recorded = JSON.parse(fs.readFileSync(path.join(path.dirname(CKPT), "results.json"), "utf8"));
+    const norm = recorded.normalisation as { mean: number[]; std: number[] };
+    // the statistics printed are the ones results.json recorded (4 decimals), and so is the top-1 (within 5 images)
+    const text = `mean ${norm.mean.map((v) => v.toFixed(4)).join(",")}, std ${norm.std.map((v) => v.toFixed(4)).join(",")}`;
+    expect(r.stdout).toContain(`normalised with ${text} (no results.json beside the checkpoint: its train split's statistics, computed again from`);
+    const m = r.stdout.match(/top-1 ([\d.]+)%/);
+    expect(Math.abs(Number(m![1]) * 100 - recorded.best.test.top1 * 10_000)).toBeLessThanOrEqual(5);
+
+    // an import's best.ckpt carries the --mean/--std it was imported with
+    const model = path.join(ROOT, "test", "fixtures", "onnx", "resnet8-plain.onnx");
+    const imp = await runScript(path.join(ROOT, "scripts", "import-onnx.ts"), ["--model", model, "--out", path.join(dir, "imp"), "--mean", "0.5,0.5,0.5", "--std", "0.25,0.25,0.25"]);
+    expect(imp.status, imp.stderr).toBe(0);
+    const inFolder = await runScript(PREDICT, ["--checkpoint", path.join(dir, "imp", "best.ckpt"), "--cifar10-test", "--images", "200"], { env: { OMP_NUM_THREADS: "1" } });
+    fs.copyFileSync(path.join(dir, "imp", "best.ckpt"), path.join(dir, "imp.ckpt"));
+    const out = await runScript(PREDICT, ["--checkpoint", path.join(dir, "imp.ckpt"), "--cifar10-test", "--images", "200"], { env: { OMP_NUM_THREADS: "1" } });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain(`normalised with mean 0.5000,0.5000,0.5000, std 0.2500,0.2500,0.2500 (${path.join(dir, "imp.ckpt")}'s config)`);
+    expect(out.stdout.match(/top-1 [\d.]+%, top-5 [\d.]+%/)![0]).toBe(inFolder.stdout.match(/top-1 [\d.]+%, top-5 [\d.]+%/)![0]);
+  }, 180_000);
+
+  it("--onnx with another network of the same shapes: the disagreement is an error, exit 1", async () => {
+    await cifarTestBytes();
+    const other = path.join(ROOT, "test", "fixtures", "onnx", "resnet8-plain.onnx");
+    const r = await runScript(PREDICT, ["--checkpoint", CKPT, "--cifar10-test", "--images", "200", "--onnx", other], { env: { OMP_NUM_THREADS: "1" } });
+    expect(r.stderr.trim()).toMatch(/^error: --onnx .*resnet8-plain.onnx: the top-1 class differs from the checkpoint's on \d+ of 200 images \(at most 1% may, from quantiser rounding ties\): not the same network, or not the same weights\?$/);
+    expect(r.status).toBe(1);
+  }, 120_000);
+
   it("bad input: a clear error naming the flag or file, exit 2, nothing written", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "predict-bad-"));
     const noNorm = path.join(dir, "imp");

@@ -52,7 +52,7 @@ describe("Tailor from an imported PyTorch teacher", () => {
       // and results.json (what the exports read), and says so
       expect(results.normalisation).toEqual({ mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] });
       expect(student.config.inputNorm).toEqual([0.4914, 0.4822, 0.4465, 0.247, 0.2435, 0.2616]);
-      expect(r.stdout).toContain("input normalisation: the teacher's, mean 0.4914,0.4822,0.4465, std 0.2470,0.2435,0.2616 (its import's config.json");
+      expect(r.stdout).toContain("input normalisation: the teacher's, mean 0.4914,0.4822,0.4465, std 0.2470,0.2435,0.2616 (its checkpoint's config, as its import recorded (--mean/--std)");
       if (c.fixture !== "resnet8-plain") return;
       // --input-norm "" asks for the train split's own statistics instead: applied, and the difference said
       const own = path.join(dir, `${c.fixture}-${c.method}-split-norm`);
@@ -65,6 +65,19 @@ describe("Tailor from an imported PyTorch teacher", () => {
       const results2 = JSON.parse(fs.readFileSync(path.join(own, "results.json"), "utf8"));
       expect(results2.normalisation.mean).not.toEqual(results.normalisation.mean);
       expect(r2.stdout).toContain(`note: --input-norm "" given; the teacher ${path.join(imported, "best.ckpt")} was imported with mean 0.4914,0.4822,0.4465, std 0.2470,0.2435,0.2616`);
+      // the import's best.ckpt copied out of its folder (away from config.json) carries the normalisation itself
+      expect(teacher.config.inputNorm).toEqual([0.4914, 0.4822, 0.4465, 0.247, 0.2435, 0.2616]);
+      const alone = path.join(dir, `${c.fixture}-alone.ckpt`);
+      fs.copyFileSync(path.join(imported, "best.ckpt"), alone);
+      const fromAlone = path.join(dir, `${c.fixture}-${c.method}-alone`);
+      const r3 = await runScript(
+        path.join(ROOT, "scripts", "train.ts"),
+        ["--method", c.method, "--teacher", alone, "--epochs", epochs, "--every-epochs", "1", "--limit-train", "64", "--limit-eval", "32", "--val-size", "64", "--eval-batch-size", "32", "--log-every", "1000", "--out", fromAlone],
+        { env: { OMP_NUM_THREADS: "1", TAILOR_NO_REEXEC: "1" } },
+      );
+      expect(r3.status, r3.stderr.slice(-2000)).toBe(0);
+      expect(JSON.parse(fs.readFileSync(path.join(fromAlone, "results.json"), "utf8")).normalisation).toEqual(results.normalisation);
+      expect(r3.stdout).toContain("input normalisation: the teacher's, mean 0.4914,0.4822,0.4465, std 0.2470,0.2435,0.2616 (its checkpoint's config, as its import recorded (--mean/--std)");
     }, 600_000);
   }
 });

@@ -57,14 +57,24 @@ function builtinOf(net: NetSpec): Pick<TrainConfig, "net" | "form"> | null {
   return null;
 }
 
-function normalisationOf(meta: string | undefined): Normalisation | null {
+/**
+ * Our exporter's metadata: the normalisation as JSON, or "unknown" when it knew none. Anything else is an error, not
+ * "unknown": the checkpoint carries what is read here, and its students train on inputs normalised by it.
+ */
+function normalisationOf(meta: string | undefined, file: string): Normalisation | null {
+  if (meta === undefined || meta === "unknown") return null;
+  let n: { mean?: unknown; std?: unknown } | null = null;
   try {
-    const n = meta ? JSON.parse(meta) : null;
-    const ok = (a: unknown) => Array.isArray(a) && a.length === 3 && a.every((v) => typeof v === "number" && Number.isFinite(v));
-    return n && ok(n.mean) && ok(n.std) ? { mean: n.mean, std: n.std } : null;
+    n = JSON.parse(meta);
   } catch {
-    return null;
+    // reported below
   }
+  // the ranges train's --input-norm takes (src/train/config.ts): means of pixel / 255, positive deviations
+  const ok = (a: unknown, range: (v: number) => boolean) => Array.isArray(a) && a.length === 3 && a.every((v) => typeof v === "number" && Number.isFinite(v) && range(v));
+  if (!n || !ok(n.mean, (v) => v >= 0 && v <= 1) || !ok(n.std, (v) => v > 0)) {
+    throw new ImportError(`${file}: metadata tailor.input_normalisation is ${JSON.stringify(meta)}; expected {"mean": [3 numbers in [0, 1]], "std": [3 positive numbers]} or "unknown" (give --mean and --std to override it)`);
+  }
+  return { mean: n.mean as Normalisation["mean"], std: n.std as Normalisation["std"] };
 }
 
 /** Import ONNX bytes (see the file comment); `file` names the file in errors. Pure: writes nothing. */
@@ -77,11 +87,13 @@ export function importOnnx(bytes: Uint8Array, file: string, opts: ImportOptions 
   // the weights a quantised layer keeps (its codes must come back from our quantiser), in place of the graph's
   for (const [name, v] of q?.weights ?? []) walk.consts.set(name, { ...walk.consts.get(name)!, floats: v });
   const weights = importWeights(match, walk.consts, file);
-  const normalisation = opts.normalisation ?? normalisationOf(model.metadata["tailor.input_normalisation"]);
+  const normalisation = opts.normalisation ?? normalisationOf(model.metadata["tailor.input_normalisation"], file);
   const source = { file: path.resolve(file), sha256: createHash("sha256").update(bytes).digest("hex"), producer: model.producer, opset, irVersion: model.irVersion };
   // a teacher's config, never trained here: the network and form, the rest the defaults (no results exist)
-  // a quantised file's widths too: the eval forward pass then quantises as the file does
-  const config: TrainConfig = { ...DEFAULT_CONFIG, method: "teacher", net: (builtin?.net ?? match.net.name) as NetName, form: match.net.blocks[0]?.form ?? "plain", ...q?.fields };
+  // a quantised file's widths too: the eval forward pass then quantises as the file does; and its normalisation, so
+  // that a best.ckpt copied out of the import's folder (away from config.json) still normalises as it was trained
+  const inputNorm = normalisation ? [...normalisation.mean, ...normalisation.std] : [];
+  const config: TrainConfig = { ...DEFAULT_CONFIG, method: "teacher", net: (builtin?.net ?? match.net.name) as NetName, form: match.net.blocks[0]?.form ?? "plain", inputNorm, ...q?.fields };
   const checkpoint: Checkpoint = {
     net: match.net,
     config,

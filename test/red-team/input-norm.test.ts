@@ -57,7 +57,7 @@ describe("a teacher trained here with --input-norm", () => {
     const results = JSON.parse(fs.readFileSync(path.join(out, "results.json"), "utf8"));
     expect(results.config.inputNorm).toEqual([]);
     expect(results.normalisation.mean[0]).not.toBe(0.5);
-    expect(r.stdout).toContain(`note: --input-norm "" given; the teacher ${teacher} was trained with mean 0.5000,0.5000,0.5000, std 0.2500,0.2500,0.2500 (its checkpoint's config)`);
+    expect(r.stdout).toContain(`note: --input-norm "" given; the teacher ${teacher} was trained with mean 0.5000,0.5000,0.5000, std 0.2500,0.2500,0.2500 (its checkpoint's config: it was trained with --input-norm)`);
   }, 600_000);
 });
 

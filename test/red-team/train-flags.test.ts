@@ -33,7 +33,8 @@ beforeAll(async () => {
 async function refused(flag: string, args: string[], pattern: RegExp): Promise<string> {
   const out = path.join(tmp, `out-${Math.random().toString(36).slice(2)}`);
   const r = await train(...args, "--out", out);
-  expect(r.status, r.stderr).not.toBe(0);
+  // a usage error exits 2, as in the other scripts (a run that failed exits 1)
+  expect(r.status, r.stderr).toBe(2);
   const lines = r.stderr.trim().split("\n");
   expect(lines, r.stderr).toHaveLength(1);
   expect(lines[0].startsWith(`error: ${flag}`), lines[0]).toBe(true);
