@@ -28,7 +28,7 @@ import { recipePlan } from "../src/campaign/recipe-plan.js";
 import { recipeGapPlan } from "../src/campaign/recipe-gap-plan.js";
 import { policyPlan } from "../src/campaign/policy-plan.js";
 import { BUILT_IN_PLAN_INFO, CAMPAIGN_PID, type BuiltInPlan } from "../src/campaign/paths.js";
-import { loadPlanFile, planFolders, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
+import { loadPlanFile, planFolders, plansSharedWith, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignCommand, campaignStatus, readFinished, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
 import { scheduleSeconds, timeLeft, timeLeftText } from "../src/campaign/time-left.js";
 import { runnerLanes, runnerStartLine } from "../src/campaign/runner-log.js";
@@ -154,21 +154,41 @@ const failed = new Map<string, string>();
 const live = () => ({ running: new Set(running.keys()), failed });
 
 /** The estimate of what is left, from every run's log.jsonl (src/campaign/time-left.ts). */
-function leftText(st: RunStatus[], onLanes = lanes): string {
+function leftText(st: RunStatus[], onLanes = lanes, of: Plan = plan, ofRuns: PlannedRun[] = runs): string {
   const logs = new Map<string, string>();
-  for (const r of runs) {
-    const f = path.join(runDir(plan, r.id), "log.jsonl");
+  for (const r of ofRuns) {
+    const f = path.join(runDir(of, r.id), "log.jsonl");
     if (fs.existsSync(f)) logs.set(r.id, fs.readFileSync(f, "utf8"));
   }
-  const t = timeLeft(runs, st, logs);
-  return timeLeftText(t, onLanes, scheduleSeconds(runs, st, t.runSeconds, onLanes));
+  const t = timeLeft(ofRuns, st, logs);
+  return timeLeftText(t, onLanes, scheduleSeconds(ofRuns, st, t.runSeconds, onLanes));
+}
+
+/**
+ * The built-in plans whose folders this plan trains runs in (the policy plan trains the depth study's second seeds).
+ * Their status.md is rewritten here too while no runner of their own is live: else it stays at what their own runner
+ * last saw (the depth study's said 35 of 35 done while two of its runs trained).
+ */
+const sharedPlans: Plan[] = plansSharedWith(plan, Object.fromEntries(Object.entries(BUILT_IN_PLAN_INFO).map(([n, p]) => [n, p.root]))).map((n) => BUILT_IN[n as BuiltInPlan]());
+
+function writeSharedStatus(when: string): void {
+  for (const p of sharedPlans) {
+    if (livePid(path.join(p.root, CAMPAIGN_PID)) !== null) continue; // its own runner writes it
+    const ids = new Set(p.runs.map((r) => r.id));
+    const mine = plan.runs.filter((r) => ids.has(r.id)).length;
+    const st = campaignStatus(p, p.runs, { running: new Set([...running.keys()].filter((id) => ids.has(id))), failed: new Map([...failed].filter(([id]) => ids.has(id))) });
+    const by = `the ${plan.name} plan's runner (\`${again()}\`), which shares ${mine} of these runs`;
+    writeFileAtomic(path.join(p.root, "status.md"), statusMarkdown(p, st, when, machine, leftText(st, lanes, p, p.runs), by));
+  }
 }
 
 /** Rewrites status.md; returns a signature of epochs and states (the log gets the table only when that changes). */
 function writeStatus(print: boolean): string {
   const st = campaignStatus(plan, runs, live());
   const left = leftText(st);
-  writeFileAtomic(statusFile, statusMarkdown(plan, st, new Date().toISOString(), machine, left));
+  const when = new Date().toISOString();
+  writeFileAtomic(statusFile, statusMarkdown(plan, st, when, machine, left));
+  writeSharedStatus(when);
   if (print) say(`status:\n${statusText(st)}\n${left}`);
   return st.map((s) => `${s.id} ${s.epochs} ${s.state}`).join("\n");
 }

@@ -266,9 +266,10 @@ async function main() {
     restoreOptimizer(opt, ck, file);
     const where = ck.partial ? `epoch ${ck.partial.epoch + 1}, step ${ck.partial.step}` : `epoch ${ck.epoch + 1}`;
     say(`resuming ${out} after ${where}`);
-    // the arithmetic of what follows: a different backend, convolution path or thread count continues the run with
-    // other roundings, so say so and record it (config.json keeps the start's environment)
-    const changed = (["backend", "backendKernels", "backendThreads"] as const).filter((k) => ck.env[k] !== undefined && ck.env[k] !== env[k]);
+    // the arithmetic of what follows: a different backend, convolution path, thread count or CPU (oneDNN picks its
+    // kernels by the instruction set: AVX-512 on one machine, AVX2 on the next) continues the run with other
+    // roundings, so say so and record it (config.json keeps the start's environment, log.jsonl each resume's)
+    const changed = (["backend", "backendKernels", "backendThreads", "cpu"] as const).filter((k) => ck.env[k] !== undefined && ck.env[k] !== env[k]);
     if (changed.length) say(`note: resuming with ${changed.map((k) => `${k} ${env[k]} (the run started with ${ck.env[k]})`).join(", ")}: not bit-identical to an uninterrupted run`);
     log({ event: "resume", epoch: ck.epoch, partial: ck.partial ?? null, env });
     result = await runToEndAsync(resumeTailorSteps(hooks, ck, model, opt));

@@ -8,7 +8,8 @@ import { formatRunId, loadClaimSpecs, parseRunId } from "../src/experiment/index
 import { loadCostConfig } from "../src/handoff/cost-config.js";
 import { depthPlan, SECOND_SEED_NETS } from "../src/campaign/depth-plan.js";
 import { loadPolicyChoice, policyPlan, SECOND_SEEDS } from "../src/campaign/policy-plan.js";
-import { planFolders, runDir } from "../src/campaign/plan.js";
+import { BUILT_IN_PLAN_INFO } from "../src/campaign/paths.js";
+import { planFolders, plansSharedWith, runDir } from "../src/campaign/plan.js";
 import { peReferenceConfig } from "../src/report/hardware-claims.js";
 import { additiveRemovalSearch, candidates, chooseEvenly, removalFront, removedSkips, searchGap } from "../src/report/policy-choice.js";
 import { policyCosts, withinBudget, type PolicyCost } from "../src/report/policy-front.js";
@@ -180,6 +181,17 @@ describe("the committed choice and its plan", () => {
     expect(planFolders(policyPlan())).toEqual(["data/runs/policy", "data/runs/depth"]);
     expect(planFolders(depthPlan())).toEqual(["data/runs/depth"]);
     expect(planFolders({ name: "x", root: "a", runs: [{ id: "resnet8/teacher", deps: [], config: {} as never, dir: "b/t" }] })).toEqual(["a", "b/t"]);
+  });
+
+  it("the policy runner keeps the depth study's status.md current: the depth plan is the one it shares runs with, and says who wrote it", async () => {
+    const roots = Object.fromEntries(Object.entries(BUILT_IN_PLAN_INFO).map(([n, p]) => [n, p.root]));
+    expect(plansSharedWith(policyPlan(), roots)).toEqual(["depth"]);
+    expect(plansSharedWith(depthPlan(), roots)).toEqual([]);
+    // its own root is never "shared", however it is spelled
+    expect(plansSharedWith({ name: "policy", root: "./data/runs/policy", runs: [] }, roots)).toEqual([]);
+    const { statusMarkdown } = await import("../src/campaign/status.js");
+    expect(statusMarkdown({ name: "depth", root: "x", runs: [] }, [], "now", "m", "", "the policy plan's runner")).toContain("Updated now on m by the policy plan's runner. 0 of 0 runs done");
+    expect(statusMarkdown({ name: "depth", root: "x", runs: [] }, [], "now", "m")).toContain("Updated now on m. 0 of 0 runs done");
   });
 
   it("policy run ids round-trip, and a malformed one is refused", () => {

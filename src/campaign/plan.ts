@@ -49,6 +49,11 @@ export function planFolders(plan: Plan): string[] {
   };
   return [...new Set([plan.root, ...plan.runs.filter((r): r is PlannedRun & { dir: string } => r.dir !== undefined).map(rootOf)])];
 }
+/** The names among `roots` (plan name -> root) of the other plans whose folders `plan` keeps runs in. */
+export function plansSharedWith(plan: Plan, roots: Record<string, string>): string[] {
+  const foreign = new Set(planFolders(plan).map((f) => path.resolve(f)).filter((f) => f !== path.resolve(plan.root)));
+  return Object.entries(roots).filter(([name, root]) => name !== plan.name && foreign.has(path.resolve(root))).map(([name]) => name);
+}
 export const bestCheckpointOf = (plan: Plan, id: string) => path.join(runDir(plan, id), BEST);
 
 /** Check ids, dependencies (known, acyclic, teacher paths pointing at them) and every config. */

@@ -191,12 +191,13 @@ export function campaignCommand(plan: Plan, more = "", file?: string): string {
   return flag || more ? `npm run campaign --${flag}${more}` : "npm run campaign";
 }
 
-export function statusMarkdown(plan: Plan, st: RunStatus[], when: string, machine: string, left = ""): string {
+/** `by`: who wrote it, when not the plan's own runner (another plan's runner that trains some of its runs) */
+export function statusMarkdown(plan: Plan, st: RunStatus[], when: string, machine: string, left = "", by?: string): string {
   const count = (x: RunState) => st.filter((s) => s.state === x).length;
   const cmd = (more: string) => campaignCommand(plan, more);
   return (
     `# Campaign "${plan.name}" (${plan.root})\n\n` +
-    `Updated ${when} on ${machine}. ${count("done")} of ${st.length} runs done, ${count("running")} running, ${count("paused")} paused.\n` +
+    `Updated ${when} on ${machine}${by ? ` by ${by}` : ""}. ${count("done")} of ${st.length} runs done, ${count("running")} running, ${count("paused")} paused.\n` +
     (left ? `${left}\n` : "") +
     `Start or continue: \`${cmd("")}\`; stop: \`${cmd(" --stop")}\` (README, Depth campaign).\n\n` +
     markdownTable(STATUS_HEADERS, statusRows(st))
