@@ -31,7 +31,7 @@ import { BUILT_IN_PLAN_INFO, CAMPAIGN_PID, type BuiltInPlan } from "../src/campa
 import { loadPlanFile, planFolders, plansSharedWith, runDir, selectRuns, trainFlags, type Plan, type PlannedRun } from "../src/campaign/plan.js";
 import { campaignCommand, campaignStatus, readFinished, statusMarkdown, statusText, type RunStatus } from "../src/campaign/status.js";
 import { scheduleSeconds, timeLeft, timeLeftText } from "../src/campaign/time-left.js";
-import { runnerLanes, runnerStartLine } from "../src/campaign/runner-log.js";
+import { runnerStart, runnerStartLine } from "../src/campaign/runner-log.js";
 import { defaultDataDir, loadCifar10 } from "../src/data/cifar10.js";
 import { LAST } from "../src/train/run-folder.js";
 import { livePid, processAlive } from "../src/util/process.js";
@@ -153,14 +153,17 @@ const restarting = new Set<string>();
 const failed = new Map<string, string>();
 const live = () => ({ running: new Set(running.keys()), failed });
 
+/** when this process began running the plan (seconds): its runs' epochs since then are the machine's speed now */
+let runnerSince: number | undefined;
+
 /** The estimate of what is left, from every run's log.jsonl (src/campaign/time-left.ts). */
-function leftText(st: RunStatus[], onLanes = lanes, of: Plan = plan, ofRuns: PlannedRun[] = runs): string {
+function leftText(st: RunStatus[], onLanes = lanes, of: Plan = plan, ofRuns: PlannedRun[] = runs, since = runnerSince): string {
   const logs = new Map<string, string>();
   for (const r of ofRuns) {
     const f = path.join(runDir(of, r.id), "log.jsonl");
     if (fs.existsSync(f)) logs.set(r.id, fs.readFileSync(f, "utf8"));
   }
-  const t = timeLeft(ofRuns, st, logs);
+  const t = timeLeft(ofRuns, st, logs, since);
   return timeLeftText(t, onLanes, scheduleSeconds(ofRuns, st, t.runSeconds, onLanes));
 }
 
@@ -370,9 +373,12 @@ async function main(): Promise<void> {
     const training = new Set(runs.filter((r) => lockHolder(runDir(plan, r.id)) !== null).map((r) => r.id));
     const st = campaignStatus(plan, runs, { running: training, failed: new Map() });
     // while a runner trains, the estimate is for its lanes unless --lanes asks for another count
-    const runnerOn = other && fs.existsSync(logFile) ? runnerLanes(fs.readFileSync(logFile, "utf8"), other) : null;
+    // and from the epochs since it started: their speed is this machine's now
+    const runner = other && fs.existsSync(logFile) ? runnerStart(fs.readFileSync(logFile, "utf8"), other) : null;
+    const runnerOn = runner?.lanes ?? null;
     const on = runnerOn === null ? "" : ` on ${runnerOn} lane${runnerOn === 1 ? "" : "s"}`;
-    console.log(statusText(st) + `\n${leftText(st, args.lanes === undefined ? (runnerOn ?? lanes) : lanes)}` + (other ? `\n(campaign running: pid ${other}${on}, log ${logFile})` : ""));
+    const since = runner && Number.isFinite(runner.since) ? runner.since : undefined;
+    console.log(statusText(st) + `\n${leftText(st, args.lanes === undefined ? (runnerOn ?? lanes) : lanes, plan, runs, since)}` + (other ? `\n(campaign running: pid ${other}${on}, log ${logFile})` : ""));
     if (args["dry-run"]) {
       const done = new Set(campaignStatus(plan, plan.runs).filter((s) => s.state === "done").map((s) => s.id));
       const ready = runs.filter((r) => !done.has(r.id) && r.deps.every((d) => done.has(d))).slice(0, lanes);
@@ -402,6 +408,7 @@ async function main(): Promise<void> {
   if (runs.some((r) => !doneIds.has(r.id))) ensureData();
   process.on("SIGTERM", () => requestStop("SIGTERM"));
   process.on("SIGINT", () => requestStop("SIGINT"));
+  runnerSince = Date.now() / 1000;
   say(runnerStartLine(plan.name, runs.length, plan.root, lanes, threadsFor(lanes), os.getPriority(0), process.pid));
   for (const [id, why] of failed) say(`not starting ${id}, nor what needs it: ${why}`);
 

@@ -1,7 +1,7 @@
 // The runner's start line, written by the runner and read back by `--status` (src/campaign/runner-log.ts).
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { runnerLanes, runnerStartLine } from "../src/campaign/runner-log.js";
+import { runnerLanes, runnerStart, runnerStartLine } from "../src/campaign/runner-log.js";
 
 const at = (t: string, msg: string) => `[${t}] ${msg}`;
 
@@ -17,6 +17,8 @@ describe("the live runner's lanes", () => {
     expect(runnerLanes(log, 222)).toBe(3);
     expect(runnerLanes(log, 333)).toBeNull();
     expect(runnerLanes("", 111)).toBeNull();
+    // and when it started: the estimate takes that runner's epochs as the machine's speed now
+    expect(runnerStart(log, 222)).toEqual({ lanes: 3, since: Date.parse("2026-12-07T10:05:00.000Z") / 1000 });
   });
   it("reads every start line of a committed campaign log as the runner wrote it", () => {
     const log = fs.readFileSync("data/runs/policy/campaign.log", "utf8");

@@ -80,4 +80,45 @@ describe("time left", () => {
     const t = { laneSeconds: 660, runSeconds: secs, scaled: [], unknown: [] };
     expect(timeLeftText(t, 2, 350 * 36)).toMatch(/^Left: about 3\.5 h on 2 lanes, the runs taken in plan order as their dependencies finish, each at one lane's speed \(0\.2 lane-hours, /);
   });
+
+  it("a runner on a slower machine: its own epochs give its runs' speed, and the epochs measured before it are scaled by the change it saw on the same runs", () => {
+    const T0 = Date.parse("2026-11-26T00:00:00Z") / 1000;
+    /** epoch records `gaps` apart from `start`, then (after a stop) `later` apart from `resume` */
+    const twoMachines = (start: number, gaps: number[], resume: number, later: number[]) => {
+      const lines: string[] = [];
+      const at = (t: number, epoch: number) => lines.push(JSON.stringify({ t: new Date(t * 1000).toISOString(), event: "epoch", epoch }));
+      let t = start;
+      let e = 0;
+      at(t, e++);
+      for (const g of gaps) at((t += g), e++);
+      t = resume;
+      if (later.length) at(t, e++);
+      for (const g of later) at((t += g), e++);
+      return lines.join("\n") + "\n";
+    };
+    const since = T0 + 100_000;
+    const runs2 = [run("r56/teacher", "resnet56", "teacher", 40), run("r56/remover", "resnet56", "remover", 38), run("r56/noskip", "resnet56", "noskip", 40)];
+    const logs2 = new Map([
+      // done on the old machine
+      ["r56/teacher", log([200, 200, 200])],
+      // 100 s an epoch before this runner, 300 s since (the first gap after the resume begins after `since`)
+      ["r56/remover", twoMachines(T0, [100, 100, 100], since + 60, [300, 310, 290])],
+    ]);
+    const states = [st("r56/teacher", "done", 40, 40), st("r56/remover", "running", 7, 38), st("r56/noskip", "ready", 0, 40)];
+    const t = timeLeft(runs2, states, logs2, since);
+    expect(t.speedFactor).toBeCloseTo(3, 9);
+    // the remover at its own speed since the runner started; the no-skip baseline at the teacher's kind, times 3
+    expect(t.runSeconds.get("r56/remover")).toBe(31 * 300);
+    expect(t.runSeconds.get("r56/noskip")).toBe(40 * 200 * 3);
+    expect(timeLeftText(t, 2)).toContain("; epochs measured before this runner started times 3.00, the change this runner measured on the same runs");
+    // without the runner's start (no live runner): every epoch counts, the newest 8 gaps; nothing scaled
+    const plain = timeLeft(runs2, states, logs2);
+    expect(plain.speedFactor).toBeUndefined();
+    expect(plain.runSeconds.get("r56/noskip")).toBe(40 * 200);
+    // a change within the other lane's load (15%) is not another machine: not scaled
+    const close = new Map([...logs2, ["r56/remover", twoMachines(T0, [100, 100, 100], since + 60, [110, 110, 110])]]);
+    expect(timeLeft(runs2, states, close, since).speedFactor).toBeUndefined();
+    expect(timeLeft(runs2, states, close, since).runSeconds.get("r56/noskip")).toBe(40 * 200);
+  });
 });
+

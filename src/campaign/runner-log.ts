@@ -8,13 +8,19 @@
 export const runnerStartLine = (plan: string, runs: number, root: string, lanes: number, threads: number, nice: number, pid: number): string =>
   `campaign ${plan}: ${runs} runs under ${root}, ${lanes} lanes of ${threads} thread(s), nice ${nice}, pid ${pid}`;
 
-/** The lanes of the runner `pid` from its latest start line in `logText`, or null when the log has none of that pid. */
-export function runnerLanes(logText: string, pid: number): number | null {
-  let lanes: number | null = null;
-  const re = /\] campaign \S+: \d+ runs under .*, (\d+) lanes of \d+ thread\(s\), nice -?\d+, pid (\d+)$/;
+/**
+ * The lanes of the runner `pid` and when it started (seconds), from its latest start line in `logText`; null when the
+ * log has none of that pid.
+ */
+export function runnerStart(logText: string, pid: number): { lanes: number; since: number } | null {
+  let found: { lanes: number; since: number } | null = null;
+  const re = /^\[([^\]]+)\] campaign \S+: \d+ runs under .*, (\d+) lanes of \d+ thread\(s\), nice -?\d+, pid (\d+)$/;
   for (const line of logText.split("\n")) {
     const m = re.exec(line);
-    if (m && Number(m[2]) === pid) lanes = Number(m[1]);
+    if (m && Number(m[3]) === pid) found = { lanes: Number(m[2]), since: Date.parse(m[1]) / 1000 };
   }
-  return lanes;
+  return found;
 }
+
+/** The lanes of the runner `pid` from its latest start line in `logText`, or null when the log has none of that pid. */
+export const runnerLanes = (logText: string, pid: number): number | null => runnerStart(logText, pid)?.lanes ?? null;

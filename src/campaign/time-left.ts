@@ -12,11 +12,8 @@ import type { RunStatus } from "./status.js";
 /** the gaps an epoch's time is read from: the latest ones (a run resumed on another machine takes that one's speed) */
 const RECENT_GAPS = 8;
 
-/**
- * Wall seconds per epoch of a run: the median of the last RECENT_GAPS gaps between consecutive epoch records of its
- * log.jsonl (a stop between two epochs makes one gap long, which the median ignores); null with fewer than 3 records.
- */
-export function epochWallSeconds(logText: string): number | null {
+/** the times (seconds) of a log.jsonl's epoch records, in order */
+function epochTimes(logText: string): number[] {
   const times: number[] = [];
   for (const line of logText.split("\n")) {
     if (!line.includes('"event":"epoch"')) continue;
@@ -27,9 +24,41 @@ export function epochWallSeconds(logText: string): number | null {
       // a torn last line of a run that was killed: skip it
     }
   }
-  if (times.length < 3) return null;
-  const gaps = times.slice(1).map((t, i) => t - times[i]).filter((d) => d > 0);
-  return gaps.length ? median(gaps.slice(-RECENT_GAPS)) : null;
+  return times;
+}
+
+/** the gaps between consecutive epoch records, each with the time its first record was written */
+function epochGaps(logText: string): { from: number; seconds: number }[] {
+  const times = epochTimes(logText);
+  return times.slice(1).map((t, i) => ({ from: times[i], seconds: t - times[i] })).filter((g) => g.seconds > 0);
+}
+
+/**
+ * Wall seconds per epoch of a run: the median of the last RECENT_GAPS gaps between consecutive epoch records of its
+ * log.jsonl (a stop between two epochs makes one gap long, which the median ignores); null with fewer than 3 records.
+ * With `since`, only the gaps that began after it (the epochs of the runner started then), null with fewer than 2.
+ */
+export function epochWallSeconds(logText: string, since?: number): number | null {
+  const all = epochGaps(logText);
+  if (since === undefined) return all.length >= 2 ? median(all.slice(-RECENT_GAPS).map((g) => g.seconds)) : null;
+  const recent = all.filter((g) => g.from >= since);
+  return recent.length >= 2 ? median(recent.slice(-RECENT_GAPS).map((g) => g.seconds)) : null;
+}
+
+/**
+ * How much longer an epoch takes now than it did: over the runs with epochs both before and after `since` (the
+ * runner's start), the median of their recent epoch time over their earlier one; null when no run has both. A
+ * campaign resumed on another machine (the policy campaign went from an Intel Xeon to an AMD EPYC 3 times slower a
+ * core, 2026-12-07) would otherwise estimate its unstarted runs at the old machine's speed.
+ */
+export function speedFactor(logs: Map<string, string>, since: number): number | null {
+  const ratios: number[] = [];
+  for (const text of logs.values()) {
+    const now = epochWallSeconds(text, since);
+    const before = epochGaps(text).filter((g) => g.from + g.seconds <= since);
+    if (now !== null && before.length >= 2) ratios.push(now / median(before.slice(-RECENT_GAPS).map((g) => g.seconds)));
+  }
+  return ratios.length ? median(ratios) : null;
 }
 
 /** how a run trains, apart from its network: KD or not, quantised or not (each costs more per epoch) */
@@ -47,13 +76,28 @@ export interface TimeLeft {
   scaled: string[];
   /** runs that will train but have no measured epoch of their kind yet, nor a ratio to scale one */
   unknown: string[];
+  /** speedFactor, when the runner's start was given and it differs from 1 by more than SPEED_CHANGE: the earlier epochs were scaled by it */
+  speedFactor?: number;
 }
 
-/** `logs`: each run's log.jsonl text (absent: no log yet). Done and invalid runs need no time. */
-export function timeLeft(runs: PlannedRun[], st: RunStatus[], logs: Map<string, string>): TimeLeft {
+/** a change of epoch time below this share is the other lane's load, not another machine: no scaling */
+const SPEED_CHANGE = 0.15;
+
+/**
+ * `logs`: each run's log.jsonl text (absent: no log yet). Done and invalid runs need no time. `since`: the live
+ * runner's start (seconds): a run's epochs since then give its speed; epochs measured before it are scaled by
+ * speedFactor when this runner's epochs take much longer or shorter than the same runs' earlier ones.
+ */
+export function timeLeft(runs: PlannedRun[], st: RunStatus[], logs: Map<string, string>, since?: number): TimeLeft {
+  const f = since === undefined ? null : speedFactor(logs, since);
+  const factor = f !== null && Math.abs(f - 1) > SPEED_CHANGE ? f : 1;
   const own = new Map<string, number>();
   for (const r of runs) {
-    const s = logs.get(r.id) ? epochWallSeconds(logs.get(r.id)!) : null;
+    const text = logs.get(r.id);
+    if (!text) continue;
+    const now = since === undefined ? null : epochWallSeconds(text, since);
+    const before = epochWallSeconds(text);
+    const s = now ?? (before === null ? null : before * factor);
     if (s !== null) own.set(r.id, s);
   }
   const byKind = new Map<string, number[]>();
@@ -101,7 +145,7 @@ export function timeLeft(runs: PlannedRun[], st: RunStatus[], logs: Map<string, 
     runSeconds.set(r.id, seconds);
     laneSeconds += seconds;
   }
-  return { laneSeconds, runSeconds, scaled, unknown };
+  return { laneSeconds, runSeconds, scaled, unknown, ...(factor !== 1 ? { speedFactor: factor } : {}) };
 }
 
 /**
@@ -146,6 +190,7 @@ export function timeLeftText(t: TimeLeft, lanes: number, wallSeconds?: number): 
   const wall = wallSeconds === undefined ? `about ${h(t.laneSeconds / lanes)} h on ${lanes} lane${lanes === 1 ? "" : "s"} (` : `about ${h(wallSeconds)} h on ${lanes} lane${lanes === 1 ? "" : "s"}, the runs taken in plan order as their dependencies finish, each at one lane's speed (`;
   return (
     `Left: ${wall}${h(t.laneSeconds)} lane-hours, each run at the measured wall time per epoch of its own or its kind's epochs` +
+    (t.speedFactor !== undefined ? `; epochs measured before this runner started times ${t.speedFactor.toFixed(2)}, the change this runner measured on the same runs` : "") +
     (t.scaled.length ? `; ${t.scaled.length} scaled from their network's other runs by a ratio measured on another network` : "") +
     ")" +
     (t.unknown.length ? `, not counting ${t.unknown.length} run${t.unknown.length === 1 ? "" : "s"} of a kind not measured yet (${t.unknown.join(", ")})` : "") +
