@@ -36,13 +36,14 @@ function epochGaps(logText: string): { from: number; seconds: number }[] {
 /**
  * Wall seconds per epoch of a run: the median of the last RECENT_GAPS gaps between consecutive epoch records of its
  * log.jsonl (a stop between two epochs makes one gap long, which the median ignores); null with fewer than 3 records.
- * With `since`, only the gaps that began after it (the epochs of the runner started then), null with fewer than 2.
+ * With `since`, only the gaps that began after it (the epochs of the runner started then: one is enough, as an
+ * epoch of a ResNet-56 on a slow machine takes half an hour), null with none.
  */
 export function epochWallSeconds(logText: string, since?: number): number | null {
   const all = epochGaps(logText);
   if (since === undefined) return all.length >= 2 ? median(all.slice(-RECENT_GAPS).map((g) => g.seconds)) : null;
   const recent = all.filter((g) => g.from >= since);
-  return recent.length >= 2 ? median(recent.slice(-RECENT_GAPS).map((g) => g.seconds)) : null;
+  return recent.length >= 1 ? median(recent.slice(-RECENT_GAPS).map((g) => g.seconds)) : null;
 }
 
 /**
