@@ -96,6 +96,7 @@ struct Layer {
   std::unique_ptr<dnnl::convolution_backward_weights::primitive_desc> bwdWPd;
   std::unique_ptr<dnnl::convolution_backward_weights> bwdW;
   std::unique_ptr<dnnl::reorder> bwdWOut;  // the kernel's filter-gradient layout -> hwio
+  bool bwdWOverrun = false;                // bwdW is a kernel that overruns its buffers: never run (overrunsBuffers)
   memory fwdWBuf, bwdDataWBuf, bwdWBuf;
   // Winograd only: the kernels' own (blocked) activation layouts, and the reorders from and to NHWC
   Blocked fwdSrc, fwdDst, bwdWSrc, bwdWDiffDst;
@@ -308,8 +309,19 @@ bool dnnlConvBackInput(const ConvGeom& g, const float* dy, const float* f, float
   });
 }
 
+// oneDNN 2.6.3's 1x1 weight-gradient kernel for a strided conv (jit_1x1, which first copies the input to unit stride)
+// writes and reads past its buffers when the conv has fewer input channels than a vector register holds: valgrind on
+// this addon (2026-12-08, AMD EPYC, AVX2, jit_1x1:avx2) found invalid writes for 3 and 4 input channels on an 8x8
+// map, none for 8, 12, 16 or 32, for stride 1, or on a 9x9 map (where oneDNN picks its general jit kernel); glibc
+// then aborted on the corrupted heap. 16 covers AVX-512's width too. Such a layer (none in the CIFAR ResNets, whose
+// projections read 16 and 32 channels) takes the GEMM path for this one gradient.
+static bool overrunsBuffers(const ConvGeom& g, const std::string& impl) {
+  return impl.rfind("jit_1x1", 0) == 0 && (g.sh != 1 || g.sw != 1) && g.cin < 16;
+}
+
 bool dnnlConvBackFilter(const ConvGeom& g, const float* x, const float* dy, float* df) {
-  return guarded([&] {
+  bool overrun = false;
+  const bool ok = guarded([&] {
     Layer& l = layer(g);
     ensureFwd(l, g);
     if (!l.bwdWPd) {
@@ -326,6 +338,7 @@ bool dnnlConvBackFilter(const ConvGeom& g, const float* x, const float* dy, floa
         } catch (const dnnl::error&) {
           make(false, *fwdPd(s, g, false));  // the weight gradient alone on the direct kernels
         }
+      l.bwdWOverrun = overrunsBuffers(g, l.bwdWPd->impl_info_str());
       l.bwdW = std::make_unique<dnnl::convolution_backward_weights>(*l.bwdWPd);
       l.bwdWSrc = blocked(s.src, l.bwdWPd->src_desc(), true);
       l.bwdWDiffDst = blocked(s.dst, l.bwdWPd->diff_dst_desc(), true);
@@ -334,12 +347,15 @@ bool dnnlConvBackFilter(const ConvGeom& g, const float* x, const float* dy, floa
         l.bwdWOut = reorderBetween(l.bwdWPd->diff_weights_desc(), s.wUser);
       }
     }
+    if ((overrun = l.bwdWOverrun)) return;
     memory user(l.s.wUser, eng(), df);
     memory src = actIn(l.bwdWSrc, l.s.src, x), diffDst = actIn(l.bwdWDiffDst, l.s.dst, dy);
     memory diffW = l.bwdWOut ? l.bwdWBuf : user;
     l.bwdW->execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, diffW}});
     if (l.bwdWOut) l.bwdWOut->execute(strm(), l.bwdWBuf, user);
   });
+  if (overrun) lastError = "oneDNN's jit_1x1 weight gradient of a strided conv of fewer than 16 input channels overruns its buffers (dnnl_conv.cc)";
+  return ok && !overrun;
 }
 
 #else  // built without oneDNN: every call declines and the caller uses the im2col + GEMM kernels
