@@ -5,8 +5,9 @@
  * into the convolutions), as evaluation does.
  *
  * --cifar10-test takes CIFAR-10's test images instead, normalised as the checkpoint's network was trained (its config,
- * a run's results.json, an import's config.json; a run's train split's statistics computed again), and prints top-1 and top-5; --onnx FILE also runs FILE in ONNX Runtime on
- * the same inputs and prints how far its logits are from ours: the check of an imported network against its file.
+ * a run's results.json, an import's config.json; a run's train split's statistics computed again), and prints top-1
+ * and top-5; --onnx FILE also runs FILE in ONNX Runtime on the same inputs and prints how far its logits are from
+ * ours: the check of an imported network against its file (an error when the top-1 classes differ on over 1%).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
