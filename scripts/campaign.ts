@@ -172,10 +172,12 @@ function leftText(st: RunStatus[], onLanes = lanes, of: Plan = plan, ofRuns: Pla
  * Their status.md is rewritten here too while no runner of their own is live: else it stays at what their own runner
  * last saw (the depth study's said 35 of 35 done while two of its runs trained).
  */
-const sharedPlans: Plan[] = plansSharedWith(plan, Object.fromEntries(Object.entries(BUILT_IN_PLAN_INFO).map(([n, p]) => [n, p.root]))).map((n) => BUILT_IN[n as BuiltInPlan]());
+let shared: Plan[] | undefined;
+const sharedPlans = (): Plan[] =>
+  (shared ??= plansSharedWith(plan, Object.fromEntries(Object.entries(BUILT_IN_PLAN_INFO).map(([n, p]) => [n, p.root]))).map((n) => BUILT_IN[n as BuiltInPlan]()));
 
 function writeSharedStatus(when: string): void {
-  for (const p of sharedPlans) {
+  for (const p of sharedPlans()) {
     if (livePid(path.join(p.root, CAMPAIGN_PID)) !== null) continue; // its own runner writes it
     const ids = new Set(p.runs.map((r) => r.id));
     const mine = plan.runs.filter((r) => ids.has(r.id)).length;

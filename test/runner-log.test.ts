@@ -1,9 +1,10 @@
 // The runner's start line, written by the runner and read back by `--status` (src/campaign/runner-log.ts).
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { runnerLanes, runnerStart, runnerStartLine } from "../src/campaign/runner-log.js";
+import { runnerStart, runnerStartLine } from "../src/campaign/runner-log.js";
 
 const at = (t: string, msg: string) => `[${t}] ${msg}`;
+const runnerLanes = (log: string, pid: number) => runnerStart(log, pid)?.lanes ?? null;
 
 describe("the live runner's lanes", () => {
   it("the latest start line of that pid, not another runner's", () => {

@@ -21,6 +21,3 @@ export function runnerStart(logText: string, pid: number): { lanes: number; sinc
   }
   return found;
 }
-
-/** The lanes of the runner `pid` from its latest start line in `logText`, or null when the log has none of that pid. */
-export const runnerLanes = (logText: string, pid: number): number | null => runnerStart(logText, pid)?.lanes ?? null;

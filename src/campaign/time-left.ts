@@ -27,10 +27,25 @@ function epochTimes(logText: string): number[] {
   return times;
 }
 
-/** the gaps between consecutive epoch records, each with the time its first record was written */
-function epochGaps(logText: string): { from: number; seconds: number }[] {
+/** a gap between consecutive epoch records: when its first record was written, and its length (seconds) */
+interface Gap {
+  from: number;
+  seconds: number;
+}
+
+function epochGaps(logText: string): Gap[] {
   const times = epochTimes(logText);
   return times.slice(1).map((t, i) => ({ from: times[i], seconds: t - times[i] })).filter((g) => g.seconds > 0);
+}
+
+/** the median of the latest RECENT_GAPS gaps */
+const recentMedian = (gaps: Gap[]) => median(gaps.slice(-RECENT_GAPS).map((g) => g.seconds));
+
+/** epochWallSeconds on gaps already read */
+function wallSeconds(all: Gap[], since?: number): number | null {
+  if (since === undefined) return all.length >= 2 ? recentMedian(all) : null;
+  const recent = all.filter((g) => g.from >= since);
+  return recent.length >= 1 ? recentMedian(recent) : null;
 }
 
 /**
@@ -39,11 +54,17 @@ function epochGaps(logText: string): { from: number; seconds: number }[] {
  * With `since`, only the gaps that began after it (the epochs of the runner started then: one is enough, as an
  * epoch of a ResNet-56 on a slow machine takes half an hour), null with none.
  */
-export function epochWallSeconds(logText: string, since?: number): number | null {
-  const all = epochGaps(logText);
-  if (since === undefined) return all.length >= 2 ? median(all.slice(-RECENT_GAPS).map((g) => g.seconds)) : null;
-  const recent = all.filter((g) => g.from >= since);
-  return recent.length >= 1 ? median(recent.slice(-RECENT_GAPS).map((g) => g.seconds)) : null;
+export const epochWallSeconds = (logText: string, since?: number): number | null => wallSeconds(epochGaps(logText), since);
+
+/** speedFactor on each run's gaps already read */
+function factorOf(gapsOfRuns: Gap[][], since: number): number | null {
+  const ratios: number[] = [];
+  for (const gaps of gapsOfRuns) {
+    const now = wallSeconds(gaps, since);
+    const before = gaps.filter((g) => g.from + g.seconds <= since);
+    if (now !== null && before.length >= 2) ratios.push(now / recentMedian(before));
+  }
+  return ratios.length ? median(ratios) : null;
 }
 
 /**
@@ -52,15 +73,7 @@ export function epochWallSeconds(logText: string, since?: number): number | null
  * campaign resumed on another machine (the policy campaign went from an Intel Xeon to an AMD EPYC 3 times slower a
  * core, 2026-12-07) would otherwise estimate its unstarted runs at the old machine's speed.
  */
-export function speedFactor(logs: Map<string, string>, since: number): number | null {
-  const ratios: number[] = [];
-  for (const text of logs.values()) {
-    const now = epochWallSeconds(text, since);
-    const before = epochGaps(text).filter((g) => g.from + g.seconds <= since);
-    if (now !== null && before.length >= 2) ratios.push(now / median(before.slice(-RECENT_GAPS).map((g) => g.seconds)));
-  }
-  return ratios.length ? median(ratios) : null;
-}
+export const speedFactor = (logs: Map<string, string>, since: number): number | null => factorOf([...logs.values()].map(epochGaps), since);
 
 /** how a run trains, apart from its network: KD or not, quantised or not (each costs more per epoch) */
 const modeOf = (r: PlannedRun) => `${method(r.config.method).kd ? "kd" : "no-kd"} ${r.config.quantActBits > 0 || r.config.quantWeightBits > 0 ? "qat" : "float"}`;
@@ -90,14 +103,16 @@ const SPEED_CHANGE = 0.15;
  * speedFactor when this runner's epochs take much longer or shorter than the same runs' earlier ones.
  */
 export function timeLeft(runs: PlannedRun[], st: RunStatus[], logs: Map<string, string>, since?: number): TimeLeft {
-  const f = since === undefined ? null : speedFactor(logs, since);
+  // each log read once
+  const gaps = new Map([...logs].map(([id, text]) => [id, epochGaps(text)]));
+  const f = since === undefined ? null : factorOf([...gaps.values()], since);
   const factor = f !== null && Math.abs(f - 1) > SPEED_CHANGE ? f : 1;
   const own = new Map<string, number>();
   for (const r of runs) {
-    const text = logs.get(r.id);
-    if (!text) continue;
-    const now = since === undefined ? null : epochWallSeconds(text, since);
-    const before = epochWallSeconds(text);
+    const g = gaps.get(r.id);
+    if (!g) continue;
+    const now = since === undefined ? null : wallSeconds(g, since);
+    const before = wallSeconds(g);
     const s = now ?? (before === null ? null : before * factor);
     if (s !== null) own.set(r.id, s);
   }
