@@ -1,2 +1,4 @@
 import { defineConfig } from "vitest/config";
-export default defineConfig({ test: { include: ["test/**/*.test.ts"], testTimeout: 120_000, pool: "forks" } });
+export default defineConfig({
+  test: { include: ["test/**/*.test.ts"], testTimeout: 120_000, pool: "forks", setupFiles: ["test/helpers/yield-between-tests.ts"] },
+});
