@@ -17,7 +17,7 @@ import type { QuantEpilogueAddon } from "../src/backend/native-infer.js";
 import { dnnlExpected, loadNativeAddon, type ConvPath, type NativeAddon } from "../src/backend/native-addon.js";
 import { NATIVE_BACKEND, registerNativeBackend } from "../src/backend/native-kernels.js";
 import { channelStats, epochBatches, splitTrainVal } from "../src/data/batches.js";
-import { defaultDataDir, loadCifar10, type Cifar10 } from "../src/data/cifar10.js";
+import { loadCifar10, type Cifar10 } from "../src/data/cifar10.js";
 import { compilePlan, disposePlan, evaluatePlan, foldBatchNorm, runPlan } from "../src/infer/index.js";
 import { modelFromCheckpoint } from "../src/train/checkpoint.js";
 import { readCheckpointFile } from "../src/train/checkpoint-file.js";
@@ -26,7 +26,7 @@ import { evaluate } from "../src/train/evaluate.js";
 import { disposeModel, forward, type Model } from "../src/train/model.js";
 import { ACT_STAT } from "../src/train/quant.js";
 import { mulberry32 } from "../src/util/random.js";
-import { ensureCifarCache } from "../scripts/cifar-cache.js";
+import { ensureCifarCacheAsync } from "./helpers/cifar-nchw.js";
 
 const ROOT = path.resolve(__dirname, "..");
 let addon: NativeAddon;
@@ -295,10 +295,9 @@ describe("batch norm folded into the conv", () => {
 describe("committed checkpoints: the inference path against the training path's eval forward", () => {
   const N = 2000;
   let data: Cifar10;
-  beforeAll(() => {
+  beforeAll(async () => {
     // the CIFAR-10 cache, built as reproduce builds it when a fresh clone lacks it
-    ensureCifarCache(defaultDataDir(), () => {});
-    data = loadCifar10(defaultDataDir());
+    data = loadCifar10(await ensureCifarCacheAsync());
   }, 600_000);
   afterAll(() => tf.setBackend(NATIVE_BACKEND));
 

@@ -2,18 +2,28 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fillBatch, type Normalisation } from "../../src/data/batches.js";
-import { parseBatch, TEST_FILE } from "../../src/data/cifar10.js";
+import { defaultDataDir, parseBatch, TEST_FILE, TRAIN_FILES } from "../../src/data/cifar10.js";
 import { runScript } from "./spawn.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const DATA = path.join(ROOT, "data", "cifar10");
+const DATA = defaultDataDir();
 
-/** the test batch's bytes; builds the cache from ../shared/data first when a fresh clone lacks it */
-export async function cifarTestBytes(): Promise<Uint8Array> {
-  if (!fs.existsSync(path.join(DATA, TEST_FILE))) {
+/**
+ * Builds the CIFAR-10 cache from ../shared/data when a fresh clone lacks any of its files, as scripts/cifar-cache.ts
+ * does for reproduce, but without blocking: the conversion takes 30 s on a slow core, and a vitest worker that does
+ * not turn its event loop for 60 s fails the run (test/helpers/yield-between-tests.ts).
+ */
+export async function ensureCifarCacheAsync(): Promise<string> {
+  if (![...TRAIN_FILES, TEST_FILE].every((f) => fs.existsSync(path.join(DATA, f)))) {
     const r = await runScript(path.join(ROOT, "scripts", "prepare-data.ts"), ["--out", DATA]);
     if (r.status !== 0) throw new Error(`npm run prepare-data failed: ${r.stderr}`);
   }
+  return DATA;
+}
+
+/** the test batch's bytes; builds the cache from ../shared/data first when a fresh clone lacks it */
+export async function cifarTestBytes(): Promise<Uint8Array> {
+  await ensureCifarCacheAsync();
   return new Uint8Array(fs.readFileSync(path.join(DATA, TEST_FILE)));
 }
 
