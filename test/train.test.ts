@@ -147,7 +147,7 @@ describe("whole-network gradients against tfjs's reference cpu backend", () => {
     for (const net of [withAllSkips(resnet8({ form: "shortenable" }), "shortened"), resnet8()]) {
       const worst: number[] = [];
       for (const seed of [9, 10, 11]) {
-        // an input takes up to 15 s on a slow core: let the worker answer vitest's RPC between them (see
+        // an input takes about 20 s on a slow, busy core: let the worker answer vitest's RPC between them (see
         // test/helpers/yield-between-tests.ts)
         await new Promise((resolve) => setImmediate(resolve));
         worst.push(worstRelative(net, seed));
