@@ -8,9 +8,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { TEST_FILE, TRAIN_FILES } from "../src/data/cifar10.js";
 
+/** whether `dir` holds all six batch files of the cache */
+export const cifarCacheComplete = (dir: string): boolean => [...TRAIN_FILES, TEST_FILE].every((f) => fs.existsSync(path.join(dir, f)));
+
 /** Builds `dir` unless all six batch files are there; `say` is told first. Throws naming the command that failed. */
 export function ensureCifarCache(dir: string, say: (msg: string) => void = console.log): void {
-  if ([...TRAIN_FILES, TEST_FILE].every((f) => fs.existsSync(path.join(dir, f)))) return;
+  if (cifarCacheComplete(dir)) return;
   const jpeg = path.resolve(__dirname, "..", "..", "shared", "data", "cifar10-jpeg.tar.gz");
   const flags = fs.existsSync(jpeg) ? [] : ["--download"];
   say(`${dir}: no CIFAR-10 cache yet; building it (npm run prepare-data${flags.length ? " -- --download" : ""})`);

@@ -2,7 +2,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fillBatch, type Normalisation } from "../../src/data/batches.js";
-import { defaultDataDir, parseBatch, TEST_FILE, TRAIN_FILES } from "../../src/data/cifar10.js";
+import { cifarCacheComplete } from "../../scripts/cifar-cache.js";
+import { defaultDataDir, parseBatch, TEST_FILE } from "../../src/data/cifar10.js";
 import { runScript } from "./spawn.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -14,7 +15,7 @@ const DATA = defaultDataDir();
  * not turn its event loop for 60 s fails the run (test/helpers/yield-between-tests.ts).
  */
 export async function ensureCifarCacheAsync(): Promise<string> {
-  if (![...TRAIN_FILES, TEST_FILE].every((f) => fs.existsSync(path.join(DATA, f)))) {
+  if (!cifarCacheComplete(DATA)) {
     const r = await runScript(path.join(ROOT, "scripts", "prepare-data.ts"), ["--out", DATA]);
     if (r.status !== 0) throw new Error(`npm run prepare-data failed: ${r.stderr}`);
   }
